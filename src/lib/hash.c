@@ -192,8 +192,11 @@ int strcase_cmp(const void *a, const void *b)
 
 unsigned int direct_hash(const void *p)
 {
-	uintptr_t v = (uintptr_t)p;
-	return (unsigned int)(v ^ (v >> 32)) * 2654435761u;
+	uint64_t v = (uintptr_t)p;
+	unsigned int h = (unsigned int)(v ^ (v >> 32)) * 2654435761u;
+	/* the multiply leaves the zero low bits of aligned pointers zero, and
+	   buckets are chosen by the low bits: fold the high bits down */
+	return h ^ (h >> 16);
 }
 
 int direct_cmp(const void *a, const void *b)

@@ -43,9 +43,13 @@ static unsigned char *block_data(struct pool_block *b)
 
 static void pool_add_block(pool_t pool, size_t min_size)
 {
-	size_t size = pool->block == NULL ? pool->first_size : pool->block->size * 2;
-	if (pool->block != NULL && size > POOL_MAX_BLOCK_GROWTH)
-		size = I_MAX(pool->block->size, POOL_MAX_BLOCK_GROWTH);
+	size_t size = pool->first_size;
+	if (pool->block != NULL) {
+		/* the cap keeps one big allocation (a block of exactly its
+		   size) from making every later block as big */
+		size_t cap = I_MAX(pool->first_size, POOL_MAX_BLOCK_GROWTH);
+		size = pool->block->size > cap / 2 ? cap : pool->block->size * 2;
+	}
 	if (size < min_size)
 		size = min_size;
 	struct pool_block *b = i_malloc(size_add(block_header_size(), size));

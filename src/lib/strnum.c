@@ -34,8 +34,11 @@ int str_parse_uint64(const char *str, uint64_t *num_r, const char **end_r)
 int str_to_uint64(const char *str, uint64_t *num_r)
 {
 	const char *end;
-	if (str_parse_uint64(str, num_r, &end) < 0 || *end != '\0')
+	uint64_t n;
+	/* *num_r stays untouched on failure, as with the other parsers */
+	if (str_parse_uint64(str, &n, &end) < 0 || *end != '\0')
 		return -1;
+	*num_r = n;
 	return 0;
 }
 

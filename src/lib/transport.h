@@ -25,10 +25,10 @@ struct transport {
 	bool eof;          /* peer closed cleanly */
 	int error;         /* errno-like code of the last failure, 0 if none */
 	const char *error_text; /* static or transport-owned text for logs */
-	/* What the transport needs from the fd before it can go on, beyond
-	   what the stream asked for: a TLS read may need the socket to be
-	   writable (and the reverse). 0 when nothing extra. */
-	enum io_condition want;
+	/* Set when the last read could not go on until the socket is
+	   writable, or the last write until it is readable (TLS handshakes
+	   and key updates). */
+	bool read_wants_write, write_wants_read;
 };
 
 /* A socket transport; owns fd and closes it on destroy. */

@@ -1,0 +1,38 @@
+#!/bin/sh
+# Installs the Debian packages Tern needs to build, run and test, printing
+# what it installs. Usage: scripts/deps.sh build|check
+# Not root: prints the missing packages and the command to install them.
+set -eu
+
+build_pkgs="build-essential clang cmake ninja-build pkg-config libssl-dev libsqlite3-dev
+libgsasl-dev libcrypt-dev zlib1g-dev openssl"
+check_pkgs="$build_pkgs libclang-rt-dev python3 python3-pytest curl"
+
+case "${1:-build}" in
+	build) want=$build_pkgs ;;
+	check) want=$check_pkgs ;;
+	*) echo "usage: $0 build|check" >&2; exit 64 ;;
+esac
+
+missing=""
+for p in $want; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "Tern needs these Debian packages:$missing" >&2
+	echo "Install them as root with:  apt-get install$missing" >&2
+	exit 1
+fi
+echo "Installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+# refresh the package lists when they are missing or a day old
+if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mtime -1 2>/dev/null | head -n 1)" ]; then
+	apt-get update -qq
+fi
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
+echo "Installed:$missing"

@@ -1,0 +1,372 @@
+/* Authentication requests: runs the SASL exchange, checks credentials
+ * against the passwd-file (password, nologin, allow_nets), logs each result
+ * once and delivers replies from the event loop, failures after the
+ * configured delay. */
+#include "auth-private.h"
+#include "auth-allow-nets.h"
+#include "auth-password.h"
+#include "base64.h"
+#include "buffer.h"
+#include "ioloop.h"
+#include "log.h"
+#include "sasl-server.h"
+
+#define AUTH_REASON_FAILED "Authentication failed."
+#define AUTH_REASON_TEMP "Temporary authentication failure."
+#define AUTH_REASON_PLAINTEXT \
+	"Plaintext authentication disallowed on non-secure (SSL/TLS) connections."
+
+enum auth_request_state {
+	/* a reply is scheduled */
+	AUTH_REQUEST_STATE_REPLY_PENDING,
+	/* a CONTINUE was delivered; waiting for auth_request_continue() */
+	AUTH_REQUEST_STATE_WAIT_CLIENT,
+	/* the OK or FAIL reply is scheduled or being delivered */
+	AUTH_REQUEST_STATE_FINISHED,
+};
+
+struct auth_request {
+	struct auth *auth;
+	pool_t pool;
+	struct auth_request *prev, *next;
+	auth_reply_callback_t *cb;
+	void *context;
+
+	struct auth_request_info info;
+	const char *mech; /* canonical, NULL if unknown */
+	struct sasl_session *sasl;
+	struct log_ctx log_ctx;
+	struct timeout *to;
+	enum auth_request_state state;
+	struct auth_reply reply;
+
+	/* set while checking credentials */
+	struct auth_user *user;
+	const char *fail_log_reason;  /* for the log, never the client */
+	const char *fail_user_reason; /* NULL: the generic text */
+
+	bool in_callback;
+	bool aborted;
+};
+
+static void auth_request_free(struct auth_request *req)
+{
+	timeout_remove(&req->to);
+	sasl_session_end(&req->sasl);
+	if (req->prev != NULL)
+		req->prev->next = req->next;
+	else
+		req->auth->requests = req->next;
+	if (req->next != NULL)
+		req->next->prev = req->prev;
+	pool_destroy(&req->pool);
+}
+
+void auth_requests_free_all(struct auth *auth)
+{
+	while (auth->requests != NULL)
+		auth_request_free(auth->requests);
+}
+
+static void auth_request_deliver(void *context)
+{
+	struct auth_request *req = context;
+	struct auth_reply reply = req->reply;
+
+	req->to = NULL;
+	if (reply.status == AUTH_REPLY_CONTINUE)
+		req->state = AUTH_REQUEST_STATE_WAIT_CLIENT;
+	req->in_callback = true;
+	req->cb(&reply, req->context);
+	req->in_callback = false;
+	if (reply.status != AUTH_REPLY_CONTINUE || req->aborted)
+		auth_request_free(req);
+}
+
+static void auth_request_schedule(struct auth_request *req, unsigned int delay_ms)
+{
+	i_assert(req->to == NULL);
+	req->to = timeout_add_once(delay_ms, auth_request_deliver, req);
+}
+
+static void auth_request_log(struct auth_request *req, const char *result,
+			     const char *reason, bool temporary)
+{
+	log_info(&req->log_ctx, "auth", "result=%s mech=%s proto=%s%s%s%s", result,
+		 log_value(req->info.mech == NULL ? "" : req->info.mech),
+		 log_value(req->info.protocol == NULL ? "" : req->info.protocol),
+		 reason == NULL ? "" : " reason=",
+		 reason == NULL ? "" : log_value(reason),
+		 temporary ? " temporary=yes" : "");
+}
+
+/* log_reason is for the log; user_reason is shown to the client. */
+static void auth_request_fail(struct auth_request *req, const char *log_reason,
+			      const char *user_reason, bool temporary)
+{
+	req->state = AUTH_REQUEST_STATE_FINISHED;
+	auth_request_log(req, "fail", log_reason, temporary);
+	req->reply = (struct auth_reply){
+		.status = AUTH_REPLY_FAIL,
+		.reason = p_strdup(req->pool, user_reason),
+		.temporary = temporary,
+	};
+	auth_request_schedule(req, req->auth->failure_delay_ms);
+}
+
+static void auth_request_success(struct auth_request *req)
+{
+	req->state = AUTH_REQUEST_STATE_FINISHED;
+	req->log_ctx.user = req->user->name;
+	auth_request_log(req, "ok", NULL, false);
+	req->reply = (struct auth_reply){
+		.status = AUTH_REPLY_OK,
+		.user = req->user->name,
+		.userdb = req->user,
+	};
+	auth_request_schedule(req, 0);
+}
+
+static void auth_request_challenge(struct auth_request *req, const buffer_t *challenge)
+{
+	string_t *str = str_new(req->pool, base64_encoded_size(challenge->used) + 1);
+
+	base64_encode(challenge->data, challenge->used, str);
+	req->state = AUTH_REQUEST_STATE_REPLY_PENDING;
+	req->reply = (struct auth_reply){
+		.status = AUTH_REPLY_CONTINUE,
+		.challenge = str_c(str),
+	};
+	auth_request_schedule(req, 0);
+}
+
+/* The passdb checks after a password matched: extra fields that refuse
+   the login. Returns 1 allowed, 0 refused (reasons set), -1 error. */
+static int auth_request_check_user(struct auth_request *req, const struct auth_user *user)
+{
+	const char *nets, *error;
+
+	if (auth_user_extra_get(user, "nologin") != NULL) {
+		const char *reason = auth_user_extra_get(user, "reason");
+		req->fail_log_reason = "nologin";
+		req->fail_user_reason = reason != NULL && reason[0] != '\0' ?
+			p_strdup(req->pool, reason) : "Login disabled.";
+		return 0;
+	}
+	nets = auth_user_extra_get(user, "allow_nets");
+	if (nets != NULL) {
+		int ret = auth_allow_nets_match(nets, req->info.remote_ip, &error);
+		if (ret < 0) {
+			log_error(&req->log_ctx, "auth", "error=%s", log_value(error));
+			req->fail_log_reason = "invalid allow_nets";
+			return -1;
+		}
+		if (ret == 0) {
+			req->fail_log_reason = "remote IP not in allow_nets";
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static int auth_request_verify_plain(void *context, const char *authzid,
+				     const char *authcid, const char *password)
+{
+	struct auth_request *req = context;
+	struct auth_user *user;
+	const char *error;
+	int ret;
+
+	req->log_ctx.user = p_strdup(req->pool, authcid);
+	if (authzid != NULL) {
+		/* no master users yet */
+		req->fail_log_reason = t_strdup_printf("authzid %s not allowed", authzid);
+		req->fail_user_reason = "Authorization identity not permitted.";
+		return 0;
+	}
+	if (strlen(password) > AUTH_REQUEST_MAX_PASSWORD_LEN) {
+		req->fail_log_reason = "password too long";
+		return 0;
+	}
+	ret = passwd_file_lookup(req->auth->passwd_file, authcid, req->pool,
+				 &user, &error);
+	if (ret <= 0) {
+		if (ret < 0)
+			log_error(&req->log_ctx, "auth", "error=%s", log_value(error));
+		req->fail_log_reason = ret < 0 ? "passdb error" : "unknown user";
+		return ret;
+	}
+	ret = password_verify(password, user->password, user->name, &error);
+	if (ret <= 0) {
+		if (ret < 0)
+			log_error(&req->log_ctx, "auth", "error=%s", log_value(error));
+		req->fail_log_reason = ret < 0 ? "invalid password in passdb" :
+			"password mismatch";
+		return ret;
+	}
+	if ((ret = auth_request_check_user(req, user)) <= 0)
+		return ret;
+	req->user = user;
+	return 1;
+}
+
+static const struct sasl_callbacks auth_sasl_callbacks = {
+	.verify_plain = auth_request_verify_plain,
+};
+
+static void auth_request_step(struct auth_request *req, const void *data,
+			      size_t size, bool have_input)
+{
+	buffer_t *output = buffer_create(t_pool(), 64);
+	const char *error;
+
+	req->fail_log_reason = NULL;
+	req->fail_user_reason = NULL;
+	int ret = sasl_session_step(req->sasl, data, size, have_input, output, &error);
+	if (ret == 0) {
+		auth_request_challenge(req, output);
+	} else if (ret > 0 && req->user != NULL) {
+		auth_request_success(req);
+	} else if (ret > 0) {
+		/* SASL succeeded without our callback approving a user */
+		auth_request_fail(req, "mechanism finished without a user",
+				  AUTH_REASON_TEMP, true);
+	} else if (sasl_session_failed_temporarily(req->sasl)) {
+		auth_request_fail(req, req->fail_log_reason, AUTH_REASON_TEMP, true);
+	} else {
+		auth_request_fail(req, req->fail_log_reason != NULL ?
+				  req->fail_log_reason : error,
+				  req->fail_user_reason != NULL ?
+				  req->fail_user_reason : error, false);
+	}
+}
+
+/* Decodes a client's base64 line into output. "=" is an empty message
+   (RFC 4959 §3). Returns 0, or -1 after failing the request. */
+static int auth_request_decode(struct auth_request *req, const char *b64,
+			       buffer_t *output)
+{
+	size_t len = strlen(b64);
+
+	if (len > AUTH_REQUEST_MAX_RESPONSE_LEN) {
+		auth_request_fail(req, "response too long",
+				  "Authentication response too long.", false);
+		return -1;
+	}
+	if (strcmp(b64, "=") == 0)
+		return 0;
+	if (base64_decode(b64, len, output) < 0) {
+		auth_request_fail(req, "invalid base64", "Invalid base64 data.", false);
+		return -1;
+	}
+	return 0;
+}
+
+static void auth_request_copy_info(struct auth_request *req,
+				   const struct auth_request_info *info)
+{
+	pool_t pool = req->pool;
+
+	req->info = *info;
+	req->info.mech = p_strdup(pool, info->mech);
+	req->info.protocol = p_strdup(pool, info->protocol);
+	req->info.session_id = p_strdup(pool, info->session_id);
+	req->info.remote_ip = p_strdup(pool, info->remote_ip);
+	req->info.local_ip = p_strdup(pool, info->local_ip);
+	req->log_ctx.session = req->info.session_id;
+	req->log_ctx.remote = req->info.remote_ip;
+}
+
+/* Mechanism and connection checks before any SASL. Returns 0 or -1 after
+   failing the request. */
+static int auth_request_start_sasl(struct auth_request *req)
+{
+	const char *error;
+
+	req->mech = req->info.mech == NULL ? NULL :
+		auth_mech_find(req->auth, req->info.mech);
+	if (req->mech == NULL) {
+		auth_request_fail(req, "unsupported mechanism",
+				  "Unsupported authentication mechanism.", false);
+		return -1;
+	}
+	req->info.mech = req->mech;
+	if (sasl_mech_is_plaintext(req->mech) && !req->info.secured &&
+	    !req->auth->allow_insecure_plaintext) {
+		auth_request_fail(req, "plaintext on unsecured connection",
+				  AUTH_REASON_PLAINTEXT, false);
+		return -1;
+	}
+	req->sasl = sasl_session_begin(req->mech, &auth_sasl_callbacks, req, &error);
+	if (req->sasl == NULL) {
+		log_error(&req->log_ctx, "auth", "error=%s", log_value(error));
+		auth_request_fail(req, "SASL start failed", AUTH_REASON_TEMP, true);
+		return -1;
+	}
+	return 0;
+}
+
+struct auth_request *auth_request_begin(struct auth *auth,
+					const struct auth_request_info *info,
+					const char *initial_response,
+					auth_reply_callback_t *cb, void *context)
+{
+	pool_t pool = pool_create("auth request", 1024);
+	struct auth_request *req = p_new(pool, struct auth_request, 1);
+
+	req->pool = pool;
+	req->auth = auth;
+	req->cb = cb;
+	req->context = context;
+	req->next = auth->requests;
+	if (auth->requests != NULL)
+		auth->requests->prev = req;
+	auth->requests = req;
+	auth_request_copy_info(req, info);
+	req->state = AUTH_REQUEST_STATE_REPLY_PENDING;
+
+	if (auth_request_start_sasl(req) < 0)
+		return req;
+	if (initial_response == NULL) {
+		auth_request_step(req, NULL, 0, false);
+		return req;
+	}
+	buffer_t *input = buffer_create(t_pool(), strlen(initial_response));
+	if (auth_request_decode(req, initial_response, input) == 0)
+		auth_request_step(req, input->data, input->used, true);
+	explicit_bzero(input->data, input->alloc);
+	return req;
+}
+
+void auth_request_continue(struct auth_request *req, const char *response)
+{
+	i_assert(req->state == AUTH_REQUEST_STATE_WAIT_CLIENT);
+
+	req->state = AUTH_REQUEST_STATE_REPLY_PENDING;
+	if (strcmp(response, "*") == 0) {
+		auth_request_fail(req, "aborted by client",
+				  "Authentication aborted by client.", false);
+		return;
+	}
+	buffer_t *input = buffer_create(t_pool(), strlen(response));
+	if (auth_request_decode(req, response, input) == 0)
+		auth_request_step(req, input->data, input->used, true);
+	explicit_bzero(input->data, input->alloc);
+}
+
+void auth_request_abort(struct auth_request **_req)
+{
+	struct auth_request *req = *_req;
+
+	if (req == NULL)
+		return;
+	*_req = NULL;
+	if (req->state != AUTH_REQUEST_STATE_FINISHED)
+		auth_request_log(req, "aborted", NULL, false);
+	if (req->in_callback) {
+		/* freed when the callback returns */
+		req->aborted = true;
+		return;
+	}
+	auth_request_free(req);
+}

@@ -1,0 +1,25 @@
+/* A user as a passdb/userdb backend returns it: login name, stored password,
+ * home, uid/gid and the extra "key=value" fields (Dovecot's extra fields:
+ * passdb ones like nologin or allow_nets, userdb ones prefixed "userdb_"). */
+#ifndef TERN_AUTH_USER_H
+#define TERN_AUTH_USER_H
+
+#include "array.h"
+
+#define AUTH_USER_NO_UID ((uid_t)-1)
+#define AUTH_USER_NO_GID ((gid_t)-1)
+
+struct auth_user {
+	const char *name;
+	const char *password; /* "{SCHEME}..." or crypt(3); NULL if none */
+	const char *home;     /* NULL if not set */
+	uid_t uid;            /* AUTH_USER_NO_UID if not set */
+	gid_t gid;            /* AUTH_USER_NO_GID if not set */
+	ARRAY(const char *) extra; /* "key=value" or a bare "key" */
+};
+
+/* Returns the value of extra field key: "" for a bare key, NULL if absent.
+   The first occurrence wins. */
+const char *auth_user_extra_get(const struct auth_user *user, const char *key);
+
+#endif

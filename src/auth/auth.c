@@ -1,0 +1,126 @@
+/* The authentication service object: settings, the passwd-file and the
+ * mechanism lists offered on secured and unsecured connections. */
+#include "auth-private.h"
+#include "buffer.h"
+#include "log.h"
+#include "sasl-server.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#define AUTH_DEFAULT_MECHANISMS "PLAIN LOGIN"
+
+const char *auth_mech_find(const struct auth *auth, const char *mech)
+{
+	for (unsigned int i = 0; i < auth->mechs.count; i++) {
+		if (strcasecmp(auth->mechs.v[i], mech) == 0)
+			return auth->mechs.v[i];
+	}
+	return NULL;
+}
+
+static int auth_parse_mechanisms(struct auth *auth, const char *list,
+				 const char **error_r)
+{
+	const char *p = list;
+
+	array_init(&auth->mechs, auth->pool, 4);
+	while (*p != '\0') {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		const char *start = p;
+		while (*p != '\0' && *p != ' ' && *p != '\t' && *p != ',')
+			p++;
+		if (p == start)
+			continue;
+		char *mech = p_strndup(auth->pool, start, (size_t)(p - start));
+		for (char *c = mech; *c != '\0'; c++)
+			*c = (char)toupper((unsigned char)*c);
+		if (!sasl_mech_is_supported(mech)) {
+			*error_r = t_strdup_printf("unsupported mechanism '%s' (supported: %s)",
+						   mech, sasl_mechanisms_supported());
+			return -1;
+		}
+		if (auth_mech_find(auth, mech) == NULL)
+			array_push(&auth->mechs, mech);
+	}
+	if (auth->mechs.count == 0) {
+		*error_r = "no authentication mechanisms enabled";
+		return -1;
+	}
+	return 0;
+}
+
+static const char *auth_mechs_join(struct auth *auth, bool include_plaintext)
+{
+	string_t *str = t_str_new(64);
+
+	for (unsigned int i = 0; i < auth->mechs.count; i++) {
+		if (!include_plaintext && sasl_mech_is_plaintext(auth->mechs.v[i]))
+			continue;
+		if (str_len(str) > 0)
+			str_append_c(str, ' ');
+		str_append(str, auth->mechs.v[i]);
+	}
+	return p_strdup(auth->pool, str_c(str));
+}
+
+int auth_create(const struct auth_options *opts, struct auth **auth_r,
+		const char **error_r)
+{
+	struct auth *auth;
+	struct stat st;
+
+	*auth_r = NULL;
+	if (opts->passwd_file == NULL || opts->passwd_file[0] == '\0') {
+		*error_r = "passwd_file not set";
+		return -1;
+	}
+	auth = i_new(struct auth, 1);
+	auth->pool = pool_create("auth", 1024);
+	auth->failure_delay_ms = opts->failure_delay_ms;
+	auth->allow_insecure_plaintext = opts->allow_insecure_plaintext;
+	if (auth_parse_mechanisms(auth, opts->mechanisms != NULL ? opts->mechanisms :
+				  AUTH_DEFAULT_MECHANISMS, error_r) < 0) {
+		pool_destroy(&auth->pool);
+		i_free(auth);
+		return -1;
+	}
+	if (sasl_server_init(error_r) < 0) {
+		pool_destroy(&auth->pool);
+		i_free(auth);
+		return -1;
+	}
+	auth->mechs_secured = auth_mechs_join(auth, true);
+	auth->mechs_unsecured = auth_mechs_join(auth, auth->allow_insecure_plaintext);
+	auth->passwd_file = passwd_file_open(opts->passwd_file);
+	/* a missing file isn't fatal (users may be added later), but say so
+	   now rather than only at the first login */
+	if (stat(opts->passwd_file, &st) < 0) {
+		log_warning(NULL, "auth", "passwd_file=%s error=%s",
+			    log_value(opts->passwd_file), log_value(strerror(errno)));
+	}
+	*auth_r = auth;
+	return 0;
+}
+
+void auth_destroy(struct auth **_auth)
+{
+	struct auth *auth = *_auth;
+
+	if (auth == NULL)
+		return;
+	*_auth = NULL;
+	auth_requests_free_all(auth);
+	passwd_file_close(&auth->passwd_file);
+	sasl_server_deinit();
+	pool_destroy(&auth->pool);
+	i_free(auth);
+}
+
+const char *auth_get_mechanisms(struct auth *auth, bool secured)
+{
+	return secured ? auth->mechs_secured : auth->mechs_unsecured;
+}

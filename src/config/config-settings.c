@@ -1,0 +1,590 @@
+/* The settings tables of every config block, the embedded default, and the
+ * typed parsing and formatting of one setting value. */
+#include "config-settings.h"
+#include "strnum.h"
+
+#include <arpa/inet.h>
+#include <limits.h>
+#include <strings.h>
+
+#define DEF(block, field) .offset = offsetof(struct block, field)
+
+static const char *const protocol_values[] = {
+	"imap", "pop3", "lmtp", "managesieve", NULL
+};
+
+static int check_address(const char *value, const char **error_r)
+{
+	unsigned char addr[16];
+
+	if (strcmp(value, "*") == 0 || inet_pton(AF_INET, value, addr) == 1 ||
+	    inet_pton(AF_INET6, value, addr) == 1)
+		return 0;
+	*error_r = "expected an IPv4 or IPv6 address, or *";
+	return -1;
+}
+
+static int check_not_empty(const char *value, const char **error_r)
+{
+	if (value[0] != '\0')
+		return 0;
+	*error_r = "must not be empty";
+	return -1;
+}
+
+const struct setting_def tern_setting_defs[] = {
+	{ .key = "base_dir", .type = SETTING_TYPE_PATH,
+	  DEF(tern_settings, base_dir), .default_value = "./var",
+	  .check = check_not_empty,
+	  .description = "Directory holding all of Tern's data. Relative "
+		"paths in other settings are resolved against it; a relative "
+		"base_dir is resolved against the current directory at "
+		"startup." },
+	{ .key = "log_target", .type = SETTING_TYPE_ENUM,
+	  DEF(tern_settings, log_target), .default_value = "auto",
+	  .values = (const char *const[]){ "auto", "stderr", "syslog", NULL },
+	  .description = "Where log lines go. auto: stderr when running in "
+		"the foreground, syslog otherwise." },
+	{ .key = "log_level", .type = SETTING_TYPE_ENUM,
+	  DEF(tern_settings, log_level), .default_value = "info",
+	  .values = (const char *const[]){ "debug", "info", "warning",
+					   "error", NULL },
+	  .description = "Least severe level that is logged." },
+	{ .key = "shutdown_timeout", .type = SETTING_TYPE_DURATION,
+	  DEF(tern_settings, shutdown_timeout_ms), .default_value = "30s",
+	  .description = "How long SIGTERM waits for sessions to end before "
+		"closing them." },
+	{ .key = NULL }
+};
+
+const struct setting_def tls_setting_defs[] = {
+	{ .key = "cert_file", .type = SETTING_TYPE_PATH,
+	  DEF(tls_settings, cert_file), .default_value = "tls/cert.pem",
+	  .description = "PEM certificate chain presented to clients." },
+	{ .key = "key_file", .type = SETTING_TYPE_PATH,
+	  DEF(tls_settings, key_file), .default_value = "tls/key.pem",
+	  .description = "PEM private key of cert_file." },
+	{ .key = "min_protocol", .type = SETTING_TYPE_ENUM,
+	  DEF(tls_settings, min_protocol), .default_value = "TLSv1.2",
+	  .values = (const char *const[]){ "TLSv1.2", "TLSv1.3", NULL },
+	  .description = "Oldest TLS version accepted." },
+	{ .key = "ciphers", .type = SETTING_TYPE_STRING,
+	  DEF(tls_settings, ciphers),
+	  .default_value = "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20",
+	  .description = "OpenSSL cipher list for TLS 1.2 and older." },
+	{ .key = "cipher_suites", .type = SETTING_TYPE_STRING,
+	  DEF(tls_settings, cipher_suites), .default_value = "",
+	  .description = "OpenSSL cipher suites for TLS 1.3; empty keeps "
+		"OpenSSL's default." },
+	{ .key = "prefer_server_ciphers", .type = SETTING_TYPE_BOOL,
+	  DEF(tls_settings, prefer_server_ciphers), .default_value = "yes",
+	  .description = "Pick the cipher by the server's order of "
+		"preference rather than the client's." },
+	{ .key = "generate_self_signed", .type = SETTING_TYPE_BOOL,
+	  DEF(tls_settings, generate_self_signed), .default_value = "yes",
+	  .description = "At startup, create a self-signed certificate and "
+		"its key when both cert_file and key_file are missing." },
+	{ .key = NULL }
+};
+
+const struct setting_def auth_setting_defs[] = {
+	{ .key = "passwd_file", .type = SETTING_TYPE_PATH,
+	  DEF(auth_settings, passwd_file), .default_value = "passwd",
+	  .description = "Users and their password hashes, in the "
+		"passwd-file format." },
+	{ .key = "mechanisms", .type = SETTING_TYPE_STRING,
+	  DEF(auth_settings, mechanisms), .default_value = "PLAIN LOGIN",
+	  .description = "SASL mechanisms offered, separated by spaces." },
+	{ .key = "default_scheme", .type = SETTING_TYPE_STRING,
+	  DEF(auth_settings, default_scheme), .default_value = "SHA512-CRYPT",
+	  .description = "Password scheme of new hashes when none is "
+		"given." },
+	{ .key = "failure_delay", .type = SETTING_TYPE_DURATION,
+	  DEF(auth_settings, failure_delay_ms), .default_value = "2s",
+	  .description = "Delay before a failed authentication is "
+		"answered." },
+	{ .key = "allow_insecure_plaintext", .type = SETTING_TYPE_BOOL,
+	  DEF(auth_settings, allow_insecure_plaintext), .default_value = "no",
+	  .description = "Allow plaintext authentication on connections "
+		"that are neither TLS nor loopback." },
+	{ .key = NULL }
+};
+
+const struct setting_def imap_setting_defs[] = {
+	{ .key = "max_line_length", .type = SETTING_TYPE_SIZE,
+	  DEF(imap_settings, max_line_length), .default_value = "64k",
+	  .min = 1024,
+	  .description = "Longest command line a client may send, literals "
+		"excluded." },
+	{ .key = "max_literal_size", .type = SETTING_TYPE_SIZE,
+	  DEF(imap_settings, max_literal_size), .default_value = "64M",
+	  .description = "Largest literal a client may send (an APPENDed "
+		"message, for example)." },
+	{ .key = "login_timeout", .type = SETTING_TYPE_DURATION,
+	  DEF(imap_settings, login_timeout_ms), .default_value = "1m",
+	  .min = 1000,
+	  .description = "Disconnect a client that is idle this long before "
+		"logging in." },
+	{ .key = "idle_timeout", .type = SETTING_TYPE_DURATION,
+	  DEF(imap_settings, idle_timeout_ms), .default_value = "30m",
+	  .min = 1000,
+	  .description = "Log out a logged-in client that is idle this "
+		"long. RFC 9051 §5.4 asks for at least 30 minutes; shorter "
+		"values are meant for tests." },
+	{ .key = "output_buffer_limit", .type = SETTING_TYPE_SIZE,
+	  DEF(imap_settings, output_buffer_limit), .default_value = "256k",
+	  .min = 1024,
+	  .description = "Output buffered for a client before the server "
+		"stops producing more until the client reads." },
+	{ .key = "output_timeout", .type = SETTING_TYPE_DURATION,
+	  DEF(imap_settings, output_timeout_ms), .default_value = "5m",
+	  .min = 1000,
+	  .description = "Disconnect a client that does not read its pending "
+		"output for this long." },
+	{ .key = NULL }
+};
+
+const struct setting_def service_setting_defs[] = {
+	{ .key = "process_count", .type = SETTING_TYPE_UINT,
+	  DEF(service_settings, process_count), .default_value = "2",
+	  .min = 1, .max = 1024,
+	  .description = "Processes started for the service." },
+	{ .key = "client_limit", .type = SETTING_TYPE_UINT,
+	  DEF(service_settings, client_limit), .default_value = "10000",
+	  .min = 1, .max = 100000,
+	  .description = "Connections one process serves at a time." },
+	{ .key = NULL }
+};
+
+const struct setting_def listener_setting_defs[] = {
+	{ .key = "protocol", .type = SETTING_TYPE_ENUM,
+	  DEF(listener_settings, protocol), .values = protocol_values,
+	  .description = "Protocol served. Default: the listener's name, "
+		"without a trailing s (imaps serves imap); other names must "
+		"set it." },
+	{ .key = "address", .type = SETTING_TYPE_STRING,
+	  DEF(listener_settings, address), .default_value = "127.0.0.1",
+	  .check = check_address,
+	  .description = "IPv4 or IPv6 address to listen on; `*` or `::` "
+		"for all addresses." },
+	{ .key = "port", .type = SETTING_TYPE_UINT,
+	  DEF(listener_settings, port), .default_value = "0",
+	  .min = 0, .max = 65535,
+	  .description = "TCP port. An enabled listener needs a port or a "
+		"path, not both." },
+	{ .key = "path", .type = SETTING_TYPE_PATH,
+	  DEF(listener_settings, path), .default_value = "",
+	  .description = "Unix socket to listen on instead of address and "
+		"port." },
+	{ .key = "tls", .type = SETTING_TYPE_ENUM_INDEX,
+	  DEF(listener_settings, tls),
+	  .values = (const char *const[]){ "none", "starttls", "implicit",
+					   NULL },
+	  .description = "implicit: TLS from the first byte; starttls: "
+		"plaintext, upgraded by STARTTLS (STLS in POP3); none: "
+		"plaintext only. Default: implicit when the name is the "
+		"protocol plus s (imaps), none for lmtp, starttls otherwise." },
+	{ .key = "enabled", .type = SETTING_TYPE_BOOL,
+	  DEF(listener_settings, enabled), .default_value = "yes",
+	  .description = "Set to no to turn off a listener, such as one of "
+		"the embedded default." },
+	{ .key = NULL }
+};
+
+static int service_label_check(const char *label, const char **error_r)
+{
+	for (unsigned int i = 0; protocol_values[i] != NULL; i++) {
+		if (strcmp(label, protocol_values[i]) == 0)
+			return 0;
+	}
+	*error_r = t_strdup_printf("unknown service '%s' (expected imap, pop3, "
+				   "lmtp or managesieve)", label);
+	return -1;
+}
+
+static void *service_item_add(struct tern_settings *set, pool_t pool,
+			      const char *label)
+{
+	struct service_settings *service = p_new(pool, struct service_settings, 1);
+	service->name = p_strdup(pool, label);
+	array_push(&set->services, service);
+	return service;
+}
+
+static int listener_label_check(const char *label, const char **error_r)
+{
+	/* labels appear in dotted keys and log fields: keep them plain */
+	for (const char *p = label; *p != '\0'; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-')) {
+			*error_r = t_strdup_printf(
+				"invalid listener name '%s' (letters, digits, "
+				"'_' and '-' only)", label);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void *listener_item_add(struct tern_settings *set, pool_t pool,
+			       const char *label)
+{
+	struct listener_settings *listener =
+		p_new(pool, struct listener_settings, 1);
+	listener->name = p_strdup(pool, label);
+	array_push(&set->listeners, listener);
+	return listener;
+}
+
+const struct config_block_def config_block_top = {
+	.name = NULL,
+	.defs = tern_setting_defs,
+	.description = "Settings outside any block.",
+};
+
+static const struct config_block_def config_block_tls = {
+	.name = "tls",
+	.defs = tls_setting_defs,
+	.offset = offsetof(struct tern_settings, tls),
+	.description = "TLS for implicit-TLS listeners and STARTTLS.",
+};
+
+static const struct config_block_def config_block_auth = {
+	.name = "auth",
+	.defs = auth_setting_defs,
+	.offset = offsetof(struct tern_settings, auth),
+	.description = "Authentication of users, for every protocol.",
+};
+
+static const struct config_block_def config_block_imap = {
+	.name = "imap",
+	.defs = imap_setting_defs,
+	.offset = offsetof(struct tern_settings, imap),
+	.description = "IMAP sessions: limits and timeouts.",
+};
+
+const struct config_block_def config_block_service = {
+	.name = "service",
+	.defs = service_setting_defs,
+	.labelled = true,
+	.struct_size = sizeof(struct service_settings),
+	.label_check = service_label_check,
+	.item_add = service_item_add,
+	.description = "Processes serving one protocol. NAME is imap, pop3, "
+		"lmtp or managesieve; all four exist in the embedded "
+		"default.",
+};
+
+const struct config_block_def config_block_listener = {
+	.name = "listener",
+	.defs = listener_setting_defs,
+	.labelled = true,
+	.struct_size = sizeof(struct listener_settings),
+	.label_check = listener_label_check,
+	.item_add = listener_item_add,
+	.description = "A socket accepting clients. NAME is any name made of "
+		"letters, digits, '_' and '-'; a block naming a listener of "
+		"the embedded default changes only the settings it sets.",
+};
+
+const struct config_block_def *const config_blocks[] = {
+	&config_block_top, &config_block_tls, &config_block_auth,
+	&config_block_imap, &config_block_service, &config_block_listener,
+	NULL
+};
+
+const char config_embedded_default[] =
+	"service imap {\n}\n"
+	"service pop3 {\n}\n"
+	"service lmtp {\n}\n"
+	"service managesieve {\n}\n"
+	"listener imap {\n  protocol = imap\n  port = 1143\n  tls = starttls\n}\n"
+	"listener imaps {\n  protocol = imap\n  port = 1993\n  tls = implicit\n}\n"
+	"listener pop3 {\n  protocol = pop3\n  port = 1110\n  tls = starttls\n}\n"
+	"listener pop3s {\n  protocol = pop3\n  port = 1995\n  tls = implicit\n}\n"
+	"listener lmtp {\n  protocol = lmtp\n  port = 2424\n  tls = none\n}\n"
+	"listener managesieve {\n  protocol = managesieve\n  port = 4190\n"
+	"  tls = starttls\n}\n";
+
+const struct config_block_def *config_block_find(const char *name)
+{
+	for (unsigned int i = 1; config_blocks[i] != NULL; i++) {
+		if (strcmp(config_blocks[i]->name, name) == 0)
+			return config_blocks[i];
+	}
+	return NULL;
+}
+
+int setting_def_find(const struct setting_def *defs, const char *key)
+{
+	for (int i = 0; defs[i].key != NULL; i++) {
+		if (strcmp(defs[i].key, key) == 0)
+			return i;
+	}
+	return -1;
+}
+
+const char *config_listener_protocol_from_name(const char *label)
+{
+	size_t len = strlen(label);
+
+	for (unsigned int i = 0; protocol_values[i] != NULL; i++) {
+		const char *proto = protocol_values[i];
+		size_t plen = strlen(proto);
+		if (strcmp(label, proto) == 0 ||
+		    (len == plen + 1 && strncmp(label, proto, plen) == 0 &&
+		     label[plen] == 's'))
+			return proto;
+	}
+	return NULL;
+}
+
+enum listener_tls config_listener_tls_default(const char *label,
+					      const char *protocol)
+{
+	size_t plen = strlen(protocol);
+
+	if (strncmp(label, protocol, plen) == 0 && strcmp(label + plen, "s") == 0)
+		return LISTENER_TLS_IMPLICIT;
+	if (strcmp(protocol, "lmtp") == 0)
+		return LISTENER_TLS_NONE;
+	return LISTENER_TLS_STARTTLS;
+}
+
+/* ---- values ---- */
+
+static uint64_t setting_max(const struct setting_def *def)
+{
+	if (def->max != 0)
+		return def->max;
+	switch (def->type) {
+	case SETTING_TYPE_UINT:
+	case SETTING_TYPE_DURATION:
+		return UINT_MAX;
+	default:
+		return UINT64_MAX;
+	}
+}
+
+static const char *setting_format_number(const struct setting_def *def,
+					 uint64_t value)
+{
+	switch (def->type) {
+	case SETTING_TYPE_SIZE:
+		return str_format_size(value);
+	case SETTING_TYPE_DURATION:
+		return str_format_duration_ms(value);
+	default:
+		return t_strdup_printf("%llu", (unsigned long long)value);
+	}
+}
+
+static const char *setting_values_list(const char *const *values)
+{
+	string_t *str = t_str_new(64);
+
+	for (unsigned int i = 0; values[i] != NULL; i++) {
+		if (i > 0)
+			str_append(str, values[i + 1] == NULL ? " or " : ", ");
+		str_append(str, values[i]);
+	}
+	return str_c(str);
+}
+
+static int setting_parse_enum(const struct setting_def *def, const char *value,
+			      const char *dotted_key, int *idx_r,
+			      const char **error_r)
+{
+	for (int i = 0; def->values[i] != NULL; i++) {
+		if (strcasecmp(def->values[i], value) == 0) {
+			*idx_r = i;
+			return 0;
+		}
+	}
+	*error_r = t_strdup_printf("invalid value '%s' for %s (expected %s)",
+				   value, dotted_key,
+				   setting_values_list(def->values));
+	return -1;
+}
+
+static int setting_parse_number(const struct setting_def *def,
+				const char *value, const char *dotted_key,
+				uint64_t *num_r, const char **error_r)
+{
+	static const char *const type_names[] = {
+		[SETTING_TYPE_UINT] = "number",
+		[SETTING_TYPE_SIZE] = "size",
+		[SETTING_TYPE_DURATION] = "duration",
+	};
+	int ret;
+
+	if (def->type == SETTING_TYPE_SIZE)
+		ret = str_parse_size(value, num_r);
+	else if (def->type == SETTING_TYPE_DURATION)
+		ret = str_parse_duration_ms(value, num_r);
+	else
+		ret = str_to_uint64(value, num_r);
+	if (ret < 0) {
+		*error_r = t_strdup_printf("invalid %s '%s' for %s",
+					   type_names[def->type], value,
+					   dotted_key);
+		return -1;
+	}
+	if (*num_r < def->min) {
+		*error_r = t_strdup_printf("value '%s' for %s is below the minimum %s",
+					   value, dotted_key,
+					   setting_format_number(def, def->min));
+		return -1;
+	}
+	if (*num_r > setting_max(def)) {
+		*error_r = t_strdup_printf("value '%s' for %s is above the maximum %s",
+					   value, dotted_key,
+					   setting_format_number(def, setting_max(def)));
+		return -1;
+	}
+	return 0;
+}
+
+static int setting_parse_bool(const char *value, const char *dotted_key,
+			      bool *bool_r, const char **error_r)
+{
+	if (strcasecmp(value, "yes") == 0)
+		*bool_r = true;
+	else if (strcasecmp(value, "no") == 0)
+		*bool_r = false;
+	else {
+		*error_r = t_strdup_printf("invalid boolean '%s' for %s "
+					   "(expected yes or no)",
+					   value, dotted_key);
+		return -1;
+	}
+	return 0;
+}
+
+int setting_parse(const struct setting_def *def, void *target, pool_t pool,
+		  const char *dotted_key, const char *value,
+		  const char **error_r)
+{
+	void *field = (char *)target + def->offset;
+	const char *error;
+	uint64_t num;
+	int idx;
+
+	if (def->check != NULL && def->check(value, &error) < 0) {
+		*error_r = t_strdup_printf("invalid value '%s' for %s: %s",
+					   value, dotted_key, error);
+		return -1;
+	}
+	switch (def->type) {
+	case SETTING_TYPE_STRING:
+	case SETTING_TYPE_PATH:
+		*(const char **)field = p_strdup(pool, value);
+		return 0;
+	case SETTING_TYPE_BOOL:
+		return setting_parse_bool(value, dotted_key, field, error_r);
+	case SETTING_TYPE_UINT:
+	case SETTING_TYPE_DURATION:
+		if (setting_parse_number(def, value, dotted_key, &num, error_r) < 0)
+			return -1;
+		*(unsigned int *)field = (unsigned int)num;
+		return 0;
+	case SETTING_TYPE_SIZE:
+		return setting_parse_number(def, value, dotted_key, field, error_r);
+	case SETTING_TYPE_ENUM:
+	case SETTING_TYPE_ENUM_INDEX:
+		if (setting_parse_enum(def, value, dotted_key, &idx, error_r) < 0)
+			return -1;
+		if (def->type == SETTING_TYPE_ENUM)
+			*(const char **)field = def->values[idx];
+		else
+			*(int *)field = idx;
+		return 0;
+	}
+	i_unreached();
+}
+
+void setting_apply_defaults(const struct setting_def *defs, void *target,
+			    pool_t pool)
+{
+	const char *error;
+
+	for (unsigned int i = 0; defs[i].key != NULL; i++) {
+		if (defs[i].default_value == NULL)
+			continue;
+		if (setting_parse(&defs[i], target, pool, defs[i].key,
+				  defs[i].default_value, &error) < 0)
+			i_panic("bad default in settings table: %s", error);
+	}
+}
+
+static const char *setting_format_path(const char *path, const char *base_dir)
+{
+	size_t len;
+
+	if (base_dir == NULL || path[0] != '/')
+		return path;
+	len = strlen(base_dir);
+	if (len > 0 && base_dir[len - 1] == '/')
+		len--;
+	if (strncmp(path, base_dir, len) == 0 && path[len] == '/' &&
+	    path[len + 1] != '\0')
+		return path + len + 1;
+	return path;
+}
+
+const char *setting_format(const struct setting_def *def, const void *target,
+			   const char *base_dir)
+{
+	const void *field = (const char *)target + def->offset;
+	const char *str;
+
+	switch (def->type) {
+	case SETTING_TYPE_STRING:
+	case SETTING_TYPE_ENUM:
+		str = *(const char *const *)field;
+		return str == NULL ? "" : str;
+	case SETTING_TYPE_PATH:
+		str = *(const char *const *)field;
+		return str == NULL ? "" : setting_format_path(str, base_dir);
+	case SETTING_TYPE_BOOL:
+		return *(const bool *)field ? "yes" : "no";
+	case SETTING_TYPE_UINT:
+		return t_strdup_printf("%u", *(const unsigned int *)field);
+	case SETTING_TYPE_DURATION:
+		return str_format_duration_ms(*(const unsigned int *)field);
+	case SETTING_TYPE_SIZE:
+		return str_format_size(*(const uint64_t *)field);
+	case SETTING_TYPE_ENUM_INDEX:
+		return def->values[*(const int *)field];
+	}
+	i_unreached();
+}
+
+const char *setting_type_describe(const struct setting_def *def)
+{
+	static const char *const names[] = {
+		[SETTING_TYPE_STRING] = "string",
+		[SETTING_TYPE_PATH] = "path",
+		[SETTING_TYPE_BOOL] = "yes/no",
+		[SETTING_TYPE_UINT] = "number",
+		[SETTING_TYPE_SIZE] = "size",
+		[SETTING_TYPE_DURATION] = "duration",
+	};
+	string_t *str;
+
+	if (def->type == SETTING_TYPE_ENUM || def->type == SETTING_TYPE_ENUM_INDEX) {
+		str = t_str_new(64);
+		str_append(str, "one of");
+		for (unsigned int i = 0; def->values[i] != NULL; i++)
+			str_printfa(str, "%s `%s`", i == 0 ? "" : ",", def->values[i]);
+		return str_c(str);
+	}
+	if (def->type == SETTING_TYPE_UINT)
+		return t_strdup_printf("number %llu–%llu",
+				       (unsigned long long)def->min,
+				       (unsigned long long)setting_max(def));
+	if (def->min != 0)
+		return t_strdup_printf("%s (at least %s)", names[def->type],
+				       setting_format_number(def, def->min));
+	return names[def->type];
+}

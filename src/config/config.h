@@ -1,0 +1,137 @@
+/* Tern configuration: loading tern.conf (blocks, includes, dotted keys,
+ * command-line overrides) on top of the embedded defaults into typed
+ * per-component settings structs. The file format and every setting are
+ * described in docs/configuration.md. */
+#ifndef TERN_CONFIG_H
+#define TERN_CONFIG_H
+
+#include "array.h"
+#include "buffer.h"
+
+/* Limits on untrusted-ish input: a config may come from an include
+   directory that other people can write to, and the fuzzer feeds it
+   arbitrary bytes. */
+#define CONFIG_MAX_FILE_SIZE (1024 * 1024)
+#define CONFIG_MAX_LINE_LENGTH (64 * 1024)
+/* nested include statements (a includes b includes c ...) */
+#define CONFIG_MAX_INCLUDE_DEPTH 16
+/* files read in one load, and their total size */
+#define CONFIG_MAX_FILES 1024
+#define CONFIG_MAX_TOTAL_SIZE (16 * 1024 * 1024)
+/* nested blocks; today's schema uses one level */
+#define CONFIG_MAX_BLOCK_DEPTH 4
+#define CONFIG_MAX_LISTENERS 1024
+#define CONFIG_MAX_LABEL_LENGTH 64
+
+/* All durations are in milliseconds, sizes in bytes. Strings are never
+   NULL (possibly ""); enums are validated and point to static strings. */
+struct tls_settings {
+	const char *cert_file;
+	const char *key_file;
+	const char *min_protocol; /* "TLSv1.2" or "TLSv1.3" */
+	const char *ciphers;
+	const char *cipher_suites;
+	bool prefer_server_ciphers;
+	bool generate_self_signed;
+};
+
+struct auth_settings {
+	const char *passwd_file;
+	const char *mechanisms;
+	const char *default_scheme;
+	unsigned int failure_delay_ms;
+	bool allow_insecure_plaintext;
+};
+
+struct imap_settings {
+	uint64_t max_line_length;
+	uint64_t max_literal_size;
+	unsigned int login_timeout_ms;
+	unsigned int idle_timeout_ms;
+	uint64_t output_buffer_limit;
+	unsigned int output_timeout_ms;
+};
+
+struct service_settings {
+	const char *name; /* "imap", "pop3", "lmtp" or "managesieve" */
+	unsigned int process_count;
+	unsigned int client_limit;
+};
+
+enum listener_tls {
+	LISTENER_TLS_NONE,
+	LISTENER_TLS_STARTTLS,
+	LISTENER_TLS_IMPLICIT,
+};
+
+struct listener_settings {
+	const char *name;
+	const char *protocol; /* "imap", "pop3", "lmtp" or "managesieve" */
+	const char *address;  /* IP literal, "*" or "::" */
+	unsigned int port;    /* 0 when path is used */
+	const char *path;     /* Unix socket, absolute, or "" */
+	enum listener_tls tls;
+	bool enabled;
+};
+
+struct tern_settings {
+	const char *base_dir; /* always absolute */
+	const char *log_target; /* "auto", "stderr" or "syslog" */
+	const char *log_level;  /* "debug", "info", "warning" or "error" */
+	unsigned int shutdown_timeout_ms;
+
+	struct tls_settings tls;
+	struct auth_settings auth;
+	struct imap_settings imap;
+
+	/* all listeners, including disabled ones, in the order the embedded
+	   default and then the config defined them */
+	ARRAY(struct listener_settings *) listeners;
+	ARRAY(struct service_settings *) services;
+};
+
+struct tern_config {
+	pool_t pool;      /* everything below is allocated from it */
+	const char *path; /* file loaded, NULL for the embedded default */
+	struct tern_settings *set;
+};
+
+/* Loads the embedded default, then the file at path (NULL: no file), then
+   overrides: a NULL-terminated list (or NULL) of "dotted.key=value"
+   strings such as "imap.max_line_length=1M" or "listener.imaps.port=1993".
+   Relative paths are resolved against base_dir, base_dir against the
+   current directory. Returns 0 with *config_r set, or -1 with *error_r set
+   ("FILE:LINE: message"). *error_r lives in the temporary pool (t_pool()),
+   so copy it before t_pool_clear(). */
+int config_load(const char *path, const char *const *overrides,
+		struct tern_config **config_r, const char **error_r);
+/* Same, with the config text given as a string; name is used in error
+   messages. Includes are resolved against the directory part of name; when
+   name has no '/' the text may not use include at all, so tests and the
+   fuzzer never read files by accident. */
+int config_load_string(const char *text, const char *name,
+		       const char *const *overrides,
+		       struct tern_config **config_r, const char **error_r);
+/* Frees the config and all its settings; *config becomes NULL. Accepts
+   NULL. */
+void config_free(struct tern_config **config);
+
+/* Appends the settings in config-file syntax. With non_default_only, only
+   the settings that differ from the embedded default (a listener or
+   service block appears only when something in it differs; new listeners
+   always appear). Paths under base_dir are written relative to it. Loading
+   the output (with the same current directory) gives the same settings. */
+void config_dump(const struct tern_config *config, bool non_default_only,
+		 string_t *dest);
+
+/* Returns the service named name ("imap", "pop3", "lmtp", "managesieve"),
+   or NULL. */
+const struct service_settings *
+config_find_service(const struct tern_config *config, const char *name);
+
+/* Appends the Markdown reference of every setting (key, type, default,
+   description) and of the embedded default. docs/configuration.md is its
+   hand-written introduction followed by exactly this text. */
+void config_doc_markdown(string_t *dest);
+
+#endif

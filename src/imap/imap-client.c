@@ -1,0 +1,199 @@
+/* Post-login IMAP session: command loop, response writing, teardown. */
+#include "imap-client.h"
+#include "imap-capability.h"
+#include "imap-commands.h"
+#include "istream.h"
+
+static void imap_client_input(struct connection *conn);
+
+const char *imap_client_capability(struct imap_client *client)
+{
+	struct imap_capability_opts opts = { .authenticated = true };
+	return imap_capability_string(&opts);
+}
+
+void imap_client_send_line(struct imap_client *client, const char *line)
+{
+	struct ostream *output = client->conn->output;
+	o_stream_send_str(output, line);
+	o_stream_send(output, "\r\n", 2);
+}
+
+void imap_client_send_untagged(struct imap_client *client, const char *fmt, ...)
+{
+	va_list args;
+	va_start(args, fmt);
+	const char *text = p_strdup_vprintf(t_pool(), fmt, args);
+	va_end(args);
+	o_stream_cork(client->conn->output);
+	o_stream_send(client->conn->output, "* ", 2);
+	imap_client_send_line(client, text);
+	o_stream_uncork(client->conn->output);
+}
+
+void imap_cmd_send_tagged(struct imap_cmd *cmd, const char *fmt, ...)
+{
+	va_list args;
+	va_start(args, fmt);
+	const char *text = p_strdup_vprintf(t_pool(), fmt, args);
+	va_end(args);
+	imap_client_send_line(cmd->client, t_strdup_printf("%s %s", cmd->tag, text));
+}
+
+void imap_cmd_bad(struct imap_cmd *cmd, const char *text)
+{
+	imap_cmd_send_tagged(cmd, "BAD %s", text);
+	cmd->client->bad_count++;
+}
+
+void imap_client_disconnect(struct imap_client *client, const char *bye_text, const char *reason)
+{
+	if (bye_text != NULL)
+		imap_client_send_untagged(client, "BYE %s", bye_text);
+	connection_close(client->conn, reason);
+}
+
+static void *imap_client_lookup(const char *name, void *context ATTR_UNUSED,
+				enum imap_parser_flags *flags_r)
+{
+	const struct imap_command *command = imap_command_find(name);
+	*flags_r = command == NULL ? 0 : command->parse_flags;
+	return (void *)command;
+}
+
+static void imap_cmd_free(struct imap_client *client)
+{
+	struct imap_cmd *cmd = client->cmd;
+	client->cmd = NULL;
+	pool_destroy(&cmd->pool);
+	imap_command_reader_next(client->reader);
+}
+
+/* Runs the current command. Returns true when it finished. */
+static bool imap_client_run_cmd(struct imap_client *client)
+{
+	struct imap_cmd *cmd = client->cmd;
+	unsigned int bad_before = client->bad_count;
+	if (!cmd->def->func(cmd))
+		return false;
+	if (client->bad_count == bad_before)
+		client->bad_count = 0;
+	imap_cmd_free(client);
+	return true;
+}
+
+static void imap_client_start_cmd(struct imap_client *client,
+				  const struct imap_command_input *input)
+{
+	pool_t pool = pool_create("imap command", 1024);
+	struct imap_cmd *cmd = p_new(pool, struct imap_cmd, 1);
+	cmd->client = client;
+	cmd->pool = pool;
+	cmd->def = input->command;
+	cmd->tag = p_strdup(pool, input->tag);
+	cmd->name = p_strdup(pool, input->name);
+	cmd->args = input->args; /* parser memory, valid until reader_next() */
+	client->cmd = cmd;
+}
+
+static void imap_client_input(struct connection *conn)
+{
+	struct imap_client *client = conn->context;
+	while (!conn->closed && !client->logout && !o_stream_is_full(conn->output)) {
+		if (client->cmd != NULL) {
+			if (!imap_client_run_cmd(client))
+				return;
+			continue;
+		}
+		if (client->shutting_down) {
+			imap_client_disconnect(client, "Server shutting down.", "server shutting down");
+			return;
+		}
+		struct imap_command_input input;
+		int ret = imap_command_reader_read(client->reader, imap_client_lookup, client, &input);
+		if (ret == IMAP_READER_NEED_MORE)
+			return;
+		if (ret == IMAP_READER_FATAL) {
+			connection_close(conn, "fatal protocol error");
+			return;
+		}
+		if (ret == IMAP_READER_BAD) {
+			if (++client->bad_count >= IMAP_CLIENT_MAX_BAD_COMMANDS)
+				imap_client_disconnect(client, "Too many invalid IMAP commands.",
+						       "too many invalid commands");
+			continue;
+		}
+		imap_client_start_cmd(client, &input);
+	}
+	if (client->logout && !conn->closed)
+		connection_close(conn, "logged out");
+}
+
+static void imap_client_output_drained(struct connection *conn)
+{
+	imap_client_input(conn);
+}
+
+static void imap_client_idle_timeout(struct connection *conn)
+{
+	struct imap_client *client = conn->context;
+	imap_client_disconnect(client, "Disconnected for inactivity.", "inactivity timeout");
+}
+
+static void imap_client_shutdown(struct connection *conn)
+{
+	struct imap_client *client = conn->context;
+	client->shutting_down = true;
+	/* between commands: say BYE now; otherwise after the running one */
+	if (client->cmd == NULL)
+		imap_client_disconnect(client, "Server shutting down.", "server shutting down");
+}
+
+static void imap_client_destroy(struct connection *conn)
+{
+	struct imap_client *client = conn->context;
+	if (client->cmd != NULL)
+		imap_cmd_free(client);
+	imap_command_reader_destroy(&client->reader);
+	log_info(&conn->log, "disconnect", "reason=%s in=%llu out=%llu",
+		 log_value(conn->close_reason == NULL ? "" : conn->close_reason),
+		 (unsigned long long)i_stream_get_offset(conn->input),
+		 (unsigned long long)o_stream_get_offset(conn->output));
+	free(client);
+}
+
+static const struct connection_vfuncs imap_client_vfuncs = {
+	.input = imap_client_input,
+	.output_drained = imap_client_output_drained,
+	.idle_timeout = imap_client_idle_timeout,
+	.shutdown = imap_client_shutdown,
+	.destroy = imap_client_destroy,
+};
+
+void imap_client_create(const struct tern_settings *set, struct connection *conn,
+			const struct login_handoff *handoff)
+{
+	struct imap_client *client = i_zalloc(sizeof(*client));
+	client->conn = conn;
+	client->set = set;
+	client->user = p_strdup(conn->pool, handoff->user);
+	client->home = p_strdup(conn->pool, handoff->home);
+	conn->log.user = client->user;
+	conn->v = &imap_client_vfuncs;
+	conn->context = client;
+	struct imap_parser_limits limits = {
+		.max_line_length = set->imap.max_line_length,
+		.max_literal_size = set->imap.max_literal_size,
+		.max_list_depth = 64,
+		.max_args = 100000,
+	};
+	client->reader = imap_command_reader_create(conn->input, conn->output, &limits);
+	connection_set_idle_timeout(conn, set->imap.idle_timeout_ms);
+	log_info(&conn->log, "login", "protocol=imap mech=%s tls=%s",
+		 handoff->mech, handoff->tls ? log_value(handoff->tls_info) : "no");
+	if (handoff->tag[0] != '\0') {
+		o_stream_printf(conn->output, "%s OK [CAPABILITY %s] Logged in\r\n",
+				handoff->tag, imap_client_capability(client));
+	}
+	connection_update_io(conn);
+}

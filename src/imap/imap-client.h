@@ -1,0 +1,55 @@
+/* A post-login IMAP session (RFC 9051 §3.2 authenticated state onwards):
+ * created from the login hand-off record, it reads commands, runs them
+ * through the command table and writes responses with back-pressure. */
+#ifndef TERN_IMAP_CLIENT_H
+#define TERN_IMAP_CLIENT_H
+
+#include "config.h"
+#include "connection.h"
+#include "imap-command-reader.h"
+#include "ipc-handoff.h"
+
+/* Consecutive bad commands before the session is closed */
+#define IMAP_CLIENT_MAX_BAD_COMMANDS 20
+
+struct imap_command;
+
+/* One running command; its pool is freed when the tagged reply is sent. */
+struct imap_cmd {
+	struct imap_client *client;
+	pool_t pool;
+	const struct imap_command *def;
+	const char *tag;
+	const char *name;
+	const struct imap_arg *args;
+	void *context; /* for commands that take more than one call */
+};
+
+struct imap_client {
+	struct connection *conn;
+	const struct tern_settings *set;
+	const char *user;
+	const char *home;
+	struct imap_command_reader *reader;
+	struct imap_cmd *cmd; /* running command, NULL between commands */
+	unsigned int bad_count;
+	bool enabled_imap4rev2;
+	bool logout;
+	bool shutting_down;
+};
+
+/* Takes over conn from the login side and answers the login command. */
+void imap_client_create(const struct tern_settings *set, struct connection *conn,
+			const struct login_handoff *handoff);
+
+/* Response writing. tagged() ends the command. */
+void imap_client_send_line(struct imap_client *client, const char *line);
+void imap_client_send_untagged(struct imap_client *client, const char *fmt, ...) ATTR_PRINTF(2, 3);
+void imap_cmd_send_tagged(struct imap_cmd *cmd, const char *fmt, ...) ATTR_PRINTF(2, 3);
+/* "BAD <text>" for arguments that don't fit the command's syntax */
+void imap_cmd_bad(struct imap_cmd *cmd, const char *text);
+const char *imap_client_capability(struct imap_client *client);
+/* Says BYE and closes. */
+void imap_client_disconnect(struct imap_client *client, const char *bye_text, const char *reason);
+
+#endif

@@ -1,0 +1,88 @@
+/* Commands valid in any state: CAPABILITY, NOOP, LOGOUT (RFC 9051 §6.1),
+ * ID (RFC 2971) and ENABLE (RFC 5161, RFC 9051 §6.3.1). */
+#include "imap-commands.h"
+#include "imap-arg.h"
+#include "imap-id.h"
+
+#include <strings.h>
+
+static bool no_args(struct imap_cmd *cmd)
+{
+	if (cmd->args[0].type == IMAP_ARG_EOL)
+		return true;
+	imap_cmd_bad(cmd, t_strdup_printf("%s takes no arguments.", cmd->name));
+	return false;
+}
+
+bool imap_cmd_capability(struct imap_cmd *cmd)
+{
+	if (!no_args(cmd))
+		return true;
+	imap_client_send_untagged(cmd->client, "CAPABILITY %s", imap_client_capability(cmd->client));
+	imap_cmd_send_tagged(cmd, "OK Capability completed.");
+	return true;
+}
+
+bool imap_cmd_noop(struct imap_cmd *cmd)
+{
+	if (!no_args(cmd))
+		return true;
+	imap_cmd_send_tagged(cmd, "OK NOOP completed.");
+	return true;
+}
+
+bool imap_cmd_logout(struct imap_cmd *cmd)
+{
+	if (!no_args(cmd))
+		return true;
+	imap_client_send_untagged(cmd->client, "BYE Logging out");
+	imap_cmd_send_tagged(cmd, "OK Logout completed.");
+	cmd->client->logout = true;
+	return true;
+}
+
+bool imap_cmd_id(struct imap_cmd *cmd)
+{
+	string_t *fields = t_str_new(128);
+	const char *error;
+	if (imap_id_parse(cmd->args, fields, &error) < 0) {
+		imap_cmd_bad(cmd, error);
+		return true;
+	}
+	if (str_len(fields) > 0)
+		log_info(&cmd->client->conn->log, "client_id", "%s", str_c(fields) + 1);
+	imap_client_send_line(cmd->client, imap_id_reply());
+	imap_cmd_send_tagged(cmd, "OK ID completed.");
+	return true;
+}
+
+/* RFC 5161 §3.1: unknown capabilities are ignored; "* ENABLED" lists the
+   ones that got enabled by this command. */
+bool imap_cmd_enable(struct imap_cmd *cmd)
+{
+	string_t *enabled = t_str_new(64);
+	if (cmd->args[0].type == IMAP_ARG_EOL) {
+		imap_cmd_bad(cmd, "ENABLE needs at least one capability.");
+		return true;
+	}
+	for (const struct imap_arg *arg = cmd->args; arg->type != IMAP_ARG_EOL; arg++) {
+		const char *name;
+		if (!imap_arg_get_atom(arg, &name)) {
+			imap_cmd_bad(cmd, "Invalid capability name.");
+			return true;
+		}
+		if (strcasecmp(name, "IMAP4rev2") == 0 && !cmd->client->enabled_imap4rev2) {
+			cmd->client->enabled_imap4rev2 = true;
+			str_append(enabled, " IMAP4rev2");
+		}
+	}
+	imap_client_send_untagged(cmd->client, "ENABLED%s", str_c(enabled));
+	imap_cmd_send_tagged(cmd, "OK Enabled.");
+	return true;
+}
+
+bool imap_cmd_already_authenticated(struct imap_cmd *cmd)
+{
+	imap_cmd_bad(cmd, t_strdup_printf("%s is not allowed: already authenticated.", cmd->name));
+	return true;
+}

@@ -1,0 +1,58 @@
+/* The capability table. A capability is listed only when it fully works. */
+#include "imap-capability.h"
+#include "buffer.h"
+
+enum cap_when {
+	CAP_ALWAYS,
+	CAP_PREAUTH,  /* only before login */
+	CAP_POSTAUTH, /* only after login */
+};
+
+struct imap_capability_def {
+	const char *name;
+	enum cap_when when;
+	const char *rfc;
+};
+
+static const struct imap_capability_def capabilities[] = {
+	{ .name = "IMAP4rev1", .when = CAP_ALWAYS, .rfc = "RFC 3501" },
+	{ .name = "IMAP4rev2", .when = CAP_ALWAYS, .rfc = "RFC 9051" },
+	{ .name = "SASL-IR", .when = CAP_ALWAYS, .rfc = "RFC 4959" },
+	{ .name = "ID", .when = CAP_ALWAYS, .rfc = "RFC 2971" },
+	{ .name = "ENABLE", .when = CAP_ALWAYS, .rfc = "RFC 5161" },
+	{ .name = "LITERAL+", .when = CAP_ALWAYS, .rfc = "RFC 7888" },
+};
+
+const char *imap_capability_string(const struct imap_capability_opts *opts)
+{
+	string_t *str = t_str_new(256);
+	for (unsigned int i = 0; i < N_ELEMENTS(capabilities); i++) {
+		const struct imap_capability_def *cap = &capabilities[i];
+		if ((cap->when == CAP_PREAUTH && opts->authenticated) ||
+		    (cap->when == CAP_POSTAUTH && !opts->authenticated))
+			continue;
+		if (str_len(str) > 0)
+			str_append_c(str, ' ');
+		str_append(str, cap->name);
+	}
+	if (opts->authenticated)
+		return str_c(str);
+	if (opts->starttls_available)
+		str_append(str, " STARTTLS");
+	if (!opts->plaintext_allowed)
+		str_append(str, " LOGINDISABLED");
+	if (opts->auth_mechanisms != NULL) {
+		const char *p = opts->auth_mechanisms;
+		while (*p != '\0') {
+			while (*p == ' ')
+				p++;
+			size_t len = strcspn(p, " ");
+			if (len > 0) {
+				str_append(str, " AUTH=");
+				str_append_n(str, p, len);
+			}
+			p += len;
+		}
+	}
+	return str_c(str);
+}

@@ -1,0 +1,63 @@
+/* Shared pre-login helpers: TLS start, security checks, hand-off. */
+#include "login-common.h"
+#include "istream.h"
+
+void login_start_tls(struct login_context *ctx, struct connection *conn)
+{
+	i_stream_clear(conn->input);
+	connection_set_transport(conn, tls_transport_create(ctx->tls, conn->transport));
+}
+
+bool login_connection_is_tls(const struct connection *conn)
+{
+	return tls_transport_is_tls(conn->transport);
+}
+
+bool login_connection_is_secured(const struct connection *conn)
+{
+	return login_connection_is_tls(conn) || connection_is_local(conn);
+}
+
+void login_auth_info_fill(struct auth_request_info *info, struct connection *conn,
+			  const char *protocol, const char *mech)
+{
+	memset(info, 0, sizeof(*info));
+	info->mech = mech;
+	info->protocol = protocol;
+	info->session_id = conn->session_id;
+	info->remote_ip = conn->remote.ip;
+	info->local_ip = conn->local.ip;
+	info->remote_port = conn->remote.port;
+	info->local_port = conn->local.port;
+	info->secured = login_connection_is_secured(conn);
+}
+
+void login_handoff_fill(struct login_handoff *h, struct connection *conn,
+			const char *protocol, const struct auth_reply *reply,
+			const char *mech, const char *tag)
+{
+	memset(h, 0, sizeof(*h));
+	h->protocol = protocol;
+	h->user = reply->user;
+	h->home = "";
+	h->uid = (uid_t)-1;
+	h->gid = (gid_t)-1;
+	array_init(&h->userdb_extra, t_pool(), 4);
+	if (reply->userdb != NULL) {
+		if (reply->userdb->home != NULL)
+			h->home = reply->userdb->home;
+		h->uid = reply->userdb->uid;
+		h->gid = reply->userdb->gid;
+		for (unsigned int i = 0; i < reply->userdb->extra.count; i++)
+			array_push(&h->userdb_extra, reply->userdb->extra.v[i]);
+	}
+	h->session_id = conn->session_id;
+	h->remote = conn->remote;
+	h->local = conn->local;
+	h->tls = login_connection_is_tls(conn);
+	h->tls_info = tls_transport_get_info(conn->transport);
+	h->secured = login_connection_is_secured(conn);
+	h->mech = mech;
+	h->tag = tag;
+	h->input = i_stream_get_data(conn->input, &h->input_size);
+}

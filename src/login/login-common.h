@@ -1,0 +1,42 @@
+/* What every pre-login protocol engine shares: the per-process login
+ * context (settings, TLS, auth), starting TLS on a connection, and handing
+ * an authenticated session over to the post-login side through the
+ * login_handoff record. */
+#ifndef TERN_LOGIN_COMMON_H
+#define TERN_LOGIN_COMMON_H
+
+#include "auth.h"
+#include "auth-request.h"
+#include "config.h"
+#include "connection.h"
+#include "ipc-handoff.h"
+#include "tls.h"
+
+/* Takes over conn: sets its vfuncs and context. The record and its memory
+   are valid only during the call. */
+typedef void login_handoff_callback_t(struct connection *conn,
+				      const struct login_handoff *handoff);
+
+struct login_context {
+	const struct tern_settings *set;
+	struct tls_context *tls;    /* NULL when TLS isn't configured */
+	struct auth *auth;
+	login_handoff_callback_t *handoff;
+};
+
+/* Starts TLS on conn (implicit TLS, or after STARTTLS's OK was queued).
+   Input bytes buffered in plaintext are discarded (RFC 9051 §6.2.1: no
+   command injection across the upgrade). */
+void login_start_tls(struct login_context *ctx, struct connection *conn);
+bool login_connection_is_tls(const struct connection *conn);
+/* TLS or loopback/Unix socket. */
+bool login_connection_is_secured(const struct connection *conn);
+/* Fills the hand-off record for an OK auth reply. */
+void login_handoff_fill(struct login_handoff *h, struct connection *conn,
+			const char *protocol, const struct auth_reply *reply,
+			const char *mech, const char *tag);
+/* Fills the auth request info for conn. */
+void login_auth_info_fill(struct auth_request_info *info, struct connection *conn,
+			  const char *protocol, const char *mech);
+
+#endif

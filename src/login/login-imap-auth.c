@@ -1,0 +1,149 @@
+/* LOGIN and AUTHENTICATE (RFC 9051 §6.2.2, §6.2.3; SASL-IR: RFC 4959):
+ * relays the SASL exchange to the auth service and, on success, hands the
+ * connection to the post-login engine. */
+#include "login-imap-private.h"
+#include "base64.h"
+#include "imap-arg.h"
+#include "istream.h"
+
+static void login_imap_auth_reply(const struct auth_reply *reply, void *context);
+
+static void login_imap_auth_start(struct imap_login_client *client, const char *tag,
+				  const char *mech, const char *initial_response)
+{
+	struct auth_request_info info;
+	client->auth_tag = p_strdup(client->conn->pool, tag);
+	client->auth_mech = p_strdup(client->conn->pool, mech);
+	client->auth_wait_client = false;
+	login_auth_info_fill(&info, client->conn, "imap", client->auth_mech);
+	connection_input_pause(client->conn);
+	/* the reply comes from the loop; commands pipelined behind this one
+	   wait until then */
+	client->auth_req = auth_request_begin(client->ctx->auth, &info, initial_response,
+					      login_imap_auth_reply, client);
+}
+
+void login_imap_cmd_login(struct imap_login_client *client, const char *tag,
+			  const struct imap_arg *args)
+{
+	const char *user, *password;
+	if (!imap_arg_get_astring(&args[0], &user) ||
+	    !imap_arg_get_astring(&args[1], &password) || args[2].type != IMAP_ARG_EOL) {
+		login_imap_send_tagged(client, tag, "BAD Invalid arguments: LOGIN user password");
+		return;
+	}
+	if (!login_imap_plaintext_allowed(client)) {
+		login_imap_send_tagged(client, tag,
+			"NO [PRIVACYREQUIRED] Plaintext authentication is disabled on non-secure connections; use STARTTLS.");
+		return;
+	}
+	/* LOGIN is PLAIN with the two strings (RFC 4616 §2 message format) */
+	size_t ulen = strlen(user), plen = strlen(password);
+	buffer_t *msg = buffer_create(t_pool(), ulen + plen + 2);
+	buffer_append_c(msg, '\0');
+	buffer_append(msg, user, ulen);
+	buffer_append_c(msg, '\0');
+	buffer_append(msg, password, plen);
+	string_t *b64 = t_str_new(base64_encoded_size(msg->used) + 1);
+	base64_encode(msg->data, msg->used, b64);
+	login_imap_auth_start(client, tag, "PLAIN", str_c(b64));
+}
+
+void login_imap_cmd_authenticate(struct imap_login_client *client, const char *tag,
+				 const struct imap_arg *args)
+{
+	const char *mech, *ir = NULL;
+	if (!imap_arg_get_atom(&args[0], &mech) ||
+	    (args[1].type != IMAP_ARG_EOL &&
+	     (!imap_arg_get_atom(&args[1], &ir) || args[2].type != IMAP_ARG_EOL))) {
+		login_imap_send_tagged(client, tag, "BAD Invalid arguments: AUTHENTICATE mechanism [initial-response]");
+		return;
+	}
+	string_t *upper = t_str_new(strlen(mech) + 1);
+	for (const char *p = mech; *p != '\0'; p++)
+		str_append_c(upper, (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p));
+	login_imap_auth_start(client, tag, str_c(upper), ir);
+}
+
+void login_imap_auth_client_line(struct imap_login_client *client, const char *line)
+{
+	client->auth_wait_client = false;
+	connection_input_pause(client->conn);
+	if (strcmp(line, "*") == 0) {
+		connection_input_resume(client->conn);
+		/* RFC 9051 §6.2.2: the client cancelled */
+		auth_request_abort(&client->auth_req);
+		login_imap_send_tagged(client, client->auth_tag, "BAD Authentication aborted by client.");
+		imap_command_reader_next(client->reader);
+		return;
+	}
+	auth_request_continue(client->auth_req, line);
+}
+
+void login_imap_auth_abort(struct imap_login_client *client)
+{
+	auth_request_abort(&client->auth_req);
+}
+
+static void login_imap_auth_failed(struct imap_login_client *client,
+				   const struct auth_reply *reply)
+{
+	const char *text = reply->temporary ?
+		"NO [UNAVAILABLE] Temporary authentication failure, try again later." :
+		reply->reason != NULL && strstr(reply->reason, "plaintext") != NULL ?
+		"NO [PRIVACYREQUIRED] Plaintext authentication is disabled on non-secure connections." :
+		reply->reason != NULL && strstr(reply->reason, "mechanism") != NULL ?
+		t_strdup_printf("NO [CANNOT] Unsupported authentication mechanism %s.", client->auth_mech) :
+		reply->reason != NULL && strstr(reply->reason, "aborted") != NULL ?
+		"BAD Authentication exchange failed: invalid response." :
+		"NO [AUTHENTICATIONFAILED] Authentication failed.";
+	login_imap_send_tagged(client, client->auth_tag, text);
+	imap_command_reader_next(client->reader);
+	if (++client->auth_failures >= LOGIN_IMAP_MAX_AUTH_FAILURES) {
+		o_stream_send_str(client->conn->output, "* BYE Too many authentication failures.\r\n");
+		connection_close(client->conn, "too many authentication failures");
+	}
+}
+
+static void login_imap_auth_succeeded(struct imap_login_client *client,
+				      const struct auth_reply *reply)
+{
+	struct connection *conn = client->conn;
+	struct login_handoff h;
+	imap_command_reader_next(client->reader);
+	login_handoff_fill(&h, conn, "imap", reply, client->auth_mech, client->auth_tag);
+	/* the post-login side takes the connection over: detach from it
+	   before it does, so our destroy callback never runs for it */
+	imap_command_reader_destroy(&client->reader);
+	conn->context = NULL;
+	conn->v = NULL;
+	client->conn = NULL;
+	client->ctx->handoff(conn, &h);
+	i_assert(conn->v != NULL);
+	free(client);
+}
+
+static void login_imap_auth_reply(const struct auth_reply *reply, void *context)
+{
+	struct imap_login_client *client = context;
+	struct connection *conn = client->conn;
+	connection_ref(conn);
+	switch (reply->status) {
+	case AUTH_REPLY_CONTINUE:
+		o_stream_printf(conn->output, "+ %s\r\n", reply->challenge);
+		client->auth_wait_client = true;
+		break;
+	case AUTH_REPLY_FAIL:
+		client->auth_req = NULL;
+		login_imap_auth_failed(client, reply);
+		break;
+	case AUTH_REPLY_OK:
+		client->auth_req = NULL;
+		login_imap_auth_succeeded(client, reply);
+		break;
+	}
+	/* go on with pipelined input (now the post-login engine's, after OK) */
+	if (!conn->closed)
+		connection_input_resume(conn);
+	connection_unref(&conn);
+}

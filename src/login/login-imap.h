@@ -1,0 +1,15 @@
+/* The pre-login IMAP engine (RFC 9051 §6.1, §6.2): greeting, CAPABILITY,
+ * NOOP, LOGOUT, ID, STARTTLS, LOGIN and AUTHENTICATE. After a successful
+ * login the connection is handed to the post-login engine. */
+#ifndef TERN_LOGIN_IMAP_H
+#define TERN_LOGIN_IMAP_H
+
+#include "login-common.h"
+
+/* Starts a pre-login IMAP session on an accepted socket (takes fd). */
+void login_imap_client_create(struct login_context *ctx, int fd,
+			      const struct net_endpoint *remote,
+			      const struct net_endpoint *local,
+			      enum listener_tls tls_mode);
+
+#endif

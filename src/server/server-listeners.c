@@ -1,0 +1,110 @@
+/* Binding listeners, and keeping their sockets across reloads. */
+#include "server-private.h"
+#include "net.h"
+#include "log.h"
+
+#define LISTEN_BACKLOG 1024
+
+static bool protocol_implemented(struct master *m, const char *protocol)
+{
+	for (const char *const *p = m->opts->implemented_protocols; *p != NULL; p++) {
+		if (strcmp(*p, protocol) == 0)
+			return true;
+	}
+	return false;
+}
+
+static struct master_listener *
+listener_find_bound(struct master *m, const struct listener_settings *set)
+{
+	for (unsigned int i = 0; i < m->listeners.count; i++) {
+		struct master_listener *l = m->listeners.v[i];
+		if (set->path[0] != '\0' ? strcmp(l->path, set->path) == 0 :
+		    l->path[0] == '\0' && l->port == set->port &&
+		    strcmp(l->address, set->address) == 0)
+			return l;
+	}
+	return NULL;
+}
+
+static void listener_set_fields(struct master_listener *l, const struct listener_settings *set)
+{
+	free(l->name);
+	free(l->protocol);
+	l->name = i_strdup(set->name);
+	l->protocol = i_strdup(set->protocol);
+	l->tls = set->tls;
+	l->in_use = true;
+}
+
+static void listener_free(struct master_listener *l)
+{
+	i_close_fd(&l->fd);
+	free(l->name);
+	free(l->protocol);
+	free(l->address);
+	free(l->path);
+	free(l);
+}
+
+int master_listeners_update(struct master *m, const char **error_r)
+{
+	const struct tern_settings *set = m->config->set;
+	for (unsigned int i = 0; i < m->listeners.count; i++)
+		m->listeners.v[i]->in_use = false;
+	for (unsigned int i = 0; i < set->listeners.count; i++) {
+		const struct listener_settings *ls = set->listeners.v[i];
+		if (!ls->enabled)
+			continue;
+		if (!protocol_implemented(m, ls->protocol)) {
+			log_warning(NULL, "listener_skipped", "listener=%s protocol=%s reason=\"%s is not implemented yet\"",
+				    ls->name, ls->protocol, ls->protocol);
+			continue;
+		}
+		struct master_listener *l = listener_find_bound(m, ls);
+		if (l == NULL) {
+			int fd = ls->path[0] != '\0' ?
+				net_listen_unix(ls->path, LISTEN_BACKLOG, error_r) :
+				net_listen_tcp(ls->address, ls->port, LISTEN_BACKLOG, error_r);
+			if (fd < 0) {
+				*error_r = t_strdup_printf("listener %s: %s", ls->name, *error_r);
+				return -1;
+			}
+			l = i_zalloc(sizeof(*l));
+			l->fd = fd;
+			l->address = i_strdup(ls->address);
+			l->path = i_strdup(ls->path);
+			l->port = ls->path[0] != '\0' ? 0 : (ls->port != 0 ? ls->port : net_get_local_port(fd));
+			array_push(&m->listeners, l);
+			log_info(NULL, "listen", "listener=%s protocol=%s address=%s tls=%s",
+				 ls->name, ls->protocol,
+				 ls->path[0] != '\0' ? ls->path :
+				 t_strdup_printf("%s:%u", ls->address, l->port),
+				 ls->tls == LISTENER_TLS_IMPLICIT ? "implicit" :
+				 ls->tls == LISTENER_TLS_STARTTLS ? "starttls" : "none");
+		}
+		listener_set_fields(l, ls);
+	}
+	return 0;
+}
+
+void master_listeners_close_unused(struct master *m)
+{
+	for (unsigned int i = 0; i < m->listeners.count;) {
+		struct master_listener *l = m->listeners.v[i];
+		if (l->in_use) {
+			i++;
+			continue;
+		}
+		log_info(NULL, "unlisten", "listener=%s", l->name);
+		listener_free(l);
+		array_delete(&m->listeners, i, 1);
+	}
+}
+
+void master_listeners_close_all(struct master *m)
+{
+	for (unsigned int i = 0; i < m->listeners.count; i++)
+		listener_free(m->listeners.v[i]);
+	array_clear(&m->listeners);
+}

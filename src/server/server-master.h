@@ -1,0 +1,29 @@
+/* The ternd master process: binds the configured listeners, spawns worker
+ * processes (re-executing ternd once per role) that accept on them,
+ * restarts workers that crash, drains on SIGTERM/SIGINT and reloads the
+ * configuration on SIGHUP without dropping established connections. */
+#ifndef TERN_SERVER_MASTER_H
+#define TERN_SERVER_MASTER_H
+
+#include "config.h"
+
+struct master_options {
+	const char *config_path; /* NULL: embedded default */
+	const char *const *overrides;
+	const char *exe_path;    /* this binary, for re-executing workers */
+	/* services that have an engine in this build ("imap"); listeners of
+	   other protocols are not started */
+	const char *const *implemented_protocols;
+	/* validates a loaded config beyond syntax (TLS files...); may be NULL */
+	int (*check_config)(const struct tern_config *config, const char **error_r);
+};
+
+/* Runs the master until shutdown; takes ownership of config. Returns the
+   process exit code. */
+int master_run(const struct master_options *opts, struct tern_config *config);
+
+/* Environment variables by which a worker learns its setup. */
+#define MASTER_ENV_CONFIG_FD "TERN_CONFIG_FD"
+#define MASTER_ENV_LISTEN_FDS "TERN_LISTEN_FDS"
+
+#endif

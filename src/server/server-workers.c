@@ -1,0 +1,183 @@
+/* Spawning worker processes, and reaping and restarting them. */
+#include "server-private.h"
+#include "buffer.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* A worker that dies sooner than this after starting is restarted only
+   after this delay, so a worker that crashes at startup can't fork-bomb */
+#define WORKER_RESTART_THROTTLE_MS 1000
+
+static const char *listen_fds_env(struct master *m, const char *service)
+{
+	string_t *str = t_str_new(128);
+	for (unsigned int i = 0; i < m->listeners.count; i++) {
+		struct master_listener *l = m->listeners.v[i];
+		if (!l->in_use || strcmp(l->protocol, service) != 0)
+			continue;
+		if (str_len(str) > 0)
+			str_append_c(str, ',');
+		str_printfa(str, "%d:%s:%s:%d", l->fd, l->name, l->protocol, (int)l->tls);
+	}
+	return str_c(str);
+}
+
+static void clear_cloexec(int fd)
+{
+	int flags = fcntl(fd, F_GETFD);
+	if (flags >= 0)
+		(void)fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
+}
+
+static ATTR_NORETURN void worker_exec(struct master *m, const char *service,
+				      const char *fds_env)
+{
+	/* in the child: signals back to normal, die with the master */
+	ioloop_signals_reset();
+	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() == 1)
+		_exit(0);
+	for (unsigned int i = 0; i < m->listeners.count; i++) {
+		if (m->listeners.v[i]->in_use && strcmp(m->listeners.v[i]->protocol, service) == 0)
+			clear_cloexec(m->listeners.v[i]->fd);
+	}
+	clear_cloexec(m->config_fd);
+	char fd_str[16];
+	snprintf(fd_str, sizeof(fd_str), "%d", m->config_fd);
+	setenv(MASTER_ENV_CONFIG_FD, fd_str, 1);
+	setenv(MASTER_ENV_LISTEN_FDS, fds_env, 1);
+	char *const argv[] = { (char *)"ternd", (char *)"--worker", (char *)service, NULL };
+	execv(m->opts->exe_path, argv);
+	fprintf(stderr, "execv(%s) failed: %s\n", m->opts->exe_path, strerror(errno));
+	_exit(89);
+}
+
+int master_worker_spawn(struct master *m, const char *service)
+{
+	const char *fds_env = listen_fds_env(m, service);
+	if (fds_env[0] == '\0')
+		return 0; /* no listener for this service */
+	pid_t pid = fork();
+	if (pid < 0) {
+		log_error(NULL, "spawn_failed", "service=%s error=%s", service,
+			  log_value(strerror(errno)));
+		return -1;
+	}
+	if (pid == 0)
+		worker_exec(m, service, fds_env);
+	struct master_worker *w = i_zalloc(sizeof(*w));
+	w->pid = pid;
+	w->service = i_strdup(service);
+	w->generation = m->generation;
+	w->started_ms = ioloop_now_ms();
+	array_push(&m->workers, w);
+	log_debug(NULL, "spawn", "service=%s worker_pid=%ld", service, (long)pid);
+	return 0;
+}
+
+void master_workers_spawn_all(struct master *m)
+{
+	const struct tern_settings *set = m->config->set;
+	for (unsigned int i = 0; i < set->services.count; i++) {
+		const struct service_settings *s = set->services.v[i];
+		for (unsigned int n = 0; n < s->process_count; n++) {
+			if (master_worker_spawn(m, s->name) < 0)
+				break;
+		}
+	}
+}
+
+void master_workers_signal(struct master *m, int signo, bool only_old)
+{
+	for (unsigned int i = 0; i < m->workers.count; i++) {
+		struct master_worker *w = m->workers.v[i];
+		if (only_old && w->generation == m->generation)
+			continue;
+		if (signo == SIGUSR1)
+			w->retiring = true;
+		(void)kill(w->pid, signo);
+	}
+}
+
+struct master_worker *master_worker_find(struct master *m, pid_t pid)
+{
+	for (unsigned int i = 0; i < m->workers.count; i++) {
+		if (m->workers.v[i]->pid == pid)
+			return m->workers.v[i];
+	}
+	return NULL;
+}
+
+unsigned int master_workers_count(struct master *m)
+{
+	return m->workers.count;
+}
+
+static void master_restart_pending(void *context);
+
+static void worker_exited(struct master *m, struct master_worker *w, int status)
+{
+	bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	const char *how = WIFSIGNALED(status) ?
+		t_strdup_printf("signal=%d", WTERMSIG(status)) :
+		t_strdup_printf("status=%d", WEXITSTATUS(status));
+	bool expected = m->shutting_down || w->retiring || w->generation != m->generation;
+	if (clean && expected)
+		log_debug(NULL, "worker_exit", "service=%s worker_pid=%ld %s", w->service, (long)w->pid, how);
+	else
+		log_error(NULL, "worker_died", "service=%s worker_pid=%ld %s", w->service, (long)w->pid, how);
+	if (expected)
+		return;
+	/* replace it: at once, unless it died young */
+	if (ioloop_now_ms() - w->started_ms >= WORKER_RESTART_THROTTLE_MS)
+		(void)master_worker_spawn(m, w->service);
+	else if (m->restart_to == NULL)
+		m->restart_to = timeout_add_once(WORKER_RESTART_THROTTLE_MS, master_restart_pending, m);
+}
+
+/* Brings every service back to its process_count. */
+static void master_restart_pending(void *context)
+{
+	struct master *m = context;
+	m->restart_to = NULL;
+	if (m->shutting_down)
+		return;
+	const struct tern_settings *set = m->config->set;
+	for (unsigned int i = 0; i < set->services.count; i++) {
+		const struct service_settings *s = set->services.v[i];
+		unsigned int have = 0;
+		for (unsigned int j = 0; j < m->workers.count; j++) {
+			struct master_worker *w = m->workers.v[j];
+			if (w->generation == m->generation && strcmp(w->service, s->name) == 0)
+				have++;
+		}
+		for (; have < s->process_count; have++) {
+			if (master_worker_spawn(m, s->name) < 0)
+				break;
+		}
+	}
+}
+
+void master_workers_reap(struct master *m)
+{
+	int status;
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (unsigned int i = 0; i < m->workers.count; i++) {
+			struct master_worker *w = m->workers.v[i];
+			if (w->pid != pid)
+				continue;
+			array_delete(&m->workers, i, 1);
+			worker_exited(m, w, status);
+			free(w->service);
+			free(w);
+			break;
+		}
+	}
+}

@@ -1,0 +1,165 @@
+/* First-start setup: data directory, certificate, demo user. */
+#include "ternd-setup.h"
+#include "auth-passwd-file-edit.h"
+#include "auth-password.h"
+#include "buffer.h"
+#include "log.h"
+#include "tls.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/rand.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DEMO_USER "demo"
+
+static int mkdir_parents(const char *path, mode_t mode, const char **error_r)
+{
+	char *copy = t_strdup(path);
+	for (char *p = copy + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(copy, mode) < 0 && errno != EEXIST) {
+			*error_r = t_strdup_printf("mkdir(%s) failed: %s", copy, strerror(errno));
+			return -1;
+		}
+		*p = c;
+		if (c == '\0')
+			return 0;
+	}
+}
+
+static const char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash == NULL || slash == path ? "/" : t_strndup(path, (size_t)(slash - path));
+}
+
+int ternd_setup_check_config(const struct tern_config *config, const char **error_r)
+{
+	const struct tern_settings *set = config->set;
+	if (mkdir_parents(set->base_dir, 0750, error_r) < 0)
+		return -1;
+	const struct tls_settings *tset = &set->tls;
+	if (tset->generate_self_signed && access(tset->cert_file, F_OK) < 0 &&
+	    access(tset->key_file, F_OK) < 0) {
+		if (mkdir_parents(dir_of(tset->cert_file), 0755, error_r) < 0 ||
+		    mkdir_parents(dir_of(tset->key_file), 0700, error_r) < 0)
+			return -1;
+		if (tls_generate_self_signed(tset->cert_file, tset->key_file, "localhost", error_r) < 0)
+			return -1;
+		log_info(NULL, "tls_selfsigned_created", "cert=%s key=%s",
+			 log_value(tset->cert_file), log_value(tset->key_file));
+	}
+	struct tls_options opts = {
+		.cert_file = tset->cert_file, .key_file = tset->key_file,
+		.min_protocol = tset->min_protocol, .ciphers = tset->ciphers,
+		.cipher_suites = tset->cipher_suites,
+		.prefer_server_ciphers = tset->prefer_server_ciphers,
+	};
+	struct tls_context *ctx;
+	if (tls_context_create(&opts, &ctx, error_r) < 0)
+		return -1;
+	tls_context_destroy(&ctx);
+	return 0;
+}
+
+static const char *random_password(void)
+{
+	static const char chars[] = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+	unsigned char raw[16];
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+		i_fatal("RAND_bytes() failed");
+	char *pw = t_malloc(sizeof(raw) + 1);
+	for (unsigned int i = 0; i < sizeof(raw); i++)
+		pw[i] = chars[raw[i] % (sizeof(chars) - 1)];
+	pw[sizeof(raw)] = '\0';
+	return pw;
+}
+
+static int demo_password_read(const char *path, const char **password_r)
+{
+	char buf[128];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	*password_r = t_strdup(buf);
+	return 1;
+}
+
+static int demo_password_write(const char *path, const char *password, const char **error_r)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	const char *line = t_strdup_printf("%s\n", password);
+	if (fd < 0 || write(fd, line, strlen(line)) != (ssize_t)strlen(line) || fsync(fd) < 0) {
+		*error_r = t_strdup_printf("writing %s failed: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static void demo_print(const struct tern_settings *set, const char *password)
+{
+	string_t *str = t_str_new(1024);
+	str_printfa(str, "\nTern " TERN_VERSION " is starting. Data is kept under %s\n\n", set->base_dir);
+	for (unsigned int i = 0; i < set->listeners.count; i++) {
+		const struct listener_settings *l = set->listeners.v[i];
+		if (!l->enabled || strcmp(l->protocol, "imap") != 0)
+			continue;
+		str_printfa(str, "  %-12s %s:%u%s\n", l->name, l->address, l->port,
+			    l->tls == LISTENER_TLS_IMPLICIT ? " (TLS)" :
+			    l->tls == LISTENER_TLS_STARTTLS ? " (STARTTLS)" : "");
+	}
+	if (password != NULL) {
+		str_printfa(str, "\n  demo user:   %s\n  password:    %s\n", DEMO_USER, password);
+		for (unsigned int i = 0; i < set->listeners.count; i++) {
+			const struct listener_settings *l = set->listeners.v[i];
+			if (l->enabled && strcmp(l->protocol, "imap") == 0 && l->tls != LISTENER_TLS_IMPLICIT) {
+				str_printfa(str, "\n  try:  curl -v 'imap://%s:%u/' --user %s:%s\n",
+					    l->address, l->port, DEMO_USER, password);
+				break;
+			}
+		}
+	}
+	str_append(str, "  add a user:  ternctl user add NAME PASSWORD\n\n");
+	fputs(str_c(str), stdout);
+	fflush(stdout);
+}
+
+int ternd_setup_demo(const struct tern_config *config, const char **error_r)
+{
+	const struct tern_settings *set = config->set;
+	const char *pw_path = t_strdup_printf("%s/demo-password", set->base_dir);
+	const char *password = NULL;
+	const char *const *users;
+	unsigned int count;
+	if (passwd_file_edit_list(set->auth.passwd_file, t_pool(), &users, &count, error_r) < 0)
+		return -1;
+	bool exists = false;
+	for (unsigned int i = 0; i < count; i++)
+		exists = exists || strcmp(users[i], DEMO_USER) == 0;
+	if (!exists) {
+		const char *hash;
+		password = random_password();
+		if (password_generate(password, set->auth.default_scheme, t_pool(), &hash, error_r) < 0 ||
+		    passwd_file_edit_add(set->auth.passwd_file, DEMO_USER, hash, NULL, error_r) < 0 ||
+		    demo_password_write(pw_path, password, error_r) < 0)
+			return -1;
+	} else if (demo_password_read(pw_path, &password) == 0) {
+		password = "(changed; see ternctl user passwd demo)";
+	}
+	demo_print(set, password);
+	return 0;
+}

@@ -1,0 +1,16 @@
+/* First-start setup and configuration checks done by the ternd master:
+ * the data directory, a self-signed certificate when none is configured,
+ * and for `make run` a demo user with a random password. */
+#ifndef TERN_TERND_SETUP_H
+#define TERN_TERND_SETUP_H
+
+#include "config.h"
+
+/* Creates base_dir and, when allowed and missing, the self-signed
+   certificate; then checks that the TLS files load. */
+int ternd_setup_check_config(const struct tern_config *config, const char **error_r);
+/* Ensures user "demo" exists in the passwd-file (creating it with a random
+   password kept in base_dir/demo-password), and prints how to connect. */
+int ternd_setup_demo(const struct tern_config *config, const char **error_r);
+
+#endif

@@ -1,0 +1,256 @@
+/* Worker process: listener sockets, accepting, dispatch to the protocol
+ * engines, and draining on SIGTERM (shutdown) and SIGUSR1 (retire after a
+ * reload). */
+#include "ternd-worker.h"
+#include "buffer.h"
+#include "connection.h"
+#include "imap-client.h"
+#include "ipc-handoff.h"
+#include "log.h"
+#include "login-imap.h"
+#include "net.h"
+#include "server-master.h"
+#include "strnum.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <unistd.h>
+
+/* accept at most this many connections per wakeup, to stay fair */
+#define WORKER_ACCEPT_BATCH 64
+
+struct worker_listener {
+	int fd;
+	char *name, *protocol;
+	enum listener_tls tls;
+	struct io *io;
+};
+
+struct worker {
+	const char *service;
+	struct tern_config *config;
+	struct login_context login;
+	ARRAY(struct worker_listener *) listeners;
+	struct timeout *drain_to, *deadline_to;
+	bool draining;
+};
+
+static struct worker worker;
+
+static void worker_handoff(struct connection *conn, const struct login_handoff *h)
+{
+	/* Pre-login and post-login code meet only through the serialised
+	   record, exactly as they will across processes. */
+	string_t *str = t_str_new(256);
+	login_handoff_serialize(h, str);
+	struct login_handoff parsed;
+	const char *error;
+	if (login_handoff_parse(str_c(str), t_pool(), &parsed, &error) < 0)
+		i_panic("hand-off record does not parse: %s", error);
+	imap_client_create(worker.config->set, conn, &parsed);
+}
+
+static void worker_accept(void *context)
+{
+	struct worker_listener *l = context;
+	const struct service_settings *sset = config_find_service(worker.config, worker.service);
+	for (unsigned int i = 0; i < WORKER_ACCEPT_BATCH; i++) {
+		struct net_endpoint remote, local;
+		int fd = net_accept(l->fd, &remote, &local);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED &&
+			    errno != EINTR)
+				log_error(NULL, "accept_failed", "listener=%s error=%s", l->name,
+					  log_value(strerror(errno)));
+			return;
+		}
+		if (sset != NULL && connection_count() >= sset->client_limit) {
+			static const char bye[] = "* BYE [UNAVAILABLE] Too many connections, try again later.\r\n";
+			ssize_t ret = write(fd, bye, sizeof(bye) - 1);
+			(void)ret;
+			close(fd);
+			log_warning(NULL, "client_limit", "listener=%s limit=%u remote=%s",
+				    l->name, sset->client_limit, remote.ip);
+			continue;
+		}
+		login_imap_client_create(&worker.login, fd, &remote, &local, l->tls);
+	}
+}
+
+/* "fd:name:protocol:tls,..." from the master */
+static int worker_parse_listeners(const char *env)
+{
+	array_init(&worker.listeners, system_pool, 4);
+	const char *p = env;
+	while (*p != '\0') {
+		size_t len = strcspn(p, ",");
+		const char *item = t_strndup(p, len);
+		char fd_s[16], name[128], proto[32];
+		int tls;
+		if (sscanf(item, "%15[0-9]:%127[^:]:%31[^:]:%d", fd_s, name, proto, &tls) != 4)
+			return -1;
+		struct worker_listener *l = i_zalloc(sizeof(*l));
+		if (str_to_int64(fd_s, &(int64_t){0}) < 0)
+			return -1;
+		l->fd = atoi(fd_s);
+		l->name = i_strdup(name);
+		l->protocol = i_strdup(proto);
+		l->tls = (enum listener_tls)tls;
+		array_push(&worker.listeners, l);
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+static void worker_stop_listening(void)
+{
+	for (unsigned int i = 0; i < worker.listeners.count; i++) {
+		struct worker_listener *l = worker.listeners.v[i];
+		io_remove(&l->io);
+		i_close_fd(&l->fd);
+	}
+}
+
+static void worker_drain_check(void *context ATTR_UNUSED)
+{
+	if (connection_count() == 0)
+		ioloop_stop();
+}
+
+static void worker_deadline(void *context ATTR_UNUSED)
+{
+	worker.deadline_to = NULL;
+	log_warning(NULL, "shutdown_timeout", "connections=%u", connection_count());
+	connection_close_all("server shutting down (timeout)");
+	ioloop_stop();
+}
+
+static void worker_start_draining(void)
+{
+	if (worker.draining)
+		return;
+	worker.draining = true;
+	worker_stop_listening();
+	worker.drain_to = timeout_add(50, worker_drain_check, NULL);
+}
+
+static void worker_sig_term(int signo ATTR_UNUSED, void *context ATTR_UNUSED)
+{
+	worker_start_draining();
+	if (worker.deadline_to == NULL) {
+		worker.deadline_to = timeout_add_once(worker.config->set->shutdown_timeout_ms,
+						      worker_deadline, NULL);
+		connection_shutdown_all();
+	}
+}
+
+static void worker_sig_retire(int signo ATTR_UNUSED, void *context ATTR_UNUSED)
+{
+	/* after a reload: established sessions go on until they end */
+	worker_start_draining();
+}
+
+static void worker_sig_ignore(int signo ATTR_UNUSED, void *context ATTR_UNUSED)
+{
+}
+
+static int worker_load_config(const char **error_r)
+{
+	const char *fd_s = getenv(MASTER_ENV_CONFIG_FD);
+	unsigned int fd;
+	if (fd_s == NULL || str_to_uint(fd_s, &fd) < 0) {
+		*error_r = "no configuration from the master (run ternd, not the worker)";
+		return -1;
+	}
+	string_t *text = str_new(system_pool, 8192);
+	char buf[8192];
+	ssize_t ret;
+	off_t off = 0;
+	while ((ret = pread((int)fd, buf, sizeof(buf), off)) > 0) {
+		str_append_n(text, buf, (size_t)ret);
+		off += ret;
+	}
+	close((int)fd);
+	int r = config_load_string(str_c(text), "master", NULL, &worker.config, error_r);
+	str_free(&text);
+	return r;
+}
+
+static int worker_init(const char *service, const char **error_r)
+{
+	worker.service = service;
+	if (worker_load_config(error_r) < 0)
+		return -1;
+	const struct tern_settings *set = worker.config->set;
+	const char *env = getenv(MASTER_ENV_LISTEN_FDS);
+	if (env == NULL || worker_parse_listeners(env) < 0) {
+		*error_r = "invalid listener list from the master";
+		return -1;
+	}
+	struct tls_options tls_opts = {
+		.cert_file = set->tls.cert_file, .key_file = set->tls.key_file,
+		.min_protocol = set->tls.min_protocol, .ciphers = set->tls.ciphers,
+		.cipher_suites = set->tls.cipher_suites,
+		.prefer_server_ciphers = set->tls.prefer_server_ciphers,
+	};
+	/* the master checked the TLS files before starting us */
+	if (tls_context_create(&tls_opts, &worker.login.tls, error_r) < 0)
+		worker.login.tls = NULL;
+	struct auth_options auth_opts = {
+		.passwd_file = set->auth.passwd_file,
+		.mechanisms = set->auth.mechanisms,
+		.failure_delay_ms = set->auth.failure_delay_ms,
+		.allow_insecure_plaintext = set->auth.allow_insecure_plaintext,
+	};
+	if (auth_create(&auth_opts, &worker.login.auth, error_r) < 0)
+		return -1;
+	worker.login.set = set;
+	worker.login.handoff = worker_handoff;
+	for (unsigned int i = 0; i < worker.listeners.count; i++) {
+		struct worker_listener *l = worker.listeners.v[i];
+		l->io = io_add(l->fd, IO_READ, worker_accept, l);
+	}
+	return 0;
+}
+
+static void worker_deinit(void)
+{
+	worker_stop_listening();
+	for (unsigned int i = 0; i < worker.listeners.count; i++) {
+		free(worker.listeners.v[i]->name);
+		free(worker.listeners.v[i]->protocol);
+		free(worker.listeners.v[i]);
+	}
+	array_free(&worker.listeners);
+	timeout_remove(&worker.drain_to);
+	timeout_remove(&worker.deadline_to);
+	auth_destroy(&worker.login.auth);
+	tls_context_destroy(&worker.login.tls);
+	config_free(&worker.config);
+}
+
+int ternd_worker_main(const char *service)
+{
+	const char *error;
+	log_set_service(service);
+	ioloop_init();
+	(void)signal(SIGPIPE, SIG_IGN);
+	signal_add(SIGTERM, worker_sig_term, NULL);
+	signal_add(SIGUSR1, worker_sig_retire, NULL);
+	/* Ctrl-C reaches the whole process group: the master decides */
+	signal_add(SIGINT, worker_sig_ignore, NULL);
+	signal_add(SIGHUP, worker_sig_ignore, NULL);
+	if (worker_init(service, &error) < 0) {
+		log_error(NULL, "worker_init_failed", "error=%s", log_value(error));
+		return 89;
+	}
+	enum log_level level;
+	if (log_level_parse(worker.config->set->log_level, &level) == 0)
+		log_set_level(level);
+	ioloop_run();
+	worker_deinit();
+	ioloop_deinit();
+	return 0;
+}
