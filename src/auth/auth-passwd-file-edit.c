@@ -88,7 +88,7 @@ static bool pwline_next(const buffer_t *data, size_t *pos, struct pwline *line_r
 	size_t i = 0;
 	while (i < line_r->content_len && (start[i] == ' ' || start[i] == '\t'))
 		i++;
-	if (i == line_r->content_len || start[0] == '#') {
+	if (i == line_r->content_len || start[i] == '#') {
 		line_r->name_len = 0;
 		return true;
 	}

@@ -146,6 +146,14 @@ static bool line_is_blank(const char *line)
 	return true;
 }
 
+/* Blank lines and comments (also indented ones) hold no user. */
+static bool line_is_ignored(const char *line)
+{
+	while (*line == ' ' || *line == '\t')
+		line++;
+	return *line == '\0' || *line == '#';
+}
+
 /* Splits line in place at the first PASSWD_FIELD_COUNT-1 colons: the extra
    fields keep theirs (userdb_quota_rule=*:storage=1G). Missing fields are
    NULL. */
@@ -211,7 +219,7 @@ static void passwd_file_parse_line(struct passwd_file *pf, char *line, size_t le
 		passwd_file_warn(pf, "NUL byte in line");
 		return;
 	}
-	if (line[0] == '#' || line_is_blank(line))
+	if (line_is_ignored(line))
 		return;
 
 	passwd_line_split(line, fields);
