@@ -44,6 +44,14 @@ void buffer_append(buffer_t *buf, const void *data, size_t size)
 {
 	if (size == 0)
 		return;
+	const unsigned char *src = data;
+	if (src >= buf->data && src < buf->data + buf->alloc) {
+		/* appending a part of itself: growing may move the data */
+		size_t offset = (size_t)(src - buf->data);
+		unsigned char *dest = buffer_append_space(buf, size);
+		memmove(dest, buf->data + offset, size);
+		return;
+	}
 	memcpy(buffer_append_space(buf, size), data, size);
 }
 

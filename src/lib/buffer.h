@@ -18,6 +18,7 @@ buffer_t *buffer_create(pool_t pool, size_t init_size);
 /* Frees the buffer and its data when allocated from the system pool;
  * *buf becomes NULL. Accepts NULL. */
 void buffer_free(buffer_t **buf);
+/* data may point into buf itself. */
 void buffer_append(buffer_t *buf, const void *data, size_t size);
 void buffer_append_c(buffer_t *buf, unsigned char c);
 /* Returns a pointer to size new bytes at the end (uninitialised). */
@@ -36,6 +37,7 @@ static inline const unsigned char *str_data(const string_t *str) { return str->d
 void str_append(string_t *str, const char *cstr);
 void str_append_n(string_t *str, const void *data, size_t size);
 void str_append_c(string_t *str, char c);
+/* The arguments must not point into str. */
 void str_printfa(string_t *str, const char *fmt, ...) ATTR_PRINTF(2, 3);
 void str_vprintfa(string_t *str, const char *fmt, va_list args) ATTR_PRINTF(2, 0);
 void str_truncate(string_t *str, size_t len);

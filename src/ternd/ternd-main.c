@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #define TERND_SYSTEM_CONFIG "/etc/tern/tern.conf"
-#define TERND_ENV_FOREGROUND "TERN_FOREGROUND"
 
 static const char *const implemented_protocols[] = { "imap", NULL };
 
@@ -62,14 +61,6 @@ static void daemonize(void)
 		if (fd > STDERR_FILENO)
 			close(fd);
 	}
-}
-
-static void setup_logging(const char *service, const char *target_setting, bool foreground)
-{
-	enum log_target target = strcmp(target_setting, "stderr") == 0 ? LOG_TARGET_STDERR :
-		strcmp(target_setting, "syslog") == 0 ? LOG_TARGET_SYSLOG :
-		foreground ? LOG_TARGET_STDERR : LOG_TARGET_SYSLOG;
-	log_init(service, target, LOG_LEVEL_INFO);
 }
 
 struct ternd_args {
@@ -146,7 +137,7 @@ static int run_master(struct ternd_args *args, char *argv0)
 		config_free(&config);
 		return 0;
 	}
-	setup_logging("master", config->set->log_target, args->foreground);
+	ternd_log_setup("master", config->set->log_target, args->foreground);
 	if (ternd_setup_check_config(config, &error) < 0 ||
 	    (args->demo && ternd_setup_demo(config, &error) < 0)) {
 		log_error(NULL, "startup_failed", "error=%s", log_value(error));
@@ -186,7 +177,7 @@ int main(int argc, char *argv[])
 	umask(0027);
 	int ret;
 	if (args.worker != NULL) {
-		setup_logging(args.worker, "auto", getenv(TERND_ENV_FOREGROUND) != NULL);
+		ternd_log_setup(args.worker, "auto", getenv(TERND_ENV_FOREGROUND) != NULL);
 		ret = ternd_worker_main(args.worker);
 	} else {
 		ret = run_master(&args, argv[0]);

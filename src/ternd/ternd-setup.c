@@ -163,3 +163,12 @@ int ternd_setup_demo(const struct tern_config *config, const char **error_r)
 	demo_print(set, password);
 	return 0;
 }
+
+void ternd_log_setup(const char *service, const char *target_setting, bool foreground)
+{
+	enum log_target target = strcmp(target_setting, "stderr") == 0 ? LOG_TARGET_STDERR :
+		strcmp(target_setting, "syslog") == 0 ? LOG_TARGET_SYSLOG :
+		foreground ? LOG_TARGET_STDERR : LOG_TARGET_SYSLOG;
+	enum log_level level = log_get_level();
+	log_init(service, target, level);
+}

@@ -13,4 +13,11 @@ int ternd_setup_check_config(const struct tern_config *config, const char **erro
    password kept in base_dir/demo-password), and prints how to connect. */
 int ternd_setup_demo(const struct tern_config *config, const char **error_r);
 
+/* Set by a foreground master for its workers. */
+#define TERND_ENV_FOREGROUND "TERN_FOREGROUND"
+
+/* Logs to the target the log_target setting names; "auto" is stderr in
+   the foreground and syslog otherwise. */
+void ternd_log_setup(const char *service, const char *target_setting, bool foreground);
+
 #endif

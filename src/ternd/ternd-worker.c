@@ -11,6 +11,7 @@
 #include "net.h"
 #include "server-master.h"
 #include "strnum.h"
+#include "ternd-setup.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -249,6 +250,8 @@ int ternd_worker_main(const char *service)
 	enum log_level level;
 	if (log_level_parse(worker.config->set->log_level, &level) == 0)
 		log_set_level(level);
+	ternd_log_setup(service, worker.config->set->log_target,
+			getenv(TERND_ENV_FOREGROUND) != NULL);
 	ioloop_run();
 	worker_deinit();
 	ioloop_deinit();
