@@ -44,6 +44,7 @@ struct auth_request {
 	struct auth_user *user;
 	const char *fail_log_reason;  /* for the log, never the client */
 	const char *fail_user_reason; /* NULL: the generic text */
+	enum auth_fail_code fail_code;
 
 	bool in_callback;
 	bool aborted;
@@ -101,15 +102,18 @@ static void auth_request_log(struct auth_request *req, const char *result,
 }
 
 /* log_reason is for the log; user_reason is shown to the client. */
-static void auth_request_fail(struct auth_request *req, const char *log_reason,
-			      const char *user_reason, bool temporary)
+static void auth_request_fail(struct auth_request *req, enum auth_fail_code code,
+			      const char *log_reason, const char *user_reason)
 {
+	bool temporary = code == AUTH_FAIL_TEMPORARY;
+
 	req->state = AUTH_REQUEST_STATE_FINISHED;
 	auth_request_log(req, "fail", log_reason, temporary);
 	req->reply = (struct auth_reply){
 		.status = AUTH_REPLY_FAIL,
 		.reason = p_strdup(req->pool, user_reason),
 		.temporary = temporary,
+		.fail_code = code,
 	};
 	auth_request_schedule(req, req->auth->failure_delay_ms);
 }
@@ -149,6 +153,7 @@ static int auth_request_check_user(struct auth_request *req, const struct auth_u
 	if (auth_user_extra_get(user, "nologin") != NULL) {
 		const char *reason = auth_user_extra_get(user, "reason");
 		req->fail_log_reason = "nologin";
+		req->fail_code = AUTH_FAIL_DISABLED;
 		req->fail_user_reason = reason != NULL && reason[0] != '\0' ?
 			p_strdup(req->pool, reason) : "Login disabled.";
 		return 0;
@@ -222,6 +227,7 @@ static void auth_request_step(struct auth_request *req, const void *data,
 
 	req->fail_log_reason = NULL;
 	req->fail_user_reason = NULL;
+	req->fail_code = AUTH_FAIL_CREDENTIALS;
 	int ret = sasl_session_step(req->sasl, data, size, have_input, output, &error);
 	if (ret == 0) {
 		auth_request_challenge(req, output);
@@ -229,15 +235,18 @@ static void auth_request_step(struct auth_request *req, const void *data,
 		auth_request_success(req);
 	} else if (ret > 0) {
 		/* SASL succeeded without our callback approving a user */
-		auth_request_fail(req, "mechanism finished without a user",
-				  AUTH_REASON_TEMP, true);
+		auth_request_fail(req, AUTH_FAIL_TEMPORARY,
+				  "mechanism finished without a user", AUTH_REASON_TEMP);
 	} else if (sasl_session_failed_temporarily(req->sasl)) {
-		auth_request_fail(req, req->fail_log_reason, AUTH_REASON_TEMP, true);
+		auth_request_fail(req, AUTH_FAIL_TEMPORARY, req->fail_log_reason,
+				  AUTH_REASON_TEMP);
+	} else if (req->fail_log_reason == NULL) {
+		/* refused before any credentials were checked */
+		auth_request_fail(req, AUTH_FAIL_MALFORMED, error, error);
 	} else {
-		auth_request_fail(req, req->fail_log_reason != NULL ?
-				  req->fail_log_reason : error,
+		auth_request_fail(req, req->fail_code, req->fail_log_reason,
 				  req->fail_user_reason != NULL ?
-				  req->fail_user_reason : error, false);
+				  req->fail_user_reason : AUTH_REASON_FAILED);
 	}
 }
 
@@ -249,14 +258,15 @@ static int auth_request_decode(struct auth_request *req, const char *b64,
 	size_t len = strlen(b64);
 
 	if (len > AUTH_REQUEST_MAX_RESPONSE_LEN) {
-		auth_request_fail(req, "response too long",
-				  "Authentication response too long.", false);
+		auth_request_fail(req, AUTH_FAIL_MALFORMED, "response too long",
+				  "Authentication response too long.");
 		return -1;
 	}
 	if (strcmp(b64, "=") == 0)
 		return 0;
 	if (base64_decode(b64, len, output) < 0) {
-		auth_request_fail(req, "invalid base64", "Invalid base64 data.", false);
+		auth_request_fail(req, AUTH_FAIL_MALFORMED, "invalid base64",
+				  "Invalid base64 data.");
 		return -1;
 	}
 	return 0;
@@ -286,21 +296,22 @@ static int auth_request_start_sasl(struct auth_request *req)
 	req->mech = req->info.mech == NULL ? NULL :
 		auth_mech_find(req->auth, req->info.mech);
 	if (req->mech == NULL) {
-		auth_request_fail(req, "unsupported mechanism",
-				  "Unsupported authentication mechanism.", false);
+		auth_request_fail(req, AUTH_FAIL_MECH_UNSUPPORTED, "unsupported mechanism",
+				  "Unsupported authentication mechanism.");
 		return -1;
 	}
 	req->info.mech = req->mech;
 	if (sasl_mech_is_plaintext(req->mech) && !req->info.secured &&
 	    !req->auth->allow_insecure_plaintext) {
-		auth_request_fail(req, "plaintext on unsecured connection",
-				  AUTH_REASON_PLAINTEXT, false);
+		auth_request_fail(req, AUTH_FAIL_PLAINTEXT_INSECURE,
+				  "plaintext on unsecured connection", AUTH_REASON_PLAINTEXT);
 		return -1;
 	}
 	req->sasl = sasl_session_begin(req->mech, &auth_sasl_callbacks, req, &error);
 	if (req->sasl == NULL) {
 		log_error(&req->log_ctx, "auth", "error=%s", log_value(error));
-		auth_request_fail(req, "SASL start failed", AUTH_REASON_TEMP, true);
+		auth_request_fail(req, AUTH_FAIL_TEMPORARY, "SASL start failed",
+				  AUTH_REASON_TEMP);
 		return -1;
 	}
 	return 0;
@@ -344,8 +355,8 @@ void auth_request_continue(struct auth_request *req, const char *response)
 
 	req->state = AUTH_REQUEST_STATE_REPLY_PENDING;
 	if (strcmp(response, "*") == 0) {
-		auth_request_fail(req, "aborted by client",
-				  "Authentication aborted by client.", false);
+		auth_request_fail(req, AUTH_FAIL_ABORTED, "aborted by client",
+				  "Authentication aborted by client.");
 		return;
 	}
 	buffer_t *input = buffer_create(t_pool(), strlen(response));

@@ -31,6 +31,24 @@ enum auth_reply_status {
 	AUTH_REPLY_FAIL,
 };
 
+/* Why a FAIL happened, for protocol response codes (RFC 5530). */
+enum auth_fail_code {
+	/* unknown user, wrong password, refused authzid or allow_nets */
+	AUTH_FAIL_CREDENTIALS,
+	/* internal error (temporary is set) */
+	AUTH_FAIL_TEMPORARY,
+	/* nologin: reason is the passdb's text or "Login disabled." */
+	AUTH_FAIL_DISABLED,
+	/* plaintext mechanism on an unsecured connection */
+	AUTH_FAIL_PLAINTEXT_INSECURE,
+	/* mechanism unknown or not enabled */
+	AUTH_FAIL_MECH_UNSUPPORTED,
+	/* bad base64, bad SASL message, too long, too many steps */
+	AUTH_FAIL_MALFORMED,
+	/* the client sent "*" */
+	AUTH_FAIL_ABORTED,
+};
+
 /* Valid only during the callback: copy what you keep. */
 struct auth_reply {
 	enum auth_reply_status status;
@@ -39,6 +57,7 @@ struct auth_reply {
 	const struct auth_user *userdb;  /* OK: home, uid, gid, extra fields */
 	const char *reason;              /* FAIL: safe to show the client */
 	bool temporary;                  /* FAIL: internal error, try later */
+	enum auth_fail_code fail_code;   /* FAIL: why */
 };
 
 typedef void auth_reply_callback_t(const struct auth_reply *reply, void *context);

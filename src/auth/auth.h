@@ -23,7 +23,8 @@ struct auth_options {
 int auth_create(const struct auth_options *opts, struct auth **auth_r,
 		const char **error_r);
 /* Also frees any requests still running, without calling their callbacks.
-   Accepts NULL; *auth becomes NULL. */
+   Must not be called from inside a reply callback. Accepts NULL; *auth
+   becomes NULL. */
 void auth_destroy(struct auth **auth);
 
 /* Space-separated mechanisms offered on this connection: plaintext ones

@@ -19,6 +19,7 @@ struct test_result {
 	enum auth_reply_status status;
 	const char *challenge, *user, *reason, *home, *quota;
 	bool temporary;
+	enum auth_fail_code fail_code;
 	/* what the callback should do */
 	bool abort_in_callback;
 	struct auth_request *req;
@@ -37,6 +38,7 @@ static void test_reply_cb(const struct auth_reply *reply, void *context)
 	r->user = p_strdup(r->pool, reply->user);
 	r->reason = p_strdup(r->pool, reply->reason);
 	r->temporary = reply->temporary;
+	r->fail_code = reply->fail_code;
 	r->home = NULL;
 	r->quota = NULL;
 	if (reply->userdb != NULL) {
@@ -192,6 +194,7 @@ static void test_auth_failures(void)
 	run_plain(auth, &secured_info, "", "alice", "wrong", &r);
 	test_assert(now_ms() - start >= 10);
 	test_assert(r.status == AUTH_REPLY_FAIL && !r.temporary);
+	test_assert(r.fail_code == AUTH_FAIL_CREDENTIALS);
 	test_assert_strcmp(r.reason, "Authentication failed.");
 
 	start = now_ms();
@@ -207,6 +210,7 @@ static void test_auth_failures(void)
 	/* a broken hash in the file is our problem, not the client's */
 	run_plain(auth, &secured_info, "", "badhash", "x", &r);
 	test_assert(r.status == AUTH_REPLY_FAIL && r.temporary);
+	test_assert(r.fail_code == AUTH_FAIL_TEMPORARY);
 	test_assert_strcmp(r.reason, "Temporary authentication failure.");
 
 	/* LOGIN with a wrong password */
@@ -233,12 +237,14 @@ static void test_auth_refused(void)
 	run_plain(auth, &info, "", "alice", "secret", &r);
 	test_assert(r.status == AUTH_REPLY_FAIL && !r.temporary);
 	test_assert(strstr(r.reason, "Plaintext authentication disallowed") != NULL);
+	test_assert(r.fail_code == AUTH_FAIL_PLAINTEXT_INSECURE);
 
 	info.mech = "CRAM-MD5";
 	info.secured = true;
 	r.req = auth_request_begin(auth, &info, NULL, test_reply_cb, &r);
 	test_assert(wait_reply(&r) && r.status == AUTH_REPLY_FAIL);
 	test_assert_strcmp(r.reason, "Unsupported authentication mechanism.");
+	test_assert(r.fail_code == AUTH_FAIL_MECH_UNSUPPORTED);
 	info.mech = NULL;
 	r.req = auth_request_begin(auth, &info, NULL, test_reply_cb, &r);
 	test_assert(wait_reply(&r) && r.status == AUTH_REPLY_FAIL);
@@ -247,6 +253,7 @@ static void test_auth_refused(void)
 	r.req = auth_request_begin(auth, &secured_info, "not base64!", test_reply_cb, &r);
 	test_assert(wait_reply(&r) && r.status == AUTH_REPLY_FAIL);
 	test_assert_strcmp(r.reason, "Invalid base64 data.");
+	test_assert(r.fail_code == AUTH_FAIL_MALFORMED);
 	r.req = auth_request_begin(auth, &secured_info, NULL, test_reply_cb, &r);
 	test_assert(wait_reply(&r) && r.status == AUTH_REPLY_CONTINUE);
 	auth_request_continue(r.req, "AAA");
@@ -265,6 +272,13 @@ static void test_auth_refused(void)
 	test_assert(wait_reply(&r) && r.status == AUTH_REPLY_CONTINUE);
 	auth_request_continue(r.req, "*");
 	test_assert(wait_reply(&r) && r.status == AUTH_REPLY_FAIL);
+	test_assert(r.fail_code == AUTH_FAIL_ABORTED);
+
+	/* a malformed SASL message */
+	r.req = auth_request_begin(auth, &secured_info, b64("no nuls", 7),
+				   test_reply_cb, &r);
+	test_assert(wait_reply(&r) && r.status == AUTH_REPLY_FAIL);
+	test_assert(r.fail_code == AUTH_FAIL_MALFORMED);
 	test_end();
 	auth_destroy(&auth);
 
@@ -290,9 +304,11 @@ static void test_auth_extra_fields(void)
 	run_plain(auth, &info, "", "carol", "pw", &r);
 	test_assert(r.status == AUTH_REPLY_FAIL);
 	test_assert_strcmp(r.reason, "suspended");
+	test_assert(r.fail_code == AUTH_FAIL_DISABLED);
 	/* without the right password nologin isn't revealed */
 	run_plain(auth, &info, "", "carol", "bad", &r);
 	test_assert_strcmp(r.reason, "Authentication failed.");
+	test_assert(r.fail_code == AUTH_FAIL_CREDENTIALS);
 
 	run_plain(auth, &info, "", "dave", "pw", &r);
 	test_assert(r.status == AUTH_REPLY_OK);

@@ -120,11 +120,9 @@ void config_dump(const struct tern_config *config, bool non_default_only,
 	const struct tern_settings *set = config->set, *dset = NULL;
 	struct tern_config *defaults = NULL;
 	string_t *out = t_str_new(4096);
-	const char *error;
 
 	if (non_default_only) {
-		if (config_load(NULL, NULL, &defaults, &error) < 0)
-			i_panic("embedded default config failed: %s", error);
+		defaults = config_load_embedded();
 		dset = defaults->set;
 	}
 	for (unsigned int i = 0; config_blocks[i] != NULL; i++) {

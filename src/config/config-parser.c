@@ -368,7 +368,8 @@ static int config_parse_line(struct config_load_ctx *ctx,
 		if (config_parse_value(p, &value, &error) < 0)
 			return config_file_error(file, error, error_r);
 		return config_parse_include(ctx, file, value,
-					    word[7] != '\0', error_r);
+					    strcmp(word, "include_try") == 0,
+					    error_r);
 	}
 	if (*p == '{')
 		return config_parse_block_open(ctx, file, word, NULL, p, error_r);
@@ -393,6 +394,7 @@ int config_parse_buffer(struct config_load_ctx *ctx, const char *name,
 		.name = name, .dir = dir, .start_depth = ctx->depth,
 	};
 	const unsigned char *p = data, *end = data + size, *nl;
+	string_t *line = t_str_new(256);
 	const char *error;
 	size_t len;
 
@@ -417,7 +419,11 @@ int config_parse_buffer(struct config_load_ctx *ctx, const char *name,
 						 "(limit 64k)", error_r);
 		if (config_check_chars(p, len, &error) < 0)
 			return config_file_error(&file, error, error_r);
-		if (config_parse_line(ctx, &file, t_strndup(p, len), error_r) < 0)
+		/* one buffer for all lines keeps temporary memory at about
+		   the size of the settings, not of the file */
+		str_truncate(line, 0);
+		str_append_n(line, p, len);
+		if (config_parse_line(ctx, &file, str_c(line), error_r) < 0)
 			return -1;
 	}
 	if (ctx->depth > file.start_depth) {

@@ -53,6 +53,8 @@ struct config_load_ctx {
 	unsigned int file_count;
 	size_t total_size;
 	bool loading_embedded;
+	/* base_dir stays relative when the current directory is unknown */
+	bool relative_base_dir_ok;
 };
 
 /* config.c */
@@ -69,6 +71,10 @@ int config_frame_set(struct config_load_ctx *ctx,
 		     const char **error_r);
 /* "imap", "listener imaps" */
 const char *config_frame_name(const struct config_frame *frame);
+
+/* Loads the embedded default alone. Unlike config_load() it cannot fail:
+   when the current directory is gone, base_dir stays relative. */
+struct tern_config *config_load_embedded(void);
 
 /* config-parser.c */
 /* Parses config text. name is used in messages; includes are resolved

@@ -521,7 +521,7 @@ static const char *setting_format_path(const char *path, const char *base_dir)
 {
 	size_t len;
 
-	if (base_dir == NULL || path[0] != '/')
+	if (base_dir == NULL)
 		return path;
 	len = strlen(base_dir);
 	if (len > 0 && base_dir[len - 1] == '/')

@@ -167,6 +167,7 @@ int config_frame_set(struct config_load_ctx *ctx,
 		     const char *value, const char *location,
 		     const char **error_r)
 {
+	const char *dotted_key;
 	int idx;
 
 	if (frame->def == &config_block_top && strchr(key, '.') != NULL)
@@ -181,12 +182,14 @@ int config_frame_set(struct config_load_ctx *ctx,
 						   config_frame_name(frame));
 		return -1;
 	}
+	dotted_key = t_strdup_printf("%s%s", config_frame_prefix(frame), key);
 	if (setting_parse(&frame->def->defs[idx], frame->target, ctx->pool,
-			  t_strdup_printf("%s%s", config_frame_prefix(frame), key), value,
-			  error_r) < 0)
+			  dotted_key, value, error_r) < 0)
 		return -1;
-	if (frame->item != NULL)
+	if (frame->item != NULL) {
+		i_assert(idx < 32);
 		frame->item->set_mask |= 1U << idx;
+	}
 	return 0;
 }
 
@@ -295,14 +298,15 @@ static int config_resolve_base_dir(struct config_load_ctx *ctx,
 	}
 	if (base_dir[0] != '/') {
 		cwd = getcwd(NULL, 0);
-		if (cwd == NULL) {
+		if (cwd != NULL) {
+			base_dir = t_strdup_printf("%s/%s", cwd, base_dir);
+			free(cwd);
+		} else if (!ctx->relative_base_dir_ok) {
 			*error_r = t_strdup_printf("cannot resolve base_dir: "
 						   "getcwd() failed: %s",
 						   strerror(errno));
 			return -1;
 		}
-		base_dir = t_strdup_printf("%s/%s", cwd, base_dir);
-		free(cwd);
 	}
 	set->base_dir = p_strdup(ctx->pool, config_path_clean(base_dir));
 
@@ -403,6 +407,19 @@ static int config_load_full(const char *path, const char *text,
 	}
 	*config_r = config;
 	return 0;
+}
+
+struct tern_config *config_load_embedded(void)
+{
+	struct config_load_ctx ctx;
+	struct tern_config *config = config_create(&ctx, NULL);
+	const char *error;
+
+	ctx.relative_base_dir_ok = true;
+	if (config_finish(&ctx, &error) < 0)
+		i_panic("embedded default config is broken: %s", error);
+	hash_table_destroy(&ctx.items);
+	return config;
 }
 
 int config_load(const char *path, const char *const *overrides,

@@ -92,7 +92,8 @@ struct tern_settings {
 
 struct tern_config {
 	pool_t pool;      /* everything below is allocated from it */
-	const char *path; /* file loaded, NULL for the embedded default */
+	/* file loaded; NULL for the embedded default and config_load_string() */
+	const char *path;
 	struct tern_settings *set;
 };
 

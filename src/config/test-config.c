@@ -565,6 +565,32 @@ static void test_config_paths(void)
 	test_end();
 }
 
+static void test_config_no_cwd(void)
+{
+	char tmpl[] = "/tmp/test-config-cwd.XXXXXX";
+	const char *cwd = test_cwd(), *error;
+	struct tern_config *config;
+
+	test_begin("config without a current directory");
+	if (mkdtemp(tmpl) == NULL || chdir(tmpl) < 0 || rmdir(tmpl) < 0)
+		i_fatal("cannot set up a removed cwd: %s", strerror(errno));
+	test_assert(config_load(NULL, NULL, &config, &error) < 0);
+	test_assert_strcmp(error, "cannot resolve base_dir: getcwd() failed: "
+			   "No such file or directory");
+	/* an absolute base_dir needs no cwd, and neither does dumping */
+	config = test_load("base_dir = /srv/tern\nlog_level = error", NULL);
+	test_assert(config != NULL);
+	if (config != NULL) {
+		string_t *dump = t_str_new(128);
+		config_dump(config, true, dump);
+		test_assert_strcmp(str_c(dump), "base_dir = /srv/tern\nlog_level = error\n");
+	}
+	config_free(&config);
+	if (chdir(cwd) < 0)
+		i_fatal("chdir(%s) failed: %s", cwd, strerror(errno));
+	test_end();
+}
+
 static void test_config_overrides(void)
 {
 	static const char *const overrides[] = {
@@ -1032,6 +1058,7 @@ int main(int argc, char **argv)
 		test_config_blocks,
 		test_config_derived,
 		test_config_paths,
+		test_config_no_cwd,
 		test_config_overrides,
 		test_config_dump,
 		test_config_files,

@@ -85,19 +85,33 @@ void login_imap_auth_abort(struct imap_login_client *client)
 	auth_request_abort(&client->auth_req);
 }
 
+static const char *login_imap_fail_text(struct imap_login_client *client,
+					const struct auth_reply *reply)
+{
+	switch (reply->fail_code) {
+	case AUTH_FAIL_TEMPORARY:
+		return "NO [UNAVAILABLE] Temporary authentication failure, try again later.";
+	case AUTH_FAIL_PLAINTEXT_INSECURE:
+		return "NO [PRIVACYREQUIRED] Plaintext authentication is disabled on non-secure connections.";
+	case AUTH_FAIL_MECH_UNSUPPORTED:
+		return t_strdup_printf("NO [CANNOT] Unsupported authentication mechanism %s.",
+				       client->auth_mech);
+	case AUTH_FAIL_MALFORMED:
+		return "BAD Invalid authentication response.";
+	case AUTH_FAIL_ABORTED:
+		return "BAD Authentication aborted.";
+	case AUTH_FAIL_DISABLED:
+		return "NO [AUTHORIZATIONFAILED] Login disabled.";
+	case AUTH_FAIL_CREDENTIALS:
+		break;
+	}
+	return "NO [AUTHENTICATIONFAILED] Authentication failed.";
+}
+
 static void login_imap_auth_failed(struct imap_login_client *client,
 				   const struct auth_reply *reply)
 {
-	const char *text = reply->temporary ?
-		"NO [UNAVAILABLE] Temporary authentication failure, try again later." :
-		reply->reason != NULL && strstr(reply->reason, "plaintext") != NULL ?
-		"NO [PRIVACYREQUIRED] Plaintext authentication is disabled on non-secure connections." :
-		reply->reason != NULL && strstr(reply->reason, "mechanism") != NULL ?
-		t_strdup_printf("NO [CANNOT] Unsupported authentication mechanism %s.", client->auth_mech) :
-		reply->reason != NULL && strstr(reply->reason, "aborted") != NULL ?
-		"BAD Authentication exchange failed: invalid response." :
-		"NO [AUTHENTICATIONFAILED] Authentication failed.";
-	login_imap_send_tagged(client, client->auth_tag, text);
+	login_imap_send_tagged(client, client->auth_tag, login_imap_fail_text(client, reply));
 	imap_command_reader_next(client->reader);
 	if (++client->auth_failures >= LOGIN_IMAP_MAX_AUTH_FAILURES) {
 		o_stream_send_str(client->conn->output, "* BYE Too many authentication failures.\r\n");

@@ -16,6 +16,8 @@ struct sasl_session {
 	const struct sasl_mech *mech;
 	const struct sasl_callbacks *cb;
 	void *context;
+	/* PLAIN's password as the client sent it (see sasl_plain_keep_password) */
+	char *raw_password;
 	unsigned int steps;
 	bool finished;
 	bool temp_failed;
@@ -48,6 +50,8 @@ static int sasl_validate_simple(struct sasl_session *s)
 
 	if (authid == NULL || password == NULL)
 		return GSASL_AUTHENTICATION_ERROR;
+	if (s->raw_password != NULL)
+		password = s->raw_password;
 	/* libgsasl may fill in authzid from authcid: asking to act as
 	   yourself is the same as not asking */
 	if (authzid != NULL && (authzid[0] == '\0' || strcmp(authzid, authid) == 0))
@@ -173,6 +177,26 @@ static const char *sasl_error_text(struct sasl_session *s, int gsasl_ret)
 	}
 }
 
+/* libgsasl hands PLAIN's password to us after SASLprep (RFC 4013), which
+   rewrites some non-ASCII passwords (NFKC). Stored hashes were made from
+   the bytes users typed, as Dovecot and our LOGIN see them, so keep the
+   password exactly as it came: authzid NUL authcid NUL passwd (RFC 4616 §2).
+   libgsasl still parses and validates the message. */
+static void sasl_plain_keep_password(struct sasl_session *s, const char *input,
+				     size_t input_len)
+{
+	const char *end = input + input_len;
+	const char *p1 = memchr(input, '\0', input_len);
+	const char *p2 = p1 == NULL ? NULL : memchr(p1 + 1, '\0', (size_t)(end - p1 - 1));
+
+	if (p2 == NULL || memchr(p2 + 1, '\0', (size_t)(end - p2 - 1)) != NULL)
+		return;
+	size_t len = (size_t)(end - p2 - 1);
+	s->raw_password = i_malloc(len + 1);
+	memcpy(s->raw_password, p2 + 1, len);
+	s->raw_password[len] = '\0';
+}
+
 /* Runs one gsasl_step and appends its output. Returns the gsasl code. */
 static int sasl_gsasl_step(struct sasl_session *s, const void *input,
 			   size_t input_len, buffer_t *output)
@@ -217,6 +241,9 @@ int sasl_session_step(struct sasl_session *s, const void *input, size_t input_le
 			return -1;
 		}
 	}
+	if (s->raw_password == NULL && input_len > 0 &&
+	    strcmp(s->mech->name, "PLAIN") == 0)
+		sasl_plain_keep_password(s, input, input_len);
 	ret = sasl_gsasl_step(s, input_len == 0 ? NULL : input, input_len, output);
 	if (ret == GSASL_NEEDS_MORE)
 		return 0;
@@ -260,6 +287,10 @@ void sasl_session_end(struct sasl_session **_s)
 	if (s == NULL)
 		return;
 	*_s = NULL;
+	if (s->raw_password != NULL) {
+		explicit_bzero(s->raw_password, strlen(s->raw_password));
+		free(s->raw_password);
+	}
 	gsasl_finish(s->gs);
 	i_free(s);
 }

@@ -50,8 +50,12 @@ int sasl_session_step(struct sasl_session *s, const void *input, size_t input_le
 /* True if the last failure came from a callback's temporary error rather
    than from bad credentials or bad input. */
 bool sasl_session_failed_temporarily(const struct sasl_session *s);
-/* Valid after sasl_session_step() returned 1, until sasl_session_end().
-   authzid is NULL when the client asked for none. */
+/* Set after sasl_session_step() returned 1 (and, when the client got that
+   far, after a failure too, for logging), until sasl_session_end(). authzid
+   is NULL when the client asked for none or named itself. libgsasl applies
+   SASLprep (RFC 4013) to PLAIN's authcid (and refuses prohibited
+   characters), but verify_plain gets the password exactly as sent, as with
+   LOGIN, because stored hashes were made from the raw bytes. */
 const char *sasl_session_get_authid(const struct sasl_session *s);
 const char *sasl_session_get_authzid(const struct sasl_session *s);
 const char *sasl_session_get_mech(const struct sasl_session *s);

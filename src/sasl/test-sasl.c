@@ -115,6 +115,11 @@ static void test_sasl_plain(void)
 	size_t utf8_len[] = { 11 };
 	test_assert(run_exchange("PLAIN", &ctx, utf8, utf8_len, 1, NULL, NULL) == 1);
 	test_assert_strcmp(ctx.password, "p\xc3\xa4ss");
+	/* not rewritten by SASLprep: U+FB01 stays a ligature, not "fi" */
+	const char *lig[] = { "\0user\0\xef\xac\x81x" };
+	size_t lig_len[] = { 10 };
+	test_assert(run_exchange("PLAIN", &ctx, lig, lig_len, 1, NULL, NULL) == -1);
+	test_assert_strcmp(ctx.password, "\xef\xac\x81x");
 	test_end();
 }
 

@@ -25,6 +25,15 @@ struct ternctl_command {
 
 extern const struct ternctl_command ternctl_cmd_pw;
 extern const struct ternctl_command ternctl_cmd_user;
+extern const struct ternctl_command ternctl_cmd_config;
+
+struct tern_config;
+/* The configuration file given with -c, or NULL for the default:
+   /etc/tern/tern.conf if it exists, else the embedded default (whose data
+   lives under ./var, as for make run). */
+extern const char *ternctl_config_path;
+/* Loads the configuration once. Returns 0, or -1 after printing why. */
+int ternctl_config_get(const struct tern_config **config_r);
 
 /* "ternctl: <message>" on stderr. */
 void ternctl_error(const char *fmt, ...) ATTR_PRINTF(1, 2);
