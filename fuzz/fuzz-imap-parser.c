@@ -1,7 +1,8 @@
 /* libFuzzer target for the IMAP command parser (src/imap/proto): parses
  * every command of the input with small limits, skipping lines after
  * errors, and checks the argument tree and the parser's memory bounds.
- * The first byte picks the mode: bit 0 feeds the input byte by byte,
+ * Each input is parsed twice, all at once and byte by byte, and both runs
+ * must see the same commands and errors. The first byte picks the mode:
  * bit 1 parses with IMAP_PARSE_FLAG_LITERAL_SIZE (literals are consumed
  * as APPEND would), bit 2 reads a command's first stopped literal into
  * memory instead, bit 3 also reads raw lines (as IDLE would) after
@@ -37,6 +38,7 @@ struct fuzz_ctx {
 	size_t size, visible;
 	unsigned int mode;
 	unsigned int steps, max_steps;
+	string_t *transcript; /* what was parsed, to compare the two runs */
 };
 
 /* Makes more input available; false at its end. */
@@ -61,6 +63,8 @@ static void fuzz_check_args(const struct imap_arg *args, unsigned int depth,
 		const struct imap_arg *arg = &args[i];
 		const char *str;
 
+		str_printfa(out, " %d%s%s:", (int)arg->type, arg->literal8 ? "~" : "",
+			    arg->literal_sync ? "" : "+");
 		switch (arg->type) {
 		case IMAP_ARG_NIL:
 		case IMAP_ARG_ATOM:
@@ -72,17 +76,21 @@ static void fuzz_check_args(const struct imap_arg *args, unsigned int depth,
 				i_assert(arg->u.s.len <= fuzz_limits.max_line_length);
 			else
 				i_assert(arg->u.s.len <= fuzz_limits.max_literal_size);
+			/* the quoting code gets the parsed strings too */
 			if (imap_arg_get_astring(arg, &str))
 				imap_append_astring(out, str);
 			imap_append_string(out, arg->u.s.str, arg->u.s.len);
 			break;
 		case IMAP_ARG_LIST:
 			i_assert(arg->u.list.args[arg->u.list.count].type == IMAP_ARG_EOL);
+			str_append_c(out, '(');
 			fuzz_check_args(arg->u.list.args, depth + 1, out);
+			str_append_c(out, ')');
 			break;
 		case IMAP_ARG_LITERAL_SIZE:
 			/* only as the last top-level argument */
 			i_assert(depth == 0 && args[i + 1].type == IMAP_ARG_EOL);
+			str_printfa(out, "%llu", (unsigned long long)arg->u.literal_size);
 			break;
 		case IMAP_ARG_EOL:
 			i_unreached();
@@ -123,13 +131,16 @@ static int fuzz_read_args(struct fuzz_ctx *ctx, enum imap_parser_flags flags)
 
 	for (;;) {
 		while ((ret = imap_parser_read_args(ctx->parser, flags, &args)) == 0) {
-			if (!imap_parser_want_continuation(ctx->parser) && !fuzz_more(ctx))
+			if (imap_parser_want_continuation(ctx->parser))
+				str_append(ctx->transcript, "+\n");
+			else if (!fuzz_more(ctx))
 				return 0;
 		}
 		if (ret < 0)
 			return -1;
-		string_t *out = t_str_new(256);
-		fuzz_check_args(args, 0, out);
+		str_append(ctx->transcript, "args");
+		fuzz_check_args(args, 0, ctx->transcript);
+		str_append_c(ctx->transcript, '\n');
 		fuzz_check_memory(ctx->parser);
 
 		unsigned int count = imap_args_count(args);
@@ -159,6 +170,7 @@ static int fuzz_read_command(struct fuzz_ctx *ctx, enum imap_parser_flags flags,
 	if (ret < 0)
 		return -1;
 	i_assert(*tag != '\0' && strlen(tag) <= fuzz_limits.max_line_length);
+	str_printfa(ctx->transcript, "tag %s\n", tag);
 	do {
 		while ((ret = imap_parser_read_word(ctx->parser, &word)) == 0) {
 			if (!fuzz_more(ctx))
@@ -167,6 +179,7 @@ static int fuzz_read_command(struct fuzz_ctx *ctx, enum imap_parser_flags flags,
 		if (ret < 0)
 			return -1;
 		i_assert(*word != '\0');
+		str_printfa(ctx->transcript, "word %s\n", word);
 	} while (strcasecmp(word, "UID") == 0);
 	*idle_r = strcasecmp(word, "IDLE") == 0;
 	return fuzz_read_args(ctx, flags);
@@ -175,10 +188,14 @@ static int fuzz_read_command(struct fuzz_ctx *ctx, enum imap_parser_flags flags,
 /* false at the input's end or after a fatal error */
 static bool fuzz_skip_line(struct fuzz_ctx *ctx)
 {
+	enum imap_parse_error code;
 	bool fatal;
+	const char *error = imap_parser_get_error(ctx->parser, &code, &fatal);
 	int ret;
 
-	(void)imap_parser_get_error(ctx->parser, NULL, &fatal);
+	i_assert(error != NULL && code != IMAP_PARSE_ERROR_NONE);
+	str_printfa(ctx->transcript, "error %d %s%s\n", (int)code, error,
+		    fatal ? " fatal" : "");
 	while ((ret = imap_parser_skip_line(ctx->parser)) == 0) {
 		if (!fuzz_more(ctx))
 			return false;
@@ -199,21 +216,20 @@ static bool fuzz_read_raw_line(struct fuzz_ctx *ctx)
 	if (ret < 0)
 		return fuzz_skip_line(ctx);
 	i_assert(strlen(line) <= fuzz_limits.max_line_length);
+	str_printfa(ctx->transcript, "line %s\n", line);
 	return true;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void fuzz_run(const uint8_t *data, size_t size, unsigned int mode,
+		     string_t *transcript)
 {
 	struct fuzz_ctx ctx;
 
-	if (size < 1)
-		return 0;
 	memset(&ctx, 0, sizeof(ctx));
-	ctx.mode = data[0];
-	data++;
-	size--;
+	ctx.mode = mode;
 	ctx.size = size;
 	ctx.max_steps = size * 2 + 64;
+	ctx.transcript = transcript;
 	ctx.t = transport_create_memory(data, size, 0);
 	/* a small buffer: the parser must consume as it goes */
 	ctx.input = i_stream_create(ctx.t, 256);
@@ -240,11 +256,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			i_panic("imap parser: a command consumed no input");
 		imap_parser_reset(ctx.parser);
 		fuzz_check_memory(ctx.parser);
-		t_pool_clear();
 	}
 	imap_parser_destroy(&ctx.parser);
 	i_stream_destroy(&ctx.input);
 	transport_destroy(&ctx.t);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 1)
+		return 0;
+	unsigned int mode = data[0] & ~FUZZ_MODE_BYTEWISE;
+	string_t *whole = str_new(system_pool, 1024);
+	string_t *bytewise = str_new(system_pool, 1024);
+
+	fuzz_run(data + 1, size - 1, mode, whole);
+	fuzz_run(data + 1, size - 1, mode | FUZZ_MODE_BYTEWISE, bytewise);
+	if (str_len(whole) != str_len(bytewise) ||
+	    memcmp(str_data(whole), str_data(bytewise), str_len(whole)) != 0) {
+		fprintf(stderr, "all at once:\n%s\nbyte by byte:\n%s\n",
+			str_c(whole), str_c(bytewise));
+		i_panic("imap parser: results depend on how the input is split");
+	}
+	str_free(&whole);
+	str_free(&bytewise);
 	t_pool_clear();
 	return 0;
 }

@@ -496,6 +496,9 @@ static int imap_parser_stop_to_memory(struct imap_parser *parser)
 	parser->lit.nonsync = !parser->stop_sync;
 	parser->lit8 = parser->stop_lit8;
 	if (parser->lit.size > parser->limits.max_literal_size) {
+		/* the header's CRLF was consumed at the stop: a synchronizing
+		   literal's line ends there, nothing follows before our answer */
+		parser->line_ended = !parser->lit.nonsync;
 		parser->error_fatal = parser->lit.nonsync;
 		return imap_parser_error(parser, IMAP_PARSE_ERROR_LITERAL_TOO_BIG,
 					 "Literal too big");

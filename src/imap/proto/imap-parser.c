@@ -280,7 +280,7 @@ int imap_parser_read_args(struct imap_parser *parser, enum imap_parser_flags fla
 	case IMAP_PARSER_PHASE_ARGS:
 		break;
 	default:
-		i_panic("imap_parser_read_args() called before the tag was read");
+		i_panic("imap_parser_read_args() called before the tag and words were read");
 	}
 	return imap_parser_args_parse(parser, flags, args_r);
 }

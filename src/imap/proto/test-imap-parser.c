@@ -400,7 +400,9 @@ static const char *test_parse_stops(const char *input, size_t input_len, bool by
 				break;
 		}
 		if (ret < 0) {
-			str_printfa(out, " -> %s", imap_parser_get_error(parser, NULL, NULL));
+			bool fatal;
+			str_printfa(out, " -> %s%s", imap_parser_get_error(parser, NULL, &fatal),
+				    fatal ? " (fatal)" : "");
 			break;
 		}
 		str_append(out, " |");
@@ -467,6 +469,8 @@ static void test_imap_parser_literal_size(void)
 		  "a APPEND | <5+> | {5+}INBOX <3+>[abc] |", true, 0 },
 		{ IN("a APPEND {65}\r\nINBOX {3}\r\nabc\r\n"),
 		  "a APPEND | <65> -> Literal too big", true, 0 },
+		{ IN("a APPEND {65+}\r\nINBOX {3}\r\nabc\r\n"),
+		  "a APPEND | <65+> -> Literal too big (fatal)", true, 0 },
 		{ IN("a APPEND INBOX {99999999999999999999}\r\n"),
 		  "a APPEND -> Literal size out of range", false, 0 },
 	};
@@ -526,6 +530,31 @@ static void test_imap_parser_skip_stop(void)
 			imap_parser_destroy(&parser);
 			test_stream_deinit(&ts);
 		}
+	}
+	test_end();
+
+	test_begin("imap parser: skip_line after a refused literal_to_memory()");
+	for (int bytewise = 0; bytewise < 2; bytewise++) {
+		const char *input = "a APPEND {65}\r\nb NOOP\r\n";
+		struct test_stream ts;
+		int ret;
+
+		test_stream_init(&ts, input, strlen(input), 0, 4096, bytewise != 0);
+		struct imap_parser *parser = imap_parser_create(ts.input, &test_limits);
+		while (imap_parser_read_tag(parser, &tag) == 0)
+			TEST_MORE(&ts);
+		while (imap_parser_read_word(parser, &word) == 0)
+			TEST_MORE(&ts);
+		while (imap_parser_read_args(parser, IMAP_PARSE_FLAG_LITERAL_SIZE, &args) == 0)
+			TEST_MORE(&ts);
+		imap_parser_literal_to_memory(parser);
+		ret = imap_parser_read_args(parser, IMAP_PARSE_FLAG_LITERAL_SIZE, &args);
+		test_assert(ret == -1);
+		test_assert(test_skip_line(parser, &ts));
+		imap_parser_reset(parser);
+		test_assert_strcmp(test_parse_one(parser, &ts, 0, &conts), "b NOOP |");
+		imap_parser_destroy(&parser);
+		test_stream_deinit(&ts);
 	}
 	test_end();
 }
@@ -663,6 +692,48 @@ static void test_imap_parser_huge_line(void)
 	test_end();
 }
 
+/* max_line_length counts the command without literal data and CRLF. */
+static void test_imap_parser_line_limit(void)
+{
+	static const struct imap_parser_limits limits = { .max_line_length = 20 };
+	static const struct {
+		const char *input, *result;
+	} tests[] = {
+		/* exactly 20 bytes */
+		{ "a X 0123456789abcdef\r\nb NOOP\r\n", "a X | 0123456789abcdef" },
+		{ "a X 0123456789abcdefg\r\nb NOOP\r\n",
+		  "a -> LINE_TOO_LONG Command line too long" },
+		/* literal contents don't count, their headers do */
+		{ "a X {3}\r\nxyz 0123456789ab\r\nb NOOP\r\n", "a X | {3}xyz 0123456789ab" },
+		{ "a X {3}\r\nxyz 0123456789abc\r\nb NOOP\r\n",
+		  "a -> LINE_TOO_LONG Command line too long" },
+		{ "012345678901234567 X\r\nb NOOP\r\n", "012345678901234567 X |" },
+		{ "0123456789012345678 X\r\nb NOOP\r\n",
+		  "0123456789012345678 -> LINE_TOO_LONG Command line too long" },
+		{ "01234567890123456789 X\r\nb NOOP\r\n",
+		  "* -> LINE_TOO_LONG Command line too long" },
+	};
+	unsigned int conts = 0;
+
+	test_begin("imap parser: line length limit");
+	for (unsigned int i = 0; i < N_ELEMENTS(tests); i++) {
+		for (int bytewise = 0; bytewise < 2; bytewise++) {
+			struct test_stream ts;
+			test_stream_init(&ts, tests[i].input, strlen(tests[i].input), 0, 4096,
+					 bytewise != 0);
+			struct imap_parser *parser = imap_parser_create(ts.input, &limits);
+			test_assert_strcmp(test_parse_one(parser, &ts, 0, &conts),
+					   tests[i].result);
+			test_assert(test_skip_line(parser, &ts));
+			imap_parser_reset(parser);
+			test_assert_strcmp(test_parse_one(parser, &ts, 0, &conts), "b NOOP |");
+			imap_parser_destroy(&parser);
+			test_stream_deinit(&ts);
+		}
+	}
+	test_end();
+}
+
 /* A huge APPEND streamed through LITERAL_SIZE never enters parser memory. */
 static void test_imap_parser_huge_literal(void)
 {
@@ -767,6 +838,7 @@ int main(void)
 		test_imap_parser_skip_stop,
 		test_imap_parser_continuation_refused,
 		test_imap_parser_read_line,
+		test_imap_parser_line_limit,
 		test_imap_parser_huge_line,
 		test_imap_parser_huge_literal,
 		test_imap_arg_accessors,
