@@ -9,6 +9,11 @@
 
 #define ARRAY(type) struct { type *v; unsigned int count, alloc; pool_t pool; }
 
+/* Named array types, for arrays passed between functions (two ARRAY(T)
+   spellings are different anonymous types in C). */
+typedef ARRAY(uint32_t) array_uint32_t;
+typedef ARRAY(const char *) array_str_t;
+
 void array_grow_raw(void **v, unsigned int *alloc, pool_t pool, size_t elem_size,
 		    unsigned int need);
 

@@ -1,0 +1,285 @@
+/* The storage API: a user's mailboxes and messages, independent of how and
+ * where they are stored. IMAP, POP3, LMTP and ternctl use only this header.
+ *
+ * Everything *about* messages (UIDs, flags, keywords, modseqs, dates,
+ * sizes, cached structure) lives in the user's index (src/index, SQLite);
+ * message *content* lives where the driver keeps it (Maildir files today;
+ * struct mail_storage_vfuncs in mail-storage-private.h). A change is
+ * durable before the function that makes it returns success.
+ *
+ * Mailbox names are UTF-8 with '/' as the hierarchy separator; "INBOX" is
+ * case-insensitive. UIDs are stable and UIDVALIDITY changes only when a
+ * mailbox is recreated (RFC 9051 §2.3.1.1). */
+#ifndef TERN_MAIL_STORAGE_H
+#define TERN_MAIL_STORAGE_H
+
+#include "array.h"
+#include "buffer.h"
+#include "istream.h"
+
+#include <time.h>
+
+#define MAILBOX_HIERARCHY_SEP '/'
+#define MAILBOX_NAME_MAX_LENGTH 512
+#define MAILBOX_MAX_LEVELS 32
+
+/* Error codes; protocol code maps them to response codes in one place. */
+enum mail_error {
+	MAIL_ERROR_NONE = 0,
+	MAIL_ERROR_TEMP,      /* internal error; the text has an id that is in the log */
+	MAIL_ERROR_NOTFOUND,  /* [NONEXISTENT] / [TRYCREATE] */
+	MAIL_ERROR_EXISTS,    /* [ALREADYEXISTS] */
+	MAIL_ERROR_PARAMS,    /* invalid name or arguments */
+	MAIL_ERROR_PERM,      /* not allowed */
+	MAIL_ERROR_INUSE,     /* [INUSE] */
+	MAIL_ERROR_OVERQUOTA, /* [OVERQUOTA] */
+	MAIL_ERROR_LIMIT,     /* [LIMIT] */
+	MAIL_ERROR_CANNOT,    /* [CANNOT]: not possible (e.g. delete INBOX) */
+	MAIL_ERROR_EXPUNGED,  /* message was expunged meanwhile */
+	MAIL_ERROR_CORRUPT,   /* storage found broken (and repaired if it could) */
+};
+
+/* System flags (RFC 9051 §2.3.2) as bits. \Recent is per session and not
+   stored. */
+enum mail_flags {
+	MAIL_ANSWERED = 0x01,
+	MAIL_FLAGGED = 0x02,
+	MAIL_DELETED = 0x04,
+	MAIL_SEEN = 0x08,
+	MAIL_DRAFT = 0x10,
+	MAIL_FLAGS_MASK = 0x1f,
+};
+
+enum mailbox_special_use {
+	MAILBOX_SPECIAL_NONE = 0,
+	MAILBOX_SPECIAL_ALL = 0x01,
+	MAILBOX_SPECIAL_ARCHIVE = 0x02,
+	MAILBOX_SPECIAL_DRAFTS = 0x04,
+	MAILBOX_SPECIAL_FLAGGED = 0x08,
+	MAILBOX_SPECIAL_JUNK = 0x10,
+	MAILBOX_SPECIAL_SENT = 0x20,
+	MAILBOX_SPECIAL_TRASH = 0x40,
+	MAILBOX_SPECIAL_IMPORTANT = 0x80,
+};
+
+struct mail_user_settings {
+	const char *username;
+	const char *home;   /* the user's mail home; created if missing */
+	const char *driver; /* "maildir" */
+	/* folders created (with their special use) for a new user */
+	bool create_special_folders;
+};
+
+struct mail_user;
+struct mailbox;
+
+int mail_user_init(const struct mail_user_settings *set, struct mail_user **user_r,
+		   const char **error_r);
+void mail_user_deinit(struct mail_user **user);
+const char *mail_user_get_name(const struct mail_user *user);
+/* The last error of any call on this user (or its mailboxes): code and a
+   user-safe text. Internal details were logged. */
+enum mail_error mail_user_get_error(struct mail_user *user, const char **text_r);
+
+/* --- mailbox list and management --- */
+
+enum mailbox_list_attr {
+	MAILBOX_ATTR_NOSELECT = 0x01,      /* exists only as a parent */
+	MAILBOX_ATTR_NONEXISTENT = 0x02,   /* only subscribed */
+	MAILBOX_ATTR_HASCHILDREN = 0x04,
+	MAILBOX_ATTR_HASNOCHILDREN = 0x08,
+	MAILBOX_ATTR_SUBSCRIBED = 0x10,
+	MAILBOX_ATTR_NOINFERIORS = 0x20,
+};
+
+struct mailbox_list_entry {
+	const char *name;
+	enum mailbox_list_attr attrs;
+	enum mailbox_special_use special_use;
+};
+
+/* All mailboxes (and subscribed names that don't exist), sorted by name,
+   INBOX first. Returns 0 or -1. */
+int mail_user_list_mailboxes(struct mail_user *user, pool_t pool,
+			     const struct mailbox_list_entry **entries_r,
+			     unsigned int *count_r);
+/* Names are validated here: empty, too long, too deep, "..", control
+   characters, a leading or doubled separator → MAIL_ERROR_PARAMS. Missing
+   parents are created as \Noselect-free real mailboxes (RFC 9051 §6.3.4). */
+int mailbox_create(struct mail_user *user, const char *name,
+		   enum mailbox_special_use special_use);
+/* INBOX can't be deleted. Children are kept (the mailbox becomes
+   \Noselect if it has children, RFC 9051 §6.3.5). */
+int mailbox_delete(struct mail_user *user, const char *name);
+/* Renames the mailbox and its children. Renaming INBOX moves its messages
+   to the new mailbox and leaves INBOX empty (RFC 9051 §6.3.6). */
+int mailbox_rename(struct mail_user *user, const char *old_name, const char *new_name);
+int mailbox_set_subscribed(struct mail_user *user, const char *name, bool subscribed);
+/* Canonical name: "inbox" → "INBOX", else unchanged. */
+const char *mailbox_name_canonical(const char *name);
+
+enum mailbox_status_items {
+	STATUS_MESSAGES = 0x01,
+	STATUS_UIDNEXT = 0x02,
+	STATUS_UIDVALIDITY = 0x04,
+	STATUS_UNSEEN = 0x08,
+	STATUS_DELETED = 0x10,
+	STATUS_SIZE = 0x20,
+	STATUS_HIGHESTMODSEQ = 0x40,
+	STATUS_RECENT = 0x80,
+	STATUS_FIRST_UNSEEN_SEQ = 0x100,
+};
+
+struct mailbox_status {
+	uint32_t messages, uidnext, uidvalidity, unseen, deleted, recent;
+	uint32_t first_unseen_seq; /* 0 = none */
+	uint64_t size, highestmodseq;
+	enum mailbox_special_use special_use;
+	array_str_t keywords; /* all keywords defined in the mailbox */
+};
+
+int mailbox_get_status(struct mail_user *user, const char *name,
+		       enum mailbox_status_items items, pool_t pool,
+		       struct mailbox_status *status_r);
+
+/* --- an open mailbox: one session's view --- */
+
+enum mailbox_open_flags {
+	MAILBOX_OPEN_READONLY = 0x01, /* EXAMINE */
+	/* claim \Recent for the messages new since the last claim (RFC 3501) */
+	MAILBOX_OPEN_TRACK_RECENT = 0x02,
+};
+
+struct mailbox *mailbox_open(struct mail_user *user, const char *name,
+			     enum mailbox_open_flags flags);
+void mailbox_close(struct mailbox **box);
+const char *mailbox_get_name(const struct mailbox *box);
+bool mailbox_is_readonly(const struct mailbox *box);
+/* Status as of the view's last sync. */
+const struct mailbox_status *mailbox_get_view_status(struct mailbox *box);
+
+/* The view maps sequence numbers (1..count) to UIDs; it changes only in
+   mailbox_sync(), so responses stay consistent (RFC 9051 §7.5.1). */
+uint32_t mailbox_view_count(struct mailbox *box);
+uint32_t mailbox_view_uid(struct mailbox *box, uint32_t seq);
+/* Returns the sequence number of uid, 0 if not in the view. */
+uint32_t mailbox_view_seq(struct mailbox *box, uint32_t uid);
+/* Sequence number range [*seq1_r, *seq2_r] of UIDs in [uid1, uid2];
+   false if none. */
+bool mailbox_view_uid_range(struct mailbox *box, uint32_t uid1, uint32_t uid2,
+			    uint32_t *seq1_r, uint32_t *seq2_r);
+bool mailbox_view_is_recent(struct mailbox *box, uint32_t seq);
+
+enum mailbox_sync_flags {
+	/* RFC 9051 §7.5.1: during FETCH, STORE and SEARCH (non-UID) no
+	   EXPUNGE may be sent; expunges are kept for later */
+	MAILBOX_SYNC_NO_EXPUNGES = 0x01,
+	/* look at the disk for external changes (new files, deleted files,
+	   flags renamed by other programs) */
+	MAILBOX_SYNC_FULL = 0x02,
+};
+
+struct mailbox_sync_result {
+	/* sequence numbers to report as EXPUNGE, in the order to send them
+	   (each as seen after the previous ones) */
+	array_uint32_t expunged_seqs;
+	/* the same expunges as UIDs (for VANISHED) */
+	array_uint32_t expunged_uids;
+	bool exists_changed; /* report EXISTS (and RECENT) */
+	/* messages (by sequence number after this sync) whose flags,
+	   keywords or modseq changed by someone else since the last sync */
+	array_uint32_t changed_seqs;
+	bool keywords_changed; /* report a new FLAGS line */
+	bool mailbox_deleted;  /* the mailbox is gone: BYE or NO */
+};
+
+/* Brings the view up to date with the index (and the disk when asked).
+   Result arrays are allocated from pool. Returns 0 or -1. */
+int mailbox_sync(struct mailbox *box, enum mailbox_sync_flags flags, pool_t pool,
+		 struct mailbox_sync_result *result_r);
+/* An fd that becomes readable when the mailbox may have changed (by any
+   process), for IDLE and NOTIFY; call mailbox_notify_clear() after waking. */
+int mailbox_notify_fd(struct mailbox *box);
+void mailbox_notify_clear(struct mailbox *box);
+
+/* --- messages --- */
+
+struct mail_record {
+	uint32_t uid;
+	uint32_t flags;          /* enum mail_flags */
+	const char *const *keywords; /* NULL-terminated */
+	uint64_t modseq;
+	time_t internal_date;
+	int internal_date_tz;    /* minutes east of UTC */
+	time_t save_date;
+	uint64_t size;           /* RFC822.SIZE: size with CRLF line ends */
+	const char *guid;        /* EMAILID (RFC 8474) */
+};
+
+/* Reads the record of the message at seq in the view. Returns 1, 0 if it
+   was expunged meanwhile (content may still be readable), -1 on error. The
+   record's memory is from pool. */
+int mailbox_get_record(struct mailbox *box, uint32_t seq, pool_t pool,
+		       struct mail_record *rec_r);
+/* Iterates records of a sorted list of sequence numbers efficiently (one
+   index query). The callback returns 0 to go on, -1 to stop. */
+typedef int mail_record_callback_t(const struct mail_record *rec, uint32_t seq,
+				   void *context);
+int mailbox_foreach_record(struct mailbox *box, const uint32_t *seqs, unsigned int count,
+			   mail_record_callback_t *cb, void *context);
+/* Opens the message content (as stored, in its original line endings).
+   Returns 1 with *input_r and *size_r, 0 if expunged, -1 on error. */
+int mailbox_open_message(struct mailbox *box, uint32_t uid, struct istream **input_r,
+			 uint64_t *physical_size_r);
+
+enum mail_flags_modify {
+	MAIL_FLAGS_ADD,
+	MAIL_FLAGS_REMOVE,
+	MAIL_FLAGS_REPLACE,
+};
+
+struct mail_flags_change {
+	enum mail_flags_modify modify;
+	uint32_t flags;
+	const char *const *keywords; /* NULL-terminated, may be NULL */
+	uint64_t unchanged_since;    /* CONDSTORE: 0 = unconditional */
+};
+
+/* Changes flags of the messages (sequence numbers, sorted). Messages whose
+   modseq is above unchanged_since go to *failed_uids_r. Returns 0 / -1. */
+int mailbox_update_flags(struct mailbox *box, const uint32_t *seqs, unsigned int count,
+			 const struct mail_flags_change *change, pool_t pool,
+			 array_uint32_t *failed_uids_r);
+/* Expunges the messages with \Deleted (among uids, if uids != NULL).
+   The view is not changed until the next sync. */
+int mailbox_expunge(struct mailbox *box, const uint32_t *uids, unsigned int uid_count);
+
+struct mail_copy_result {
+	uint32_t uidvalidity;
+	array_uint32_t src_uids, dest_uids;
+};
+/* Copies (or moves) messages to dest, all or nothing. */
+int mailbox_copy(struct mailbox *box, const uint32_t *seqs, unsigned int count,
+		 const char *dest_name, bool move, pool_t pool,
+		 struct mail_copy_result *result_r);
+
+/* --- saving (APPEND, LMTP) --- */
+
+struct mail_save;
+struct mail_save_params {
+	uint32_t flags;
+	const char *const *keywords;
+	time_t internal_date; /* (time_t)-1 = now */
+	int internal_date_tz;
+};
+/* Starts saving a message into mailbox name; content is streamed in with
+   mail_save_write() (never held whole in memory). */
+struct mail_save *mail_save_begin(struct mail_user *user, const char *name,
+				  const struct mail_save_params *params);
+int mail_save_write(struct mail_save *save, const void *data, size_t size);
+/* Makes the message durable (file fsynced, directory fsynced, index
+   committed) and returns its UID. Frees save. */
+int mail_save_finish(struct mail_save **save, uint32_t *uidvalidity_r, uint32_t *uid_r);
+void mail_save_abort(struct mail_save **save);
+
+#endif
