@@ -144,6 +144,27 @@ const struct setting_def imap_setting_defs[] = {
 	{ .key = NULL }
 };
 
+static const char *const mail_driver_values[] = { "maildir", NULL };
+
+const struct setting_def mail_setting_defs[] = {
+	{ .key = "home", .type = SETTING_TYPE_STRING,
+	  DEF(mail_settings, home), .default_value = "mail/%u",
+	  .description = "Mail home of users whose userdb entry has no home: "
+		"a path template where %u is the login name, %n its local "
+		"part and %d its domain (empty without '@'). A relative "
+		"result is taken under base_dir. Mail is kept in its "
+		"Maildir/ and the index in tern-index.db." },
+	{ .key = "driver", .type = SETTING_TYPE_ENUM,
+	  DEF(mail_settings, driver), .default_value = "maildir",
+	  .values = mail_driver_values,
+	  .description = "How message content is stored." },
+	{ .key = "create_special_folders", .type = SETTING_TYPE_BOOL,
+	  DEF(mail_settings, create_special_folders), .default_value = "yes",
+	  .description = "Create Drafts, Sent, Trash, Junk and Archive, with "
+		"their special-use attributes (RFC 6154), for a new user." },
+	{ .key = NULL }
+};
+
 const struct setting_def service_setting_defs[] = {
 	{ .key = "process_count", .type = SETTING_TYPE_UINT,
 	  DEF(service_settings, process_count), .default_value = "2",
@@ -263,6 +284,13 @@ static const struct config_block_def config_block_imap = {
 	.description = "IMAP sessions: limits and timeouts.",
 };
 
+static const struct config_block_def config_block_mail = {
+	.name = "mail",
+	.defs = mail_setting_defs,
+	.offset = offsetof(struct tern_settings, mail),
+	.description = "Where and how users' mail is stored.",
+};
+
 const struct config_block_def config_block_service = {
 	.name = "service",
 	.defs = service_setting_defs,
@@ -289,7 +317,8 @@ const struct config_block_def config_block_listener = {
 
 const struct config_block_def *const config_blocks[] = {
 	&config_block_top, &config_block_tls, &config_block_auth,
-	&config_block_imap, &config_block_service, &config_block_listener,
+	&config_block_imap, &config_block_mail, &config_block_service,
+	&config_block_listener,
 	NULL
 };
 

@@ -55,6 +55,7 @@ extern const struct setting_def tern_setting_defs[];
 extern const struct setting_def tls_setting_defs[];
 extern const struct setting_def auth_setting_defs[];
 extern const struct setting_def imap_setting_defs[];
+extern const struct setting_def mail_setting_defs[];
 extern const struct setting_def service_setting_defs[];
 extern const struct setting_def listener_setting_defs[];
 

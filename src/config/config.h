@@ -52,6 +52,12 @@ struct imap_settings {
 	unsigned int output_timeout_ms;
 };
 
+struct mail_settings {
+	const char *home;   /* template: %u user, %n local part, %d domain */
+	const char *driver; /* "maildir" */
+	bool create_special_folders;
+};
+
 struct service_settings {
 	const char *name; /* "imap", "pop3", "lmtp" or "managesieve" */
 	unsigned int process_count;
@@ -83,6 +89,7 @@ struct tern_settings {
 	struct tls_settings tls;
 	struct auth_settings auth;
 	struct imap_settings imap;
+	struct mail_settings mail;
 
 	/* all listeners, including disabled ones, in the order the embedded
 	   default and then the config defined them */
