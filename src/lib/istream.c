@@ -5,6 +5,7 @@
 
 struct istream {
 	struct transport *t;
+	struct transport *owned_t; /* destroyed with the stream */
 	unsigned char *buf;
 	size_t alloc, max_size;
 	size_t start, end; /* unread data is buf[start..end) */
@@ -31,8 +32,17 @@ void i_stream_destroy(struct istream **_is)
 	if (is == NULL)
 		return;
 	*_is = NULL;
+	transport_destroy(&is->owned_t);
 	free(is->buf);
 	free(is);
+}
+
+struct istream *i_stream_create_file(int fd, size_t max_buffer_size)
+{
+	struct transport *t = transport_create_file(fd);
+	struct istream *is = i_stream_create(t, max_buffer_size);
+	is->owned_t = t;
+	return is;
 }
 
 void i_stream_set_transport(struct istream *is, struct transport *t)

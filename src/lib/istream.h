@@ -12,6 +12,9 @@ struct istream;
 /* max_buffer_size bounds memory: i_stream_read() returns -2 when full. */
 struct istream *i_stream_create(struct transport *t, size_t max_buffer_size);
 void i_stream_destroy(struct istream **input);
+/* An istream over a regular file that owns the fd (and its transport):
+   i_stream_destroy() closes it. */
+struct istream *i_stream_create_file(int fd, size_t max_buffer_size);
 /* Moves the stream onto another transport (buffered data is kept). */
 void i_stream_set_transport(struct istream *input, struct transport *t);
 

@@ -193,6 +193,26 @@ char *p_strdup_printf(pool_t pool, const char *fmt, ...)
 	return p;
 }
 
+char *p_strconcat(pool_t pool, const char *str1, ...)
+{
+	va_list args;
+	size_t len = 0;
+	va_start(args, str1);
+	for (const char *s = str1; s != NULL; s = va_arg(args, const char *))
+		len = size_add(len, strlen(s));
+	va_end(args);
+	char *p = p_malloc(pool, size_add(len, 1)), *w = p;
+	va_start(args, str1);
+	for (const char *s = str1; s != NULL; s = va_arg(args, const char *)) {
+		size_t n = strlen(s);
+		memcpy(w, s, n);
+		w += n;
+	}
+	va_end(args);
+	*w = '\0';
+	return p;
+}
+
 pool_t t_pool(void)
 {
 	if (temp_pool == NULL)

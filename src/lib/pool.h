@@ -32,6 +32,8 @@ char *p_strndup(pool_t pool, const void *str, size_t len);
 void *p_memdup(pool_t pool, const void *data, size_t size);
 char *p_strdup_printf(pool_t pool, const char *fmt, ...) ATTR_PRINTF(2, 3);
 char *p_strdup_vprintf(pool_t pool, const char *fmt, va_list args) ATTR_PRINTF(2, 0);
+/* Concatenates the strings up to the NULL. */
+char *p_strconcat(pool_t pool, const char *str1, ...) ATTR_NULL_TERMINATED;
 
 /* Temporary pool, cleared by t_pool_clear() (the event loop calls it after
  * each iteration, programs without a loop call it where they see fit). */
@@ -41,6 +43,7 @@ void t_pool_clear(void);
 #define t_strdup(str) p_strdup(t_pool(), str)
 #define t_strndup(str, len) p_strndup(t_pool(), str, len)
 #define t_strdup_printf(...) p_strdup_printf(t_pool(), __VA_ARGS__)
+#define t_strconcat(...) p_strconcat(t_pool(), __VA_ARGS__)
 
 #define p_new(pool, type, count) \
 	((type *)p_malloc(pool, size_mul(sizeof(type), (count))))

@@ -58,6 +58,50 @@ struct transport *transport_create_fd(int fd)
 	return &ft->t;
 }
 
+static ssize_t file_read(struct transport *t, void *buf, size_t size)
+{
+	ssize_t ret;
+	do {
+		ret = read(t->fd, buf, size);
+	} while (ret < 0 && errno == EINTR);
+	if (ret > 0)
+		return ret;
+	if (ret == 0) {
+		t->eof = true;
+		return -1;
+	}
+	t->error = errno;
+	t->error_text = strerror(errno);
+	return -1;
+}
+
+static ssize_t file_write(struct transport *t, const void *data, size_t size)
+{
+	ssize_t ret;
+	do {
+		ret = write(t->fd, data, size);
+	} while (ret < 0 && errno == EINTR);
+	if (ret >= 0)
+		return ret;
+	t->error = errno;
+	t->error_text = strerror(errno);
+	return -1;
+}
+
+static const struct transport_vfuncs file_vfuncs = {
+	.read = file_read,
+	.write = file_write,
+	.destroy = fd_destroy,
+};
+
+struct transport *transport_create_file(int fd)
+{
+	struct fd_transport *ft = i_zalloc(sizeof(*ft));
+	ft->t.v = &file_vfuncs;
+	ft->t.fd = fd;
+	return &ft->t;
+}
+
 struct mem_transport {
 	struct transport t;
 	const unsigned char *data;

@@ -33,6 +33,9 @@ struct transport {
 
 /* A socket transport; owns fd and closes it on destroy. */
 struct transport *transport_create_fd(int fd);
+/* A regular-file transport (read()/write(), for message files); owns fd
+   and closes it on destroy. */
+struct transport *transport_create_file(int fd);
 /* A memory transport: reads return data at most chunk bytes at a time
    (0 = unlimited), then EOF; writes are appended to an internal buffer. */
 struct transport *transport_create_memory(const void *data, size_t size, size_t chunk);

@@ -228,7 +228,9 @@ typedef int mail_record_callback_t(const struct mail_record *rec, uint32_t seq,
 int mailbox_foreach_record(struct mailbox *box, const uint32_t *seqs, unsigned int count,
 			   mail_record_callback_t *cb, void *context);
 /* Opens the message content (as stored, in its original line endings).
-   Returns 1 with *input_r and *size_r, 0 if expunged, -1 on error. */
+   Returns 1 with *input_r and *size_r, 0 if expunged, -1 on error. The
+   stream owns its transport (see i_stream_create_file() in istream.h);
+   the caller destroys it with i_stream_destroy(). */
 int mailbox_open_message(struct mailbox *box, uint32_t uid, struct istream **input_r,
 			 uint64_t *physical_size_r);
 

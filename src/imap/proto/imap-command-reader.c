@@ -22,6 +22,7 @@ struct imap_command_reader {
 	char name[64];
 	void *command;
 	enum imap_parser_flags flags;
+	bool skip_pending;
 };
 
 struct imap_command_reader *
@@ -50,8 +51,22 @@ struct imap_parser *imap_command_reader_get_parser(struct imap_command_reader *r
 	return r->parser;
 }
 
+void imap_command_reader_skip_rest(struct imap_command_reader *r)
+{
+	r->skip_pending = true;
+}
+
 void imap_command_reader_next(struct imap_command_reader *r)
 {
+	if (r->skip_pending) {
+		/* keep the parser's position: SKIP discards the rest */
+		r->skip_pending = false;
+		r->state = READER_STATE_SKIP;
+		r->tag = NULL;
+		r->command = NULL;
+		r->name[0] = '\0';
+		return;
+	}
 	imap_parser_reset(r->parser);
 	r->state = READER_STATE_TAG;
 	r->tag = NULL;

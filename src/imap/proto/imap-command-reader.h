@@ -38,6 +38,9 @@ void imap_command_reader_next(struct imap_command_reader *reader);
 int imap_command_reader_read(struct imap_command_reader *reader,
 			     imap_command_lookup_t *lookup, void *context,
 			     struct imap_command_input *cmd_r);
+/* After a command that read further arguments itself hit a parse error:
+   discard the rest of the line before the next command. */
+void imap_command_reader_skip_rest(struct imap_command_reader *reader);
 /* Reads one raw line (AUTHENTICATE responses, IDLE's DONE). 1/0/-1 (-1:
    too long; a BAD or BYE was not sent). */
 int imap_command_reader_read_line(struct imap_command_reader *reader, const char **line_r);
