@@ -1,7 +1,20 @@
 /* Connection I/O driving, back-pressure and timeouts. */
 #include "connection.h"
 
+#include <errno.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+/* how long a closing connection may take to deliver its last words */
+#define CONNECTION_LINGER_MSECS 2000
+
+/* Plain sockets only: a TLS peer's unread records can't be drained
+   without the TLS layer, and TLS sends close_notify on destroy. */
+static bool tls_like_transport(const struct connection *conn)
+{
+	return conn->transport->read_wants_write || conn->transport->write_wants_read ||
+		conn->transport->v->pending != NULL;
+}
 
 static unsigned int connections_alive;
 static struct connection *connections;
@@ -81,6 +94,7 @@ void connection_unref(struct connection **_conn)
 	timeout_remove(&conn->idle_to);
 	timeout_remove(&conn->output_to);
 	timeout_remove(&conn->resume_to);
+	timeout_remove(&conn->linger_to);
 	i_stream_destroy(&conn->input);
 	o_stream_destroy(&conn->output);
 	transport_destroy(&conn->transport);
@@ -134,8 +148,10 @@ static void connection_handle_output(struct connection *conn)
 	size_t before = o_stream_get_buffer_used(conn->output);
 	int ret = o_stream_flush(conn->output);
 	if (ret < 0) {
-		connection_close(conn, t_strdup_printf("write failed: %s",
-			strerror(o_stream_get_error(conn->output))));
+		/* the transport knows best (TLS errors have their own text) */
+		const char *error = conn->transport->error_text != NULL ?
+			conn->transport->error_text : strerror(o_stream_get_error(conn->output));
+		connection_close(conn, t_strdup_printf("write failed: %s", error));
 		return;
 	}
 	if (o_stream_get_buffer_used(conn->output) < before && conn->output_to != NULL)
@@ -259,6 +275,45 @@ void connection_set_output_timeout(struct connection *conn, unsigned int msecs)
 	connection_update_io(conn);
 }
 
+static void connection_linger_end(struct connection *conn)
+{
+	io_remove(&conn->io);
+	timeout_remove(&conn->linger_to);
+	connection_unref(&conn);
+}
+
+static void connection_linger_timeout(void *context)
+{
+	struct connection *conn = context;
+	conn->linger_to = NULL; /* a once-timeout frees itself */
+	connection_linger_end(conn);
+}
+
+/* While lingering: send what is left, then half-close, and read and drop
+   whatever the client still sends until it closes or time runs out. */
+static void connection_linger_io(void *context)
+{
+	struct connection *conn = context;
+	char buf[4096];
+	if (o_stream_get_buffer_used(conn->output) > 0) {
+		if (o_stream_flush(conn->output) < 0) {
+			connection_linger_end(conn);
+			return;
+		}
+	}
+	if (o_stream_get_buffer_used(conn->output) == 0 && !conn->half_closed) {
+		conn->half_closed = true;
+		(void)shutdown(conn->transport->fd, SHUT_WR);
+	}
+	ssize_t ret = recv(conn->transport->fd, buf, sizeof(buf), MSG_DONTWAIT);
+	if (ret == 0 || (ret < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+		connection_linger_end(conn);
+		return;
+	}
+	io_set_condition(conn->io, o_stream_get_buffer_used(conn->output) > 0 ?
+			 IO_READ | IO_WRITE : IO_READ);
+}
+
 void connection_close(struct connection *conn, const char *reason)
 {
 	if (conn->closed)
@@ -266,12 +321,25 @@ void connection_close(struct connection *conn, const char *reason)
 	conn->closed = true;
 	conn->close_reason = p_strdup(conn->pool, reason);
 	/* last words (BYE) go out if the socket takes them now */
-	(void)o_stream_flush(conn->output);
+	int flushed = o_stream_flush(conn->output);
 	io_remove(&conn->io);
 	timeout_remove(&conn->idle_to);
 	timeout_remove(&conn->output_to);
 	timeout_remove(&conn->resume_to);
-	connection_unref(&conn);
+	/* Closing a socket that has unread input makes the kernel reset the
+	   connection and throw away output not yet delivered, BYE included.
+	   So unless the peer is gone or stuck, linger briefly: flush,
+	   half-close, drain. TLS close_notify is sent at destroy. */
+	bool linger = flushed >= 0 && conn->transport->fd >= 0 && !conn->transport->eof &&
+		conn->transport->error == 0 && !tls_like_transport(conn) &&
+		strncmp(reason, "output timeout", 14) != 0;
+	if (!linger) {
+		connection_unref(&conn);
+		return;
+	}
+	conn->io = io_add(conn->transport->fd, IO_READ | (flushed == 0 ? IO_WRITE : 0),
+			  connection_linger_io, conn);
+	conn->linger_to = timeout_add_once(CONNECTION_LINGER_MSECS, connection_linger_timeout, conn);
 }
 
 static void connection_foreach(bool shutdown, const char *reason)

@@ -50,10 +50,10 @@ struct connection {
 	/* private */
 	struct connection *prev, *next; /* all connections of the process */
 	struct io *io;
-	struct timeout *idle_to, *output_to, *resume_to;
+	struct timeout *idle_to, *output_to, *resume_to, *linger_to;
 	unsigned int idle_timeout_ms, output_timeout_ms;
 	unsigned int refcount;
-	bool input_paused, was_full;
+	bool input_paused, was_full, half_closed;
 };
 
 /* Takes ownership of fd. */

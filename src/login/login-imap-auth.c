@@ -15,6 +15,7 @@ static void login_imap_auth_start(struct imap_login_client *client, const char *
 	client->auth_tag = p_strdup(client->conn->pool, tag);
 	client->auth_mech = p_strdup(client->conn->pool, mech);
 	client->auth_wait_client = false;
+	client->auth_is_login = false;
 	login_auth_info_fill(&info, client->conn, "imap", client->auth_mech);
 	connection_input_pause(client->conn);
 	/* the reply comes from the loop; commands pipelined behind this one
@@ -47,6 +48,7 @@ void login_imap_cmd_login(struct imap_login_client *client, const char *tag,
 	string_t *b64 = t_str_new(base64_encoded_size(msg->used) + 1);
 	base64_encode(msg->data, msg->used, b64);
 	login_imap_auth_start(client, tag, "PLAIN", str_c(b64));
+	client->auth_is_login = true;
 }
 
 void login_imap_cmd_authenticate(struct imap_login_client *client, const char *tag,
@@ -97,6 +99,9 @@ static const char *login_imap_fail_text(struct imap_login_client *client,
 		return t_strdup_printf("NO [CANNOT] Unsupported authentication mechanism %s.",
 				       client->auth_mech);
 	case AUTH_FAIL_MALFORMED:
+		/* for LOGIN the "response" was built by us from its arguments */
+		if (client->auth_is_login)
+			break;
 		return "BAD Invalid authentication response.";
 	case AUTH_FAIL_ABORTED:
 		return "BAD Authentication aborted.";

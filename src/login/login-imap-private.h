@@ -22,6 +22,7 @@ struct imap_login_client {
 	const char *auth_tag;  /* connection pool */
 	const char *auth_mech;
 	bool auth_wait_client; /* we sent "+ challenge", waiting for a line */
+	bool auth_is_login;    /* LOGIN, not AUTHENTICATE */
 	bool shutting_down;
 };
 

@@ -164,9 +164,24 @@ static void login_imap_input(struct connection *conn)
 			if (ret == 0)
 				return;
 			if (ret < 0) {
-				o_stream_send_str(conn->output, "* BYE Authentication response too long.\r\n");
-				connection_close(conn, "authentication response too long");
-				return;
+				enum imap_parse_error code;
+				bool fatal;
+				const char *error = imap_parser_get_error(
+					imap_command_reader_get_parser(client->reader), &code, &fatal);
+				if (code == IMAP_PARSE_ERROR_LINE_TOO_LONG || fatal) {
+					o_stream_send_str(conn->output, "* BYE Authentication response too long.\r\n");
+					connection_close(conn, "authentication response too long");
+					return;
+				}
+				/* e.g. a NUL byte: fail this exchange, keep the session */
+				login_imap_auth_abort(client);
+				login_imap_send_tagged(client, client->auth_tag,
+					t_strdup_printf("BAD Invalid authentication response: %s.", error));
+				client->auth_wait_client = false;
+				imap_command_reader_skip_rest(client->reader);
+				imap_command_reader_next(client->reader);
+				connection_input_resume(conn);
+				continue;
 			}
 			login_imap_auth_client_line(client, line);
 			continue;

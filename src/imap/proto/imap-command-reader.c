@@ -86,7 +86,8 @@ static int reader_parse_error(struct imap_command_reader *r, const char *context
 	bool fatal;
 	const char *error = imap_parser_get_error(r->parser, &code, &fatal);
 	if (fatal) {
-		o_stream_printf(r->output, "* BYE %s\r\n", error);
+		o_stream_printf(r->output, "* BYE %s%s\r\n",
+				code == IMAP_PARSE_ERROR_LITERAL_TOO_BIG ? "[TOOBIG] " : "", error);
 		return IMAP_READER_FATAL;
 	}
 	const char *prefix = "";
@@ -101,21 +102,6 @@ static void str_upper(char *s)
 {
 	for (; *s != '\0'; s++)
 		*s = (char)toupper((unsigned char)*s);
-}
-
-/* Skips empty lines between commands (some clients send bare CRLFs). */
-static void skip_empty_lines(struct imap_command_reader *r)
-{
-	size_t size;
-	const unsigned char *data = i_stream_get_data(r->input, &size);
-	size_t i = 0;
-	while (i < size && (data[i] == '\r' || data[i] == '\n')) {
-		if (data[i] == '\r' && (i + 1 >= size || data[i + 1] != '\n'))
-			break;
-		i++;
-	}
-	if (i > 0)
-		i_stream_skip(r->input, i);
 }
 
 static int reader_read_name(struct imap_command_reader *r, bool uid)
@@ -149,7 +135,7 @@ int imap_command_reader_read(struct imap_command_reader *r, imap_command_lookup_
 		imap_command_reader_next(r);
 		/* fall through */
 	case READER_STATE_TAG:
-		skip_empty_lines(r);
+		/* the parser itself skips empty lines between commands */
 		ret = imap_parser_read_tag(r->parser, &r->tag);
 		if (ret == 0)
 			return IMAP_READER_NEED_MORE;
@@ -182,11 +168,14 @@ int imap_command_reader_read(struct imap_command_reader *r, imap_command_lookup_
 		break;
 	}
 	const struct imap_arg *args;
-	ret = imap_parser_read_args(r->parser, r->flags, &args);
-	if (ret == 0) {
-		if (imap_parser_want_continuation(r->parser))
-			o_stream_send_str(r->output, "+ OK\r\n");
-		return IMAP_READER_NEED_MORE;
+	while ((ret = imap_parser_read_args(r->parser, r->flags, &args)) == 0) {
+		if (!imap_parser_want_continuation(r->parser))
+			return IMAP_READER_NEED_MORE;
+		o_stream_send_str(r->output, "+ OK\r\n");
+		/* the literal may already be buffered (sent too early, or
+		   pipelined by a client that counted on the "+"): parse on */
+		if (i_stream_get_data_size(r->input) == 0)
+			return IMAP_READER_NEED_MORE;
 	}
 	if (ret < 0)
 		return reader_parse_error(r, "Error in IMAP command: ");
