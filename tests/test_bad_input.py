@@ -258,9 +258,6 @@ def test_sync_literal_data_sent_early_is_not_left_waiting(srv, state):
     assert data in (reply, b"+ OK\r\n" + reply), data
 
 
-@pytest.mark.xfail(strict=True, reason="the parser allocates (and zeroes) a literal's whole "
-                   "announced size on its first data byte; post-login any command accepts "
-                   "64 MB literals into memory")
 def test_literal_memory_follows_bytes_sent(rss_ternd):
     """Announcing a big literal and sending one byte of it must not cost
     the server the whole announced size: 8 sessions that each sent 1 byte
@@ -520,8 +517,6 @@ def test_too_many_bad_commands_post_login(srv):
     assert closed
 
 
-@pytest.mark.xfail(strict=True, reason="post-login BADs from commands (imap_cmd_bad) raise "
-                   "bad_count but only parser BADs compare it with the limit")
 def test_too_many_bad_arguments_post_login(srv):
     c = login(srv.imap_port)
     c.send(b"".join(b"b%d NOOP x\r\n" % i for i in range(20)))

@@ -103,6 +103,11 @@ static void imap_client_input(struct connection *conn)
 		if (client->cmd != NULL) {
 			if (!imap_client_run_cmd(client))
 				return;
+			if (client->bad_count >= IMAP_CLIENT_MAX_BAD_COMMANDS) {
+				imap_client_disconnect(client, "Too many invalid IMAP commands.",
+						       "too many invalid commands");
+				return;
+			}
 			continue;
 		}
 		if (client->shutting_down) {
@@ -183,7 +188,9 @@ void imap_client_create(const struct tern_settings *set, struct connection *conn
 	conn->context = client;
 	struct imap_parser_limits limits = {
 		.max_line_length = set->imap.max_line_length,
-		.max_literal_size = set->imap.max_literal_size,
+		/* literals held in memory (in any command but APPEND, whose
+		   message literal streams to disk) are bounded like a line */
+		.max_literal_size = I_MIN(set->imap.max_line_length, set->imap.max_literal_size),
 		.max_list_depth = 64,
 		.max_args = 100000,
 	};

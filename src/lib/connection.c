@@ -337,6 +337,11 @@ void connection_close(struct connection *conn, const char *reason)
 		connection_unref(&conn);
 		return;
 	}
+	if (flushed == 1) {
+		/* all sent: the peer sees EOF now, we drain until it closes */
+		conn->half_closed = true;
+		(void)shutdown(conn->transport->fd, SHUT_WR);
+	}
 	conn->io = io_add(conn->transport->fd, IO_READ | (flushed == 0 ? IO_WRITE : 0),
 			  connection_linger_io, conn);
 	conn->linger_to = timeout_add_once(CONNECTION_LINGER_MSECS, connection_linger_timeout, conn);
