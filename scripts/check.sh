@@ -11,7 +11,7 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_err
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 echo "== unit tests and fuzz corpus replay (ctest)"
-ctest --test-dir "$build" --output-on-failure -j "$(nproc)" \
+ctest --test-dir "$build" --output-on-failure -j "$(nproc)" -LE bench \
 	--output-junit "$build/ctest-junit.xml"
 ctest_rc=$?
 

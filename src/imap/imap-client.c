@@ -2,6 +2,7 @@
 #include "imap-client.h"
 #include "imap-capability.h"
 #include "imap-commands.h"
+#include "imap-storage.h"
 #include "istream.h"
 
 static void imap_client_input(struct connection *conn);
@@ -46,6 +47,32 @@ void imap_cmd_bad(struct imap_cmd *cmd, const char *text)
 	cmd->client->bad_count++;
 }
 
+void imap_cmd_finish(struct imap_cmd *cmd, const char *fmt, ...)
+{
+	va_list args;
+	va_start(args, fmt);
+	const char *text = p_strdup_vprintf(t_pool(), fmt, args);
+	va_end(args);
+	/* RFC 9051 §7.5.1: no EXPUNGE while a FETCH, STORE or SEARCH by
+	   sequence number is answered, since the client can't know which
+	   numbers they refer to */
+	bool no_expunges = strcmp(cmd->name, "FETCH") == 0 || strcmp(cmd->name, "STORE") == 0 ||
+		strcmp(cmd->name, "SEARCH") == 0;
+	imap_client_sync(cmd->client, no_expunges);
+	imap_cmd_send_tagged(cmd, "%s", text);
+}
+
+void imap_cmd_storage_error(struct imap_cmd *cmd)
+{
+	imap_cmd_finish(cmd, "%s", imap_storage_error_reply(cmd->client));
+}
+
+void imap_client_unselect(struct imap_client *client)
+{
+	mailbox_close(&client->box);
+	client->announced_keyword_count = 0;
+}
+
 void imap_client_disconnect(struct imap_client *client, const char *bye_text, const char *reason)
 {
 	if (bye_text != NULL)
@@ -65,6 +92,8 @@ static void imap_cmd_free(struct imap_client *client)
 {
 	struct imap_cmd *cmd = client->cmd;
 	client->cmd = NULL;
+	if (cmd->def->abort != NULL)
+		cmd->def->abort(cmd);
 	pool_destroy(&cmd->pool);
 	imap_command_reader_next(client->reader);
 }
@@ -74,6 +103,12 @@ static bool imap_client_run_cmd(struct imap_client *client)
 {
 	struct imap_cmd *cmd = client->cmd;
 	unsigned int bad_before = client->bad_count;
+	if (cmd->def->state == IMAP_STATE_SELECTED && client->box == NULL &&
+	    cmd->context == NULL) {
+		imap_cmd_bad(cmd, "No mailbox selected.");
+		imap_cmd_free(client);
+		return true;
+	}
 	if (!cmd->def->func(cmd))
 		return false;
 	if (client->bad_count == bad_before)
@@ -149,9 +184,12 @@ static void imap_client_shutdown(struct connection *conn)
 {
 	struct imap_client *client = conn->context;
 	client->shutting_down = true;
-	/* between commands: say BYE now; otherwise after the running one */
+	/* between commands: say BYE now; otherwise after the running one
+	   (which IDLE ends at once) */
 	if (client->cmd == NULL)
 		imap_client_disconnect(client, "Server shutting down.", "server shutting down");
+	else
+		imap_client_input(conn);
 }
 
 static void imap_client_destroy(struct connection *conn)
@@ -159,6 +197,8 @@ static void imap_client_destroy(struct connection *conn)
 	struct imap_client *client = conn->context;
 	if (client->cmd != NULL)
 		imap_cmd_free(client);
+	imap_client_unselect(client);
+	mail_user_deinit(&client->mail_user);
 	imap_command_reader_destroy(&client->reader);
 	log_info(&conn->log, "disconnect", "reason=%s in=%llu out=%llu",
 		 log_value(conn->close_reason == NULL ? "" : conn->close_reason),
@@ -174,6 +214,42 @@ static const struct connection_vfuncs imap_client_vfuncs = {
 	.shutdown = imap_client_shutdown,
 	.destroy = imap_client_destroy,
 };
+
+/* The mail home: the userdb's, else the mail.home template (RFC-free:
+   %u user, %n local part, %d domain), relative ones under base_dir. */
+static const char *imap_client_home(const struct tern_settings *set,
+				    const struct login_handoff *h)
+{
+	if (h->home != NULL && h->home[0] != '\0')
+		return h->home;
+	const char *at = strchr(h->user, '@');
+	string_t *home = t_str_new(128);
+	for (const char *p = set->mail.home; *p != '\0'; p++) {
+		if (*p != '%' || p[1] == '\0') {
+			str_append_c(home, *p);
+			continue;
+		}
+		p++;
+		if (*p == 'u')
+			str_append(home, h->user);
+		else if (*p == 'n')
+			str_append_n(home, h->user, at == NULL ? strlen(h->user) : (size_t)(at - h->user));
+		else if (*p == 'd')
+			str_append(home, at == NULL ? "" : at + 1);
+		else if (*p == '%')
+			str_append_c(home, '%');
+	}
+	if (str_c(home)[0] == '/')
+		return str_c(home);
+	return t_strdup_printf("%s/%s", set->base_dir, str_c(home));
+}
+
+static bool imap_user_name_is_safe(const char *user)
+{
+	/* the name becomes a path: no traversal, no separators */
+	return user[0] != '\0' && user[0] != '.' && strchr(user, '/') == NULL &&
+		strstr(user, "..") == NULL;
+}
 
 void imap_client_create(const struct tern_settings *set, struct connection *conn,
 			const struct login_handoff *handoff)
@@ -196,6 +272,24 @@ void imap_client_create(const struct tern_settings *set, struct connection *conn
 	};
 	client->reader = imap_command_reader_create(conn->input, conn->output, &limits);
 	connection_set_idle_timeout(conn, set->imap.idle_timeout_ms);
+
+	const char *error = "unsafe user name";
+	struct mail_user_settings mset = {
+		.username = client->user,
+		.home = imap_client_home(set, handoff),
+		.driver = set->mail.driver,
+		.create_special_folders = set->mail.create_special_folders,
+	};
+	if (!imap_user_name_is_safe(client->user) ||
+	    mail_user_init(&mset, &client->mail_user, &error) < 0) {
+		log_error(&conn->log, "mail_user_init_failed", "home=%s error=%s",
+			  log_value(mset.home), log_value(error));
+		if (handoff->tag[0] != '\0')
+			o_stream_printf(conn->output, "%s NO [UNAVAILABLE] Mail storage is not available.\r\n",
+					handoff->tag);
+		connection_close(conn, "mail storage unavailable");
+		return;
+	}
 	log_info(&conn->log, "login", "protocol=imap mech=%s tls=%s",
 		 handoff->mech, handoff->tls ? log_value(handoff->tls_info) : "no");
 	if (handoff->tag[0] != '\0') {

@@ -8,6 +8,7 @@
 #include "connection.h"
 #include "imap-command-reader.h"
 #include "ipc-handoff.h"
+#include "mail-storage.h"
 
 /* Consecutive bad commands before the session is closed */
 #define IMAP_CLIENT_MAX_BAD_COMMANDS 20
@@ -30,10 +31,17 @@ struct imap_client {
 	const struct tern_settings *set;
 	const char *user;
 	const char *home;
+	struct mail_user *mail_user;
 	struct imap_command_reader *reader;
 	struct imap_cmd *cmd; /* running command, NULL between commands */
 	unsigned int bad_count;
-	bool enabled_imap4rev2;
+
+	/* selected state (RFC 9051 §3.3) */
+	struct mailbox *box;
+	/* the keywords last announced in FLAGS for the selected mailbox */
+	unsigned int announced_keyword_count;
+
+	bool enabled_imap4rev2; /* also: mailbox names are UTF-8 */
 	bool logout;
 	bool shutting_down;
 };
@@ -49,6 +57,16 @@ void imap_cmd_send_tagged(struct imap_cmd *cmd, const char *fmt, ...) ATTR_PRINT
 /* "BAD <text>" for arguments that don't fit the command's syntax */
 void imap_cmd_bad(struct imap_cmd *cmd, const char *text);
 const char *imap_client_capability(struct imap_client *client);
+/* Sends the untagged updates of the selected mailbox (EXPUNGE, EXISTS,
+   RECENT, FETCH FLAGS, FLAGS) since the last sync. no_expunges: keep
+   expunges for later (RFC 9051 §7.5.1, during FETCH/STORE/SEARCH). */
+void imap_client_sync(struct imap_client *client, bool no_expunges);
+/* Ends cmd with a tagged reply after sending pending untagged updates. */
+void imap_cmd_finish(struct imap_cmd *cmd, const char *fmt, ...) ATTR_PRINTF(2, 3);
+/* Ends cmd with "NO [CODE] text" from the storage's last error. */
+void imap_cmd_storage_error(struct imap_cmd *cmd);
+/* Closes the selected mailbox, if any. */
+void imap_client_unselect(struct imap_client *client);
 /* Says BYE and closes. */
 void imap_client_disconnect(struct imap_client *client, const char *bye_text, const char *reason);
 

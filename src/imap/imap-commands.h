@@ -11,10 +11,18 @@
    output to drain or for more input). */
 typedef bool imap_command_func_t(struct imap_cmd *cmd);
 
+enum imap_command_state {
+	IMAP_STATE_AUTH,     /* authenticated or selected */
+	IMAP_STATE_SELECTED, /* needs a selected mailbox */
+};
+
 struct imap_command {
 	const char *name;
 	imap_command_func_t *func;
+	enum imap_command_state state;
 	enum imap_parser_flags parse_flags;
+	/* frees a command's resources if the session ends while it runs */
+	void (*abort)(struct imap_cmd *cmd);
 	const char *rfc;
 };
 
@@ -27,6 +35,42 @@ bool imap_cmd_noop(struct imap_cmd *cmd);
 bool imap_cmd_logout(struct imap_cmd *cmd);
 bool imap_cmd_id(struct imap_cmd *cmd);
 bool imap_cmd_enable(struct imap_cmd *cmd);
+/* imap-cmd-mailbox.c */
+bool imap_cmd_create(struct imap_cmd *cmd);
+bool imap_cmd_delete(struct imap_cmd *cmd);
+bool imap_cmd_rename(struct imap_cmd *cmd);
+bool imap_cmd_subscribe(struct imap_cmd *cmd);
+bool imap_cmd_unsubscribe(struct imap_cmd *cmd);
+bool imap_cmd_namespace(struct imap_cmd *cmd);
+bool imap_cmd_status(struct imap_cmd *cmd);
+/* imap-cmd-list.c */
+bool imap_cmd_list(struct imap_cmd *cmd);
+bool imap_cmd_lsub(struct imap_cmd *cmd);
+/* imap-cmd-select.c */
+bool imap_cmd_select(struct imap_cmd *cmd);
+bool imap_cmd_examine(struct imap_cmd *cmd);
+bool imap_cmd_close(struct imap_cmd *cmd);
+bool imap_cmd_unselect(struct imap_cmd *cmd);
+bool imap_cmd_expunge(struct imap_cmd *cmd);
+bool imap_cmd_check(struct imap_cmd *cmd);
+/* imap-cmd-append.c */
+bool imap_cmd_append(struct imap_cmd *cmd);
+void imap_cmd_append_abort(struct imap_cmd *cmd);
+/* imap-cmd-idle.c */
+bool imap_cmd_idle(struct imap_cmd *cmd);
+void imap_cmd_idle_abort(struct imap_cmd *cmd);
+/* imap-cmd-store.c, imap-cmd-copy.c */
+bool imap_cmd_store(struct imap_cmd *cmd);
+bool imap_cmd_copy(struct imap_cmd *cmd);
+bool imap_cmd_move(struct imap_cmd *cmd);
+/* imap-cmd-fetch.c, imap-cmd-search.c */
+bool imap_cmd_fetch(struct imap_cmd *cmd);
+void imap_cmd_fetch_abort(struct imap_cmd *cmd);
+bool imap_cmd_search(struct imap_cmd *cmd);
+/* STATUS item helpers shared with LIST-STATUS */
+int imap_status_items_parse(const struct imap_arg *arg, enum mailbox_status_items *items_r);
+void imap_status_write(string_t *dest, enum mailbox_status_items items,
+		       const struct mailbox_status *status);
 /* pre-login commands that are errors afterwards */
 bool imap_cmd_already_authenticated(struct imap_cmd *cmd);
 

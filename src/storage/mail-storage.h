@@ -80,6 +80,11 @@ const char *mail_user_get_name(const struct mail_user *user);
 /* The last error of any call on this user (or its mailboxes): code and a
    user-safe text. Internal details were logged. */
 enum mail_error mail_user_get_error(struct mail_user *user, const char **text_r);
+/* Frees what the user's storage caches between calls (the index
+   connection, its prepared statements and page cache: a few hundred KiB);
+   the next call that needs them reopens them (well under a millisecond).
+   For sessions going idle (IDLE, long pauses); views stay valid. */
+void mail_user_release_memory(struct mail_user *user);
 
 /* --- mailbox list and management --- */
 
@@ -193,14 +198,24 @@ struct mailbox_sync_result {
 	bool mailbox_deleted;  /* the mailbox is gone: BYE or NO */
 };
 
-/* Brings the view up to date with the index (and the disk when asked).
-   Result arrays are allocated from pool. Returns 0 or -1. */
+/* Brings the view up to date with the index (and the disk when asked, or
+   when the notify fd reported changes in the mailbox's directories).
+   Result arrays are allocated from pool (always initialised). Also runs a
+   few milliseconds of deferred work (see mailbox_run_deferred()).
+   Returns 0 or -1. */
 int mailbox_sync(struct mailbox *box, enum mailbox_sync_flags flags, pool_t pool,
 		 struct mailbox_sync_result *result_r);
 /* An fd that becomes readable when the mailbox may have changed (by any
-   process), for IDLE and NOTIFY; call mailbox_notify_clear() after waking. */
+   process), for IDLE and NOTIFY; call mailbox_notify_clear() after waking,
+   then mailbox_sync(). The process's event loop (ioloop_init()) delivers
+   the changes: one inotify instance serves all views of the process. */
 int mailbox_notify_fd(struct mailbox *box);
 void mailbox_notify_clear(struct mailbox *box);
+/* Mirroring flags into Maildir file names is deferred after STORE. The
+   view does some of it in each mailbox_sync() and at close; a caller with
+   idle time may run up to max_msecs of it. Returns 1 if work remains, 0
+   if none, -1 on error. */
+int mailbox_run_deferred(struct mailbox *box, unsigned int max_msecs);
 
 /* --- messages --- */
 
@@ -222,7 +237,9 @@ struct mail_record {
 int mailbox_get_record(struct mailbox *box, uint32_t seq, pool_t pool,
 		       struct mail_record *rec_r);
 /* Iterates records of a sorted list of sequence numbers efficiently (one
-   index query). The callback returns 0 to go on, -1 to stop. */
+   index query per run of nearby numbers). Messages expunged meanwhile are
+   skipped. The callback returns 0 to go on, -1 to stop; the function
+   returns 0, or -1 on error or when the callback stopped it. */
 typedef int mail_record_callback_t(const struct mail_record *rec, uint32_t seq,
 				   void *context);
 int mailbox_foreach_record(struct mailbox *box, const uint32_t *seqs, unsigned int count,
@@ -247,8 +264,11 @@ struct mail_flags_change {
 	uint64_t unchanged_since;    /* CONDSTORE: 0 = unconditional */
 };
 
-/* Changes flags of the messages (sequence numbers, sorted). Messages whose
-   modseq is above unchanged_since go to *failed_uids_r. Returns 0 / -1. */
+/* Changes flags of the messages (sequence numbers) in one transaction with
+   one new modseq. Messages whose modseq is above unchanged_since go to
+   *failed_uids_r (may be NULL; initialised from pool otherwise). The
+   view's next sync doesn't report these changes as FETCH: the caller
+   reports them itself. Returns 0 / -1. */
 int mailbox_update_flags(struct mailbox *box, const uint32_t *seqs, unsigned int count,
 			 const struct mail_flags_change *change, pool_t pool,
 			 array_uint32_t *failed_uids_r);
@@ -260,7 +280,10 @@ struct mail_copy_result {
 	uint32_t uidvalidity;
 	array_uint32_t src_uids, dest_uids;
 };
-/* Copies (or moves) messages to dest, all or nothing. */
+/* Copies (or moves) messages to dest, all or nothing: MAIL_ERROR_NOTFOUND
+   if dest doesn't exist ([TRYCREATE]), MAIL_ERROR_EXPUNGED if a message
+   was expunged meanwhile. A move's expunges reach the view through its
+   next sync. */
 int mailbox_copy(struct mailbox *box, const uint32_t *seqs, unsigned int count,
 		 const char *dest_name, bool move, pool_t pool,
 		 struct mail_copy_result *result_r);

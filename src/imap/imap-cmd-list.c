@@ -1,0 +1,277 @@
+/* LIST with LIST-EXTENDED selection and return options (RFC 9051 §6.3.9,
+ * RFC 5258), CHILDREN (RFC 3348) and SPECIAL-USE (RFC 6154) attributes,
+ * and LSUB (RFC 3501 §6.3.9). */
+#include "imap-commands.h"
+#include "imap-arg.h"
+#include "imap-storage.h"
+
+#include <strings.h>
+
+enum list_select {
+	LIST_SEL_SUBSCRIBED = 0x01,
+	LIST_SEL_RECURSIVEMATCH = 0x02,
+	LIST_SEL_SPECIAL_USE = 0x04,
+};
+
+enum list_return {
+	LIST_RET_SUBSCRIBED = 0x01,
+	LIST_RET_CHILDREN = 0x02,
+	LIST_RET_SPECIAL_USE = 0x04,
+};
+
+/* Wildcard match: '*' matches anything, '%' anything but the separator. */
+static bool list_match(const char *pattern, const char *name)
+{
+	while (*pattern != '\0') {
+		if (*pattern == '*' || *pattern == '%') {
+			bool any = *pattern == '*';
+			pattern++;
+			for (const char *n = name;; n++) {
+				if (list_match(pattern, n))
+					return true;
+				if (*n == '\0' || (!any && *n == MAILBOX_HIERARCHY_SEP))
+					return false;
+			}
+		}
+		if (*name != *pattern)
+			return false;
+		name++;
+		pattern++;
+	}
+	return *name == '\0';
+}
+
+/* INBOX is case-insensitive, also as the first level of a pattern. */
+static const char *list_pattern_canonical(const char *pattern)
+{
+	if (strncasecmp(pattern, "INBOX", 5) == 0 &&
+	    (pattern[5] == '\0' || pattern[5] == MAILBOX_HIERARCHY_SEP))
+		return t_strconcat("INBOX", pattern + 5, NULL);
+	return pattern;
+}
+
+static const char *const special_use_names[] = {
+	"\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk", "\\Sent", "\\Trash", "\\Important",
+};
+
+static void list_write_attrs(string_t *str, const struct mailbox_list_entry *e,
+			     enum list_return ret, bool lsub)
+{
+	size_t start = str_len(str);
+#define ATTR(name) do { if (str_len(str) > start) str_append_c(str, ' '); str_append(str, name); } while (0)
+	if ((e->attrs & MAILBOX_ATTR_NONEXISTENT) != 0)
+		ATTR(lsub ? "\\Noselect" : "\\NonExistent");
+	else if ((e->attrs & MAILBOX_ATTR_NOSELECT) != 0)
+		ATTR("\\Noselect");
+	if ((e->attrs & MAILBOX_ATTR_NOINFERIORS) != 0)
+		ATTR("\\NoInferiors");
+	if (!lsub && (ret & LIST_RET_SUBSCRIBED) != 0 && (e->attrs & MAILBOX_ATTR_SUBSCRIBED) != 0)
+		ATTR("\\Subscribed");
+	if (!lsub && (e->attrs & MAILBOX_ATTR_NONEXISTENT) == 0) {
+		if ((e->attrs & MAILBOX_ATTR_HASCHILDREN) != 0)
+			ATTR("\\HasChildren");
+		else if ((e->attrs & MAILBOX_ATTR_NOINFERIORS) == 0)
+			ATTR("\\HasNoChildren");
+		for (unsigned int i = 0; i < N_ELEMENTS(special_use_names); i++) {
+			if ((e->special_use & (1u << i)) != 0)
+				ATTR(special_use_names[i]);
+		}
+	}
+#undef ATTR
+}
+
+struct list_ctx {
+	struct imap_cmd *cmd;
+	enum list_select sel;
+	enum list_return ret;
+	bool lsub;
+	const struct mailbox_list_entry *entries;
+	unsigned int count;
+};
+
+static bool has_subscribed_child(const struct list_ctx *ctx, const char *name)
+{
+	size_t len = strlen(name);
+	for (unsigned int i = 0; i < ctx->count; i++) {
+		const struct mailbox_list_entry *e = &ctx->entries[i];
+		if ((e->attrs & MAILBOX_ATTR_SUBSCRIBED) != 0 && strncmp(e->name, name, len) == 0 &&
+		    e->name[len] == MAILBOX_HIERARCHY_SEP)
+			return true;
+	}
+	return false;
+}
+
+static void list_send_entry(struct list_ctx *ctx, const struct mailbox_list_entry *e,
+			    bool childinfo)
+{
+	struct imap_client *client = ctx->cmd->client;
+	string_t *str = t_str_new(128);
+	str_append(str, ctx->lsub ? "LSUB (" : "LIST (");
+	list_write_attrs(str, e, ctx->ret, ctx->lsub);
+	str_append(str, ") \"/\" ");
+	imap_append_mailbox_name(client, str, e->name);
+	if (childinfo)
+		str_append(str, " (\"CHILDINFO\" (\"SUBSCRIBED\"))");
+	imap_client_send_untagged(client, "%s", str_c(str));
+}
+
+static void list_pattern(struct list_ctx *ctx, const char *pattern)
+{
+	for (unsigned int i = 0; i < ctx->count; i++) {
+		const struct mailbox_list_entry *e = &ctx->entries[i];
+		if (!list_match(pattern, e->name))
+			continue;
+		bool subscribed = (e->attrs & MAILBOX_ATTR_SUBSCRIBED) != 0;
+		bool childinfo = false;
+		if ((ctx->sel & LIST_SEL_SUBSCRIBED) != 0 && !subscribed) {
+			/* RFC 5258 §3.5: RECURSIVEMATCH lists parents of
+			   subscribed mailboxes, marked with CHILDINFO */
+			if ((ctx->sel & LIST_SEL_RECURSIVEMATCH) == 0 ||
+			    !has_subscribed_child(ctx, e->name))
+				continue;
+			childinfo = true;
+		} else if ((ctx->sel & LIST_SEL_SUBSCRIBED) != 0 &&
+			   (ctx->sel & LIST_SEL_RECURSIVEMATCH) != 0) {
+			childinfo = has_subscribed_child(ctx, e->name);
+		}
+		if ((ctx->sel & LIST_SEL_SPECIAL_USE) != 0 && e->special_use == 0)
+			continue;
+		if ((e->attrs & MAILBOX_ATTR_NONEXISTENT) != 0 && (ctx->sel & LIST_SEL_SUBSCRIBED) == 0)
+			continue;
+		list_send_entry(ctx, e, childinfo);
+	}
+}
+
+static int list_parse_options(const struct imap_arg *arg, bool selection,
+			      unsigned int *opts_r, const char **error_r)
+{
+	static const struct { const char *name; unsigned int sel, ret; } opts[] = {
+		{ "SUBSCRIBED", LIST_SEL_SUBSCRIBED, LIST_RET_SUBSCRIBED },
+		{ "RECURSIVEMATCH", LIST_SEL_RECURSIVEMATCH, 0 },
+		{ "SPECIAL-USE", LIST_SEL_SPECIAL_USE, LIST_RET_SPECIAL_USE },
+		{ "REMOTE", 0, 0 },
+		{ "CHILDREN", 0, LIST_RET_CHILDREN },
+	};
+	const struct imap_arg *list;
+	unsigned int count;
+	if (!imap_arg_get_list(arg, &list, &count)) {
+		*error_r = "Invalid LIST options.";
+		return -1;
+	}
+	*opts_r = 0;
+	for (unsigned int i = 0; i < count; i++) {
+		const char *atom;
+		unsigned int j;
+		if (!imap_arg_get_atom(&list[i], &atom)) {
+			*error_r = "Invalid LIST option.";
+			return -1;
+		}
+		for (j = 0; j < N_ELEMENTS(opts); j++) {
+			if (strcasecmp(atom, opts[j].name) == 0 &&
+			    (selection ? opts[j].sel != 0 || strcasecmp(atom, "REMOTE") == 0 :
+			     opts[j].ret != 0)) {
+				*opts_r |= selection ? opts[j].sel : opts[j].ret;
+				break;
+			}
+		}
+		if (j == N_ELEMENTS(opts)) {
+			*error_r = t_strdup_printf("Unsupported LIST option %s.", atom);
+			return -1;
+		}
+	}
+	/* RFC 5258 §3: RECURSIVEMATCH alone is an error */
+	if (selection && *opts_r == LIST_SEL_RECURSIVEMATCH) {
+		*error_r = "RECURSIVEMATCH needs another selection option.";
+		return -1;
+	}
+	return 0;
+}
+
+/* Collects the patterns: one astring or a list of them (RFC 5258). */
+static int list_get_patterns(struct imap_cmd *cmd, const struct imap_arg *arg,
+			     array_str_t *patterns, const char **error_r)
+{
+	const struct imap_arg *list;
+	unsigned int count = 1;
+	if (!imap_arg_get_list(arg, &list, &count))
+		list = arg;
+	for (unsigned int i = 0; i < count; i++) {
+		const char *name;
+		if (imap_mailbox_name_from_arg(cmd->client, &list[i], &name, error_r) < 0)
+			return -1;
+		array_push(patterns, name);
+	}
+	return 0;
+}
+
+static bool cmd_list_full(struct imap_cmd *cmd, bool lsub)
+{
+	struct list_ctx ctx = { .cmd = cmd, .lsub = lsub };
+	const struct imap_arg *args = cmd->args;
+	const char *error;
+	unsigned int opts;
+	if (!lsub && args[0].type == IMAP_ARG_LIST) {
+		if (list_parse_options(&args[0], true, &opts, &error) < 0) {
+			imap_cmd_bad(cmd, error);
+			return true;
+		}
+		ctx.sel = opts;
+		args++;
+	}
+	if (lsub)
+		ctx.sel = LIST_SEL_SUBSCRIBED;
+	const char *ref;
+	if (!imap_arg_get_astring(&args[0], &ref) || args[1].type == IMAP_ARG_EOL) {
+		imap_cmd_bad(cmd, "LIST needs a reference and a pattern.");
+		return true;
+	}
+	array_str_t patterns;
+	array_init(&patterns, cmd->pool, 4);
+	if (list_get_patterns(cmd, &args[1], &patterns, &error) < 0) {
+		imap_cmd_bad(cmd, error + (strncmp(error, "BAD ", 4) == 0 ? 4 : 0));
+		return true;
+	}
+	args += 2;
+	if (!lsub && imap_arg_atom_equals(&args[0], "RETURN")) {
+		if (list_parse_options(&args[1], false, &opts, &error) < 0) {
+			imap_cmd_bad(cmd, error);
+			return true;
+		}
+		ctx.ret = opts;
+		args += 2;
+	}
+	if (args[0].type != IMAP_ARG_EOL) {
+		imap_cmd_bad(cmd, "Unexpected arguments after LIST patterns.");
+		return true;
+	}
+	if ((ctx.sel & LIST_SEL_SUBSCRIBED) != 0)
+		ctx.ret |= LIST_RET_SUBSCRIBED;
+	if (patterns.count == 1 && patterns.v[0][0] == '\0' && !lsub) {
+		/* RFC 9051 §6.3.9: the hierarchy delimiter and root */
+		imap_client_send_untagged(cmd->client, "LIST (\\Noselect) \"/\" \"\"");
+		imap_cmd_finish(cmd, "OK List completed.");
+		return true;
+	}
+	if (mail_user_list_mailboxes(cmd->client->mail_user, cmd->pool, &ctx.entries, &ctx.count) < 0) {
+		imap_cmd_storage_error(cmd);
+		return true;
+	}
+	for (unsigned int i = 0; i < patterns.count; i++) {
+		/* the reference is a prefix of the pattern (RFC 9051 §6.3.9) */
+		const char *pattern = patterns.v[i][0] == MAILBOX_HIERARCHY_SEP || ref[0] == '\0' ?
+			patterns.v[i] : t_strconcat(ref, patterns.v[i], NULL);
+		list_pattern(&ctx, list_pattern_canonical(pattern));
+	}
+	imap_cmd_finish(cmd, "OK %s completed.", lsub ? "Lsub" : "List");
+	return true;
+}
+
+bool imap_cmd_list(struct imap_cmd *cmd)
+{
+	return cmd_list_full(cmd, false);
+}
+
+bool imap_cmd_lsub(struct imap_cmd *cmd)
+{
+	return cmd_list_full(cmd, true);
+}

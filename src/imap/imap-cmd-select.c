@@ -1,0 +1,154 @@
+/* SELECT and EXAMINE (RFC 9051 §6.3.2, §6.3.3), CLOSE (§6.4.1), UNSELECT
+ * (§6.4.2, RFC 3691), EXPUNGE and UID EXPUNGE (§6.4.3, §6.4.9, RFC 4315)
+ * and CHECK (RFC 3501 §6.4.1). */
+#include "imap-commands.h"
+#include "imap-arg.h"
+#include "imap-seqset.h"
+#include "imap-storage.h"
+
+static bool cmd_select_full(struct imap_cmd *cmd, bool readonly)
+{
+	struct imap_client *client = cmd->client;
+	const char *name, *error;
+	if (cmd->args[0].type == IMAP_ARG_EOL || cmd->args[1].type != IMAP_ARG_EOL) {
+		imap_cmd_bad(cmd, t_strdup_printf("%s takes one mailbox name.", cmd->name));
+		return true;
+	}
+	if (imap_mailbox_name_from_arg(client, &cmd->args[0], &name, &error) < 0) {
+		if (strncmp(error, "BAD ", 4) == 0)
+			imap_cmd_bad(cmd, error + 4);
+		else
+			imap_cmd_send_tagged(cmd, "%s", error);
+		return true;
+	}
+	if (client->box != NULL) {
+		imap_client_unselect(client);
+		/* RFC 9051 §7.1: the end of the previous mailbox's responses */
+		if (client->enabled_imap4rev2)
+			imap_client_send_untagged(client, "OK [CLOSED] Previous mailbox closed.");
+	}
+	enum mailbox_open_flags flags = readonly ? MAILBOX_OPEN_READONLY : 0;
+	if (!client->enabled_imap4rev2)
+		flags |= MAILBOX_OPEN_TRACK_RECENT;
+	client->box = mailbox_open(client->mail_user, name, flags);
+	if (client->box == NULL) {
+		/* a failed SELECT leaves the session authenticated, unselected */
+		imap_cmd_send_tagged(cmd, "%s", imap_storage_error_reply(client));
+		return true;
+	}
+	const struct mailbox_status *status = mailbox_get_view_status(client->box);
+	imap_client_send_flags(client, true);
+	imap_client_send_untagged(client, "%u EXISTS", mailbox_view_count(client->box));
+	if (!client->enabled_imap4rev2) {
+		imap_client_send_untagged(client, "%u RECENT", status->recent);
+		if (status->first_unseen_seq != 0)
+			imap_client_send_untagged(client, "OK [UNSEEN %u] First unseen.",
+						  status->first_unseen_seq);
+	}
+	imap_client_send_untagged(client, "OK [UIDVALIDITY %u] UIDs valid.", status->uidvalidity);
+	imap_client_send_untagged(client, "OK [UIDNEXT %u] Predicted next UID.", status->uidnext);
+	if (client->enabled_imap4rev2) {
+		/* RFC 9051 §6.3.2: the mailbox name as the server knows it */
+		string_t *str = t_str_new(64);
+		str_append(str, "LIST () \"/\" ");
+		imap_append_mailbox_name(client, str, name);
+		imap_client_send_untagged(client, "%s", str_c(str));
+	}
+	imap_cmd_send_tagged(cmd, "OK [%s] %s completed.",
+			     mailbox_is_readonly(client->box) ? "READ-ONLY" : "READ-WRITE",
+			     readonly ? "Examine" : "Select");
+	return true;
+}
+
+bool imap_cmd_select(struct imap_cmd *cmd)
+{
+	return cmd_select_full(cmd, false);
+}
+
+bool imap_cmd_examine(struct imap_cmd *cmd)
+{
+	return cmd_select_full(cmd, true);
+}
+
+static bool no_args(struct imap_cmd *cmd)
+{
+	if (cmd->args[0].type == IMAP_ARG_EOL)
+		return true;
+	imap_cmd_bad(cmd, t_strdup_printf("%s takes no arguments.", cmd->name));
+	return false;
+}
+
+bool imap_cmd_close(struct imap_cmd *cmd)
+{
+	struct imap_client *client = cmd->client;
+	if (!no_args(cmd))
+		return true;
+	/* RFC 9051 §6.4.1: expunge silently, no EXPUNGE responses */
+	int ret = mailbox_is_readonly(client->box) ? 0 : mailbox_expunge(client->box, NULL, 0);
+	imap_client_unselect(client);
+	if (ret < 0)
+		imap_cmd_send_tagged(cmd, "%s", imap_storage_error_reply(client));
+	else
+		imap_cmd_send_tagged(cmd, "OK Close completed.");
+	return true;
+}
+
+bool imap_cmd_unselect(struct imap_cmd *cmd)
+{
+	if (!no_args(cmd))
+		return true;
+	imap_client_unselect(cmd->client);
+	imap_cmd_send_tagged(cmd, "OK Unselect completed.");
+	return true;
+}
+
+bool imap_cmd_expunge(struct imap_cmd *cmd)
+{
+	struct imap_client *client = cmd->client;
+	const uint32_t *uids = NULL;
+	unsigned int uid_count = 0;
+	if (cmd->name[0] == 'U') {
+		/* UID EXPUNGE set (RFC 4315 §2.1) */
+		const char *set;
+		imap_seq_ranges_t ranges;
+		if (!imap_arg_get_atom(&cmd->args[0], &set) || cmd->args[1].type != IMAP_ARG_EOL ||
+		    imap_seqset_parse(set, cmd->pool, &ranges) < 0) {
+			imap_cmd_bad(cmd, "UID EXPUNGE takes a UID set.");
+			return true;
+		}
+		const struct mailbox_status *status = mailbox_get_view_status(client->box);
+		imap_seqset_resolve(&ranges, status->uidnext > 0 ? status->uidnext - 1 : 0);
+		ARRAY(uint32_t) list;
+		array_init(&list, cmd->pool, 64);
+		for (uint32_t seq = 1; seq <= mailbox_view_count(client->box); seq++) {
+			uint32_t uid = mailbox_view_uid(client->box, seq);
+			if (imap_seqset_contains(&ranges, uid))
+				array_push(&list, uid);
+		}
+		uids = list.v;
+		uid_count = list.count;
+		if (uid_count == 0) {
+			imap_cmd_finish(cmd, "OK Expunge completed.");
+			return true;
+		}
+	} else if (!no_args(cmd)) {
+		return true;
+	}
+	if (mailbox_is_readonly(client->box)) {
+		imap_cmd_finish(cmd, "NO [READ-ONLY] Mailbox is read-only.");
+		return true;
+	}
+	if (mailbox_expunge(client->box, uids, uid_count) < 0)
+		imap_cmd_storage_error(cmd);
+	else
+		imap_cmd_finish(cmd, "OK Expunge completed.");
+	return true;
+}
+
+bool imap_cmd_check(struct imap_cmd *cmd)
+{
+	if (!no_args(cmd))
+		return true;
+	imap_cmd_finish(cmd, "OK Check completed.");
+	return true;
+}

@@ -1,0 +1,97 @@
+/* STORE and UID STORE (RFC 9051 §6.4.6): +FLAGS, -FLAGS, FLAGS, with
+ * .SILENT; the new flags are reported as FETCH responses. */
+#include "imap-commands.h"
+#include "imap-arg.h"
+#include "imap-seqs.h"
+#include "imap-storage.h"
+
+#include <strings.h>
+
+static int store_parse_op(const char *op, enum mail_flags_modify *modify_r, bool *silent_r)
+{
+	*modify_r = MAIL_FLAGS_REPLACE;
+	if (*op == '+') {
+		*modify_r = MAIL_FLAGS_ADD;
+		op++;
+	} else if (*op == '-') {
+		*modify_r = MAIL_FLAGS_REMOVE;
+		op++;
+	}
+	if (strcasecmp(op, "FLAGS") == 0)
+		*silent_r = false;
+	else if (strcasecmp(op, "FLAGS.SILENT") == 0)
+		*silent_r = true;
+	else
+		return -1;
+	return 0;
+}
+
+static void store_send_fetches(struct imap_cmd *cmd, const array_uint32_t *seqs, bool uid)
+{
+	struct imap_client *client = cmd->client;
+	for (unsigned int i = 0; i < seqs->count; i++) {
+		struct mail_record rec;
+		if (mailbox_get_record(client->box, seqs->v[i], cmd->pool, &rec) <= 0)
+			continue;
+		string_t *str = t_str_new(128);
+		str_printfa(str, "%u FETCH (", seqs->v[i]);
+		if (uid)
+			str_printfa(str, "UID %u ", rec.uid);
+		str_append(str, "FLAGS ");
+		imap_flags_write(str, rec.flags, rec.keywords,
+				 !client->enabled_imap4rev2 && mailbox_view_is_recent(client->box, seqs->v[i]));
+		str_append_c(str, ')');
+		imap_client_send_untagged(client, "%s", str_c(str));
+	}
+}
+
+bool imap_cmd_store(struct imap_cmd *cmd)
+{
+	struct imap_client *client = cmd->client;
+	bool uid = cmd->name[0] == 'U';
+	const struct imap_arg *args = cmd->args;
+	const char *op, *error;
+	struct mail_flags_change change;
+	bool silent;
+	memset(&change, 0, sizeof(change));
+	if (!imap_arg_get_atom(&args[1], &op) ||
+	    store_parse_op(op, &change.modify, &silent) < 0) {
+		imap_cmd_bad(cmd, "STORE takes a set, [+-]FLAGS[.SILENT] and flags.");
+		return true;
+	}
+	const struct imap_arg *flag_args = &args[2];
+	unsigned int flag_count;
+	const struct imap_arg *list;
+	if (imap_arg_get_list(&args[2], &list, &flag_count)) {
+		flag_args = list;
+		if (args[3].type != IMAP_ARG_EOL) {
+			imap_cmd_bad(cmd, "Unexpected arguments after the flag list.");
+			return true;
+		}
+	} else {
+		flag_count = imap_args_count(&args[2]);
+	}
+	if (imap_flags_parse(flag_args, flag_count, cmd->pool, &change.flags,
+			     &change.keywords, &error) < 0) {
+		imap_cmd_bad(cmd, error);
+		return true;
+	}
+	array_uint32_t seqs;
+	if (imap_seqs_from_arg(client, &args[0], uid, cmd->pool, &seqs, &error) < 0) {
+		imap_cmd_bad(cmd, error);
+		return true;
+	}
+	if (mailbox_is_readonly(client->box)) {
+		imap_cmd_finish(cmd, "NO [READ-ONLY] Mailbox is read-only.");
+		return true;
+	}
+	if (seqs.count > 0 &&
+	    mailbox_update_flags(client->box, seqs.v, seqs.count, &change, cmd->pool, NULL) < 0) {
+		imap_cmd_storage_error(cmd);
+		return true;
+	}
+	if (!silent)
+		store_send_fetches(cmd, &seqs, uid);
+	imap_cmd_finish(cmd, "OK Store completed.");
+	return true;
+}

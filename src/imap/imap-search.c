@@ -1,0 +1,496 @@
+/* SEARCH program parsing and evaluation. */
+#include "imap-search.h"
+#include "date.h"
+#include "imap-arg.h"
+#include "imap-storage.h"
+#include "istream.h"
+#include "strnum.h"
+#include "imap-fetch.h"
+
+#include <strings.h>
+
+#define SEARCH_MAX_DEPTH 100
+
+enum search_key_type {
+	SK_ALL, SK_AND, SK_OR, SK_NOT,
+	SK_SEQSET, SK_UIDSET,
+	SK_FLAG_SET, SK_FLAG_UNSET, SK_KEYWORD, SK_UNKEYWORD,
+	SK_NEW, SK_OLD, SK_RECENT,
+	SK_LARGER, SK_SMALLER,
+	SK_BEFORE, SK_ON, SK_SINCE,
+	SK_SENTBEFORE, SK_SENTON, SK_SENTSINCE,
+	SK_HEADER, SK_BODY, SK_TEXT,
+};
+
+struct search_key {
+	enum search_key_type type;
+	struct search_key *a, *b;   /* NOT: a; OR: a, b; AND: a list via next */
+	struct search_key *next;    /* sibling in an AND list */
+	uint32_t flag;
+	uint64_t number;
+	time_t date;                /* 00:00 UTC of the day */
+	const char *field, *value;
+	imap_seq_ranges_t set;
+	bool set_saved;
+};
+
+struct search_parser {
+	struct imap_client *client;
+	pool_t pool;
+	const struct imap_arg *args;
+	const char *error;
+	unsigned int depth;
+};
+
+static const struct { const char *name; uint32_t flag; bool set; } flag_keys[] = {
+	{ "ANSWERED", MAIL_ANSWERED, true }, { "UNANSWERED", MAIL_ANSWERED, false },
+	{ "DELETED", MAIL_DELETED, true }, { "UNDELETED", MAIL_DELETED, false },
+	{ "DRAFT", MAIL_DRAFT, true }, { "UNDRAFT", MAIL_DRAFT, false },
+	{ "FLAGGED", MAIL_FLAGGED, true }, { "UNFLAGGED", MAIL_FLAGGED, false },
+	{ "SEEN", MAIL_SEEN, true }, { "UNSEEN", MAIL_SEEN, false },
+};
+
+static const struct { const char *name; enum search_key_type type; } date_keys[] = {
+	{ "BEFORE", SK_BEFORE }, { "ON", SK_ON }, { "SINCE", SK_SINCE },
+	{ "SENTBEFORE", SK_SENTBEFORE }, { "SENTON", SK_SENTON }, { "SENTSINCE", SK_SENTSINCE },
+};
+
+static const char *const header_keys[] = { "FROM", "TO", "CC", "BCC", "SUBJECT" };
+
+static struct search_key *search_parse_key(struct search_parser *p);
+
+static bool next_string(struct search_parser *p, const char **str_r)
+{
+	if (p->args->type == IMAP_ARG_EOL || !imap_arg_get_astring(p->args, str_r)) {
+		p->error = "BAD Missing search argument.";
+		return false;
+	}
+	p->args++;
+	return true;
+}
+
+static struct search_key *new_key(struct search_parser *p, enum search_key_type type)
+{
+	struct search_key *key = p_new(p->pool, struct search_key, 1);
+	key->type = type;
+	return key;
+}
+
+/* A list of keys ANDed together until the end of args or list. */
+static struct search_key *search_parse_and(struct search_parser *p)
+{
+	struct search_key *and = new_key(p, SK_AND), **tail = &and->a;
+	while (p->args->type != IMAP_ARG_EOL) {
+		struct search_key *key = search_parse_key(p);
+		if (key == NULL)
+			return NULL;
+		*tail = key;
+		tail = &key->next;
+	}
+	if (and->a == NULL) {
+		p->error = "BAD Empty search program.";
+		return NULL;
+	}
+	return and;
+}
+
+static struct search_key *search_parse_list(struct search_parser *p)
+{
+	const struct imap_arg *list;
+	unsigned int count;
+	(void)imap_arg_get_list(p->args, &list, &count);
+	p->args++;
+	const struct imap_arg *saved = p->args;
+	p->args = list;
+	struct search_key *key = search_parse_and(p);
+	p->args = saved;
+	return key;
+}
+
+static struct search_key *search_parse_date(struct search_parser *p, enum search_key_type type)
+{
+	const char *str;
+	struct search_key *key = new_key(p, type);
+	if (!next_string(p, &str))
+		return NULL;
+	if (imap_date_parse(str, &key->date) < 0) {
+		p->error = t_strdup_printf("BAD Invalid date: %s", str);
+		return NULL;
+	}
+	return key;
+}
+
+static struct search_key *search_parse_set(struct search_parser *p, const char *str, bool uid)
+{
+	struct search_key *key = new_key(p, uid ? SK_UIDSET : SK_SEQSET);
+	if (imap_seqset_is_saved(str)) {
+		p->error = "BAD Saved search results ($) are not supported yet.";
+		return NULL;
+	}
+	if (imap_seqset_parse(str, p->pool, &key->set) < 0) {
+		p->error = t_strdup_printf("BAD Invalid message set: %s", str);
+		return NULL;
+	}
+	return key;
+}
+
+static struct search_key *search_parse_word(struct search_parser *p, const char *word)
+{
+	struct search_key *key;
+	const char *str;
+	for (unsigned int i = 0; i < N_ELEMENTS(flag_keys); i++) {
+		if (strcasecmp(word, flag_keys[i].name) == 0) {
+			key = new_key(p, flag_keys[i].set ? SK_FLAG_SET : SK_FLAG_UNSET);
+			key->flag = flag_keys[i].flag;
+			return key;
+		}
+	}
+	for (unsigned int i = 0; i < N_ELEMENTS(date_keys); i++) {
+		if (strcasecmp(word, date_keys[i].name) == 0)
+			return search_parse_date(p, date_keys[i].type);
+	}
+	for (unsigned int i = 0; i < N_ELEMENTS(header_keys); i++) {
+		if (strcasecmp(word, header_keys[i]) == 0) {
+			key = new_key(p, SK_HEADER);
+			key->field = header_keys[i];
+			return next_string(p, &key->value) ? key : NULL;
+		}
+	}
+	if (strcasecmp(word, "ALL") == 0)
+		return new_key(p, SK_ALL);
+	if (strcasecmp(word, "NEW") == 0)
+		return new_key(p, SK_NEW);
+	if (strcasecmp(word, "OLD") == 0)
+		return new_key(p, SK_OLD);
+	if (strcasecmp(word, "RECENT") == 0)
+		return new_key(p, SK_RECENT);
+	if (strcasecmp(word, "KEYWORD") == 0 || strcasecmp(word, "UNKEYWORD") == 0) {
+		key = new_key(p, word[0] == 'K' || word[0] == 'k' ? SK_KEYWORD : SK_UNKEYWORD);
+		return next_string(p, &key->value) ? key : NULL;
+	}
+	if (strcasecmp(word, "LARGER") == 0 || strcasecmp(word, "SMALLER") == 0) {
+		key = new_key(p, word[0] == 'L' || word[0] == 'l' ? SK_LARGER : SK_SMALLER);
+		if (!next_string(p, &str) || str_to_uint64(str, &key->number) < 0) {
+			p->error = "BAD Invalid size.";
+			return NULL;
+		}
+		return key;
+	}
+	if (strcasecmp(word, "HEADER") == 0) {
+		key = new_key(p, SK_HEADER);
+		return next_string(p, &key->field) && next_string(p, &key->value) ? key : NULL;
+	}
+	if (strcasecmp(word, "BODY") == 0 || strcasecmp(word, "TEXT") == 0) {
+		key = new_key(p, word[0] == 'B' || word[0] == 'b' ? SK_BODY : SK_TEXT);
+		return next_string(p, &key->value) ? key : NULL;
+	}
+	if (strcasecmp(word, "UID") == 0) {
+		if (!next_string(p, &str))
+			return NULL;
+		return search_parse_set(p, str, true);
+	}
+	if (strcasecmp(word, "NOT") == 0) {
+		key = new_key(p, SK_NOT);
+		key->a = search_parse_key(p);
+		return key->a == NULL ? NULL : key;
+	}
+	if (strcasecmp(word, "OR") == 0) {
+		key = new_key(p, SK_OR);
+		if ((key->a = search_parse_key(p)) == NULL || (key->b = search_parse_key(p)) == NULL)
+			return NULL;
+		return key;
+	}
+	if ((word[0] >= '0' && word[0] <= '9') || word[0] == '*' || word[0] == '$')
+		return search_parse_set(p, word, false);
+	p->error = t_strdup_printf("BAD Unknown search key %s.", word);
+	return NULL;
+}
+
+static struct search_key *search_parse_key(struct search_parser *p)
+{
+	if (p->args->type == IMAP_ARG_EOL) {
+		p->error = "BAD Missing search key.";
+		return NULL;
+	}
+	if (++p->depth > SEARCH_MAX_DEPTH) {
+		p->error = "BAD Search program nested too deep.";
+		return NULL;
+	}
+	struct search_key *key;
+	const char *word;
+	if (p->args->type == IMAP_ARG_LIST) {
+		key = search_parse_list(p);
+	} else if (imap_arg_get_atom(p->args, &word)) {
+		p->args++;
+		key = search_parse_word(p, word);
+	} else {
+		p->error = "BAD Invalid search key.";
+		key = NULL;
+	}
+	p->depth--;
+	return key;
+}
+
+int imap_search_parse(struct imap_client *client, const struct imap_arg *args, pool_t pool,
+		      struct search_key **key_r, const char **error_r)
+{
+	struct search_parser p = { .client = client, .pool = pool, .args = args };
+	if (imap_arg_atom_equals(&args[0], "CHARSET")) {
+		const char *charset;
+		if (!imap_arg_get_astring(&args[1], &charset)) {
+			*error_r = "BAD Missing charset.";
+			return -1;
+		}
+		if (strcasecmp(charset, "UTF-8") != 0 && strcasecmp(charset, "US-ASCII") != 0) {
+			*error_r = "NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset.";
+			return -1;
+		}
+		p.args += 2;
+	}
+	*key_r = search_parse_and(&p);
+	if (*key_r == NULL) {
+		*error_r = p.error;
+		return -1;
+	}
+	return 0;
+}
+
+/* --- evaluation --- */
+
+struct search_msg {
+	struct imap_client *client;
+	pool_t pool; /* cleared after each message */
+	const struct mail_record *rec;
+	uint32_t seq;
+	buffer_t *header; /* read on first need */
+	bool header_failed;
+	bool date_parsed;
+	time_t sent_day;
+	bool sent_valid;
+};
+
+static bool contains_ci(const char *haystack, size_t len, const char *needle)
+{
+	size_t n = strlen(needle);
+	if (n == 0)
+		return true;
+	for (size_t i = 0; i + n <= len; i++) {
+		if (strncasecmp(haystack + i, needle, n) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int search_read_header(struct search_msg *m)
+{
+	if (m->header != NULL || m->header_failed)
+		return m->header_failed ? -1 : 0;
+	struct istream *input;
+	uint64_t size;
+	if (mailbox_open_message(m->client->box, m->rec->uid, &input, &size) <= 0) {
+		m->header_failed = true;
+		return -1;
+	}
+	m->header = buffer_create(m->pool, 4096);
+	for (;;) {
+		ssize_t r = i_stream_read(input);
+		size_t avail;
+		const unsigned char *data = i_stream_get_data(input, &avail);
+		bool eof = r == -1 || r == -2;
+		size_t hs = imap_header_block_size(data, avail, eof);
+		if (hs > 0) {
+			buffer_append(m->header, data, hs);
+			break;
+		}
+	}
+	i_stream_destroy(&input);
+	return 0;
+}
+
+/* Unfolded values of the header fields named field, joined by "\n". */
+static const char *search_header_values(struct search_msg *m, const char *field)
+{
+	if (search_read_header(m) < 0)
+		return NULL;
+	const char *const fields[] = { field, NULL };
+	string_t *filtered = str_new(m->pool, 256);
+	imap_header_filter(m->header->data, m->header->used, fields, false, filtered);
+	if (str_len(filtered) <= 2)
+		return NULL;
+	/* drop "Name:" prefixes and folding */
+	string_t *values = str_new(m->pool, str_len(filtered));
+	const char *p = str_c(filtered);
+	while (*p != '\0') {
+		const char *colon = strchr(p, ':');
+		const char *end = strstr(p, "\r\n");
+		while (end != NULL && (end[2] == ' ' || end[2] == '\t'))
+			end = strstr(end + 2, "\r\n");
+		if (colon == NULL || end == NULL || colon > end)
+			break;
+		for (const char *v = colon + 1; v < end; v++) {
+			if (*v != '\r' && *v != '\n')
+				str_append_c(values, *v);
+		}
+		str_append_c(values, '\n');
+		p = end + 2;
+	}
+	return str_c(values);
+}
+
+static bool search_sent_day(struct search_msg *m, time_t *day_r)
+{
+	if (!m->date_parsed) {
+		m->date_parsed = true;
+		const char *value = search_header_values(m, "Date");
+		time_t t;
+		int tz;
+		if (value != NULL && rfc5322_date_parse(value, &t, &tz) == 0) {
+			/* the date as the sender wrote it, time and zone ignored */
+			t += (time_t)tz * 60;
+			m->sent_day = t - ((t % 86400) + 86400) % 86400;
+			m->sent_valid = true;
+		}
+	}
+	*day_r = m->sent_day;
+	return m->sent_valid;
+}
+
+static bool search_body(struct search_msg *m, const char *needle, bool with_header)
+{
+	struct istream *input;
+	uint64_t size;
+	if (mailbox_open_message(m->client->box, m->rec->uid, &input, &size) <= 0)
+		return false;
+	/* scan with an overlap so matches across chunk borders are found */
+	size_t n = strlen(needle), header_left = 0;
+	bool found = false, in_header = !with_header;
+	if (in_header && search_read_header(m) == 0)
+		header_left = m->header->used;
+	string_t *window = str_new(m->pool, 65536 + n);
+	while (!found) {
+		ssize_t r = i_stream_read(input);
+		size_t avail;
+		const unsigned char *data = i_stream_get_data(input, &avail);
+		if (avail == 0 && r == -1)
+			break;
+		size_t skip = I_MIN(avail, header_left);
+		header_left -= skip;
+		str_append_n(window, data + skip, avail - skip);
+		i_stream_skip(input, avail);
+		found = contains_ci(str_c(window), str_len(window), needle);
+		if (str_len(window) > n)
+			str_delete(window, 0, str_len(window) - n);
+	}
+	i_stream_destroy(&input);
+	return found;
+}
+
+static bool keyword_has(const struct mail_record *rec, const char *kw)
+{
+	for (unsigned int i = 0; rec->keywords != NULL && rec->keywords[i] != NULL; i++) {
+		if (strcasecmp(rec->keywords[i], kw) == 0)
+			return true;
+	}
+	return false;
+}
+
+static time_t internal_day(const struct mail_record *rec)
+{
+	time_t t = rec->internal_date + (time_t)rec->internal_date_tz * 60;
+	return t - ((t % 86400) + 86400) % 86400;
+}
+
+static bool search_match(struct search_msg *m, const struct search_key *key)
+{
+	const struct mail_record *rec = m->rec;
+	time_t day;
+	switch (key->type) {
+	case SK_ALL: return true;
+	case SK_AND:
+		for (const struct search_key *k = key->a; k != NULL; k = k->next) {
+			if (!search_match(m, k))
+				return false;
+		}
+		return true;
+	case SK_OR: return search_match(m, key->a) || search_match(m, key->b);
+	case SK_NOT: return !search_match(m, key->a);
+	case SK_SEQSET: return imap_seqset_contains(&key->set, m->seq);
+	case SK_UIDSET: return imap_seqset_contains(&key->set, rec->uid);
+	case SK_FLAG_SET: return (rec->flags & key->flag) != 0;
+	case SK_FLAG_UNSET: return (rec->flags & key->flag) == 0;
+	case SK_KEYWORD: return keyword_has(rec, key->value);
+	case SK_UNKEYWORD: return !keyword_has(rec, key->value);
+	case SK_RECENT: return mailbox_view_is_recent(m->client->box, m->seq);
+	case SK_NEW: return mailbox_view_is_recent(m->client->box, m->seq) && (rec->flags & MAIL_SEEN) == 0;
+	case SK_OLD: return !mailbox_view_is_recent(m->client->box, m->seq);
+	case SK_LARGER: return rec->size > key->number;
+	case SK_SMALLER: return rec->size < key->number;
+	case SK_BEFORE: return internal_day(rec) < key->date;
+	case SK_ON: return internal_day(rec) == key->date;
+	case SK_SINCE: return internal_day(rec) >= key->date;
+	case SK_SENTBEFORE: return search_sent_day(m, &day) && day < key->date;
+	case SK_SENTON: return search_sent_day(m, &day) && day == key->date;
+	case SK_SENTSINCE: return search_sent_day(m, &day) && day >= key->date;
+	case SK_HEADER: {
+		const char *values = search_header_values(m, key->field);
+		/* HEADER name "": the field exists (RFC 9051 §6.4.4) */
+		return values != NULL && contains_ci(values, strlen(values), key->value);
+	}
+	case SK_BODY: return search_body(m, key->value, false);
+	case SK_TEXT: return search_body(m, key->value, true);
+	}
+	return false;
+}
+
+/* Resolves '*' in sets against the mailbox. */
+static void search_resolve(struct imap_client *client, struct search_key *key)
+{
+	for (; key != NULL; key = key->next) {
+		uint32_t count = mailbox_view_count(client->box);
+		if (key->type == SK_SEQSET)
+			imap_seqset_resolve(&key->set, count);
+		else if (key->type == SK_UIDSET)
+			imap_seqset_resolve(&key->set, count == 0 ? 0 : mailbox_view_uid(client->box, count));
+		if (key->a != NULL)
+			search_resolve(client, key->a);
+		if (key->b != NULL)
+			search_resolve(client, key->b);
+	}
+}
+
+struct search_run_ctx {
+	struct imap_client *client;
+	pool_t msg_pool;
+	const struct search_key *key;
+	array_uint32_t *result;
+};
+
+static int search_run_cb(const struct mail_record *rec, uint32_t seq, void *context)
+{
+	struct search_run_ctx *ctx = context;
+	struct search_msg m = { .client = ctx->client, .pool = ctx->msg_pool, .rec = rec, .seq = seq };
+	if (search_match(&m, ctx->key))
+		array_push(ctx->result, seq);
+	pool_clear(ctx->msg_pool);
+	return 0;
+}
+
+int imap_search_run(struct imap_client *client, const struct search_key *key, pool_t pool,
+		    array_uint32_t *seqs_r)
+{
+	search_resolve(client, (struct search_key *)key);
+	array_init(seqs_r, pool, 64);
+	uint32_t count = mailbox_view_count(client->box);
+	struct search_run_ctx ctx = { .client = client, .key = key, .result = seqs_r,
+				      .msg_pool = pool_create("search message", 8192) };
+	uint32_t batch[1024];
+	int ret = 0;
+	for (uint32_t seq = 1; seq <= count && ret == 0;) {
+		unsigned int n = 0;
+		while (n < N_ELEMENTS(batch) && seq <= count)
+			batch[n++] = seq++;
+		ret = mailbox_foreach_record(client->box, batch, n, search_run_cb, &ctx);
+	}
+	pool_destroy(&ctx.msg_pool);
+	return ret;
+}

@@ -1,0 +1,25 @@
+/* SEARCH keys (RFC 9051 §6.4.4): parsing into a tree and matching
+ * messages. Metadata keys are tested first; header and body keys read the
+ * message only when the metadata hasn't decided. Full-text indexing and
+ * MIME-aware matching come with the search issue; here HEADER/FROM/...
+ * match the raw header value and BODY/TEXT the raw content,
+ * case-insensitively for ASCII. */
+#ifndef TERN_IMAP_SEARCH_H
+#define TERN_IMAP_SEARCH_H
+
+#include "imap-client.h"
+#include "imap-parser.h"
+#include "imap-seqset.h"
+
+struct search_key;
+
+/* Parses the search program (after an optional CHARSET). Returns 0, or -1
+   with *error_r the full reply text ("BAD ..." or "NO [BADCHARSET] ..."). */
+int imap_search_parse(struct imap_client *client, const struct imap_arg *args, pool_t pool,
+		      struct search_key **key_r, const char **error_r);
+/* Appends the sequence numbers of matching messages (ascending). Returns
+   0 or -1 (storage error). */
+int imap_search_run(struct imap_client *client, const struct search_key *key, pool_t pool,
+		    array_uint32_t *seqs_r);
+
+#endif

@@ -1,0 +1,28 @@
+/* Between IMAP and the storage API: mailbox names as the client writes
+ * them (modified UTF-7 for IMAP4rev1 clients, UTF-8 after ENABLE
+ * IMAP4rev2: RFC 9051 §5.1), storage errors as response codes (RFC 9051
+ * §7.1), and flag lists. */
+#ifndef TERN_IMAP_STORAGE_H
+#define TERN_IMAP_STORAGE_H
+
+#include "imap-client.h"
+#include "imap-parser.h"
+
+/* Converts a mailbox name argument to the storage's UTF-8 name. Returns 0,
+   or -1 with *error_r the text for a BAD/NO. */
+int imap_mailbox_name_from_arg(struct imap_client *client, const struct imap_arg *arg,
+			       const char **name_r, const char **error_r);
+/* Appends the name as the client expects it, quoted as an astring. */
+void imap_append_mailbox_name(struct imap_client *client, string_t *dest, const char *name);
+/* "NO [CODE] text" for the last storage error (a full tagged reply text). */
+const char *imap_storage_error_reply(struct imap_client *client);
+/* Parses a flag list "(\Seen $Label)" or a single flag. Returns 0, or -1
+   with *error_r. \Recent is refused (RFC 9051 §2.3.2). */
+int imap_flags_parse(const struct imap_arg *args, unsigned int count, pool_t pool,
+		     uint32_t *flags_r, const char *const **keywords_r, const char **error_r);
+/* Appends "(\Seen \Flagged kw)" (with \Recent when recent). */
+void imap_flags_write(string_t *dest, uint32_t flags, const char *const *keywords, bool recent);
+/* FLAGS and PERMANENTFLAGS lines for the selected mailbox. */
+void imap_client_send_flags(struct imap_client *client, bool permanent);
+
+#endif

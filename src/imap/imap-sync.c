@@ -1,0 +1,58 @@
+/* Untagged updates of the selected mailbox (RFC 9051 §7.3.1 EXISTS,
+ * §7.4.1 EXPUNGE, §7.5.2 FETCH FLAGS): what other sessions and programs
+ * changed, sent before a command's tagged reply or during IDLE. */
+#include "imap-client.h"
+#include "imap-storage.h"
+
+static void imap_sync_send_flags_changes(struct imap_client *client,
+					 const struct mailbox_sync_result *res)
+{
+	pool_t pool = t_pool();
+	for (unsigned int i = 0; i < res->changed_seqs.count; i++) {
+		uint32_t seq = res->changed_seqs.v[i];
+		struct mail_record rec;
+		if (mailbox_get_record(client->box, seq, pool, &rec) <= 0)
+			continue;
+		string_t *str = t_str_new(128);
+		str_printfa(str, "%u FETCH (FLAGS ", seq);
+		imap_flags_write(str, rec.flags, rec.keywords,
+				 !client->enabled_imap4rev2 && mailbox_view_is_recent(client->box, seq));
+		str_printfa(str, " UID %u)", rec.uid);
+		imap_client_send_untagged(client, "%s", str_c(str));
+	}
+}
+
+void imap_client_sync(struct imap_client *client, bool no_expunges)
+{
+	if (client->box == NULL)
+		return;
+	struct mailbox_sync_result res;
+	pool_t pool = pool_create("imap sync", 1024);
+	enum mailbox_sync_flags flags = no_expunges ? MAILBOX_SYNC_NO_EXPUNGES : 0;
+	if (mailbox_sync(client->box, flags, pool, &res) < 0) {
+		log_error(&client->conn->log, "sync_failed", "mailbox=%s",
+			  log_value(mailbox_get_name(client->box)));
+		pool_destroy(&pool);
+		return;
+	}
+	if (res.mailbox_deleted) {
+		/* RFC 9051 §6.3.5: another session deleted it */
+		imap_client_disconnect(client, "Selected mailbox was deleted, have to disconnect.",
+				       "selected mailbox deleted");
+		pool_destroy(&pool);
+		return;
+	}
+	for (unsigned int i = 0; i < res.expunged_seqs.count; i++)
+		imap_client_send_untagged(client, "%u EXPUNGE", res.expunged_seqs.v[i]);
+	if (res.keywords_changed ||
+	    mailbox_get_view_status(client->box)->keywords.count != client->announced_keyword_count)
+		imap_client_send_flags(client, false);
+	if (res.exists_changed || res.expunged_seqs.count > 0) {
+		imap_client_send_untagged(client, "%u EXISTS", mailbox_view_count(client->box));
+		if (!client->enabled_imap4rev2)
+			imap_client_send_untagged(client, "%u RECENT",
+						  mailbox_get_view_status(client->box)->recent);
+	}
+	imap_sync_send_flags_changes(client, &res);
+	pool_destroy(&pool);
+}

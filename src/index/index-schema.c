@@ -1,0 +1,146 @@
+/* The index schema, its version (PRAGMA user_version) and the migration
+ * hook: every table of the per-user index is defined here and nowhere
+ * else. A database older than INDEX_SCHEMA_VERSION is migrated step by
+ * step inside one write transaction; a newer one is refused. */
+#include "index-db-private.h"
+
+#define INDEX_SCHEMA_VERSION 1
+
+/* Version 1.
+   - mailboxes: one row per mailbox or \Noselect parent (selectable = 0,
+     dir NULL). dir is the driver's location (maildir: "" for INBOX,
+     ".a.b" for a/b). Counts (messages, unseen, deleted, vsize = sum of
+     RFC822.SIZE) are kept exact in the transactions that change them, so
+     STATUS and SELECT never scan messages. disk_stamp is the driver's
+     "disk already matches the index" token (maildir: cur/ mtime in ns),
+     mirror_modseq the modseq up to which flags are mirrored into file
+     names.
+   - messages: keyed (mailbox_id, uid) for ordered range scans. keywords
+     is a space-separated list or NULL. filename is the driver's name of
+     the content (maildir: base name without ":2,..."), fileinfo the part
+     after ':' as it is on disk. size is RFC822.SIZE (CRLF line ends),
+     psize the stored size. Dates are Unix seconds, internal_tz minutes
+     east of UTC.
+   - uidmap: the UID set of each mailbox in chunks of 8192 UIDs (bitmap or
+     sorted uint16 list), so opening a mailbox loads its UIDs in a few rows.
+   - expunged: UIDs expunged at each modseq (RFC 7162 QRESYNC).
+   - keywords: keywords defined per mailbox (FLAGS, PERMANENTFLAGS).
+   - subscriptions: subscribed names, which need not exist. */
+static const char index_schema_v1[] =
+	"CREATE TABLE meta ("
+	" key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE mailboxes ("
+	" id INTEGER PRIMARY KEY,"
+	" name TEXT NOT NULL UNIQUE,"
+	" dir TEXT,"
+	" selectable INTEGER NOT NULL DEFAULT 1,"
+	" special_use INTEGER NOT NULL DEFAULT 0,"
+	" uidvalidity INTEGER NOT NULL,"
+	" uidnext INTEGER NOT NULL DEFAULT 1,"
+	" highestmodseq INTEGER NOT NULL DEFAULT 1,"
+	" first_recent_uid INTEGER NOT NULL DEFAULT 1,"
+	" messages INTEGER NOT NULL DEFAULT 0,"
+	" unseen INTEGER NOT NULL DEFAULT 0,"
+	" deleted INTEGER NOT NULL DEFAULT 0,"
+	" vsize INTEGER NOT NULL DEFAULT 0,"
+	" disk_stamp INTEGER NOT NULL DEFAULT 0,"
+	" mirror_modseq INTEGER NOT NULL DEFAULT 1);"
+	"CREATE TABLE messages ("
+	" mailbox_id INTEGER NOT NULL,"
+	" uid INTEGER NOT NULL,"
+	" flags INTEGER NOT NULL,"
+	" modseq INTEGER NOT NULL,"
+	" keywords TEXT,"
+	" filename TEXT NOT NULL,"
+	" fileinfo TEXT,"
+	" internal_date INTEGER NOT NULL,"
+	" internal_tz INTEGER NOT NULL,"
+	" save_date INTEGER NOT NULL,"
+	" size INTEGER NOT NULL,"
+	" psize INTEGER NOT NULL,"
+	" guid TEXT NOT NULL,"
+	" PRIMARY KEY (mailbox_id, uid)) WITHOUT ROWID;"
+	"CREATE UNIQUE INDEX messages_filename ON messages (mailbox_id, filename);"
+	"CREATE INDEX messages_modseq ON messages (mailbox_id, modseq);"
+	"CREATE INDEX messages_unseen ON messages (mailbox_id, uid) WHERE flags & 8 = 0;"
+	"CREATE INDEX messages_deleted ON messages (mailbox_id, uid) WHERE flags & 4 != 0;"
+	"CREATE TABLE uidmap ("
+	" mailbox_id INTEGER NOT NULL, chunk INTEGER NOT NULL, uids BLOB NOT NULL,"
+	" PRIMARY KEY (mailbox_id, chunk)) WITHOUT ROWID;"
+	"CREATE TABLE expunged ("
+	" mailbox_id INTEGER NOT NULL, modseq INTEGER NOT NULL, uid INTEGER NOT NULL,"
+	" PRIMARY KEY (mailbox_id, modseq, uid)) WITHOUT ROWID;"
+	"CREATE TABLE keywords ("
+	" mailbox_id INTEGER NOT NULL, name TEXT NOT NULL COLLATE NOCASE,"
+	" PRIMARY KEY (mailbox_id, name)) WITHOUT ROWID;"
+	"CREATE TABLE subscriptions (name TEXT PRIMARY KEY) WITHOUT ROWID;";
+
+/* Migration from version (index + 1) to (index + 2); none yet. Each step
+   runs in the same transaction as the version bump. */
+static const char *const index_migrations[INDEX_SCHEMA_VERSION - 1 + 1] = {
+	NULL,
+};
+
+static int index_schema_get_version(struct index_db *db, int *version_r)
+{
+	sqlite3_stmt *stmt;
+	if (sqlite3_prepare_v2(db->db, "PRAGMA user_version", -1, &stmt, NULL) != SQLITE_OK)
+		return index_db_fail(db, "read schema version");
+	int rc = sqlite3_step(stmt);
+	*version_r = rc == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : -1;
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW)
+		return index_db_fail(db, "read schema version");
+	return 0;
+}
+
+static int index_schema_exec(struct index_db *db, const char *sql, const char *what)
+{
+	if (sqlite3_exec(db->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return index_db_fail(db, what);
+	return 0;
+}
+
+static int index_schema_upgrade(struct index_db *db, int version, bool *created_r)
+{
+	if (version == 0) {
+		if (index_schema_exec(db, index_schema_v1, "create schema") < 0)
+			return -1;
+		*created_r = true;
+		version = 1;
+	}
+	for (; version < INDEX_SCHEMA_VERSION; version++) {
+		const char *sql = index_migrations[version - 1];
+		if (sql != NULL && index_schema_exec(db, sql, "migrate schema") < 0)
+			return -1;
+	}
+	char sql[64];
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", INDEX_SCHEMA_VERSION);
+	return index_schema_exec(db, sql, "write schema version");
+}
+
+int index_schema_apply(struct index_db *db, bool *created_r)
+{
+	int version;
+	if (index_schema_get_version(db, &version) < 0)
+		return -1;
+	if (version == INDEX_SCHEMA_VERSION)
+		return 0;
+	if (version > INDEX_SCHEMA_VERSION) {
+		return index_db_fail_text(db, t_strdup_printf(
+			"index schema version %d is newer than this program's %d",
+			version, INDEX_SCHEMA_VERSION));
+	}
+	/* another process may be creating it right now: decide under the
+	   write lock */
+	if (index_db_begin_write(db) < 0)
+		return -1;
+	if (index_schema_get_version(db, &version) < 0 ||
+	    (version < INDEX_SCHEMA_VERSION &&
+	     index_schema_upgrade(db, version, created_r) < 0)) {
+		index_db_rollback(db);
+		*created_r = false;
+		return -1;
+	}
+	return index_db_commit(db);
+}

@@ -1,0 +1,166 @@
+/* Saving a message (APPEND, LMTP delivery): the driver streams the content
+ * to a temporary file; finishing moves it into the mailbox and records it
+ * in one index transaction, and only then reports success, so an
+ * acknowledged message survives any crash. The cost does not depend on the
+ * mailbox's size: nothing is scanned or reloaded. */
+#include "mail-storage-private.h"
+
+#include <time.h>
+
+static int mail_save_tz_now(time_t now)
+{
+	struct tm tm;
+	if (localtime_r(&now, &tm) == NULL)
+		return 0;
+	return (int)(tm.tm_gmtoff / 60);
+}
+
+static int mail_save_init_keywords(struct mail_save *save, const char *const *keywords)
+{
+	unsigned int count = 0;
+	while (keywords != NULL && keywords[count] != NULL)
+		count++;
+	save->keywords = p_new(save->pool, const char *, count + 1);
+	for (unsigned int i = 0; i < count; i++)
+		save->keywords[i] = p_strdup(save->pool, keywords[i]);
+	save->keyword_count = count;
+	return 0;
+}
+
+struct mail_save *mail_save_begin(struct mail_user *user, const char *name,
+				  const struct mail_save_params *params)
+{
+	mail_user_clear_error(user);
+	if (!mailbox_name_is_valid(name)) {
+		mail_user_set_error(user, MAIL_ERROR_NOTFOUND, "Mailbox doesn't exist.");
+		return NULL;
+	}
+	if (mail_keywords_validate(user, params->keywords) < 0)
+		return NULL;
+	struct index_mailbox mb;
+	int ret = index_mailbox_lookup(user->db, mailbox_name_canonical(name), t_pool(), &mb);
+	if (ret < 0) {
+		mail_user_set_index_error(user, "look up mailbox");
+		return NULL;
+	}
+	if (ret == 0 || !mb.selectable) {
+		mail_user_set_error(user, MAIL_ERROR_NOTFOUND, "Mailbox doesn't exist.");
+		return NULL;
+	}
+	struct mail_save *save = user->v->save_alloc(user);
+	save->user = user;
+	save->mailbox_id = mb.id;
+	save->dir = p_strdup(save->pool, mb.dir);
+	time_t now = time(NULL);
+	save->msg.flags = params->flags & MAIL_FLAGS_MASK;
+	if (params->internal_date == (time_t)-1) {
+		save->msg.internal_date = now;
+		save->msg.internal_tz = mail_save_tz_now(now);
+	} else {
+		save->msg.internal_date = params->internal_date;
+		save->msg.internal_tz = params->internal_date_tz;
+	}
+	save->msg.save_date = now;
+	save->msg.guid = p_strdup(save->pool, mail_random_hex(16));
+	mail_save_init_keywords(save, params->keywords);
+	if (user->v->save_begin(save) < 0) {
+		user->v->save_free(save);
+		return NULL;
+	}
+	return save;
+}
+
+int mail_save_write(struct mail_save *save, const void *data, size_t size)
+{
+	if (save->failed)
+		return -1;
+	if (save->user->v->save_write(save, data, size) < 0) {
+		save->failed = true;
+		return -1;
+	}
+	return 0;
+}
+
+static int mail_save_commit_locked(struct mail_save *save, struct index_change *ch,
+				   bool *file_moved_r)
+{
+	struct mail_user *user = save->user;
+	*file_moved_r = false;
+	if (save->keyword_count > 0) {
+		int ret = index_keywords_define(user->db, save->mailbox_id, save->pool,
+						save->keywords, save->keyword_count);
+		if (ret <= 0) {
+			return ret < 0 ? mail_user_set_index_error(user, "define keywords") :
+				mail_user_set_error(user, MAIL_ERROR_LIMIT, "Too many keywords.");
+		}
+		save->msg.keywords = mail_keywords_join(save->pool, save->keywords,
+							save->keyword_count);
+	}
+	/* under the write lock, so that a concurrent disk sync never sees
+	   the file without its row */
+	const char *dir = index_change_get_mailbox(ch)->dir;
+	int64_t stamp = mail_own_change_begin(user, dir);
+	if (user->v->save_commit_file(save, dir) < 0)
+		return -1;
+	*file_moved_r = true;
+	mail_own_change_end(user, dir, stamp, ch);
+	if (user->v->sync_dir(user, dir) < 0)
+		return -1;
+	if (index_change_append(ch, &save->msg) < 0)
+		return mail_user_set_index_error(user, "save");
+	return 0;
+}
+
+int mail_save_finish(struct mail_save **_save, uint32_t *uidvalidity_r, uint32_t *uid_r)
+{
+	struct mail_save *save = *_save;
+	struct mail_user *user = save->user;
+	*_save = NULL;
+	mail_user_clear_error(user);
+	if (save->failed || user->v->save_prepare(save) < 0 ||
+	    mail_user_begin_write(user) < 0) {
+		if (save->failed && user->error == MAIL_ERROR_NONE)
+			mail_user_set_internal_error(user, "save", "writing the message failed");
+		user->v->save_free(save);
+		return -1;
+	}
+	struct index_change *ch;
+	bool moved = false;
+	int ret = index_change_begin(user->db, save->mailbox_id, &ch);
+	if (ret <= 0) {
+		if (ret < 0)
+			mail_user_set_index_error(user, "save");
+		else
+			mail_user_set_error(user, MAIL_ERROR_NOTFOUND, "Mailbox was deleted.");
+		ret = -1;
+	} else {
+		*uidvalidity_r = index_change_get_mailbox(ch)->uidvalidity;
+		ret = mail_save_commit_locked(save, ch, &moved);
+		if (ret == 0 && index_change_finish(&ch) < 0)
+			ret = mail_user_set_index_error(user, "save");
+		index_change_abort(&ch);
+	}
+	if (ret == 0 && mail_user_commit(user) < 0)
+		ret = -1;
+	else if (ret < 0)
+		mail_user_rollback(user);
+	if (ret < 0) {
+		if (moved)
+			user->v->save_revert_file(save);
+		user->v->save_free(save);
+		return -1;
+	}
+	*uid_r = save->msg.uid;
+	user->v->save_free(save);
+	mail_user_notify_changed(user);
+	return 0;
+}
+
+void mail_save_abort(struct mail_save **_save)
+{
+	struct mail_save *save = *_save;
+	if (save == NULL)
+		return;
+	*_save = NULL;
+	save->user->v->save_free(save);
+}

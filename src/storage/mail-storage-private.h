@@ -1,0 +1,227 @@
+/* Internals shared by the storage core and its drivers: the user, the
+ * mailbox view, the save context and the driver vtable. The core owns the
+ * index transactions; a driver only moves message files, and is called
+ * inside the core's write transactions when its file changes must be
+ * atomic with the index rows. */
+#ifndef TERN_MAIL_STORAGE_PRIVATE_H
+#define TERN_MAIL_STORAGE_PRIVATE_H
+
+#include "mail-storage.h"
+#include "index-db.h"
+#include "index-mailbox.h"
+#include "index-message.h"
+#include "log.h"
+
+/* Budgets for deferred work (mirroring flags into file names). */
+#define MAILBOX_DEFERRED_SYNC_MSECS 5
+#define MAILBOX_DEFERRED_OPEN_MSECS 10
+#define MAILBOX_DEFERRED_CLOSE_MSECS 20
+
+/* Growth limits per user (MAIL_ERROR_LIMIT beyond them). */
+#define MAIL_USER_MAILBOXES_MAX 10000
+#define MAIL_USER_SUBSCRIPTIONS_MAX 10000
+
+enum mail_disk_sync_flags {
+	MAIL_DISK_SYNC_NEW = 0x01, /* pick up new deliveries (maildir new/) */
+	MAIL_DISK_SYNC_CUR = 0x02, /* find changes by other programs */
+};
+
+/* Where an interrupted pass of flag mirroring goes on. */
+struct mail_mirror_state {
+	bool active;
+	uint64_t pos_modseq, target_modseq;
+	uint32_t pos_uid;
+};
+
+struct mail_save {
+	struct mail_user *user;
+	pool_t pool;
+	int64_t mailbox_id;
+	const char *dir;
+	struct index_message msg;
+	const char **keywords;
+	unsigned int keyword_count;
+	bool failed;
+};
+
+struct mail_storage_vfuncs {
+	const char *name;
+
+	/* index_created: the index is new (first login or rebuilt); the
+	   driver may add rows for mailboxes it finds on disk. */
+	int (*user_init)(struct mail_user *user, bool index_created);
+	void (*user_deinit)(struct mail_user *user);
+
+	/* The location for a new mailbox name (temporary memory). */
+	const char *(*mailbox_dir_name)(struct mail_user *user, const char *name);
+	bool (*mailbox_dir_exists)(struct mail_user *user, const char *dir);
+	/* Returns 1 if created, 0 if it existed already, -1. */
+	int (*mailbox_dir_create)(struct mail_user *user, const char *dir);
+	/* Removes the mailbox's messages and location. */
+	int (*mailbox_dir_delete)(struct mail_user *user, const char *dir);
+	int (*mailbox_dir_rename)(struct mail_user *user, const char *old_dir,
+				  const char *new_dir);
+	/* Token that changes whenever files of the mailbox are added, removed
+	   or renamed (maildir: cur/ mtime in ns); 0 = unknown/not trusted. */
+	int64_t (*disk_stamp)(struct mail_user *user, const char *dir);
+	/* Brings the index up to date with the disk. Opens its own write
+	   transactions. */
+	int (*sync_disk)(struct mail_user *user, int64_t mailbox_id,
+			 enum mail_disk_sync_flags flags);
+	/* Mirrors flags into file names until deadline (ms, monotonic).
+	   Returns 1 if work remains, 0 when done, -1. */
+	int (*mirror_flags)(struct mail_user *user, int64_t mailbox_id,
+			    struct mail_mirror_state *state, uint64_t deadline_ms);
+	/* The directories to watch for deliveries and for other changes
+	   made by other programs (temporary memory). */
+	void (*notify_paths)(struct mail_user *user, const char *dir,
+			     const char **new_dir_r, const char **cur_dir_r);
+
+	/* Opens message content: 1 with *fd_r, 0 if the file is gone, -1. */
+	int (*message_open)(struct mail_user *user, const char *dir,
+			    const struct index_message *msg, int *fd_r);
+
+	struct mail_save *(*save_alloc)(struct mail_user *user);
+	int (*save_begin)(struct mail_save *save);
+	int (*save_write)(struct mail_save *save, const void *data, size_t size);
+	/* Flushes and syncs the content; fills msg.psize and msg.size. */
+	int (*save_prepare)(struct mail_save *save);
+	/* Under the write lock: moves the content into dir (the mailbox's
+	   current location) and fills msg.filename and msg.fileinfo; the
+	   core makes it durable with sync_dir(). */
+	int (*save_commit_file)(struct mail_save *save, const char *dir);
+	/* The index commit failed after save_commit_file(): remove it. */
+	void (*save_revert_file)(struct mail_save *save);
+	/* Frees the driver's part (removes the temporary file if any). */
+	void (*save_free)(struct mail_save *save);
+
+	/* Under the write lock: makes msg's content also appear in dest_dir
+	   with flags; fills *filename_r and *fileinfo_r (from pool). Returns
+	   1, 0 if the source is gone, -1. */
+	int (*copy_file)(struct mail_user *user, const char *src_dir,
+			 const struct index_message *msg, const char *dest_dir,
+			 uint32_t flags, pool_t pool, const char **filename_r,
+			 const char **fileinfo_r);
+	/* Removes a message's content (gone already is fine). */
+	int (*expunge_file)(struct mail_user *user, const char *dir,
+			    const struct index_message *msg);
+	/* Makes additions and removals in dir durable. */
+	int (*sync_dir)(struct mail_user *user, const char *dir);
+};
+
+struct mail_user {
+	pool_t pool;
+	const struct mail_storage_vfuncs *v;
+	void *driver_context;
+	char *username, *home, *notify_path;
+	struct index_db *db;
+	struct log_ctx log;
+	int notify_fd;
+
+	enum mail_error error;
+	char *error_text;
+};
+
+struct uid_range {
+	uint32_t first, last;
+};
+
+struct mailbox {
+	struct mail_user *user;
+	pool_t pool;
+	char *name, *dir;
+	int64_t id;
+	enum mailbox_open_flags flags;
+	uint32_t uidvalidity, uidnext;
+	uint64_t modseq; /* the view matches the index up to here */
+
+	array_uint32_t uids;             /* the view: sequence -> UID */
+	array_uint32_t pending_expunges; /* sorted; still in the view */
+	ARRAY(uint64_t) own_modseqs;     /* this view's flag changes */
+	ARRAY(struct uid_range) recent;
+
+	pool_t status_pool;
+	struct mailbox_status status;
+
+	uint32_t first_unseen_uid;
+	struct mail_mirror_state mirror;
+	bool mirror_pending;
+	bool disk_dirty;
+	bool deleted;
+
+	/* eventfd woken by the process's inotify reader (mailbox-notify.c);
+	   watches of the notification file, new/ and cur/ */
+	int notify_fd;
+	int notify_wds[3];
+	bool notify_signaled;
+};
+
+/* mail-user.c: errors. Each returns -1 for convenient tail calls. */
+void mail_user_clear_error(struct mail_user *user);
+int mail_user_set_error(struct mail_user *user, enum mail_error error, const char *text);
+/* Internal failure: logs detail with a fresh id, tells the user the id. */
+int mail_user_set_internal_error(struct mail_user *user, const char *event,
+				 const char *detail);
+/* errno-based failure of a file operation. */
+int mail_user_set_syscall_error(struct mail_user *user, const char *func,
+				const char *path, int err);
+/* Failure of an index call (uses the index's error). */
+int mail_user_set_index_error(struct mail_user *user, const char *what);
+/* A short random id/guid in hex (temporary memory). */
+const char *mail_random_hex(unsigned int bytes);
+/* Wakes every session watching this user's mailboxes. */
+void mail_user_notify_changed(struct mail_user *user);
+/* Monotonic clock in milliseconds. */
+uint64_t mail_now_ms(void);
+
+/* Write transactions with errors set on the user. */
+int mail_user_begin_write(struct mail_user *user);
+int mail_user_commit(struct mail_user *user);
+void mail_user_rollback(struct mail_user *user);
+
+/* Brackets a driver's own change of a mailbox's files inside a write
+   transaction, so that it does not look like an external change to the
+   next disk sync (the stamp moves only if nothing else changed it). End
+   it right after the changes, before any fsync, to keep the window in
+   which another program's change could pass unnoticed short. */
+int64_t mail_own_change_begin(struct mail_user *user, const char *dir);
+void mail_own_change_end(struct mail_user *user, const char *dir, int64_t before,
+			 struct index_change *ch);
+
+/* mailbox-list.c */
+bool mailbox_name_is_valid(const char *name);
+/* Creates a mailbox row and its location (in a write transaction),
+   creating missing parents. Returns 0 or -1 (error set). */
+int mailbox_create_locked(struct mail_user *user, const char *name,
+			  enum mailbox_special_use special_use);
+/* Moves a mailbox's location to the one its name asks for, after a
+   rename (in a write transaction). */
+int mailbox_fix_dir_locked(struct mail_user *user, const struct index_mailbox *mb);
+
+/* mail-flags.c: keyword handling shared by save, copy and flags. */
+/* Validates keywords; returns 0 or -1 with MAIL_ERROR_PARAMS set. */
+int mail_keywords_validate(struct mail_user *user, const char *const *keywords);
+/* Joins keywords into the stored form (NULL if none). */
+const char *mail_keywords_join(pool_t pool, const char *const *keywords, unsigned int count);
+/* Splits the stored form into a NULL-terminated array. */
+const char *const *mail_keywords_split(pool_t pool, const char *stored);
+
+/* mailbox-notify.c: stops watching for the view. */
+void mailbox_notify_deinit(struct mailbox *box);
+
+/* mailbox-view.c */
+/* Brings the index up to date with the disk for mb (a location that
+   vanished is looked for after a rename, or recreated empty). */
+int mailbox_sync_disk(struct mail_user *user, struct index_mailbox *mb,
+		      enum mail_disk_sync_flags flags);
+/* Reads the first unseen UID and the keywords (inside a read
+   transaction). Returns 0 or -1 (index error, not set on the user). */
+int mailbox_view_read_extras(struct mailbox *box);
+/* Claims (or, read-only, just notes) \Recent UIDs up to mb->uidnext. */
+int mailbox_view_update_recent(struct mailbox *box, const struct index_mailbox *mb);
+void mailbox_view_update_status(struct mailbox *box, const struct index_mailbox *mb);
+int mailbox_run_deferred_until(struct mailbox *box, uint64_t deadline_ms);
+
+extern const struct mail_storage_vfuncs maildir_storage_vfuncs;
+
+#endif
