@@ -58,9 +58,15 @@ void imap_cmd_send_tagged(struct imap_cmd *cmd, const char *fmt, ...) ATTR_PRINT
 void imap_cmd_bad(struct imap_cmd *cmd, const char *text);
 const char *imap_client_capability(struct imap_client *client);
 /* Sends the untagged updates of the selected mailbox (EXPUNGE, EXISTS,
-   RECENT, FETCH FLAGS, FLAGS) since the last sync. no_expunges: keep
-   expunges for later (RFC 9051 §7.5.1, during FETCH/STORE/SEARCH). */
-void imap_client_sync(struct imap_client *client, bool no_expunges);
+   RECENT, FETCH FLAGS, FLAGS) since the last sync. IMAP_SYNC_NO_EXPUNGES:
+   keep expunges for later (RFC 9051 §7.5.1, during FETCH/STORE/SEARCH). */
+enum imap_sync_flags {
+	IMAP_SYNC_NO_EXPUNGES = 0x01,
+	/* also look at the disk for changes by other programs (NOOP, CHECK,
+	   IDLE wake-ups) */
+	IMAP_SYNC_FULL = 0x02,
+};
+void imap_client_sync(struct imap_client *client, enum imap_sync_flags flags);
 /* Ends cmd with a tagged reply after sending pending untagged updates. */
 void imap_cmd_finish(struct imap_cmd *cmd, const char *fmt, ...) ATTR_PRINTF(2, 3);
 /* Ends cmd with "NO [CODE] text" from the storage's last error. */

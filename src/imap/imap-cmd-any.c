@@ -19,7 +19,7 @@ bool imap_cmd_capability(struct imap_cmd *cmd)
 	if (!no_args(cmd))
 		return true;
 	imap_client_send_untagged(cmd->client, "CAPABILITY %s", imap_client_capability(cmd->client));
-	imap_cmd_send_tagged(cmd, "OK Capability completed.");
+	imap_cmd_finish(cmd, "OK Capability completed.");
 	return true;
 }
 
@@ -27,7 +27,7 @@ bool imap_cmd_noop(struct imap_cmd *cmd)
 {
 	if (!no_args(cmd))
 		return true;
-	imap_cmd_send_tagged(cmd, "OK NOOP completed.");
+	imap_cmd_finish(cmd, "OK NOOP completed.");
 	return true;
 }
 
@@ -52,7 +52,7 @@ bool imap_cmd_id(struct imap_cmd *cmd)
 	if (str_len(fields) > 0)
 		log_info(&cmd->client->conn->log, "client_id", "%s", str_c(fields) + 1);
 	imap_client_send_line(cmd->client, imap_id_reply());
-	imap_cmd_send_tagged(cmd, "OK ID completed.");
+	imap_cmd_finish(cmd, "OK ID completed.");
 	return true;
 }
 
@@ -77,7 +77,7 @@ bool imap_cmd_enable(struct imap_cmd *cmd)
 		}
 	}
 	imap_client_send_untagged(cmd->client, "ENABLED%s", str_c(enabled));
-	imap_cmd_send_tagged(cmd, "OK Enabled.");
+	imap_cmd_finish(cmd, "OK Enabled.");
 	return true;
 }
 

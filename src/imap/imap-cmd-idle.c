@@ -23,7 +23,7 @@ static void idle_notify(void *context)
 	struct connection *conn = client->conn;
 	connection_ref(conn);
 	mailbox_notify_clear(client->box);
-	imap_client_sync(client, false);
+	imap_client_sync(client, IMAP_SYNC_FULL);
 	connection_update_io(conn);
 	connection_unref(&conn);
 }
@@ -52,7 +52,7 @@ bool imap_cmd_idle(struct imap_cmd *cmd)
 		}
 		ctx = cmd->context = p_new(cmd->pool, struct idle_ctx, 1);
 		/* report what happened before we start waiting */
-		imap_client_sync(client, false);
+		imap_client_sync(client, IMAP_SYNC_FULL);
 		o_stream_send_str(client->conn->output, "+ idling\r\n");
 		if (client->box != NULL) {
 			int fd = mailbox_notify_fd(client->box);

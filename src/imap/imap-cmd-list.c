@@ -142,6 +142,40 @@ static void list_pattern(struct list_ctx *ctx, const char *pattern)
 	}
 }
 
+/* RFC 3501 §6.3.9: LSUB with '%' lists a parent of a subscribed mailbox
+   that isn't subscribed itself, as \Noselect. */
+static void lsub_implied_parents(struct list_ctx *ctx, const char *pattern)
+{
+	array_str_t sent;
+	array_init(&sent, ctx->cmd->pool, 8);
+	for (unsigned int i = 0; i < ctx->count; i++) {
+		const struct mailbox_list_entry *e = &ctx->entries[i];
+		if ((e->attrs & MAILBOX_ATTR_SUBSCRIBED) == 0 || list_match(pattern, e->name))
+			continue;
+		const char *name = e->name;
+		for (const char *sep = strchr(name, MAILBOX_HIERARCHY_SEP); sep != NULL;
+		     sep = strchr(sep + 1, MAILBOX_HIERARCHY_SEP)) {
+			const char *parent = t_strndup(name, (size_t)(sep - name));
+			if (!list_match(pattern, parent))
+				continue;
+			bool done = false;
+			for (unsigned int j = 0; j < ctx->count && !done; j++) {
+				done = strcmp(ctx->entries[j].name, parent) == 0 &&
+					(ctx->entries[j].attrs & MAILBOX_ATTR_SUBSCRIBED) != 0;
+			}
+			for (unsigned int j = 0; j < sent.count && !done; j++)
+				done = strcmp(sent.v[j], parent) == 0;
+			if (done)
+				continue;
+			array_push(&sent, p_strdup(ctx->cmd->pool, parent));
+			struct mailbox_list_entry implied = {
+				.name = parent, .attrs = MAILBOX_ATTR_NOSELECT,
+			};
+			list_send_entry(ctx, &implied, false);
+		}
+	}
+}
+
 static int list_parse_options(const struct imap_arg *arg, bool selection,
 			      unsigned int *opts_r, const char **error_r)
 {
@@ -195,6 +229,11 @@ static int list_get_patterns(struct imap_cmd *cmd, const struct imap_arg *arg,
 	unsigned int count = 1;
 	if (!imap_arg_get_list(arg, &list, &count))
 		list = arg;
+	else if (count == 0) {
+		/* RFC 5258 §6: a pattern list has at least one pattern */
+		*error_r = "BAD Empty pattern list.";
+		return -1;
+	}
 	for (unsigned int i = 0; i < count; i++) {
 		const char *name;
 		if (imap_mailbox_name_from_arg(cmd->client, &list[i], &name, error_r) < 0)
@@ -260,7 +299,10 @@ static bool cmd_list_full(struct imap_cmd *cmd, bool lsub)
 		/* the reference is a prefix of the pattern (RFC 9051 §6.3.9) */
 		const char *pattern = patterns.v[i][0] == MAILBOX_HIERARCHY_SEP || ref[0] == '\0' ?
 			patterns.v[i] : t_strconcat(ref, patterns.v[i], NULL);
-		list_pattern(&ctx, list_pattern_canonical(pattern));
+		pattern = list_pattern_canonical(pattern);
+		list_pattern(&ctx, pattern);
+		if (lsub)
+			lsub_implied_parents(&ctx, pattern);
 	}
 	imap_cmd_finish(cmd, "OK %s completed.", lsub ? "Lsub" : "List");
 	return true;

@@ -54,7 +54,8 @@ bool imap_cmd_store(struct imap_cmd *cmd)
 	struct mail_flags_change change;
 	bool silent;
 	memset(&change, 0, sizeof(change));
-	if (!imap_arg_get_atom(&args[1], &op) ||
+	if (args[0].type == IMAP_ARG_EOL || args[1].type == IMAP_ARG_EOL ||
+	    args[2].type == IMAP_ARG_EOL || !imap_arg_get_atom(&args[1], &op) ||
 	    store_parse_op(op, &change.modify, &silent) < 0) {
 		imap_cmd_bad(cmd, "STORE takes a set, [+-]FLAGS[.SILENT] and flags.");
 		return true;

@@ -18,9 +18,12 @@ int imap_mailbox_name_from_arg(struct imap_client *client, const struct imap_arg
 		string_t *utf8 = t_str_new(strlen(name) + 16);
 		if (imap_utf7_to_utf8(name, utf8) < 0) {
 			/* RFC 9051 §5.1: a rev1 client's name is modified
-			   UTF-7; tolerate UTF-8 sent by mistake as Dovecot
-			   does, refuse anything else */
-			if (!imap_utf8_is_valid(name)) {
+			   UTF-7; tolerate UTF-8 sent by mistake (8-bit bytes
+			   can't be modified UTF-7), refuse anything else */
+			bool eight_bit = false;
+			for (const char *c = name; *c != '\0'; c++)
+				eight_bit = eight_bit || (unsigned char)*c >= 0x80;
+			if (!eight_bit || !imap_utf8_is_valid(name)) {
 				*error_r = "NO [CANNOT] Mailbox name is not valid modified UTF-7.";
 				return -1;
 			}

@@ -22,13 +22,15 @@ static void imap_sync_send_flags_changes(struct imap_client *client,
 	}
 }
 
-void imap_client_sync(struct imap_client *client, bool no_expunges)
+void imap_client_sync(struct imap_client *client, enum imap_sync_flags sync_flags)
 {
 	if (client->box == NULL)
 		return;
 	struct mailbox_sync_result res;
 	pool_t pool = pool_create("imap sync", 1024);
-	enum mailbox_sync_flags flags = no_expunges ? MAILBOX_SYNC_NO_EXPUNGES : 0;
+	enum mailbox_sync_flags flags =
+		((sync_flags & IMAP_SYNC_NO_EXPUNGES) != 0 ? MAILBOX_SYNC_NO_EXPUNGES : 0) |
+		((sync_flags & IMAP_SYNC_FULL) != 0 ? MAILBOX_SYNC_FULL : 0);
 	if (mailbox_sync(client->box, flags, pool, &res) < 0) {
 		log_error(&client->conn->log, "sync_failed", "mailbox=%s",
 			  log_value(mailbox_get_name(client->box)));
