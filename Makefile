@@ -11,7 +11,7 @@ CMAKE_FLAGS   := -G Ninja -DCMAKE_C_COMPILER=clang
 FUZZ_SECONDS  ?= 60
 PYTEST        := /usr/bin/python3 -m pytest
 
-.PHONY: run check build build-check deps deps-check fuzz clean
+.PHONY: run check build build-check deps deps-check fuzz clean bench
 
 deps:
 	@scripts/deps.sh build
@@ -42,3 +42,7 @@ fuzz: deps-check
 
 clean:
 	rm -rf build
+
+# Side-by-side benchmark against Debian's Dovecot (see bench/README.md).
+bench: build
+	@bench/run.sh $(or $(BENCH_MODE),quick)

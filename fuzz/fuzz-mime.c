@@ -5,7 +5,8 @@
  * exactly each leaf's bytes. Then every header is decoded (encoded words,
  * addresses, Content-* values) and every leaf body transfer-decoded and
  * charset-converted, whole and in chunks, with the same results. The first
- * byte picks the mode: bit 1 small limits, the rest seeds the chunking. */
+ * byte picks the mode: its two low bits the limits (default, small, tiny,
+ * minimal), the rest seeds the chunking. */
 #include "array.h"
 #include "mime-address.h"
 #include "mime-charset.h"
@@ -17,11 +18,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const struct mime_parser_limits fuzz_small_limits = {
-	.max_depth = 4,
-	.max_parts = 20,
-	.max_header_size = 512,
-	.max_header_fields = 8,
+static const struct mime_parser_limits fuzz_limits[] = {
+	{ 0, 0, 0, 0 }, /* the defaults */
+	{ .max_depth = 4, .max_parts = 20, .max_header_size = 512, .max_header_fields = 8 },
+	{ .max_depth = 2, .max_parts = 3, .max_header_size = 64, .max_header_fields = 2 },
+	{ .max_depth = 1, .max_parts = 1, .max_header_size = 1, .max_header_fields = 1 },
 };
 
 struct fuzz_delivered {
@@ -170,18 +171,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned int mode = data[0];
 	const unsigned char *msg = data + 1;
 	size_t msg_size = size - 1;
-	const struct mime_parser_limits *limits =
-		(mode & 1) != 0 ? &fuzz_small_limits : NULL;
+	const struct mime_parser_limits *limits = &fuzz_limits[mode & 3];
 	pool_t pool = pool_create("fuzz mime", 16384);
 
 	struct mime_part *root = fuzz_parse(pool, msg, msg_size, limits, SIZE_MAX, 0);
-	struct mime_part *root2 = fuzz_parse(pool, msg, msg_size, limits, 0, mode >> 1);
+	struct mime_part *root2 = fuzz_parse(pool, msg, msg_size, limits, 0, mode >> 2);
 	string_t *desc = str_new(pool, 1024), *desc2 = str_new(pool, 1024);
 	test_mime_describe(desc, root);
 	test_mime_describe(desc2, root2);
 	if (strcmp(str_c(desc), str_c(desc2)) != 0)
 		i_panic("chunking changed the tree:\n%s\n%s", str_c(desc), str_c(desc2));
-	if (limits != NULL && mime_part_count(root) > limits->max_parts)
+	if (limits->max_parts != 0 && mime_part_count(root) > limits->max_parts)
 		i_panic("more parts than max_parts");
 
 	fuzz_decode_parts(pool, root, msg);

@@ -6,7 +6,7 @@ set -eu
 
 build_pkgs="build-essential clang cmake ninja-build pkg-config libssl-dev libsqlite3-dev
 libgsasl-dev libcrypt-dev zlib1g-dev openssl"
-check_pkgs="$build_pkgs libclang-rt-dev python3 python3-pytest curl"
+check_pkgs="$build_pkgs libclang-rt-dev python3 python3-pytest curl isync offlineimap3"
 
 case "${1:-build}" in
 	build) want=$build_pkgs ;;

@@ -41,9 +41,10 @@ def ternd(ternd_factory):
 
 @pytest.fixture
 def crashable_ternd(tmp_path):
-    """A ternd whose teardown doesn't fail the test, for xfail tests of
-    input that crashes a worker: they call assert_log_clean() themselves,
-    so the failure is the test's, not an error in teardown."""
+    """A ternd whose teardown doesn't fail the test, for input that crashed
+    a worker once: such tests call assert_log_clean() themselves, so a
+    regression fails the test (and can be marked xfail) instead of
+    erroring in teardown."""
     d = tmp_path / "crashable"
     d.mkdir()
     srv = Ternd(d).start()

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from mailutil import ternd  # noqa: F401  (closes sessions first)
+from mailutil import ternd  # noqa: F401,F811  (fixture: closes sessions first)
 from mailutil import Imap, code, message, select_info
 
 DATE_TIME = re.compile(r"^( \d|\d\d)-[A-Z][a-z]{2}-\d{4} \d\d:\d\d:\d\d [+-]\d{4}$")

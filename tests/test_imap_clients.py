@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from mailutil import ternd  # noqa: F401  (closes sessions first)
+from mailutil import ternd  # noqa: F401,F811  (fixture: closes sessions first)
 from mailutil import Imap, fetches, list_entries, maildir_deliver, message, status_items
 
 

@@ -10,19 +10,11 @@ import re
 import threading
 import time
 
-import pytest
-
-from mailutil import ternd  # noqa: F401  (closes sessions first)
-from mailutil import (Imap, apply_expunges, expunge_lines, fetch_list, fetches, maildir,
+from mailutil import ternd  # noqa: F401,F811  (fixture: closes sessions first)
+from mailutil import (Imap, apply_expunges, expunge_lines, fetch_list, maildir,
                       maildir_deliver, maildir_files, message, parse_fetch, select_info)
 
 IDLE_LIMIT = 0.5  # seconds; the goal is well under 100 ms
-
-NOOP_NO_SYNC = ("imap_cmd_noop() (imap-cmd-any.c) answers with imap_cmd_send_tagged() and "
-                "never calls imap_client_sync(), so NOOP reports no mailbox changes "
-                "(RFC 9051 §6.1.2)")
-NO_DISK_SYNC = ("no command asks mailbox_sync() for MAILBOX_SYNC_FULL, so changes other "
-                "programs make in the Maildir are only noticed through IDLE's inotify watch")
 
 
 def two_sessions(ternd, count=0, rev2=True, box="INBOX", b_selects=True):
@@ -123,7 +115,6 @@ def report(name, seconds):
 
 # --- updates on NOOP ----------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason=NOOP_NO_SYNC)
 def test_append_shows_as_exists_on_noop(ternd):
     a, b = two_sessions(ternd, rev2=False, b_selects=False)
     b.append_ok("INBOX", message("new one"))
@@ -140,7 +131,6 @@ def test_append_shows_as_exists_on_check(ternd):
     assert a.fetch("1 (UID FLAGS)") == {1: {"UID": "1", "FLAGS": ["\\Recent"]}}
 
 
-@pytest.mark.xfail(strict=True, reason=NOOP_NO_SYNC)
 def test_flag_changes_arrive_on_noop(ternd):
     a, b = two_sessions(ternd, 2)
     b.ok("STORE 2 +FLAGS.SILENT (\\Flagged $Later)")
@@ -160,7 +150,6 @@ def test_flag_changes_arrive_on_check(ternd):
     assert got[0][1]["FLAGS"] == ["\\Flagged"]
 
 
-@pytest.mark.xfail(strict=True, reason=NOOP_NO_SYNC)
 def test_expunge_sent_on_noop(ternd):
     a, b = two_sessions(ternd, 3)
     b.ok("STORE 1:2 +FLAGS.SILENT (\\Deleted)")
@@ -270,7 +259,6 @@ def test_idle_done_and_other_input(ternd):
 
 # --- other programs in the Maildir ---------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason=NOOP_NO_SYNC + "; also " + NO_DISK_SYNC)
 def test_maildir_delivery_seen_on_noop(ternd):
     a, _ = two_sessions(ternd, 1)
     data = message("delivered by an MDA")
@@ -292,6 +280,25 @@ def test_maildir_delivery_seen_by_select(ternd):
     res = a.fetch("1:2 (FLAGS BODY.PEEK[])")
     assert res[1]["BODY[]"] == data and res[1]["FLAGS"] == []
     assert res[2]["FLAGS"] == ["\\Seen"]
+
+
+def test_maildir_delivery_with_lf_line_ends(ternd):
+    """MDAs write Maildir files with bare LF; IMAP sizes and content are
+    the CRLF form (RFC 9051 §2.3.4, §6.4.5)."""
+    a = Imap(ternd.imap_port, rev2=True)
+    lf = (b"From: mda@example.com\nSubject: LF delivery\nDate: Mon, 02 Jan 2023 10:00:00 +0000"
+          b"\n\nbody line 1\nbody line 2\n")
+    crlf = lf.replace(b"\n", b"\r\n")
+    maildir_deliver(maildir(ternd), lf)
+    assert select_info(a.select())["EXISTS"] == 1
+    res = a.fetch("1 (RFC822.SIZE BODY.PEEK[] BODY.PEEK[TEXT] BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+    assert res[1]["RFC822.SIZE"] == str(len(crlf))
+    assert res[1]["BODY[]"] == crlf
+    assert res[1]["BODY[TEXT]"] == b"body line 1\r\nbody line 2\r\n"
+    assert res[1]["BODY[HEADER.FIELDS (SUBJECT)]"] == b"Subject: LF delivery\r\n\r\n"
+    assert a.ok("STATUS INBOX (SIZE)") == [f"* STATUS INBOX (SIZE {len(crlf)})".encode()]
+    assert a.ok("SEARCH SENTON 02-Jan-2023 BODY \"line 2\"") == [
+        f'* ESEARCH (TAG "t{a.tagn}") ALL 1'.encode()]
 
 
 def test_maildir_delivery_pushed_in_idle(ternd):
@@ -318,7 +325,6 @@ def message_file(ternd, uid_order):
     return files[uid_order - 1]
 
 
-@pytest.mark.xfail(strict=True, reason=NOOP_NO_SYNC + "; also " + NO_DISK_SYNC)
 def test_deleted_file_expunged_on_noop(ternd):
     a, _ = two_sessions(ternd, 3)
     os.unlink(message_file(ternd, 2))
@@ -347,7 +353,6 @@ def rename_flags(path, letters):
     return target
 
 
-@pytest.mark.xfail(strict=True, reason=NOOP_NO_SYNC + "; also " + NO_DISK_SYNC)
 def test_flags_renamed_in_cur_seen_on_noop(ternd):
     a, _ = two_sessions(ternd, 2)
     rename_flags(message_file(ternd, 1), "FS")

@@ -11,7 +11,7 @@ import re
 import pytest
 
 from conftest import Ternd
-from mailutil import ternd  # noqa: F401  (closes sessions first)
+from mailutil import ternd  # noqa: F401,F811  (fixture: closes sessions first)
 from mailutil import Imap, close_sessions, message, search_result, seqset_expand
 
 UTF8_SUBJECT = "Grüße aus Köln"

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from mailutil import ternd  # noqa: F401  (closes sessions first)
+from mailutil import ternd  # noqa: F401,F811  (fixture: closes sessions first)
 from mailutil import Imap, code, list_entries, message, select_info
 
 SYSTEM_FLAGS = ["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"]
@@ -203,11 +203,15 @@ def test_select_literal_mailbox_name(ternd):
     assert tagged.startswith(b"s2 OK [READ-ONLY]"), tagged
 
 
-def test_uidvalidity_stable_and_per_mailbox(ternd):
+def test_uidvalidity_stable_across_sessions(ternd):
     c = Imap(ternd.imap_port)
     v1 = select_info(c.select())["UIDVALIDITY"]
-    v2 = select_info(c.select())["UIDVALIDITY"]
-    assert v1 == v2
-    d = Imap(ternd.imap_port)
-    assert select_info(d.select())["UIDVALIDITY"] == v1
-    assert code(c.cmd("NOOP")[1]) is None
+    c.append_ok("INBOX", message("one"))
+    info = select_info(c.select())
+    assert info["UIDVALIDITY"] == v1 and info["UIDNEXT"] == 2
+    d = Imap(ternd.imap_port, rev2=True)
+    info = select_info(d.select(examine=True))
+    assert info["UIDVALIDITY"] == v1 and info["UIDNEXT"] == 2
+    # APPENDUID names the same UIDVALIDITY
+    _, tagged = d.append("INBOX", message("two"))
+    assert code(tagged) == f"APPENDUID {v1} 2".encode()

@@ -17,8 +17,10 @@
 #include <signal.h>
 #include <unistd.h>
 
-/* accept at most this many connections per wakeup, to stay fair */
-#define WORKER_ACCEPT_BATCH 64
+/* Every worker is woken for a new connection and the first to call
+   accept() gets it. Taking one per wakeup spreads a burst of connections
+   over the workers instead of letting one take them all. */
+#define WORKER_ACCEPT_BATCH 1
 
 struct worker_listener {
 	int fd;

@@ -21,12 +21,14 @@ static const struct {
 	{ 'T', MAIL_DELETED },
 };
 
+/* The microseconds are zero-padded so that names sort in delivery order
+   for tools (and people) that list them. */
 const char *maildir_filename_generate(struct mail_user *user)
 {
 	static unsigned int counter = 0;
 	struct timeval tv;
 	gettimeofday(&tv, NULL);
-	return t_strdup_printf("%lld.M%ldP%ldQ%u.%s", (long long)tv.tv_sec, (long)tv.tv_usec,
+	return t_strdup_printf("%lld.M%06ldP%ldQ%u.%s", (long long)tv.tv_sec, (long)tv.tv_usec,
 			       (long)getpid(), ++counter, maildir_user_get(user)->hostname);
 }
 
