@@ -60,6 +60,9 @@ bool imap_cmd_idle(struct imap_cmd *cmd)
 				ctx->notify_io = io_add(fd, IO_READ, idle_notify, cmd);
 		}
 		ctx->keepalive_to = timeout_add(IMAP_IDLE_KEEPALIVE_MSECS, idle_keepalive, cmd);
+		/* an idle session shouldn't hold the index connection's caches:
+		   thousands of them wait for hours */
+		mail_user_release_memory(client->mail_user);
 	}
 	if (client->shutting_down) {
 		idle_stop(ctx);

@@ -4,21 +4,35 @@
 #include "imap-client.h"
 #include "imap-storage.h"
 
+struct sync_flags_ctx {
+	struct imap_client *client;
+	string_t *out;
+};
+
+static int sync_flags_cb(const struct mail_record *rec, uint32_t seq, void *context)
+{
+	struct sync_flags_ctx *ctx = context;
+	str_printfa(ctx->out, "* %u FETCH (FLAGS ", seq);
+	imap_flags_write(ctx->out, rec->flags, rec->keywords,
+			 !ctx->client->enabled_imap4rev2 &&
+			 mailbox_view_is_recent(ctx->client->box, seq));
+	str_printfa(ctx->out, " UID %u)\r\n", rec->uid);
+	return 0;
+}
+
+/* FETCH FLAGS for messages others changed: one index query per batch,
+   since another session's STORE 1:* changes them all. */
 static void imap_sync_send_flags_changes(struct imap_client *client,
 					 const struct mailbox_sync_result *res)
 {
-	pool_t pool = t_pool();
-	for (unsigned int i = 0; i < res->changed_seqs.count; i++) {
-		uint32_t seq = res->changed_seqs.v[i];
-		struct mail_record rec;
-		if (mailbox_get_record(client->box, seq, pool, &rec) <= 0)
-			continue;
-		string_t *str = t_str_new(128);
-		str_printfa(str, "%u FETCH (FLAGS ", seq);
-		imap_flags_write(str, rec.flags, rec.keywords,
-				 !client->enabled_imap4rev2 && mailbox_view_is_recent(client->box, seq));
-		str_printfa(str, " UID %u)", rec.uid);
-		imap_client_send_untagged(client, "%s", str_c(str));
+	const unsigned int batch = 1024;
+	for (unsigned int i = 0; i < res->changed_seqs.count; i += batch) {
+		unsigned int n = I_MIN(batch, res->changed_seqs.count - i);
+		struct sync_flags_ctx ctx = { .client = client, .out = str_new(system_pool, n * 48) };
+		if (mailbox_foreach_record(client->box, res->changed_seqs.v + i, n,
+					   sync_flags_cb, &ctx) == 0)
+			o_stream_send(client->conn->output, str_data(ctx.out), str_len(ctx.out));
+		str_free(&ctx.out);
 	}
 }
 

@@ -109,8 +109,10 @@ int mail_user_list_mailboxes(struct mail_user *user, pool_t pool,
 			     const struct mailbox_list_entry **entries_r,
 			     unsigned int *count_r);
 /* Names are validated here: empty, too long, too deep, "..", control
-   characters, a leading or doubled separator → MAIL_ERROR_PARAMS. Missing
-   parents are created as \Noselect-free real mailboxes (RFC 9051 §6.3.4). */
+   characters, a leading or doubled separator, LIST wildcards →
+   MAIL_ERROR_PARAMS (a single trailing separator is dropped). Missing
+   parents are created as \Noselect-free real mailboxes (RFC 9051 §6.3.4).
+   More than 10,000 mailboxes → MAIL_ERROR_LIMIT. */
 int mailbox_create(struct mail_user *user, const char *name,
 		   enum mailbox_special_use special_use);
 /* INBOX can't be deleted. Children are kept (the mailbox becomes

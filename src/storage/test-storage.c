@@ -15,11 +15,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char *home;
+/* static: the event loop clears the temporary pool */
+static char home[256];
 
 static struct mail_user *test_fresh_user(bool special)
 {
-	home = test_storage_mkdtemp("test-storage");
+	snprintf(home, sizeof(home), "%s", test_storage_mkdtemp("test-storage"));
 	return test_storage_user(home, special);
 }
 
