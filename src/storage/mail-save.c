@@ -156,6 +156,66 @@ int mail_save_finish(struct mail_save **_save, uint32_t *uidvalidity_r, uint32_t
 	return 0;
 }
 
+int mail_save_finish_multi(struct mail_save **saves, unsigned int count,
+			   uint32_t *uidvalidity_r, uint32_t *uids_r)
+{
+	i_assert(count > 0);
+	struct mail_user *user = saves[0]->user;
+	int ret = 0;
+	mail_user_clear_error(user);
+	for (unsigned int i = 0; i < count && ret == 0; i++) {
+		i_assert(saves[i]->mailbox_id == saves[0]->mailbox_id);
+		if (saves[i]->failed || user->v->save_prepare(saves[i]) < 0)
+			ret = -1;
+	}
+	if (ret < 0 || mail_user_begin_write(user) < 0) {
+		if (user->error == MAIL_ERROR_NONE)
+			mail_user_set_internal_error(user, "save", "writing a message failed");
+		for (unsigned int i = 0; i < count; i++)
+			user->v->save_free(saves[i]);
+		return -1;
+	}
+	/* one transaction for all: the messages appear together or not at
+	   all (RFC 3502 §6.3.11) */
+	struct index_change *ch;
+	unsigned int moved = 0;
+	ret = index_change_begin(user->db, saves[0]->mailbox_id, &ch);
+	if (ret <= 0) {
+		if (ret < 0)
+			mail_user_set_index_error(user, "save");
+		else
+			mail_user_set_error(user, MAIL_ERROR_NOTFOUND, "Mailbox was deleted.");
+		ret = -1;
+	} else {
+		*uidvalidity_r = index_change_get_mailbox(ch)->uidvalidity;
+		ret = 0;
+		for (unsigned int i = 0; i < count && ret == 0; i++) {
+			bool file_moved;
+			ret = mail_save_commit_locked(saves[i], ch, &file_moved);
+			if (file_moved)
+				moved = i + 1;
+		}
+		if (ret == 0 && index_change_finish(&ch) < 0)
+			ret = mail_user_set_index_error(user, "save");
+		index_change_abort(&ch);
+	}
+	if (ret == 0 && mail_user_commit(user) < 0)
+		ret = -1;
+	else if (ret < 0)
+		mail_user_rollback(user);
+	for (unsigned int i = 0; i < count; i++) {
+		if (ret < 0 && i < moved)
+			user->v->save_revert_file(saves[i]);
+		else if (ret == 0)
+			uids_r[i] = saves[i]->msg.uid;
+		user->v->save_free(saves[i]);
+		saves[i] = NULL;
+	}
+	if (ret == 0)
+		mail_user_notify_changed(user);
+	return ret;
+}
+
 void mail_save_abort(struct mail_save **_save)
 {
 	struct mail_save *save = *_save;

@@ -308,5 +308,12 @@ int mail_save_write(struct mail_save *save, const void *data, size_t size);
    committed) and returns its UID. Frees save. */
 int mail_save_finish(struct mail_save **save, uint32_t *uidvalidity_r, uint32_t *uid_r);
 void mail_save_abort(struct mail_save **save);
+/* Commits several saves into the same mailbox in one index transaction
+   (MULTIAPPEND, RFC 3502): all appear or none do. uids_r gets count UIDs.
+   Frees the saves (sets saves[i] to NULL) whatever the result. A crash
+   during the commit may leave some of the files, which the next sync then
+   indexes, as for a single save. */
+int mail_save_finish_multi(struct mail_save **saves, unsigned int count,
+			   uint32_t *uidvalidity_r, uint32_t *uids_r);
 
 #endif

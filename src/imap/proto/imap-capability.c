@@ -21,6 +21,16 @@ static const struct imap_capability_def capabilities[] = {
 	{ .name = "ID", .when = CAP_ALWAYS, .rfc = "RFC 2971" },
 	{ .name = "ENABLE", .when = CAP_ALWAYS, .rfc = "RFC 5161" },
 	{ .name = "LITERAL+", .when = CAP_ALWAYS, .rfc = "RFC 7888" },
+	{ .name = "IDLE", .when = CAP_ALWAYS, .rfc = "RFC 2177" },
+	{ .name = "UNSELECT", .when = CAP_ALWAYS, .rfc = "RFC 3691" },
+	{ .name = "UIDPLUS", .when = CAP_ALWAYS, .rfc = "RFC 4315" },
+	{ .name = "MULTIAPPEND", .when = CAP_ALWAYS, .rfc = "RFC 3502" },
+	{ .name = "MOVE", .when = CAP_ALWAYS, .rfc = "RFC 6851" },
+	{ .name = "NAMESPACE", .when = CAP_ALWAYS, .rfc = "RFC 2342" },
+	{ .name = "CHILDREN", .when = CAP_ALWAYS, .rfc = "RFC 3348" },
+	{ .name = "LIST-EXTENDED", .when = CAP_ALWAYS, .rfc = "RFC 5258" },
+	{ .name = "SPECIAL-USE", .when = CAP_ALWAYS, .rfc = "RFC 6154" },
+	{ .name = "ESEARCH", .when = CAP_ALWAYS, .rfc = "RFC 4731" },
 };
 
 const char *imap_capability_string(const struct imap_capability_opts *opts)
