@@ -2,7 +2,7 @@
 #include "imap-storage.h"
 #include "imap-arg.h"
 #include "imap-quote.h"
-#include "imap-utf7.h"
+#include "mutf7.h"
 
 #include <strings.h>
 
@@ -16,21 +16,21 @@ int imap_mailbox_name_from_arg(struct imap_client *client, const struct imap_arg
 	}
 	if (!client->enabled_imap4rev2) {
 		string_t *utf8 = t_str_new(strlen(name) + 16);
-		if (imap_utf7_to_utf8(name, utf8) < 0) {
+		if (mutf7_decode(name, strlen(name), utf8) < 0) {
 			/* RFC 9051 §5.1: a rev1 client's name is modified
 			   UTF-7; tolerate UTF-8 sent by mistake (8-bit bytes
 			   can't be modified UTF-7), refuse anything else */
 			bool eight_bit = false;
 			for (const char *c = name; *c != '\0'; c++)
 				eight_bit = eight_bit || (unsigned char)*c >= 0x80;
-			if (!eight_bit || !imap_utf8_is_valid(name)) {
+			if (!eight_bit || !utf8_is_valid_printable(name)) {
 				*error_r = "NO [CANNOT] Mailbox name is not valid modified UTF-7.";
 				return -1;
 			}
 		} else {
 			name = str_c(utf8);
 		}
-	} else if (!imap_utf8_is_valid(name)) {
+	} else if (!utf8_is_valid_printable(name)) {
 		*error_r = "NO [CANNOT] Mailbox name is not valid UTF-8.";
 		return -1;
 	}
@@ -45,7 +45,7 @@ void imap_append_mailbox_name(struct imap_client *client, string_t *dest, const 
 		return;
 	}
 	string_t *utf7 = t_str_new(strlen(name) + 16);
-	if (imap_utf8_to_utf7(name, utf7) < 0)
+	if (mutf7_encode(name, strlen(name), utf7) < 0)
 		imap_append_astring(dest, name);
 	else
 		imap_append_astring(dest, str_c(utf7));

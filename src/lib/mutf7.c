@@ -1,13 +1,13 @@
 /* Modified UTF-7 (RFC 3501 §5.1.3): printable ASCII stands for itself,
  * "&" is "&-", and other characters are UTF-16 in modified base64 ("," for
  * "/") between "&" and "-". */
-#include "imap-utf7.h"
+#include "mutf7.h"
 
 static const char mbase64[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
 
 /* Decodes one UTF-8 character. Returns its length, or -1 if invalid. */
-static int utf8_decode(const unsigned char *p, uint32_t *cp_r)
+static int utf8_decode(const unsigned char *p, const unsigned char *end, uint32_t *cp_r)
 {
 	if (p[0] < 0x80) {
 		*cp_r = p[0];
@@ -19,6 +19,8 @@ static int utf8_decode(const unsigned char *p, uint32_t *cp_r)
 	else if ((p[0] & 0xf0) == 0xe0) { len = 3; cp = p[0] & 0x0f; min = 0x800; }
 	else if ((p[0] & 0xf8) == 0xf0) { len = 4; cp = p[0] & 0x07; min = 0x10000; }
 	else return -1;
+	if (end - p < len)
+		return -1;
 	for (int i = 1; i < len; i++) {
 		if ((p[i] & 0xc0) != 0x80)
 			return -1;
@@ -49,12 +51,12 @@ static void utf8_encode(uint32_t cp, string_t *dest)
 	}
 }
 
-bool imap_utf8_is_valid(const char *src)
+bool utf8_is_valid_printable(const char *src)
 {
 	const unsigned char *p = (const unsigned char *)src;
 	while (*p != '\0') {
 		uint32_t cp;
-		int len = utf8_decode(p, &cp);
+		int len = utf8_decode(p, p + strlen((const char *)p), &cp);
 		if (len < 0 || cp < 0x20 || cp == 0x7f)
 			return false;
 		p += len;
@@ -74,15 +76,15 @@ static void flush_b64(uint32_t *bits, unsigned int *nbits, string_t *dest, bool 
 	}
 }
 
-int imap_utf8_to_utf7(const char *src, string_t *dest)
+int mutf7_encode(const char *src, size_t src_len, string_t *dest)
 {
-	const unsigned char *p = (const unsigned char *)src;
+	const unsigned char *p = (const unsigned char *)src, *end = p + src_len;
 	bool in_b64 = false;
 	uint32_t bits = 0;
 	unsigned int nbits = 0;
-	while (*p != '\0') {
+	while (p < end) {
 		uint32_t cp;
-		int len = utf8_decode(p, &cp);
+		int len = utf8_decode(p, end, &cp);
 		if (len < 0)
 			return -1;
 		p += len;
@@ -128,16 +130,16 @@ static int b64_value(char c)
 	return c == '\0' || p == NULL ? -1 : (int)(p - mbase64);
 }
 
-/* Decodes "&...-" starting after the '&'. Returns the bytes consumed
-   including '-', or -1. */
-static int decode_b64_run(const char *p, string_t *dest)
+/* Decodes "&...-" starting after the '&' (up to end). Returns the bytes
+   consumed including '-', or -1. */
+static int decode_b64_run(const char *p, const char *end, string_t *dest)
 {
 	uint32_t bits = 0;
 	unsigned int nbits = 0;
 	uint32_t high = 0;
 	const char *start = p;
 	bool any = false;
-	for (; *p != '-'; p++) {
+	for (; p < end && *p != '-'; p++) {
 		int v = b64_value(*p);
 		if (v < 0)
 			return -1;
@@ -164,15 +166,15 @@ static int decode_b64_run(const char *p, string_t *dest)
 		}
 	}
 	/* leftover bits must be zero padding of less than a unit */
-	if (!any || high != 0 || nbits >= 6 || (bits & ((1u << nbits) - 1)) != 0)
+	if (p == end || !any || high != 0 || nbits >= 6 || (bits & ((1u << nbits) - 1)) != 0)
 		return -1;
 	return (int)(p - start) + 1;
 }
 
-int imap_utf7_to_utf8(const char *src, string_t *dest)
+int mutf7_decode(const char *src, size_t len, string_t *dest)
 {
-	const char *p = src;
-	while (*p != '\0') {
+	const char *p = src, *end = src + len;
+	while (p < end) {
 		unsigned char c = (unsigned char)*p;
 		if (c < 0x20 || c > 0x7e)
 			return -1;
@@ -182,17 +184,17 @@ int imap_utf7_to_utf8(const char *src, string_t *dest)
 			continue;
 		}
 		p++;
-		if (*p == '-') {
+		if (p < end && *p == '-') {
 			str_append_c(dest, '&');
 			p++;
 			continue;
 		}
-		int used = decode_b64_run(p, dest);
+		int used = decode_b64_run(p, end, dest);
 		if (used < 0)
 			return -1;
 		p += used;
 		/* "&AGE-&AGI-" would be a non-canonical split */
-		if (*p == '&' && p[1] != '-')
+		if (p + 1 < end && *p == '&' && p[1] != '-')
 			return -1;
 	}
 	return 0;
