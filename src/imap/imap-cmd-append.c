@@ -14,6 +14,7 @@
 
 struct append_ctx {
 	bool args_ready;  /* the mailbox name literal, if any, was read */
+	bool name_literal_started;
 	const char *mailbox;
 	ARRAY(struct mail_save *) saves; /* finished literals */
 	struct mail_save *save;          /* the literal being read */
@@ -214,24 +215,17 @@ bool imap_cmd_append(struct imap_cmd *cmd)
 	const struct imap_arg *args;
 	if (ctx == NULL) {
 		ctx = cmd->context = p_new(cmd->pool, struct append_ctx, 1);
-		if (cmd->args[0].type != IMAP_ARG_LITERAL_SIZE) {
-			ctx->args_ready = true;
-			if (append_begin(cmd, ctx))
-				return true;
-		} else {
-			/* a literal mailbox name: read it into memory first */
-			int ret = append_read_args(cmd, true, &args);
-			if (ret < 0)
-				return true;
-			if (ret == 0)
-				return false;
-			cmd->args = args;
-			ctx->args_ready = true;
+		/* a literal mailbox name is read into memory first */
+		ctx->args_ready = cmd->args[0].type != IMAP_ARG_LITERAL_SIZE;
+		if (ctx->args_ready) {
 			if (append_begin(cmd, ctx))
 				return true;
 		}
-	} else if (!ctx->args_ready) {
-		int ret = append_read_args(cmd, false, &args);
+	}
+	if (!ctx->args_ready) {
+		bool first = !ctx->name_literal_started;
+		ctx->name_literal_started = true;
+		int ret = append_read_args(cmd, first, &args);
 		if (ret < 0)
 			return true;
 		if (ret == 0)

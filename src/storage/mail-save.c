@@ -111,51 +111,6 @@ static int mail_save_commit_locked(struct mail_save *save, struct index_change *
 	return 0;
 }
 
-int mail_save_finish(struct mail_save **_save, uint32_t *uidvalidity_r, uint32_t *uid_r)
-{
-	struct mail_save *save = *_save;
-	struct mail_user *user = save->user;
-	*_save = NULL;
-	mail_user_clear_error(user);
-	if (save->failed || user->v->save_prepare(save) < 0 ||
-	    mail_user_begin_write(user) < 0) {
-		if (save->failed && user->error == MAIL_ERROR_NONE)
-			mail_user_set_internal_error(user, "save", "writing the message failed");
-		user->v->save_free(save);
-		return -1;
-	}
-	struct index_change *ch;
-	bool moved = false;
-	int ret = index_change_begin(user->db, save->mailbox_id, &ch);
-	if (ret <= 0) {
-		if (ret < 0)
-			mail_user_set_index_error(user, "save");
-		else
-			mail_user_set_error(user, MAIL_ERROR_NOTFOUND, "Mailbox was deleted.");
-		ret = -1;
-	} else {
-		*uidvalidity_r = index_change_get_mailbox(ch)->uidvalidity;
-		ret = mail_save_commit_locked(save, ch, &moved);
-		if (ret == 0 && index_change_finish(&ch) < 0)
-			ret = mail_user_set_index_error(user, "save");
-		index_change_abort(&ch);
-	}
-	if (ret == 0 && mail_user_commit(user) < 0)
-		ret = -1;
-	else if (ret < 0)
-		mail_user_rollback(user);
-	if (ret < 0) {
-		if (moved)
-			user->v->save_revert_file(save);
-		user->v->save_free(save);
-		return -1;
-	}
-	*uid_r = save->msg.uid;
-	user->v->save_free(save);
-	mail_user_notify_changed(user);
-	return 0;
-}
-
 int mail_save_finish_multi(struct mail_save **saves, unsigned int count,
 			   uint32_t *uidvalidity_r, uint32_t *uids_r)
 {
@@ -214,6 +169,13 @@ int mail_save_finish_multi(struct mail_save **saves, unsigned int count,
 	if (ret == 0)
 		mail_user_notify_changed(user);
 	return ret;
+}
+
+int mail_save_finish(struct mail_save **_save, uint32_t *uidvalidity_r, uint32_t *uid_r)
+{
+	struct mail_save *saves[1] = { *_save };
+	*_save = NULL;
+	return mail_save_finish_multi(saves, 1, uidvalidity_r, uid_r);
 }
 
 void mail_save_abort(struct mail_save **_save)
