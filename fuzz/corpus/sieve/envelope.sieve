@@ -1,0 +1,3 @@
+require "envelope";
+if envelope :all :matches ["from","to"] ["*@*", "?\\*"] { discard; }
+if header :matches "Subject" "h*llo" { keep; }

@@ -1,0 +1,1 @@
+if header :is "a" "b" { keep }
