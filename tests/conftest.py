@@ -40,12 +40,16 @@ def wait_port(port, timeout=15.0):
 class Ternd:
     """A ternd master process with its workers."""
 
-    def __init__(self, directory, config_extra="", users=None, process_count=2):
+    def __init__(self, directory, config_extra="", users=None, process_count=2, pop3=False):
         self.dir = pathlib.Path(directory)
         self.base = self.dir / "var"
         self.base.mkdir(parents=True, exist_ok=True)
         self.imap_port = free_port()
         self.imaps_port = free_port()
+        # the pop3 listeners (and so the pop3 workers) run only when asked
+        self.pop3 = pop3
+        self.pop3_port = free_port()
+        self.pop3s_port = free_port()
         self.config_path = self.dir / "tern.conf"
         self.log_path = self.dir / "ternd.log"
         self.passwd_path = self.base / "passwd"
@@ -77,11 +81,13 @@ listener imap {{
 listener imaps {{
   port = {self.imaps_port}
 }}
-listener pop3 {{
-  enabled = no
+{self.pop3_service()}listener pop3 {{
+  enabled = {"yes" if self.pop3 else "no"}
+  port = {self.pop3_port}
 }}
 listener pop3s {{
-  enabled = no
+  enabled = {"yes" if self.pop3 else "no"}
+  port = {self.pop3s_port}
 }}
 listener lmtp {{
   enabled = no
@@ -92,12 +98,19 @@ listener managesieve {{
 {self.config_extra}
 """)
 
+    def pop3_service(self):
+        if not self.pop3:
+            return ""
+        return f"service pop3 {{\n  process_count = {self.process_count}\n}}\n"
+
     def start(self):
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([str(TERND), "-F", "-c", str(self.config_path)],
                                      stdout=self.log, stderr=subprocess.STDOUT,
                                      cwd=self.dir, start_new_session=True)
         wait_port(self.imap_port)
+        if self.pop3:
+            wait_port(self.pop3_port)
         return self
 
     def log_text(self):

@@ -144,6 +144,116 @@ const struct setting_def imap_setting_defs[] = {
 	{ .key = NULL }
 };
 
+/* A POP3 UIDL template: text of printable non-space ASCII and variables
+   %[0][width][X|L|U...]<u|v|g|%>. It must use %u or %g, or the UIDLs of a
+   maildrop would not be unique, and give at most 70 characters (RFC 1939
+   §7). The same grammar is expanded by src/pop3/proto/pop3-uidl.c. */
+static int check_uidl_format(const char *value, const char **error_r)
+{
+	bool unique = false;
+	unsigned int max_len = 0;
+
+	for (const char *p = value; *p != '\0'; p++) {
+		if (*p != '%') {
+			if (*p <= ' ' || *p > '~') {
+				*error_r = "UIDLs may contain only printable ASCII without spaces";
+				return -1;
+			}
+			max_len++;
+			continue;
+		}
+		bool zero_pad = *++p == '0', hex = false;
+		unsigned int width = 0, len;
+		for (; *p >= '0' && *p <= '9'; p++)
+			width = I_MIN(width * 10 + (unsigned int)(*p - '0'), 1000);
+		for (; *p == 'X' || *p == 'L' || *p == 'U'; p++)
+			hex = hex || *p == 'X';
+		if (*p == 'u' || *p == 'v')
+			len = hex ? 8 : 10;
+		else if (*p == 'g')
+			len = 32;
+		else if (*p == '%')
+			len = 1;
+		else {
+			*error_r = "unknown variable (expected %u UID, %v UIDVALIDITY, %g GUID or %%)";
+			return -1;
+		}
+		unique = unique || *p == 'u' || *p == 'g';
+		max_len += zero_pad ? I_MAX(width, len) : (width > 0 ? I_MIN(width, len) : len);
+	}
+	if (!unique) {
+		*error_r = "must contain %u or %g so that every message has its own UIDL";
+		return -1;
+	}
+	if (max_len > 70) {
+		*error_r = "UIDLs could be longer than the 70 characters RFC 1939 allows";
+		return -1;
+	}
+	return 0;
+}
+
+static const struct setting_def pop3_setting_defs[] = {
+	{ .key = "max_line_length", .type = SETTING_TYPE_SIZE,
+	  DEF(pop3_settings, max_line_length), .default_value = "64k",
+	  .min = 1024,
+	  .description = "Longest command line (or AUTH response) a client "
+		"may send. Longer lines are answered with -ERR and skipped." },
+	{ .key = "login_timeout", .type = SETTING_TYPE_DURATION,
+	  DEF(pop3_settings, login_timeout_ms), .default_value = "1m",
+	  .min = 1000,
+	  .description = "Disconnect a client that is idle this long before "
+		"logging in." },
+	{ .key = "idle_timeout", .type = SETTING_TYPE_DURATION,
+	  DEF(pop3_settings, idle_timeout_ms), .default_value = "10m",
+	  .min = 1000,
+	  .description = "Disconnect a logged-in client that is idle this "
+		"long, without deleting anything. RFC 1939 §3 asks for at "
+		"least 10 minutes; shorter values are meant for tests." },
+	{ .key = "output_buffer_limit", .type = SETTING_TYPE_SIZE,
+	  DEF(pop3_settings, output_buffer_limit), .default_value = "256k",
+	  .min = 1024,
+	  .description = "Output buffered for a client before the server "
+		"stops producing more (a RETR pauses) until the client reads." },
+	{ .key = "output_timeout", .type = SETTING_TYPE_DURATION,
+	  DEF(pop3_settings, output_timeout_ms), .default_value = "5m",
+	  .min = 1000,
+	  .description = "Disconnect a client that does not read its pending "
+		"output for this long." },
+	{ .key = "uidl_format", .type = SETTING_TYPE_STRING,
+	  DEF(pop3_settings, uidl_format), .default_value = "%08Xu%08Xv",
+	  .check = check_uidl_format,
+	  .description = "How a message's UIDL is made: `%u` is its IMAP UID, "
+		"`%v` the mailbox's UIDVALIDITY, `%g` its GUID (EMAILID), `%%` "
+		"a percent sign; a `0` and a width pad with zeros, `X` writes "
+		"a number in hex, `L` and `U` change case. The default is "
+		"Dovecot's, so clients moving from Dovecot do not download "
+		"their mail again. Changing it makes every client see new "
+		"messages." },
+	{ .key = "delete_mode", .type = SETTING_TYPE_ENUM,
+	  DEF(pop3_settings, delete_mode), .default_value = POP3_DELETE_MODE_EXPUNGE,
+	  .values = (const char *const[]){ POP3_DELETE_MODE_EXPUNGE,
+					   POP3_DELETE_MODE_KEEP_FLAG, NULL },
+	  .description = "What DELE does at QUIT: expunge removes the "
+		"messages; keep-flag only sets \\Deleted on them, so they "
+		"stay visible over IMAP (and to later POP3 sessions)." },
+	{ .key = "retr_sets_seen", .type = SETTING_TYPE_BOOL,
+	  DEF(pop3_settings, retr_sets_seen), .default_value = "yes",
+	  .description = "Set \\Seen, at QUIT, on the messages retrieved "
+		"whole with RETR (TOP never sets it)." },
+	{ .key = "login_delay", .type = SETTING_TYPE_DURATION,
+	  DEF(pop3_settings, login_delay_ms), .default_value = "0",
+	  .description = "Shortest time between two POP3 logins of a user "
+		"(RFC 2449 LOGIN-DELAY, advertised in whole seconds); a login "
+		"sooner is refused with -ERR [LOGIN-DELAY]. 0 turns it off." },
+	{ .key = "lock", .type = SETTING_TYPE_BOOL,
+	  DEF(pop3_settings, lock), .default_value = "yes",
+	  .description = "Lock the maildrop for the session (RFC 1939 §4): "
+		"a second POP3 session of the user is refused with -ERR "
+		"[IN-USE]. no lets sessions overlap; a message deleted by one "
+		"is then an error to retrieve in the other." },
+	{ .key = NULL }
+};
+
 static const char *const mail_driver_values[] = { "maildir", NULL };
 
 const struct setting_def mail_setting_defs[] = {
@@ -284,6 +394,14 @@ static const struct config_block_def config_block_imap = {
 	.description = "IMAP sessions: limits and timeouts.",
 };
 
+static const struct config_block_def config_block_pop3 = {
+	.name = "pop3",
+	.defs = pop3_setting_defs,
+	.offset = offsetof(struct tern_settings, pop3),
+	.description = "POP3 sessions: limits, timeouts, UIDLs and what DELE "
+		"and RETR do to the mailbox.",
+};
+
 static const struct config_block_def config_block_mail = {
 	.name = "mail",
 	.defs = mail_setting_defs,
@@ -317,7 +435,8 @@ const struct config_block_def config_block_listener = {
 
 const struct config_block_def *const config_blocks[] = {
 	&config_block_top, &config_block_tls, &config_block_auth,
-	&config_block_imap, &config_block_mail, &config_block_service,
+	&config_block_imap, &config_block_pop3, &config_block_mail,
+	&config_block_service,
 	&config_block_listener,
 	NULL
 };

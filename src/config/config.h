@@ -52,6 +52,24 @@ struct imap_settings {
 	unsigned int output_timeout_ms;
 };
 
+/* delete_mode values */
+#define POP3_DELETE_MODE_EXPUNGE "expunge"
+#define POP3_DELETE_MODE_KEEP_FLAG "keep-flag"
+
+struct pop3_settings {
+	uint64_t max_line_length;
+	unsigned int login_timeout_ms;
+	unsigned int idle_timeout_ms;
+	uint64_t output_buffer_limit;
+	unsigned int output_timeout_ms;
+	/* template: %u UID, %v UIDVALIDITY, %g GUID; "%08Xu": hex, 8 wide */
+	const char *uidl_format;
+	const char *delete_mode; /* POP3_DELETE_MODE_* */
+	bool retr_sets_seen;
+	unsigned int login_delay_ms; /* 0: none */
+	bool lock; /* one POP3 session per maildrop at a time */
+};
+
 struct mail_settings {
 	const char *home;   /* template: %u user, %n local part, %d domain */
 	const char *driver; /* "maildir" */
@@ -89,6 +107,7 @@ struct tern_settings {
 	struct tls_settings tls;
 	struct auth_settings auth;
 	struct imap_settings imap;
+	struct pop3_settings pop3;
 	struct mail_settings mail;
 
 	/* all listeners, including disabled ones, in the order the embedded

@@ -8,7 +8,9 @@
 #include "ipc-handoff.h"
 #include "log.h"
 #include "login-imap.h"
+#include "login-pop3.h"
 #include "net.h"
+#include "pop3-client.h"
 #include "server-master.h"
 #include "strnum.h"
 #include "ternd-setup.h"
@@ -50,7 +52,10 @@ static void worker_handoff(struct connection *conn, const struct login_handoff *
 	const char *error;
 	if (login_handoff_parse(str_c(str), t_pool(), &parsed, &error) < 0)
 		i_panic("hand-off record does not parse: %s", error);
-	imap_client_create(worker.config->set, conn, &parsed);
+	if (strcmp(parsed.protocol, "pop3") == 0)
+		pop3_client_create(worker.config->set, conn, &parsed);
+	else
+		imap_client_create(worker.config->set, conn, &parsed);
 }
 
 static void worker_accept(void *context)
@@ -67,16 +72,22 @@ static void worker_accept(void *context)
 					  log_value(strerror(errno)));
 			return;
 		}
+		bool pop3 = strcmp(l->protocol, "pop3") == 0;
 		if (sset != NULL && connection_count() >= sset->client_limit) {
-			static const char bye[] = "* BYE [UNAVAILABLE] Too many connections, try again later.\r\n";
-			ssize_t ret = write(fd, bye, sizeof(bye) - 1);
+			const char *bye = pop3 ?
+				"-ERR [SYS/TEMP] Too many connections, try again later.\r\n" :
+				"* BYE [UNAVAILABLE] Too many connections, try again later.\r\n";
+			ssize_t ret = write(fd, bye, strlen(bye));
 			(void)ret;
 			close(fd);
 			log_warning(NULL, "client_limit", "listener=%s limit=%u remote=%s",
 				    l->name, sset->client_limit, remote.ip);
 			continue;
 		}
-		login_imap_client_create(&worker.login, fd, &remote, &local, l->tls);
+		if (pop3)
+			login_pop3_client_create(&worker.login, fd, &remote, &local, l->tls);
+		else
+			login_imap_client_create(&worker.login, fd, &remote, &local, l->tls);
 	}
 }
 
