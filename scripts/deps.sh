@@ -6,7 +6,9 @@ set -eu
 
 build_pkgs="build-essential clang cmake ninja-build pkg-config libssl-dev libsqlite3-dev
 libgsasl-dev libcrypt-dev zlib1g-dev openssl"
-check_pkgs="$build_pkgs libclang-rt-dev python3 python3-pytest curl isync offlineimap3"
+# real clients and the reference server the tests compare against
+check_pkgs="$build_pkgs libclang-rt-dev python3 python3-pytest curl isync offlineimap3
+fetchmail getmail6 dovecot-imapd dovecot-pop3d"
 
 case "${1:-build}" in
 	build) want=$build_pkgs ;;
@@ -35,4 +37,8 @@ if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mtime -1 2>/d
 fi
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
+# the tests start private Dovecot instances; the packaged system one is not ours to run
+case "$missing" in
+	*dovecot*) systemctl disable --now dovecot >/dev/null 2>&1 || pkill -x dovecot || true ;;
+esac
 echo "Installed:$missing"
