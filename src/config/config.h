@@ -156,6 +156,13 @@ void config_dump(const struct tern_config *config, bool non_default_only,
 const struct service_settings *
 config_find_service(const struct tern_config *config, const char *name);
 
+/* The mail home of user: userdb_home if set, else mail.home with %u
+   (user), %n (local part) and %d (domain) expanded, relative results under
+   base_dir. NULL when the user name can't be part of a path. Temporary
+   memory. */
+const char *config_mail_home(const struct tern_settings *set, const char *user,
+			     const char *userdb_home);
+
 /* Appends the Markdown reference of every setting (key, type, default,
    description) and of the embedded default. docs/configuration.md is its
    hand-written introduction followed by exactly this text. */

@@ -218,41 +218,6 @@ static const struct connection_vfuncs imap_client_vfuncs = {
 	.destroy = imap_client_destroy,
 };
 
-/* The mail home: the userdb's, else the mail.home template (RFC-free:
-   %u user, %n local part, %d domain), relative ones under base_dir. */
-static const char *imap_client_home(const struct tern_settings *set,
-				    const struct login_handoff *h)
-{
-	if (h->home != NULL && h->home[0] != '\0')
-		return h->home;
-	const char *at = strchr(h->user, '@');
-	string_t *home = t_str_new(128);
-	for (const char *p = set->mail.home; *p != '\0'; p++) {
-		if (*p != '%' || p[1] == '\0') {
-			str_append_c(home, *p);
-			continue;
-		}
-		p++;
-		if (*p == 'u')
-			str_append(home, h->user);
-		else if (*p == 'n')
-			str_append_n(home, h->user, at == NULL ? strlen(h->user) : (size_t)(at - h->user));
-		else if (*p == 'd')
-			str_append(home, at == NULL ? "" : at + 1);
-		else if (*p == '%')
-			str_append_c(home, '%');
-	}
-	if (str_c(home)[0] == '/')
-		return str_c(home);
-	return t_strdup_printf("%s/%s", set->base_dir, str_c(home));
-}
-
-static bool imap_user_name_is_safe(const char *user)
-{
-	/* the name becomes a path: no traversal, no separators */
-	return user[0] != '\0' && user[0] != '.' && strchr(user, '/') == NULL &&
-		strstr(user, "..") == NULL;
-}
 
 void imap_client_create(const struct tern_settings *set, struct connection *conn,
 			const struct login_handoff *handoff)
@@ -279,12 +244,11 @@ void imap_client_create(const struct tern_settings *set, struct connection *conn
 	const char *error = "unsafe user name";
 	struct mail_user_settings mset = {
 		.username = client->user,
-		.home = imap_client_home(set, handoff),
+		.home = config_mail_home(set, client->user, handoff->home),
 		.driver = set->mail.driver,
 		.create_special_folders = set->mail.create_special_folders,
 	};
-	if (!imap_user_name_is_safe(client->user) ||
-	    mail_user_init(&mset, &client->mail_user, &error) < 0) {
+	if (mset.home == NULL || mail_user_init(&mset, &client->mail_user, &error) < 0) {
 		log_error(&conn->log, "mail_user_init_failed", "home=%s error=%s",
 			  log_value(mset.home), log_value(error));
 		if (handoff->tag[0] != '\0')

@@ -153,42 +153,6 @@ static const struct connection_vfuncs pop3_client_vfuncs = {
 	.destroy = pop3_client_destroy,
 };
 
-/* The mail home: the userdb's, else the mail.home template (%u user, %n
-   local part, %d domain), relative ones under base_dir: exactly as the
-   IMAP side finds it, so both serve the same mailbox. */
-static const char *pop3_client_home(const struct tern_settings *set,
-				    const struct login_handoff *h)
-{
-	if (h->home != NULL && h->home[0] != '\0')
-		return h->home;
-	const char *at = strchr(h->user, '@');
-	string_t *home = t_str_new(128);
-	for (const char *p = set->mail.home; *p != '\0'; p++) {
-		if (*p != '%' || p[1] == '\0') {
-			str_append_c(home, *p);
-			continue;
-		}
-		p++;
-		if (*p == 'u')
-			str_append(home, h->user);
-		else if (*p == 'n')
-			str_append_n(home, h->user, at == NULL ? strlen(h->user) : (size_t)(at - h->user));
-		else if (*p == 'd')
-			str_append(home, at == NULL ? "" : at + 1);
-		else if (*p == '%')
-			str_append_c(home, '%');
-	}
-	if (str_c(home)[0] == '/')
-		return str_c(home);
-	return t_strdup_printf("%s/%s", set->base_dir, str_c(home));
-}
-
-static bool pop3_user_name_is_safe(const char *user)
-{
-	/* the name becomes a path: no traversal, no separators */
-	return user[0] != '\0' && user[0] != '.' && strchr(user, '/') == NULL &&
-		strstr(user, "..") == NULL;
-}
 
 /* Opens the user's storage, the lock and the maildrop. Returns 0, or -1
    with *reply_r to send as -ERR before closing. */
@@ -196,7 +160,7 @@ static int pop3_client_open(struct pop3_client *client, const struct login_hando
 			    const char **reply_r)
 {
 	const char *error = "unsafe user name";
-	const char *home = pop3_client_home(client->set, h);
+	const char *home = config_mail_home(client->set, client->user, h->home);
 	struct mail_user_settings mset = {
 		.username = client->user,
 		.home = home,
@@ -204,8 +168,7 @@ static int pop3_client_open(struct pop3_client *client, const struct login_hando
 		.create_special_folders = client->set->mail.create_special_folders,
 	};
 	*reply_r = "[SYS/TEMP] Mail storage is not available.";
-	if (!pop3_user_name_is_safe(client->user) ||
-	    mail_user_init(&mset, &client->mail_user, &error) < 0) {
+	if (home == NULL || mail_user_init(&mset, &client->mail_user, &error) < 0) {
 		log_error(&client->conn->log, "mail_user_init_failed", "home=%s error=%s",
 			  log_value(home), log_value(error));
 		return -1;
