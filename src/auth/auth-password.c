@@ -476,6 +476,19 @@ static const char *password_split_scheme(const char *stored, const char **value_
 	return t_strndup(stored + 1, (size_t)(end - stored - 1));
 }
 
+int password_get_plaintext(const char *stored, const char **plaintext_r)
+{
+	static const char *const prefixes[] = { "{PLAIN}", "{CLEARTEXT}" };
+	for (unsigned int i = 0; i < N_ELEMENTS(prefixes); i++) {
+		size_t len = strlen(prefixes[i]);
+		if (strncasecmp(stored, prefixes[i], len) == 0) {
+			*plaintext_r = stored + len;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 int password_verify(const char *plaintext, const char *stored, const char *user,
 		    const char **error_r)
 {

@@ -16,6 +16,10 @@
    it; may be NULL). Returns 1 on match, 0 on mismatch (also when stored is
    NULL or empty), -1 when the stored value can't be used (unknown scheme,
    malformed hash; *error_r says which). */
+/* For schemes that store the password itself ({PLAIN}, {CLEARTEXT}):
+   returns 1 with the plaintext (APOP, RFC 1939 §7, needs it), else 0. */
+int password_get_plaintext(const char *stored, const char **plaintext_r);
+
 int password_verify(const char *plaintext, const char *stored, const char *user,
 		    const char **error_r);
 

@@ -10,6 +10,11 @@
 #include "ioloop.h"
 #include "log.h"
 #include "sasl-server.h"
+#include "auth-passwd-file.h"
+
+#include <ctype.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #define AUTH_REASON_FAILED "Authentication failed."
 #define AUTH_REASON_TEMP "Temporary authentication failure."
@@ -317,10 +322,9 @@ static int auth_request_start_sasl(struct auth_request *req)
 	return 0;
 }
 
-struct auth_request *auth_request_begin(struct auth *auth,
-					const struct auth_request_info *info,
-					const char *initial_response,
-					auth_reply_callback_t *cb, void *context)
+static struct auth_request *auth_request_new(struct auth *auth,
+					     const struct auth_request_info *info,
+					     auth_reply_callback_t *cb, void *context)
 {
 	pool_t pool = pool_create("auth request", 1024);
 	struct auth_request *req = p_new(pool, struct auth_request, 1);
@@ -335,6 +339,84 @@ struct auth_request *auth_request_begin(struct auth *auth,
 	auth->requests = req;
 	auth_request_copy_info(req, info);
 	req->state = AUTH_REQUEST_STATE_REPLY_PENDING;
+	return req;
+}
+
+/* Checks an APOP digest. Returns 1 ok, 0 refused (reasons set), -1 error. */
+static int auth_request_verify_apop(struct auth_request *req, const char *user_name,
+				    const char *challenge, const char *digest)
+{
+	struct auth_user *user;
+	const char *error, *plaintext;
+	int ret = passwd_file_lookup(req->auth->passwd_file, user_name, req->pool, &user, &error);
+	if (ret <= 0) {
+		if (ret < 0)
+			log_error(&req->log_ctx, "auth", "error=%s", log_value(error));
+		req->fail_log_reason = ret < 0 ? "passdb error" : "unknown user";
+		return ret;
+	}
+	if (user->password == NULL || password_get_plaintext(user->password, &plaintext) == 0) {
+		req->fail_log_reason = "APOP needs a plaintext password in the passdb";
+		return 0;
+	}
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int md_len;
+	string_t *input = t_str_new(256);
+	str_append(input, challenge);
+	str_append(input, plaintext);
+	bool ok = EVP_Digest(str_data(input), str_len(input), md, &md_len, EVP_md5(), NULL) == 1;
+	explicit_bzero(input->data, input->alloc);
+	if (!ok) {
+		req->fail_log_reason = "MD5 failed";
+		return -1;
+	}
+	char hex[2 * EVP_MAX_MD_SIZE + 1];
+	for (unsigned int i = 0; i < md_len; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	char given[2 * EVP_MAX_MD_SIZE + 1];
+	size_t len = strlen(digest);
+	for (size_t i = 0; i < len && i < sizeof(given) - 1; i++)
+		given[i] = (char)tolower((unsigned char)digest[i]);
+	if (len != 2 * md_len || CRYPTO_memcmp(hex, given, len) != 0) {
+		req->fail_log_reason = "password mismatch";
+		return 0;
+	}
+	if ((ret = auth_request_check_user(req, user)) <= 0)
+		return ret;
+	req->user = user;
+	return 1;
+}
+
+struct auth_request *auth_request_begin_apop(struct auth *auth,
+					     const struct auth_request_info *info,
+					     const char *user, const char *challenge,
+					     const char *digest,
+					     auth_reply_callback_t *cb, void *context)
+{
+	struct auth_request *req = auth_request_new(auth, info, cb, context);
+	/* APOP sends no password, so it is fine on unsecured connections */
+	req->mech = "APOP";
+	req->info.mech = req->mech;
+	req->log_ctx.user = p_strdup(req->pool, user);
+	req->fail_code = AUTH_FAIL_CREDENTIALS;
+	int ret = auth_request_verify_apop(req, user, challenge, digest);
+	if (ret > 0)
+		auth_request_success(req);
+	else if (ret < 0)
+		auth_request_fail(req, AUTH_FAIL_TEMPORARY, req->fail_log_reason, AUTH_REASON_TEMP);
+	else
+		auth_request_fail(req, req->fail_code, req->fail_log_reason,
+				  req->fail_user_reason != NULL ? req->fail_user_reason :
+				  AUTH_REASON_FAILED);
+	return req;
+}
+
+struct auth_request *auth_request_begin(struct auth *auth,
+					const struct auth_request_info *info,
+					const char *initial_response,
+					auth_reply_callback_t *cb, void *context)
+{
+	struct auth_request *req = auth_request_new(auth, info, cb, context);
 
 	if (auth_request_start_sasl(req) < 0)
 		return req;

@@ -77,6 +77,15 @@ struct auth_request *auth_request_begin(struct auth *auth,
    cancels, RFC 9051 §6.2.2: a FAIL reply follows). Must not be called
    while a reply is pending. */
 void auth_request_continue(struct auth_request *req, const char *response);
+/* APOP (RFC 1939 §7): checks digest (32 hex digits) against
+   MD5(challenge + password) for a user whose passdb entry holds the
+   password itself ({PLAIN}/{CLEARTEXT}); other users fail. Replies like
+   auth_request_begin(): OK or FAIL, never CONTINUE. */
+struct auth_request *auth_request_begin_apop(struct auth *auth,
+					     const struct auth_request_info *info,
+					     const char *user, const char *challenge,
+					     const char *digest,
+					     auth_reply_callback_t *cb, void *context);
 /* Cancels: no callback afterwards. Accepts NULL; *req becomes NULL. */
 void auth_request_abort(struct auth_request **req);
 

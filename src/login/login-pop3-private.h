@@ -26,6 +26,8 @@ struct pop3_login_client {
 	bool auth_wait_client; /* we sent "+ challenge", waiting for a line */
 	bool auth_is_pass;     /* USER/PASS, not AUTH */
 	bool utf8;             /* RFC 6856 UTF8 was issued */
+	/* the APOP timestamp of our greeting (RFC 1939 §7) */
+	char apop_challenge[96];
 };
 
 bool login_pop3_plaintext_allowed(struct pop3_login_client *client);

@@ -3,6 +3,9 @@
  * §4; UTF8: RFC 6856 §2). POP3S (implicit TLS) starts TLS before the
  * greeting. */
 #include "login-pop3-private.h"
+
+#include <openssl/rand.h>
+#include <unistd.h>
 #include "pop3-capability.h"
 #include "pop3-command.h"
 #include "istream.h"
@@ -260,7 +263,20 @@ void login_pop3_client_create(struct login_context *ctx, int fd,
 		}
 		login_start_tls(ctx, client->conn);
 	}
-	/* no APOP timestamp: the auth service can't check APOP digests */
-	login_pop3_send_line(client, "+OK Tern ready.");
+	/* RFC 1939 §7: a unique timestamp for APOP, <process.clock@host>,
+	   with random bits so it can't be predicted */
+	unsigned char rnd[8];
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		memset(rnd, 0, sizeof(rnd));
+	char host[64];
+	if (gethostname(host, sizeof(host)) < 0)
+		strcpy(host, "localhost");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(client->apop_challenge, sizeof(client->apop_challenge),
+		 "<%ld.%02x%02x%02x%02x%02x%02x%02x%02x.%lld@%.40s>", (long)getpid(),
+		 rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7],
+		 (long long)ioloop_time(), host);
+	login_pop3_send_line(client, t_strdup_printf("+OK Tern ready. %s",
+						     client->apop_challenge));
 	connection_update_io(client->conn);
 }
