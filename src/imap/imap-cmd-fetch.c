@@ -30,11 +30,13 @@ static bool fetch_cmd_start(struct imap_cmd *cmd, struct fetch_cmd_ctx *ctx)
 	}
 	bool set_seen = false;
 	for (unsigned int i = 0; i < items->count; i++) {
-		if (items->v[i].type == FETCH_SECTION && !items->v[i].peek)
+		if ((items->v[i].type == FETCH_SECTION || items->v[i].type == FETCH_BINARY) &&
+		    !items->v[i].peek)
 			set_seen = true;
 	}
 	if (set_seen && !mailbox_is_readonly(client->box) && seqs->count > 0) {
-		/* RFC 9051 §6.4.5: BODY[...] sets \Seen */
+		/* RFC 9051 §6.4.5: BODY[...] sets \Seen, and so does BINARY[...]
+		   (RFC 3516 §4.2) */
 		struct mail_flags_change change = { .modify = MAIL_FLAGS_ADD, .flags = MAIL_SEEN };
 		if (mailbox_update_flags(client->box, seqs->v, seqs->count, &change, cmd->pool, NULL) < 0) {
 			imap_cmd_storage_error(cmd);

@@ -1,5 +1,6 @@
-/* Parsing FETCH attributes (RFC 9051 §6.4.5 fetch-att, and the macros
- * ALL, FAST and FULL). */
+/* Parsing FETCH attributes (RFC 9051 §6.4.5 fetch-att and section-spec,
+ * RFC 3516 BINARY, BINARY.PEEK and BINARY.SIZE, and the macros ALL, FAST
+ * and FULL). */
 #include "imap-fetch.h"
 #include "imap-arg.h"
 #include "strnum.h"
@@ -73,33 +74,61 @@ static int parse_partial(const char *p, struct fetch_item *item)
 	return 0;
 }
 
-/* Parses the part of "BODY[...]<...>" after "BODY" or "BODY.PEEK". */
-static int parse_section(const char *p, pool_t pool, struct fetch_item *item,
-			 const char **error_r)
+/* section-part = nz-number *("." nz-number): the numbers, and in *rest_r
+   what follows the last one ("" or ".MIME" etc.). */
+static int parse_section_part(const char *spec, pool_t pool, struct fetch_item *item,
+			      const char **rest_r)
 {
-	const char *close = strchr(p, ']');
-	if (*p != '[' || close == NULL) {
-		*error_r = "Invalid BODY section.";
-		return -1;
+	ARRAY(uint32_t) nums;
+	const char *p = spec;
+
+	array_init(&nums, pool, 4);
+	while (*p >= '1' && *p <= '9') {
+		uint32_t num = 0;
+		for (; *p >= '0' && *p <= '9'; p++) {
+			if (num > (UINT32_MAX - 9) / 10)
+				return -1;
+			num = num * 10 + (uint32_t)(*p - '0');
+		}
+		if (nums.count >= FETCH_SECTION_MAX_PARTS)
+			return -1;
+		array_push(&nums, num);
+		if (*p != '.' || !(p[1] >= '0' && p[1] <= '9'))
+			break;
+		p++;
 	}
-	const char *spec = p + 1;
-	size_t spec_len = (size_t)(close - spec);
-	const char *label_spec = str_upper_dup(pool, spec, spec_len);
-	if (spec_len == 0) {
+	if (nums.count == 0 || (*p != '\0' && *p != '.'))
+		return -1;
+	item->part = nums.v;
+	item->part_count = nums.count;
+	*rest_r = *p == '.' ? p + 1 : p;
+	return *p == '.' && p[1] == '\0' ? -1 : 0;
+}
+
+/* section-msgtext / "MIME" after an optional section-part; spec is
+   NUL-terminated at the closing ']'. Returns the label's section text. */
+static const char *parse_section_text(const char *spec, pool_t pool, struct fetch_item *item,
+				      const char **error_r)
+{
+	const char *upper = str_upper_dup(pool, spec, strlen(spec));
+
+	if (*spec == '\0') {
 		item->section = SECTION_ALL;
-	} else if (strcasecmp(label_spec, "HEADER") == 0) {
+	} else if (strcmp(upper, "HEADER") == 0) {
 		item->section = SECTION_HEADER;
-	} else if (strcasecmp(label_spec, "TEXT") == 0) {
+	} else if (strcmp(upper, "TEXT") == 0) {
 		item->section = SECTION_TEXT;
-	} else if (strncasecmp(spec, "HEADER.FIELDS.NOT ", 18) == 0 ||
-		   strncasecmp(spec, "HEADER.FIELDS ", 14) == 0) {
-		bool not = strncasecmp(spec, "HEADER.FIELDS.NOT ", 18) == 0;
+	} else if (strcmp(upper, "MIME") == 0 && item->part_count > 0) {
+		item->section = SECTION_MIME;
+	} else if (strncmp(upper, "HEADER.FIELDS.NOT ", 18) == 0 ||
+		   strncmp(upper, "HEADER.FIELDS ", 14) == 0) {
+		bool not = strncmp(upper, "HEADER.FIELDS.NOT ", 18) == 0;
 		const char *end;
 		item->section = not ? SECTION_HEADER_FIELDS_NOT : SECTION_HEADER_FIELDS;
 		if (parse_field_list(spec + (not ? 18 : 14), &end, pool, &item->fields) < 0 ||
-		    end != close) {
+		    *end != '\0') {
 			*error_r = "Invalid header field list.";
-			return -1;
+			return NULL;
 		}
 		/* echo the field list normalised: upper case, single spaces */
 		string_t *str = str_new(pool, 64);
@@ -110,24 +139,90 @@ static int parse_section(const char *p, pool_t pool, struct fetch_item *item,
 			str_append(str, item->fields[i]);
 		}
 		str_append_c(str, ')');
-		label_spec = str_c(str);
-	} else if (isdigit((unsigned char)spec[0])) {
-		/* MIME part numbers need the MIME structure parser */
-		*error_r = "MIME part sections are not supported yet.";
-		return -1;
+		return str_c(str);
 	} else {
 		*error_r = "Invalid BODY section.";
+		return NULL;
+	}
+	return upper;
+}
+
+/* Parses "[section]<partial>" after BODY, BODY.PEEK, BINARY, BINARY.PEEK
+   or BINARY.SIZE (name), and sets the item's label. */
+static int parse_section(const char *p, const char *name, pool_t pool, struct fetch_item *item,
+			 const char **error_r)
+{
+	const char *close = strchr(p, ']');
+	bool binary = item->type != FETCH_SECTION;
+	string_t *label = str_new(pool, 64);
+
+	if (*p != '[' || close == NULL) {
+		*error_r = binary ? "Invalid BINARY section." : "Invalid BODY section.";
 		return -1;
 	}
-	if (parse_partial(close + 1, item) < 0) {
+	const char *spec = p_strndup(pool, p + 1, (size_t)(close - p - 1));
+	const char *rest = spec;
+	if (*spec >= '0' && *spec <= '9' && parse_section_part(spec, pool, item, &rest) < 0) {
+		*error_r = "Invalid section part number.";
+		return -1;
+	}
+	if (binary && *rest != '\0') {
+		/* RFC 3516 §6: section-binary = "[" [section-part] "]" */
+		*error_r = "BINARY takes only a section part number.";
+		return -1;
+	}
+	const char *text = parse_section_text(rest, pool, item, error_r);
+	if (text == NULL)
+		return -1;
+	if (parse_partial(close + 1, item) < 0 ||
+	    (item->partial && item->type == FETCH_BINARY_SIZE)) {
 		*error_r = "Invalid partial range.";
 		return -1;
 	}
-	item->label = item->partial ?
-		p_strdup_printf(pool, "BODY[%s]<%llu>", label_spec,
-				(unsigned long long)item->partial_start) :
-		p_strdup_printf(pool, "BODY[%s]", label_spec);
+	str_printfa(label, "%s[", name);
+	for (unsigned int i = 0; i < item->part_count; i++)
+		str_printfa(label, i == 0 ? "%u" : ".%u", item->part[i]);
+	if (item->part_count > 0 && *text != '\0')
+		str_append_c(label, '.');
+	str_printfa(label, "%s]", text);
+	if (item->partial)
+		str_printfa(label, "<%llu>", (unsigned long long)item->partial_start);
+	item->label = str_c(label);
 	return 0;
+}
+
+struct fetch_simple_item {
+	const char *name;
+	enum fetch_item_type type;
+};
+
+static const struct fetch_simple_item simple_items[] = {
+	{ "FLAGS", FETCH_FLAGS },
+	{ "UID", FETCH_UID },
+	{ "INTERNALDATE", FETCH_INTERNALDATE },
+	{ "RFC822.SIZE", FETCH_RFC822_SIZE },
+	{ "ENVELOPE", FETCH_ENVELOPE },
+	{ "BODY", FETCH_BODY },
+	{ "BODYSTRUCTURE", FETCH_BODYSTRUCTURE },
+};
+
+/* RFC822, RFC822.HEADER, RFC822.TEXT: BODY sections with other names. */
+static bool parse_rfc822(const char *atom, struct fetch_item *item)
+{
+	if (strcasecmp(atom, "RFC822") == 0) {
+		item->section = SECTION_ALL;
+		item->label = "RFC822";
+	} else if (strcasecmp(atom, "RFC822.HEADER") == 0) {
+		item->section = SECTION_HEADER;
+		item->peek = true; /* RFC 9051 §6.4.5: doesn't set \Seen */
+		item->label = "RFC822.HEADER";
+	} else if (strcasecmp(atom, "RFC822.TEXT") == 0) {
+		item->section = SECTION_TEXT;
+		item->label = "RFC822.TEXT";
+	} else {
+		return false;
+	}
+	return true;
 }
 
 static int parse_one(const char *atom, pool_t pool, fetch_items_t *items, const char **error_r)
@@ -135,48 +230,65 @@ static int parse_one(const char *atom, pool_t pool, fetch_items_t *items, const 
 	struct fetch_item item;
 	memset(&item, 0, sizeof(item));
 	item.type = FETCH_SECTION;
-	if (strcasecmp(atom, "FLAGS") == 0) {
-		item.type = FETCH_FLAGS;
-	} else if (strcasecmp(atom, "UID") == 0) {
-		item.type = FETCH_UID;
-	} else if (strcasecmp(atom, "INTERNALDATE") == 0) {
-		item.type = FETCH_INTERNALDATE;
-	} else if (strcasecmp(atom, "RFC822.SIZE") == 0) {
-		item.type = FETCH_RFC822_SIZE;
-	} else if (strcasecmp(atom, "RFC822") == 0) {
-		item.section = SECTION_ALL;
-		item.label = "RFC822";
-	} else if (strcasecmp(atom, "RFC822.HEADER") == 0) {
-		item.section = SECTION_HEADER;
-		item.peek = true; /* RFC 9051 §6.4.5: doesn't set \Seen */
-		item.label = "RFC822.HEADER";
-	} else if (strcasecmp(atom, "RFC822.TEXT") == 0) {
-		item.section = SECTION_TEXT;
-		item.label = "RFC822.TEXT";
+	for (unsigned int i = 0; i < N_ELEMENTS(simple_items); i++) {
+		if (strcasecmp(atom, simple_items[i].name) == 0) {
+			item.type = simple_items[i].type;
+			array_push(items, item);
+			return 0;
+		}
+	}
+	int ret = 0;
+	if (parse_rfc822(atom, &item)) {
+		/* done */
 	} else if (strncasecmp(atom, "BODY.PEEK[", 10) == 0) {
 		item.peek = true;
-		if (parse_section(atom + 9, pool, &item, error_r) < 0)
-			return -1;
+		ret = parse_section(atom + 9, "BODY", pool, &item, error_r);
 	} else if (strncasecmp(atom, "BODY[", 5) == 0) {
-		if (parse_section(atom + 4, pool, &item, error_r) < 0)
-			return -1;
-	} else if (strcasecmp(atom, "ENVELOPE") == 0 || strcasecmp(atom, "BODY") == 0 ||
-		   strcasecmp(atom, "BODYSTRUCTURE") == 0 ||
-		   strncasecmp(atom, "BINARY", 6) == 0) {
-		*error_r = t_strdup_printf("%s is not supported yet.", atom);
-		return -1;
+		ret = parse_section(atom + 4, "BODY", pool, &item, error_r);
+	} else if (strncasecmp(atom, "BINARY.PEEK[", 12) == 0) {
+		item.type = FETCH_BINARY;
+		item.peek = true;
+		ret = parse_section(atom + 11, "BINARY", pool, &item, error_r);
+	} else if (strncasecmp(atom, "BINARY.SIZE[", 12) == 0) {
+		item.type = FETCH_BINARY_SIZE;
+		item.peek = true;
+		ret = parse_section(atom + 11, "BINARY.SIZE", pool, &item, error_r);
+	} else if (strncasecmp(atom, "BINARY[", 7) == 0) {
+		item.type = FETCH_BINARY;
+		ret = parse_section(atom + 6, "BINARY", pool, &item, error_r);
 	} else {
 		*error_r = t_strdup_printf("Unknown FETCH attribute %s.", atom);
 		return -1;
 	}
+	if (ret < 0)
+		return -1;
 	array_push(items, item);
 	return 0;
+}
+
+/* RFC 9051 §6.4.5 macros. */
+static const char *const *fetch_macro(const char *atom)
+{
+	static const char *const fast[] = { "FLAGS", "INTERNALDATE", "RFC822.SIZE", NULL };
+	static const char *const all[] = {
+		"FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", NULL
+	};
+	static const char *const full[] = {
+		"FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODY", NULL
+	};
+
+	if (strcasecmp(atom, "FAST") == 0)
+		return fast;
+	if (strcasecmp(atom, "ALL") == 0)
+		return all;
+	if (strcasecmp(atom, "FULL") == 0)
+		return full;
+	return NULL;
 }
 
 int imap_fetch_parse_items(const struct imap_arg *arg, pool_t pool, bool uid_cmd,
 			   fetch_items_t *items_r, const char **error_r)
 {
-	static const char *const fast[] = { "FLAGS", "INTERNALDATE", "RFC822.SIZE", NULL };
 	const struct imap_arg *list;
 	unsigned int count;
 	const char *atom;
@@ -185,17 +297,12 @@ int imap_fetch_parse_items(const struct imap_arg *arg, pool_t pool, bool uid_cmd
 	if (uid_cmd && parse_one("UID", pool, items_r, error_r) < 0)
 		return -1;
 	if (imap_arg_get_atom(arg, &atom)) {
-		if (strcasecmp(atom, "FAST") == 0 || strcasecmp(atom, "ALL") == 0 ||
-		    strcasecmp(atom, "FULL") == 0) {
-			if (strcasecmp(atom, "FAST") != 0) {
-				*error_r = t_strdup_printf("%s needs ENVELOPE, which is not supported yet.", atom);
-				return -1;
-			}
-			for (unsigned int i = 0; fast[i] != NULL; i++)
-				(void)parse_one(fast[i], pool, items_r, error_r);
-			return 0;
-		}
-		return parse_one(atom, pool, items_r, error_r);
+		const char *const *macro = fetch_macro(atom);
+		if (macro == NULL)
+			return parse_one(atom, pool, items_r, error_r);
+		for (unsigned int i = 0; macro[i] != NULL; i++)
+			(void)parse_one(macro[i], pool, items_r, error_r);
+		return 0;
 	}
 	if (!imap_arg_get_list(arg, &list, &count) || count == 0) {
 		*error_r = "Invalid FETCH attributes.";
@@ -212,4 +319,20 @@ int imap_fetch_parse_items(const struct imap_arg *arg, pool_t pool, bool uid_cmd
 			return -1;
 	}
 	return 0;
+}
+
+bool imap_fetch_item_needs_structure(const struct fetch_item *item)
+{
+	switch (item->type) {
+	case FETCH_ENVELOPE:
+	case FETCH_BODY:
+	case FETCH_BODYSTRUCTURE:
+	case FETCH_BINARY:
+	case FETCH_BINARY_SIZE:
+		return true;
+	case FETCH_SECTION:
+		return item->part_count > 0 || item->section != SECTION_ALL;
+	default:
+		return false;
+	}
 }

@@ -1,7 +1,8 @@
 /* The FETCH response producer: per-message responses, message content
- * streamed as literals in CRLF form, and a batched path for the common
- * metadata-only FETCH (UID FLAGS ...) that reads records in one index
- * query per batch. */
+ * streamed as literals (CRLF form, transfer encodings undone for BINARY)
+ * with back-pressure, structure items from one MIME parse per message,
+ * and a batched path for the common metadata-only FETCH (UID FLAGS ...)
+ * that reads records in one index query per batch. */
 #include "imap-fetch.h"
 #include "date.h"
 #include "imap-storage.h"
@@ -9,8 +10,6 @@
 
 /* messages per index query on the metadata-only path */
 #define FETCH_BATCH 1024
-#define FETCH_HEADER_MAX (1024 * 1024)
-#define FETCH_STREAM_CHUNK (64 * 1024)
 
 struct imap_fetch {
 	struct imap_cmd *cmd;
@@ -19,21 +18,42 @@ struct imap_fetch {
 	const uint32_t *seqs;
 	unsigned int count, next;
 	bool need_content, add_flags;
+	/* some item needs the MIME structure; all of them are satisfied by
+	   the root header alone */
+	bool need_structure, header_only;
 	unsigned int expunged;
+	/* a BINARY item met an encoding it can't undo (RFC 3516 §4.3) */
+	bool unknown_cte;
 
 	/* the message being written */
 	bool in_message;
 	uint32_t seq;
 	struct mail_record rec;
 	pool_t msg_pool;
-	buffer_t *header; /* physical header block, NULL until read */
+	struct fetch_structure *structure;
 	unsigned int item_idx;
+	/* nothing written yet after "FETCH (" */
+	bool first;
 
-	/* a literal being streamed from the message file */
-	struct istream *input;
+	/* a literal being streamed */
+	bool streaming;
+	struct fetch_content content;
 	uint64_t skip, left;
-	bool prev_cr;
+	buffer_t *chunk;
 };
+
+/* Items that are satisfied by the root header alone. */
+static bool item_needs_header_only(const struct fetch_item *item)
+{
+	switch (item->type) {
+	case FETCH_ENVELOPE:
+		return true;
+	case FETCH_SECTION:
+		return item->part_count == 0;
+	default:
+		return false;
+	}
+}
 
 struct imap_fetch *imap_fetch_begin(struct imap_cmd *cmd, const fetch_items_t *items,
 				    const array_uint32_t *seqs)
@@ -44,14 +64,30 @@ struct imap_fetch *imap_fetch_begin(struct imap_cmd *cmd, const fetch_items_t *i
 	f->items = items;
 	f->seqs = seqs->v;
 	f->count = seqs->count;
+	f->header_only = true;
 	for (unsigned int i = 0; i < items->count; i++) {
-		if (items->v[i].type != FETCH_SECTION)
+		const struct fetch_item *item = &items->v[i];
+		switch (item->type) {
+		case FETCH_FLAGS:
+		case FETCH_UID:
+		case FETCH_INTERNALDATE:
+		case FETCH_RFC822_SIZE:
 			continue;
+		default:
+			break;
+		}
 		f->need_content = true;
-		if (!items->v[i].peek && !mailbox_is_readonly(f->client->box))
+		if ((item->type == FETCH_SECTION || item->type == FETCH_BINARY) &&
+		    !item->peek && !mailbox_is_readonly(f->client->box))
 			f->add_flags = true;
+		if (imap_fetch_item_needs_structure(item)) {
+			f->need_structure = true;
+			if (!item_needs_header_only(item))
+				f->header_only = false;
+		}
 	}
 	f->msg_pool = pool_create("fetch message", 4096);
+	f->chunk = buffer_create(system_pool, FETCH_CONTENT_CHUNK + 4096);
 	return f;
 }
 
@@ -61,7 +97,9 @@ void imap_fetch_end(struct imap_fetch **_f)
 	if (f == NULL)
 		return;
 	*_f = NULL;
-	i_stream_destroy(&f->input);
+	imap_fetch_content_close(&f->content);
+	imap_fetch_structure_unref(&f->structure);
+	buffer_free(&f->chunk);
 	pool_destroy(&f->msg_pool);
 }
 
@@ -70,23 +108,34 @@ unsigned int imap_fetch_get_expunged_count(const struct imap_fetch *f)
 	return f->expunged;
 }
 
-/* Appends the non-content items for rec to str. */
-static void fetch_write_meta(struct imap_fetch *f, const struct mail_record *rec, uint32_t seq,
+static void fetch_write_flags(struct imap_fetch *f, const struct mail_record *rec, uint32_t seq,
+			      string_t *str)
+{
+	str_append(str, "FLAGS ");
+	imap_flags_write(str, rec->flags, rec->keywords,
+			 !f->client->enabled_imap4rev2 &&
+			 mailbox_view_is_recent(f->client->box, seq));
+}
+
+/* Appends the non-content items for rec to str, separated by spaces.
+   Returns true if something was written. */
+static bool fetch_write_meta(struct imap_fetch *f, const struct mail_record *rec, uint32_t seq,
 			     string_t *str, bool force_flags)
 {
+	size_t start = str_len(str);
 	bool flags_done = false;
 	for (unsigned int i = 0; i < f->items->count; i++) {
 		const struct fetch_item *item = &f->items->v[i];
-		size_t before = str_len(str);
+		if (item->type > FETCH_RFC822_SIZE)
+			continue;
+		if (str_len(str) > start)
+			str_append_c(str, ' ');
 		switch (item->type) {
 		case FETCH_UID:
 			str_printfa(str, "UID %u", rec->uid);
 			break;
 		case FETCH_FLAGS:
-			str_append(str, "FLAGS ");
-			imap_flags_write(str, rec->flags, rec->keywords,
-					 !f->client->enabled_imap4rev2 &&
-					 mailbox_view_is_recent(f->client->box, seq));
+			fetch_write_flags(f, rec, seq, str);
 			flags_done = true;
 			break;
 		case FETCH_INTERNALDATE:
@@ -96,20 +145,17 @@ static void fetch_write_meta(struct imap_fetch *f, const struct mail_record *rec
 		case FETCH_RFC822_SIZE:
 			str_printfa(str, "RFC822.SIZE %llu", (unsigned long long)rec->size);
 			break;
-		case FETCH_SECTION:
-			continue;
+		default:
+			i_unreached();
 		}
-		if (str_len(str) > before)
-			str_append_c(str, ' ');
 	}
 	if (force_flags && !flags_done) {
 		/* RFC 9051 §6.4.5: \Seen set implicitly is reported */
-		str_append(str, "FLAGS ");
-		imap_flags_write(str, rec->flags, rec->keywords,
-				 !f->client->enabled_imap4rev2 &&
-				 mailbox_view_is_recent(f->client->box, seq));
-		str_append_c(str, ' ');
+		if (str_len(str) > start)
+			str_append_c(str, ' ');
+		fetch_write_flags(f, rec, seq, str);
 	}
+	return str_len(str) > start;
 }
 
 struct fetch_batch_ctx {
@@ -122,9 +168,7 @@ static int fetch_batch_cb(const struct mail_record *rec, uint32_t seq, void *con
 	struct fetch_batch_ctx *ctx = context;
 	string_t *str = ctx->str;
 	str_printfa(str, "* %u FETCH (", seq);
-	fetch_write_meta(ctx->f, rec, seq, str, false);
-	if (str_data(str)[str_len(str) - 1] == ' ')
-		str_truncate(str, str_len(str) - 1);
+	(void)fetch_write_meta(ctx->f, rec, seq, str, false);
 	str_append(str, ")\r\n");
 	return 0;
 }
@@ -152,102 +196,23 @@ static int fetch_more_batched(struct imap_fetch *f, const char **error_r)
 	return 1;
 }
 
-/* Reads the physical header block of the current message. */
-static int fetch_read_header(struct imap_fetch *f)
-{
-	if (f->header != NULL)
-		return 1;
-	struct istream *input;
-	uint64_t phys_size;
-	int ret = mailbox_open_message(f->client->box, f->rec.uid, &input, &phys_size);
-	if (ret <= 0)
-		return ret;
-	f->header = buffer_create(f->msg_pool, 4096);
-	size_t hdr_size = 0;
-	for (;;) {
-		ssize_t r = i_stream_read(input);
-		size_t size;
-		const unsigned char *data = i_stream_get_data(input, &size);
-		bool eof = r == -1 || f->header->used + size >= FETCH_HEADER_MAX;
-		hdr_size = imap_header_block_size(data, size, eof);
-		if (hdr_size > 0 || eof || r == -2) {
-			if (hdr_size == 0)
-				hdr_size = size;
-			buffer_append(f->header, data, hdr_size);
-			break;
-		}
-	}
-	bool failed = i_stream_get_error(input) != 0;
-	i_stream_destroy(&input);
-	return failed ? -1 : 1;
-}
-
-/* Starts streaming a literal of the message file: physical offset
-   phys_start, then skip CRLF bytes and send size bytes. */
-static int fetch_stream_start(struct imap_fetch *f, uint64_t phys_start, uint64_t skip,
-			      uint64_t size)
-{
-	uint64_t phys_size;
-	int ret = mailbox_open_message(f->client->box, f->rec.uid, &f->input, &phys_size);
-	if (ret <= 0)
-		return ret;
-	/* skip the physical header bytes for TEXT */
-	while (phys_start > 0) {
-		size_t avail = i_stream_get_data_size(f->input);
-		if (avail == 0 && i_stream_read(f->input) < 0 && i_stream_get_data_size(f->input) == 0)
-			break;
-		avail = i_stream_get_data_size(f->input);
-		size_t n = (size_t)I_MIN((uint64_t)avail, phys_start);
-		i_stream_skip(f->input, n);
-		phys_start -= n;
-	}
-	f->skip = skip;
-	f->left = size;
-	f->prev_cr = false;
-	return 1;
-}
+/* ---- literals ---- */
 
 /* Sends streamed literal bytes. Returns 1 when the literal is complete,
-   0 when the output is full. */
+   0 when the output is full, -1 on a read error (the literal was still
+   completed with padding, to keep the protocol in sync). */
 static int fetch_stream_more(struct imap_fetch *f)
 {
 	struct ostream *output = f->client->conn->output;
-	string_t *chunk = t_str_new(FETCH_STREAM_CHUNK + 1024);
+	int ret = 1;
+
 	while (f->left > 0) {
 		if (o_stream_is_full(output))
 			return 0;
-		size_t size;
-		const unsigned char *data = i_stream_get_data(f->input, &size);
-		if (size == 0) {
-			ssize_t r = i_stream_read(f->input);
-			data = i_stream_get_data(f->input, &size);
-			if (r == -1 && size == 0) {
-				/* the file is shorter than the index says: keep the
-				   protocol in sync and log it */
-				log_error(&f->client->conn->log, "fetch_short_message",
-					  "uid=%u missing=%llu", f->rec.uid,
-					  (unsigned long long)f->left);
-				while (f->left > 0) {
-					size_t n = (size_t)I_MIN(f->left, 1024);
-					char pad[1024];
-					memset(pad, ' ', n);
-					o_stream_send(output, pad, n);
-					f->left -= n;
-				}
-				break;
-			}
-		}
-		size = I_MIN(size, FETCH_STREAM_CHUNK);
-		str_truncate(chunk, 0);
-		for (size_t i = 0; i < size; i++) {
-			if (data[i] == '\n' && !f->prev_cr)
-				str_append_c(chunk, '\r');
-			str_append_c(chunk, (char)data[i]);
-			f->prev_cr = data[i] == '\r';
-		}
-		i_stream_skip(f->input, size);
-		const unsigned char *out = str_data(chunk);
-		size_t out_size = str_len(chunk);
+		buffer_clear(f->chunk);
+		ret = imap_fetch_content_read(&f->content, f->chunk);
+		const unsigned char *out = f->chunk->data;
+		size_t out_size = f->chunk->used;
 		if (f->skip > 0) {
 			size_t n = (size_t)I_MIN((uint64_t)out_size, f->skip);
 			out += n;
@@ -257,16 +222,24 @@ static int fetch_stream_more(struct imap_fetch *f)
 		out_size = (size_t)I_MIN((uint64_t)out_size, f->left);
 		o_stream_send(output, out, out_size);
 		f->left -= out_size;
+		if (ret <= 0 && f->left > 0) {
+			/* the file is shorter than its structure says, or
+			   can't be read: keep the protocol in sync, log it */
+			log_error(&f->client->conn->log, "fetch_short_message",
+				  "uid=%u missing=%llu", f->rec.uid, (unsigned long long)f->left);
+			char pad[1024];
+			memset(pad, ' ', sizeof(pad));
+			while (f->left > 0) {
+				size_t n = (size_t)I_MIN(f->left, sizeof(pad));
+				o_stream_send(output, pad, n);
+				f->left -= n;
+			}
+			ret = -1;
+		}
 	}
-	i_stream_destroy(&f->input);
-	return 1;
-}
-
-static void fetch_send_literal_header(struct imap_fetch *f, const struct fetch_item *item,
-				      uint64_t size)
-{
-	o_stream_printf(f->client->conn->output, "%s {%llu}\r\n", item->label,
-			(unsigned long long)size);
+	imap_fetch_content_close(&f->content);
+	f->streaming = false;
+	return ret < 0 ? -1 : 1;
 }
 
 /* Computes a partial range of a content of total size. */
@@ -283,103 +256,193 @@ static uint64_t fetch_partial(const struct fetch_item *item, uint64_t total, uin
 	return I_MIN(total - item->partial_start, item->partial_size);
 }
 
-/* Writes one section item. Returns 1 done, 0 output full (streaming),
-   -1 error, -2 message expunged. */
-static int fetch_section(struct imap_fetch *f, const struct fetch_item *item)
+static void fetch_send(struct imap_fetch *f, const char *text)
 {
 	struct ostream *output = f->client->conn->output;
+
+	if (!f->first)
+		o_stream_send(output, " ", 1);
+	f->first = false;
+	o_stream_send_str(output, text);
+}
+
+/* Starts a literal of content with the given total size. Returns as
+   fetch_stream_more(), or -2 if the message was expunged before anything
+   was written. */
+static int fetch_literal(struct imap_fetch *f, const struct fetch_item *item, uint64_t total,
+			 bool literal8)
+{
+	uint64_t skip, size = fetch_partial(item, total, &skip);
 	int ret;
-	if (item->section == SECTION_ALL) {
-		uint64_t skip, size = fetch_partial(item, f->rec.size, &skip);
+
+	if (size > 0) {
 		/* open before the literal header: a failure must not leave a
 		   promised literal unsent */
-		if ((ret = fetch_stream_start(f, 0, skip, size)) <= 0)
+		ret = imap_fetch_content_open(&f->content, f->client->box, f->rec.uid);
+		if (ret <= 0)
 			return ret == 0 ? -2 : -1;
-		fetch_send_literal_header(f, item, size);
-		return fetch_stream_more(f);
 	}
-	if ((ret = fetch_read_header(f)) <= 0)
-		return ret == 0 ? -2 : -1;
-	uint64_t header_crlf = imap_crlf_size(f->header->data, f->header->used);
-	if (item->section == SECTION_TEXT) {
-		uint64_t total = f->rec.size > header_crlf ? f->rec.size - header_crlf : 0;
-		uint64_t skip, size = fetch_partial(item, total, &skip);
-		if ((ret = fetch_stream_start(f, f->header->used, skip, size)) <= 0)
-			return ret == 0 ? -2 : -1;
-		fetch_send_literal_header(f, item, size);
-		return fetch_stream_more(f);
-	}
-	string_t *text = t_str_new(f->header->used + 64);
-	if (item->section == SECTION_HEADER)
-		imap_append_crlf(text, f->header->data, f->header->used);
-	else
-		imap_header_filter(f->header->data, f->header->used, item->fields,
-				   item->section == SECTION_HEADER_FIELDS_NOT, text);
-	uint64_t skip, size = fetch_partial(item, str_len(text), &skip);
-	fetch_send_literal_header(f, item, size);
-	o_stream_send(output, str_data(text) + skip, (size_t)size);
-	return 1;
+	fetch_send(f, t_strdup_printf("%s %s{%llu}\r\n", item->label, literal8 ? "~" : "",
+				      (unsigned long long)size));
+	if (size == 0)
+		return 1;
+	f->streaming = true;
+	f->skip = skip;
+	f->left = size;
+	return fetch_stream_more(f);
 }
+
+/* BODY[...], RFC822*: returns as fetch_literal(). */
+static int fetch_section(struct imap_fetch *f, const struct fetch_item *item)
+{
+	const struct imap_structure *s = f->structure == NULL ? NULL : f->structure->s;
+	int64_t size;
+	uint64_t measured;
+	bool has_nuls;
+	int ret;
+
+	if (imap_fetch_content_section(&f->content, f->msg_pool, s, item, f->rec.size, &size) == 0)
+		return fetch_literal(f, item, 0, false);
+	if (size < 0) {
+		ret = imap_fetch_content_measure(&f->content, f->client->box, f->rec.uid,
+						 &measured, &has_nuls);
+		if (ret <= 0)
+			return ret == 0 ? -2 : -1;
+		size = (int64_t)measured;
+	}
+	return fetch_literal(f, item, (uint64_t)size, false);
+}
+
+/* BINARY[...] and BINARY.SIZE[...] (RFC 3516): the decoded size must be
+   known before the literal starts, so the content is produced twice:
+   once measured, once sent. Returns as fetch_literal(), or 1 with
+   f->unknown_cte set when the item was left out. */
+static int fetch_binary(struct imap_fetch *f, const struct fetch_item *item)
+{
+	uint64_t size = 0;
+	bool has_nuls = false;
+	int ret;
+
+	ret = imap_fetch_content_binary(&f->content, f->msg_pool, f->structure->s, item);
+	if (ret < 0) {
+		f->unknown_cte = true;
+		return 1;
+	}
+	if (ret > 0) {
+		ret = imap_fetch_content_measure(&f->content, f->client->box, f->rec.uid,
+						 &size, &has_nuls);
+		if (ret <= 0)
+			return ret == 0 ? -2 : -1;
+	}
+	if (item->type == FETCH_BINARY_SIZE) {
+		fetch_send(f, t_strdup_printf("%s %llu", item->label, (unsigned long long)size));
+		return 1;
+	}
+	/* literal8 when decoding may have made anything of the content,
+	   as other servers do; else only for NULs (RFC 3516 §4.2) */
+	return fetch_literal(f, item, size, f->content.converted || has_nuls);
+}
+
+static void fetch_structure_item(struct imap_fetch *f, const struct fetch_item *item)
+{
+	const struct imap_structure *s = f->structure->s;
+	string_t *str = t_str_new(1024);
+
+	switch (item->type) {
+	case FETCH_ENVELOPE:
+		str_append(str, "ENVELOPE (");
+		imap_envelope_write(imap_structure_get_envelope(s, s->root), str);
+		break;
+	case FETCH_BODY:
+		str_append(str, "BODY (");
+		imap_bodystructure_write(s, s->root, false, str);
+		break;
+	case FETCH_BODYSTRUCTURE:
+		str_append(str, "BODYSTRUCTURE (");
+		imap_bodystructure_write(s, s->root, true, str);
+		break;
+	default:
+		i_unreached();
+	}
+	str_append_c(str, ')');
+	fetch_send(f, str_c(str));
+}
+
+/* Writes one content item. Returns 1 done, 0 output full (streaming),
+   -1 error, -2 message expunged. */
+static int fetch_item(struct imap_fetch *f, const struct fetch_item *item)
+{
+	switch (item->type) {
+	case FETCH_ENVELOPE:
+	case FETCH_BODY:
+	case FETCH_BODYSTRUCTURE:
+		fetch_structure_item(f, item);
+		return 1;
+	case FETCH_SECTION:
+		return fetch_section(f, item);
+	case FETCH_BINARY:
+	case FETCH_BINARY_SIZE:
+		return fetch_binary(f, item);
+	default:
+		return 1;
+	}
+}
+
+/* ---- messages ---- */
 
 static int fetch_message_begin(struct imap_fetch *f)
 {
+	imap_fetch_structure_unref(&f->structure);
 	pool_clear(f->msg_pool);
-	f->header = NULL;
 	f->seq = f->seqs[f->next];
 	int ret = mailbox_get_record(f->client->box, f->seq, f->msg_pool, &f->rec);
 	if (ret <= 0)
 		return ret;
+	if (f->need_structure) {
+		ret = imap_fetch_structure_get(f->client, &f->rec, f->header_only, &f->structure);
+		if (ret <= 0)
+			return ret;
+	}
 	string_t *str = t_str_new(256);
 	str_printfa(str, "* %u FETCH (", f->seq);
-	fetch_write_meta(f, &f->rec, f->seq, str, f->add_flags);
+	f->first = !fetch_write_meta(f, &f->rec, f->seq, str, f->add_flags);
 	o_stream_send(f->client->conn->output, str_data(str), str_len(str));
 	f->in_message = true;
 	f->item_idx = 0;
 	return 1;
 }
 
-static unsigned int fetch_last_section_idx(const struct imap_fetch *f)
-{
-	unsigned int last = 0;
-	for (unsigned int i = 0; i < f->items->count; i++) {
-		if (f->items->v[i].type == FETCH_SECTION)
-			last = i;
-	}
-	return last;
-}
-
 /* Continues the current message's content items. f->item_idx is the next
-   item to write, or the one being streamed while f->input is set. */
+   item to write, or the one being streamed. */
 static int fetch_message_more(struct imap_fetch *f, const char **error_r)
 {
-	struct ostream *output = f->client->conn->output;
-	unsigned int last = fetch_last_section_idx(f);
 	int result = 1;
 	for (; f->item_idx < f->items->count; f->item_idx++) {
 		const struct fetch_item *item = &f->items->v[f->item_idx];
-		if (item->type != FETCH_SECTION)
+		if (item->type <= FETCH_RFC822_SIZE)
 			continue;
-		int ret = f->input != NULL ? fetch_stream_more(f) : fetch_section(f, item);
+		int ret = f->streaming ? fetch_stream_more(f) : fetch_item(f, item);
 		if (ret == 0)
 			return 0; /* resumes with the same item */
 		if (ret < 0) {
-			/* the response has started: end the item cleanly */
 			*error_r = imap_storage_error_reply(f->client);
-			i_stream_destroy(&f->input);
-			o_stream_send_str(output, "NIL");
 			if (ret == -1)
 				result = -1;
+			if (!f->streaming && item->label != NULL && ret == -2)
+				fetch_send(f, t_strdup_printf("%s NIL", item->label));
+			imap_fetch_content_close(&f->content);
+			f->streaming = false;
 		}
-		if (f->item_idx < last)
-			o_stream_send_str(output, " ");
+	}
+	if (f->first) {
+		/* "FETCH ()" isn't allowed (RFC 9051 §7.5.2) */
+		fetch_send(f, t_strdup_printf("UID %u", f->rec.uid));
 	}
 	return result;
 }
 
-int imap_fetch_more(struct imap_fetch *f, const char **error_r)
+static int fetch_more_messages(struct imap_fetch *f, const char **error_r)
 {
-	if (!f->need_content)
-		return fetch_more_batched(f, error_r);
 	struct ostream *output = f->client->conn->output;
 	while (f->next < f->count || f->in_message) {
 		if (o_stream_is_full(output))
@@ -405,5 +468,28 @@ int imap_fetch_more(struct imap_fetch *f, const char **error_r)
 		if (ret < 0)
 			return -1;
 	}
+	if (f->unknown_cte) {
+		*error_r = "NO [UNKNOWN-CTE] A part has a Content-Transfer-Encoding "
+			"that can't be decoded.";
+		return -1;
+	}
 	return 1;
+}
+
+int imap_fetch_more(struct imap_fetch *f, const char **error_r)
+{
+	struct ostream *output = f->client->conn->output;
+	int ret;
+
+	if (!f->need_content)
+		return fetch_more_batched(f, error_r);
+	/* many small writes per message: one write per buffer-full instead
+	   of a system call each. When the buffer filled up while corked but
+	   uncorking sent it all, no drain event will come: go on at once. */
+	do {
+		o_stream_cork(output);
+		ret = fetch_more_messages(f, error_r);
+		o_stream_uncork(output);
+	} while (ret == 0 && !o_stream_is_full(output) && !o_stream_is_failed(output));
+	return ret;
 }

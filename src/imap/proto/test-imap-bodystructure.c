@@ -65,6 +65,82 @@ static void test_imap_bodystructure_write(void)
 	test_end();
 }
 
+static const struct {
+	const char *msg, *bodystructure;
+} more_tests[] = {
+	/* RFC 2231 extended values keep their encoded form under "name*";
+	   text parts get the default charset after their own parameters */
+	{ "MIME-Version: 1.0\r\nContent-Type: text/plain; format=flowed\r\n"
+	  "Content-Disposition: attachment; filename*=utf-8''caf%C3%A9.txt\r\n\r\nx",
+	  "\"text\" \"plain\" (\"format\" \"flowed\" \"charset\" \"us-ascii\") NIL NIL "
+	  "\"7bit\" 1 0 NIL (\"attachment\" (\"filename*\" \"utf-8''caf%C3%A9.txt\")) NIL NIL" },
+	/* a disposition without parameters; 8-bit values become literals */
+	{ "MIME-Version: 1.0\nContent-Type: image/gif\nContent-Disposition: inline\n"
+	  "Content-Description: caf\xc3\xa9\n\nGIF",
+	  "\"image\" \"gif\" NIL NIL {5}\r\ncaf\xc3\xa9 \"7bit\" 3 NIL (\"inline\" NIL) NIL NIL" },
+	/* without MIME-Version or Content-Type the Content-* fields mean
+	   nothing (RFC 2045 §4) */
+	{ "Content-Transfer-Encoding: base64\nContent-ID: <x>\n\nAAAA\n",
+	  "\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 6 1 NIL NIL NIL NIL" },
+	/* message/global is a message (RFC 9051 §9 media-message) */
+	{ "MIME-Version: 1.0\nContent-Type: message/global\n\nSubject: s\n\nb\n",
+	  "\"message\" \"global\" NIL NIL NIL \"7bit\" 17 (NIL \"s\" NIL NIL NIL NIL NIL NIL "
+	  "NIL NIL) (\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 3 1 NIL NIL "
+	  "NIL NIL) 3 NIL NIL NIL NIL" },
+	/* an invalid Content-Type is the default (RFC 2045 §5.2) */
+	{ "MIME-Version: 1.0\nContent-Type: invalid\n\nx",
+	  "\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 1 0 NIL NIL NIL NIL" },
+};
+
+static void test_imap_bodystructure_more(void)
+{
+	test_begin("imap_bodystructure parameters, dispositions, defaults");
+	for (unsigned int i = 0; i < N_ELEMENTS(more_tests); i++)
+		test_assert_strcmp(structure_of(more_tests[i].msg, true), more_tests[i].bodystructure);
+	test_end();
+}
+
+/* Past the depth limit a multipart is an opaque leaf; its parameters
+   stay. */
+static void test_imap_bodystructure_opaque(void)
+{
+	static const char msg[] =
+		"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=a\n\n"
+		"--a\nContent-Type: multipart/alternative; boundary=b\n\n"
+		"--b\n\ninner\n--b--\n--a--\n";
+	static const struct mime_parser_limits limits = { .max_depth = 1 };
+	pool_t pool = pool_create("test bodystructure", 4096);
+	struct imap_structure *s = imap_structure_parse(pool, msg, strlen(msg), &limits);
+	string_t *str = t_str_new(256);
+
+	test_begin("imap_bodystructure opaque part past the depth limit");
+	imap_bodystructure_write(s, s->root, true, str);
+	test_assert_strcmp(str_c(str),
+		"(\"application\" \"octet-stream\" (\"boundary\" \"b\") NIL NIL \"7bit\" 19 "
+		"NIL NIL NIL NIL) \"mixed\" (\"boundary\" \"a\") NIL NIL NIL");
+	pool_destroy(&pool);
+	test_end();
+}
+
+/* The envelopes of message parts are found by part. */
+static void test_imap_structure_envelopes(void)
+{
+	static const char msg[] =
+		"Subject: outer\nMIME-Version: 1.0\nContent-Type: multipart/digest; boundary=d\n\n"
+		"--d\n\nSubject: one\n\n1\n--d\n\nSubject: two\n\n2\n--d--\n";
+	pool_t pool = pool_create("test bodystructure", 4096);
+	struct imap_structure *s = imap_structure_parse(pool, msg, strlen(msg), NULL);
+	const struct mime_part *one = s->root->children, *two = one->next;
+
+	test_begin("imap_structure envelopes");
+	test_assert_strcmp(imap_structure_get_envelope(s, s->root)->subject, "outer");
+	test_assert_strcmp(imap_structure_get_envelope(s, one->children)->subject, "one");
+	test_assert_strcmp(imap_structure_get_envelope(s, two->children)->subject, "two");
+	test_assert(imap_structure_get_envelope(s, one) == NULL);
+	pool_destroy(&pool);
+	test_end();
+}
+
 static void test_imap_bodystructure_byte_at_a_time(void)
 {
 	test_begin("imap_bodystructure byte at a time");
@@ -88,6 +164,9 @@ int main(void)
 {
 	static void (*const tests_run[])(void) = {
 		test_imap_bodystructure_write,
+		test_imap_bodystructure_more,
+		test_imap_bodystructure_opaque,
+		test_imap_structure_envelopes,
 		test_imap_bodystructure_byte_at_a_time,
 		NULL
 	};

@@ -1,0 +1,183 @@
+/* Message structure for FETCH: one streaming MIME parse of the message file
+ * per message (src/mime never holds the message whole), shared by all
+ * items of the message, and a small process-wide cache of recent parses
+ * keyed by user, message GUID and size, so that a client fetching
+ * BODYSTRUCTURE and then parts in later commands reads the file once for
+ * the structure. Maildir messages never change, and GUIDs are random per
+ * saved message (copies keep theirs: same content, same structure). */
+#include "imap-fetch.h"
+#include "istream.h"
+
+#define STRUCTURE_CACHE_SIZE 32
+/* structures bigger than this aren't cached (a 10,000-part message) */
+#define STRUCTURE_CACHE_MAX_ENTRY (256 * 1024)
+#define STRUCTURE_CACHE_MAX_TOTAL (2 * 1024 * 1024)
+
+struct structure_cache_entry {
+	char *key;
+	struct fetch_structure *structure;
+	size_t size;
+	uint64_t last_use;
+};
+
+/* Parts nested 99 deep are the deepest parsed: Dovecot's limit, so that
+   structures agree (deeper ones are opaque, RFC-compliant either way). */
+static const struct mime_parser_limits fetch_mime_limits = {
+	.max_depth = 99,
+};
+
+static struct structure_cache_entry structure_cache[STRUCTURE_CACHE_SIZE];
+static size_t structure_cache_total;
+static uint64_t structure_cache_clock;
+
+void imap_fetch_structure_unref(struct fetch_structure **_structure)
+{
+	struct fetch_structure *structure = *_structure;
+
+	if (structure == NULL)
+		return;
+	*_structure = NULL;
+	i_assert(structure->refcount > 0);
+	if (--structure->refcount > 0)
+		return;
+	pool_destroy(&structure->pool);
+	i_free(structure);
+}
+
+static void structure_cache_drop(struct structure_cache_entry *entry)
+{
+	structure_cache_total -= entry->size;
+	i_free(entry->key);
+	imap_fetch_structure_unref(&entry->structure);
+	memset(entry, 0, sizeof(*entry));
+}
+
+void imap_fetch_structure_cache_clear(void)
+{
+	for (unsigned int i = 0; i < STRUCTURE_CACHE_SIZE; i++) {
+		if (structure_cache[i].key != NULL)
+			structure_cache_drop(&structure_cache[i]);
+	}
+}
+
+static const char *structure_cache_key(struct imap_client *client,
+				       const struct mail_record *rec)
+{
+	if (rec->guid == NULL || rec->guid[0] == '\0')
+		return NULL;
+	return t_strdup_printf("%s\t%s\t%llu", mail_user_get_name(client->mail_user),
+			       rec->guid, (unsigned long long)rec->size);
+}
+
+static struct fetch_structure *structure_cache_lookup(const char *key)
+{
+	for (unsigned int i = 0; i < STRUCTURE_CACHE_SIZE; i++) {
+		struct structure_cache_entry *entry = &structure_cache[i];
+
+		if (entry->key == NULL || strcmp(entry->key, key) != 0)
+			continue;
+		entry->last_use = ++structure_cache_clock;
+		entry->structure->refcount++;
+		return entry->structure;
+	}
+	return NULL;
+}
+
+static void structure_cache_add(const char *key, struct fetch_structure *structure)
+{
+	size_t size = pool_get_allocated(structure->pool);
+	struct structure_cache_entry *victim = NULL;
+
+	if (size > STRUCTURE_CACHE_MAX_ENTRY)
+		return;
+	/* the least recently used slot (empty ones first) */
+	victim = &structure_cache[0];
+	for (unsigned int i = 1; i < STRUCTURE_CACHE_SIZE; i++) {
+		if (structure_cache[i].last_use < victim->last_use)
+			victim = &structure_cache[i];
+	}
+	if (victim->key != NULL)
+		structure_cache_drop(victim);
+	while (structure_cache_total + size > STRUCTURE_CACHE_MAX_TOTAL) {
+		struct structure_cache_entry *old = NULL;
+		for (unsigned int i = 0; i < STRUCTURE_CACHE_SIZE; i++) {
+			if (structure_cache[i].key != NULL &&
+			    (old == NULL || structure_cache[i].last_use < old->last_use))
+				old = &structure_cache[i];
+		}
+		i_assert(old != NULL);
+		structure_cache_drop(old);
+	}
+	victim->key = i_strdup(key);
+	victim->structure = structure;
+	victim->size = size;
+	victim->last_use = ++structure_cache_clock;
+	structure_cache_total += size;
+	structure->refcount++;
+	structure->cached = true;
+}
+
+/* Feeds the message file through the parser. Returns 1, 0 if expunged,
+   -1 on a read error. */
+static int structure_parse_file(struct imap_client *client, uint32_t uid,
+				struct imap_structure_parser *parser, bool header_only)
+{
+	struct istream *input;
+	uint64_t phys_size;
+	int ret = mailbox_open_message(client->box, uid, &input, &phys_size);
+
+	if (ret <= 0)
+		return ret;
+	for (;;) {
+		size_t size;
+		const unsigned char *data = i_stream_get_data(input, &size);
+
+		if (size > 0) {
+			imap_structure_parser_feed(parser, data, size);
+			i_stream_skip(input, size);
+			if (header_only && imap_structure_parser_is_header_done(parser))
+				break;
+			continue;
+		}
+		if (i_stream_read(input) == -1 && i_stream_get_data_size(input) == 0)
+			break;
+	}
+	ret = i_stream_get_error(input) != 0 ? -1 : 1;
+	if (ret < 0) {
+		log_error(&client->conn->log, "fetch_read_failed", "uid=%u error=%s", uid,
+			  i_stream_get_error_text(input));
+	}
+	i_stream_destroy(&input);
+	return ret;
+}
+
+int imap_fetch_structure_get(struct imap_client *client, const struct mail_record *rec,
+			     bool header_only, struct fetch_structure **structure_r)
+{
+	const char *key = structure_cache_key(client, rec);
+	struct fetch_structure *structure;
+	struct imap_structure_parser *parser;
+	int ret;
+
+	if (key != NULL && (structure = structure_cache_lookup(key)) != NULL) {
+		*structure_r = structure;
+		return 1;
+	}
+	structure = i_new(struct fetch_structure, 1);
+	structure->pool = pool_create("fetch structure", 4096);
+	structure->refcount = 1;
+	parser = imap_structure_parser_create(structure->pool, &fetch_mime_limits, header_only);
+	ret = structure_parse_file(client, rec->uid, parser, header_only);
+	structure->s = imap_structure_parser_finish(parser);
+	imap_structure_parser_destroy(&parser);
+	if (ret <= 0) {
+		imap_fetch_structure_unref(&structure);
+		return ret;
+	}
+	/* header-only parses are cheap to redo and would push out the full
+	   ones a client is fetching parts of */
+	if (key != NULL && !structure->s->header_only)
+		structure_cache_add(key, structure);
+	*structure_r = structure;
+	return 1;
+}
