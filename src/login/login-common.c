@@ -61,3 +61,15 @@ void login_handoff_fill(struct login_handoff *h, struct connection *conn,
 	h->tag = tag;
 	h->input = i_stream_get_data(conn->input, &h->input_size);
 }
+
+void login_handoff_connection(struct login_context *ctx, struct connection *conn,
+			      const char *protocol, const struct auth_reply *reply,
+			      const char *mech, const char *tag)
+{
+	struct login_handoff h;
+	login_handoff_fill(&h, conn, protocol, reply, mech, tag);
+	conn->context = NULL;
+	conn->v = NULL;
+	ctx->handoff(conn, &h);
+	i_assert(conn->v != NULL);
+}

@@ -128,17 +128,11 @@ static void login_imap_auth_succeeded(struct imap_login_client *client,
 				      const struct auth_reply *reply)
 {
 	struct connection *conn = client->conn;
-	struct login_handoff h;
-	imap_command_reader_next(client->reader);
-	login_handoff_fill(&h, conn, "imap", reply, client->auth_mech, client->auth_tag);
-	/* the post-login side takes the connection over: detach from it
-	   before it does, so our destroy callback never runs for it */
+	/* the tag lives in the connection pool, the reader goes with us */
 	imap_command_reader_destroy(&client->reader);
-	conn->context = NULL;
-	conn->v = NULL;
 	client->conn = NULL;
-	client->ctx->handoff(conn, &h);
-	i_assert(conn->v != NULL);
+	login_handoff_connection(client->ctx, conn, "imap", reply, client->auth_mech,
+				 client->auth_tag);
 	free(client);
 }
 

@@ -200,17 +200,10 @@ static void login_pop3_auth_succeeded(struct pop3_login_client *client,
 				      const struct auth_reply *reply)
 {
 	struct connection *conn = client->conn;
-	struct login_handoff h;
-	login_handoff_fill(&h, conn, "pop3", reply, client->auth_mech, "");
-	/* the post-login side takes the connection over: detach from it
-	   before it does, so our destroy callback never runs for it */
 	pop3_line_reader_destroy(&client->reader);
 	i_free(client->user);
-	conn->context = NULL;
-	conn->v = NULL;
 	client->conn = NULL;
-	client->ctx->handoff(conn, &h);
-	i_assert(conn->v != NULL);
+	login_handoff_connection(client->ctx, conn, "pop3", reply, client->auth_mech, "");
 	free(client);
 }
 
