@@ -132,7 +132,8 @@ static bool fetch_write_meta(struct imap_fetch *f, const struct mail_record *rec
 			str_append_c(str, ' ');
 		switch (item->type) {
 		case FETCH_UID:
-			str_printfa(str, "UID %u", rec->uid);
+			str_append(str, "UID ");
+			str_append_uint(str, rec->uid);
 			break;
 		case FETCH_FLAGS:
 			fetch_write_flags(f, rec, seq, str);
@@ -143,7 +144,8 @@ static bool fetch_write_meta(struct imap_fetch *f, const struct mail_record *rec
 				    imap_date_time_format(rec->internal_date, rec->internal_date_tz));
 			break;
 		case FETCH_RFC822_SIZE:
-			str_printfa(str, "RFC822.SIZE %llu", (unsigned long long)rec->size);
+			str_append(str, "RFC822.SIZE ");
+			str_append_uint(str, rec->size);
 			break;
 		default:
 			i_unreached();
@@ -167,7 +169,9 @@ static int fetch_batch_cb(const struct mail_record *rec, uint32_t seq, void *con
 {
 	struct fetch_batch_ctx *ctx = context;
 	string_t *str = ctx->str;
-	str_printfa(str, "* %u FETCH (", seq);
+	str_append(str, "* ");
+	str_append_uint(str, seq);
+	str_append(str, " FETCH (");
 	(void)fetch_write_meta(ctx->f, rec, seq, str, false);
 	str_append(str, ")\r\n");
 	return 0;

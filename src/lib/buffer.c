@@ -131,6 +131,17 @@ void str_printfa(string_t *str, const char *fmt, ...)
 	va_end(args);
 }
 
+void str_append_uint(string_t *str, uint64_t n)
+{
+	char digits[20];
+	unsigned int i = sizeof(digits);
+	do {
+		digits[--i] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n > 0);
+	buffer_append(str, digits + i, sizeof(digits) - i);
+}
+
 void str_truncate(string_t *str, size_t len)
 {
 	if (len < str->used)

@@ -560,9 +560,23 @@ static void test_hash_direct_spread(void)
 	test_end();
 }
 
+static void test_str_append_uint(void)
+{
+	test_begin("str_append_uint");
+	string_t *str = t_str_new(64);
+	str_append_uint(str, 0);
+	str_append_c(str, ' ');
+	str_append_uint(str, 4294967295u);
+	str_append_c(str, ' ');
+	str_append_uint(str, UINT64_MAX);
+	test_assert_strcmp(str_c(str), "0 4294967295 18446744073709551615");
+	test_end();
+}
+
 int main(void)
 {
 	static void (*const tests[])(void) = {
+		test_str_append_uint,
 		test_pool_alloc,
 		test_pool_big_alloc,
 		test_pool_realloc,
