@@ -131,6 +131,25 @@ void str_printfa(string_t *str, const char *fmt, ...)
 	va_end(args);
 }
 
+void str_append_utf8(string_t *str, uint32_t cp)
+{
+	if (cp < 0x80) {
+		str_append_c(str, (char)cp);
+	} else if (cp < 0x800) {
+		str_append_c(str, (char)(0xc0 | (cp >> 6)));
+		str_append_c(str, (char)(0x80 | (cp & 0x3f)));
+	} else if (cp < 0x10000) {
+		str_append_c(str, (char)(0xe0 | (cp >> 12)));
+		str_append_c(str, (char)(0x80 | ((cp >> 6) & 0x3f)));
+		str_append_c(str, (char)(0x80 | (cp & 0x3f)));
+	} else {
+		str_append_c(str, (char)(0xf0 | (cp >> 18)));
+		str_append_c(str, (char)(0x80 | ((cp >> 12) & 0x3f)));
+		str_append_c(str, (char)(0x80 | ((cp >> 6) & 0x3f)));
+		str_append_c(str, (char)(0x80 | (cp & 0x3f)));
+	}
+}
+
 void str_append_uint(string_t *str, uint64_t n)
 {
 	char digits[20];

@@ -40,6 +40,8 @@ void str_append_c(string_t *str, char c);
 /* The arguments must not point into str. */
 void str_printfa(string_t *str, const char *fmt, ...) ATTR_PRINTF(2, 3);
 void str_vprintfa(string_t *str, const char *fmt, va_list args) ATTR_PRINTF(2, 0);
+/* Appends the UTF-8 encoding of a Unicode code point (<= 0x10FFFF). */
+void str_append_utf8(string_t *str, uint32_t cp);
 /* Appends n in decimal (hot paths: no printf). */
 void str_append_uint(string_t *str, uint64_t n);
 void str_truncate(string_t *str, size_t len);

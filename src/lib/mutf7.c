@@ -32,25 +32,6 @@ static int utf8_decode(const unsigned char *p, const unsigned char *end, uint32_
 	return len;
 }
 
-static void utf8_encode(uint32_t cp, string_t *dest)
-{
-	if (cp < 0x80) {
-		str_append_c(dest, (char)cp);
-	} else if (cp < 0x800) {
-		str_append_c(dest, (char)(0xc0 | (cp >> 6)));
-		str_append_c(dest, (char)(0x80 | (cp & 0x3f)));
-	} else if (cp < 0x10000) {
-		str_append_c(dest, (char)(0xe0 | (cp >> 12)));
-		str_append_c(dest, (char)(0x80 | ((cp >> 6) & 0x3f)));
-		str_append_c(dest, (char)(0x80 | (cp & 0x3f)));
-	} else {
-		str_append_c(dest, (char)(0xf0 | (cp >> 18)));
-		str_append_c(dest, (char)(0x80 | ((cp >> 12) & 0x3f)));
-		str_append_c(dest, (char)(0x80 | ((cp >> 6) & 0x3f)));
-		str_append_c(dest, (char)(0x80 | (cp & 0x3f)));
-	}
-}
-
 bool utf8_is_valid_printable(const char *src)
 {
 	const unsigned char *p = (const unsigned char *)src;
@@ -153,7 +134,7 @@ static int decode_b64_run(const char *p, const char *end, string_t *dest)
 		if (high != 0) {
 			if (unit < 0xdc00 || unit > 0xdfff)
 				return -1;
-			utf8_encode(0x10000 + ((high - 0xd800) << 10) + (unit - 0xdc00), dest);
+			str_append_utf8(dest, 0x10000 + ((high - 0xd800) << 10) + (unit - 0xdc00));
 			high = 0;
 		} else if (unit >= 0xd800 && unit <= 0xdbff) {
 			high = unit;
@@ -162,7 +143,7 @@ static int decode_b64_run(const char *p, const char *end, string_t *dest)
 		} else if (unit >= 0x20 && unit <= 0x7e) {
 			return -1; /* printable ASCII must not be encoded */
 		} else {
-			utf8_encode(unit, dest);
+			str_append_utf8(dest, unit);
 		}
 	}
 	/* leftover bits must be zero padding of less than a unit */

@@ -450,25 +450,6 @@ static int hex_value(int c)
 		c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
 
-static void utf8_append(string_t *dest, uint32_t cp)
-{
-	if (cp < 0x80) {
-		str_append_c(dest, (char)cp);
-	} else if (cp < 0x800) {
-		str_append_c(dest, (char)(0xc0 | (cp >> 6)));
-		str_append_c(dest, (char)(0x80 | (cp & 0x3f)));
-	} else if (cp < 0x10000) {
-		str_append_c(dest, (char)(0xe0 | (cp >> 12)));
-		str_append_c(dest, (char)(0x80 | ((cp >> 6) & 0x3f)));
-		str_append_c(dest, (char)(0x80 | (cp & 0x3f)));
-	} else {
-		str_append_c(dest, (char)(0xf0 | (cp >> 18)));
-		str_append_c(dest, (char)(0x80 | ((cp >> 12) & 0x3f)));
-		str_append_c(dest, (char)(0x80 | ((cp >> 6) & 0x3f)));
-		str_append_c(dest, (char)(0x80 | (cp & 0x3f)));
-	}
-}
-
 /* Decodes the body of one "${hex:...}" or "${unicode:...}" (p just after
    the ':'); returns 1 and the position after '}' if well-formed, 0 if not
    (then the text stays as it is), -1 on a forbidden value. */
@@ -499,7 +480,7 @@ static int encoded_decode_one(const char *p, bool unicode, string_t *dest,
 		if (value == 0)
 			goto bad_value;
 		if (unicode)
-			utf8_append(dest, value);
+			str_append_utf8(dest, value);
 		else
 			str_append_c(dest, (char)value);
 		any = true;
