@@ -37,6 +37,38 @@ def wait_port(port, timeout=15.0):
     raise TimeoutError(f"port {port} did not open")
 
 
+def wait_greeting(port, timeout=15.0):
+    """Waits until a worker answers on `port`: a connection that is only
+    accepted by the kernel (the master's listening socket) is not enough,
+    the greeting shows a worker took it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+                if s.recv(1):
+                    return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"no greeting on port {port} within {timeout}s")
+
+
+# servers started by the running test, so a failure report can show their logs
+_live_servers = []
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.failed and rep.when in ("setup", "call"):
+        for srv in list(_live_servers):
+            try:
+                tail = srv.log_text()[-4000:]
+            except OSError:
+                continue
+            rep.sections.append((f"ternd log {srv.log_path}", tail))
+
+
 class Ternd:
     """A ternd master process with its workers."""
 
@@ -108,9 +140,13 @@ listener managesieve {{
         self.proc = subprocess.Popen([str(TERND), "-F", "-c", str(self.config_path)],
                                      stdout=self.log, stderr=subprocess.STDOUT,
                                      cwd=self.dir, start_new_session=True)
-        wait_port(self.imap_port)
-        if self.pop3:
-            wait_port(self.pop3_port)
+        _live_servers.append(self)
+        try:
+            wait_greeting(self.imap_port)
+            if self.pop3:
+                wait_greeting(self.pop3_port)
+        except TimeoutError as e:
+            raise TimeoutError(f"{e}; ternd log:\n{self.log_text()[-4000:]}") from None
         return self
 
     def log_text(self):
@@ -138,6 +174,8 @@ listener managesieve {{
     def stop(self, check=True):
         if self.proc is None:
             return
+        if self in _live_servers:
+            _live_servers.remove(self)
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
