@@ -388,6 +388,28 @@ def test_flags_mirrored_to_file_names(ternd):
     assert infos() == ["2,DFT", "2,RS"]
 
 
+def test_flags_mirrored_while_idling_after_logout_of_the_writer(ternd):
+    """Mirroring never delays a command: the writer logs out at once after
+    a big STORE and the renames are done by a session that later waits in
+    IDLE, with the flags right in every name."""
+    a, _ = two_sessions(ternd, 300)
+    a.ok("STORE 1:* +FLAGS.SILENT (\\Seen \\Flagged)")
+    a.logout()
+    c = Imap(ternd.imap_port, rev2=True)
+    c.select()
+    w = IdleWatcher(c)
+
+    def unmirrored():
+        return [p.name for p in (maildir(ternd) / "cur").iterdir()
+                if not p.name.endswith(":2,FS")]
+    deadline = time.monotonic() + 5
+    while unmirrored() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert unmirrored() == []
+    w.done()
+    assert c.fetch("300 FLAGS") == {300: {"FLAGS": ["\\Flagged", "\\Seen"]}}
+
+
 # --- restart ------------------------------------------------------------------------
 
 def test_uids_stable_across_restart(ternd):

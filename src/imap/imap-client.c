@@ -7,6 +7,12 @@
 
 static void imap_client_input(struct connection *conn);
 
+/* Deferred storage work (flags mirrored into file names) runs in slices
+   of this length once the session has been waiting this long, so no
+   command waits for it. */
+#define IMAP_CLIENT_DEFERRED_DELAY_MSECS 20
+#define IMAP_CLIENT_DEFERRED_SLICE_MSECS 5
+
 const char *imap_client_capability(struct imap_client *client)
 {
 	struct imap_capability_opts opts = { .authenticated = true };
@@ -134,9 +140,54 @@ static void imap_client_start_cmd(struct imap_client *client,
 	client->cmd = cmd;
 }
 
+/* Between commands, or in IDLE: the states where the session only waits. */
+static bool imap_client_is_waiting(const struct imap_client *client)
+{
+	return client->cmd == NULL || client->cmd->def->func == imap_cmd_idle;
+}
+
+static void imap_client_run_deferred(void *context)
+{
+	struct imap_client *client = context;
+	client->deferred_to = NULL;
+	if (client->box == NULL || !mailbox_has_deferred(client->box))
+		return;
+	if (!imap_client_is_waiting(client) || i_stream_get_data_size(client->conn->input) > 0) {
+		/* busy: look again after the command */
+		client->deferred_to = timeout_add_once(IMAP_CLIENT_DEFERRED_DELAY_MSECS,
+						       imap_client_run_deferred, client);
+		return;
+	}
+	int ret = mailbox_run_deferred(client->box, IMAP_CLIENT_DEFERRED_SLICE_MSECS);
+	if (ret > 0) {
+		/* a zero delay still lets waiting input in first */
+		client->deferred_to = timeout_add_once(0, imap_client_run_deferred, client);
+	} else if (client->cmd != NULL) {
+		/* IDLE keeps no caches while it waits */
+		mail_user_release_memory(client->mail_user);
+	}
+}
+
+static void imap_client_schedule_deferred(struct imap_client *client)
+{
+	if (client->deferred_to == NULL && client->box != NULL && !client->conn->closed &&
+	    mailbox_has_deferred(client->box))
+		client->deferred_to = timeout_add_once(IMAP_CLIENT_DEFERRED_DELAY_MSECS,
+						       imap_client_run_deferred, client);
+}
+
+static void imap_client_input_run(struct imap_client *client);
+
 static void imap_client_input(struct connection *conn)
 {
 	struct imap_client *client = conn->context;
+	imap_client_input_run(client);
+	imap_client_schedule_deferred(client);
+}
+
+static void imap_client_input_run(struct imap_client *client)
+{
+	struct connection *conn = client->conn;
 	while (!conn->closed && !client->logout && !o_stream_is_full(conn->output)) {
 		if (client->cmd != NULL) {
 			if (!imap_client_run_cmd(client))
@@ -198,6 +249,7 @@ static void imap_client_shutdown(struct connection *conn)
 static void imap_client_destroy(struct connection *conn)
 {
 	struct imap_client *client = conn->context;
+	timeout_remove(&client->deferred_to);
 	if (client->cmd != NULL)
 		imap_cmd_free(client);
 	imap_client_unselect(client);

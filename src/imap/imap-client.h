@@ -40,6 +40,8 @@ struct imap_client {
 	struct mailbox *box;
 	/* the keywords last announced in FLAGS for the selected mailbox */
 	unsigned int announced_keyword_count;
+	/* runs the mailbox's deferred work while the session waits */
+	struct timeout *deferred_to;
 
 	bool enabled_imap4rev2; /* also: mailbox names are UTF-8 */
 	bool logout;

@@ -13,9 +13,6 @@
 #include "log.h"
 
 /* Budgets for deferred work (mirroring flags into file names). */
-#define MAILBOX_DEFERRED_SYNC_MSECS 5
-#define MAILBOX_DEFERRED_OPEN_MSECS 10
-#define MAILBOX_DEFERRED_CLOSE_MSECS 20
 
 /* Growth limits per user (MAIL_ERROR_LIMIT beyond them). */
 #define MAIL_USER_MAILBOXES_MAX 10000

@@ -202,8 +202,7 @@ struct mailbox_sync_result {
 
 /* Brings the view up to date with the index (and the disk when asked, or
    when the notify fd reported changes in the mailbox's directories).
-   Result arrays are allocated from pool (always initialised). Also runs a
-   few milliseconds of deferred work (see mailbox_run_deferred()).
+   Result arrays are allocated from pool (always initialised).
    Returns 0 or -1. */
 int mailbox_sync(struct mailbox *box, enum mailbox_sync_flags flags, pool_t pool,
 		 struct mailbox_sync_result *result_r);
@@ -213,10 +212,12 @@ int mailbox_sync(struct mailbox *box, enum mailbox_sync_flags flags, pool_t pool
    the changes: one inotify instance serves all views of the process. */
 int mailbox_notify_fd(struct mailbox *box);
 void mailbox_notify_clear(struct mailbox *box);
-/* Mirroring flags into Maildir file names is deferred after STORE. The
-   view does some of it in each mailbox_sync() and at close; a caller with
-   idle time may run up to max_msecs of it. Returns 1 if work remains, 0
-   if none, -1 on error. */
+/* Mirroring flags into Maildir file names is deferred after STORE: no
+   command waits for it. A session with idle time runs up to max_msecs of
+   it at a time (the IMAP session does from a timer between commands);
+   whatever is left stays recorded in the index for any later session.
+   Returns 1 if work remains, 0 if none, -1 on error. */
+bool mailbox_has_deferred(const struct mailbox *box);
 int mailbox_run_deferred(struct mailbox *box, unsigned int max_msecs);
 
 /* --- messages --- */

@@ -213,12 +213,6 @@ int mailbox_sync(struct mailbox *box, enum mailbox_sync_flags flags, pool_t pool
 		    mailbox_sync_disk(user, &mb, MAIL_DISK_SYNC_NEW | MAIL_DISK_SYNC_CUR) < 0)
 			return -1;
 	}
-	if (box->mirror_pending &&
-	    mailbox_run_deferred_until(box, mail_now_ms() + MAILBOX_DEFERRED_SYNC_MSECS) < 0) {
-		/* logged; flags in file names are only a courtesy */
-		mail_user_clear_error(user);
-	}
-
 	/* the common case: nothing changed */
 	struct index_mailbox mb;
 	int ret = index_mailbox_get(user->db, box->id, t_pool(), &mb);

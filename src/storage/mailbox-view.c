@@ -283,8 +283,6 @@ struct mailbox *mailbox_open(struct mail_user *user, const char *name,
 		mailbox_close(&box);
 		return NULL;
 	}
-	if (box->mirror_pending)
-		(void)mailbox_run_deferred_until(box, mail_now_ms() + MAILBOX_DEFERRED_OPEN_MSECS);
 	return box;
 }
 
@@ -294,8 +292,6 @@ void mailbox_close(struct mailbox **_box)
 	if (box == NULL)
 		return;
 	*_box = NULL;
-	if (box->mirror_pending && !box->deleted)
-		(void)mailbox_run_deferred_until(box, mail_now_ms() + MAILBOX_DEFERRED_CLOSE_MSECS);
 	mailbox_notify_deinit(box);
 	array_free(&box->uids);
 	array_free(&box->pending_expunges);
@@ -315,6 +311,11 @@ int mailbox_run_deferred_until(struct mailbox *box, uint64_t deadline_ms)
 	if (ret == 0)
 		box->mirror_pending = false;
 	return ret;
+}
+
+bool mailbox_has_deferred(const struct mailbox *box)
+{
+	return box->mirror_pending && !box->deleted;
 }
 
 int mailbox_run_deferred(struct mailbox *box, unsigned int max_msecs)
