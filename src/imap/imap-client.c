@@ -8,8 +8,8 @@
 static void imap_client_input(struct connection *conn);
 
 /* Deferred storage work (flags mirrored into file names) runs in slices
-   of this length once the session has been waiting this long, so no
-   command waits for it. */
+   of this length once the session has had no input for this long, so
+   commands (almost) never wait for it. */
 #define IMAP_CLIENT_DEFERRED_DELAY_MSECS 20
 #define IMAP_CLIENT_DEFERRED_SLICE_MSECS 5
 
@@ -181,6 +181,8 @@ static void imap_client_input_run(struct imap_client *client);
 static void imap_client_input(struct connection *conn)
 {
 	struct imap_client *client = conn->context;
+	/* the session is busy: deferred work waits until it is quiet again */
+	timeout_remove(&client->deferred_to);
 	imap_client_input_run(client);
 	imap_client_schedule_deferred(client);
 }

@@ -40,6 +40,9 @@ struct signal_handler {
 struct ioloop {
 	int epfd;
 	bool running;
+	/* inside run_timeouts(), which runs the timeouts due at pass_now_ms */
+	bool in_timeouts;
+	uint64_t pass_now_ms;
 	uint64_t now_ms;
 	time_t now;
 	/* min-heap of timeouts by next_run */
@@ -236,7 +239,14 @@ static struct timeout *timeout_add_full(unsigned int msecs, bool once, io_callba
 	to->once = once;
 	to->cb = cb;
 	to->context = context;
+	/* from the real time: after a callback that ran long, the loop's
+	   cached time would make the timeout fire early */
+	ioloop_update_time();
 	to->next_run = loop->now_ms + msecs;
+	/* one added by a timeout callback waits for the next iteration, even
+	   with 0 ms, so that I/O gets its turn in between */
+	if (loop->in_timeouts && to->next_run <= loop->pass_now_ms)
+		to->next_run = loop->pass_now_ms + 1;
 	heap_insert(to);
 	return to;
 }
@@ -271,9 +281,11 @@ void timeout_remove(struct timeout **_to)
 
 static void run_timeouts(void)
 {
-	/* Only run timeouts due at the start of this pass, so that a 0 ms
-	   timeout added by a callback waits for the next iteration. */
+	/* Only run timeouts due at the start of this pass (timeout_add_full()
+	   puts the ones callbacks add after it). */
 	uint64_t now = loop->now_ms;
+	loop->in_timeouts = true;
+	loop->pass_now_ms = now;
 	while (loop->heap_count > 0 && loop->heap[0]->next_run <= now) {
 		struct timeout *to = loop->heap[0];
 		if (to->once) {
@@ -288,6 +300,7 @@ static void run_timeouts(void)
 			to->cb(to->context);
 		}
 	}
+	loop->in_timeouts = false;
 }
 
 static int next_timeout_msecs(void)

@@ -91,6 +91,63 @@ static void test_io_pipe(void)
 	test_end();
 }
 
+/* A timeout that re-adds itself with 0 ms, like work done in slices:
+   I/O that became ready gets its turn between slices. */
+static unsigned int slices, slices_max;
+static void slice_cb(void *context ATTR_UNUSED)
+{
+	if (++slices < slices_max)
+		(void)timeout_add_once(0, slice_cb, NULL);
+}
+
+static unsigned int late_fired;
+static void late_cb(void *context ATTR_UNUSED)
+{
+	late_fired++;
+}
+
+static void busy_cb(void *context ATTR_UNUSED)
+{
+	/* a long callback must not make a timeout it adds fire early */
+	usleep(30 * 1000);
+	(void)timeout_add_once(20, late_cb, NULL);
+}
+
+static void test_zero_timeouts_yield(void)
+{
+	test_begin("0 ms timeouts added by timeouts wait for the next pass");
+	ioloop_init();
+	int fds[2];
+	test_assert(pipe(fds) == 0);
+	io_fired = 0;
+	slices = 0;
+	slices_max = 3;
+	struct io *io = io_add(fds[0], IO_READ, io_cb, &fds[0]);
+	(void)timeout_add_once(0, slice_cb, NULL);
+	ioloop_run_once(1000);
+	test_assert(slices == 1);
+	test_assert(write(fds[1], "x", 1) == 1);
+	ioloop_run_once(1000);
+	test_assert(io_fired == 1);
+	for (unsigned int i = 0; i < 10 && slices < slices_max; i++)
+		ioloop_run_once(1000);
+	test_assert(slices == slices_max);
+	io_remove(&io);
+	close(fds[0]);
+	close(fds[1]);
+
+	late_fired = 0;
+	(void)timeout_add_once(0, busy_cb, NULL);
+	ioloop_run_once(1000);
+	ioloop_run_once(5);
+	test_assert(late_fired == 0);
+	for (unsigned int i = 0; i < 10 && late_fired == 0; i++)
+		ioloop_run_once(1000);
+	test_assert(late_fired == 1);
+	ioloop_deinit();
+	test_end();
+}
+
 static int signal_seen;
 static void sig_cb(int signo, void *context ATTR_UNUSED)
 {
@@ -115,7 +172,8 @@ static void test_signal(void)
 int main(void)
 {
 	static void (*const tests[])(void) = {
-		test_timeouts_order, test_repeating_timeout, test_io_pipe, test_signal, NULL,
+		test_timeouts_order, test_repeating_timeout, test_io_pipe, test_zero_timeouts_yield,
+		test_signal, NULL,
 	};
 	return test_run(tests);
 }

@@ -8,7 +8,9 @@
 #include <errno.h>
 #include <stdio.h>
 
-#define MAILDIR_MIRROR_BATCH 128
+/* renames per transaction: small enough that a slice of deferred work
+   overruns its deadline by a millisecond or two at most */
+#define MAILDIR_MIRROR_BATCH 32
 
 struct maildir_mirror_row {
 	uint32_t uid;
