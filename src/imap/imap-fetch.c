@@ -18,6 +18,8 @@ struct imap_fetch {
 	const uint32_t *seqs;
 	unsigned int count, next;
 	bool need_content, add_flags;
+	/* only UID and FLAGS: the index's narrow range read serves them */
+	bool flags_only;
 	/* some item needs the MIME structure; all of them are satisfied by
 	   the root header alone */
 	bool need_structure, header_only;
@@ -65,8 +67,11 @@ struct imap_fetch *imap_fetch_begin(struct imap_cmd *cmd, const fetch_items_t *i
 	f->seqs = seqs->v;
 	f->count = seqs->count;
 	f->header_only = true;
+	f->flags_only = true;
 	for (unsigned int i = 0; i < items->count; i++) {
 		const struct fetch_item *item = &items->v[i];
+		if (item->type != FETCH_FLAGS && item->type != FETCH_UID)
+			f->flags_only = false;
 		switch (item->type) {
 		case FETCH_FLAGS:
 		case FETCH_UID:
@@ -186,8 +191,11 @@ static int fetch_more_batched(struct imap_fetch *f, const char **error_r)
 			return 0;
 		unsigned int n = I_MIN(FETCH_BATCH, f->count - f->next);
 		struct fetch_batch_ctx ctx = { .f = f, .str = str_new(system_pool, n * 64) };
-		int ret = mailbox_foreach_record(f->client->box, f->seqs + f->next, n,
-						 fetch_batch_cb, &ctx);
+		int ret = f->flags_only ?
+			mailbox_foreach_record_flags(f->client->box, f->seqs + f->next, n,
+						     fetch_batch_cb, &ctx) :
+			mailbox_foreach_record(f->client->box, f->seqs + f->next, n,
+					       fetch_batch_cb, &ctx);
 		if (ret == 0)
 			o_stream_send(output, str_data(ctx.str), str_len(ctx.str));
 		str_free(&ctx.str);

@@ -29,8 +29,8 @@ static void imap_sync_send_flags_changes(struct imap_client *client,
 	for (unsigned int i = 0; i < res->changed_seqs.count; i += batch) {
 		unsigned int n = I_MIN(batch, res->changed_seqs.count - i);
 		struct sync_flags_ctx ctx = { .client = client, .out = str_new(system_pool, n * 48) };
-		if (mailbox_foreach_record(client->box, res->changed_seqs.v + i, n,
-					   sync_flags_cb, &ctx) == 0)
+		if (mailbox_foreach_record_flags(client->box, res->changed_seqs.v + i, n,
+						 sync_flags_cb, &ctx) == 0)
 			o_stream_send(client->conn->output, str_data(ctx.out), str_len(ctx.out));
 		str_free(&ctx.out);
 	}

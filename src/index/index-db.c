@@ -56,6 +56,10 @@ static const char *const index_stmt_sql[INDEX_STMT_COUNT] = {
 	[INDEX_STMT_MSG_RANGE] =
 		"SELECT " INDEX_MSG_COLUMNS " FROM messages"
 		" WHERE mailbox_id = ?1 AND uid BETWEEN ?2 AND ?3 ORDER BY uid",
+	/* the columns FETCH FLAGS needs, in INDEX_MSG_COLUMNS' order */
+	[INDEX_STMT_MSG_RANGE_FLAGS] =
+		"SELECT uid, flags, modseq, keywords FROM messages"
+		" WHERE mailbox_id = ?1 AND uid BETWEEN ?2 AND ?3 ORDER BY uid",
 	[INDEX_STMT_MSG_CHANGED] =
 		"SELECT " INDEX_MSG_COLUMNS " FROM messages"
 		/* a row value seeks in messages_modseq: a position inside a

@@ -5,7 +5,7 @@
 struct index_iter {
 	struct index_db *db;
 	sqlite3_stmt *stmt;
-	bool private_stmt, failed, done;
+	bool private_stmt, failed, done, flags_only;
 };
 
 static void index_message_from_row(sqlite3_stmt *stmt, struct index_message *msg_r)
@@ -140,11 +140,13 @@ struct index_iter *index_iter_init(struct index_db *db, int64_t mailbox_id,
 {
 	static const enum index_stmt stmts[] = {
 		[INDEX_ITER_UID_RANGE] = INDEX_STMT_MSG_RANGE,
+		[INDEX_ITER_UID_RANGE_FLAGS] = INDEX_STMT_MSG_RANGE_FLAGS,
 		[INDEX_ITER_DELETED] = INDEX_STMT_MSG_DELETED,
 		[INDEX_ITER_CHANGED] = INDEX_STMT_MSG_CHANGED,
 	};
 	struct index_iter *iter = i_new(struct index_iter, 1);
 	iter->db = db;
+	iter->flags_only = order == INDEX_ITER_UID_RANGE_FLAGS;
 	iter->stmt = index_db_stmt_own(db, stmts[order], &iter->private_stmt);
 	if (iter->stmt == NULL) {
 		iter->failed = true;
@@ -153,6 +155,7 @@ struct index_iter *index_iter_init(struct index_db *db, int64_t mailbox_id,
 	sqlite3_bind_int64(iter->stmt, 1, mailbox_id);
 	switch (order) {
 	case INDEX_ITER_UID_RANGE:
+	case INDEX_ITER_UID_RANGE_FLAGS:
 		sqlite3_bind_int64(iter->stmt, 2, uid1);
 		sqlite3_bind_int64(iter->stmt, 3, uid2);
 		break;
@@ -175,7 +178,16 @@ int index_iter_next(struct index_iter *iter, struct index_message *msg_r)
 		return 0;
 	int rc = sqlite3_step(iter->stmt);
 	if (rc == SQLITE_ROW) {
-		index_message_from_row(iter->stmt, msg_r);
+		if (iter->flags_only) {
+			memset(msg_r, 0, sizeof(*msg_r));
+			msg_r->uid = (uint32_t)sqlite3_column_int64(iter->stmt, 0);
+			msg_r->flags = (uint32_t)sqlite3_column_int64(iter->stmt, 1);
+			msg_r->modseq = (uint64_t)sqlite3_column_int64(iter->stmt, 2);
+			msg_r->keywords = index_column_text(iter->stmt, 3);
+			msg_r->filename = msg_r->guid = "";
+		} else {
+			index_message_from_row(iter->stmt, msg_r);
+		}
 		return 1;
 	}
 	if (rc == SQLITE_DONE) {

@@ -60,6 +60,10 @@ int index_count_from_uid(struct index_db *db, int64_t mailbox_id, uint32_t uid,
 
 enum index_iter_order {
 	INDEX_ITER_UID_RANGE,  /* uid in [uid1, uid2], ascending */
+	/* the same, with only uid, flags, modseq and keywords filled in (the
+	   strings are NULL, the numbers 0): for FETCH FLAGS, several times
+	   faster than whole rows */
+	INDEX_ITER_UID_RANGE_FLAGS,
 	INDEX_ITER_DELETED,    /* rows with \Deleted, ascending uid */
 	INDEX_ITER_CHANGED,    /* (modseq, uid) above (modseq, uid1), by modseq */
 };

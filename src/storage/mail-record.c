@@ -43,10 +43,12 @@ int mailbox_get_record(struct mailbox *box, uint32_t seq, pool_t pool,
 
 /* Calls cb for the requested rows among UIDs [uids[0], uids[count-1]]. */
 static int mailbox_foreach_run(struct mailbox *box, const uint32_t *seqs, const uint32_t *uids,
-			       unsigned int count, pool_t pool, mail_record_callback_t *cb,
-			       void *context)
+			       unsigned int count, bool flags_only, pool_t pool,
+			       mail_record_callback_t *cb, void *context)
 {
-	struct index_iter *iter = index_iter_init(box->user->db, box->id, INDEX_ITER_UID_RANGE,
+	struct index_iter *iter = index_iter_init(box->user->db, box->id,
+						  flags_only ? INDEX_ITER_UID_RANGE_FLAGS :
+						  INDEX_ITER_UID_RANGE,
 						  0, uids[0], uids[count - 1]);
 	struct index_message msg;
 	unsigned int k = 0;
@@ -82,8 +84,8 @@ static int mailbox_foreach_single(struct mailbox *box, const uint32_t *seqs, uns
 	return 0;
 }
 
-int mailbox_foreach_record(struct mailbox *box, const uint32_t *seqs, unsigned int count,
-			   mail_record_callback_t *cb, void *context)
+static int mailbox_foreach(struct mailbox *box, const uint32_t *seqs, unsigned int count,
+			   bool flags_only, mail_record_callback_t *cb, void *context)
 {
 	mail_user_clear_error(box->user);
 	if (count == 0)
@@ -106,13 +108,25 @@ int mailbox_foreach_record(struct mailbox *box, const uint32_t *seqs, unsigned i
 			while (end < count && seqs[end] - seqs[end - 1] <= FOREACH_MAX_GAP)
 				end++;
 			ret = mailbox_foreach_run(box, seqs + start, uids + start, end - start,
-						  pool, cb, context);
+						  flags_only, pool, cb, context);
 			start = end;
 		}
 	}
 	pool_destroy(&pool);
 	free(uids);
 	return ret;
+}
+
+int mailbox_foreach_record(struct mailbox *box, const uint32_t *seqs, unsigned int count,
+			   mail_record_callback_t *cb, void *context)
+{
+	return mailbox_foreach(box, seqs, count, false, cb, context);
+}
+
+int mailbox_foreach_record_flags(struct mailbox *box, const uint32_t *seqs, unsigned int count,
+				 mail_record_callback_t *cb, void *context)
+{
+	return mailbox_foreach(box, seqs, count, true, cb, context);
 }
 
 int mailbox_open_message(struct mailbox *box, uint32_t uid, struct istream **input_r,

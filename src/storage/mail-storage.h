@@ -247,6 +247,10 @@ typedef int mail_record_callback_t(const struct mail_record *rec, uint32_t seq,
 				   void *context);
 int mailbox_foreach_record(struct mailbox *box, const uint32_t *seqs, unsigned int count,
 			   mail_record_callback_t *cb, void *context);
+/* The same for callers that need only uid, flags, keywords and modseq of
+   the record (FETCH FLAGS, flag updates): the other fields are zero. */
+int mailbox_foreach_record_flags(struct mailbox *box, const uint32_t *seqs, unsigned int count,
+				 mail_record_callback_t *cb, void *context);
 /* Opens the message content (as stored, in its original line endings).
    Returns 1 with *input_r and *size_r, 0 if expunged, -1 on error. The
    stream owns its transport (see i_stream_create_file() in istream.h);
