@@ -590,3 +590,60 @@ def test_structure_cache_serves_the_right_message(ternd):
             r2 = values(session.ok("FETCH 2 (BODYSTRUCTURE BODY.PEEK[1])")[0])
             assert r1["ENVELOPE"][1] == b"first" and r1["BODY[1]"] == b"one\r\n"
             assert r2["BODYSTRUCTURE"][6] == "9" and r2["BODY[1]"] == b"two two\r\n"
+
+
+# --- the message cache in the index (issue 4: "Caching") ----------------------------
+
+def test_structure_cached_in_index_across_restart(ternd):
+    """ENVELOPE, BODY and BODYSTRUCTURE are parsed once and then answered
+    from the index: after a restart (no process memory left) a changed
+    file still gets the first answers, while BODY[] reads the file. Maildir
+    files never change, so this only shows where the answers come from.
+    Expunging the message drops its cache row."""
+    import sqlite3
+    from mailutil import mail_home, maildir
+    c = Imap(ternd.imap_port, rev2=True)
+    c.append_ok("INBOX", message("cached one", body="first body\r\n"))
+    c.select()
+    items = "(ENVELOPE BODY BODYSTRUCTURE)"
+    first = c.fetch(f"1 {items}")
+    path = next((maildir(ternd) / "cur").iterdir())
+    # the same size (the index keeps it), another subject and body
+    other = path.read_bytes().replace(b"cached one", b"cached two").replace(b"first", b"other")
+    path.write_bytes(other)
+    close_sessions()
+    ternd.stop()
+    ternd.start()
+    c = Imap(ternd.imap_port, rev2=True)
+    c.select()
+    assert c.fetch(f"1 {items}") == first
+    assert b"cached one" in first[1]["ENVELOPE"]
+    assert c.fetch("1 BODY.PEEK[]")[1]["BODY[]"] == crlf(other)
+    db = sqlite3.connect(mail_home(ternd) / "tern-index.db")
+    assert db.execute("SELECT count(*) FROM message_cache WHERE bodystructure IS NOT NULL"
+                      ).fetchone()[0] == 1
+    c.ok("STORE 1 +FLAGS.SILENT (\\Deleted)")
+    c.ok("EXPUNGE")
+    assert db.execute("SELECT count(*) FROM message_cache").fetchone()[0] == 0
+    db.close()
+
+
+def test_envelope_only_fetch_fills_envelope_then_structure(ternd):
+    """A FETCH ENVELOPE parses the header only and caches the envelope; a
+    later BODYSTRUCTURE adds the rest, and every answer equals the one of
+    a fresh parse (the in-memory path of a new mailbox copy)."""
+    c = Imap(ternd.imap_port, rev2=True)
+    data = (CORPUS / "multipart-alternative.eml").read_bytes() \
+        if (CORPUS / "multipart-alternative.eml").exists() else MESSAGES[0].read_bytes()
+    c.append_ok("INBOX", data)
+    c.select()
+    env = c.fetch("1 ENVELOPE")[1]["ENVELOPE"]
+    full = c.fetch("1 (ENVELOPE BODYSTRUCTURE BODY)")[1]
+    again = c.fetch("1 (BODY BODYSTRUCTURE ENVELOPE)")[1]
+    assert full["ENVELOPE"] == env == again["ENVELOPE"]
+    assert full["BODYSTRUCTURE"] == again["BODYSTRUCTURE"]
+    assert full["BODY"] == again["BODY"]
+    # a copy is a new message of its own: parsed again, same answers
+    c.ok("COPY 1 INBOX")
+    c.ok("NOOP")
+    assert c.fetch("2 (BODY BODYSTRUCTURE ENVELOPE)")[2] == again

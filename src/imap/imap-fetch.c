@@ -1,7 +1,8 @@
 /* The FETCH response producer: per-message responses, message content
  * streamed as literals (CRLF form, transfer encodings undone for BINARY)
- * with back-pressure, structure items from one MIME parse per message,
- * and a batched path for the common metadata-only FETCH (UID FLAGS ...)
+ * with back-pressure, structure items from one MIME parse per message
+ * (ENVELOPE, BODY and BODYSTRUCTURE from the index's message cache once a
+ * message was parsed), and a batched path for the common metadata-only FETCH (UID FLAGS ...)
  * that reads records in one index query per batch. */
 #include "imap-fetch.h"
 #include "date.h"
@@ -10,6 +11,8 @@
 
 /* messages per index query on the metadata-only path */
 #define FETCH_BATCH 1024
+/* message cache fills written per index transaction */
+#define FETCH_CACHE_FILL_BATCH 256
 
 struct imap_fetch {
 	struct imap_cmd *cmd;
@@ -23,6 +26,9 @@ struct imap_fetch {
 	/* some item needs the MIME structure; all of them are satisfied by
 	   the root header alone */
 	bool need_structure, header_only;
+	/* the structure is needed only for ENVELOPE, BODY and BODYSTRUCTURE,
+	   which the index's message cache can answer */
+	bool cacheable, want_envelope, want_body, want_bodystructure;
 	unsigned int expunged;
 	/* a BINARY item met an encoding it can't undo (RFC 3516 §4.3) */
 	bool unknown_cte;
@@ -33,6 +39,8 @@ struct imap_fetch {
 	struct mail_record rec;
 	pool_t msg_pool;
 	struct fetch_structure *structure;
+	/* the message's cached renderings (msg_pool), or NULLs */
+	struct mail_cache_fields cached;
 	unsigned int item_idx;
 	/* nothing written yet after "FETCH (" */
 	bool first;
@@ -42,6 +50,11 @@ struct imap_fetch {
 	struct fetch_content content;
 	uint64_t skip, left;
 	buffer_t *chunk;
+
+	/* renderings of parsed messages, for the message cache */
+	pool_t fill_pool;
+	ARRAY(uint32_t) fill_uids;
+	ARRAY(struct mail_cache_fields) fill_fields;
 };
 
 /* Items that are satisfied by the root header alone. */
@@ -68,10 +81,19 @@ struct imap_fetch *imap_fetch_begin(struct imap_cmd *cmd, const fetch_items_t *i
 	f->count = seqs->count;
 	f->header_only = true;
 	f->flags_only = true;
+	f->cacheable = true;
 	for (unsigned int i = 0; i < items->count; i++) {
 		const struct fetch_item *item = &items->v[i];
 		if (item->type != FETCH_FLAGS && item->type != FETCH_UID)
 			f->flags_only = false;
+		if (item->type == FETCH_ENVELOPE)
+			f->want_envelope = true;
+		else if (item->type == FETCH_BODY)
+			f->want_body = true;
+		else if (item->type == FETCH_BODYSTRUCTURE)
+			f->want_bodystructure = true;
+		else if (imap_fetch_item_needs_structure(item))
+			f->cacheable = false;
 		switch (item->type) {
 		case FETCH_FLAGS:
 		case FETCH_UID:
@@ -91,9 +113,72 @@ struct imap_fetch *imap_fetch_begin(struct imap_cmd *cmd, const fetch_items_t *i
 				f->header_only = false;
 		}
 	}
+	f->cacheable = f->cacheable && f->need_structure;
 	f->msg_pool = pool_create("fetch message", 4096);
 	f->chunk = buffer_create(system_pool, FETCH_CONTENT_CHUNK + 4096);
+	if (f->cacheable) {
+		f->fill_pool = pool_create("fetch cache fill", 16384);
+		array_init(&f->fill_uids, system_pool, FETCH_CACHE_FILL_BATCH);
+		array_init(&f->fill_fields, system_pool, FETCH_CACHE_FILL_BATCH);
+	}
 	return f;
+}
+
+/* ---- the message cache ---- */
+
+/* Writes the collected renderings (if the index is free to write). */
+static void fetch_cache_flush(struct imap_fetch *f)
+{
+	if (f->fill_uids.count == 0)
+		return;
+	if (mailbox_cache_put(f->client->box, f->fill_uids.v, f->fill_fields.v,
+			      f->fill_uids.count) < 0) {
+		/* the details were logged; the cache is refilled on a later use */
+		log_warning(&f->client->conn->log, "cache_write_failed", "messages=%u",
+			    f->fill_uids.count);
+	}
+	array_clear(&f->fill_uids);
+	array_clear(&f->fill_fields);
+	pool_clear(f->fill_pool);
+}
+
+/* True when the cache had every structure item the FETCH asks for. */
+static bool fetch_cache_lookup(struct imap_fetch *f)
+{
+	memset(&f->cached, 0, sizeof(f->cached));
+	int ret = mailbox_cache_get(f->client->box, f->rec.uid, f->msg_pool, &f->cached);
+	if (ret < 0) {
+		log_warning(&f->client->conn->log, "cache_read_failed", "uid=%u", f->rec.uid);
+		memset(&f->cached, 0, sizeof(f->cached));
+		return false;
+	}
+	return (!f->want_envelope || f->cached.envelope != NULL) &&
+		(!f->want_body || f->cached.body != NULL) &&
+		(!f->want_bodystructure || f->cached.bodystructure != NULL);
+}
+
+/* Renders what the parsed structure allows and queues it for the cache. */
+static void fetch_cache_fill(struct imap_fetch *f)
+{
+	const struct imap_structure *s = f->structure->s;
+	string_t *str = t_str_new(1024);
+	struct mail_cache_fields fill;
+	memset(&fill, 0, sizeof(fill));
+	imap_envelope_write(imap_structure_get_envelope(s, s->root), str);
+	fill.envelope = p_strdup(f->fill_pool, str_c(str));
+	if (!s->header_only) {
+		str_truncate(str, 0);
+		imap_bodystructure_write(s, s->root, false, str);
+		fill.body = p_strdup(f->fill_pool, str_c(str));
+		str_truncate(str, 0);
+		imap_bodystructure_write(s, s->root, true, str);
+		fill.bodystructure = p_strdup(f->fill_pool, str_c(str));
+	}
+	f->cached = fill;
+	array_push(&f->fill_uids, f->rec.uid);
+	array_push(&f->fill_fields, fill);
+	if (f->fill_uids.count >= FETCH_CACHE_FILL_BATCH)
+		fetch_cache_flush(f);
 }
 
 void imap_fetch_end(struct imap_fetch **_f)
@@ -106,6 +191,12 @@ void imap_fetch_end(struct imap_fetch **_f)
 	imap_fetch_structure_unref(&f->structure);
 	buffer_free(&f->chunk);
 	pool_destroy(&f->msg_pool);
+	if (f->cacheable) {
+		fetch_cache_flush(f);
+		array_free(&f->fill_uids);
+		array_free(&f->fill_fields);
+		pool_destroy(&f->fill_pool);
+	}
 }
 
 unsigned int imap_fetch_get_expunged_count(const struct imap_fetch *f)
@@ -357,21 +448,31 @@ static int fetch_binary(struct imap_fetch *f, const struct fetch_item *item)
 
 static void fetch_structure_item(struct imap_fetch *f, const struct fetch_item *item)
 {
-	const struct imap_structure *s = f->structure->s;
+	/* NULL when the cache answered */
+	const struct imap_structure *s = f->structure == NULL ? NULL : f->structure->s;
 	string_t *str = t_str_new(1024);
 
 	switch (item->type) {
 	case FETCH_ENVELOPE:
 		str_append(str, "ENVELOPE (");
-		imap_envelope_write(imap_structure_get_envelope(s, s->root), str);
+		if (f->cached.envelope != NULL)
+			str_append(str, f->cached.envelope);
+		else
+			imap_envelope_write(imap_structure_get_envelope(s, s->root), str);
 		break;
 	case FETCH_BODY:
 		str_append(str, "BODY (");
-		imap_bodystructure_write(s, s->root, false, str);
+		if (f->cached.body != NULL)
+			str_append(str, f->cached.body);
+		else
+			imap_bodystructure_write(s, s->root, false, str);
 		break;
 	case FETCH_BODYSTRUCTURE:
 		str_append(str, "BODYSTRUCTURE (");
-		imap_bodystructure_write(s, s->root, true, str);
+		if (f->cached.bodystructure != NULL)
+			str_append(str, f->cached.bodystructure);
+		else
+			imap_bodystructure_write(s, s->root, true, str);
 		break;
 	default:
 		i_unreached();
@@ -410,10 +511,13 @@ static int fetch_message_begin(struct imap_fetch *f)
 	int ret = mailbox_get_record(f->client->box, f->seq, f->msg_pool, &f->rec);
 	if (ret <= 0)
 		return ret;
-	if (f->need_structure) {
+	memset(&f->cached, 0, sizeof(f->cached));
+	if (f->need_structure && !(f->cacheable && fetch_cache_lookup(f))) {
 		ret = imap_fetch_structure_get(f->client, &f->rec, f->header_only, &f->structure);
 		if (ret <= 0)
 			return ret;
+		if (f->cacheable)
+			fetch_cache_fill(f);
 	}
 	string_t *str = t_str_new(256);
 	str_printfa(str, "* %u FETCH (", f->seq);

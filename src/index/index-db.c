@@ -98,6 +98,19 @@ static const char *const index_stmt_sql[INDEX_STMT_COUNT] = {
 		"SELECT count(*), coalesce(sum(flags & 8 = 0), 0), coalesce(sum(flags & 4 != 0), 0),"
 		" coalesce(sum(size), 0), coalesce(max(uid), 0), coalesce(max(modseq), 0)"
 		" FROM messages WHERE mailbox_id = ?1",
+	[INDEX_STMT_CACHE_GET] =
+		"SELECT envelope, body, bodystructure FROM message_cache"
+		" WHERE mailbox_id = ?1 AND uid = ?2",
+	/* only for a message that exists (its row's deletion empties the
+	   cache through a trigger); NULL fields keep what is there */
+	[INDEX_STMT_CACHE_PUT] =
+		"INSERT INTO message_cache (mailbox_id, uid, envelope, body, bodystructure)"
+		" SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS"
+		" (SELECT 1 FROM messages WHERE mailbox_id = ?1 AND uid = ?2)"
+		" ON CONFLICT (mailbox_id, uid) DO UPDATE SET"
+		" envelope = coalesce(excluded.envelope, envelope),"
+		" body = coalesce(excluded.body, body),"
+		" bodystructure = coalesce(excluded.bodystructure, bodystructure)",
 	[INDEX_STMT_MSG_DELETE_ALL] = "DELETE FROM messages WHERE mailbox_id = ?1",
 	[INDEX_STMT_EXP_INSERT] =
 		"INSERT OR REPLACE INTO expunged (mailbox_id, modseq, uid) VALUES (?1, ?2, ?3)",
@@ -341,6 +354,23 @@ int index_db_begin_write(struct index_db *db)
 	db->in_txn = true;
 	db->in_write = true;
 	return 0;
+}
+
+int index_db_try_begin_write(struct index_db *db)
+{
+	i_assert(!db->in_txn);
+	if (index_db_ensure(db) < 0)
+		return -1;
+	sqlite3_busy_timeout(db->db, 0);
+	int rc = sqlite3_exec(db->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	sqlite3_busy_timeout(db->db, INDEX_DB_BUSY_TIMEOUT_MSECS);
+	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		return 0;
+	if (rc != SQLITE_OK)
+		return index_db_fail(db, "BEGIN IMMEDIATE");
+	db->in_txn = true;
+	db->in_write = true;
+	return 1;
 }
 
 int index_db_commit(struct index_db *db)

@@ -41,6 +41,10 @@ void index_db_release(struct index_db *db);
 /* Returns 0 or -1. A transaction must not be open already. */
 int index_db_begin_read(struct index_db *db);
 int index_db_begin_write(struct index_db *db);
+/* Takes the write lock only if nobody holds it: returns 1 in a write
+   transaction, 0 if busy (nothing logged), -1 on error. For work that
+   may as well be skipped (filling caches). */
+int index_db_try_begin_write(struct index_db *db);
 /* Returns 0 or -1 (the transaction is rolled back on failure). */
 int index_db_commit(struct index_db *db);
 /* Accepts being called without an open transaction. */

@@ -4,7 +4,7 @@
  * step inside one write transaction; a newer one is refused. */
 #include "index-db-private.h"
 
-#define INDEX_SCHEMA_VERSION 1
+#define INDEX_SCHEMA_VERSION 2
 
 /* Version 1.
    - mailboxes: one row per mailbox or \Noselect parent (selectable = 0,
@@ -75,10 +75,25 @@ static const char index_schema_v1[] =
 	" PRIMARY KEY (mailbox_id, name)) WITHOUT ROWID;"
 	"CREATE TABLE subscriptions (name TEXT PRIMARY KEY) WITHOUT ROWID;";
 
-/* Migration from version (index + 1) to (index + 2); none yet. Each step
-   runs in the same transaction as the version bump. */
-static const char *const index_migrations[INDEX_SCHEMA_VERSION - 1 + 1] = {
-	NULL,
+/* Version 2 adds message_cache: what FETCH renders from a message's
+   parsed structure (ENVELOPE, BODY and BODYSTRUCTURE as sent), filled on
+   first use, so repeated fetches don't read and parse message files. Any
+   column may be NULL (not computed yet). Deleting a message row deletes
+   its cache row (the trigger), so a cache row never outlives its message,
+   also across UIDVALIDITY changes, which delete all rows first. */
+static const char index_schema_v2[] =
+	"CREATE TABLE message_cache ("
+	" mailbox_id INTEGER NOT NULL, uid INTEGER NOT NULL,"
+	" envelope TEXT, body TEXT, bodystructure TEXT,"
+	" PRIMARY KEY (mailbox_id, uid)) WITHOUT ROWID;"
+	"CREATE TRIGGER message_cache_gc AFTER DELETE ON messages BEGIN"
+	" DELETE FROM message_cache WHERE mailbox_id = old.mailbox_id AND uid = old.uid;"
+	" END;";
+
+/* Migration from version (index + 1) to (index + 2). Each step runs in
+   the same transaction as the version bump. */
+static const char *const index_migrations[INDEX_SCHEMA_VERSION - 1] = {
+	index_schema_v2,
 };
 
 static int index_schema_get_version(struct index_db *db, int *version_r)

@@ -2,10 +2,12 @@
  * expunges keeping counts, UID map and expunge log exact, range and
  * per-row flag updates with CONDSTORE, keywords, subscriptions, checks. */
 #include "test-common.h"
+#include "index-cache.h"
 #include "index-db.h"
 #include "index-mailbox.h"
 #include "index-message.h"
 
+#include <sqlite3.h>
 #include <unistd.h>
 
 static char test_dir[] = "/tmp/test-index.XXXXXX";
@@ -337,6 +339,73 @@ static void test_index_nested_iter(void)
 	test_end();
 }
 
+static void test_index_message_cache(void)
+{
+	test_begin("index message cache: fill, merge, expunge, try-lock");
+	struct index_db *db = test_open(false);
+	int64_t id = test_create_mailbox(db, "cached");
+	test_append_n(db, id, 3, 0);
+	struct index_cache_fields f;
+	test_assert(index_cache_get(db, id, 1, t_pool(), &f) == 0);
+	test_assert(f.envelope == NULL && f.bodystructure == NULL);
+
+	test_assert(index_db_try_begin_write(db) == 1);
+	struct index_cache_fields env_only = { .envelope = "NIL NIL" };
+	test_assert(index_cache_put(db, id, 1, &env_only) == 0);
+	/* no message 99: no orphan row */
+	test_assert(index_cache_put(db, id, 99, &env_only) == 0);
+	test_assert(index_db_commit(db) == 0);
+	test_assert(index_cache_get(db, id, 99, t_pool(), &f) == 0);
+	test_assert(index_cache_get(db, id, 1, t_pool(), &f) == 1);
+	test_assert_strcmp(f.envelope, "NIL NIL");
+	test_assert(f.body == NULL && f.bodystructure == NULL);
+
+	/* a later fill adds fields and keeps the ones it doesn't have */
+	test_assert(index_db_begin_write(db) == 0);
+	struct index_cache_fields full = { .body = "B", .bodystructure = "BS" };
+	test_assert(index_cache_put(db, id, 1, &full) == 0);
+	test_assert(index_cache_put(db, id, 2, &full) == 0);
+	test_assert(index_db_commit(db) == 0);
+	test_assert(index_cache_get(db, id, 1, t_pool(), &f) == 1);
+	test_assert_strcmp(f.envelope, "NIL NIL");
+	test_assert_strcmp(f.body, "B");
+	test_assert_strcmp(f.bodystructure, "BS");
+
+	/* another connection holding the write lock: try-lock says busy */
+	struct index_db *other = test_open(false);
+	test_assert(index_db_begin_write(other) == 0);
+	test_assert(index_db_try_begin_write(db) == 0);
+	index_db_rollback(other);
+	index_db_close(&other);
+
+	/* expunging a message drops its cache row */
+	struct index_change *ch;
+	test_assert(index_db_begin_write(db) == 0);
+	test_assert(index_change_begin(db, id, &ch) == 1);
+	struct index_message old = { .uid = 1, .flags = 0, .size = 100 };
+	test_assert(index_change_expunge(ch, &old) == 0);
+	test_assert(index_change_finish(&ch) == 0);
+	test_assert(index_db_commit(db) == 0);
+	test_assert(index_cache_get(db, id, 1, t_pool(), &f) == 0);
+	test_assert(index_cache_get(db, id, 2, t_pool(), &f) == 1);
+	index_db_close(&db);
+
+	/* a version 1 database (before the cache) is migrated on open */
+	sqlite3 *raw;
+	test_assert(sqlite3_open(db_path, &raw) == SQLITE_OK);
+	test_assert(sqlite3_exec(raw, "DROP TRIGGER message_cache_gc; DROP TABLE message_cache;"
+				 " PRAGMA user_version = 1;", NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(raw);
+	db = test_open(false);
+	test_assert(index_cache_get(db, id, 2, t_pool(), &f) == 0);
+	test_assert(index_db_begin_write(db) == 0);
+	test_assert(index_cache_put(db, id, 2, &full) == 0);
+	test_assert(index_db_commit(db) == 0);
+	test_assert(index_cache_get(db, id, 2, t_pool(), &f) == 1);
+	index_db_close(&db);
+	test_end();
+}
+
 static void test_cleanup(void)
 {
 	char *cmd = t_strdup_printf("rm -rf '%s'", test_dir);
@@ -353,6 +422,7 @@ int main(void)
 		test_index_keywords_subscriptions,
 		test_index_recount,
 		test_index_nested_iter,
+		test_index_message_cache,
 		NULL
 	};
 	if (mkdtemp(test_dir) == NULL)

@@ -234,6 +234,23 @@ struct mail_record {
 	const char *guid;        /* EMAILID (RFC 8474) */
 };
 
+/* The message cache: what FETCH renders from a message's structure
+   (ENVELOPE, BODY, BODYSTRUCTURE), kept in the index so repeated fetches
+   don't read the file. Fields are NULL when not cached. */
+struct mail_cache_fields {
+	const char *envelope;
+	const char *body;
+	const char *bodystructure;
+};
+/* Returns 1 (some fields may be NULL), 0 if nothing is cached, -1. */
+int mailbox_cache_get(struct mailbox *box, uint32_t uid, pool_t pool,
+		      struct mail_cache_fields *fields_r);
+/* Stores fields of count messages in one transaction, if the index can be
+   written without waiting for another writer (a cache fill is never worth
+   a wait; it is retried on a later use). Returns 1 stored, 0 skipped, -1. */
+int mailbox_cache_put(struct mailbox *box, const uint32_t *uids,
+		      const struct mail_cache_fields *fields, unsigned int count);
+
 /* Reads the record of the message at seq in the view. Returns 1, 0 if it
    was expunged meanwhile (content may still be readable), -1 on error. The
    record's memory is from pool. */

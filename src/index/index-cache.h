@@ -1,0 +1,26 @@
+/* The message cache of the index: per message, what FETCH renders from
+ * the parsed structure (ENVELOPE, BODY, BODYSTRUCTURE), so that repeated
+ * fetches of them read one row instead of the message file. */
+#ifndef TERN_INDEX_CACHE_H
+#define TERN_INDEX_CACHE_H
+
+#include "index-db.h"
+#include "pool.h"
+
+/* Each field is NULL when not cached. */
+struct index_cache_fields {
+	const char *envelope;
+	const char *body;
+	const char *bodystructure;
+};
+
+/* Returns 1 with the row's fields (from pool), 0 if the message has no
+   row, -1 on error. */
+int index_cache_get(struct index_db *db, int64_t mailbox_id, uint32_t uid, pool_t pool,
+		    struct index_cache_fields *fields_r);
+/* Stores the non-NULL fields for an existing message (silently nothing
+   for one that was expunged). Needs a write transaction. Returns 0 or -1. */
+int index_cache_put(struct index_db *db, int64_t mailbox_id, uint32_t uid,
+		    const struct index_cache_fields *fields);
+
+#endif
