@@ -394,7 +394,8 @@ static void test_index_message_cache(void)
 	sqlite3 *raw;
 	test_assert(sqlite3_open(db_path, &raw) == SQLITE_OK);
 	test_assert(sqlite3_exec(raw, "DROP TRIGGER message_cache_gc; DROP TABLE message_cache;"
-				 " PRAGMA user_version = 1;", NULL, NULL, NULL) == SQLITE_OK);
+				 " DROP INDEX messages_flags; PRAGMA user_version = 1;",
+				 NULL, NULL, NULL) == SQLITE_OK);
 	sqlite3_close(raw);
 	db = test_open(false);
 	test_assert(index_cache_get(db, id, 2, t_pool(), &f) == 0);
