@@ -26,6 +26,21 @@ def free_port():
         return s.getsockname()[1]
 
 
+def free_ports(count):
+    """count distinct free ports: the sockets stay bound until all are
+    chosen, as separate free_port() calls may return one port twice."""
+    socks = []
+    try:
+        for _ in range(count):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
 def wait_port(port, timeout=15.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -72,16 +87,17 @@ def pytest_runtest_makereport(item, call):
 class Ternd:
     """A ternd master process with its workers."""
 
-    def __init__(self, directory, config_extra="", users=None, process_count=2, pop3=False):
+    def __init__(self, directory, config_extra="", users=None, process_count=2, pop3=False,
+                 lmtp=False):
         self.dir = pathlib.Path(directory)
         self.base = self.dir / "var"
         self.base.mkdir(parents=True, exist_ok=True)
-        self.imap_port = free_port()
-        self.imaps_port = free_port()
+        (self.imap_port, self.imaps_port, self.pop3_port, self.pop3s_port,
+         self.lmtp_port) = free_ports(5)
         # the pop3 listeners (and so the pop3 workers) run only when asked
         self.pop3 = pop3
-        self.pop3_port = free_port()
-        self.pop3s_port = free_port()
+        # likewise the lmtp listener (and so the lmtp workers)
+        self.lmtp = lmtp
         self.config_path = self.dir / "tern.conf"
         self.log_path = self.dir / "ternd.log"
         self.passwd_path = self.base / "passwd"
@@ -121,8 +137,9 @@ listener pop3s {{
   enabled = {"yes" if self.pop3 else "no"}
   port = {self.pop3s_port}
 }}
-listener lmtp {{
-  enabled = no
+{self.lmtp_service()}listener lmtp {{
+  enabled = {"yes" if self.lmtp else "no"}
+  port = {self.lmtp_port}
 }}
 listener managesieve {{
   enabled = no
@@ -135,6 +152,11 @@ listener managesieve {{
             return ""
         return f"service pop3 {{\n  process_count = {self.process_count}\n}}\n"
 
+    def lmtp_service(self):
+        if not self.lmtp:
+            return ""
+        return f"service lmtp {{\n  process_count = {self.process_count}\n}}\n"
+
     def start(self):
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([str(TERND), "-F", "-c", str(self.config_path)],
@@ -145,6 +167,8 @@ listener managesieve {{
             wait_greeting(self.imap_port)
             if self.pop3:
                 wait_greeting(self.pop3_port)
+            if self.lmtp:
+                wait_greeting(self.lmtp_port)
         except TimeoutError as e:
             raise TimeoutError(f"{e}; ternd log:\n{self.log_text()[-4000:]}") from None
         return self

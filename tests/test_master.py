@@ -113,3 +113,23 @@ def test_port_in_use_fails_startup(ternd_factory):
                           capture_output=True, text=True, timeout=20)
     assert proc.returncode != 0
     assert "startup_failed" in proc.stderr and "Address already in use" in proc.stderr
+
+
+def test_two_listeners_on_one_address_fail(ternd_factory):
+    """A configuration that puts two listeners on one port is an error (at
+    startup, and a reload to it is refused): sharing the socket would make
+    one listener's clients talk to the other's protocol or TLS mode."""
+    srv = ternd_factory()
+    srv.imaps_port = srv.imap_port
+    srv.write_config()
+    proc = subprocess.run([str(TERND), "-F", "-c", str(srv.config_path)],
+                          capture_output=True, text=True, timeout=20)
+    assert proc.returncode != 0
+    assert "listeners imap and imaps use the same address" in proc.stderr, proc.stderr
+
+    ok = ternd_factory().start()
+    ok.write_config(f"listener extra {{\n  protocol = imap\n  port = {ok.imap_port}\n"
+                    "  tls = none\n}\n")
+    ok.signal(signal.SIGHUP)
+    assert wait_for(lambda: "event=reload_failed" in ok.log_text())
+    login(ok.imap_port).command("x", "LOGOUT")

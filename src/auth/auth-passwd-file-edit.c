@@ -200,23 +200,6 @@ static void pwedit_end(struct pwedit *ctx)
 	i_close_fd(&ctx->lock_fd);
 }
 
-static int write_full(int fd, const void *data, size_t size)
-{
-	const unsigned char *p = data;
-
-	while (size > 0) {
-		ssize_t ret = write(fd, p, size);
-		if (ret < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += ret;
-		size -= (size_t)ret;
-	}
-	return 0;
-}
-
 static int fsync_dir(const char *dir, const char **error_r)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -267,7 +250,7 @@ static int pwedit_commit(struct pwedit *ctx, const buffer_t *new_data,
 	}
 	if (pwedit_set_perms(ctx, fd, error_r) < 0)
 		goto fail;
-	if (write_full(fd, new_data->data, new_data->used) < 0 || fsync(fd) < 0) {
+	if (i_write_full(fd, new_data->data, new_data->used) < 0 || fsync(fd) < 0) {
 		*error_r = t_strdup_printf("write(%s) failed: %s", tmp_path,
 					   strerror(errno));
 		goto fail;

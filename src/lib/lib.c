@@ -88,3 +88,19 @@ void i_close_fd(int *fd)
 		log_error(NULL, "close", "fd=%d error=\"%s\"", *fd, strerror(errno));
 	*fd = -1;
 }
+
+int i_write_full(int fd, const void *data, size_t size)
+{
+	const unsigned char *p = data;
+	while (size > 0) {
+		ssize_t ret = write(fd, p, size);
+		if (ret < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += ret;
+		size -= (size_t)ret;
+	}
+	return 0;
+}

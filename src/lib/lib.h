@@ -65,5 +65,8 @@ static inline size_t size_mul(size_t a, size_t b)
 
 /* Closes fd if it is not -1 and sets it to -1; logs close() errors. */
 void i_close_fd(int *fd);
+/* Writes all of data to a blocking fd (a file), retrying short writes and
+   EINTR. Returns 0 or -1 with errno set. */
+int i_write_full(int fd, const void *data, size_t size);
 
 #endif

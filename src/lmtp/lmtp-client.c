@@ -73,6 +73,8 @@ void lmtp_client_reset_transaction(struct lmtp_client *client)
 	client->bdat_failed = false;
 	client->bdat_last = false;
 	client->bdat_remaining = 0;
+	client->bdat_reply = NULL;
+	client->msg_size = 0;
 }
 
 static void lmtp_client_disconnect(struct lmtp_client *client, const char *reply,
@@ -103,7 +105,7 @@ static void lmtp_client_run(struct lmtp_client *client)
 			return;
 		}
 		const char *line, *error;
-		int ret = lmtp_line_reader_read(client->reader, &line, &error);
+		int ret = line_reader_read(client->reader, &line, &error);
 		if (ret == 0)
 			return;
 		unsigned int bad_before = client->bad_count;
@@ -166,7 +168,7 @@ static void lmtp_client_destroy(struct connection *conn)
 		 (unsigned long long)i_stream_get_offset(conn->input),
 		 (unsigned long long)o_stream_get_offset(conn->output));
 	lmtp_spool_free(&client->spool);
-	lmtp_line_reader_destroy(&client->reader);
+	line_reader_destroy(&client->reader);
 	buffer_free(&client->decode_buf);
 	pool_destroy(&client->trans_pool);
 	free(client);

@@ -64,7 +64,7 @@ struct lmtp_client {
 	struct connection *conn;
 	const struct tern_settings *set;
 	struct lmtp_settings lset;
-	struct lmtp_line_reader *reader;
+	struct line_reader *reader;
 	unsigned int bad_count;
 	char lhlo_name[LMTP_PROTO_MAX_DOMAIN_LENGTH + 1]; /* "" before LHLO */
 
@@ -85,6 +85,9 @@ struct lmtp_client {
 	bool bdat_failed;     /* a BDAT chunk failed: the rest is refused */
 	bool bdat_last;
 	uint64_t bdat_remaining;
+	/* a refused BDAT: its chunk is read and dropped, then this is sent */
+	const char *bdat_reply;
+	uint64_t msg_size; /* decoded message octets so far */
 
 	/* for the log line at the end */
 	unsigned int messages, deliveries;

@@ -9,10 +9,11 @@
 
 #include "buffer.h"
 #include "istream.h"
+#include "line-reader.h"
 
-/* RFC 5321 §4.5.3.1.4 allows 512 octets per command line; ESMTP
-   parameters (RFC 5321 §4.5.3.1.4 again, "extended by 1000 per extension")
-   and long addresses need more. */
+/* RFC 5321 §4.5.3.1.4: 512 octets per command line, which ESMTP
+   parameters may extend; long paths with SIZE, BODY and SMTPUTF8 fit
+   easily in this. */
 #define LMTP_PROTO_MAX_LINE_LENGTH 4096
 /* RFC 5321 §4.5.3.1.1-3 */
 #define LMTP_PROTO_MAX_LOCALPART_LENGTH 64
@@ -56,21 +57,11 @@ struct lmtp_mail_params {
 
 /* --- command lines --- */
 
-struct lmtp_line_reader;
-
-/* input must be able to buffer max_length + 2 bytes. */
-struct lmtp_line_reader *lmtp_line_reader_create(struct istream *input, size_t max_length);
-/* Accepts NULL; *reader becomes NULL. */
-void lmtp_line_reader_destroy(struct lmtp_line_reader **reader);
-/* Takes the next line (CRLF or a bare LF ends it) out of the buffered
-   input. Returns 1 with *line_r (NUL-terminated, without its line end,
-   valid until the next call), 0 when no complete line is buffered, -1 for
-   a line that can't be a command: *error_r is the whole reply to send
-   ("500 5.5.2 Line too long." or a NUL byte). A too-long line is reported
-   as soon as it is seen and the rest of it dropped as it arrives, so the
-   commands after it are read in sync. Never reads the stream itself. */
-int lmtp_line_reader_read(struct lmtp_line_reader *reader, const char **line_r,
-			  const char **error_r);
+/* The shared bounded line reader (line-reader.h) with LMTP's errors:
+   line_reader_read()'s *error_r is then the whole reply to send ("500
+   5.5.2 Line too long." or a NUL byte). input must be able to buffer
+   max_length + 2 bytes. */
+struct line_reader *lmtp_line_reader_create(struct istream *input, size_t max_length);
 
 /* Splits "NAME args" at the first space: *args_r is what follows the
    space(s) ("" if none). Returns the command (names are

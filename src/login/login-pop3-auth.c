@@ -200,7 +200,7 @@ static void login_pop3_auth_succeeded(struct pop3_login_client *client,
 				      const struct auth_reply *reply)
 {
 	struct connection *conn = client->conn;
-	pop3_line_reader_destroy(&client->reader);
+	line_reader_destroy(&client->reader);
 	i_free(client->user);
 	client->conn = NULL;
 	login_handoff_connection(client->ctx, conn, "pop3", reply, client->auth_mech, "");

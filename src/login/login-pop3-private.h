@@ -15,7 +15,7 @@
 struct pop3_login_client {
 	struct connection *conn;
 	struct login_context *ctx;
-	struct pop3_line_reader *reader;
+	struct line_reader *reader;
 	enum listener_tls tls_mode;
 	unsigned int bad_count, auth_failures;
 	char *user; /* from USER, waiting for PASS (malloc) */

@@ -99,7 +99,7 @@ static void cmd_stls(struct pop3_login_client *client, const char *rest)
 	   bytes it pipelined after STLS are dropped, not run inside TLS */
 	i_free(client->user);
 	login_start_tls(client->ctx, client->conn);
-	pop3_line_reader_reset(client->reader);
+	line_reader_reset(client->reader);
 }
 
 static void cmd_utf8(struct pop3_login_client *client, const char *rest)
@@ -168,7 +168,7 @@ static void login_pop3_input(struct connection *conn)
 		if (client->auth_req != NULL && !client->auth_wait_client)
 			return; /* waiting for the auth service */
 		const char *line, *error;
-		int ret = pop3_line_reader_read(client->reader, &line, &error);
+		int ret = line_reader_read(client->reader, &line, &error);
 		if (ret == 0)
 			return;
 		unsigned int bad_before = client->bad_count;
@@ -223,7 +223,7 @@ static void login_pop3_destroy(struct connection *conn)
 {
 	struct pop3_login_client *client = conn->context;
 	login_pop3_auth_abort(client);
-	pop3_line_reader_destroy(&client->reader);
+	line_reader_destroy(&client->reader);
 	i_free(client->user);
 	if (conn->close_reason != NULL)
 		log_info(&conn->log, "disconnect", "state=pre-login reason=%s",

@@ -64,7 +64,7 @@ static void pop3_client_run(struct pop3_client *client)
 			return;
 		}
 		const char *line, *error;
-		int ret = pop3_line_reader_read(client->reader, &line, &error);
+		int ret = line_reader_read(client->reader, &line, &error);
 		if (ret == 0)
 			return;
 		unsigned int bad_before = client->bad_count;
@@ -133,7 +133,7 @@ static void pop3_client_destroy(struct connection *conn)
 {
 	struct pop3_client *client = conn->context;
 	pop3_client_release(client);
-	pop3_line_reader_destroy(&client->reader);
+	line_reader_destroy(&client->reader);
 	log_info(&conn->log, "disconnect",
 		 "reason=%s retr=%u/%llu top=%u deleted=%u/%u in=%llu out=%llu",
 		 log_value(conn->close_reason == NULL ? "" : conn->close_reason),

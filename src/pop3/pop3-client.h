@@ -39,7 +39,7 @@ struct pop3_client {
 	struct mail_user *mail_user;
 	struct mailbox *box;
 	int lock_fd;
-	struct pop3_line_reader *reader;
+	struct line_reader *reader;
 	unsigned int bad_count;
 
 	struct pop3_message *msgs;

@@ -62,6 +62,15 @@ int master_listeners_update(struct master *m, const char **error_r)
 			continue;
 		}
 		struct master_listener *l = listener_find_bound(m, ls);
+		if (l != NULL && l->in_use) {
+			/* two listeners of this configuration on one socket:
+			   the second would silently take over the first */
+			*error_r = t_strdup_printf("listeners %s and %s use the same address %s",
+						   l->name, ls->name,
+						   ls->path[0] != '\0' ? ls->path :
+						   t_strdup_printf("%s:%u", ls->address, l->port));
+			return -1;
+		}
 		if (l == NULL) {
 			int fd = ls->path[0] != '\0' ?
 				net_listen_unix(ls->path, LISTEN_BACKLOG, error_r) :

@@ -6,6 +6,7 @@
 #include "connection.h"
 #include "imap-client.h"
 #include "ipc-handoff.h"
+#include "lmtp-client.h"
 #include "log.h"
 #include "login-imap.h"
 #include "login-pop3.h"
@@ -73,9 +74,11 @@ static void worker_accept(void *context)
 			return;
 		}
 		bool pop3 = strcmp(l->protocol, "pop3") == 0;
+		bool lmtp = strcmp(l->protocol, "lmtp") == 0;
 		if (sset != NULL && connection_count() >= sset->client_limit) {
 			const char *bye = pop3 ?
 				"-ERR [SYS/TEMP] Too many connections, try again later.\r\n" :
+				lmtp ? "421 4.3.2 Too many connections, try again later.\r\n" :
 				"* BYE [UNAVAILABLE] Too many connections, try again later.\r\n";
 			ssize_t ret = write(fd, bye, strlen(bye));
 			(void)ret;
@@ -84,7 +87,9 @@ static void worker_accept(void *context)
 				    l->name, sset->client_limit, remote.ip);
 			continue;
 		}
-		if (pop3)
+		if (lmtp)
+			lmtp_client_create(worker.config->set, fd, &remote, &local);
+		else if (pop3)
 			login_pop3_client_create(&worker.login, fd, &remote, &local, l->tls);
 		else
 			login_imap_client_create(&worker.login, fd, &remote, &local, l->tls);
@@ -240,6 +245,7 @@ static void worker_deinit(void)
 	array_free(&worker.listeners);
 	timeout_remove(&worker.drain_to);
 	timeout_remove(&worker.deadline_to);
+	lmtp_clients_deinit();
 	auth_destroy(&worker.login.auth);
 	tls_context_destroy(&worker.login.tls);
 	config_free(&worker.config);

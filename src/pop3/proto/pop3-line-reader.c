@@ -1,101 +1,13 @@
-/* Bounded POP3 command line reading with resynchronisation after lines
- * that are too long. */
+/* POP3 command lines (RFC 1939 §3, RFC 2449 §4): the shared line reader
+ * with POP3's error texts. */
 #include "pop3-line-reader.h"
-#include "buffer.h"
 
-struct pop3_line_reader {
-	struct istream *input;
-	size_t max_length;
-	size_t scanned; /* buffered bytes known to hold no LF */
-	bool skipping;  /* dropping the rest of a too-long line */
-	string_t *line;
+static const struct line_reader_errors pop3_line_errors = {
+	.too_long = "Line too long.",
+	.nul = "Line contains a NUL byte.",
 };
 
-struct pop3_line_reader *pop3_line_reader_create(struct istream *input, size_t max_length)
+struct line_reader *pop3_line_reader_create(struct istream *input, size_t max_length)
 {
-	struct pop3_line_reader *reader = i_new(struct pop3_line_reader, 1);
-	reader->input = input;
-	reader->max_length = max_length;
-	reader->line = str_new(system_pool, 128);
-	return reader;
-}
-
-void pop3_line_reader_destroy(struct pop3_line_reader **_reader)
-{
-	struct pop3_line_reader *reader = *_reader;
-	if (reader == NULL)
-		return;
-	*_reader = NULL;
-	str_free(&reader->line);
-	free(reader);
-}
-
-void pop3_line_reader_reset(struct pop3_line_reader *reader)
-{
-	reader->scanned = 0;
-	reader->skipping = false;
-}
-
-/* Drops input up to and including the next LF. Returns true when the end
-   of the line was reached. */
-static bool pop3_line_reader_skip(struct pop3_line_reader *reader)
-{
-	size_t size;
-	const unsigned char *data = i_stream_get_data(reader->input, &size);
-	const unsigned char *lf = memchr(data, '\n', size);
-	if (lf == NULL) {
-		i_stream_skip(reader->input, size);
-		return false;
-	}
-	i_stream_skip(reader->input, (size_t)(lf - data) + 1);
-	reader->skipping = false;
-	return true;
-}
-
-int pop3_line_reader_read(struct pop3_line_reader *reader, const char **line_r,
-			  const char **error_r)
-{
-	size_t size;
-
-	if (reader->skipping && !pop3_line_reader_skip(reader))
-		return 0;
-	if (reader->line->alloc > 16384) {
-		/* give back the memory of a long AUTH response */
-		str_free(&reader->line);
-		reader->line = str_new(system_pool, 128);
-	}
-	const unsigned char *data = i_stream_get_data(reader->input, &size);
-	const unsigned char *lf = reader->scanned >= size ? NULL :
-		memchr(data + reader->scanned, '\n', size - reader->scanned);
-	if (lf == NULL) {
-		reader->scanned = size;
-		/* a CR may still come before the LF: allow for it */
-		if (size <= reader->max_length + 1)
-			return 0;
-		reader->scanned = 0;
-		reader->skipping = true;
-		(void)pop3_line_reader_skip(reader);
-		*error_r = "Line too long.";
-		return -1;
-	}
-	size_t consumed = (size_t)(lf - data) + 1;
-	size_t len = consumed - 1;
-	if (len > 0 && data[len - 1] == '\r')
-		len--;
-	reader->scanned = 0;
-	if (len > reader->max_length) {
-		i_stream_skip(reader->input, consumed);
-		*error_r = "Line too long.";
-		return -1;
-	}
-	bool has_nul = memchr(data, '\0', len) != NULL;
-	str_truncate(reader->line, 0);
-	str_append_n(reader->line, data, len);
-	i_stream_skip(reader->input, consumed);
-	if (has_nul) {
-		*error_r = "Line contains a NUL byte.";
-		return -1;
-	}
-	*line_r = str_c(reader->line);
-	return 1;
+	return line_reader_create(input, max_length, &pop3_line_errors);
 }

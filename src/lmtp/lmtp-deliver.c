@@ -1,0 +1,255 @@
+/* Delivery: recipients looked up in the userdb at RCPT (with +detail
+ * addressing), and the spooled message saved for each of them through the
+ * storage API with Return-Path, Delivered-To and Received headers added.
+ * A recipient's 250 leaves only after mail_save_finish() made the message
+ * durable, and goes out at once, so a crash later in the transaction
+ * never makes the MTA deliver it again (RFC 2033 §4.2). */
+#include "lmtp-client.h"
+#include "auth-passwd-file.h"
+#include "date.h"
+#include "mail-storage.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <time.h>
+
+#define LMTP_DELIVER_CHUNK_SIZE (64 * 1024)
+
+/* The userdb of the process, opened at the first lookup; the passwd-file
+   re-reads itself when it changes on disk. */
+static struct passwd_file *lmtp_passwd_file;
+
+void lmtp_clients_deinit(void)
+{
+	passwd_file_close(&lmtp_passwd_file);
+}
+
+static struct passwd_file *lmtp_userdb(const struct tern_settings *set)
+{
+	const char *path = set->auth.passwd_file;
+	if (path[0] == '\0')
+		return NULL;
+	if (lmtp_passwd_file != NULL &&
+	    strcmp(passwd_file_get_path(lmtp_passwd_file), path) != 0)
+		passwd_file_close(&lmtp_passwd_file);
+	if (lmtp_passwd_file == NULL)
+		lmtp_passwd_file = passwd_file_open(path);
+	return lmtp_passwd_file;
+}
+
+/* Tries "user@domain", then "user" (a single-domain userdb). Returns 1, 0
+   or -1 like passwd_file_lookup(). */
+static int lmtp_lookup_name(struct lmtp_client *client, struct passwd_file *pf,
+			    const char *user, const char *domain, pool_t pool,
+			    struct auth_user **user_r)
+{
+	const char *error;
+	for (unsigned int i = domain == NULL ? 1 : 0; i < 2; i++) {
+		const char *name = i == 0 ? t_strdup_printf("%s@%s", user, domain) : user;
+		int ret = passwd_file_lookup(pf, name, pool, user_r, &error);
+		if (ret < 0) {
+			log_error(&client->conn->log, "userdb_failed", "user=%s error=%s",
+				  log_value(name), log_value(error));
+			return -1;
+		}
+		if (ret > 0)
+			return 1;
+	}
+	return 0;
+}
+
+int lmtp_deliver_lookup(struct lmtp_client *client, const struct lmtp_address *addr,
+			pool_t pool, struct lmtp_recipient *rcpt_r)
+{
+	struct passwd_file *pf = lmtp_userdb(client->set);
+	if (pf == NULL) {
+		log_error(&client->conn->log, "userdb_failed", "error=\"no auth.passwd_file\"");
+		return -1;
+	}
+	const char *user, *detail;
+	lmtp_address_split_detail(addr->localpart, client->lset.detail_delimiter, pool,
+				  &user, &detail);
+	/* RFC 5321 §4.1.1.3: <Postmaster> in any case */
+	if (addr->domain == NULL)
+		user = "postmaster";
+	char *domain = addr->domain == NULL ? NULL : t_strdup_printf("%s", addr->domain);
+	for (char *p = domain; p != NULL && *p != '\0'; p++)
+		*p = (char)tolower((unsigned char)*p);
+	struct auth_user *au;
+	int ret = lmtp_lookup_name(client, pf, user, domain, pool, &au);
+	if (ret == 0 && detail != NULL) {
+		/* a user whose name contains the delimiter */
+		ret = lmtp_lookup_name(client, pf, addr->localpart, domain, pool, &au);
+		detail = NULL;
+	}
+	if (ret <= 0)
+		return ret;
+	const char *home = config_mail_home(client->set, au->name, au->home);
+	if (home == NULL) {
+		log_warning(&client->conn->log, "rcpt_refused", "user=%s reason=\"unsafe user name\"",
+			    log_value(au->name));
+		return 0;
+	}
+	rcpt_r->address = lmtp_address_to_string(addr, pool);
+	rcpt_r->user = au->name;
+	rcpt_r->home = p_strdup(pool, home);
+	rcpt_r->detail = detail;
+	return 1;
+}
+
+/* The trace headers put on top of the message for rcpt (RFC 5321 §4.4). */
+static const char *lmtp_deliver_headers(struct lmtp_client *client,
+					const struct lmtp_recipient *rcpt, const char *date)
+{
+	struct connection *conn = client->conn;
+	string_t *str = t_str_new(512);
+	str_printfa(str, "Return-Path: <%s>\r\n", client->sender);
+	if (client->lset.delivered_to)
+		str_printfa(str, "Delivered-To: %s\r\n", rcpt->address);
+	str_printfa(str, "Received: from %s ", client->lhlo_name);
+	if (conn->remote.is_unix)
+		str_append(str, "(local)");
+	else if (strchr(conn->remote.ip, ':') != NULL)
+		str_printfa(str, "([IPv6:%s])", conn->remote.ip);
+	else
+		str_printfa(str, "([%s])", conn->remote.ip);
+	/* RFC 6531 §3.7.3: UTF8LMTP when the client used SMTPUTF8 */
+	str_printfa(str, "\r\n\tby %s (Tern) with %s id %s\r\n\tfor <%s>; %s\r\n",
+		    client->lset.hostname,
+		    client->mail_params.smtputf8 ? "UTF8LMTP" : "LMTP",
+		    conn->session_id, rcpt->address, date);
+	return str_c(str);
+}
+
+/* The reply for a failed delivery; the details are logged. */
+static const char *lmtp_deliver_error(struct lmtp_client *client, struct mail_user *user,
+				      const struct lmtp_recipient *rcpt, const char *step)
+{
+	const char *text = "mail storage is not available";
+	enum mail_error error = user == NULL ? MAIL_ERROR_TEMP :
+		mail_user_get_error(user, &text);
+	log_error(&client->conn->log, "delivery_failed", "rcpt=%s user=%s step=%s error=%s",
+		  log_value(rcpt->address), log_value(rcpt->user), step, log_value(text));
+	/* all temporary: the MTA retries. ENOSPC comes as OVERQUOTA too, and
+	   a full disk must never bounce mail. */
+	if (error == MAIL_ERROR_OVERQUOTA)
+		return t_strdup_printf("452 4.2.2 <%s> Mailbox is full.", rcpt->address);
+	return t_strdup_printf("451 4.3.0 <%s> Temporary failure, try again later.",
+			       rcpt->address);
+}
+
+/* Starts the save: into the mailbox named by the detail when it exists,
+   else INBOX. */
+static struct mail_save *lmtp_deliver_begin(struct lmtp_client *client, struct mail_user *user,
+					    const struct lmtp_recipient *rcpt,
+					    const char **mailbox_r)
+{
+	struct mail_save_params params = { .internal_date = (time_t)-1 };
+	if (rcpt->detail != NULL && rcpt->detail[0] != '\0' && client->lset.detail_to_mailbox) {
+		struct mail_save *save = mail_save_begin(user, rcpt->detail, &params);
+		if (save != NULL) {
+			*mailbox_r = rcpt->detail;
+			return save;
+		}
+		const char *text;
+		enum mail_error error = mail_user_get_error(user, &text);
+		if (error != MAIL_ERROR_NOTFOUND && error != MAIL_ERROR_PARAMS)
+			return NULL;
+	}
+	*mailbox_r = "INBOX";
+	return mail_save_begin(user, "INBOX", &params);
+}
+
+static int lmtp_deliver_write(struct lmtp_client *client, struct mail_save *save,
+			      const char *headers, unsigned char *buf)
+{
+	if (mail_save_write(save, headers, strlen(headers)) < 0)
+		return -1;
+	uint64_t offset = 0;
+	ssize_t ret;
+	while ((ret = lmtp_spool_pread(&client->spool, buf, LMTP_DELIVER_CHUNK_SIZE,
+				       offset)) > 0) {
+		if (mail_save_write(save, buf, (size_t)ret) < 0)
+			return -1;
+		offset += (uint64_t)ret;
+	}
+	if (ret < 0) {
+		log_error(&client->conn->log, "spool_failed", "error=%s",
+			  log_value(strerror(errno)));
+		return -1;
+	}
+	return 0;
+}
+
+/* Saves the message for one recipient. Returns the reply to send. */
+static const char *lmtp_deliver_one(struct lmtp_client *client,
+				    const struct lmtp_recipient *rcpt, const char *date,
+				    unsigned char *buf)
+{
+	struct mail_user_settings mset = {
+		.username = rcpt->user,
+		.home = rcpt->home,
+		.driver = client->set->mail.driver,
+		.create_special_folders = client->set->mail.create_special_folders,
+	};
+	struct mail_user *user;
+	const char *error, *mailbox, *reply;
+	if (mail_user_init(&mset, &user, &error) < 0) {
+		log_error(&client->conn->log, "mail_user_init_failed", "user=%s home=%s error=%s",
+			  log_value(rcpt->user), log_value(rcpt->home), log_value(error));
+		return lmtp_deliver_error(client, NULL, rcpt, "init");
+	}
+	struct mail_save *save = lmtp_deliver_begin(client, user, rcpt, &mailbox);
+	uint32_t uidvalidity, uid;
+	if (save == NULL)
+		reply = lmtp_deliver_error(client, user, rcpt, "begin");
+	else if (lmtp_deliver_write(client, save, lmtp_deliver_headers(client, rcpt, date),
+				    buf) < 0) {
+		mail_save_abort(&save);
+		reply = lmtp_deliver_error(client, user, rcpt, "write");
+	} else if (mail_save_finish(&save, &uidvalidity, &uid) < 0) {
+		reply = lmtp_deliver_error(client, user, rcpt, "finish");
+	} else {
+		log_info(&client->conn->log, "delivered",
+			 "rcpt=%s user=%s mailbox=%s uid=%u size=%llu from=%s",
+			 log_value(rcpt->address), log_value(rcpt->user), log_value(mailbox),
+			 uid, (unsigned long long)client->spool.size,
+			 log_value(client->sender[0] == '\0' ? "<>" : client->sender));
+		client->deliveries++;
+		reply = t_strdup_printf("250 2.0.0 <%s> %s Saved as UID %u.",
+					rcpt->address, client->conn->session_id, uid);
+	}
+	mail_user_deinit(&user);
+	return reply;
+}
+
+static const char *lmtp_deliver_date(void)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	int tz = 0;
+	if (localtime_r(&now, &tm) != NULL)
+		tz = (int)(tm.tm_gmtoff / 60);
+	return rfc5322_date_format(now, tz);
+}
+
+void lmtp_deliver_all(struct lmtp_client *client)
+{
+	const char *date = lmtp_deliver_date();
+	unsigned char *buf = NULL;
+	for (unsigned int i = 0; i < client->rcpts.count; i++) {
+		const struct lmtp_recipient *rcpt = &client->rcpts.v[i];
+		const char *reply;
+		if (client->spool.failed) {
+			reply = t_strdup_printf("451 4.3.0 <%s> Temporary failure, try again later.",
+						rcpt->address);
+		} else {
+			if (buf == NULL)
+				buf = i_malloc(LMTP_DELIVER_CHUNK_SIZE);
+			reply = lmtp_deliver_one(client, rcpt, date, buf);
+		}
+		lmtp_client_send_line(client, reply);
+		lmtp_client_flush(client);
+	}
+	free(buf);
+}
