@@ -647,3 +647,24 @@ def test_envelope_only_fetch_fills_envelope_then_structure(ternd):
     c.ok("COPY 1 INBOX")
     c.ok("NOOP")
     assert c.fetch("2 (BODY BODYSTRUCTURE ENVELOPE)")[2] == again
+
+
+def test_structure_cache_fill_over_several_batches(ternd):
+    """One FETCH that parses more messages than one cache write batch
+    (256) answers every message right, and the next FETCH, from the
+    cache, answers the same."""
+    import sqlite3
+    from mailutil import mail_home
+    c = Imap(ternd.imap_port, rev2=True)
+    sources = MESSAGES[:40]
+    for i in range(600):
+        c.append_ok("INBOX", sources[i % len(sources)].read_bytes())
+    c.select()
+    first = c.fetch("1:* (ENVELOPE BODYSTRUCTURE)")
+    assert len(first) == 600
+    for i in range(600):
+        assert first[i + 1] == first[(i % len(sources)) + 1]
+    db = sqlite3.connect(mail_home(ternd) / "tern-index.db")
+    assert db.execute("SELECT count(*) FROM message_cache").fetchone()[0] == 600
+    db.close()
+    assert c.fetch("1:* (ENVELOPE BODYSTRUCTURE)") == first

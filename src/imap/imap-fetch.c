@@ -161,6 +161,10 @@ static bool fetch_cache_lookup(struct imap_fetch *f)
 static void fetch_cache_fill(struct imap_fetch *f)
 {
 	const struct imap_structure *s = f->structure->s;
+	/* before the new strings: a flush clears fill_pool, and f->cached
+	   points into it until the message is written */
+	if (f->fill_uids.count >= FETCH_CACHE_FILL_BATCH)
+		fetch_cache_flush(f);
 	string_t *str = t_str_new(1024);
 	struct mail_cache_fields fill;
 	memset(&fill, 0, sizeof(fill));
@@ -177,8 +181,6 @@ static void fetch_cache_fill(struct imap_fetch *f)
 	f->cached = fill;
 	array_push(&f->fill_uids, f->rec.uid);
 	array_push(&f->fill_fields, fill);
-	if (f->fill_uids.count >= FETCH_CACHE_FILL_BATCH)
-		fetch_cache_flush(f);
 }
 
 void imap_fetch_end(struct imap_fetch **_f)
