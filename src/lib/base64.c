@@ -36,8 +36,7 @@ void base64_encode(const void *data, size_t size, buffer_t *dest)
 	*out = '=';
 }
 
-/* Returns the 6-bit value of c, or -1 if c is not in the alphabet. */
-static int base64_char_value(unsigned char c)
+int base64_char_value(unsigned char c)
 {
 	if (c >= 'A' && c <= 'Z')
 		return c - 'A';

@@ -12,5 +12,8 @@ void base64_encode(const void *data, size_t size, buffer_t *dest);
 int base64_decode(const void *src, size_t size, buffer_t *dest);
 /* Size of the encoding of size bytes. */
 size_t base64_encoded_size(size_t size);
+/* The 6-bit value of an alphabet character (RFC 4648 §4), or -1: for
+   decoders that are more lenient than base64_decode() (MIME bodies). */
+int base64_char_value(unsigned char c);
 
 #endif

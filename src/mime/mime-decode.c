@@ -1,6 +1,7 @@
 /* Streaming, lenient base64 (RFC 2045 §6.8) and quoted-printable
  * (RFC 2045 §6.7) decoders. */
 #include "mime-decode.h"
+#include "base64.h"
 
 #include <strings.h>
 
@@ -107,21 +108,6 @@ bool mime_decoder_had_errors(const struct mime_decoder *decoder)
 
 /* ---- base64 ---- */
 
-static int b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 static bool is_b64_space(unsigned char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
@@ -155,7 +141,7 @@ static void b64_decode(struct mime_decoder *decoder, const unsigned char *data,
 				decoder->had_errors = true;
 			continue;
 		}
-		if ((v = b64_value(c)) >= 0) {
+		if ((v = base64_char_value(c)) >= 0) {
 			decoder->b64_bits = decoder->b64_bits << 6 | (uint32_t)v;
 			if (++decoder->b64_count == 4) {
 				unsigned char *out = buffer_append_space(dest, 3);
