@@ -5,7 +5,7 @@
 #include "imap-storage.h"
 #include "istream.h"
 #include "strnum.h"
-#include "imap-fetch.h"
+#include "search-keys.h"
 
 #include <strings.h>
 
@@ -32,6 +32,10 @@ struct search_key {
 	const char *field, *value;
 	imap_seq_ranges_t set;
 	bool set_saved;
+	/* FROM/TO/CC/BCC/SUBJECT rather than HEADER */
+	bool field_key;
+	/* text keys: the matching UIDs, ascending, found before evaluation */
+	array_uint32_t uids;
 };
 
 struct search_parser {
@@ -153,6 +157,7 @@ static struct search_key *search_parse_word(struct search_parser *p, const char 
 		if (strcasecmp(word, header_keys[i]) == 0) {
 			key = new_key(p, SK_HEADER);
 			key->field = header_keys[i];
+			key->field_key = true;
 			return next_string(p, &key->value) ? key : NULL;
 		}
 	}
@@ -257,132 +262,134 @@ int imap_search_parse(struct imap_client *client, const struct imap_arg *args, p
 
 /* --- evaluation --- */
 
-struct search_msg {
-	struct imap_client *client;
-	pool_t pool; /* cleared after each message */
-	const struct mail_record *rec;
-	uint32_t seq;
-	buffer_t *header; /* read on first need */
-	bool header_failed;
-	bool date_parsed;
-	time_t sent_day;
-	bool sent_valid;
+/* Text keys are answered by the full-text index before the per-message
+   pass, which then only looks the UID up; SENT* keys read the sent dates
+   of the index's sort keys. No message file is opened. */
+
+struct search_sent_day {
+	uint32_t uid;
+	time_t day;
 };
 
-static bool contains_ci(const char *haystack, size_t len, const char *needle)
+struct search_eval {
+	struct imap_client *client;
+	pool_t pool;
+	bool index_updated;
+	bool sent_loaded;
+	ARRAY(struct search_sent_day) sent_days;
+};
+
+static bool uids_contain(const array_uint32_t *uids, uint32_t uid)
 {
-	size_t n = strlen(needle);
-	if (n == 0)
-		return true;
-	for (size_t i = 0; i + n <= len; i++) {
-		if (strncasecmp(haystack + i, needle, n) == 0)
+	unsigned int lo = 0, hi = uids->count;
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+		if (uids->v[mid] == uid)
 			return true;
+		if (uids->v[mid] < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
 	return false;
 }
 
-static int search_read_header(struct search_msg *m)
+static int search_update_index(struct search_eval *ev)
 {
-	if (m->header != NULL || m->header_failed)
-		return m->header_failed ? -1 : 0;
-	struct istream *input;
-	uint64_t size;
-	if (mailbox_open_message(m->client->box, m->rec->uid, &input, &size) <= 0) {
-		m->header_failed = true;
-		return -1;
+	if (ev->index_updated)
+		return 0;
+	ev->index_updated = true;
+	return mailbox_search_update(ev->client->box);
+}
+
+static int sent_day_callback(uint32_t uid, const struct search_keys *keys, void *context)
+{
+	struct search_eval *ev = context;
+	if (keys->has_sent_date) {
+		/* the date as the sender wrote it, time and zone ignored */
+		time_t t = keys->sent_date + (time_t)keys->sent_tz * 60;
+		struct search_sent_day *d = array_append_space(&ev->sent_days);
+		d->uid = uid;
+		d->day = t - ((t % 86400) + 86400) % 86400;
 	}
-	m->header = buffer_create(m->pool, 4096);
-	for (;;) {
-		ssize_t r = i_stream_read(input);
-		size_t avail;
-		const unsigned char *data = i_stream_get_data(input, &avail);
-		bool eof = r == -1 || r == -2;
-		size_t hs = imap_header_block_size(data, avail, eof);
-		if (hs > 0) {
-			buffer_append(m->header, data, hs);
-			break;
-		}
-	}
-	i_stream_destroy(&input);
 	return 0;
 }
 
-/* Unfolded values of the header fields named field, joined by "\n". */
-static const char *search_header_values(struct search_msg *m, const char *field)
+static int search_load_sent_days(struct search_eval *ev)
 {
-	if (search_read_header(m) < 0)
-		return NULL;
-	const char *const fields[] = { field, NULL };
-	string_t *filtered = str_new(m->pool, 256);
-	imap_header_filter(m->header->data, m->header->used, fields, false, filtered);
-	if (str_len(filtered) <= 2)
-		return NULL;
-	/* drop "Name:" prefixes and folding */
-	string_t *values = str_new(m->pool, str_len(filtered));
-	const char *p = str_c(filtered);
-	while (*p != '\0') {
-		const char *colon = strchr(p, ':');
-		const char *end = strstr(p, "\r\n");
-		while (end != NULL && (end[2] == ' ' || end[2] == '\t'))
-			end = strstr(end + 2, "\r\n");
-		if (colon == NULL || end == NULL || colon > end)
-			break;
-		for (const char *v = colon + 1; v < end; v++) {
-			if (*v != '\r' && *v != '\n')
-				str_append_c(values, *v);
-		}
-		str_append_c(values, '\n');
-		p = end + 2;
-	}
-	return str_c(values);
+	if (ev->sent_loaded)
+		return 0;
+	ev->sent_loaded = true;
+	array_init(&ev->sent_days, ev->pool, 256);
+	if (search_update_index(ev) < 0)
+		return -1;
+	return mailbox_search_foreach_keys(ev->client->box, sent_day_callback, ev);
 }
 
-static bool search_sent_day(struct search_msg *m, time_t *day_r)
+static bool search_sent_day(const struct search_eval *ev, uint32_t uid, time_t *day_r)
 {
-	if (!m->date_parsed) {
-		m->date_parsed = true;
-		const char *value = search_header_values(m, "Date");
-		time_t t;
-		int tz;
-		if (value != NULL && rfc5322_date_parse(value, &t, &tz) == 0) {
-			/* the date as the sender wrote it, time and zone ignored */
-			t += (time_t)tz * 60;
-			m->sent_day = t - ((t % 86400) + 86400) % 86400;
-			m->sent_valid = true;
+	unsigned int lo = 0, hi = ev->sent_days.count;
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+		const struct search_sent_day *d = &ev->sent_days.v[mid];
+		if (d->uid == uid) {
+			*day_r = d->day;
+			return true;
 		}
+		if (d->uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	*day_r = m->sent_day;
-	return m->sent_valid;
+	return false;
 }
 
-static bool search_body(struct search_msg *m, const char *needle, bool with_header)
+static enum mail_search_text_key search_text_key(const struct search_key *key)
 {
-	struct istream *input;
-	uint64_t size;
-	if (mailbox_open_message(m->client->box, m->rec->uid, &input, &size) <= 0)
-		return false;
-	/* scan with an overlap so matches across chunk borders are found */
-	size_t n = strlen(needle), header_left = 0;
-	bool found = false, in_header = !with_header;
-	if (in_header && search_read_header(m) == 0)
-		header_left = m->header->used;
-	string_t *window = str_new(m->pool, 65536 + n);
-	while (!found) {
-		ssize_t r = i_stream_read(input);
-		size_t avail;
-		const unsigned char *data = i_stream_get_data(input, &avail);
-		if (avail == 0 && r == -1)
-			break;
-		size_t skip = I_MIN(avail, header_left);
-		header_left -= skip;
-		str_append_n(window, data + skip, avail - skip);
-		i_stream_skip(input, avail);
-		found = contains_ci(str_c(window), str_len(window), needle);
-		if (str_len(window) > n)
-			str_delete(window, 0, str_len(window) - n);
+	static const struct { const char *name; enum mail_search_text_key key; } fields[] = {
+		{ "FROM", MAIL_SEARCH_FROM }, { "TO", MAIL_SEARCH_TO }, { "CC", MAIL_SEARCH_CC },
+		{ "BCC", MAIL_SEARCH_BCC }, { "SUBJECT", MAIL_SEARCH_SUBJECT },
+	};
+	if (key->type == SK_BODY)
+		return MAIL_SEARCH_BODY;
+	if (key->type == SK_TEXT)
+		return MAIL_SEARCH_TEXT;
+	for (unsigned int i = 0; key->field_key && i < N_ELEMENTS(fields); i++) {
+		if (strcasecmp(key->field, fields[i].name) == 0)
+			return fields[i].key;
 	}
-	i_stream_destroy(&input);
-	return found;
+	return MAIL_SEARCH_HEADER;
+}
+
+/* Finds the UIDs of every text key and loads what SENT* keys need. */
+static int search_prepare_keys(struct search_eval *ev, struct search_key *key)
+{
+	for (; key != NULL; key = key->next) {
+		switch (key->type) {
+		case SK_HEADER:
+		case SK_BODY:
+		case SK_TEXT:
+			if (search_update_index(ev) < 0)
+				return -1;
+			array_init(&key->uids, ev->pool, 64);
+			if (mailbox_search_text(ev->client->box, search_text_key(key), key->field,
+						key->value, &key->uids) < 0)
+				return -1;
+			break;
+		case SK_SENTBEFORE:
+		case SK_SENTON:
+		case SK_SENTSINCE:
+			if (search_load_sent_days(ev) < 0)
+				return -1;
+			break;
+		default:
+			break;
+		}
+		if ((key->a != NULL && search_prepare_keys(ev, key->a) < 0) ||
+		    (key->b != NULL && search_prepare_keys(ev, key->b) < 0))
+			return -1;
+	}
+	return 0;
 }
 
 static bool keyword_has(const struct mail_record *rec, const char *kw)
@@ -400,44 +407,42 @@ static time_t internal_day(const struct mail_record *rec)
 	return t - ((t % 86400) + 86400) % 86400;
 }
 
-static bool search_match(struct search_msg *m, const struct search_key *key)
+static bool search_match(const struct search_eval *ev, const struct mail_record *rec,
+			 uint32_t seq, const struct search_key *key)
 {
-	const struct mail_record *rec = m->rec;
+	struct mailbox *box = ev->client->box;
 	time_t day;
 	switch (key->type) {
 	case SK_ALL: return true;
 	case SK_AND:
 		for (const struct search_key *k = key->a; k != NULL; k = k->next) {
-			if (!search_match(m, k))
+			if (!search_match(ev, rec, seq, k))
 				return false;
 		}
 		return true;
-	case SK_OR: return search_match(m, key->a) || search_match(m, key->b);
-	case SK_NOT: return !search_match(m, key->a);
-	case SK_SEQSET: return imap_seqset_contains(&key->set, m->seq);
+	case SK_OR: return search_match(ev, rec, seq, key->a) || search_match(ev, rec, seq, key->b);
+	case SK_NOT: return !search_match(ev, rec, seq, key->a);
+	case SK_SEQSET: return imap_seqset_contains(&key->set, seq);
 	case SK_UIDSET: return imap_seqset_contains(&key->set, rec->uid);
 	case SK_FLAG_SET: return (rec->flags & key->flag) != 0;
 	case SK_FLAG_UNSET: return (rec->flags & key->flag) == 0;
 	case SK_KEYWORD: return keyword_has(rec, key->value);
 	case SK_UNKEYWORD: return !keyword_has(rec, key->value);
-	case SK_RECENT: return mailbox_view_is_recent(m->client->box, m->seq);
-	case SK_NEW: return mailbox_view_is_recent(m->client->box, m->seq) && (rec->flags & MAIL_SEEN) == 0;
-	case SK_OLD: return !mailbox_view_is_recent(m->client->box, m->seq);
+	case SK_RECENT: return mailbox_view_is_recent(box, seq);
+	case SK_NEW: return mailbox_view_is_recent(box, seq) && (rec->flags & MAIL_SEEN) == 0;
+	case SK_OLD: return !mailbox_view_is_recent(box, seq);
 	case SK_LARGER: return rec->size > key->number;
 	case SK_SMALLER: return rec->size < key->number;
 	case SK_BEFORE: return internal_day(rec) < key->date;
 	case SK_ON: return internal_day(rec) == key->date;
 	case SK_SINCE: return internal_day(rec) >= key->date;
-	case SK_SENTBEFORE: return search_sent_day(m, &day) && day < key->date;
-	case SK_SENTON: return search_sent_day(m, &day) && day == key->date;
-	case SK_SENTSINCE: return search_sent_day(m, &day) && day >= key->date;
-	case SK_HEADER: {
-		const char *values = search_header_values(m, key->field);
-		/* HEADER name "": the field exists (RFC 9051 §6.4.4) */
-		return values != NULL && contains_ci(values, strlen(values), key->value);
-	}
-	case SK_BODY: return search_body(m, key->value, false);
-	case SK_TEXT: return search_body(m, key->value, true);
+	case SK_SENTBEFORE: return search_sent_day(ev, rec->uid, &day) && day < key->date;
+	case SK_SENTON: return search_sent_day(ev, rec->uid, &day) && day == key->date;
+	case SK_SENTSINCE: return search_sent_day(ev, rec->uid, &day) && day >= key->date;
+	case SK_HEADER:
+	case SK_BODY:
+	case SK_TEXT:
+		return uids_contain(&key->uids, rec->uid);
 	}
 	return false;
 }
@@ -459,8 +464,7 @@ static void search_resolve(struct imap_client *client, struct search_key *key)
 }
 
 struct search_run_ctx {
-	struct imap_client *client;
-	pool_t msg_pool;
+	const struct search_eval *ev;
 	const struct search_key *key;
 	array_uint32_t *result;
 };
@@ -468,21 +472,21 @@ struct search_run_ctx {
 static int search_run_cb(const struct mail_record *rec, uint32_t seq, void *context)
 {
 	struct search_run_ctx *ctx = context;
-	struct search_msg m = { .client = ctx->client, .pool = ctx->msg_pool, .rec = rec, .seq = seq };
-	if (search_match(&m, ctx->key))
+	if (search_match(ctx->ev, rec, seq, ctx->key))
 		array_push(ctx->result, seq);
-	pool_clear(ctx->msg_pool);
 	return 0;
 }
 
 int imap_search_run(struct imap_client *client, const struct search_key *key, pool_t pool,
 		    array_uint32_t *seqs_r)
 {
+	struct search_eval ev = { .client = client, .pool = pool };
 	search_resolve(client, (struct search_key *)key);
 	array_init(seqs_r, pool, 64);
+	if (search_prepare_keys(&ev, (struct search_key *)key) < 0)
+		return -1;
 	uint32_t count = mailbox_view_count(client->box);
-	struct search_run_ctx ctx = { .client = client, .key = key, .result = seqs_r,
-				      .msg_pool = pool_create("search message", 8192) };
+	struct search_run_ctx ctx = { .ev = &ev, .key = key, .result = seqs_r };
 	uint32_t batch[1024];
 	int ret = 0;
 	for (uint32_t seq = 1; seq <= count && ret == 0;) {
@@ -491,6 +495,5 @@ int imap_search_run(struct imap_client *client, const struct search_key *key, po
 			batch[n++] = seq++;
 		ret = mailbox_foreach_record(client->box, batch, n, search_run_cb, &ctx);
 	}
-	pool_destroy(&ctx.msg_pool);
 	return ret;
 }

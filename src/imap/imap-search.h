@@ -1,9 +1,7 @@
 /* SEARCH keys (RFC 9051 §6.4.4): parsing into a tree and matching
- * messages. Metadata keys are tested first; header and body keys read the
- * message only when the metadata hasn't decided. Full-text indexing and
- * MIME-aware matching come with the search issue; here HEADER/FROM/...
- * match the raw header value and BODY/TEXT the raw content,
- * case-insensitively for ASCII. */
+ * messages. Text keys (HEADER, FROM..SUBJECT, BODY, TEXT) are answered by
+ * the user's full-text index (mailbox_search_text(): decoded text,
+ * i;unicode-casemap substrings); the rest from the message records. */
 #ifndef TERN_IMAP_SEARCH_H
 #define TERN_IMAP_SEARCH_H
 

@@ -132,6 +132,23 @@ static const char *const index_stmt_sql[INDEX_STMT_COUNT] = {
 	[INDEX_STMT_SUB_LIST] = "SELECT name FROM subscriptions ORDER BY name",
 	[INDEX_STMT_SUB_ADD] = "INSERT OR IGNORE INTO subscriptions (name) VALUES (?1)",
 	[INDEX_STMT_SUB_DEL] = "DELETE FROM subscriptions WHERE name = ?1",
+	[INDEX_STMT_SEARCH_OLD] =
+		"SELECT docid FROM message_search WHERE mailbox_id = ?1 AND uid = ?2",
+	[INDEX_STMT_SEARCH_MSG_EXISTS] =
+		"SELECT 1 FROM messages WHERE mailbox_id = ?1 AND uid = ?2",
+	[INDEX_STMT_SEARCH_FTS_INSERT] =
+		"INSERT INTO search_fts (header, body, hfrom, hto, hcc, hbcc, hsubject)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[INDEX_STMT_SEARCH_INSERT] =
+		"INSERT OR REPLACE INTO message_search (mailbox_id, uid, docid, truncated,"
+		" sent_date, sent_tz, from_addr, to_addr, cc_addr, from_display, to_display,"
+		" subject, subject_reply, message_id, in_reply_to, refs)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+	[INDEX_STMT_SEARCH_GC_ADD] = "INSERT OR IGNORE INTO search_gc (docid) VALUES (?1)",
+	[INDEX_STMT_SEARCH_STATE_GET] =
+		"SELECT indexed_uid FROM search_state WHERE mailbox_id = ?1",
+	[INDEX_STMT_SEARCH_STATE_SET] =
+		"INSERT OR REPLACE INTO search_state (mailbox_id, indexed_uid) VALUES (?1, ?2)",
 };
 
 static int index_db_ensure(struct index_db *db);

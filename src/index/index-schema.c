@@ -4,7 +4,7 @@
  * step inside one write transaction; a newer one is refused. */
 #include "index-db-private.h"
 
-#define INDEX_SCHEMA_VERSION 3
+#define INDEX_SCHEMA_VERSION 4
 
 /* Version 1.
    - mailboxes: one row per mailbox or \Noselect parent (selectable = 0,
@@ -97,11 +97,64 @@ static const char index_schema_v2[] =
 static const char index_schema_v3[] =
 	"CREATE INDEX messages_flags ON messages (mailbox_id, uid, flags, modseq, keywords);";
 
+/* Version 4 adds what SEARCH, SORT and THREAD read instead of message
+   files (index-search.h):
+   - search_fts: the full-text index (FTS5, trigram tokenizer, exact
+     substrings) of each message's searchable text in i;unicode-casemap
+     form: all header fields, the body's text parts, and From/To/Cc/Bcc/
+     Subject separately. Its rowid is the message's docid.
+   - message_search: per message its docid and the SORT/THREAD keys.
+     Docids come from search_fts's rowid and are not reused while a row
+     with that rowid is still in search_fts.
+   - search_gc: docids of deleted messages whose search_fts rows are still
+     to be deleted. Deleting from FTS5 re-reads and re-tokenizes the text,
+     so an EXPUNGE of thousands of messages only queues them (the
+     triggers) and the rows go later, in small batches.
+   - search_state: per mailbox the UID up to which every message has a
+     message_search row, so finding unindexed messages is a short scan.
+   The triggers keep all of it consistent with messages and mailboxes,
+   whichever code deletes them. */
+static const char index_schema_v4[] =
+	"CREATE VIRTUAL TABLE search_fts USING fts5("
+	" header, body, hfrom, hto, hcc, hbcc, hsubject,"
+	" tokenize = 'trigram case_sensitive 1', detail = full);"
+	"CREATE TABLE message_search ("
+	" mailbox_id INTEGER NOT NULL, uid INTEGER NOT NULL,"
+	" docid INTEGER NOT NULL, truncated INTEGER NOT NULL DEFAULT 0,"
+	" sent_date INTEGER, sent_tz INTEGER,"
+	" from_addr TEXT, to_addr TEXT, cc_addr TEXT,"
+	" from_display TEXT, to_display TEXT,"
+	" subject TEXT, subject_reply INTEGER NOT NULL DEFAULT 0,"
+	" message_id TEXT, in_reply_to TEXT, refs TEXT,"
+	" PRIMARY KEY (mailbox_id, uid)) WITHOUT ROWID;"
+	"CREATE UNIQUE INDEX message_search_docid ON message_search (docid);"
+	"CREATE TABLE search_gc (docid INTEGER PRIMARY KEY);"
+	"CREATE TABLE search_state ("
+	" mailbox_id INTEGER PRIMARY KEY, indexed_uid INTEGER NOT NULL);"
+	"CREATE TRIGGER message_search_gc AFTER DELETE ON messages BEGIN"
+	" INSERT OR IGNORE INTO search_gc SELECT docid FROM message_search"
+	"  WHERE mailbox_id = old.mailbox_id AND uid = old.uid;"
+	" DELETE FROM message_search WHERE mailbox_id = old.mailbox_id AND uid = old.uid;"
+	" END;"
+	"CREATE TRIGGER mailbox_search_reset AFTER UPDATE OF uidvalidity ON mailboxes BEGIN"
+	" INSERT OR IGNORE INTO search_gc SELECT docid FROM message_search"
+	"  WHERE mailbox_id = old.id;"
+	" DELETE FROM message_search WHERE mailbox_id = old.id;"
+	" DELETE FROM search_state WHERE mailbox_id = old.id;"
+	" END;"
+	"CREATE TRIGGER mailbox_search_gc AFTER DELETE ON mailboxes BEGIN"
+	" INSERT OR IGNORE INTO search_gc SELECT docid FROM message_search"
+	"  WHERE mailbox_id = old.id;"
+	" DELETE FROM message_search WHERE mailbox_id = old.id;"
+	" DELETE FROM search_state WHERE mailbox_id = old.id;"
+	" END;";
+
 /* Migration from version (index + 1) to (index + 2). Each step runs in
    the same transaction as the version bump. */
 static const char *const index_migrations[INDEX_SCHEMA_VERSION - 1] = {
 	index_schema_v2,
 	index_schema_v3,
+	index_schema_v4,
 };
 
 static int index_schema_get_version(struct index_db *db, int *version_r)

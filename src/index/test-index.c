@@ -6,6 +6,7 @@
 #include "index-db.h"
 #include "index-mailbox.h"
 #include "index-message.h"
+#include "index-search.h"
 
 #include <sqlite3.h>
 #include <unistd.h>
@@ -394,7 +395,11 @@ static void test_index_message_cache(void)
 	sqlite3 *raw;
 	test_assert(sqlite3_open(db_path, &raw) == SQLITE_OK);
 	test_assert(sqlite3_exec(raw, "DROP TRIGGER message_cache_gc; DROP TABLE message_cache;"
-				 " DROP INDEX messages_flags; PRAGMA user_version = 1;",
+				 " DROP INDEX messages_flags; DROP TRIGGER message_search_gc;"
+				 " DROP TRIGGER mailbox_search_reset; DROP TRIGGER mailbox_search_gc;"
+				 " DROP TABLE message_search; DROP TABLE search_gc;"
+				 " DROP TABLE search_state; DROP TABLE search_fts;"
+				 " PRAGMA user_version = 1;",
 				 NULL, NULL, NULL) == SQLITE_OK);
 	sqlite3_close(raw);
 	db = test_open(false);
@@ -403,6 +408,92 @@ static void test_index_message_cache(void)
 	test_assert(index_cache_put(db, id, 2, &full) == 0);
 	test_assert(index_db_commit(db) == 0);
 	test_assert(index_cache_get(db, id, 2, t_pool(), &f) == 1);
+	index_db_close(&db);
+	test_end();
+}
+
+static void test_search_put(struct index_db *db, int64_t id, uint32_t uid, const char *body,
+			    const char *from)
+{
+	struct index_search_doc doc = { .text = { "SUBJECT: X\n", body, from },
+					.keys = { .subject = "X", .message_id = "<m>" } };
+	doc.text_len[INDEX_SEARCH_HEADER] = strlen(doc.text[INDEX_SEARCH_HEADER]);
+	doc.text_len[INDEX_SEARCH_BODY] = strlen(body);
+	doc.text_len[INDEX_SEARCH_FROM] = strlen(from);
+	test_assert(index_search_put(db, id, uid, &doc) == 0);
+}
+
+static int test_count_keys(const struct index_search_keys *keys, void *context)
+{
+	(*(unsigned int *)context)++;
+	return 0;
+}
+
+static void test_index_search(void)
+{
+	test_begin("index search");
+	struct index_db *db = test_open(false);
+	int64_t id = test_create_mailbox(db, "searchbox");
+	test_append_n(db, id, 4, 0);
+	array_uint32_t uids;
+	uint32_t max_uid;
+	array_init(&uids, t_pool(), 8);
+	test_assert(index_search_list_missing(db, id, 0, &uids, &max_uid) == 0);
+	test_assert(uids.count == 4 && max_uid == 4);
+	test_assert(index_db_begin_write(db) == 0);
+	test_search_put(db, id, 1, "THE INVOICE IS HERE", "ALICE\n");
+	test_search_put(db, id, 2, "NO BILL", "BOB\n");
+	test_search_put(db, id, 3, "AN \"INVOICE\" QUOTED", "");
+	test_search_put(db, id, 99, "NOT A MESSAGE", "");
+	test_assert(index_db_commit(db) == 0);
+	array_clear(&uids);
+	test_assert(index_search_list_missing(db, id, 0, &uids, &max_uid) == 0);
+	test_assert(uids.count == 1 && uids.v[0] == 4);
+	array_clear(&uids);
+	test_assert(index_search_match(db, id, INDEX_SEARCH_BODY, "INVOICE", &uids) == 0);
+	test_assert(uids.count == 2 && uids.v[0] == 1 && uids.v[1] == 3);
+	array_clear(&uids);
+	test_assert(index_search_match(db, id, INDEX_SEARCH_BODY, "\"INVOICE\"", &uids) == 0);
+	test_assert(uids.count == 1 && uids.v[0] == 3);
+	/* short needles scan */
+	array_clear(&uids);
+	test_assert(index_search_match(db, id, INDEX_SEARCH_BODY, "BI", &uids) == 0);
+	test_assert(uids.count == 1 && uids.v[0] == 2);
+	array_clear(&uids);
+	test_assert(index_search_match(db, id, INDEX_SEARCH_FROM, "AL", &uids) == 0);
+	test_assert(uids.count == 1 && uids.v[0] == 1);
+	/* nothing found for an expunged (never existing) uid 99 */
+	array_clear(&uids);
+	test_assert(index_search_match(db, id, INDEX_SEARCH_BODY, "MESSAGE", &uids) == 0);
+	test_assert(uids.count == 0);
+	unsigned int n = 0;
+	test_assert(index_search_iter_keys(db, id, test_count_keys, &n) == 0);
+	test_assert(n == 3);
+	/* re-indexing replaces; expunging queues the text for gc */
+	test_assert(index_db_begin_write(db) == 0);
+	test_search_put(db, id, 2, "NOW AN INVOICE", "BOB\n");
+	struct index_change *ch;
+	test_assert(index_change_begin(db, id, &ch) == 1);
+	struct index_message old = { .uid = 1, .size = 100 };
+	test_assert(index_change_expunge(ch, &old) == 0);
+	test_assert(index_change_finish(&ch) == 0);
+	test_assert(index_db_commit(db) == 0);
+	array_clear(&uids);
+	test_assert(index_search_match(db, id, INDEX_SEARCH_BODY, "INVOICE", &uids) == 0);
+	test_assert(uids.count == 2 && uids.v[0] == 2 && uids.v[1] == 3);
+	bool pending, more;
+	test_assert(index_search_gc_pending(db, &pending) == 0 && pending);
+	test_assert(index_db_begin_write(db) == 0);
+	test_assert(index_search_gc(db, 1, &more) == 0 && more);
+	test_assert(index_search_gc(db, 10, &more) == 0 && !more);
+	test_assert(index_db_commit(db) == 0);
+	test_assert(index_search_gc_pending(db, &pending) == 0 && !pending);
+	/* the watermark */
+	uint32_t indexed;
+	test_assert(index_db_begin_write(db) == 0);
+	test_assert(index_search_set_indexed_uid(db, id, 3) == 0);
+	test_assert(index_db_commit(db) == 0);
+	test_assert(index_search_get_indexed_uid(db, id, &indexed) == 0 && indexed == 3);
 	index_db_close(&db);
 	test_end();
 }
@@ -424,6 +515,7 @@ int main(void)
 		test_index_recount,
 		test_index_nested_iter,
 		test_index_message_cache,
+		test_index_search,
 		NULL
 	};
 	if (mkdtemp(test_dir) == NULL)

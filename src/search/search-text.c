@@ -3,6 +3,7 @@
  * are decoded per part and converted to UTF-8 when the part ends. */
 #include "search-text.h"
 #include "search-casemap.h"
+#include "mime-address.h"
 #include "mime-charset.h"
 #include "mime-encoded-word.h"
 #include "mime-parser.h"
@@ -122,6 +123,41 @@ static void text_append_field(struct search_text_builder *b, string_t *dest,
 	text_append_folded(b, dest, "\n", 1, false);
 }
 
+static const char *const address_fields[] = {
+	"from", "to", "cc", "bcc", "sender", "reply-to",
+	"resent-from", "resent-to", "resent-cc", "resent-bcc", "resent-sender",
+};
+
+static bool text_is_address_field(const char *name)
+{
+	for (unsigned int i = 0; i < N_ELEMENTS(address_fields); i++) {
+		if (strcasecmp(name, address_fields[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Address fields are searched in a normalised form, "name <local@domain>,
+   ..." with names decoded, so that comments, folding and quoting in the
+   header don't hide an address (as other servers match them). */
+static void text_decode_addresses(struct search_text_builder *b,
+				  const struct mime_header_field *field)
+{
+	struct mime_address_list list = { NULL, NULL, 0 };
+	pool_t pool = pool_create("search addresses", 1024);
+	mime_address_parse(pool, field->value, field->value_len, 1000, 0, &list);
+	for (struct mime_address *a = list.head; a != NULL; a = a->next) {
+		if (a->name != NULL && mime_encoded_word_has_words(a->name, strlen(a->name))) {
+			string_t *name = str_new(pool, 64);
+			mime_encoded_word_decode(a->name, strlen(a->name), name);
+			a->name = str_c(name);
+		}
+	}
+	if (list.head != NULL)
+		mime_address_write(b->scratch, list.head);
+	pool_destroy(&pool);
+}
+
 static void text_header_field(struct search_text_builder *b, struct mime_part *part,
 			      const struct mime_header_field *field)
 {
@@ -130,7 +166,10 @@ static void text_header_field(struct search_text_builder *b, struct mime_part *p
 	if ((!top && !embedded) || field->no_colon)
 		return;
 	str_truncate(b->scratch, 0);
-	mime_encoded_word_decode(field->value, field->value_len, b->scratch);
+	if (text_is_address_field(field->name))
+		text_decode_addresses(b, field);
+	else
+		mime_encoded_word_decode(field->value, field->value_len, b->scratch);
 	const char *decoded = str_c(b->scratch);
 	size_t decoded_len = str_len(b->scratch);
 	if (embedded) {
@@ -258,4 +297,38 @@ struct search_text *search_text_build(pool_t pool, const void *data, size_t size
 	struct search_text *text = search_text_builder_finish(b);
 	search_text_builder_destroy(&b);
 	return text;
+}
+
+bool search_text_body_has(const char *text, size_t len, const char *needle)
+{
+	size_t nlen = strlen(needle);
+	return nlen == 0 || memmem(text, len, needle, nlen) != NULL;
+}
+
+bool search_text_field_has(const char *text, size_t len, const char *needle)
+{
+	size_t nlen = strlen(needle);
+	if (nlen == 0)
+		return len > 0;
+	return memmem(text, len, needle, nlen) != NULL;
+}
+
+bool search_text_header_has(const char *text, size_t len, const char *name,
+			    const char *needle)
+{
+	size_t name_len = strlen(name), nlen = strlen(needle);
+	const char *p = text, *end = text + len;
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		if (eol == NULL)
+			eol = end;
+		if ((size_t)(eol - p) >= name_len + 2 && memcmp(p, name, name_len) == 0 &&
+		    p[name_len] == ':' && p[name_len + 1] == ' ') {
+			const char *value = p + name_len + 2;
+			if (nlen == 0 || memmem(value, (size_t)(eol - value), needle, nlen) != NULL)
+				return true;
+		}
+		p = eol + 1;
+	}
+	return false;
 }

@@ -64,4 +64,17 @@ const char *search_text_field_name(enum search_text_field field);
 /* Maps a header name to its field; returns false for other headers. */
 bool search_text_field_lookup(const char *header_name, enum search_text_field *field_r);
 
+/* Matching against the text, the one definition both the index and direct
+   scans follow. needle is in canonical form: header needles folded in
+   line mode, body needles in text mode (search_casemap_append()). */
+/* Does body text contain needle? "" matches every message. */
+bool search_text_body_has(const char *text, size_t len, const char *needle);
+/* Does a field's text (one line per value) contain needle? "" matches if
+   the field is present at all. */
+bool search_text_field_has(const char *text, size_t len, const char *needle);
+/* Does a header text ("NAME: value\n" lines) have a field named name
+   (canonical form) whose value contains needle ("": the field exists)? */
+bool search_text_header_has(const char *text, size_t len, const char *name,
+			    const char *needle);
+
 #endif

@@ -4,8 +4,29 @@
  * acknowledged message survives any crash. The cost does not depend on the
  * mailbox's size: nothing is scanned or reloaded. */
 #include "mail-storage-private.h"
+#include "index-search.h"
+#include "search-text.h"
 
 #include <time.h>
+
+/* Frees a save (its builder first: it allocates from the save's pool). */
+static void mail_save_free(struct mail_save *save)
+{
+	search_text_builder_destroy(&save->search);
+	save->user->v->save_free(save);
+}
+
+/* Turns the text gathered while writing into the index document, before
+   the write lock is taken. */
+static void mail_save_build_doc(struct mail_save *save)
+{
+	if (save->search == NULL)
+		return;
+	struct search_text *text = search_text_builder_finish(save->search);
+	save->search_doc = p_new(save->pool, struct index_search_doc, 1);
+	mail_search_doc_from_text(save->pool, text, save->search_doc);
+	search_text_builder_destroy(&save->search);
+}
 
 static int mail_save_tz_now(time_t now)
 {
@@ -67,6 +88,7 @@ struct mail_save *mail_save_begin(struct mail_user *user, const char *name,
 		user->v->save_free(save);
 		return NULL;
 	}
+	save->search = search_text_builder_create(save->pool, 0);
 	return save;
 }
 
@@ -78,6 +100,7 @@ int mail_save_write(struct mail_save *save, const void *data, size_t size)
 		save->failed = true;
 		return -1;
 	}
+	search_text_builder_feed(save->search, data, size);
 	return 0;
 }
 
@@ -108,6 +131,11 @@ static int mail_save_commit_locked(struct mail_save *save, struct index_change *
 		return -1;
 	if (index_change_append(ch, &save->msg) < 0)
 		return mail_user_set_index_error(user, "save");
+	/* the search data is written in the same transaction: a message is
+	   never visible without it */
+	if (save->search_doc != NULL &&
+	    index_search_put(user->db, save->mailbox_id, save->msg.uid, save->search_doc) < 0)
+		return mail_user_set_index_error(user, "index message text");
 	return 0;
 }
 
@@ -122,12 +150,14 @@ int mail_save_finish_multi(struct mail_save **saves, unsigned int count,
 		i_assert(saves[i]->mailbox_id == saves[0]->mailbox_id);
 		if (saves[i]->failed || user->v->save_prepare(saves[i]) < 0)
 			ret = -1;
+		else
+			mail_save_build_doc(saves[i]);
 	}
 	if (ret < 0 || mail_user_begin_write(user) < 0) {
 		if (user->error == MAIL_ERROR_NONE)
 			mail_user_set_internal_error(user, "save", "writing a message failed");
 		for (unsigned int i = 0; i < count; i++)
-			user->v->save_free(saves[i]);
+			mail_save_free(saves[i]);
 		return -1;
 	}
 	/* one transaction for all: the messages appear together or not at
@@ -163,7 +193,7 @@ int mail_save_finish_multi(struct mail_save **saves, unsigned int count,
 			user->v->save_revert_file(saves[i]);
 		else if (ret == 0)
 			uids_r[i] = saves[i]->msg.uid;
-		user->v->save_free(saves[i]);
+		mail_save_free(saves[i]);
 		saves[i] = NULL;
 	}
 	if (ret == 0)
@@ -184,5 +214,5 @@ void mail_save_abort(struct mail_save **_save)
 	if (save == NULL)
 		return;
 	*_save = NULL;
-	save->user->v->save_free(save);
+	mail_save_free(save);
 }

@@ -33,6 +33,10 @@ struct mail_mirror_state {
 struct mail_save {
 	struct mail_user *user;
 	pool_t pool;
+	/* the message's searchable text, built as it is written, and the
+	   document made of it before the commit */
+	struct search_text_builder *search;
+	struct index_search_doc *search_doc;
 	int64_t mailbox_id;
 	const char *dir;
 	struct index_message msg;
@@ -194,6 +198,12 @@ int mailbox_create_locked(struct mail_user *user, const char *name,
 /* Moves a mailbox's location to the one its name asks for, after a
    rename (in a write transaction). */
 int mailbox_fix_dir_locked(struct mail_user *user, const struct index_mailbox *mb);
+
+/* mail-search.c: the index document of a message's searchable text. */
+struct search_text;
+struct index_search_doc;
+void mail_search_doc_from_text(pool_t pool, const struct search_text *text,
+			       struct index_search_doc *doc_r);
 
 /* mail-flags.c: keyword handling shared by save, copy and flags. */
 /* Validates keywords; returns 0 or -1 with MAIL_ERROR_PARAMS set. */

@@ -275,6 +275,39 @@ int mailbox_foreach_record_flags(struct mailbox *box, const uint32_t *seqs, unsi
 int mailbox_open_message(struct mailbox *box, uint32_t uid, struct istream **input_r,
 			 uint64_t *physical_size_r);
 
+/* SEARCH's text keys (RFC 9051 §6.4.4), matched case-insensitively by
+   i;unicode-casemap on decoded text (search-text.h defines exactly what
+   text), through the user's full-text index. */
+enum mail_search_text_key {
+	MAIL_SEARCH_BODY,
+	MAIL_SEARCH_TEXT,
+	MAIL_SEARCH_HEADER,
+	MAIL_SEARCH_FROM,
+	MAIL_SEARCH_TO,
+	MAIL_SEARCH_CC,
+	MAIL_SEARCH_BCC,
+	MAIL_SEARCH_SUBJECT,
+};
+/* Indexes the mailbox's messages that have no search data yet (those
+   that did not arrive through mail_save or mailbox_copy). Returns 0 or -1. */
+int mailbox_search_update(struct mailbox *box);
+/* Appends, ascending, the UIDs of indexed messages whose text matches:
+   needle is UTF-8, header_name the field for MAIL_SEARCH_HEADER. Call
+   mailbox_search_update() first. Returns 0 or -1. */
+int mailbox_search_text(struct mailbox *box, enum mail_search_text_key key,
+			const char *header_name, const char *needle, array_uint32_t *uids_r);
+/* The same test for one message by reading and parsing it (no index).
+   Returns 1 if it matches, 0 if not or expunged, -1 on error. */
+int mailbox_search_text_scan(struct mailbox *box, uint32_t uid, enum mail_search_text_key key,
+			     const char *header_name, const char *needle);
+/* Calls callback with the SORT/THREAD keys (search-keys.h) of each indexed
+   message, ascending by UID; strings valid during the call only. */
+struct search_keys;
+typedef int mail_search_keys_callback_t(uint32_t uid, const struct search_keys *keys,
+					void *context);
+int mailbox_search_foreach_keys(struct mailbox *box, mail_search_keys_callback_t *callback,
+				void *context);
+
 enum mail_flags_modify {
 	MAIL_FLAGS_ADD,
 	MAIL_FLAGS_REMOVE,

@@ -1,0 +1,337 @@
+/* Search data of messages in the storage: building a message's document
+ * (searchable text and SORT/THREAD keys, src/search) for the index, at
+ * save time or later by reading the file; and answering SEARCH text keys
+ * from the index with exactly the semantics of a direct scan
+ * (search_text_*_has() in search-text.h). */
+#include "mail-storage-private.h"
+#include "index-search.h"
+#include "search-casemap.h"
+#include "search-keys.h"
+#include "search-text.h"
+
+/* messages indexed per write transaction when catching up */
+#define MAIL_SEARCH_UPDATE_BATCH 64
+
+static const enum index_search_column field_columns[SEARCH_TEXT_FIELD_COUNT] = {
+	[SEARCH_TEXT_FROM] = INDEX_SEARCH_FROM,
+	[SEARCH_TEXT_TO] = INDEX_SEARCH_TO,
+	[SEARCH_TEXT_CC] = INDEX_SEARCH_CC,
+	[SEARCH_TEXT_BCC] = INDEX_SEARCH_BCC,
+	[SEARCH_TEXT_SUBJECT] = INDEX_SEARCH_SUBJECT,
+};
+
+void mail_search_doc_from_text(pool_t pool, const struct search_text *text,
+			       struct index_search_doc *doc_r)
+{
+	struct search_keys keys;
+	memset(doc_r, 0, sizeof(*doc_r));
+	doc_r->text[INDEX_SEARCH_HEADER] = str_c(text->header);
+	doc_r->text_len[INDEX_SEARCH_HEADER] = str_len(text->header);
+	doc_r->text[INDEX_SEARCH_BODY] = str_c(text->body);
+	doc_r->text_len[INDEX_SEARCH_BODY] = str_len(text->body);
+	for (unsigned int i = 0; i < SEARCH_TEXT_FIELD_COUNT; i++) {
+		doc_r->text[field_columns[i]] = str_c(text->fields[i]);
+		doc_r->text_len[field_columns[i]] = str_len(text->fields[i]);
+	}
+	doc_r->truncated = text->truncated;
+	search_keys_from_text(pool, text, &keys);
+	struct index_search_keys *k = &doc_r->keys;
+	k->has_sent_date = keys.has_sent_date;
+	k->sent_date = keys.sent_date;
+	k->sent_tz = keys.sent_tz;
+	k->from_addr = keys.from_addr;
+	k->to_addr = keys.to_addr;
+	k->cc_addr = keys.cc_addr;
+	k->from_display = keys.from_display;
+	k->to_display = keys.to_display;
+	k->subject = keys.subject;
+	k->subject_reply = keys.subject_is_reply;
+	k->message_id = keys.message_id;
+	k->in_reply_to = keys.in_reply_to;
+	k->references = keys.references;
+}
+
+/* Reads and parses a message file into its searchable text. Returns 1, 0
+   if expunged, -1 on error (set). */
+static int mail_search_read_text(struct mailbox *box, uint32_t uid, pool_t pool,
+				 struct search_text **text_r)
+{
+	struct istream *input;
+	uint64_t size;
+	int ret = mailbox_open_message(box, uid, &input, &size);
+	if (ret <= 0)
+		return ret;
+	struct search_text_builder *b = search_text_builder_create(pool, 0);
+	for (;;) {
+		size_t n;
+		const unsigned char *data = i_stream_get_data(input, &n);
+		if (n > 0) {
+			search_text_builder_feed(b, data, n);
+			i_stream_skip(input, n);
+			continue;
+		}
+		if (i_stream_read(input) == -1 && i_stream_get_data_size(input) == 0)
+			break;
+	}
+	ret = 1;
+	if (i_stream_get_error(input) != 0) {
+		ret = mail_user_set_internal_error(box->user, "search_read_failed",
+			t_strdup_printf("uid=%u error=%s", uid, i_stream_get_error_text(input)));
+	}
+	*text_r = search_text_builder_finish(b);
+	search_text_builder_destroy(&b);
+	i_stream_destroy(&input);
+	return ret;
+}
+
+/* Indexes one batch of UIDs: files are read before the write lock. */
+static int mail_search_update_batch(struct mailbox *box, const uint32_t *uids, unsigned int count)
+{
+	struct mail_user *user = box->user;
+	pool_t pool = pool_create("search update", 64 * 1024);
+	struct index_search_doc *docs = p_new(pool, struct index_search_doc, count);
+	bool *have = p_new(pool, bool, count);
+	int ret = 0;
+	for (unsigned int i = 0; i < count && ret == 0; i++) {
+		struct search_text *text;
+		int r = mail_search_read_text(box, uids[i], pool, &text);
+		if (r < 0)
+			ret = -1;
+		else if (r > 0) {
+			mail_search_doc_from_text(pool, text, &docs[i]);
+			have[i] = true;
+		}
+	}
+	if (ret == 0 && mail_user_begin_write(user) < 0)
+		ret = -1;
+	else if (ret == 0) {
+		for (unsigned int i = 0; i < count && ret == 0; i++) {
+			if (have[i] && index_search_put(user->db, box->id, uids[i], &docs[i]) < 0)
+				ret = mail_user_set_index_error(user, "index message text");
+		}
+		if (ret < 0)
+			mail_user_rollback(user);
+		else if (mail_user_commit(user) < 0)
+			ret = -1;
+	}
+	pool_destroy(&pool);
+	return ret;
+}
+
+int mailbox_search_update(struct mailbox *box)
+{
+	struct mail_user *user = box->user;
+	uint32_t indexed, max_uid;
+	array_uint32_t missing;
+	mail_user_clear_error(user);
+	if (index_search_get_indexed_uid(user->db, box->id, &indexed) < 0)
+		return mail_user_set_index_error(user, "read search state");
+	array_init(&missing, system_pool, 64);
+	int ret = index_search_list_missing(user->db, box->id, indexed, &missing, &max_uid);
+	if (ret < 0)
+		ret = mail_user_set_index_error(user, "list unindexed messages");
+	for (unsigned int i = 0; i < missing.count && ret == 0; i += MAIL_SEARCH_UPDATE_BATCH) {
+		unsigned int n = missing.count - i < MAIL_SEARCH_UPDATE_BATCH ?
+			missing.count - i : MAIL_SEARCH_UPDATE_BATCH;
+		ret = mail_search_update_batch(box, missing.v + i, n);
+	}
+	array_free(&missing);
+	if (ret == 0 && max_uid > indexed) {
+		/* everything up to max_uid has its document now; nothing
+		   depends on recording it, so a busy lock just skips it */
+		int r = index_db_try_begin_write(user->db);
+		if (r > 0) {
+			if (index_search_set_indexed_uid(user->db, box->id, max_uid) < 0) {
+				mail_user_rollback(user);
+				ret = mail_user_set_index_error(user, "write search state");
+			} else if (mail_user_commit(user) < 0)
+				ret = -1;
+		} else if (r < 0)
+			ret = mail_user_set_index_error(user, "write search state");
+	}
+	return ret;
+}
+
+static const char *mail_search_fold(const char *needle, bool line)
+{
+	string_t *str = t_str_new(strlen(needle) * 2 + 8);
+	search_casemap_append(str, needle, strlen(needle), line);
+	return str_c(str);
+}
+
+static bool key_field(enum mail_search_text_key key, enum search_text_field *field_r)
+{
+	switch (key) {
+	case MAIL_SEARCH_FROM: *field_r = SEARCH_TEXT_FROM; return true;
+	case MAIL_SEARCH_TO: *field_r = SEARCH_TEXT_TO; return true;
+	case MAIL_SEARCH_CC: *field_r = SEARCH_TEXT_CC; return true;
+	case MAIL_SEARCH_BCC: *field_r = SEARCH_TEXT_BCC; return true;
+	case MAIL_SEARCH_SUBJECT: *field_r = SEARCH_TEXT_SUBJECT; return true;
+	default: return false;
+	}
+}
+
+struct search_verify_ctx {
+	array_uint32_t *uids;
+	const char *name, *needle;
+	bool header;
+};
+
+static int search_verify_callback(uint32_t uid, const char *text, size_t len, void *context)
+{
+	struct search_verify_ctx *ctx = context;
+	bool match = ctx->header ? search_text_header_has(text, len, ctx->name, ctx->needle) :
+		search_text_field_has(text, len, ctx->needle);
+	if (match)
+		array_push(ctx->uids, uid);
+	return 0;
+}
+
+/* Merges two ascending UID lists without duplicates into dest. */
+static void uids_union(array_uint32_t *dest, const array_uint32_t *a, const array_uint32_t *b)
+{
+	unsigned int i = 0, j = 0;
+	while (i < a->count || j < b->count) {
+		uint32_t x = i < a->count ? a->v[i] : UINT32_MAX;
+		uint32_t y = j < b->count ? b->v[j] : UINT32_MAX;
+		uint32_t m = x < y ? x : y;
+		array_push(dest, m);
+		if (x == m) i++;
+		if (y == m) j++;
+	}
+}
+
+static int mail_search_text_index(struct mailbox *box, enum mail_search_text_key key,
+				  const char *header_name, const char *needle,
+				  array_uint32_t *uids_r)
+{
+	struct index_db *db = box->user->db;
+	enum search_text_field field;
+	if (key == MAIL_SEARCH_BODY) {
+		const char *n = mail_search_fold(needle, false);
+		if (n[0] == '\0')
+			return index_search_iter_text(db, box->id, INDEX_SEARCH_BODY, NULL,
+				search_verify_callback, &(struct search_verify_ctx){ uids_r, "", "", false });
+		return index_search_match(db, box->id, INDEX_SEARCH_BODY, n, uids_r);
+	}
+	if (key == MAIL_SEARCH_TEXT) {
+		array_uint32_t a, b;
+		array_init(&a, t_pool(), 64);
+		array_init(&b, t_pool(), 64);
+		if (mail_search_text_index(box, MAIL_SEARCH_BODY, NULL, needle, &a) < 0)
+			return -1;
+		const char *n = mail_search_fold(needle, true);
+		if (n[0] != '\0' && index_search_match(db, box->id, INDEX_SEARCH_HEADER, n, &b) < 0)
+			return -1;
+		uids_union(uids_r, &a, &b);
+		return 0;
+	}
+	if (key_field(key, &field)) {
+		const char *n = mail_search_fold(needle, true);
+		if (n[0] != '\0')
+			return index_search_match(db, box->id, field == SEARCH_TEXT_FROM ? INDEX_SEARCH_FROM :
+				field == SEARCH_TEXT_TO ? INDEX_SEARCH_TO :
+				field == SEARCH_TEXT_CC ? INDEX_SEARCH_CC :
+				field == SEARCH_TEXT_BCC ? INDEX_SEARCH_BCC : INDEX_SEARCH_SUBJECT,
+				n, uids_r);
+		struct search_verify_ctx ctx = { uids_r, "", "", false };
+		return index_search_iter_text(db, box->id, field == SEARCH_TEXT_FROM ? INDEX_SEARCH_FROM :
+			field == SEARCH_TEXT_TO ? INDEX_SEARCH_TO :
+			field == SEARCH_TEXT_CC ? INDEX_SEARCH_CC :
+			field == SEARCH_TEXT_BCC ? INDEX_SEARCH_BCC : INDEX_SEARCH_SUBJECT,
+			NULL, search_verify_callback, &ctx);
+	}
+	/* HEADER: candidates containing the needle (or the field name), then
+	   the exact per-field test */
+	struct search_verify_ctx ctx = {
+		uids_r, mail_search_fold(header_name, true), mail_search_fold(needle, true), true,
+	};
+	const char *prefilter = ctx.needle[0] != '\0' ? ctx.needle :
+		t_strdup_printf("%s: ", ctx.name);
+	return index_search_iter_text(db, box->id, INDEX_SEARCH_HEADER, prefilter,
+				      search_verify_callback, &ctx);
+}
+
+int mailbox_search_text(struct mailbox *box, enum mail_search_text_key key,
+			const char *header_name, const char *needle, array_uint32_t *uids_r)
+{
+	int ret;
+	mail_user_clear_error(box->user);
+	ret = mail_search_text_index(box, key, header_name, needle, uids_r);
+	return ret < 0 ? mail_user_set_index_error(box->user, "search") : 0;
+}
+
+static bool mail_search_text_test(const struct search_text *t, enum mail_search_text_key key,
+				  const char *header_name, const char *needle)
+{
+	enum search_text_field field;
+	const char *body_needle = mail_search_fold(needle, false);
+	const char *line_needle = mail_search_fold(needle, true);
+	switch (key) {
+	case MAIL_SEARCH_BODY:
+		return search_text_body_has(str_c(t->body), str_len(t->body), body_needle);
+	case MAIL_SEARCH_TEXT:
+		return search_text_body_has(str_c(t->body), str_len(t->body), body_needle) ||
+			(line_needle[0] != '\0' &&
+			 search_text_body_has(str_c(t->header), str_len(t->header), line_needle));
+	case MAIL_SEARCH_HEADER:
+		return search_text_header_has(str_c(t->header), str_len(t->header),
+					      mail_search_fold(header_name, true), line_needle);
+	default:
+		if (!key_field(key, &field))
+			i_unreached();
+		return search_text_field_has(str_c(t->fields[field]), str_len(t->fields[field]),
+					     line_needle);
+	}
+}
+
+int mailbox_search_text_scan(struct mailbox *box, uint32_t uid, enum mail_search_text_key key,
+			     const char *header_name, const char *needle)
+{
+	int ret;
+	mail_user_clear_error(box->user);
+	pool_t pool = pool_create("search scan", 16 * 1024);
+	struct search_text *text;
+	ret = mail_search_read_text(box, uid, pool, &text);
+	if (ret > 0)
+		ret = mail_search_text_test(text, key, header_name, needle) ? 1 : 0;
+	pool_destroy(&pool);
+	return ret;
+}
+
+struct search_keys_ctx {
+	mail_search_keys_callback_t *callback;
+	void *context;
+};
+
+static int search_keys_callback(const struct index_search_keys *k, void *context)
+{
+	struct search_keys_ctx *ctx = context;
+	const struct search_keys keys = {
+		.has_sent_date = k->has_sent_date,
+		.sent_date = (time_t)k->sent_date,
+		.sent_tz = k->sent_tz,
+		.from_addr = k->from_addr == NULL ? "" : k->from_addr,
+		.to_addr = k->to_addr == NULL ? "" : k->to_addr,
+		.cc_addr = k->cc_addr == NULL ? "" : k->cc_addr,
+		.from_display = k->from_display == NULL ? "" : k->from_display,
+		.to_display = k->to_display == NULL ? "" : k->to_display,
+		.subject = k->subject == NULL ? "" : k->subject,
+		.subject_is_reply = k->subject_reply,
+		.message_id = k->message_id,
+		.in_reply_to = k->in_reply_to,
+		.references = k->references,
+	};
+	return ctx->callback(k->uid, &keys, ctx->context);
+}
+
+int mailbox_search_foreach_keys(struct mailbox *box, mail_search_keys_callback_t *callback,
+				void *context)
+{
+	struct search_keys_ctx ctx = { callback, context };
+	mail_user_clear_error(box->user);
+	if (index_search_iter_keys(box->user->db, box->id, search_keys_callback, &ctx) < 0)
+		return box->user->error != MAIL_ERROR_NONE ? -1 :
+			mail_user_set_index_error(box->user, "read search keys");
+	return 0;
+}
