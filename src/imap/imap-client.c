@@ -63,7 +63,8 @@ void imap_cmd_finish(struct imap_cmd *cmd, const char *fmt, ...)
 	   sequence number is answered, since the client can't know which
 	   numbers they refer to */
 	bool no_expunges = strcmp(cmd->name, "FETCH") == 0 || strcmp(cmd->name, "STORE") == 0 ||
-		strcmp(cmd->name, "SEARCH") == 0;
+		strcmp(cmd->name, "SEARCH") == 0 || strcmp(cmd->name, "SORT") == 0 ||
+		strcmp(cmd->name, "THREAD") == 0;
 	/* NOOP and CHECK are how clients poll: look at the disk too */
 	bool full = strcmp(cmd->name, "NOOP") == 0 || strcmp(cmd->name, "CHECK") == 0;
 	imap_client_sync(cmd->client, (no_expunges ? IMAP_SYNC_NO_EXPUNGES : 0) |

@@ -67,6 +67,8 @@ bool imap_cmd_move(struct imap_cmd *cmd);
 bool imap_cmd_fetch(struct imap_cmd *cmd);
 void imap_cmd_fetch_abort(struct imap_cmd *cmd);
 bool imap_cmd_search(struct imap_cmd *cmd);
+bool imap_cmd_sort(struct imap_cmd *cmd);
+bool imap_cmd_thread(struct imap_cmd *cmd);
 /* STATUS item helpers shared with LIST-STATUS */
 int imap_status_items_parse(const struct imap_arg *arg, enum mailbox_status_items *items_r);
 void imap_status_write(string_t *dest, enum mailbox_status_items items,

@@ -5,6 +5,7 @@
 #include "imap-storage.h"
 #include "istream.h"
 #include "strnum.h"
+#include "mime-charset.h"
 #include "search-keys.h"
 
 #include <strings.h>
@@ -40,6 +41,8 @@ struct search_key {
 
 struct search_parser {
 	struct imap_client *client;
+	/* CHARSET other than UTF-8: strings are converted (NULL: none) */
+	const char *charset;
 	pool_t pool;
 	const struct imap_arg *args;
 	const char *error;
@@ -70,6 +73,11 @@ static bool next_string(struct search_parser *p, const char **str_r)
 		return false;
 	}
 	p->args++;
+	if (p->charset != NULL) {
+		string_t *utf8 = str_new(p->pool, strlen(*str_r) * 2 + 1);
+		(void)charset_to_utf8(p->charset, *str_r, strlen(*str_r), utf8);
+		*str_r = str_c(utf8);
+	}
 	return true;
 }
 
@@ -236,6 +244,11 @@ static struct search_key *search_parse_key(struct search_parser *p)
 	return key;
 }
 
+bool imap_search_charset_is_supported(const char *charset)
+{
+	return charset_is_utf8(charset) || charset_is_known(charset);
+}
+
 int imap_search_parse(struct imap_client *client, const struct imap_arg *args, pool_t pool,
 		      struct search_key **key_r, const char **error_r)
 {
@@ -246,10 +259,12 @@ int imap_search_parse(struct imap_client *client, const struct imap_arg *args, p
 			*error_r = "BAD Missing charset.";
 			return -1;
 		}
-		if (strcasecmp(charset, "UTF-8") != 0 && strcasecmp(charset, "US-ASCII") != 0) {
+		if (!imap_search_charset_is_supported(charset)) {
 			*error_r = "NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset.";
 			return -1;
 		}
+		if (!charset_is_utf8(charset))
+			p.charset = p_strdup(pool, charset);
 		p.args += 2;
 	}
 	*key_r = search_parse_and(&p);

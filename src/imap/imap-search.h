@@ -11,6 +11,9 @@
 
 struct search_key;
 
+/* UTF-8, US-ASCII, and every charset iconv converts (RFC 9051 §6.4.4:
+   others get NO [BADCHARSET]). */
+bool imap_search_charset_is_supported(const char *charset);
 /* Parses the search program (after an optional CHARSET). Returns 0, or -1
    with *error_r the full reply text ("BAD ..." or "NO [BADCHARSET] ..."). */
 int imap_search_parse(struct imap_client *client, const struct imap_arg *args, pool_t pool,

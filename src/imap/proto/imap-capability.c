@@ -32,6 +32,12 @@ static const struct imap_capability_def capabilities[] = {
 	{ .name = "SPECIAL-USE", .when = CAP_ALWAYS, .rfc = "RFC 6154" },
 	{ .name = "ESEARCH", .when = CAP_ALWAYS, .rfc = "RFC 4731" },
 	{ .name = "BINARY", .when = CAP_ALWAYS, .rfc = "RFC 3516" },
+	{ .name = "SORT", .when = CAP_ALWAYS, .rfc = "RFC 5256" },
+	{ .name = "SORT=DISPLAY", .when = CAP_ALWAYS, .rfc = "RFC 5957" },
+	{ .name = "THREAD=ORDEREDSUBJECT", .when = CAP_ALWAYS, .rfc = "RFC 5256" },
+	{ .name = "THREAD=REFERENCES", .when = CAP_ALWAYS, .rfc = "RFC 5256" },
+	{ .name = "THREAD=REFS", .when = CAP_ALWAYS, .rfc = "draft-ietf-morg-inthread" },
+	{ .name = "I18NLEVEL=1", .when = CAP_ALWAYS, .rfc = "RFC 5255" },
 };
 
 const char *imap_capability_string(const struct imap_capability_opts *opts)
