@@ -16,9 +16,11 @@ static const struct mime_address *keys_first_address(pool_t pool, const char *va
 	if (value == NULL)
 		return NULL;
 	mime_address_parse(pool, value, strlen(value), SEARCH_KEYS_MAX_ADDRESSES, 0, &list);
+	/* the first address may be a group's start marker (mailbox = the
+	   group's name, domain NULL): sorting uses the name, as other
+	   servers do; end markers are skipped */
 	for (const struct mime_address *a = list.head; a != NULL; a = a->next) {
-		/* group markers have no domain */
-		if (a->domain != NULL && a->mailbox != NULL)
+		if (a->mailbox != NULL)
 			return a;
 	}
 	return NULL;
@@ -44,7 +46,7 @@ static const char *keys_display(pool_t pool, const struct mime_address *addr)
 			return str_c(dest);
 		}
 	}
-	const char *spec = addr->domain[0] == '\0' ? addr->mailbox :
+	const char *spec = addr->domain == NULL || addr->domain[0] == '\0' ? addr->mailbox :
 		t_strdup_printf("%s@%s", addr->mailbox, addr->domain);
 	return search_casemap(pool, spec);
 }

@@ -7,7 +7,8 @@
 #include "array.h"
 #include "buffer.h"
 
-#define IMAP_SEQ_STAR ((uint32_t)-1)
+/* 0 is never a valid nz-number, so 4294967295 stays a number */
+#define IMAP_SEQ_STAR ((uint32_t)0)
 
 struct imap_seq_range {
 	uint32_t seq1, seq2; /* seq1 <= seq2 after resolving */
