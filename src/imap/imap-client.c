@@ -81,6 +81,19 @@ void imap_client_unselect(struct imap_client *client)
 {
 	mailbox_close(&client->box);
 	client->announced_keyword_count = 0;
+	imap_client_search_save(client, NULL, 0);
+}
+
+void imap_client_search_save(struct imap_client *client, const uint32_t *uids,
+			     unsigned int count)
+{
+	if (!array_is_created(&client->search_saved))
+		array_init(&client->search_saved, system_pool, count + 1);
+	array_clear(&client->search_saved);
+	array_reserve(&client->search_saved, count);
+	if (count > 0)
+		memcpy(client->search_saved.v, uids, count * sizeof(*uids));
+	client->search_saved.count = count;
 }
 
 void imap_client_disconnect(struct imap_client *client, const char *bye_text, const char *reason)
@@ -256,6 +269,7 @@ static void imap_client_destroy(struct connection *conn)
 	if (client->cmd != NULL)
 		imap_cmd_free(client);
 	imap_client_unselect(client);
+	array_free(&client->search_saved);
 	mail_user_deinit(&client->mail_user);
 	imap_command_reader_destroy(&client->reader);
 	log_info(&conn->log, "disconnect", "reason=%s in=%llu out=%llu",

@@ -40,6 +40,9 @@ struct imap_client {
 	struct mailbox *box;
 	/* the keywords last announced in FLAGS for the selected mailbox */
 	unsigned int announced_keyword_count;
+	/* SEARCHRES (RFC 5182): UIDs of the last SEARCH RETURN (SAVE),
+	   ascending, for "$"; forgotten when the mailbox is closed */
+	array_uint32_t search_saved;
 	/* runs the mailbox's deferred work while the session waits */
 	struct timeout *deferred_to;
 
@@ -47,6 +50,10 @@ struct imap_client {
 	bool logout;
 	bool shutting_down;
 };
+
+/* Replaces the SEARCHRES saved result (uids ascending; NULL, 0 empties it). */
+void imap_client_search_save(struct imap_client *client, const uint32_t *uids,
+			     unsigned int count);
 
 /* Takes over conn from the login side and answers the login command. */
 void imap_client_create(const struct tern_settings *set, struct connection *conn,

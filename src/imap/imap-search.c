@@ -21,6 +21,8 @@ enum search_key_type {
 	SK_BEFORE, SK_ON, SK_SINCE,
 	SK_SENTBEFORE, SK_SENTON, SK_SENTSINCE,
 	SK_HEADER, SK_BODY, SK_TEXT,
+	SK_OLDER, SK_YOUNGER,
+	SK_SAVEDBEFORE, SK_SAVEDON, SK_SAVEDSINCE, SK_SAVEDATESUPPORTED,
 };
 
 struct search_key {
@@ -60,6 +62,8 @@ static const struct { const char *name; uint32_t flag; bool set; } flag_keys[] =
 static const struct { const char *name; enum search_key_type type; } date_keys[] = {
 	{ "BEFORE", SK_BEFORE }, { "ON", SK_ON }, { "SINCE", SK_SINCE },
 	{ "SENTBEFORE", SK_SENTBEFORE }, { "SENTON", SK_SENTON }, { "SENTSINCE", SK_SENTSINCE },
+	{ "SAVEDBEFORE", SK_SAVEDBEFORE }, { "SAVEDON", SK_SAVEDON },
+	{ "SAVEDSINCE", SK_SAVEDSINCE },
 };
 
 static const char *const header_keys[] = { "FROM", "TO", "CC", "BCC", "SUBJECT" };
@@ -136,8 +140,15 @@ static struct search_key *search_parse_set(struct search_parser *p, const char *
 {
 	struct search_key *key = new_key(p, uid ? SK_UIDSET : SK_SEQSET);
 	if (imap_seqset_is_saved(str)) {
-		p->error = "BAD Saved search results ($) are not supported yet.";
-		return NULL;
+		/* SEARCHRES (RFC 5182 §2.1): the saved UIDs, whatever the key */
+		const array_uint32_t *saved = &p->client->search_saved;
+		key->type = SK_UIDSET;
+		if (saved->count > 0)
+			imap_seqset_from_sorted(saved->v, saved->count, p->pool, &key->set);
+		else
+			array_init(&key->set, p->pool, 1);
+		key->set_saved = true;
+		return key;
 	}
 	if (imap_seqset_parse(str, p->pool, &key->set) < 0) {
 		p->error = t_strdup_printf("BAD Invalid message set: %s", str);
@@ -189,6 +200,19 @@ static struct search_key *search_parse_word(struct search_parser *p, const char 
 		}
 		return key;
 	}
+	if (strcasecmp(word, "OLDER") == 0 || strcasecmp(word, "YOUNGER") == 0) {
+		/* WITHIN (RFC 5032): an interval in seconds */
+		key = new_key(p, word[0] == 'O' || word[0] == 'o' ? SK_OLDER : SK_YOUNGER);
+		if (!next_string(p, &str) || str_to_uint64(str, &key->number) < 0 ||
+		    key->number == 0 || key->number > UINT32_MAX) {
+			p->error = "BAD Invalid interval.";
+			return NULL;
+		}
+		key->date = time(NULL) - (time_t)key->number;
+		return key;
+	}
+	if (strcasecmp(word, "SAVEDATESUPPORTED") == 0)
+		return new_key(p, SK_SAVEDATESUPPORTED);
 	if (strcasecmp(word, "HEADER") == 0) {
 		key = new_key(p, SK_HEADER);
 		return next_string(p, &key->field) && next_string(p, &key->value) ? key : NULL;
@@ -422,6 +446,11 @@ static time_t internal_day(const struct mail_record *rec)
 	return t - ((t % 86400) + 86400) % 86400;
 }
 
+static time_t utc_day(time_t t)
+{
+	return t - ((t % 86400) + 86400) % 86400;
+}
+
 static bool search_match(const struct search_eval *ev, const struct mail_record *rec,
 			 uint32_t seq, const struct search_key *key)
 {
@@ -458,6 +487,13 @@ static bool search_match(const struct search_eval *ev, const struct mail_record 
 	case SK_BODY:
 	case SK_TEXT:
 		return uids_contain(&key->uids, rec->uid);
+	case SK_OLDER: return rec->internal_date <= key->date;
+	case SK_YOUNGER: return rec->internal_date > key->date;
+	/* the save date as a UTC day (RFC 8514 §4) */
+	case SK_SAVEDBEFORE: return utc_day(rec->save_date) < key->date;
+	case SK_SAVEDON: return utc_day(rec->save_date) == key->date;
+	case SK_SAVEDSINCE: return utc_day(rec->save_date) >= key->date;
+	case SK_SAVEDATESUPPORTED: return true;
 	}
 	return false;
 }

@@ -9,6 +9,15 @@ int imap_seqs_from_arg(struct imap_client *client, const struct imap_arg *arg, b
 	const char *set;
 	imap_seq_ranges_t ranges;
 	array_init(seqs_r, pool, 64);
+	if (imap_arg_get_atom(arg, &set) && imap_seqset_is_saved(set)) {
+		/* SEARCHRES (RFC 5182 §2.2): the saved UIDs still in the view */
+		for (unsigned int i = 0; i < client->search_saved.count; i++) {
+			uint32_t seq = mailbox_view_seq(client->box, client->search_saved.v[i]);
+			if (seq != 0)
+				array_push(seqs_r, seq);
+		}
+		return 0;
+	}
 	if (!imap_arg_get_atom(arg, &set) || imap_seqset_parse(set, pool, &ranges) < 0) {
 		*error_r = "Invalid sequence set.";
 		return -1;
