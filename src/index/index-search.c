@@ -349,6 +349,28 @@ int index_search_iter_keys(struct index_db *db, int64_t mailbox_id,
 	return ret;
 }
 
+int index_search_reset(struct index_db *db, int64_t mailbox_id)
+{
+	static const char *const sql[] = {
+		("INSERT OR IGNORE INTO search_gc SELECT docid FROM message_search"
+		 " WHERE mailbox_id = ?1"),
+		"DELETE FROM message_search WHERE mailbox_id = ?1",
+		"DELETE FROM search_state WHERE mailbox_id = ?1",
+	};
+	i_assert(index_db_in_write(db));
+	for (unsigned int i = 0; i < N_ELEMENTS(sql); i++) {
+		sqlite3_stmt *stmt = search_prepare(db, sql[i]);
+		if (stmt == NULL)
+			return -1;
+		sqlite3_bind_int64(stmt, 1, mailbox_id);
+		int rc = sqlite3_step(stmt);
+		sqlite3_finalize(stmt);
+		if (rc != SQLITE_DONE)
+			return index_db_fail(db, "reset search documents");
+	}
+	return 0;
+}
+
 int index_search_gc(struct index_db *db, unsigned int max, bool *more_r)
 {
 	i_assert(index_db_in_write(db));

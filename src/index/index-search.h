@@ -81,6 +81,10 @@ typedef int index_search_keys_callback_t(const struct index_search_keys *keys, v
 int index_search_iter_keys(struct index_db *db, int64_t mailbox_id,
 			   index_search_keys_callback_t *callback, void *context);
 
+/* Forgets the documents of every message of the mailbox (queued for gc),
+   so that they are rebuilt. Needs a write transaction. */
+int index_search_reset(struct index_db *db, int64_t mailbox_id);
+
 /* Deletes up to max full-text rows of deleted messages. Needs a write
    transaction. *more_r tells whether some are left. */
 int index_search_gc(struct index_db *db, unsigned int max, bool *more_r);

@@ -380,7 +380,10 @@ int mailbox_expunge(struct mailbox *box, const uint32_t *uids, unsigned int uid_
 	}
 	if (mail_user_commit(user) < 0)
 		return -1;
-	if (changed)
+	if (changed) {
+		/* the expunged messages' full-text rows wait for idle time */
+		box->search_gc_pending = true;
 		mail_user_notify_changed(user);
+	}
 	return 0;
 }

@@ -152,6 +152,40 @@ int mailbox_search_update(struct mailbox *box)
 	return ret;
 }
 
+int mailbox_search_rebuild(struct mailbox *box)
+{
+	struct mail_user *user = box->user;
+	mail_user_clear_error(user);
+	if (mail_user_begin_write(user) < 0)
+		return -1;
+	if (index_search_reset(user->db, box->id) < 0) {
+		mail_user_rollback(user);
+		return mail_user_set_index_error(user, "reset search data");
+	}
+	if (mail_user_commit(user) < 0)
+		return -1;
+	if (mailbox_search_update(box) < 0)
+		return -1;
+	int ret;
+	while ((ret = mail_user_search_gc(user, 1000)) > 0) ;
+	return ret;
+}
+
+int mail_user_search_gc(struct mail_user *user, unsigned int max)
+{
+	bool more;
+	int ret = index_db_try_begin_write(user->db);
+	if (ret <= 0)
+		return ret < 0 ? mail_user_set_index_error(user, "search gc") : 0;
+	if (index_search_gc(user->db, max, &more) < 0) {
+		mail_user_rollback(user);
+		return mail_user_set_index_error(user, "search gc");
+	}
+	if (mail_user_commit(user) < 0)
+		return -1;
+	return more ? 1 : 0;
+}
+
 static const char *mail_search_fold(const char *needle, bool line)
 {
 	string_t *str = t_str_new(strlen(needle) * 2 + 8);

@@ -147,6 +147,8 @@ struct mailbox {
 	uint32_t first_unseen_uid;
 	struct mail_mirror_state mirror;
 	bool mirror_pending;
+	/* full-text rows of expunged messages may wait (mail_user_search_gc) */
+	bool search_gc_pending;
 	bool disk_dirty;
 	bool deleted;
 

@@ -291,6 +291,13 @@ enum mail_search_text_key {
 /* Indexes the mailbox's messages that have no search data yet (those
    that did not arrive through mail_save or mailbox_copy). Returns 0 or -1. */
 int mailbox_search_update(struct mailbox *box);
+/* Rebuilds the mailbox's search data from the message files (ternctl
+   index rebuild). Returns 0 or -1. */
+int mailbox_search_rebuild(struct mailbox *box);
+/* Deletes up to max full-text rows of expunged messages of the user; 1 if
+   more are left, 0 if none, -1 on error. Skipped (0) when another process
+   holds the write lock. */
+int mail_user_search_gc(struct mail_user *user, unsigned int max);
 /* Appends, ascending, the UIDs of indexed messages whose text matches:
    needle is UTF-8, header_name the field for MAIL_SEARCH_HEADER. Call
    mailbox_search_update() first. Returns 0 or -1. */

@@ -5,6 +5,7 @@
  * can't send them, RFC 9051 §7.5.1) and rows whose modseq rose (FETCH
  * FLAGS), minus the changes this view made itself. */
 #include "mail-storage-private.h"
+#include "index-search.h"
 
 #include <unistd.h>
 
@@ -283,6 +284,9 @@ struct mailbox *mailbox_open(struct mail_user *user, const char *name,
 		mailbox_close(&box);
 		return NULL;
 	}
+	bool gc_pending;
+	if (index_search_gc_pending(user->db, &gc_pending) == 0)
+		box->search_gc_pending = gc_pending;
 	return box;
 }
 
@@ -303,19 +307,29 @@ void mailbox_close(struct mailbox **_box)
 
 /* --- deferred work --- */
 
+/* rows deleted per transaction: each is re-tokenized, about 0.1 ms */
+#define MAILBOX_SEARCH_GC_BATCH 16
+
 int mailbox_run_deferred_until(struct mailbox *box, uint64_t deadline_ms)
 {
-	if (!box->mirror_pending)
+	if (box->mirror_pending) {
+		int ret = box->user->v->mirror_flags(box->user, box->id, &box->mirror,
+						     deadline_ms);
+		if (ret == 0)
+			box->mirror_pending = false;
+		return ret;
+	}
+	if (!box->search_gc_pending)
 		return 0;
-	int ret = box->user->v->mirror_flags(box->user, box->id, &box->mirror, deadline_ms);
-	if (ret == 0)
-		box->mirror_pending = false;
+	int ret = mail_user_search_gc(box->user, MAILBOX_SEARCH_GC_BATCH);
+	if (ret <= 0)
+		box->search_gc_pending = false;
 	return ret;
 }
 
 bool mailbox_has_deferred(const struct mailbox *box)
 {
-	return box->mirror_pending && !box->deleted;
+	return (box->mirror_pending || box->search_gc_pending) && !box->deleted;
 }
 
 int mailbox_run_deferred(struct mailbox *box, unsigned int max_msecs)

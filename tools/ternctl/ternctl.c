@@ -13,6 +13,7 @@ static const struct ternctl_command *const ternctl_commands[] = {
 	&ternctl_cmd_pw,
 	&ternctl_cmd_user,
 	&ternctl_cmd_config,
+	&ternctl_cmd_index,
 	NULL,
 };
 

@@ -26,6 +26,7 @@ struct ternctl_command {
 extern const struct ternctl_command ternctl_cmd_pw;
 extern const struct ternctl_command ternctl_cmd_user;
 extern const struct ternctl_command ternctl_cmd_config;
+extern const struct ternctl_command ternctl_cmd_index;
 
 struct tern_config;
 /* The configuration file given with -c, or NULL for the default:
