@@ -349,6 +349,53 @@ int index_search_iter_keys(struct index_db *db, int64_t mailbox_id,
 	return ret;
 }
 
+/* Runs sql with the integers binds[0..count). */
+static int search_exec(struct index_db *db, const char *sql, const int64_t *binds,
+		       unsigned int count)
+{
+	sqlite3_stmt *stmt = search_prepare(db, sql);
+	if (stmt == NULL)
+		return -1;
+	for (unsigned int i = 0; i < count; i++)
+		sqlite3_bind_int64(stmt, (int)i + 1, binds[i]);
+	int rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? 0 : index_db_fail(db, "copy search data");
+}
+
+int index_search_copy(struct index_db *db, int64_t src_mailbox_id, uint32_t src_uid,
+		      int64_t dest_mailbox_id, uint32_t dest_uid, bool move)
+{
+	const int64_t keys[4] = { src_mailbox_id, src_uid, dest_mailbox_id, dest_uid };
+	i_assert(index_db_in_write(db));
+	if (move) {
+		return search_exec(db, "UPDATE message_search SET mailbox_id = ?3, uid = ?4"
+				   " WHERE mailbox_id = ?1 AND uid = ?2", keys, 4);
+	}
+	sqlite3_stmt *stmt = index_db_stmt(db, INDEX_STMT_SEARCH_OLD);
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, src_mailbox_id);
+	sqlite3_bind_int64(stmt, 2, src_uid);
+	int ret = index_db_step_row(db, stmt, "look up search document");
+	if (ret <= 0)
+		return ret;
+	int64_t docid = sqlite3_column_int64(stmt, 0);
+	sqlite3_reset(stmt);
+	if (search_exec(db, "INSERT INTO search_fts (header, body, hfrom, hto, hcc, hbcc,"
+			" hsubject) SELECT header, body, hfrom, hto, hcc, hbcc, hsubject"
+			" FROM search_fts WHERE rowid = ?1", &docid, 1) < 0)
+		return -1;
+	return search_exec(db,
+		"INSERT OR REPLACE INTO message_search (mailbox_id, uid, docid, truncated,"
+		" sent_date, sent_tz, from_addr, to_addr, cc_addr, from_display, to_display,"
+		" subject, subject_reply, message_id, in_reply_to, refs)"
+		" SELECT ?3, ?4, last_insert_rowid(), truncated, sent_date, sent_tz, from_addr,"
+		" to_addr, cc_addr, from_display, to_display, subject, subject_reply,"
+		" message_id, in_reply_to, refs FROM message_search"
+		" WHERE mailbox_id = ?1 AND uid = ?2", keys, 4);
+}
+
 int index_search_reset(struct index_db *db, int64_t mailbox_id)
 {
 	static const char *const sql[] = {

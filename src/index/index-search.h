@@ -81,6 +81,12 @@ typedef int index_search_keys_callback_t(const struct index_search_keys *keys, v
 int index_search_iter_keys(struct index_db *db, int64_t mailbox_id,
 			   index_search_keys_callback_t *callback, void *context);
 
+/* Gives the destination message of a COPY (move = false: a duplicate of
+   the document) or MOVE (the document itself moves) the source's search
+   data; nothing if the source has none. Needs a write transaction. */
+int index_search_copy(struct index_db *db, int64_t src_mailbox_id, uint32_t src_uid,
+		      int64_t dest_mailbox_id, uint32_t dest_uid, bool move);
+
 /* Forgets the documents of every message of the mailbox (queued for gc),
    so that they are rebuilt. Needs a write transaction. */
 int index_search_reset(struct index_db *db, int64_t mailbox_id);

@@ -3,6 +3,7 @@
  * so other sessions see all or nothing; UIDPLUS data (RFC 4315 COPYUID)
  * is returned. Content is shared through the driver (hard links). */
 #include "mail-storage-private.h"
+#include "index-search.h"
 
 #include <time.h>
 
@@ -94,6 +95,11 @@ static int mail_copy_index(struct mail_copy_ctx *ctx, struct mail_copy_result *r
 			return -1;
 		if (index_change_append(ctx->dest_ch, msg) < 0)
 			return mail_user_set_index_error(ctx->user, "copy");
+		/* the search data goes along, so the copy needs no re-read */
+		if (index_search_copy(ctx->user->db, ctx->box->id, ctx->msgs.v[i].uid,
+				      index_change_get_mailbox(ctx->dest_ch)->id, msg->uid,
+				      ctx->move) < 0)
+			return mail_user_set_index_error(ctx->user, "copy search data");
 		array_push(&result->src_uids, ctx->msgs.v[i].uid);
 		array_push(&result->dest_uids, msg->uid);
 	}

@@ -198,8 +198,56 @@ static void test_search_property(void)
 	test_end();
 }
 
+static unsigned int count_matches(struct mailbox *box, const char *needle)
+{
+	array_uint32_t got;
+	array_init(&got, t_pool(), 16);
+	test_assert(mailbox_search_text(box, MAIL_SEARCH_TEXT, NULL, needle, &got) == 0);
+	return got.count;
+}
+
+static void test_search_copy_move(void)
+{
+	test_begin("copy and move carry the search data");
+	const char *home = test_storage_mkdtemp("test-mail-search");
+	struct mail_user *user = test_storage_user(home, false);
+	test_assert(mailbox_create(user, "Copy", 0) == 0);
+	test_assert(mailbox_create(user, "Moved", 0) == 0);
+	test_assert(test_storage_save(user, "INBOX", "Subject: one\r\n\r\nalpha invoice\r\n", 0, NULL) != 0);
+	test_assert(test_storage_save(user, "INBOX", "Subject: two\r\n\r\nbeta invoice\r\n", 0, NULL) != 0);
+	struct mailbox *box = mailbox_open(user, "INBOX", 0);
+	const uint32_t seqs[] = { 1, 2 };
+	struct mail_copy_result result;
+	test_assert(mailbox_copy(box, seqs, 2, "Copy", false, t_pool(), &result) == 0);
+	test_assert(mailbox_copy(box, seqs, 1, "Moved", true, t_pool(), &result) == 0);
+	mailbox_close(&box);
+	struct mailbox *copy = mailbox_open(user, "Copy", 0);
+	struct mailbox *moved = mailbox_open(user, "Moved", 0);
+	test_assert(copy != NULL && moved != NULL);
+	test_assert(mailbox_search_update(copy) == 0 && mailbox_search_update(moved) == 0);
+	test_assert(count_matches(copy, "invoice") == 2);
+	test_assert(count_matches(copy, "alpha") == 1);
+	test_assert(count_matches(moved, "alpha") == 1);
+	test_assert(count_matches(moved, "beta") == 0);
+	box = mailbox_open(user, "INBOX", 0);
+	test_assert(mailbox_search_update(box) == 0);
+	test_assert(count_matches(box, "invoice") == 1);
+	test_assert(count_matches(box, "alpha") == 0);
+	/* a rebuild gives the same */
+	test_assert(mailbox_search_rebuild(copy) == 0);
+	test_assert(count_matches(copy, "invoice") == 2);
+	mailbox_close(&box);
+	mailbox_close(&copy);
+	mailbox_close(&moved);
+	mail_user_deinit(&user);
+	test_storage_rm_rf(home);
+	test_end();
+}
+
 int main(void)
 {
-	static void (*const tests[])(void) = { test_search_property, NULL };
+	static void (*const tests[])(void) = {
+		test_search_property, test_search_copy_move, NULL,
+	};
 	return test_run(tests);
 }
