@@ -85,12 +85,13 @@ static int sort_keys_cb(uint32_t uid, const struct search_keys *keys, void *cont
 
 /* Searches, then loads the records and keys of the matches. */
 static int sort_load(struct imap_cmd *cmd, const struct imap_arg *search_args,
-		     struct sort_ctx *ctx)
+		     const char *charset, struct sort_ctx *ctx)
 {
 	struct imap_client *client = cmd->client;
 	struct search_key *key;
 	const char *error;
-	if (imap_search_parse(client, search_args, cmd->pool, &key, &error) < 0) {
+	if (imap_search_parse_charset(client, search_args, charset, cmd->pool, &key,
+				      &error) < 0) {
 		if (strncmp(error, "BAD ", 4) == 0)
 			imap_cmd_bad(cmd, error + 4);
 		else
@@ -120,8 +121,10 @@ static int sort_load(struct imap_cmd *cmd, const struct imap_arg *search_args,
 	return 1;
 }
 
-/* The charset argument of SORT and THREAD (RFC 5256 §3). */
-static bool sort_charset_ok(struct imap_cmd *cmd, const struct imap_arg *arg)
+/* The charset argument of SORT and THREAD (RFC 5256 §3): the search
+   program's strings are in it. */
+static bool sort_charset_ok(struct imap_cmd *cmd, const struct imap_arg *arg,
+			    const char **charset_r)
 {
 	const char *charset;
 	if (!imap_arg_get_astring(arg, &charset)) {
@@ -132,6 +135,7 @@ static bool sort_charset_ok(struct imap_cmd *cmd, const struct imap_arg *arg)
 		imap_cmd_finish(cmd, "NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset.");
 		return false;
 	}
+	*charset_r = charset;
 	return true;
 }
 
@@ -222,7 +226,9 @@ bool imap_cmd_sort(struct imap_cmd *cmd)
 		imap_cmd_bad(cmd, "Invalid sort criteria.");
 		return true;
 	}
-	if (!sort_charset_ok(cmd, &cmd->args[1]) || sort_load(cmd, cmd->args + 2, &ctx) == 0)
+	const char *charset;
+	if (!sort_charset_ok(cmd, &cmd->args[1], &charset) ||
+	    sort_load(cmd, cmd->args + 2, charset, &ctx) == 0)
 		return true;
 	ctx.specs = specs;
 	sort_qsort_ctx = &ctx;
@@ -252,7 +258,9 @@ bool imap_cmd_thread(struct imap_cmd *cmd)
 		imap_cmd_bad(cmd, "Unknown thread algorithm.");
 		return true;
 	}
-	if (!sort_charset_ok(cmd, &cmd->args[1]) || sort_load(cmd, cmd->args + 2, &ctx) == 0)
+	const char *charset;
+	if (!sort_charset_ok(cmd, &cmd->args[1], &charset) ||
+	    sort_load(cmd, cmd->args + 2, charset, &ctx) == 0)
 		return true;
 	struct search_thread_msg *tmsgs = p_new(cmd->pool, struct search_thread_msg, ctx.count + 1);
 	for (unsigned int i = 0; i < ctx.count; i++) {

@@ -299,6 +299,21 @@ int imap_search_parse(struct imap_client *client, const struct imap_arg *args, p
 	return 0;
 }
 
+int imap_search_parse_charset(struct imap_client *client, const struct imap_arg *args,
+			      const char *charset, pool_t pool, struct search_key **key_r,
+			      const char **error_r)
+{
+	struct search_parser p = { .client = client, .pool = pool, .args = args };
+	if (!charset_is_utf8(charset))
+		p.charset = p_strdup(pool, charset);
+	*key_r = search_parse_and(&p);
+	if (*key_r == NULL) {
+		*error_r = p.error;
+		return -1;
+	}
+	return 0;
+}
+
 /* --- evaluation --- */
 
 /* Text keys are answered by the full-text index before the per-message

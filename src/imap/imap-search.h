@@ -18,6 +18,11 @@ bool imap_search_charset_is_supported(const char *charset);
    with *error_r the full reply text ("BAD ..." or "NO [BADCHARSET] ..."). */
 int imap_search_parse(struct imap_client *client, const struct imap_arg *args, pool_t pool,
 		      struct search_key **key_r, const char **error_r);
+/* Parses a search program whose strings are in charset (already checked
+   with imap_search_charset_is_supported()), as SORT and THREAD give it. */
+int imap_search_parse_charset(struct imap_client *client, const struct imap_arg *args,
+			      const char *charset, pool_t pool, struct search_key **key_r,
+			      const char **error_r);
 /* Appends the sequence numbers of matching messages (ascending). Returns
    0 or -1 (storage error). */
 int imap_search_run(struct imap_client *client, const struct search_key *key, pool_t pool,
