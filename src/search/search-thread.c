@@ -8,27 +8,55 @@
 #include "hash.h"
 
 #include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+/* A hash table key (a Message-ID or a base subject) with its hash
+   computed once, seeded per process so that nobody can mail in a set of
+   ids or subjects that all land in one bucket. */
+struct thread_key {
+	unsigned int hash;
+	size_t len;
+	const char *str;
+};
 
 struct thread_node {
+	/* the key in thread_ctx.ids (str NULL for a node without one) */
+	struct thread_key id;
 	/* the tree of REFERENCES step (1) */
 	struct thread_node *parent;
-	unsigned int child_count;
-	/* link-cut tree mirroring the step (1) tree: lct_up is the splay
-	   parent or the path-parent */
-	struct thread_node *lct_up, *lct_kid[2];
+	union {
+		/* step (1): a link-cut tree mirroring the tree above;
+		   lct_up is the splay parent or the path-parent */
+		struct {
+			struct thread_node *lct_up, *lct_kid[2];
+		};
+		/* from step (3) on */
+		struct {
+			/* where message descendants attach (step (3)) */
+			struct thread_node *anchor;
+			struct search_thread_node *out;
+		};
+	};
 	/* the tree from step (3) on: first child, next sibling */
 	struct thread_node *child, *next;
-	/* step (3): where this node's message descendants attach */
-	struct thread_node *anchor;
 	/* NULL for a dummy */
 	const struct search_thread_msg *msg;
 	/* sort key (RFC 5256 §2.2 sent date, then input order); a dummy
 	   takes its earliest child's */
 	time_t key_date;
 	unsigned int key_idx;
+	/* msg->id (0 for a dummy), here to keep the output pass in nodes */
+	uint32_t msg_id;
+	/* children in the step (1) tree, from step (3) on in the new tree */
+	unsigned int child_count;
+	/* a root only because step (3) promoted it from a dummy's place */
+	bool promoted;
+	/* anchor is set (the union held link-cut tree pointers before) */
+	bool anchored;
 	/* merged below another root in step (5) */
 	bool gone;
-	struct search_thread_node *out;
 };
 
 typedef ARRAY(struct thread_node *) array_thread_node_t;
@@ -41,6 +69,56 @@ struct thread_ctx {
 	array_thread_node_t nodes, roots, refs, tmp;
 	string_t *msgid;
 };
+
+/* --- hash keys --- */
+
+static uint64_t thread_hash_seed;
+
+static void thread_hash_seed_init(void)
+{
+	uint64_t seed = 0;
+
+	if (thread_hash_seed != 0)
+		return;
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
+		seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^
+			(uint64_t)(uintptr_t)&seed;
+	thread_hash_seed = seed | 1;
+}
+
+/* Word-at-a-time multiplicative hashing: References make ids the hottest
+   keys, and a byte-at-a-time hash costs as much as parsing them. */
+static void thread_key_init(struct thread_key *key, const char *str, size_t len)
+{
+	const unsigned char *data = (const unsigned char *)str;
+	uint64_t h = thread_hash_seed ^ len, w;
+
+	key->len = len;
+	key->str = str;
+	for (; len >= 8; data += 8, len -= 8) {
+		memcpy(&w, data, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	w = 0;
+	memcpy(&w, data, len);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+	key->hash = (unsigned int)(h ^ (h >> 29));
+}
+
+static unsigned int thread_key_hash(const void *p)
+{
+	return ((const struct thread_key *)p)->hash;
+}
+
+static int thread_key_cmp(const void *p1, const void *p2)
+{
+	const struct thread_key *key1 = p1, *key2 = p2;
+
+	if (key1->len != key2->len)
+		return key1->len < key2->len ? -1 : 1;
+	return memcmp(key1->str, key2->str, key1->len);
+}
 
 /* --- msg-id parsing --- */
 
@@ -85,11 +163,39 @@ static bool msgid_append_quoted(const char **s, string_t *dest)
 	return true;
 }
 
-/* Parses one msg-id after its '<'. Returns 1 when valid (*s past '>'),
-   0 when invalid (*s past '>', on a '<' to restart at, or at the end). */
+/* Bytes that need msgid_parse()'s full treatment inside <...>. */
+static const bool msgid_special[256] = {
+	[0 ... ' '] = true, ['<'] = true, ['>'] = true, ['('] = true,
+	['"'] = true, ['@'] = true, [0x7f] = true,
+};
+
+/* The usual <left@right> with nothing to remove: the id is the input
+   itself, no copy. */
+static bool msgid_parse_plain(const char **s, const char **id_r, size_t *len_r)
+{
+	const unsigned char *start = (const unsigned char *)*s, *p = start, *at;
+
+	while (!msgid_special[*p])
+		p++;
+	if (*p != '@' || p == start)
+		return false;
+	at = p++;
+	while (!msgid_special[*p])
+		p++;
+	if (*p != '>' || p == at + 1)
+		return false;
+	*id_r = *s;
+	*len_r = (size_t)(p - start);
+	*s = (const char *)p + 1;
+	return true;
+}
+
+/* Parses one msg-id after its '<', appending it to dest. Returns 1 when
+   valid (*s past '>'), 0 when invalid (*s past '>', on a '<' to restart
+   at, or at the end). */
 static int msgid_parse(const char **s, string_t *dest)
 {
-	size_t start = str_len(dest), at = 0;
+	size_t start = str_len(dest), at = SIZE_MAX;
 
 	for (;;) {
 		const char *p = *s;
@@ -99,7 +205,8 @@ static int msgid_parse(const char **s, string_t *dest)
 			return 0;
 		case '>':
 			*s = p + 1;
-			return at > start && str_len(dest) > at + 1 ? 1 : 0;
+			return at != SIZE_MAX && at > start &&
+				str_len(dest) > at + 1 ? 1 : 0;
 		case ' ': case '\t': case '\r': case '\n':
 			*s = p + 1;
 			break;
@@ -108,13 +215,12 @@ static int msgid_parse(const char **s, string_t *dest)
 				return 0;
 			break;
 		case '"':
-			if (!msgid_append_quoted(s, dest)) {
-				*s = p + strlen(p);
+			/* an unclosed quote leaves *s at the end */
+			if (!msgid_append_quoted(s, dest))
 				return 0;
-			}
 			break;
 		case '@':
-			if (at == 0)
+			if (at == SIZE_MAX)
 				at = str_len(dest);
 			/* fall through */
 		default:
@@ -125,32 +231,54 @@ static int msgid_parse(const char **s, string_t *dest)
 	}
 }
 
-int search_thread_msgid_next(const char **p, string_t *dest)
+/* search_thread_msgid_next() without the copy in the common case: the id
+   is returned in *id_r and *len_r, pointing into the input or into buf (where
+   a normalised id is appended after what buf held on entry). */
+static int msgid_next_span(const char **p, string_t *buf,
+			   const char **id_r, size_t *len_r)
 {
 	const char *s = *p;
-	size_t start = str_len(dest);
+	size_t start = str_len(buf);
 
 	if (s == NULL)
 		return 0;
 	for (;;) {
-		s = strchr(s, '<');
-		if (s == NULL) {
-			*p += strlen(*p);
-			str_truncate(dest, start);
-			return 0;
+		while (*s != '<') {
+			if (*s == '\0') {
+				*p = s;
+				return 0;
+			}
+			s++;
 		}
-		str_truncate(dest, start);
 		s++;
-		if (msgid_parse(&s, dest) > 0) {
-			*p = s;
-			return 1;
+		if (msgid_parse_plain(&s, id_r, len_r))
+			break;
+		str_truncate(buf, start);
+		if (msgid_parse(&s, buf) > 0) {
+			*id_r = str_c(buf) + start;
+			*len_r = str_len(buf) - start;
+			break;
 		}
+		str_truncate(buf, start);
 		if (*s == '\0') {
 			*p = s;
-			str_truncate(dest, start);
 			return 0;
 		}
 	}
+	*p = s;
+	return 1;
+}
+
+int search_thread_msgid_next(const char **p, string_t *dest)
+{
+	const char *id;
+	size_t len, start = str_len(dest);
+
+	if (msgid_next_span(p, dest, &id, &len) <= 0)
+		return 0;
+	if (str_len(dest) == start)
+		str_append_n(dest, id, len);
+	return 1;
 }
 
 /* --- link-cut tree: the root of a node's step (1) tree in O(log n) --- */
@@ -224,16 +352,25 @@ static struct thread_node *thread_node_new(struct thread_ctx *ctx)
 	return node;
 }
 
-/* The node of the msg-id in ctx->msgid, created as a dummy if new. */
-static struct thread_node *thread_node_get(struct thread_ctx *ctx)
+/* The node of the msg-id id[0..len), created as a dummy if new. */
+static struct thread_node *thread_node_get(struct thread_ctx *ctx,
+					   const char *id, size_t len)
 {
-	const char *id = str_c(ctx->msgid);
-	struct thread_node *node = hash_table_lookup(ctx->ids, id);
+	struct thread_key key;
+	const void *found;
+	struct thread_node *node;
 
-	if (node == NULL) {
-		node = thread_node_new(ctx);
-		hash_table_insert(ctx->ids, p_strdup(ctx->pool, id), node);
-	}
+	thread_key_init(&key, id, len);
+	if (hash_table_lookup_full(ctx->ids, &key, &found, NULL))
+		return (struct thread_node *)((const char *)found -
+					       offsetof(struct thread_node, id));
+	/* the id's text right after the node: comparing it on later
+	   lookups touches memory the node brought in already */
+	node = p_malloc(ctx->pool, size_add(sizeof(*node), size_add(len, 1)));
+	array_push(&ctx->nodes, node);
+	node->id = key;
+	node->id.str = memcpy(node + 1, id, len);
+	hash_table_insert(ctx->ids, &node->id, node);
 	return node;
 }
 
@@ -267,18 +404,20 @@ static void thread_unlink(struct thread_node *child)
 static struct thread_node *thread_msg_node(struct thread_ctx *ctx, unsigned int idx)
 {
 	const struct search_thread_msg *msg = &ctx->msgs[idx];
-	const char *p = msg->message_id;
+	const char *p = msg->message_id, *id;
 	struct thread_node *node = NULL;
+	size_t len;
 
 	str_truncate(ctx->msgid, 0);
-	if (search_thread_msgid_next(&p, ctx->msgid) > 0) {
-		node = thread_node_get(ctx);
+	if (msgid_next_span(&p, ctx->msgid, &id, &len) > 0) {
+		node = thread_node_get(ctx, id, len);
 		if (node->msg != NULL)
 			node = NULL;
 	}
 	if (node == NULL)
 		node = thread_node_new(ctx);
 	node->msg = msg;
+	node->msg_id = msg->id;
 	node->key_date = msg->sent_date;
 	node->key_idx = idx;
 	return node;
@@ -287,17 +426,18 @@ static struct thread_node *thread_msg_node(struct thread_ctx *ctx, unsigned int 
 /* The references list: References' ids, or else In-Reply-To's first. */
 static void thread_msg_refs(struct thread_ctx *ctx, const struct search_thread_msg *msg)
 {
-	const char *p = msg->references;
+	const char *p = msg->references, *id;
+	size_t len;
 
 	array_clear(&ctx->refs);
 	str_truncate(ctx->msgid, 0);
-	while (search_thread_msgid_next(&p, ctx->msgid) > 0) {
-		array_push(&ctx->refs, thread_node_get(ctx));
+	while (msgid_next_span(&p, ctx->msgid, &id, &len) > 0) {
+		array_push(&ctx->refs, thread_node_get(ctx, id, len));
 		str_truncate(ctx->msgid, 0);
 	}
 	p = msg->in_reply_to;
-	if (ctx->refs.count == 0 && search_thread_msgid_next(&p, ctx->msgid) > 0)
-		array_push(&ctx->refs, thread_node_get(ctx));
+	if (ctx->refs.count == 0 && msgid_next_span(&p, ctx->msgid, &id, &len) > 0)
+		array_push(&ctx->refs, thread_node_get(ctx, id, len));
 }
 
 static void thread_add_msg(struct thread_ctx *ctx, unsigned int idx)
@@ -323,6 +463,7 @@ static void thread_add_child(struct thread_node *parent, struct thread_node *chi
 {
 	child->next = parent->child;
 	parent->child = child;
+	parent->child_count++;
 }
 
 /* A node's anchor is itself for a message or a dummy root, else its
@@ -334,15 +475,22 @@ static void thread_set_anchors(struct thread_ctx *ctx)
 	for (unsigned int i = 0; i < ctx->nodes.count; i++) {
 		struct thread_node *n = ctx->nodes.v[i];
 
+		/* from here on child_count counts children in the tree
+		   thread_prune() builds */
+		n->child_count = 0;
 		array_clear(path);
-		while (n->anchor == NULL && n->msg == NULL && n->parent != NULL) {
+		while (!n->anchored && n->msg == NULL && n->parent != NULL) {
 			array_push(path, n);
 			n = n->parent;
 		}
-		if (n->anchor == NULL)
+		if (!n->anchored) {
 			n->anchor = n;
-		for (unsigned int j = 0; j < path->count; j++)
+			n->anchored = true;
+		}
+		for (unsigned int j = 0; j < path->count; j++) {
 			path->v[j]->anchor = n->anchor;
+			path->v[j]->anchored = true;
+		}
 	}
 }
 
@@ -369,8 +517,12 @@ static void thread_prune(struct thread_ctx *ctx)
 			if (n->child == NULL)
 				continue;
 			if (n->child->next == NULL) {
-				n = n->child;
-				n->next = NULL;
+				/* the dummy must let go: sorting visits
+				   every node's children */
+				struct thread_node *only = n->child;
+				n->child = NULL;
+				n = only;
+				n->promoted = true;
 			}
 		}
 		array_push(&ctx->roots, n);
@@ -402,7 +554,8 @@ static void thread_sort_children(struct thread_ctx *ctx, struct thread_node *n)
 {
 	array_thread_node_t *arr = &ctx->tmp;
 
-	if (n->child == NULL || n->child->next == NULL)
+	/* the count saves touching the child of every only child */
+	if (n->child_count < 2)
 		goto out;
 	array_clear(arr);
 	for (struct thread_node *c = n->child; c != NULL; c = c->next)
@@ -419,12 +572,21 @@ out:
 	}
 }
 
-/* Step (6) (and step (4) before (5)): every sibling set, roots last. */
-static void thread_sort_all(struct thread_ctx *ctx)
+/* Step (4): the roots, a dummy by its earliest child. */
+static void thread_sort_roots(struct thread_ctx *ctx)
+{
+	for (unsigned int i = 0; i < ctx->roots.count; i++) {
+		if (ctx->roots.v[i]->msg == NULL)
+			thread_sort_children(ctx, ctx->roots.v[i]);
+	}
+	thread_sort_array(&ctx->roots);
+}
+
+/* Step (6): every sibling set below the roots. */
+static void thread_sort_siblings(struct thread_ctx *ctx)
 {
 	for (unsigned int i = 0; i < ctx->nodes.count; i++)
 		thread_sort_children(ctx, ctx->nodes.v[i]);
-	thread_sort_array(&ctx->roots);
 }
 
 /* --- REFERENCES step (5): gathering threads by base subject --- */
@@ -435,34 +597,43 @@ static const struct search_thread_msg *thread_subject_msg(const struct thread_no
 	return n->msg != NULL ? n->msg : n->child->msg;
 }
 
-static const char *thread_subject(const struct thread_node *n)
+/* The subject key of each root, in ctx->roots order. */
+static struct thread_key *thread_subject_keys(struct thread_ctx *ctx)
 {
-	const char *subject = thread_subject_msg(n)->base_subject;
+	struct thread_key *keys = p_new(ctx->pool, struct thread_key, ctx->roots.count);
 
-	return subject == NULL ? "" : subject;
+	for (unsigned int i = 0; i < ctx->roots.count; i++) {
+		const char *subject = thread_subject_msg(ctx->roots.v[i])->base_subject;
+
+		if (subject == NULL)
+			subject = "";
+		thread_key_init(&keys[i], subject, strlen(subject));
+	}
+	return keys;
 }
 
 /* (5)(B): one root per subject, preferring dummies, then non-replies. */
-static void thread_subjects_fill(struct thread_ctx *ctx, struct hash_table *subjects)
+static void thread_subjects_fill(struct thread_ctx *ctx, struct hash_table *subjects,
+				 const struct thread_key *keys)
 {
 	for (unsigned int i = 0; i < ctx->roots.count; i++) {
 		struct thread_node *cur = ctx->roots.v[i];
-		const char *subject = thread_subject(cur);
 		struct thread_node *old;
 
-		if (*subject == '\0')
+		if (keys[i].len == 0)
 			continue;
-		old = hash_table_lookup(subjects, subject);
+		old = hash_table_lookup(subjects, &keys[i]);
 		if (old == NULL ||
 		    (old->msg != NULL &&
 		     (cur->msg == NULL ||
 		      (old->msg->subject_is_reply && !cur->msg->subject_is_reply))))
-			hash_table_insert(subjects, subject, cur);
+			hash_table_insert(subjects, &keys[i], cur);
 	}
 }
 
 /* (5)(C)(v): merges root cur into the subject table's old. */
 static void thread_merge(struct thread_ctx *ctx, struct hash_table *subjects,
+			 const struct thread_key *key,
 			 struct thread_node *old, struct thread_node *cur)
 {
 	struct thread_node *dummy;
@@ -474,6 +645,7 @@ static void thread_merge(struct thread_ctx *ctx, struct hash_table *subjects,
 			cur->child = c->next;
 			thread_add_child(old, c);
 		}
+		cur->child_count = 0;
 	} else if (old->msg == NULL ||
 		   (cur->msg != NULL && cur->msg->subject_is_reply &&
 		    !old->msg->subject_is_reply)) {
@@ -483,7 +655,7 @@ static void thread_merge(struct thread_ctx *ctx, struct hash_table *subjects,
 		thread_add_child(dummy, old);
 		thread_add_child(dummy, cur);
 		old->gone = true;
-		hash_table_insert(subjects, thread_subject(cur), dummy);
+		hash_table_insert(subjects, key, dummy);
 		array_push(&ctx->tmp, dummy);
 	}
 }
@@ -491,20 +663,20 @@ static void thread_merge(struct thread_ctx *ctx, struct hash_table *subjects,
 static void thread_gather_subjects(struct thread_ctx *ctx)
 {
 	struct hash_table *subjects =
-		hash_table_create(ctx->pool, str_hash, str_cmp);
+		hash_table_create(ctx->pool, thread_key_hash, thread_key_cmp);
+	struct thread_key *keys = thread_subject_keys(ctx);
 	unsigned int i, n = 0;
 
-	thread_subjects_fill(ctx, subjects);
+	thread_subjects_fill(ctx, subjects, keys);
 	array_clear(&ctx->tmp); /* the new dummies */
 	for (i = 0; i < ctx->roots.count; i++) {
 		struct thread_node *cur = ctx->roots.v[i], *old;
-		const char *subject = thread_subject(cur);
 
-		if (cur->gone || *subject == '\0')
+		if (cur->gone || keys[i].len == 0)
 			continue;
-		old = hash_table_lookup(subjects, subject);
+		old = hash_table_lookup(subjects, &keys[i]);
 		if (old != cur)
-			thread_merge(ctx, subjects, old, cur);
+			thread_merge(ctx, subjects, &keys[i], old, cur);
 	}
 	hash_table_destroy(&subjects);
 	for (i = 0; i < ctx->roots.count; i++) {
@@ -518,6 +690,8 @@ static void thread_gather_subjects(struct thread_ctx *ctx)
 
 /* --- THREAD=REFS: threads ordered by their latest message --- */
 
+/* Called with ctx->roots in the order step (3) found them, which is the
+   order their Message-IDs were first seen. */
 static void thread_refs_order_roots(struct thread_ctx *ctx)
 {
 	array_thread_node_t stack;
@@ -537,116 +711,173 @@ static void thread_refs_order_roots(struct thread_ctx *ctx)
 				array_push(&stack, c);
 		}
 		root->key_date = latest;
+		/* ties as in Dovecot: threads whose first message is missing
+		   (even if step (3) promoted its only child) before the
+		   others, in the order their ids were first seen; the others
+		   in input order */
+		root->key_idx = root->msg == NULL || root->promoted ? i :
+			ctx->roots.count + root->key_idx;
 	}
 	thread_sort_array(&ctx->roots);
 }
 
 /* --- output --- */
 
-static struct search_thread_node *
-thread_out_node(pool_t pool, struct thread_node *n)
-{
-	n->out = p_new(pool, struct search_thread_node, 1);
-	n->out->id = n->msg == NULL ? 0 : n->msg->id;
-	return n->out;
-}
-
+/* All output nodes are one allocation with the roots first, so that
+   *roots_r is its start. */
 static struct search_thread_node *thread_export(struct thread_ctx *ctx, pool_t pool)
 {
-	struct search_thread_node *first = NULL, **tail = &first;
 	array_thread_node_t *stack = &ctx->tmp;
+	struct search_thread_node *out;
+	size_t total, used = ctx->roots.count;
+	unsigned int i;
 
+	if (ctx->roots.count == 0)
+		return NULL;
+	/* dummies are only ever roots */
+	total = (size_t)ctx->count + ctx->roots.count;
+	out = p_new(pool, struct search_thread_node, total);
 	array_clear(stack);
-	for (unsigned int i = 0; i < ctx->roots.count; i++) {
-		*tail = thread_out_node(pool, ctx->roots.v[i]);
-		tail = &(*tail)->next;
-		array_push(stack, ctx->roots.v[i]);
+	for (i = 0; i < ctx->roots.count; i++) {
+		struct thread_node *n = ctx->roots.v[i];
+
+		n->out = &out[i];
+		n->out->id = n->msg_id;
+		n->out->next = i + 1 < ctx->roots.count ? &out[i + 1] : NULL;
+		array_push(stack, n);
 	}
 	while (stack->count > 0) {
 		struct thread_node *n = stack->v[--stack->count];
+		struct search_thread_node **tail = &n->out->children;
 
-		tail = &n->out->children;
 		for (struct thread_node *c = n->child; c != NULL; c = c->next) {
-			*tail = thread_out_node(pool, c);
-			tail = &(*tail)->next;
+			i_assert(used < total);
+			c->out = &out[used++];
+			c->out->id = c->msg_id;
+			*tail = c->out;
+			tail = &c->out->next;
 			array_push(stack, c);
 		}
 	}
-	return first;
+	return out;
 }
 
 static struct search_thread_node *
 thread_build_references(struct thread_ctx *ctx, pool_t pool, bool refs)
 {
-	ctx->ids = hash_table_create(ctx->pool, str_hash, str_cmp);
+	ctx->ids = hash_table_create(ctx->pool, thread_key_hash, thread_key_cmp);
 	for (unsigned int i = 0; i < ctx->count; i++)
 		thread_add_msg(ctx, i);
 	hash_table_destroy(&ctx->ids);
 
 	thread_prune(ctx);
-	thread_sort_all(ctx);
 	if (refs) {
+		thread_sort_siblings(ctx);
 		thread_refs_order_roots(ctx);
 	} else {
+		thread_sort_roots(ctx);
 		thread_gather_subjects(ctx);
-		thread_sort_all(ctx);
+		thread_sort_siblings(ctx);
+		thread_sort_array(&ctx->roots);
 	}
 	return thread_export(ctx, pool);
 }
 
 /* --- ORDEREDSUBJECT (RFC 5256 §3) --- */
 
-/* Messages grouped by base subject, each group by sent date; the first of
-   a group is the parent of all the others; groups by their first. */
+/* A message (or with count, a thread) to sort: flat records sort much
+   faster than scattered tree nodes. */
+struct thread_os_rec {
+	time_t date;
+	unsigned int group, idx, first, count;
+};
+
+static int thread_os_rec_cmp(const void *p1, const void *p2)
+{
+	const struct thread_os_rec *r1 = p1, *r2 = p2;
+
+	if (r1->group != r2->group)
+		return r1->group < r2->group ? -1 : 1;
+	if (r1->date != r2->date)
+		return r1->date < r2->date ? -1 : 1;
+	if (r1->idx != r2->idx)
+		return r1->idx < r2->idx ? -1 : 1;
+	return 0;
+}
+
+/* Numbers the base subjects in order of first appearance. */
+static unsigned int thread_os_group(struct thread_ctx *ctx, struct thread_os_rec *recs)
+{
+	struct hash_table *subjects =
+		hash_table_create(ctx->pool, thread_key_hash, thread_key_cmp);
+	struct thread_key *keys = p_new(ctx->pool, struct thread_key, ctx->count);
+	unsigned int groups = 0;
+
+	for (unsigned int i = 0; i < ctx->count; i++) {
+		const struct search_thread_msg *msg = &ctx->msgs[i];
+		const char *subject = msg->base_subject == NULL ? "" : msg->base_subject;
+		uintptr_t group;
+
+		thread_key_init(&keys[i], subject, strlen(subject));
+		group = (uintptr_t)hash_table_lookup(subjects, &keys[i]);
+		if (group == 0) {
+			group = ++groups;
+			hash_table_insert(subjects, &keys[i], (void *)group);
+		}
+		recs[i] = (struct thread_os_rec){
+			.date = msg->sent_date, .group = (unsigned int)group, .idx = i,
+		};
+	}
+	hash_table_destroy(&subjects);
+	return groups;
+}
+
+/* RFC 5256 §3 ORDEREDSUBJECT: messages sorted by base subject and sent
+   date; each subject's first message is the parent of all its others;
+   threads ordered by their first message. */
 static struct search_thread_node *
 thread_build_orderedsubject(struct thread_ctx *ctx, pool_t pool)
 {
-	struct hash_table *subjects =
-		hash_table_create(ctx->pool, str_hash, str_cmp);
-	unsigned int i;
+	struct thread_os_rec *recs, *threads;
+	struct search_thread_node *out;
+	unsigned int i, t = 0, groups, used;
 
-	array_clear(&ctx->roots);
+	if (ctx->count == 0)
+		return NULL;
+	recs = p_new(ctx->pool, struct thread_os_rec, ctx->count);
+	groups = thread_os_group(ctx, recs);
+	qsort(recs, ctx->count, sizeof(*recs), thread_os_rec_cmp);
+
+	threads = p_new(ctx->pool, struct thread_os_rec, groups);
 	for (i = 0; i < ctx->count; i++) {
-		const struct search_thread_msg *msg = &ctx->msgs[i];
-		const char *subject = msg->base_subject == NULL ? "" : msg->base_subject;
-		struct thread_node *n = thread_node_new(ctx), *root;
-
-		n->msg = msg;
-		n->key_date = msg->sent_date;
-		n->key_idx = i;
-		root = hash_table_lookup(subjects, subject);
-		if (root == NULL) {
-			hash_table_insert(subjects, subject, n);
-			array_push(&ctx->roots, n);
-		} else {
-			thread_add_child(root, n);
-		}
-	}
-	hash_table_destroy(&subjects);
-
-	/* the earliest message of each group becomes its parent */
-	for (i = 0; i < ctx->roots.count; i++) {
-		struct thread_node *root = ctx->roots.v[i], *first = root;
-
-		for (struct thread_node *c = root->child; c != NULL; c = c->next) {
-			if (thread_node_cmp(&c, &first) < 0)
-				first = c;
-		}
-		if (first == root)
+		if (i > 0 && recs[i].group == recs[i - 1].group) {
+			threads[t - 1].count++;
 			continue;
-		/* swap places: first takes root's children, root becomes one */
-		struct thread_node **pp = &root->child;
-		while (*pp != first)
-			pp = &(*pp)->next;
-		*pp = first->next;
-		first->child = root->child;
-		first->next = NULL;
-		root->child = NULL;
-		thread_add_child(first, root);
-		ctx->roots.v[i] = first;
+		}
+		/* group 0 for all: the threads sort by date, then index */
+		threads[t++] = (struct thread_os_rec){
+			.date = recs[i].date, .idx = recs[i].idx, .first = i, .count = 1,
+		};
 	}
-	thread_sort_all(ctx);
-	return thread_export(ctx, pool);
+	qsort(threads, groups, sizeof(*threads), thread_os_rec_cmp);
+
+	/* the roots first, so that the result is the allocation's start */
+	out = p_new(pool, struct search_thread_node, ctx->count);
+	used = groups;
+	for (t = 0; t < groups; t++) {
+		struct search_thread_node **tail = &out[t].children;
+
+		out[t].id = ctx->msgs[threads[t].idx].id;
+		out[t].next = t + 1 < groups ? &out[t + 1] : NULL;
+		for (i = 1; i < threads[t].count; i++) {
+			struct search_thread_node *c = &out[used++];
+
+			c->id = ctx->msgs[recs[threads[t].first + i].idx].id;
+			*tail = c;
+			tail = &c->next;
+		}
+	}
+	return out;
 }
 
 int search_thread_build(pool_t pool, enum search_thread_algorithm alg,
@@ -659,11 +890,13 @@ int search_thread_build(pool_t pool, enum search_thread_algorithm alg,
 	};
 
 	*roots_r = NULL;
+	thread_hash_seed_init();
 	if (alg != SEARCH_THREAD_ORDEREDSUBJECT &&
 	    alg != SEARCH_THREAD_REFERENCES && alg != SEARCH_THREAD_REFS)
 		return -1;
 	ctx.pool = pool_create("search thread", 64 * 1024);
-	array_init(&ctx.nodes, ctx.pool, count < 16 ? 16 : count * 2);
+	array_init(&ctx.nodes, ctx.pool,
+		   alg == SEARCH_THREAD_ORDEREDSUBJECT ? 16 : I_MAX(count, 16u));
 	array_init(&ctx.roots, ctx.pool, 64);
 	array_init(&ctx.refs, ctx.pool, 16);
 	array_init(&ctx.tmp, ctx.pool, 64);
