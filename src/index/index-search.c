@@ -207,7 +207,9 @@ static sqlite3_stmt *search_prepare_match(struct index_db *db, int64_t mailbox_i
 	const char *sql;
 	bool indexed = needle != NULL && utf8_char_count(needle) >= INDEX_SEARCH_MIN_INDEXED_CHARS;
 	if (indexed) {
-		sql = t_strdup_printf("SELECT %s FROM search_fts f JOIN message_search s"
+		/* CROSS JOIN keeps the FTS query the outer loop: otherwise the
+		   planner may walk the mailbox's rows and run MATCH per row */
+		sql = t_strdup_printf("SELECT %s FROM search_fts f CROSS JOIN message_search s"
 				      " ON s.docid = f.rowid WHERE f.%s MATCH ?2"
 				      " AND s.mailbox_id = ?1", what, col);
 	} else {

@@ -42,12 +42,24 @@ struct search_thread_node {
 	struct search_thread_node *children, *next;
 };
 
-/* Threads msgs[0..count) with alg. *roots_r is the first thread (NULL when
- * count is 0); the nodes are allocated from pool. Returns 0, or -1 for an
+/* Threads msgs[0..count) with alg:
+ *  - ORDEREDSUBJECT: by base subject; a subject's earliest message is the
+ *    parent of all its others; threads by their earliest message.
+ *  - REFERENCES: RFC 5256 steps (1)-(6), dummies pruned as Dovecot does
+ *    (every message below a missing root hangs directly from it).
+ *  - REFS: REFERENCES without subject gathering (step 5); threads by
+ *    their latest message, ties as in Dovecot (threads whose first
+ *    message is missing first).
+ * Siblings are sorted by sent_date, ties by input order.
+ *
+ * *roots_r is the first thread (NULL when count is 0). All nodes are one
+ * allocation from pool that starts at *roots_r. Returns 0, or -1 for an
  * unknown algorithm. Time is O(n log n) in the number of messages and
- * Message-IDs in their headers, memory linear in them, whatever the
- * headers contain (duplicate Message-IDs, loops, very long References);
- * nothing recurses, so deep threads cannot exhaust the stack. */
+ * Message-IDs in their headers and memory linear in them (about 200 bytes
+ * per distinct Message-ID), whatever the headers contain (duplicate
+ * Message-IDs, loops, very long References): the caller bounds it by
+ * bounding the header values it passes. Nothing recurses, so deep threads
+ * cannot exhaust the stack. */
 int search_thread_build(pool_t pool, enum search_thread_algorithm alg,
 			const struct search_thread_msg *msgs, unsigned int count,
 			struct search_thread_node **roots_r);
