@@ -10,14 +10,6 @@ static const char *const column_names[INDEX_SEARCH_COLUMN_COUNT] = {
 	"header", "body", "hfrom", "hto", "hcc", "hbcc", "hsubject",
 };
 
-static void bind_text_or_null(sqlite3_stmt *stmt, int idx, const char *value)
-{
-	if (value == NULL)
-		sqlite3_bind_null(stmt, idx);
-	else
-		sqlite3_bind_text(stmt, idx, value, -1, SQLITE_STATIC);
-}
-
 /* Queues the old document of a message being re-indexed for deletion. */
 static int search_drop_old(struct index_db *db, int64_t mailbox_id, uint32_t uid)
 {
@@ -53,16 +45,16 @@ static int search_insert_keys(struct index_db *db, int64_t mailbox_id, uint32_t 
 		sqlite3_bind_int64(stmt, 5, k->sent_date);
 		sqlite3_bind_int(stmt, 6, k->sent_tz);
 	}
-	bind_text_or_null(stmt, 7, k->from_addr);
-	bind_text_or_null(stmt, 8, k->to_addr);
-	bind_text_or_null(stmt, 9, k->cc_addr);
-	bind_text_or_null(stmt, 10, k->from_display);
-	bind_text_or_null(stmt, 11, k->to_display);
-	bind_text_or_null(stmt, 12, k->subject);
+	index_bind_text_or_null(stmt, 7, k->from_addr);
+	index_bind_text_or_null(stmt, 8, k->to_addr);
+	index_bind_text_or_null(stmt, 9, k->cc_addr);
+	index_bind_text_or_null(stmt, 10, k->from_display);
+	index_bind_text_or_null(stmt, 11, k->to_display);
+	index_bind_text_or_null(stmt, 12, k->subject);
 	sqlite3_bind_int(stmt, 13, k->subject_reply ? 1 : 0);
-	bind_text_or_null(stmt, 14, k->message_id);
-	bind_text_or_null(stmt, 15, k->in_reply_to);
-	bind_text_or_null(stmt, 16, k->references);
+	index_bind_text_or_null(stmt, 14, k->message_id);
+	index_bind_text_or_null(stmt, 15, k->in_reply_to);
+	index_bind_text_or_null(stmt, 16, k->references);
 	return index_db_exec_stmt(db, stmt, "write search keys");
 }
 
