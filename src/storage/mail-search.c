@@ -205,17 +205,34 @@ static bool key_field(enum mail_search_text_key key, enum search_text_field *fie
 	}
 }
 
+/* The exact test of a column's text, as mail_search_text_test() does it. */
+enum search_verify_kind {
+	SEARCH_VERIFY_BODY,
+	SEARCH_VERIFY_FIELD,
+	SEARCH_VERIFY_HEADER,
+};
+
 struct search_verify_ctx {
 	array_uint32_t *uids;
+	enum search_verify_kind kind;
 	const char *name, *needle;
-	bool header;
 };
 
 static int search_verify_callback(uint32_t uid, const char *text, size_t len, void *context)
 {
 	struct search_verify_ctx *ctx = context;
-	bool match = ctx->header ? search_text_header_has(text, len, ctx->name, ctx->needle) :
-		search_text_field_has(text, len, ctx->needle);
+	bool match;
+	switch (ctx->kind) {
+	case SEARCH_VERIFY_BODY:
+		match = search_text_body_has(text, len, ctx->needle);
+		break;
+	case SEARCH_VERIFY_FIELD:
+		match = search_text_field_has(text, len, ctx->needle);
+		break;
+	default:
+		match = search_text_header_has(text, len, ctx->name, ctx->needle);
+		break;
+	}
 	if (match)
 		array_push(ctx->uids, uid);
 	return 0;
@@ -241,12 +258,14 @@ static int mail_search_text_index(struct mailbox *box, enum mail_search_text_key
 {
 	struct index_db *db = box->user->db;
 	enum search_text_field field;
+	struct search_verify_ctx ctx = { .uids = uids_r, .kind = SEARCH_VERIFY_BODY };
 	if (key == MAIL_SEARCH_BODY) {
-		const char *n = mail_search_fold(needle, false);
-		if (n[0] == '\0')
-			return index_search_iter_text(db, box->id, INDEX_SEARCH_BODY, NULL,
-				search_verify_callback, &(struct search_verify_ctx){ uids_r, "", "", false });
-		return index_search_match(db, box->id, INDEX_SEARCH_BODY, n, uids_r);
+		ctx.needle = mail_search_fold(needle, false);
+		if (ctx.needle[0] != '\0')
+			return index_search_match(db, box->id, INDEX_SEARCH_BODY, ctx.needle, uids_r);
+		/* "" matches every message: every indexed one */
+		return index_search_iter_text(db, box->id, INDEX_SEARCH_BODY, NULL,
+					      search_verify_callback, &ctx);
 	}
 	if (key == MAIL_SEARCH_TEXT) {
 		array_uint32_t a, b;
@@ -260,26 +279,20 @@ static int mail_search_text_index(struct mailbox *box, enum mail_search_text_key
 		uids_union(uids_r, &a, &b);
 		return 0;
 	}
+	ctx.needle = mail_search_fold(needle, true);
 	if (key_field(key, &field)) {
-		const char *n = mail_search_fold(needle, true);
-		if (n[0] != '\0')
-			return index_search_match(db, box->id, field == SEARCH_TEXT_FROM ? INDEX_SEARCH_FROM :
-				field == SEARCH_TEXT_TO ? INDEX_SEARCH_TO :
-				field == SEARCH_TEXT_CC ? INDEX_SEARCH_CC :
-				field == SEARCH_TEXT_BCC ? INDEX_SEARCH_BCC : INDEX_SEARCH_SUBJECT,
-				n, uids_r);
-		struct search_verify_ctx ctx = { uids_r, "", "", false };
-		return index_search_iter_text(db, box->id, field == SEARCH_TEXT_FROM ? INDEX_SEARCH_FROM :
-			field == SEARCH_TEXT_TO ? INDEX_SEARCH_TO :
-			field == SEARCH_TEXT_CC ? INDEX_SEARCH_CC :
-			field == SEARCH_TEXT_BCC ? INDEX_SEARCH_BCC : INDEX_SEARCH_SUBJECT,
-			NULL, search_verify_callback, &ctx);
+		enum index_search_column column = field_columns[field];
+		if (ctx.needle[0] != '\0')
+			return index_search_match(db, box->id, column, ctx.needle, uids_r);
+		/* "": the field exists */
+		ctx.kind = SEARCH_VERIFY_FIELD;
+		return index_search_iter_text(db, box->id, column, NULL,
+					      search_verify_callback, &ctx);
 	}
 	/* HEADER: candidates containing the needle (or the field name), then
 	   the exact per-field test */
-	struct search_verify_ctx ctx = {
-		uids_r, mail_search_fold(header_name, true), mail_search_fold(needle, true), true,
-	};
+	ctx.kind = SEARCH_VERIFY_HEADER;
+	ctx.name = mail_search_fold(header_name, true);
 	const char *prefilter = ctx.needle[0] != '\0' ? ctx.needle :
 		t_strdup_printf("%s: ", ctx.name);
 	return index_search_iter_text(db, box->id, INDEX_SEARCH_HEADER, prefilter,

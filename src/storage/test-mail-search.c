@@ -215,6 +215,8 @@ static void test_search_copy_move(void)
 	test_assert(mailbox_create(user, "Moved", 0) == 0);
 	test_assert(test_storage_save(user, "INBOX", "Subject: one\r\n\r\nalpha invoice\r\n", 0, NULL) != 0);
 	test_assert(test_storage_save(user, "INBOX", "Subject: two\r\n\r\nbeta invoice\r\n", 0, NULL) != 0);
+	/* no body at all: BODY "" still matches it, as a direct scan does */
+	test_assert(test_storage_save(user, "INBOX", "Subject: empty\r\n\r\n", 0, NULL) != 0);
 	struct mailbox *box = mailbox_open(user, "INBOX", 0);
 	const uint32_t seqs[] = { 1, 2 };
 	struct mail_copy_result result;
@@ -232,6 +234,12 @@ static void test_search_copy_move(void)
 	box = mailbox_open(user, "INBOX", 0);
 	test_assert(mailbox_search_update(box) == 0);
 	test_assert(count_matches(box, "invoice") == 1);
+	array_uint32_t all;
+	array_init(&all, t_pool(), 4);
+	test_assert(mailbox_search_text(box, MAIL_SEARCH_BODY, NULL, "", &all) == 0);
+	test_assert(all.count == 2);
+	for (unsigned int i = 0; i < all.count; i++)
+		test_assert(mailbox_search_text_scan(box, all.v[i], MAIL_SEARCH_BODY, NULL, "") == 1);
 	test_assert(count_matches(box, "alpha") == 0);
 	/* a rebuild gives the same */
 	test_assert(mailbox_search_rebuild(copy) == 0);
