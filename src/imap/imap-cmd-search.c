@@ -216,14 +216,14 @@ bool imap_cmd_search(struct imap_cmd *cmd)
 		for (unsigned int i = 0; i < seqs.count; i++)
 			seqs.v[i] = mailbox_view_uid(client->box, seqs.v[i]);
 	}
-	/* RFC 5182 §2.4: SAVE alone returns no ESEARCH */
-	if (used > 0 && ret_opts == SEARCH_RETURN_SAVE)
-		;
-	else if (used > 0 || client->enabled_imap4rev2)
-		search_send_esearch(cmd, seqs.v, seqs.count, uid,
-				    used > 0 ? ret_opts : SEARCH_RETURN_ALL, &partial);
-	else
+	if (used > 0 || client->enabled_imap4rev2) {
+		/* RFC 5182 §2.4: SAVE alone returns no ESEARCH */
+		if (used == 0 || ret_opts != SEARCH_RETURN_SAVE)
+			search_send_esearch(cmd, seqs.v, seqs.count, uid,
+					    used > 0 ? ret_opts : SEARCH_RETURN_ALL, &partial);
+	} else {
 		search_send_plain(cmd, seqs.v, seqs.count);
+	}
 	imap_cmd_finish(cmd, "OK Search completed.");
 	return true;
 }

@@ -132,7 +132,7 @@ static bool sort_charset_ok(struct imap_cmd *cmd, const struct imap_arg *arg,
 		return false;
 	}
 	if (!imap_search_charset_is_supported(charset)) {
-		imap_cmd_finish(cmd, "NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset.");
+		imap_cmd_finish(cmd, "%s", IMAP_SEARCH_BADCHARSET_REPLY);
 		return false;
 	}
 	*charset_r = charset;
@@ -202,15 +202,14 @@ static int sort_compare_one(const struct sort_msg *a, const struct sort_msg *b,
 	return 0;
 }
 
-static struct sort_ctx *sort_qsort_ctx;
-
-static int sort_compare(const void *p1, const void *p2)
+static int sort_compare(const void *p1, const void *p2, void *context)
 {
+	const struct sort_ctx *ctx = context;
 	const struct sort_msg *a = p1, *b = p2;
-	for (unsigned int i = 0; i < sort_qsort_ctx->spec_count; i++) {
-		int r = sort_compare_one(a, b, sort_qsort_ctx->specs[i].criterion);
+	for (unsigned int i = 0; i < ctx->spec_count; i++) {
+		int r = sort_compare_one(a, b, ctx->specs[i].criterion);
 		if (r != 0)
-			return sort_qsort_ctx->specs[i].reverse ? -r : r;
+			return ctx->specs[i].reverse ? -r : r;
 	}
 	/* RFC 5256 §3: ties go in mailbox order */
 	return cmp_u64(a->seq, b->seq);
@@ -231,9 +230,7 @@ bool imap_cmd_sort(struct imap_cmd *cmd)
 	    sort_load(cmd, cmd->args + 2, charset, &ctx) == 0)
 		return true;
 	ctx.specs = specs;
-	sort_qsort_ctx = &ctx;
-	qsort(ctx.msgs, ctx.count, sizeof(ctx.msgs[0]), sort_compare);
-	sort_qsort_ctx = NULL;
+	qsort_r(ctx.msgs, ctx.count, sizeof(ctx.msgs[0]), sort_compare, &ctx);
 	string_t *str = t_str_new(ctx.count * 7 + 16);
 	str_append(str, "* SORT");
 	for (unsigned int i = 0; i < ctx.count; i++) {

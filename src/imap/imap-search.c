@@ -273,24 +273,13 @@ bool imap_search_charset_is_supported(const char *charset)
 	return charset_is_utf8(charset) || charset_is_known(charset);
 }
 
-int imap_search_parse(struct imap_client *client, const struct imap_arg *args, pool_t pool,
-		      struct search_key **key_r, const char **error_r)
+int imap_search_parse_charset(struct imap_client *client, const struct imap_arg *args,
+			      const char *charset, pool_t pool, struct search_key **key_r,
+			      const char **error_r)
 {
 	struct search_parser p = { .client = client, .pool = pool, .args = args };
-	if (imap_arg_atom_equals(&args[0], "CHARSET")) {
-		const char *charset;
-		if (!imap_arg_get_astring(&args[1], &charset)) {
-			*error_r = "BAD Missing charset.";
-			return -1;
-		}
-		if (!imap_search_charset_is_supported(charset)) {
-			*error_r = "NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset.";
-			return -1;
-		}
-		if (!charset_is_utf8(charset))
-			p.charset = p_strdup(pool, charset);
-		p.args += 2;
-	}
+	if (charset != NULL && !charset_is_utf8(charset))
+		p.charset = p_strdup(pool, charset);
 	*key_r = search_parse_and(&p);
 	if (*key_r == NULL) {
 		*error_r = p.error;
@@ -299,19 +288,22 @@ int imap_search_parse(struct imap_client *client, const struct imap_arg *args, p
 	return 0;
 }
 
-int imap_search_parse_charset(struct imap_client *client, const struct imap_arg *args,
-			      const char *charset, pool_t pool, struct search_key **key_r,
-			      const char **error_r)
+int imap_search_parse(struct imap_client *client, const struct imap_arg *args, pool_t pool,
+		      struct search_key **key_r, const char **error_r)
 {
-	struct search_parser p = { .client = client, .pool = pool, .args = args };
-	if (!charset_is_utf8(charset))
-		p.charset = p_strdup(pool, charset);
-	*key_r = search_parse_and(&p);
-	if (*key_r == NULL) {
-		*error_r = p.error;
-		return -1;
+	const char *charset = NULL;
+	if (imap_arg_atom_equals(&args[0], "CHARSET")) {
+		if (!imap_arg_get_astring(&args[1], &charset)) {
+			*error_r = "BAD Missing charset.";
+			return -1;
+		}
+		if (!imap_search_charset_is_supported(charset)) {
+			*error_r = IMAP_SEARCH_BADCHARSET_REPLY;
+			return -1;
+		}
+		args += 2;
 	}
-	return 0;
+	return imap_search_parse_charset(client, args, charset, pool, key_r, error_r);
 }
 
 /* --- evaluation --- */
@@ -333,19 +325,24 @@ struct search_eval {
 	ARRAY(struct search_sent_day) sent_days;
 };
 
+/* 00:00 of t's UTC day */
+static time_t utc_day(time_t t)
+{
+	return t - ((t % 86400) + 86400) % 86400;
+}
+
+/* Compares a uint32_t UID with the UID that starts an element (a UID, or
+   a struct search_sent_day), for bsearch(). */
+static int uid_elem_cmp(const void *key, const void *elem)
+{
+	uint32_t a = *(const uint32_t *)key, b = *(const uint32_t *)elem;
+	return a < b ? -1 : a > b;
+}
+
 static bool uids_contain(const array_uint32_t *uids, uint32_t uid)
 {
-	unsigned int lo = 0, hi = uids->count;
-	while (lo < hi) {
-		unsigned int mid = lo + (hi - lo) / 2;
-		if (uids->v[mid] == uid)
-			return true;
-		if (uids->v[mid] < uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
+	return uids->count > 0 &&
+		bsearch(&uid, uids->v, uids->count, sizeof(uids->v[0]), uid_elem_cmp) != NULL;
 }
 
 static int search_update_index(struct search_eval *ev)
@@ -364,7 +361,7 @@ static int sent_day_callback(uint32_t uid, const struct search_keys *keys, void 
 		time_t t = keys->sent_date + (time_t)keys->sent_tz * 60;
 		struct search_sent_day *d = array_append_space(&ev->sent_days);
 		d->uid = uid;
-		d->day = t - ((t % 86400) + 86400) % 86400;
+		d->day = utc_day(t);
 	}
 	return 0;
 }
@@ -382,20 +379,13 @@ static int search_load_sent_days(struct search_eval *ev)
 
 static bool search_sent_day(const struct search_eval *ev, uint32_t uid, time_t *day_r)
 {
-	unsigned int lo = 0, hi = ev->sent_days.count;
-	while (lo < hi) {
-		unsigned int mid = lo + (hi - lo) / 2;
-		const struct search_sent_day *d = &ev->sent_days.v[mid];
-		if (d->uid == uid) {
-			*day_r = d->day;
-			return true;
-		}
-		if (d->uid < uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
+	const struct search_sent_day *d = ev->sent_days.count == 0 ? NULL :
+		bsearch(&uid, ev->sent_days.v, ev->sent_days.count, sizeof(ev->sent_days.v[0]),
+			uid_elem_cmp);
+	if (d == NULL)
+		return false;
+	*day_r = d->day;
+	return true;
 }
 
 static enum mail_search_text_key search_text_key(const struct search_key *key)
@@ -457,13 +447,7 @@ static bool keyword_has(const struct mail_record *rec, const char *kw)
 
 static time_t internal_day(const struct mail_record *rec)
 {
-	time_t t = rec->internal_date + (time_t)rec->internal_date_tz * 60;
-	return t - ((t % 86400) + 86400) % 86400;
-}
-
-static time_t utc_day(time_t t)
-{
-	return t - ((t % 86400) + 86400) % 86400;
+	return utc_day(rec->internal_date + (time_t)rec->internal_date_tz * 60);
 }
 
 static bool search_match(const struct search_eval *ev, const struct mail_record *rec,

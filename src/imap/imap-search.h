@@ -11,6 +11,8 @@
 
 struct search_key;
 
+/* The reply to a charset that isn't supported (RFC 9051 §6.4.4). */
+#define IMAP_SEARCH_BADCHARSET_REPLY "NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset."
 /* UTF-8, US-ASCII, and every charset iconv converts (RFC 9051 §6.4.4:
    others get NO [BADCHARSET]). */
 bool imap_search_charset_is_supported(const char *charset);
@@ -18,8 +20,9 @@ bool imap_search_charset_is_supported(const char *charset);
    with *error_r the full reply text ("BAD ..." or "NO [BADCHARSET] ..."). */
 int imap_search_parse(struct imap_client *client, const struct imap_arg *args, pool_t pool,
 		      struct search_key **key_r, const char **error_r);
-/* Parses a search program whose strings are in charset (already checked
-   with imap_search_charset_is_supported()), as SORT and THREAD give it. */
+/* Parses a search program whose strings are in charset (NULL: UTF-8;
+   already checked with imap_search_charset_is_supported()), as SORT and
+   THREAD give it. */
 int imap_search_parse_charset(struct imap_client *client, const struct imap_arg *args,
 			      const char *charset, pool_t pool, struct search_key **key_r,
 			      const char **error_r);

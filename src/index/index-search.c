@@ -10,8 +10,9 @@ static const char *const column_names[INDEX_SEARCH_COLUMN_COUNT] = {
 	"header", "body", "hfrom", "hto", "hcc", "hbcc", "hsubject",
 };
 
-/* Queues the old document of a message being re-indexed for deletion. */
-static int search_drop_old(struct index_db *db, int64_t mailbox_id, uint32_t uid)
+/* The message's docid: 1 found, 0 no document, -1 error. */
+static int search_get_docid(struct index_db *db, int64_t mailbox_id, uint32_t uid,
+			    int64_t *docid_r)
 {
 	sqlite3_stmt *stmt = index_db_stmt(db, INDEX_STMT_SEARCH_OLD);
 	if (stmt == NULL)
@@ -19,11 +20,21 @@ static int search_drop_old(struct index_db *db, int64_t mailbox_id, uint32_t uid
 	sqlite3_bind_int64(stmt, 1, mailbox_id);
 	sqlite3_bind_int64(stmt, 2, uid);
 	int ret = index_db_step_row(db, stmt, "look up search document");
+	if (ret > 0) {
+		*docid_r = sqlite3_column_int64(stmt, 0);
+		sqlite3_reset(stmt);
+	}
+	return ret;
+}
+
+/* Queues the old document of a message being re-indexed for deletion. */
+static int search_drop_old(struct index_db *db, int64_t mailbox_id, uint32_t uid)
+{
+	int64_t docid;
+	int ret = search_get_docid(db, mailbox_id, uid, &docid);
 	if (ret <= 0)
 		return ret;
-	int64_t docid = sqlite3_column_int64(stmt, 0);
-	sqlite3_reset(stmt);
-	stmt = index_db_stmt(db, INDEX_STMT_SEARCH_GC_ADD);
+	sqlite3_stmt *stmt = index_db_stmt(db, INDEX_STMT_SEARCH_GC_ADD);
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, docid);
@@ -366,16 +377,10 @@ int index_search_copy(struct index_db *db, int64_t src_mailbox_id, uint32_t src_
 		return search_exec(db, "UPDATE message_search SET mailbox_id = ?3, uid = ?4"
 				   " WHERE mailbox_id = ?1 AND uid = ?2", keys, 4);
 	}
-	sqlite3_stmt *stmt = index_db_stmt(db, INDEX_STMT_SEARCH_OLD);
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, src_mailbox_id);
-	sqlite3_bind_int64(stmt, 2, src_uid);
-	int ret = index_db_step_row(db, stmt, "look up search document");
+	int64_t docid;
+	int ret = search_get_docid(db, src_mailbox_id, src_uid, &docid);
 	if (ret <= 0)
 		return ret;
-	int64_t docid = sqlite3_column_int64(stmt, 0);
-	sqlite3_reset(stmt);
 	if (search_exec(db, "INSERT INTO search_fts (header, body, hfrom, hto, hcc, hbcc,"
 			" hsubject) SELECT header, body, hfrom, hto, hcc, hbcc, hsubject"
 			" FROM search_fts WHERE rowid = ?1", &docid, 1) < 0)

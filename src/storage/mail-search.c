@@ -174,6 +174,12 @@ int mailbox_search_rebuild(struct mailbox *box)
 int mail_user_search_gc(struct mail_user *user, unsigned int max)
 {
 	bool more;
+	/* a read first: most of the time there is nothing to delete, and
+	   then no write transaction is taken */
+	if (index_search_gc_pending(user->db, &more) < 0)
+		return mail_user_set_index_error(user, "search gc");
+	if (!more)
+		return 0;
 	int ret = index_db_try_begin_write(user->db);
 	if (ret <= 0)
 		return ret < 0 ? mail_user_set_index_error(user, "search gc") : 0;

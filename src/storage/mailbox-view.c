@@ -5,7 +5,6 @@
  * can't send them, RFC 9051 §7.5.1) and rows whose modseq rose (FETCH
  * FLAGS), minus the changes this view made itself. */
 #include "mail-storage-private.h"
-#include "index-search.h"
 
 #include <unistd.h>
 
@@ -284,9 +283,9 @@ struct mailbox *mailbox_open(struct mail_user *user, const char *name,
 		mailbox_close(&box);
 		return NULL;
 	}
-	bool gc_pending;
-	if (index_search_gc_pending(user->db, &gc_pending) == 0)
-		box->search_gc_pending = gc_pending;
+	/* another session may have left expunged messages' text behind;
+	   looking costs a query, so the idle-time run does it */
+	box->search_gc_pending = true;
 	return box;
 }
 
