@@ -30,7 +30,7 @@ struct sort_msg {
 	uint64_t size;
 	const char *from, *to, *cc, *display_from, *display_to, *subject;
 	const char *message_id, *in_reply_to, *references;
-	bool subject_reply;
+	bool subject_reply, has_date;
 };
 
 struct sort_ctx {
@@ -47,15 +47,25 @@ static const char *sort_strdup(pool_t pool, const char *s)
 	return s == NULL ? NULL : p_strdup(pool, s);
 }
 
+/* The next message (ascending) with this sequence number, or NULL. */
+static struct sort_msg *sort_find_seq(struct sort_ctx *ctx, uint32_t seq)
+{
+	while (ctx->next < ctx->count && ctx->msgs[ctx->next].seq < seq)
+		ctx->next++;
+	if (ctx->next == ctx->count || ctx->msgs[ctx->next].seq != seq)
+		return NULL;
+	return &ctx->msgs[ctx->next++];
+}
+
 static int sort_record_cb(const struct mail_record *rec, uint32_t seq, void *context)
 {
-	struct sort_ctx *ctx = context;
-	struct sort_msg *m = &ctx->msgs[ctx->next++];
-	m->seq = seq;
-	m->uid = rec->uid;
-	m->internal_date = m->date = rec->internal_date;
-	m->size = rec->size;
-	m->from = m->to = m->cc = m->display_from = m->display_to = m->subject = "";
+	struct sort_msg *m = sort_find_seq(context, seq);
+	if (m != NULL) {
+		m->internal_date = rec->internal_date;
+		m->size = rec->size;
+		if (!m->has_date)
+			m->date = rec->internal_date;
+	}
 	return 0;
 }
 
@@ -68,8 +78,10 @@ static int sort_keys_cb(uint32_t uid, const struct search_keys *keys, void *cont
 	if (ctx->next == ctx->count || ctx->msgs[ctx->next].uid != uid)
 		return 0;
 	struct sort_msg *m = &ctx->msgs[ctx->next++];
+	m->has_date = keys->has_sent_date;
 	if (keys->has_sent_date)
 		m->date = keys->sent_date;
+	/* only the fields asked for are read, the others are "" or NULL */
 	m->from = p_strdup(ctx->pool, keys->from_addr);
 	m->to = p_strdup(ctx->pool, keys->to_addr);
 	m->cc = p_strdup(ctx->pool, keys->cc_addr);
@@ -83,9 +95,28 @@ static int sort_keys_cb(uint32_t uid, const struct search_keys *keys, void *cont
 	return 0;
 }
 
-/* Searches, then loads the records and keys of the matches. */
+/* Reads the records the keys need: all of them for ARRIVAL and SIZE
+   (all_records), else only those of messages without a Date: header,
+   whose DATE is their internal date (RFC 5256 §3). */
+static int sort_load_records(struct sort_ctx *ctx, bool all_records)
+{
+	array_uint32_t seqs;
+	array_init(&seqs, ctx->pool, all_records ? ctx->count : 64);
+	for (unsigned int i = 0; i < ctx->count; i++) {
+		if (all_records || !ctx->msgs[i].has_date)
+			array_push(&seqs, ctx->msgs[i].seq);
+	}
+	ctx->next = 0;
+	if (seqs.count == 0)
+		return 0;
+	return mailbox_foreach_record(ctx->client->box, seqs.v, seqs.count, sort_record_cb, ctx);
+}
+
+/* Searches, then loads the keys (enum search_key_fields) and, if
+   all_records, every record of the matches. */
 static int sort_load(struct imap_cmd *cmd, const struct imap_arg *search_args,
-		     const char *charset, struct sort_ctx *ctx)
+		     const char *charset, unsigned int fields, bool all_records,
+		     struct sort_ctx *ctx)
 {
 	struct imap_client *client = cmd->client;
 	struct search_key *key;
@@ -108,13 +139,16 @@ static int sort_load(struct imap_cmd *cmd, const struct imap_arg *search_args,
 	ctx->pool = cmd->pool;
 	ctx->count = seqs.count;
 	ctx->msgs = p_new(cmd->pool, struct sort_msg, seqs.count + 1);
-	if (seqs.count > 0 &&
-	    mailbox_foreach_record(client->box, seqs.v, seqs.count, sort_record_cb, ctx) < 0) {
-		imap_cmd_storage_error(cmd);
-		return 0;
+	for (unsigned int i = 0; i < seqs.count; i++) {
+		struct sort_msg *m = &ctx->msgs[i];
+		m->seq = seqs.v[i];
+		m->uid = mailbox_view_uid(client->box, m->seq);
+		m->from = m->to = m->cc = m->display_from = m->display_to = m->subject = "";
 	}
 	ctx->next = 0;
-	if (seqs.count > 0 && mailbox_search_foreach_keys(client->box, sort_keys_cb, ctx) < 0) {
+	if (seqs.count > 0 &&
+	    (mailbox_search_foreach_keys(client->box, fields, sort_keys_cb, ctx) < 0 ||
+	     sort_load_records(ctx, all_records) < 0)) {
 		imap_cmd_storage_error(cmd);
 		return 0;
 	}
@@ -180,6 +214,23 @@ static int sort_parse_specs(const struct imap_arg *arg, struct sort_spec *specs,
 	return 0;
 }
 
+/* The keys (enum search_key_fields) a criterion compares; sets
+   *all_records_r if it needs every message's record. */
+static unsigned int sort_criterion_fields(enum sort_criterion c, bool *all_records_r)
+{
+	switch (c) {
+	case SORT_ARRIVAL:
+	case SORT_SIZE:
+		*all_records_r = true;
+		return 0;
+	case SORT_DATE: return SEARCH_KEYS_DATE;
+	case SORT_CC: case SORT_FROM: case SORT_TO: return SEARCH_KEYS_ADDR;
+	case SORT_SUBJECT: return SEARCH_KEYS_SUBJECT;
+	case SORT_DISPLAYFROM: case SORT_DISPLAYTO: return SEARCH_KEYS_DISPLAY;
+	}
+	return 0;
+}
+
 static int cmp_u64(uint64_t a, uint64_t b)
 {
 	return a < b ? -1 : a > b;
@@ -225,9 +276,13 @@ bool imap_cmd_sort(struct imap_cmd *cmd)
 		imap_cmd_bad(cmd, "Invalid sort criteria.");
 		return true;
 	}
+	unsigned int fields = SEARCH_KEYS_DATE;
+	bool all_records = false;
+	for (unsigned int i = 0; i < ctx.spec_count; i++)
+		fields |= sort_criterion_fields(specs[i].criterion, &all_records);
 	const char *charset;
 	if (!sort_charset_ok(cmd, &cmd->args[1], &charset) ||
-	    sort_load(cmd, cmd->args + 2, charset, &ctx) == 0)
+	    sort_load(cmd, cmd->args + 2, charset, fields, all_records, &ctx) == 0)
 		return true;
 	ctx.specs = specs;
 	qsort_r(ctx.msgs, ctx.count, sizeof(ctx.msgs[0]), sort_compare, &ctx);
@@ -257,7 +312,9 @@ bool imap_cmd_thread(struct imap_cmd *cmd)
 	}
 	const char *charset;
 	if (!sort_charset_ok(cmd, &cmd->args[1], &charset) ||
-	    sort_load(cmd, cmd->args + 2, charset, &ctx) == 0)
+	    sort_load(cmd, cmd->args + 2, charset,
+		      SEARCH_KEYS_DATE | SEARCH_KEYS_SUBJECT | SEARCH_KEYS_THREAD, false,
+		      &ctx) == 0)
 		return true;
 	struct search_thread_msg *tmsgs = p_new(cmd->pool, struct search_thread_msg, ctx.count + 1);
 	for (unsigned int i = 0; i < ctx.count; i++) {

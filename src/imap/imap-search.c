@@ -374,7 +374,7 @@ static int search_load_sent_days(struct search_eval *ev)
 	array_init(&ev->sent_days, ev->pool, 256);
 	if (search_update_index(ev) < 0)
 		return -1;
-	return mailbox_search_foreach_keys(ev->client->box, sent_day_callback, ev);
+	return mailbox_search_foreach_keys(ev->client->box, SEARCH_KEYS_DATE, sent_day_callback, ev);
 }
 
 static bool search_sent_day(const struct search_eval *ev, uint32_t uid, time_t *day_r)
@@ -527,6 +527,46 @@ static int search_run_cb(const struct mail_record *rec, uint32_t seq, void *cont
 	return 0;
 }
 
+/* What of a message's record a search program reads. */
+enum search_needs {
+	SEARCH_NEEDS_UID,    /* the UID and sequence number: the view has them */
+	SEARCH_NEEDS_FLAGS,  /* flags and keywords */
+	SEARCH_NEEDS_RECORD, /* sizes and dates too */
+};
+
+static enum search_needs search_key_needs(const struct search_key *key)
+{
+	enum search_needs needs = SEARCH_NEEDS_UID, n;
+	for (; key != NULL; key = key->next) {
+		/* no default: -Wswitch makes a new key type say what it reads */
+		n = SEARCH_NEEDS_RECORD;
+		switch (key->type) {
+		case SK_ALL: case SK_AND: case SK_OR: case SK_NOT: case SK_SEQSET:
+		case SK_UIDSET: case SK_OLD: case SK_RECENT: case SK_SENTBEFORE:
+		case SK_SENTON: case SK_SENTSINCE: case SK_HEADER: case SK_BODY: case SK_TEXT:
+		case SK_SAVEDATESUPPORTED:
+			n = SEARCH_NEEDS_UID;
+			break;
+		case SK_FLAG_SET: case SK_FLAG_UNSET: case SK_KEYWORD: case SK_UNKEYWORD:
+		case SK_NEW:
+			n = SEARCH_NEEDS_FLAGS;
+			break;
+		case SK_LARGER: case SK_SMALLER: case SK_BEFORE: case SK_ON: case SK_SINCE:
+		case SK_OLDER: case SK_YOUNGER: case SK_SAVEDBEFORE: case SK_SAVEDON:
+		case SK_SAVEDSINCE:
+			n = SEARCH_NEEDS_RECORD;
+			break;
+		}
+		if (key->a != NULL && search_key_needs(key->a) > n)
+			n = search_key_needs(key->a);
+		if (key->b != NULL && search_key_needs(key->b) > n)
+			n = search_key_needs(key->b);
+		if (n > needs)
+			needs = n;
+	}
+	return needs;
+}
+
 int imap_search_run(struct imap_client *client, const struct search_key *key, pool_t pool,
 		    array_uint32_t *seqs_r)
 {
@@ -537,13 +577,24 @@ int imap_search_run(struct imap_client *client, const struct search_key *key, po
 		return -1;
 	uint32_t count = mailbox_view_count(client->box);
 	struct search_run_ctx ctx = { .ev = &ev, .key = key, .result = seqs_r };
+	enum search_needs needs = search_key_needs(key);
+	if (needs == SEARCH_NEEDS_UID) {
+		/* ALL, sets, text keys: no index read per message */
+		for (uint32_t seq = 1; seq <= count; seq++) {
+			const struct mail_record rec = { .uid = mailbox_view_uid(client->box, seq) };
+			search_run_cb(&rec, seq, &ctx);
+		}
+		return 0;
+	}
 	uint32_t batch[1024];
 	int ret = 0;
 	for (uint32_t seq = 1; seq <= count && ret == 0;) {
 		unsigned int n = 0;
 		while (n < N_ELEMENTS(batch) && seq <= count)
 			batch[n++] = seq++;
-		ret = mailbox_foreach_record(client->box, batch, n, search_run_cb, &ctx);
+		ret = needs == SEARCH_NEEDS_FLAGS ?
+			mailbox_foreach_record_flags(client->box, batch, n, search_run_cb, &ctx) :
+			mailbox_foreach_record(client->box, batch, n, search_run_cb, &ctx);
 	}
 	return ret;
 }

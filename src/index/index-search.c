@@ -331,13 +331,24 @@ static void search_keys_from_row(sqlite3_stmt *stmt, struct index_search_keys *k
 	k->references = index_column_text(stmt, 12);
 }
 
-int index_search_iter_keys(struct index_db *db, int64_t mailbox_id,
+int index_search_iter_keys(struct index_db *db, int64_t mailbox_id, unsigned int fields,
 			   index_search_keys_callback_t *callback, void *context)
 {
-	sqlite3_stmt *stmt = search_prepare(db,
-		"SELECT uid, sent_date, sent_tz, from_addr, to_addr, cc_addr, from_display,"
-		" to_display, subject, subject_reply, message_id, in_reply_to, refs"
-		" FROM message_search WHERE mailbox_id = ?1 ORDER BY uid");
+	/* the columns of search_keys_from_row(), NULL where not wanted */
+	static const struct { unsigned int field; const char *columns, *nulls; } groups[] = {
+		{ INDEX_SEARCH_KEYS_DATE, ", sent_date, sent_tz", ", NULL, NULL" },
+		{ INDEX_SEARCH_KEYS_ADDR, ", from_addr, to_addr, cc_addr", ", NULL, NULL, NULL" },
+		{ INDEX_SEARCH_KEYS_DISPLAY, ", from_display, to_display", ", NULL, NULL" },
+		{ INDEX_SEARCH_KEYS_SUBJECT, ", subject, subject_reply", ", NULL, 0" },
+		{ INDEX_SEARCH_KEYS_THREAD, ", message_id, in_reply_to, refs", ", NULL, NULL, NULL" },
+	};
+	char sql[512] = "SELECT uid";
+	for (unsigned int i = 0; i < N_ELEMENTS(groups); i++) {
+		strcat(sql, (fields & groups[i].field) != 0 ? groups[i].columns :
+		       groups[i].nulls);
+	}
+	strcat(sql, " FROM message_search WHERE mailbox_id = ?1 ORDER BY uid");
+	sqlite3_stmt *stmt = search_prepare(db, sql);
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, mailbox_id);

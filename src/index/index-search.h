@@ -78,7 +78,17 @@ int index_search_iter_text(struct index_db *db, int64_t mailbox_id,
 /* Calls callback with the keys of every message that has a document,
    ascending by UID. The strings are valid during the call only. */
 typedef int index_search_keys_callback_t(const struct index_search_keys *keys, void *context);
-int index_search_iter_keys(struct index_db *db, int64_t mailbox_id,
+/* Which keys index_search_iter_keys() reads; the others are left NULL
+   (or 0). Reading only what a SORT needs makes it a narrow scan. */
+enum index_search_key_fields {
+	INDEX_SEARCH_KEYS_DATE = 0x01,    /* has_sent_date, sent_date, sent_tz */
+	INDEX_SEARCH_KEYS_ADDR = 0x02,    /* from_addr, to_addr, cc_addr */
+	INDEX_SEARCH_KEYS_DISPLAY = 0x04, /* from_display, to_display */
+	INDEX_SEARCH_KEYS_SUBJECT = 0x08, /* subject, subject_reply */
+	INDEX_SEARCH_KEYS_THREAD = 0x10,  /* message_id, in_reply_to, references */
+	INDEX_SEARCH_KEYS_ALL = 0x1f,
+};
+int index_search_iter_keys(struct index_db *db, int64_t mailbox_id, unsigned int fields,
 			   index_search_keys_callback_t *callback, void *context);
 
 /* Gives the destination message of a COPY (move = false: a duplicate of

@@ -425,6 +425,15 @@ static void test_search_put(struct index_db *db, int64_t id, uint32_t uid, const
 
 static int test_count_keys(const struct index_search_keys *keys, void *context)
 {
+	test_assert(strcmp(keys->subject, "X") == 0 && strcmp(keys->message_id, "<m>") == 0);
+	(*(unsigned int *)context)++;
+	return 0;
+}
+
+/* only the requested keys are read */
+static int test_count_subject_keys(const struct index_search_keys *keys, void *context)
+{
+	test_assert(strcmp(keys->subject, "X") == 0 && keys->message_id == NULL);
 	(*(unsigned int *)context)++;
 	return 0;
 }
@@ -467,7 +476,11 @@ static void test_index_search(void)
 	test_assert(index_search_match(db, id, INDEX_SEARCH_BODY, "MESSAGE", &uids) == 0);
 	test_assert(uids.count == 0);
 	unsigned int n = 0;
-	test_assert(index_search_iter_keys(db, id, test_count_keys, &n) == 0);
+	test_assert(index_search_iter_keys(db, id, INDEX_SEARCH_KEYS_ALL, test_count_keys, &n) == 0);
+	test_assert(n == 3);
+	n = 0;
+	test_assert(index_search_iter_keys(db, id, INDEX_SEARCH_KEYS_SUBJECT,
+					   test_count_subject_keys, &n) == 0);
 	test_assert(n == 3);
 	/* re-indexing replaces; expunging queues the text for gc */
 	test_assert(index_db_begin_write(db) == 0);

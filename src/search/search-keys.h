@@ -29,6 +29,16 @@ struct search_keys {
 	const char *message_id, *in_reply_to, *references;
 };
 
+/* Groups of the keys above, for reading only what a SORT or search needs. */
+enum search_key_fields {
+	SEARCH_KEYS_DATE = 0x01,    /* has_sent_date, sent_date, sent_tz */
+	SEARCH_KEYS_ADDR = 0x02,    /* from_addr, to_addr, cc_addr */
+	SEARCH_KEYS_DISPLAY = 0x04, /* from_display, to_display */
+	SEARCH_KEYS_SUBJECT = 0x08, /* subject, subject_is_reply */
+	SEARCH_KEYS_THREAD = 0x10,  /* message_id, in_reply_to, references */
+	SEARCH_KEYS_ALL = 0x1f,
+};
+
 /* Fills keys from text; strings from pool. */
 void search_keys_from_text(pool_t pool, const struct search_text *text,
 			   struct search_keys *keys_r);

@@ -9,6 +9,8 @@
 #include "search-keys.h"
 #include "search-text.h"
 
+#include <assert.h>
+
 /* messages indexed per write transaction when catching up */
 #define MAIL_SEARCH_UPDATE_BATCH 64
 
@@ -378,12 +380,20 @@ static int search_keys_callback(const struct index_search_keys *k, void *context
 	return ctx->callback(k->uid, &keys, ctx->context);
 }
 
-int mailbox_search_foreach_keys(struct mailbox *box, mail_search_keys_callback_t *callback,
-				void *context)
+static_assert((int)SEARCH_KEYS_DATE == (int)INDEX_SEARCH_KEYS_DATE &&
+	      (int)SEARCH_KEYS_ADDR == (int)INDEX_SEARCH_KEYS_ADDR &&
+	      (int)SEARCH_KEYS_DISPLAY == (int)INDEX_SEARCH_KEYS_DISPLAY &&
+	      (int)SEARCH_KEYS_SUBJECT == (int)INDEX_SEARCH_KEYS_SUBJECT &&
+	      (int)SEARCH_KEYS_THREAD == (int)INDEX_SEARCH_KEYS_THREAD,
+	      "one bit per group of keys in both layers");
+
+int mailbox_search_foreach_keys(struct mailbox *box, unsigned int fields,
+				mail_search_keys_callback_t *callback, void *context)
 {
 	struct search_keys_ctx ctx = { callback, context };
 	mail_user_clear_error(box->user);
-	if (index_search_iter_keys(box->user->db, box->id, search_keys_callback, &ctx) < 0)
+	if (index_search_iter_keys(box->user->db, box->id, fields, search_keys_callback,
+				   &ctx) < 0)
 		return box->user->error != MAIL_ERROR_NONE ? -1 :
 			mail_user_set_index_error(box->user, "read search keys");
 	return 0;

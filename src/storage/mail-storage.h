@@ -308,12 +308,14 @@ int mailbox_search_text(struct mailbox *box, enum mail_search_text_key key,
 int mailbox_search_text_scan(struct mailbox *box, uint32_t uid, enum mail_search_text_key key,
 			     const char *header_name, const char *needle);
 /* Calls callback with the SORT/THREAD keys (search-keys.h) of each indexed
-   message, ascending by UID; strings valid during the call only. */
+   message, ascending by UID; strings valid during the call only. fields
+   (enum search_key_fields) says which keys to read; the others are "" or
+   NULL. */
 struct search_keys;
 typedef int mail_search_keys_callback_t(uint32_t uid, const struct search_keys *keys,
 					void *context);
-int mailbox_search_foreach_keys(struct mailbox *box, mail_search_keys_callback_t *callback,
-				void *context);
+int mailbox_search_foreach_keys(struct mailbox *box, unsigned int fields,
+				mail_search_keys_callback_t *callback, void *context);
 
 enum mail_flags_modify {
 	MAIL_FLAGS_ADD,
