@@ -2,6 +2,7 @@
 #include "imap-client.h"
 #include "imap-capability.h"
 #include "imap-commands.h"
+#include "imap-search-update.h"
 #include "imap-storage.h"
 #include "istream.h"
 
@@ -79,6 +80,7 @@ void imap_cmd_storage_error(struct imap_cmd *cmd)
 
 void imap_client_unselect(struct imap_client *client)
 {
+	imap_search_update_clear(client);
 	mailbox_close(&client->box);
 	client->announced_keyword_count = 0;
 	imap_client_search_save(client, NULL, 0);

@@ -43,6 +43,8 @@ struct imap_client {
 	/* SEARCHRES (RFC 5182): UIDs of the last SEARCH RETURN (SAVE),
 	   ascending, for "$"; forgotten when the mailbox is closed */
 	array_uint32_t search_saved;
+	/* RFC 5267 §4.3 UPDATE contexts (imap-search-update.h) */
+	struct imap_search_update *search_updates;
 	/* runs the mailbox's deferred work while the session waits */
 	struct timeout *deferred_to;
 

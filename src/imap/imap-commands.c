@@ -7,6 +7,7 @@ static const struct imap_command imap_commands[] = {
 	{ .name = "APPEND", .func = imap_cmd_append, .parse_flags = IMAP_PARSE_FLAG_LITERAL_SIZE,
 	  .abort = imap_cmd_append_abort, .rfc = "RFC 9051 §6.3.12" },
 	{ .name = "AUTHENTICATE", .func = imap_cmd_already_authenticated, .rfc = "RFC 9051 §6.2.2" },
+	{ .name = "CANCELUPDATE", .func = imap_cmd_cancelupdate, SELECTED, .rfc = "RFC 5267 §4.3.5" },
 	{ .name = "CAPABILITY", .func = imap_cmd_capability, .rfc = "RFC 9051 §6.1.1" },
 	{ .name = "CHECK", .func = imap_cmd_check, SELECTED, .rfc = "RFC 3501 §6.4.1" },
 	{ .name = "CLOSE", .func = imap_cmd_close, SELECTED, .rfc = "RFC 9051 §6.4.1" },

@@ -67,6 +67,7 @@ bool imap_cmd_move(struct imap_cmd *cmd);
 bool imap_cmd_fetch(struct imap_cmd *cmd);
 void imap_cmd_fetch_abort(struct imap_cmd *cmd);
 bool imap_cmd_search(struct imap_cmd *cmd);
+bool imap_cmd_cancelupdate(struct imap_cmd *cmd);
 bool imap_cmd_sort(struct imap_cmd *cmd);
 bool imap_cmd_thread(struct imap_cmd *cmd);
 /* STATUS item helpers shared with LIST-STATUS */

@@ -33,7 +33,9 @@ struct search_key {
 	uint64_t number;
 	time_t date;                /* 00:00 UTC of the day */
 	const char *field, *value;
-	imap_seq_ranges_t set;
+	/* sets as parsed, and resolved against the view by each run (an
+	   UPDATE context runs the program again after '*' moved) */
+	imap_seq_ranges_t parsed_set, set;
 	bool set_saved;
 	/* FROM/TO/CC/BCC/SUBJECT rather than HEADER */
 	bool field_key;
@@ -77,10 +79,14 @@ static bool next_string(struct search_parser *p, const char **str_r)
 		return false;
 	}
 	p->args++;
+	/* copied: an UPDATE context keeps the program after the command's
+	   arguments are gone */
 	if (p->charset != NULL) {
 		string_t *utf8 = str_new(p->pool, strlen(*str_r) * 2 + 1);
 		(void)charset_to_utf8(p->charset, *str_r, strlen(*str_r), utf8);
 		*str_r = str_c(utf8);
+	} else {
+		*str_r = p_strdup(p->pool, *str_r);
 	}
 	return true;
 }
@@ -144,13 +150,13 @@ static struct search_key *search_parse_set(struct search_parser *p, const char *
 		const array_uint32_t *saved = &p->client->search_saved;
 		key->type = SK_UIDSET;
 		if (saved->count > 0)
-			imap_seqset_from_sorted(saved->v, saved->count, p->pool, &key->set);
+			imap_seqset_from_sorted(saved->v, saved->count, p->pool, &key->parsed_set);
 		else
-			array_init(&key->set, p->pool, 1);
+			array_init(&key->parsed_set, p->pool, 1);
 		key->set_saved = true;
 		return key;
 	}
-	if (imap_seqset_parse(str, p->pool, &key->set) < 0) {
+	if (imap_seqset_parse(str, p->pool, &key->parsed_set) < 0) {
 		p->error = t_strdup_printf("BAD Invalid message set: %s", str);
 		return NULL;
 	}
@@ -497,19 +503,24 @@ static bool search_match(const struct search_eval *ev, const struct mail_record 
 	return false;
 }
 
-/* Resolves '*' in sets against the mailbox. */
-static void search_resolve(struct imap_client *client, struct search_key *key)
+/* Resolves '*' in sets against the mailbox, into pool. */
+static void search_resolve(struct imap_client *client, struct search_key *key, pool_t pool)
 {
 	for (; key != NULL; key = key->next) {
 		uint32_t count = mailbox_view_count(client->box);
+		if (key->type == SK_SEQSET || key->type == SK_UIDSET) {
+			array_init(&key->set, pool, key->parsed_set.count + 1);
+			for (unsigned int i = 0; i < key->parsed_set.count; i++)
+				array_push(&key->set, key->parsed_set.v[i]);
+		}
 		if (key->type == SK_SEQSET)
 			imap_seqset_resolve(&key->set, count);
 		else if (key->type == SK_UIDSET)
 			imap_seqset_resolve(&key->set, count == 0 ? 0 : mailbox_view_uid(client->box, count));
 		if (key->a != NULL)
-			search_resolve(client, key->a);
+			search_resolve(client, key->a, pool);
 		if (key->b != NULL)
-			search_resolve(client, key->b);
+			search_resolve(client, key->b, pool);
 	}
 }
 
@@ -571,7 +582,7 @@ int imap_search_run(struct imap_client *client, const struct search_key *key, po
 		    array_uint32_t *seqs_r)
 {
 	struct search_eval ev = { .client = client, .pool = pool };
-	search_resolve(client, (struct search_key *)key);
+	search_resolve(client, (struct search_key *)key, pool);
 	array_init(seqs_r, pool, 64);
 	if (search_prepare_keys(&ev, (struct search_key *)key) < 0)
 		return -1;

@@ -2,6 +2,7 @@
  * §7.4.1 EXPUNGE, §7.5.2 FETCH FLAGS): what other sessions and programs
  * changed, sent before a command's tagged reply or during IDLE. */
 #include "imap-client.h"
+#include "imap-search-update.h"
 #include "imap-storage.h"
 
 struct sync_flags_ctx {
@@ -58,6 +59,8 @@ void imap_client_sync(struct imap_client *client, enum imap_sync_flags sync_flag
 		pool_destroy(&pool);
 		return;
 	}
+	/* RFC 5267 §4.3.4: REMOVEFROM before the EXPUNGEs */
+	imap_search_update_expunged(client, &res.expunged_uids);
 	for (unsigned int i = 0; i < res.expunged_seqs.count; i++)
 		imap_client_send_untagged(client, "%u EXPUNGE", res.expunged_seqs.v[i]);
 	if (res.keywords_changed ||
@@ -70,5 +73,7 @@ void imap_client_sync(struct imap_client *client, enum imap_sync_flags sync_flag
 						  mailbox_get_view_status(client->box)->recent);
 	}
 	imap_sync_send_flags_changes(client, &res);
+	/* RFC 5267 §4.3.3: ADDTO after EXISTS */
+	imap_search_update_refresh(client);
 	pool_destroy(&pool);
 }
