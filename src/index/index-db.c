@@ -149,6 +149,10 @@ static const char *const index_stmt_sql[INDEX_STMT_COUNT] = {
 		"SELECT indexed_uid FROM search_state WHERE mailbox_id = ?1",
 	[INDEX_STMT_SEARCH_STATE_SET] =
 		"INSERT OR REPLACE INTO search_state (mailbox_id, indexed_uid) VALUES (?1, ?2)",
+	/* the watermark follows a save of the next UID (index-search.h) */
+	[INDEX_STMT_SEARCH_STATE_ADVANCE] =
+		"UPDATE search_state SET indexed_uid = ?2 WHERE mailbox_id = ?1"
+		" AND indexed_uid = ?2 - 1",
 };
 
 static int index_db_ensure(struct index_db *db);

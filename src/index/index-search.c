@@ -123,6 +123,19 @@ int index_search_set_indexed_uid(struct index_db *db, int64_t mailbox_id, uint32
 	return index_db_exec_stmt(db, stmt, "write search state");
 }
 
+int index_search_advance_indexed_uid(struct index_db *db, int64_t mailbox_id, uint32_t uid)
+{
+	i_assert(index_db_in_write(db));
+	if (uid == 1)
+		return index_search_set_indexed_uid(db, mailbox_id, uid);
+	sqlite3_stmt *stmt = index_db_stmt(db, INDEX_STMT_SEARCH_STATE_ADVANCE);
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, mailbox_id);
+	sqlite3_bind_int64(stmt, 2, uid);
+	return index_db_exec_stmt(db, stmt, "advance search state");
+}
+
 static sqlite3_stmt *search_prepare(struct index_db *db, const char *sql)
 {
 	sqlite3_stmt *stmt;

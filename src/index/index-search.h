@@ -55,6 +55,10 @@ int index_search_put(struct index_db *db, int64_t mailbox_id, uint32_t uid,
 int index_search_get_indexed_uid(struct index_db *db, int64_t mailbox_id, uint32_t *uid_r);
 /* Needs a write transaction. */
 int index_search_set_indexed_uid(struct index_db *db, int64_t mailbox_id, uint32_t uid);
+/* After uid's document was stored: moves the watermark to uid if it was
+   at uid - 1, so that a mailbox filled by APPEND/LMTP never needs a
+   catch-up scan. Needs a write transaction. */
+int index_search_advance_indexed_uid(struct index_db *db, int64_t mailbox_id, uint32_t uid);
 /* Appends the UIDs above after_uid that have no document, ascending, and
    sets *max_uid_r to the mailbox's highest UID (0 if empty). */
 int index_search_list_missing(struct index_db *db, int64_t mailbox_id, uint32_t after_uid,

@@ -507,6 +507,12 @@ static void test_index_search(void)
 	test_assert(index_search_set_indexed_uid(db, id, 3) == 0);
 	test_assert(index_db_commit(db) == 0);
 	test_assert(index_search_get_indexed_uid(db, id, &indexed) == 0 && indexed == 3);
+	/* a save of the next UID moves it, one after a gap doesn't */
+	test_assert(index_db_begin_write(db) == 0);
+	test_assert(index_search_advance_indexed_uid(db, id, 4) == 0);
+	test_assert(index_search_advance_indexed_uid(db, id, 6) == 0);
+	test_assert(index_db_commit(db) == 0);
+	test_assert(index_search_get_indexed_uid(db, id, &indexed) == 0 && indexed == 4);
 	index_db_close(&db);
 	test_end();
 }

@@ -134,7 +134,8 @@ static int mail_save_commit_locked(struct mail_save *save, struct index_change *
 	/* the search data is written in the same transaction: a message is
 	   never visible without it */
 	if (save->search_doc != NULL &&
-	    index_search_put(user->db, save->mailbox_id, save->msg.uid, save->search_doc) < 0)
+	    (index_search_put(user->db, save->mailbox_id, save->msg.uid, save->search_doc) < 0 ||
+	     index_search_advance_indexed_uid(user->db, save->mailbox_id, save->msg.uid) < 0))
 		return mail_user_set_index_error(user, "index message text");
 	return 0;
 }
