@@ -114,6 +114,9 @@ bool imap_cmd_store(struct imap_cmd *cmd)
 		imap_cmd_storage_error(cmd);
 		return true;
 	}
+	/* a new keyword is announced in FLAGS before a FETCH shows it */
+	if (change.keywords != NULL && change.keywords[0] != NULL)
+		imap_client_sync(client, IMAP_SYNC_NO_EXPUNGES);
 	if (!silent)
 		store_send_fetches(cmd, &seqs, uid);
 	imap_cmd_finish(cmd, "OK Store completed.");

@@ -65,7 +65,7 @@ void imap_client_sync(struct imap_client *client, enum imap_sync_flags sync_flag
 		imap_client_send_untagged(client, "%u EXPUNGE", res.expunged_seqs.v[i]);
 	if (res.keywords_changed ||
 	    mailbox_get_view_status(client->box)->keywords.count != client->announced_keyword_count)
-		imap_client_send_flags(client, false);
+		imap_client_send_flags(client, true);
 	if (res.exists_changed || res.expunged_seqs.count > 0) {
 		imap_client_send_untagged(client, "%u EXISTS", mailbox_view_count(client->box));
 		if (!client->enabled_imap4rev2)
