@@ -167,12 +167,6 @@ void imap_search_return_write(string_t *dest, const struct imap_search_return_op
 		search_write_partial(dest, opts, nums, count);
 }
 
-static int search_uid_cmp(const void *p1, const void *p2)
-{
-	uint32_t a = *(const uint32_t *)p1, b = *(const uint32_t *)p2;
-	return a < b ? -1 : a > b;
-}
-
 void imap_search_return_send(struct imap_cmd *cmd, const struct imap_search_return_opts *opts,
 			     bool uid, const uint32_t *nums, unsigned int count)
 {
@@ -204,6 +198,6 @@ void imap_search_return_save(struct imap_client *client, const struct imap_searc
 			uids[saved++] = mailbox_view_uid(client->box, seqs[start + i]);
 	}
 	/* "$" is a set: ascending, whatever the result order */
-	qsort(uids, saved, sizeof(*uids), search_uid_cmp);
+	qsort(uids, saved, sizeof(*uids), uint32_cmp);
 	imap_client_search_save(client, uids, saved);
 }

@@ -106,24 +106,18 @@ void imap_search_update_clear(struct imap_client *client)
 	}
 }
 
-static int uid_cmp(const void *p1, const void *p2)
-{
-	uint32_t a = *(const uint32_t *)p1, b = *(const uint32_t *)p2;
-	return a < b ? -1 : a > b;
-}
-
 /* An ascending copy of uids, for update_set_has(). */
 static uint32_t *update_sorted_copy(const uint32_t *uids, unsigned int count)
 {
 	uint32_t *copy = t_new(uint32_t, count + 1);
 	memcpy(copy, uids, count * sizeof(*uids));
-	qsort(copy, count, sizeof(*copy), uid_cmp);
+	qsort(copy, count, sizeof(*copy), uint32_cmp);
 	return copy;
 }
 
 static bool update_set_has(const uint32_t *sorted, unsigned int count, uint32_t uid)
 {
-	return count > 0 && bsearch(&uid, sorted, count, sizeof(uid), uid_cmp) != NULL;
+	return count > 0 && bsearch(&uid, sorted, count, sizeof(uid), uint32_cmp) != NULL;
 }
 
 /* Builds one ADDTO or REMOVEFROM response of (position, numbers) pairs:
@@ -172,7 +166,7 @@ static void update_reply_send(struct imap_client *client, const struct imap_sear
 {
 	if (ctx->spec_count == 0 && r->run.count > 0) {
 		/* SEARCH: one ascending set at position 0 */
-		qsort(r->run.v, r->run.count, sizeof(r->run.v[0]), uid_cmp);
+		qsort(r->run.v, r->run.count, sizeof(r->run.v[0]), uint32_cmp);
 	}
 	update_reply_flush(r);
 	if (r->pairs == 0)

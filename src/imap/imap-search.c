@@ -337,18 +337,10 @@ static time_t utc_day(time_t t)
 	return t - ((t % 86400) + 86400) % 86400;
 }
 
-/* Compares a uint32_t UID with the UID that starts an element (a UID, or
-   a struct search_sent_day), for bsearch(). */
-static int uid_elem_cmp(const void *key, const void *elem)
-{
-	uint32_t a = *(const uint32_t *)key, b = *(const uint32_t *)elem;
-	return a < b ? -1 : a > b;
-}
-
 static bool uids_contain(const array_uint32_t *uids, uint32_t uid)
 {
 	return uids->count > 0 &&
-		bsearch(&uid, uids->v, uids->count, sizeof(uids->v[0]), uid_elem_cmp) != NULL;
+		bsearch(&uid, uids->v, uids->count, sizeof(uids->v[0]), uint32_cmp) != NULL;
 }
 
 static int search_update_index(struct search_eval *ev)
@@ -387,7 +379,7 @@ static bool search_sent_day(const struct search_eval *ev, uint32_t uid, time_t *
 {
 	const struct search_sent_day *d = ev->sent_days.count == 0 ? NULL :
 		bsearch(&uid, ev->sent_days.v, ev->sent_days.count, sizeof(ev->sent_days.v[0]),
-			uid_elem_cmp);
+			uint32_cmp);
 	if (d == NULL)
 		return false;
 	*day_r = d->day;

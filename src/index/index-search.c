@@ -206,12 +206,6 @@ static const char *search_fts_phrase(const char *needle)
 	return str_c(str);
 }
 
-static int uid_cmp(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 /* The statement selecting (uid, text) or uid of the mailbox's documents
    whose column contains needle; NULL or "" selects all. */
 static sqlite3_stmt *search_prepare_match(struct index_db *db, int64_t mailbox_id,
@@ -258,7 +252,7 @@ int index_search_match(struct index_db *db, int64_t mailbox_id,
 	if (stmt == NULL || search_collect_uids(db, stmt, uids_r, "search full-text index") < 0)
 		return -1;
 	if (!sorted)
-		qsort(uids_r->v + start, uids_r->count - start, sizeof(uint32_t), uid_cmp);
+		qsort(uids_r->v + start, uids_r->count - start, sizeof(uint32_t), uint32_cmp);
 	return 0;
 }
 
@@ -270,7 +264,7 @@ struct search_text_row {
 
 static int search_text_row_cmp(const void *a, const void *b)
 {
-	return uid_cmp(&((const struct search_text_row *)a)->uid,
+	return uint32_cmp(&((const struct search_text_row *)a)->uid,
 		       &((const struct search_text_row *)b)->uid);
 }
 

@@ -15,3 +15,9 @@ void array_grow_raw(void **v, unsigned int *alloc, pool_t pool, size_t elem_size
 	*v = p_realloc(pool, *v, size_mul(*alloc, elem_size), size_mul(new_alloc, elem_size));
 	*alloc = new_alloc;
 }
+
+int uint32_cmp(const void *p1, const void *p2)
+{
+	uint32_t a = *(const uint32_t *)p1, b = *(const uint32_t *)p2;
+	return a < b ? -1 : a > b;
+}

@@ -12,6 +12,10 @@
 /* Named array types, for arrays passed between functions (two ARRAY(T)
    spellings are different anonymous types in C). */
 typedef ARRAY(uint32_t) array_uint32_t;
+
+/* qsort()/bsearch() comparison of uint32_t values (or of elements that
+   start with one). */
+int uint32_cmp(const void *p1, const void *p2);
 typedef ARRAY(const char *) array_str_t;
 
 void array_grow_raw(void **v, unsigned int *alloc, pool_t pool, size_t elem_size,

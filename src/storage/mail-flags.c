@@ -189,12 +189,6 @@ static int mail_flags_update_runs(struct mailbox *box, struct index_change *ch,
 	return 0;
 }
 
-static int uint32_cmp(const void *p1, const void *p2)
-{
-	uint32_t a = *(const uint32_t *)p1, b = *(const uint32_t *)p2;
-	return a < b ? -1 : (a > b ? 1 : 0);
-}
-
 /* Sorted, deduplicated, range-checked copy of seqs (temporary memory). */
 static int mail_seqs_normalize(struct mailbox *box, const uint32_t *seqs, unsigned int count,
 			       uint32_t **seqs_r, unsigned int *count_r)

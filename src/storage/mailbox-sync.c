@@ -10,12 +10,6 @@ struct mailbox_sync_data {
 	unsigned int old_keyword_count;
 };
 
-static int uint32_cmp(const void *p1, const void *p2)
-{
-	uint32_t a = *(const uint32_t *)p1, b = *(const uint32_t *)p2;
-	return a < b ? -1 : (a > b ? 1 : 0);
-}
-
 static bool sorted_find(const uint32_t *v, unsigned int count, uint32_t uid, unsigned int *idx_r)
 {
 	unsigned int lo = 0, hi = count;
