@@ -294,6 +294,12 @@ static void update_refresh_one(struct imap_client *client, struct imap_search_up
 
 void imap_search_update_refresh(struct imap_client *client)
 {
+	/* Messages expunged but not yet reported have lost their index rows
+	   (and sort keys) while the client still counts them: a run now
+	   would place them wrongly. The sync that reports the expunges
+	   sends REMOVEFROM for them and refreshes then. */
+	if (mailbox_view_has_pending_expunges(client->box))
+		return;
 	for (struct imap_search_update *ctx = client->search_updates; ctx != NULL; ctx = ctx->next) {
 		if (update_stamp_changed(ctx, client->box))
 			update_refresh_one(client, ctx);

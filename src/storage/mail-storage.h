@@ -176,6 +176,9 @@ uint32_t mailbox_view_seq(struct mailbox *box, uint32_t uid);
 bool mailbox_view_uid_range(struct mailbox *box, uint32_t uid1, uint32_t uid2,
 			    uint32_t *seq1_r, uint32_t *seq2_r);
 bool mailbox_view_is_recent(struct mailbox *box, uint32_t seq);
+/* True if the view still holds messages that are expunged, waiting for a
+   sync that may report expunges (IMAP_SYNC_NO_EXPUNGES held them back). */
+bool mailbox_view_has_pending_expunges(const struct mailbox *box);
 
 enum mailbox_sync_flags {
 	/* RFC 9051 §7.5.1: during FETCH, STORE and SEARCH (non-UID) no

@@ -64,6 +64,11 @@ bool mailbox_view_uid_range(struct mailbox *box, uint32_t uid1, uint32_t uid2,
 	return true;
 }
 
+bool mailbox_view_has_pending_expunges(const struct mailbox *box)
+{
+	return box->pending_expunges.count > 0;
+}
+
 bool mailbox_view_is_recent(struct mailbox *box, uint32_t seq)
 {
 	if (seq < 1 || seq > box->uids.count)
