@@ -56,6 +56,23 @@ static void casemap_append_ascii(string_t *dest, const unsigned char *p, size_t 
 	buffer_set_used_size(dest, dest->used - (n - o));
 }
 
+/* True if uc's full decomposition starts with a character of combining
+   class 0: a run cut before it normalises as in one piece. (U+0F73 and
+   U+FF9E have class 0 themselves but decompose into combining marks.) */
+static bool casemap_is_starter(ucs4_t uc)
+{
+	for (unsigned int depth = 0; depth < 4; depth++) {
+		if (uc_combining_class(uc) != 0)
+			return false;
+		ucs4_t decomposition[UC_DECOMPOSITION_MAX_LENGTH];
+		int tag;
+		if (uc_decomposition(uc, &tag, decomposition) <= 0)
+			return true;
+		uc = decomposition[0];
+	}
+	return uc_combining_class(uc) == 0;
+}
+
 void search_casemap_append(string_t *dest, const void *data, size_t size, bool line)
 {
 	const unsigned char *p = data, *end = p + size;
@@ -84,7 +101,7 @@ void search_casemap_append(string_t *dest, const void *data, size_t size, bool l
 		/* a long run is cut before a starter, so that combining marks
 		   are reordered exactly as in one piece */
 		if (count == CASEMAP_RUN_MAX ||
-		    (count >= CASEMAP_RUN_MAX - 64 && uc_combining_class(uc) == 0)) {
+		    (count >= CASEMAP_RUN_MAX - 64 && casemap_is_starter(uc))) {
 			casemap_flush_run(dest, run, count);
 			count = 0;
 		}

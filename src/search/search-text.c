@@ -24,6 +24,9 @@ struct search_text_builder {
 	bool part_wanted;
 	struct mime_decoder *decoder;
 	buffer_t *decoded;
+	/* decoded bytes of the part that are kept (fixed when it starts, so
+	   the text doesn't depend on how the message arrived in chunks) */
+	size_t part_limit;
 	string_t *scratch;
 };
 
@@ -221,6 +224,9 @@ static void text_header_callback(struct mime_part *part, const struct mime_heade
 				 void *context)
 {
 	struct search_text_builder *b = context;
+	/* an embedded message's header comes after the previous part's text */
+	if (b->part != NULL && part != b->part)
+		text_part_end(b);
 	if (field != NULL)
 		text_header_field(b, part, field);
 }
@@ -235,15 +241,20 @@ static void text_body_callback(struct mime_part *part, const unsigned char *data
 		b->part_wanted = text_part_is_wanted(part);
 		if (b->part_wanted)
 			b->decoder = mime_decoder_create(part->encoding);
+		/* room for the converted text even from UTF-16 or CRLF lines,
+		   which shrink by half */
+		b->part_limit = 2 * text_room(b) + 16;
 	}
 	if (!b->part_wanted)
 		return;
-	/* decoded bytes beyond the budget could never be kept */
-	if (b->decoded->used > text_room(b) + 16) {
-		b->text->truncated = true;
-		return;
-	}
+	/* decoded bytes beyond the limit could never be kept; the cut is a
+	   prefix of the decoded stream, whatever the chunks (so the rest is
+	   still decoded, one chunk at a time, to know whether there was any) */
 	mime_decoder_decode(b->decoder, data, size, b->decoded);
+	if (b->decoded->used > b->part_limit) {
+		buffer_set_used_size(b->decoded, b->part_limit);
+		b->text->truncated = true;
+	}
 }
 
 struct search_text_builder *search_text_builder_create(pool_t pool, size_t max_size)
