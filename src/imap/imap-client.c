@@ -73,6 +73,14 @@ void imap_cmd_finish(struct imap_cmd *cmd, const char *fmt, ...)
 	imap_cmd_send_tagged(cmd, "%s", text);
 }
 
+void imap_cmd_fail(struct imap_cmd *cmd, const char *reply)
+{
+	if (strncmp(reply, "BAD ", 4) == 0)
+		imap_cmd_bad(cmd, reply + 4);
+	else
+		imap_cmd_finish(cmd, "%s", reply);
+}
+
 void imap_cmd_storage_error(struct imap_cmd *cmd)
 {
 	imap_cmd_finish(cmd, "%s", imap_storage_error_reply(cmd->client));

@@ -80,6 +80,9 @@ enum imap_sync_flags {
 void imap_client_sync(struct imap_client *client, enum imap_sync_flags flags);
 /* Ends cmd with a tagged reply after sending pending untagged updates. */
 void imap_cmd_finish(struct imap_cmd *cmd, const char *fmt, ...) ATTR_PRINTF(2, 3);
+/* Ends cmd with a reply text from a parser: "BAD ..." as imap_cmd_bad(),
+   anything else ("NO [BADCHARSET] ...") with imap_cmd_finish(). */
+void imap_cmd_fail(struct imap_cmd *cmd, const char *reply);
 /* Ends cmd with "NO [CODE] text" from the storage's last error. */
 void imap_cmd_storage_error(struct imap_cmd *cmd);
 /* Closes the selected mailbox, if any. */

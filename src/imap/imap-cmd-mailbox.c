@@ -13,10 +13,7 @@ static bool cmd_get_mailbox(struct imap_cmd *cmd, const struct imap_arg *arg,
 {
 	const char *error;
 	if (imap_mailbox_name_from_arg(cmd->client, arg, name_r, &error) < 0) {
-		if (strncmp(error, "BAD ", 4) == 0)
-			imap_cmd_bad(cmd, error + 4);
-		else
-			imap_cmd_finish(cmd, "%s", error);
+		imap_cmd_fail(cmd, error);
 		return false;
 	}
 	return true;

@@ -38,17 +38,12 @@ bool imap_cmd_search(struct imap_cmd *cmd)
 	struct search_key *key;
 	array_uint32_t seqs;
 	if (imap_search_parse(client, cmd->args + used, pool, &key, &error) < 0) {
-		if (pool != cmd->pool)
-			pool_destroy(&pool);
-		if (strncmp(error, "BAD ", 4) == 0)
-			imap_cmd_bad(cmd, error + 4);
-		else
-			imap_cmd_finish(cmd, "%s", error);
+		imap_search_update_discard(cmd, pool);
+		imap_cmd_fail(cmd, error);
 		return true;
 	}
 	if (imap_search_run(client, key, cmd->pool, &seqs) < 0) {
-		if (pool != cmd->pool)
-			pool_destroy(&pool);
+		imap_search_update_discard(cmd, pool);
 		/* RFC 5182 §2.1: a failed SEARCH with SAVE empties "$" */
 		if ((opts.flags & IMAP_SEARCH_RETURN_SAVE) != 0)
 			imap_client_search_save(client, NULL, 0);

@@ -20,10 +20,7 @@ static bool sort_parse_program(struct imap_cmd *cmd, const struct imap_arg *args
 	const char *error;
 	if (imap_search_parse_charset(cmd->client, args, charset, pool, key_r, &error) == 0)
 		return true;
-	if (strncmp(error, "BAD ", 4) == 0)
-		imap_cmd_bad(cmd, error + 4);
-	else
-		imap_cmd_finish(cmd, "%s", error);
+	imap_cmd_fail(cmd, error);
 	return false;
 }
 
@@ -82,14 +79,12 @@ bool imap_cmd_sort(struct imap_cmd *cmd)
 	    !imap_search_update_start(cmd, &opts, &pool))
 		return true;
 	if (!sort_parse_program(cmd, args + 2, charset, pool, &key)) {
-		if (pool != cmd->pool)
-			pool_destroy(&pool);
+		imap_search_update_discard(cmd, pool);
 		return true;
 	}
 	array_uint32_t seqs;
 	if (imap_sort_run(client, key, specs, spec_count, cmd->pool, &seqs) < 0) {
-		if (pool != cmd->pool)
-			pool_destroy(&pool);
+		imap_search_update_discard(cmd, pool);
 		imap_cmd_storage_error(cmd);
 		return true;
 	}

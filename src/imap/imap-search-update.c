@@ -321,6 +321,12 @@ bool imap_search_update_start(struct imap_cmd *cmd, const struct imap_search_ret
 	return true;
 }
 
+void imap_search_update_discard(struct imap_cmd *cmd, pool_t pool)
+{
+	if (pool != cmd->pool)
+		pool_destroy(&pool);
+}
+
 void imap_search_update_finish(struct imap_cmd *cmd, bool uid, pool_t pool,
 			       struct search_key *key, const struct imap_sort_spec *specs,
 			       unsigned int spec_count, const uint32_t *seqs, unsigned int count)

@@ -35,6 +35,8 @@ void imap_search_update_clear(struct imap_client *client);
 struct imap_search_return_opts;
 bool imap_search_update_start(struct imap_cmd *cmd, const struct imap_search_return_opts *opts,
 			      pool_t *pool_r);
+/* Frees pool if imap_search_update_start() made it (the command failed). */
+void imap_search_update_discard(struct imap_cmd *cmd, pool_t pool);
 /* Then, with the program and its result (sequence numbers in result
    order): starts the context if pool is not the command's, or says
    NOUPDATE (RFC 5267 §4.3.1). */
