@@ -94,6 +94,17 @@ void imap_client_unselect(struct imap_client *client)
 	imap_client_search_save(client, NULL, 0);
 }
 
+void imap_client_enable_condstore(struct imap_client *client)
+{
+	if (client->condstore)
+		return;
+	client->condstore = true;
+	if (client->box != NULL) {
+		imap_client_send_untagged(client, "OK [HIGHESTMODSEQ %llu] Highest modseq.",
+					  (unsigned long long)mailbox_get_view_status(client->box)->highestmodseq);
+	}
+}
+
 void imap_client_search_save(struct imap_client *client, const uint32_t *uids,
 			     unsigned int count)
 {

@@ -49,6 +49,9 @@ struct imap_client {
 	struct timeout *deferred_to;
 
 	bool enabled_imap4rev2; /* also: mailbox names are UTF-8 */
+	/* RFC 7162 §3.1: a CONDSTORE-enabling command was seen; every FETCH
+	   the session is sent unasked carries UID and MODSEQ from now on */
+	bool condstore;
 	bool logout;
 	bool shutting_down;
 };
@@ -56,6 +59,11 @@ struct imap_client {
 /* Replaces the SEARCHRES saved result (uids ascending; NULL, 0 empties it). */
 void imap_client_search_save(struct imap_client *client, const uint32_t *uids,
 			     unsigned int count);
+
+/* Turns CONDSTORE on (RFC 7162 §3.1) for an enabling command other than
+   SELECT/EXAMINE: with a mailbox selected, the first time it also sends
+   its HIGHESTMODSEQ. */
+void imap_client_enable_condstore(struct imap_client *client);
 
 /* Takes over conn from the login side and answers the login command. */
 void imap_client_create(const struct tern_settings *set, struct connection *conn,

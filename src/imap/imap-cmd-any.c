@@ -1,5 +1,6 @@
 /* Commands valid in any state: CAPABILITY, NOOP, LOGOUT (RFC 9051 §6.1),
- * ID (RFC 2971) and ENABLE (RFC 5161, RFC 9051 §6.3.1). */
+ * ID (RFC 2971) and ENABLE (RFC 5161, RFC 9051 §6.3.1; IMAP4rev2 and
+ * CONDSTORE, RFC 7162 §3.1). */
 #include "imap-commands.h"
 #include "imap-arg.h"
 #include "imap-id.h"
@@ -74,6 +75,9 @@ bool imap_cmd_enable(struct imap_cmd *cmd)
 		if (strcasecmp(name, "IMAP4rev2") == 0 && !cmd->client->enabled_imap4rev2) {
 			cmd->client->enabled_imap4rev2 = true;
 			str_append(enabled, " IMAP4rev2");
+		} else if (strcasecmp(name, "CONDSTORE") == 0 && !cmd->client->condstore) {
+			imap_client_enable_condstore(cmd->client);
+			str_append(enabled, " CONDSTORE");
 		}
 	}
 	imap_client_send_untagged(cmd->client, "ENABLED%s", str_c(enabled));

@@ -1,15 +1,80 @@
-/* FETCH and UID FETCH (RFC 9051 §6.4.5, §6.4.9). The work is in
- * imap-fetch.c; this sets it up, sets \Seen for non-PEEK body fetches,
- * and keeps calling the producer until it is done. */
+/* FETCH and UID FETCH (RFC 9051 §6.4.5, §6.4.9; the CHANGEDSINCE modifier
+ * of CONDSTORE, RFC 7162 §3.1.4.1). The work is in imap-fetch.c; this sets
+ * it up, sets \Seen for non-PEEK body fetches, and keeps calling the
+ * producer until it is done. */
 #include "imap-commands.h"
+#include "imap-arg.h"
 #include "imap-fetch.h"
 #include "imap-seqs.h"
 #include "imap-storage.h"
+#include "strnum.h"
+
+#include <stdlib.h>
+#include <strings.h>
 
 struct fetch_cmd_ctx {
 	struct imap_fetch *fetch;
 	const char *error;
 };
+
+/* The fetch modifiers (RFC 4466 §2.4): "(CHANGEDSINCE n)" (RFC 7162
+   §3.1.4.1). Returns 0, or -1 with *error_r for a BAD. */
+static int fetch_parse_modifiers(const struct imap_arg *arg, bool *changedsince_r,
+				 uint64_t *modseq_r, const char **error_r)
+{
+	const struct imap_arg *list;
+	unsigned int count;
+	*changedsince_r = false;
+	if (arg->type == IMAP_ARG_EOL)
+		return 0;
+	if (!imap_arg_get_list(arg, &list, &count) || count == 0 ||
+	    arg[1].type != IMAP_ARG_EOL) {
+		*error_r = "Invalid FETCH modifiers.";
+		return -1;
+	}
+	for (unsigned int i = 0; i < count; i++) {
+		const char *name, *value;
+		if (!imap_arg_get_atom(&list[i], &name) ||
+		    strcasecmp(name, "CHANGEDSINCE") != 0 || *changedsince_r) {
+			*error_r = "Unknown or repeated FETCH modifier.";
+			return -1;
+		}
+		if (i + 1 >= count || !imap_arg_get_atom(&list[++i], &value) ||
+		    str_to_uint64(value, modseq_r) < 0 || *modseq_r > INT64_MAX) {
+			*error_r = "CHANGEDSINCE takes a mod-sequence value.";
+			return -1;
+		}
+		*changedsince_r = true;
+	}
+	return 0;
+}
+
+/* Keeps the messages of seqs whose modseq is above modseq, in their
+   order. Returns 0 or -1. */
+static int fetch_filter_changed(struct imap_cmd *cmd, uint64_t modseq, array_uint32_t *seqs)
+{
+	array_uint32_t changed;
+	if (mailbox_view_changed_since(cmd->client->box, modseq, cmd->pool, &changed) < 0)
+		return -1;
+	unsigned int n = 0;
+	for (unsigned int i = 0; i < seqs->count; i++) {
+		if (changed.count > 0 &&
+		    bsearch(&seqs->v[i], changed.v, changed.count, sizeof(changed.v[0]),
+			    uint32_cmp) != NULL)
+			seqs->v[n++] = seqs->v[i];
+	}
+	seqs->count = n;
+	return 0;
+}
+
+static bool fetch_has_item(const fetch_items_t *items, enum fetch_item_type type)
+{
+	for (unsigned int i = 0; i < items->count; i++) {
+		if (items->v[i].type == type)
+			return true;
+	}
+	return false;
+}
 
 static bool fetch_cmd_start(struct imap_cmd *cmd, struct fetch_cmd_ctx *ctx)
 {
@@ -18,16 +83,32 @@ static bool fetch_cmd_start(struct imap_cmd *cmd, struct fetch_cmd_ctx *ctx)
 	fetch_items_t *items = p_new(cmd->pool, fetch_items_t, 1);
 	array_uint32_t *seqs = p_new(cmd->pool, array_uint32_t, 1);
 	const char *error;
-	if (cmd->args[0].type == IMAP_ARG_EOL || cmd->args[1].type == IMAP_ARG_EOL ||
-	    cmd->args[2].type != IMAP_ARG_EOL) {
+	bool changedsince;
+	uint64_t changed_modseq = 0;
+	if (cmd->args[0].type == IMAP_ARG_EOL || cmd->args[1].type == IMAP_ARG_EOL) {
 		imap_cmd_bad(cmd, "FETCH takes a message set and fetch attributes.");
 		return false;
 	}
 	if (imap_seqs_from_arg(client, &cmd->args[0], uid, cmd->pool, seqs, &error) < 0 ||
-	    imap_fetch_parse_items(&cmd->args[1], cmd->pool, uid, items, &error) < 0) {
+	    imap_fetch_parse_items(&cmd->args[1], cmd->pool, uid, items, &error) < 0 ||
+	    fetch_parse_modifiers(&cmd->args[2], &changedsince, &changed_modseq, &error) < 0) {
 		imap_cmd_bad(cmd, error);
 		return false;
 	}
+	if (changedsince) {
+		/* RFC 7162 §3.1.4.1: CHANGEDSINCE implies MODSEQ */
+		if (!fetch_has_item(items, FETCH_MODSEQ)) {
+			struct fetch_item item = { .type = FETCH_MODSEQ };
+			array_push(items, item);
+		}
+		if (fetch_filter_changed(cmd, changed_modseq, seqs) < 0) {
+			imap_cmd_storage_error(cmd);
+			return false;
+		}
+	}
+	/* RFC 7162 §3.1: MODSEQ and CHANGEDSINCE enable CONDSTORE */
+	if (fetch_has_item(items, FETCH_MODSEQ))
+		imap_client_enable_condstore(client);
 	bool set_seen = false;
 	for (unsigned int i = 0; i < items->count; i++) {
 		if ((items->v[i].type == FETCH_SECTION || items->v[i].type == FETCH_BINARY) &&

@@ -142,6 +142,7 @@ static const struct {
 	{ "DELETED", STATUS_DELETED },
 	{ "SIZE", STATUS_SIZE },
 	{ "RECENT", STATUS_RECENT },
+	{ "HIGHESTMODSEQ", STATUS_HIGHESTMODSEQ }, /* RFC 7162 §3.1.2.3 */
 };
 
 /* Parses "(MESSAGES UNSEEN ...)". Returns 0 or -1. */
@@ -183,7 +184,8 @@ void imap_status_write(string_t *dest, enum mailbox_status_items items,
 			item == STATUS_UIDVALIDITY ? status->uidvalidity :
 			item == STATUS_UNSEEN ? status->unseen :
 			item == STATUS_DELETED ? status->deleted :
-			item == STATUS_SIZE ? status->size : status->recent;
+			item == STATUS_SIZE ? status->size :
+			item == STATUS_HIGHESTMODSEQ ? status->highestmodseq : status->recent;
 		if (str_len(dest) > start + 1)
 			str_append_c(dest, ' ');
 		str_printfa(dest, "%s %llu", status_items[i].name, (unsigned long long)value);
@@ -206,6 +208,8 @@ bool imap_cmd_status(struct imap_cmd *cmd)
 	}
 	if (!cmd_get_mailbox(cmd, &cmd->args[0], &name))
 		return true;
+	if ((items & STATUS_HIGHESTMODSEQ) != 0)
+		imap_client_enable_condstore(cmd->client);
 	struct mailbox_status status;
 	if (mailbox_get_status(cmd->client->mail_user, name, items, cmd->pool, &status) < 0) {
 		imap_cmd_storage_error(cmd);

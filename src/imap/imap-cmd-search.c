@@ -2,7 +2,8 @@
  * §7.3.4, RFC 4731 RETURN MIN/MAX/ALL/COUNT) for IMAP4rev2 clients and
  * for any client that asks with RETURN; RETURN (SAVE) for SEARCHRES
  * (RFC 5182), RETURN (PARTIAL first:last) paging (RFC 9394), RETURN
- * (UPDATE) contexts and CANCELUPDATE (RFC 5267 §4). */
+ * (UPDATE) contexts and CANCELUPDATE (RFC 5267 §4), and the MODSEQ of a
+ * result with a MODSEQ key (RFC 7162 §3.1.5). */
 #include "imap-commands.h"
 #include "imap-arg.h"
 #include "imap-search.h"
@@ -10,13 +11,17 @@
 #include "imap-search-update.h"
 #include "imap-storage.h"
 
-static void search_send_plain(struct imap_cmd *cmd, const uint32_t *nums, unsigned int count)
+static void search_send_plain(struct imap_cmd *cmd, const uint32_t *nums, unsigned int count,
+			      uint64_t modseq)
 {
 	struct ostream *output = cmd->client->conn->output;
 	string_t *str = t_str_new(count * 6 + 16);
 	str_append(str, "* SEARCH");
 	for (unsigned int i = 0; i < count; i++)
 		str_printfa(str, " %u", nums[i]);
+	/* RFC 7162 §3.1.5 */
+	if (modseq != 0)
+		str_printfa(str, " (MODSEQ %llu)", (unsigned long long)modseq);
 	str_append(str, "\r\n");
 	o_stream_send(output, str_data(str), str_len(str));
 }
@@ -50,6 +55,17 @@ bool imap_cmd_search(struct imap_cmd *cmd)
 		imap_cmd_storage_error(cmd);
 		return true;
 	}
+	uint64_t modseq = 0;
+	if (imap_search_uses_modseq(key)) {
+		/* RFC 7162 §3.1: MODSEQ enables CONDSTORE */
+		imap_client_enable_condstore(client);
+		if (imap_search_return_modseq(client, opts.given ? &opts : NULL, seqs.v,
+					      seqs.count, &modseq) < 0) {
+			imap_search_update_discard(cmd, pool);
+			imap_cmd_storage_error(cmd);
+			return true;
+		}
+	}
 	if ((opts.flags & IMAP_SEARCH_RETURN_SAVE) != 0)
 		imap_search_return_save(client, &opts, seqs.v, seqs.count);
 	imap_search_update_finish(cmd, uid, pool, key, NULL, 0, seqs.v, seqs.count);
@@ -60,9 +76,9 @@ bool imap_cmd_search(struct imap_cmd *cmd)
 	if (opts.given || client->enabled_imap4rev2) {
 		/* RFC 5182 §2.4: SAVE alone returns no ESEARCH */
 		if (!opts.given || opts.flags != IMAP_SEARCH_RETURN_SAVE)
-			imap_search_return_send(cmd, &opts, uid, seqs.v, seqs.count);
+			imap_search_return_send(cmd, &opts, uid, seqs.v, seqs.count, modseq);
 	} else {
-		search_send_plain(cmd, seqs.v, seqs.count);
+		search_send_plain(cmd, seqs.v, seqs.count, modseq);
 	}
 	imap_cmd_finish(cmd, "OK Search completed.");
 	return true;

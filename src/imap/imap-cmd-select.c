@@ -1,17 +1,54 @@
-/* SELECT and EXAMINE (RFC 9051 §6.3.2, §6.3.3), CLOSE (§6.4.1), UNSELECT
- * (§6.4.2, RFC 3691), EXPUNGE and UID EXPUNGE (§6.4.3, §6.4.9, RFC 4315)
- * and CHECK (RFC 3501 §6.4.1). */
+/* SELECT and EXAMINE (RFC 9051 §6.3.2, §6.3.3; the CONDSTORE parameter of
+ * RFC 7162 §3.1.8), CLOSE (§6.4.1), UNSELECT (§6.4.2, RFC 3691), EXPUNGE
+ * and UID EXPUNGE (§6.4.3, §6.4.9, RFC 4315) and CHECK (RFC 3501 §6.4.1). */
 #include "imap-commands.h"
 #include "imap-arg.h"
 #include "imap-seqset.h"
 #include "imap-storage.h"
 
+#include <strings.h>
+
+/* The select parameters (RFC 4466 §2.1): "(CONDSTORE)" (RFC 7162
+   §3.1.8). Returns 0, or -1 with *error_r for a BAD. */
+static int select_parse_params(const struct imap_arg *arg, bool *condstore_r,
+			       const char **error_r)
+{
+	const struct imap_arg *list;
+	unsigned int count;
+	*condstore_r = false;
+	if (arg->type == IMAP_ARG_EOL)
+		return 0;
+	if (!imap_arg_get_list(arg, &list, &count) || arg[1].type != IMAP_ARG_EOL) {
+		*error_r = "Unexpected arguments after the mailbox name.";
+		return -1;
+	}
+	for (unsigned int i = 0; i < count; i++) {
+		const char *name;
+		if (!imap_arg_get_atom(&list[i], &name)) {
+			*error_r = "Invalid select parameter.";
+			return -1;
+		}
+		if (strcasecmp(name, "CONDSTORE") == 0) {
+			*condstore_r = true;
+		} else {
+			*error_r = t_strdup_printf("Unknown select parameter %s.", name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static bool cmd_select_full(struct imap_cmd *cmd, bool readonly)
 {
 	struct imap_client *client = cmd->client;
 	const char *name, *error;
-	if (cmd->args[0].type == IMAP_ARG_EOL || cmd->args[1].type != IMAP_ARG_EOL) {
-		imap_cmd_bad(cmd, t_strdup_printf("%s takes one mailbox name.", cmd->name));
+	bool condstore;
+	if (cmd->args[0].type == IMAP_ARG_EOL) {
+		imap_cmd_bad(cmd, t_strdup_printf("%s takes a mailbox name.", cmd->name));
+		return true;
+	}
+	if (select_parse_params(&cmd->args[1], &condstore, &error) < 0) {
+		imap_cmd_bad(cmd, error);
 		return true;
 	}
 	if (imap_mailbox_name_from_arg(client, &cmd->args[0], &name, &error) < 0) {
@@ -47,6 +84,13 @@ static bool cmd_select_full(struct imap_cmd *cmd, bool readonly)
 	}
 	imap_client_send_untagged(client, "OK [UIDVALIDITY %u] UIDs valid.", status->uidvalidity);
 	imap_client_send_untagged(client, "OK [UIDNEXT %u] Predicted next UID.", status->uidnext);
+	/* RFC 7162 §3.1.2.1 (SELECT (CONDSTORE) enables it, §3.1.8) */
+	if (condstore)
+		client->condstore = true;
+	if (client->condstore) {
+		imap_client_send_untagged(client, "OK [HIGHESTMODSEQ %llu] Highest modseq.",
+					  (unsigned long long)status->highestmodseq);
+	}
 	if (client->enabled_imap4rev2) {
 		/* RFC 9051 §6.3.2: the mailbox name as the server knows it */
 		string_t *str = t_str_new(64);

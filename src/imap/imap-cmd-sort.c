@@ -42,7 +42,8 @@ static bool sort_charset_ok(struct imap_cmd *cmd, const struct imap_arg *arg,
 	return true;
 }
 
-static void sort_send_plain(struct imap_cmd *cmd, const uint32_t *nums, unsigned int count)
+static void sort_send_plain(struct imap_cmd *cmd, const uint32_t *nums, unsigned int count,
+			    uint64_t modseq)
 {
 	string_t *str = t_str_new(count * 7 + 16);
 	str_append(str, "* SORT");
@@ -50,6 +51,9 @@ static void sort_send_plain(struct imap_cmd *cmd, const uint32_t *nums, unsigned
 		str_append_c(str, ' ');
 		str_append_uint(str, nums[i]);
 	}
+	/* RFC 7162 §3.1.6 */
+	if (modseq != 0)
+		str_printfa(str, " (MODSEQ %llu)", (unsigned long long)modseq);
 	str_append(str, "\r\n");
 	o_stream_send(cmd->client->conn->output, str_data(str), str_len(str));
 }
@@ -88,6 +92,16 @@ bool imap_cmd_sort(struct imap_cmd *cmd)
 		imap_cmd_storage_error(cmd);
 		return true;
 	}
+	uint64_t modseq = 0;
+	if (imap_search_uses_modseq(key)) {
+		imap_client_enable_condstore(client);
+		if (imap_search_return_modseq(client, opts.given ? &opts : NULL, seqs.v,
+					      seqs.count, &modseq) < 0) {
+			imap_search_update_discard(cmd, pool);
+			imap_cmd_storage_error(cmd);
+			return true;
+		}
+	}
 	if ((opts.flags & IMAP_SEARCH_RETURN_SAVE) != 0)
 		imap_search_return_save(client, &opts, seqs.v, seqs.count);
 	imap_search_update_finish(cmd, uid, pool, key, specs, spec_count, seqs.v, seqs.count);
@@ -96,9 +110,9 @@ bool imap_cmd_sort(struct imap_cmd *cmd)
 			seqs.v[i] = mailbox_view_uid(client->box, seqs.v[i]);
 	}
 	if (!opts.given)
-		sort_send_plain(cmd, seqs.v, seqs.count);
+		sort_send_plain(cmd, seqs.v, seqs.count, modseq);
 	else if (opts.flags != IMAP_SEARCH_RETURN_SAVE)
-		imap_search_return_send(cmd, &opts, uid, seqs.v, seqs.count);
+		imap_search_return_send(cmd, &opts, uid, seqs.v, seqs.count, modseq);
 	imap_cmd_finish(cmd, "OK Sort completed.");
 	return true;
 }

@@ -1,9 +1,14 @@
 /* STORE and UID STORE (RFC 9051 §6.4.6): +FLAGS, -FLAGS, FLAGS, with
- * .SILENT; the new flags are reported as FETCH responses. */
+ * .SILENT; the new flags are reported as FETCH responses. The
+ * UNCHANGEDSINCE modifier of CONDSTORE (RFC 7162 §3.1.3) changes only
+ * messages whose modseq is at most its value and lists the others in
+ * [MODIFIED]. */
 #include "imap-commands.h"
 #include "imap-arg.h"
+#include "imap-search-return.h"
 #include "imap-seqs.h"
 #include "imap-storage.h"
+#include "strnum.h"
 
 #include <strings.h>
 
@@ -29,43 +34,105 @@ static int store_parse_op(const char *op, enum mail_flags_modify *modify_r, bool
 struct store_fetch_ctx {
 	struct imap_client *client;
 	string_t *out;
-	bool uid;
+	bool uid, silent;
+	/* UIDs that failed UNCHANGEDSINCE (ascending): no FETCH for them */
+	const array_uint32_t *failed;
 };
 
 static int store_fetch_cb(const struct mail_record *rec, uint32_t seq, void *context)
 {
 	struct store_fetch_ctx *ctx = context;
 	string_t *str = ctx->out;
+	const array_uint32_t *failed = ctx->failed;
+	if (failed->count > 0 &&
+	    bsearch(&rec->uid, failed->v, failed->count, sizeof(failed->v[0]), uint32_cmp) != NULL)
+		return 0;
 	str_append(str, "* ");
 	str_append_uint(str, seq);
 	str_append(str, " FETCH (");
-	if (ctx->uid) {
+	/* RFC 7162 §3.2.4: after CONDSTORE, UID and MODSEQ always, even
+	   for .SILENT */
+	bool condstore = ctx->client->condstore;
+	if (ctx->uid || condstore) {
 		str_append(str, "UID ");
 		str_append_uint(str, rec->uid);
-		str_append_c(str, ' ');
 	}
-	str_append(str, "FLAGS ");
-	imap_flags_write(str, rec->flags, rec->keywords,
-			 !ctx->client->enabled_imap4rev2 &&
-			 mailbox_view_is_recent(ctx->client->box, seq));
+	if (condstore)
+		str_printfa(str, " MODSEQ (%llu)", (unsigned long long)rec->modseq);
+	if (!ctx->silent) {
+		if (ctx->uid || condstore)
+			str_append_c(str, ' ');
+		str_append(str, "FLAGS ");
+		imap_flags_write(str, rec->flags, rec->keywords,
+				 !ctx->client->enabled_imap4rev2 &&
+				 mailbox_view_is_recent(ctx->client->box, seq));
+	}
 	str_append(str, ")\r\n");
 	return 0;
 }
 
 /* The new flags, read in batches (one index query per run of numbers):
    STORE 1:* on 100,000 messages answers 100,000 FETCH lines. */
-static void store_send_fetches(struct imap_cmd *cmd, const array_uint32_t *seqs, bool uid)
+static void store_send_fetches(struct imap_cmd *cmd, const array_uint32_t *seqs,
+			       struct store_fetch_ctx *ctx)
 {
 	const unsigned int batch = 1024;
-	struct store_fetch_ctx ctx = { .client = cmd->client, .uid = uid };
 	for (unsigned int i = 0; i < seqs->count; i += batch) {
 		unsigned int n = I_MIN(batch, seqs->count - i);
-		ctx.out = str_new(system_pool, n * 40);
+		ctx->out = str_new(system_pool, n * 40);
 		if (mailbox_foreach_record_flags(cmd->client->box, seqs->v + i, n,
-						 store_fetch_cb, &ctx) == 0)
-			o_stream_send(cmd->client->conn->output, str_data(ctx.out), str_len(ctx.out));
-		str_free(&ctx.out);
+						 store_fetch_cb, ctx) == 0)
+			o_stream_send(cmd->client->conn->output, str_data(ctx->out),
+				      str_len(ctx->out));
+		str_free(&ctx->out);
 	}
+}
+
+/* The store modifiers (RFC 4466 §2.5): "(UNCHANGEDSINCE n)" (RFC 7162
+   §3.1.3). Returns 0, or -1 with *error_r for a BAD. */
+static int store_parse_modifiers(const struct imap_arg *arg, bool *conditional_r,
+				 uint64_t *unchanged_since_r, const char **error_r)
+{
+	const struct imap_arg *list;
+	unsigned int count;
+	(void)imap_arg_get_list(arg, &list, &count);
+	for (unsigned int i = 0; i < count; i++) {
+		const char *name, *value;
+		if (!imap_arg_get_atom(&list[i], &name) ||
+		    strcasecmp(name, "UNCHANGEDSINCE") != 0 || *conditional_r) {
+			*error_r = "Unknown or repeated STORE modifier.";
+			return -1;
+		}
+		if (i + 1 >= count || !imap_arg_get_atom(&list[++i], &value) ||
+		    str_to_uint64(value, unchanged_since_r) < 0 ||
+		    *unchanged_since_r > INT64_MAX) {
+			*error_r = "UNCHANGEDSINCE takes a mod-sequence value.";
+			return -1;
+		}
+		*conditional_r = true;
+	}
+	return 0;
+}
+
+/* "OK [MODIFIED set]" of the messages that failed UNCHANGEDSINCE: UIDs
+   for UID STORE, else their sequence numbers. */
+static void store_finish_modified(struct imap_cmd *cmd, const array_uint32_t *failed, bool uid)
+{
+	ARRAY(uint32_t) nums;
+	array_init(&nums, cmd->pool, failed->count + 1);
+	for (unsigned int i = 0; i < failed->count; i++) {
+		uint32_t n = uid ? failed->v[i] : mailbox_view_seq(cmd->client->box, failed->v[i]);
+		if (n != 0)
+			array_push(&nums, n);
+	}
+	if (nums.count == 0) {
+		imap_cmd_finish(cmd, "OK Store completed.");
+		return;
+	}
+	qsort(nums.v, nums.count, sizeof(nums.v[0]), uint32_cmp);
+	string_t *set = t_str_new(64);
+	imap_search_return_write_set(set, nums.v, nums.count);
+	imap_cmd_finish(cmd, "OK [MODIFIED %s] Conditional STORE failed.", str_c(set));
 }
 
 bool imap_cmd_store(struct imap_cmd *cmd)
@@ -75,9 +142,18 @@ bool imap_cmd_store(struct imap_cmd *cmd)
 	const struct imap_arg *args = cmd->args;
 	const char *op, *error;
 	struct mail_flags_change change;
-	bool silent;
+	bool silent, conditional = false;
 	memset(&change, 0, sizeof(change));
-	if (args[0].type == IMAP_ARG_EOL || args[1].type == IMAP_ARG_EOL ||
+	if (args[0].type != IMAP_ARG_EOL && args[1].type == IMAP_ARG_LIST) {
+		if (store_parse_modifiers(&args[1], &conditional, &change.unchanged_since,
+					  &error) < 0) {
+			imap_cmd_bad(cmd, error);
+			return true;
+		}
+		args++;
+	}
+	const struct imap_arg *set_arg = &cmd->args[0];
+	if (set_arg->type == IMAP_ARG_EOL || args[1].type == IMAP_ARG_EOL ||
 	    args[2].type == IMAP_ARG_EOL || !imap_arg_get_atom(&args[1], &op) ||
 	    store_parse_op(op, &change.modify, &silent) < 0) {
 		imap_cmd_bad(cmd, "STORE takes a set, [+-]FLAGS[.SILENT] and flags.");
@@ -101,7 +177,7 @@ bool imap_cmd_store(struct imap_cmd *cmd)
 		return true;
 	}
 	array_uint32_t seqs;
-	if (imap_seqs_from_arg(client, &args[0], uid, cmd->pool, &seqs, &error) < 0) {
+	if (imap_seqs_from_arg(client, set_arg, uid, cmd->pool, &seqs, &error) < 0) {
 		imap_cmd_bad(cmd, error);
 		return true;
 	}
@@ -109,16 +185,31 @@ bool imap_cmd_store(struct imap_cmd *cmd)
 		imap_cmd_finish(cmd, "NO [READ-ONLY] Mailbox is read-only.");
 		return true;
 	}
-	if (seqs.count > 0 &&
-	    mailbox_update_flags(client->box, seqs.v, seqs.count, &change, cmd->pool, NULL) < 0) {
+	/* RFC 7162 §3.1: a conditional STORE enables CONDSTORE */
+	if (conditional)
+		imap_client_enable_condstore(client);
+	array_uint32_t failed;
+	array_init(&failed, cmd->pool, 4);
+	if (conditional && change.unchanged_since == 0) {
+		/* RFC 7162 §3.1.3: every message has a modseq above 0 */
+		for (unsigned int i = 0; i < seqs.count; i++)
+			array_push(&failed, mailbox_view_uid(client->box, seqs.v[i]));
+	} else if (seqs.count > 0 &&
+		   mailbox_update_flags(client->box, seqs.v, seqs.count, &change, cmd->pool,
+					&failed) < 0) {
 		imap_cmd_storage_error(cmd);
 		return true;
 	}
+	qsort(failed.v, failed.count, sizeof(failed.v[0]), uint32_cmp);
 	/* a new keyword is announced in FLAGS before a FETCH shows it */
 	if (change.keywords != NULL && change.keywords[0] != NULL)
 		imap_client_sync(client, IMAP_SYNC_NO_EXPUNGES);
-	if (!silent)
-		store_send_fetches(cmd, &seqs, uid);
-	imap_cmd_finish(cmd, "OK Store completed.");
+	if (!silent || client->condstore) {
+		struct store_fetch_ctx ctx = {
+			.client = client, .uid = uid, .silent = silent, .failed = &failed,
+		};
+		store_send_fetches(cmd, &seqs, &ctx);
+	}
+	store_finish_modified(cmd, &failed, uid);
 	return true;
 }

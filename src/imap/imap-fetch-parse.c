@@ -199,6 +199,7 @@ struct fetch_simple_item {
 static const struct fetch_simple_item simple_items[] = {
 	{ "FLAGS", FETCH_FLAGS },
 	{ "UID", FETCH_UID },
+	{ "MODSEQ", FETCH_MODSEQ },
 	{ "INTERNALDATE", FETCH_INTERNALDATE },
 	{ "RFC822.SIZE", FETCH_RFC822_SIZE },
 	{ "ENVELOPE", FETCH_ENVELOPE },

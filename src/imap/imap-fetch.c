@@ -84,7 +84,8 @@ struct imap_fetch *imap_fetch_begin(struct imap_cmd *cmd, const fetch_items_t *i
 	f->cacheable = true;
 	for (unsigned int i = 0; i < items->count; i++) {
 		const struct fetch_item *item = &items->v[i];
-		if (item->type != FETCH_FLAGS && item->type != FETCH_UID)
+		if (item->type != FETCH_FLAGS && item->type != FETCH_UID &&
+		    item->type != FETCH_MODSEQ)
 			f->flags_only = false;
 		if (item->type == FETCH_ENVELOPE)
 			f->want_envelope = true;
@@ -97,6 +98,7 @@ struct imap_fetch *imap_fetch_begin(struct imap_cmd *cmd, const fetch_items_t *i
 		switch (item->type) {
 		case FETCH_FLAGS:
 		case FETCH_UID:
+		case FETCH_MODSEQ:
 		case FETCH_INTERNALDATE:
 		case FETCH_RFC822_SIZE:
 			continue;
@@ -221,7 +223,7 @@ static bool fetch_write_meta(struct imap_fetch *f, const struct mail_record *rec
 			     string_t *str, bool force_flags)
 {
 	size_t start = str_len(str);
-	bool flags_done = false;
+	bool flags_done = false, uid_done = false, modseq_done = false;
 	for (unsigned int i = 0; i < f->items->count; i++) {
 		const struct fetch_item *item = &f->items->v[i];
 		if (item->type > FETCH_RFC822_SIZE)
@@ -232,6 +234,11 @@ static bool fetch_write_meta(struct imap_fetch *f, const struct mail_record *rec
 		case FETCH_UID:
 			str_append(str, "UID ");
 			str_append_uint(str, rec->uid);
+			uid_done = true;
+			break;
+		case FETCH_MODSEQ:
+			str_printfa(str, "MODSEQ (%llu)", (unsigned long long)rec->modseq);
+			modseq_done = true;
 			break;
 		case FETCH_FLAGS:
 			fetch_write_flags(f, rec, seq, str);
@@ -254,6 +261,13 @@ static bool fetch_write_meta(struct imap_fetch *f, const struct mail_record *rec
 		if (str_len(str) > start)
 			str_append_c(str, ' ');
 		fetch_write_flags(f, rec, seq, str);
+	}
+	if (force_flags && f->client->condstore) {
+		/* RFC 7162 §3.2.4: with UID and MODSEQ after CONDSTORE */
+		if (!uid_done)
+			str_printfa(str, " UID %u", rec->uid);
+		if (!modseq_done)
+			str_printfa(str, " MODSEQ (%llu)", (unsigned long long)rec->modseq);
 	}
 	return str_len(str) > start;
 }

@@ -168,12 +168,53 @@ void imap_search_return_write(string_t *dest, const struct imap_search_return_op
 }
 
 void imap_search_return_send(struct imap_cmd *cmd, const struct imap_search_return_opts *opts,
-			     bool uid, const uint32_t *nums, unsigned int count)
+			     bool uid, const uint32_t *nums, unsigned int count,
+			     uint64_t modseq)
 {
 	string_t *str = t_str_new(256);
 	imap_search_return_write_tag(str, cmd->tag, uid);
 	imap_search_return_write(str, opts, nums, count);
+	if (modseq != 0)
+		str_printfa(str, " MODSEQ %llu", (unsigned long long)modseq);
 	imap_client_send_untagged(cmd->client, "%s", str_c(str));
+}
+
+static int search_modseq_cb(const struct mail_record *rec, uint32_t seq ATTR_UNUSED,
+			    void *context)
+{
+	uint64_t *highest = context;
+	if (rec->modseq > *highest)
+		*highest = rec->modseq;
+	return 0;
+}
+
+int imap_search_return_modseq(struct imap_client *client, const struct imap_search_return_opts *opts,
+			      const uint32_t *seqs, unsigned int count, uint64_t *modseq_r)
+{
+	enum imap_search_return ret = opts == NULL ? IMAP_SEARCH_RETURN_ALL : opts->flags;
+	unsigned int start = 0, n = count;
+	*modseq_r = 0;
+	if ((ret & IMAP_SEARCH_RETURN_PARTIAL) != 0)
+		imap_search_return_partial_slice(opts, count, &start, &n);
+	if (n == 0)
+		return 0;
+	uint32_t *shown = t_new(uint32_t, n + 1);
+	unsigned int shown_count = 0;
+	if ((ret & (IMAP_SEARCH_RETURN_ALL | IMAP_SEARCH_RETURN_COUNT |
+		    IMAP_SEARCH_RETURN_PARTIAL)) == 0) {
+		if ((ret & IMAP_SEARCH_RETURN_MIN) != 0)
+			shown[shown_count++] = seqs[0];
+		if ((ret & IMAP_SEARCH_RETURN_MAX) != 0 && (shown_count == 0 || count > 1))
+			shown[shown_count++] = seqs[count - 1];
+	} else {
+		memcpy(shown, seqs + start, n * sizeof(*shown));
+		shown_count = n;
+	}
+	/* the record reader wants ascending numbers */
+	qsort(shown, shown_count, sizeof(*shown), uint32_cmp);
+	return shown_count == 0 ? 0 :
+		mailbox_foreach_record_flags(client->box, shown, shown_count, search_modseq_cb,
+					     modseq_r);
 }
 
 void imap_search_return_save(struct imap_client *client, const struct imap_search_return_opts *opts,

@@ -23,6 +23,7 @@ enum search_key_type {
 	SK_HEADER, SK_BODY, SK_TEXT,
 	SK_OLDER, SK_YOUNGER,
 	SK_SAVEDBEFORE, SK_SAVEDON, SK_SAVEDSINCE, SK_SAVEDATESUPPORTED,
+	SK_MODSEQ,
 };
 
 struct search_key {
@@ -163,6 +164,34 @@ static struct search_key *search_parse_set(struct search_parser *p, const char *
 	return key;
 }
 
+/* MODSEQ [entry-name entry-type-req] mod-sequence-valzer (RFC 7162
+   §3.1.5). Modseqs are kept per message, not per flag, so the entry
+   (a flag's "/flags/..." name, and priv, shared or all) is checked and
+   then stands for the message's modseq, as §3.1.5 allows. */
+static struct search_key *search_parse_modseq(struct search_parser *p)
+{
+	struct search_key *key = new_key(p, SK_MODSEQ);
+	const char *str, *type;
+	if (p->args->type == IMAP_ARG_STRING || p->args->type == IMAP_ARG_LITERAL) {
+		(void)imap_arg_get_astring(p->args, &str);
+		if (strncasecmp(str, "/flags/", 7) != 0 || str[7] == '\0' ||
+		    !imap_arg_get_atom(&p->args[1], &type) ||
+		    (strcasecmp(type, "priv") != 0 && strcasecmp(type, "shared") != 0 &&
+		     strcasecmp(type, "all") != 0)) {
+			p->error = "BAD Invalid MODSEQ entry.";
+			return NULL;
+		}
+		p->args += 2;
+	}
+	if (!imap_arg_get_atom(p->args, &str) || str_to_uint64(str, &key->number) < 0 ||
+	    key->number > INT64_MAX) {
+		p->error = "BAD MODSEQ takes a mod-sequence value.";
+		return NULL;
+	}
+	p->args++;
+	return key;
+}
+
 static struct search_key *search_parse_word(struct search_parser *p, const char *word)
 {
 	struct search_key *key;
@@ -217,6 +246,8 @@ static struct search_key *search_parse_word(struct search_parser *p, const char 
 		key->date = time(NULL) - (time_t)key->number;
 		return key;
 	}
+	if (strcasecmp(word, "MODSEQ") == 0)
+		return search_parse_modseq(p);
 	if (strcasecmp(word, "SAVEDATESUPPORTED") == 0)
 		return new_key(p, SK_SAVEDATESUPPORTED);
 	if (strcasecmp(word, "HEADER") == 0) {
@@ -491,6 +522,7 @@ static bool search_match(const struct search_eval *ev, const struct mail_record 
 	case SK_SAVEDON: return utc_day(rec->save_date) == key->date;
 	case SK_SAVEDSINCE: return utc_day(rec->save_date) >= key->date;
 	case SK_SAVEDATESUPPORTED: return true;
+	case SK_MODSEQ: return rec->modseq >= key->number;
 	}
 	return false;
 }
@@ -551,7 +583,7 @@ static enum search_needs search_key_needs(const struct search_key *key)
 			n = SEARCH_NEEDS_UID;
 			break;
 		case SK_FLAG_SET: case SK_FLAG_UNSET: case SK_KEYWORD: case SK_UNKEYWORD:
-		case SK_NEW:
+		case SK_NEW: case SK_MODSEQ:
 			n = SEARCH_NEEDS_FLAGS;
 			break;
 		case SK_LARGER: case SK_SMALLER: case SK_BEFORE: case SK_ON: case SK_SINCE:
@@ -568,6 +600,17 @@ static enum search_needs search_key_needs(const struct search_key *key)
 			needs = n;
 	}
 	return needs;
+}
+
+bool imap_search_uses_modseq(const struct search_key *key)
+{
+	for (; key != NULL; key = key->next) {
+		if (key->type == SK_MODSEQ ||
+		    (key->a != NULL && imap_search_uses_modseq(key->a)) ||
+		    (key->b != NULL && imap_search_uses_modseq(key->b)))
+			return true;
+	}
+	return false;
 }
 
 int imap_search_run(struct imap_client *client, const struct search_key *key, pool_t pool,

@@ -26,6 +26,9 @@ int imap_search_parse(struct imap_client *client, const struct imap_arg *args, p
 int imap_search_parse_charset(struct imap_client *client, const struct imap_arg *args,
 			      const char *charset, pool_t pool, struct search_key **key_r,
 			      const char **error_r);
+/* True if the program has a MODSEQ key (RFC 7162 §3.1.5): the reply then
+   carries the result's highest modseq, and CONDSTORE is on. */
+bool imap_search_uses_modseq(const struct search_key *key);
 /* Appends the sequence numbers of matching messages (ascending). Returns
    0 or -1 (storage error). */
 int imap_search_run(struct imap_client *client, const struct search_key *key, pool_t pool,

@@ -1,6 +1,7 @@
 /* Untagged updates of the selected mailbox (RFC 9051 §7.3.1 EXISTS,
- * §7.4.1 EXPUNGE, §7.5.2 FETCH FLAGS): what other sessions and programs
- * changed, sent before a command's tagged reply or during IDLE. */
+ * §7.4.1 EXPUNGE, §7.5.2 FETCH FLAGS, with MODSEQ after CONDSTORE): what
+ * other sessions and programs changed, sent before a command's tagged
+ * reply or during IDLE. */
 #include "imap-client.h"
 #include "imap-search-update.h"
 #include "imap-storage.h"
@@ -17,7 +18,11 @@ static int sync_flags_cb(const struct mail_record *rec, uint32_t seq, void *cont
 	imap_flags_write(ctx->out, rec->flags, rec->keywords,
 			 !ctx->client->enabled_imap4rev2 &&
 			 mailbox_view_is_recent(ctx->client->box, seq));
-	str_printfa(ctx->out, " UID %u)\r\n", rec->uid);
+	str_printfa(ctx->out, " UID %u", rec->uid);
+	/* RFC 7162 §3.2.4 */
+	if (ctx->client->condstore)
+		str_printfa(ctx->out, " MODSEQ (%llu)", (unsigned long long)rec->modseq);
+	str_append(ctx->out, ")\r\n");
 	return 0;
 }
 

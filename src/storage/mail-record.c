@@ -164,3 +164,21 @@ int mailbox_open_message(struct mailbox *box, uint32_t uid, struct istream **inp
 	box->disk_dirty = true;
 	return 0;
 }
+
+int mailbox_view_changed_since(struct mailbox *box, uint64_t modseq, pool_t pool,
+			       array_uint32_t *seqs_r)
+{
+	mail_user_clear_error(box->user);
+	array_init(seqs_r, pool, 16);
+	array_index_uid_modseq_t changes;
+	array_init(&changes, pool, 16);
+	if (index_changes_since(box->user->db, box->id, modseq, &changes) < 0)
+		return mail_user_set_index_error(box->user, "read changes");
+	for (unsigned int i = 0; i < changes.count; i++) {
+		uint32_t seq = mailbox_view_seq(box, changes.v[i].uid);
+		if (seq != 0)
+			array_push(seqs_r, seq);
+	}
+	qsort(seqs_r->v, seqs_r->count, sizeof(seqs_r->v[0]), uint32_cmp);
+	return 0;
+}

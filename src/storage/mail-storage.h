@@ -271,6 +271,12 @@ int mailbox_foreach_record(struct mailbox *box, const uint32_t *seqs, unsigned i
    the record (FETCH FLAGS, flag updates): the other fields are zero. */
 int mailbox_foreach_record_flags(struct mailbox *box, const uint32_t *seqs, unsigned int count,
 				 mail_record_callback_t *cb, void *context);
+/* The sequence numbers (ascending) of the view's messages whose modseq is
+   above modseq (CONDSTORE's CHANGEDSINCE, RFC 7162 §3.1.4.1), found
+   through the index's modseq order rather than by reading every record.
+   Returns 0 or -1. */
+int mailbox_view_changed_since(struct mailbox *box, uint64_t modseq, pool_t pool,
+			       array_uint32_t *seqs_r);
 /* Opens the message content (as stored, in its original line endings).
    Returns 1 with *input_r and *size_r, 0 if expunged, -1 on error. The
    stream owns its transport (see i_stream_create_file() in istream.h);

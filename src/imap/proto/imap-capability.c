@@ -30,6 +30,7 @@ static const struct imap_capability_def capabilities[] = {
 	{ .name = "CHILDREN", .when = CAP_ALWAYS, .rfc = "RFC 3348" },
 	{ .name = "LIST-EXTENDED", .when = CAP_ALWAYS, .rfc = "RFC 5258" },
 	{ .name = "SPECIAL-USE", .when = CAP_ALWAYS, .rfc = "RFC 6154" },
+	{ .name = "CONDSTORE", .when = CAP_ALWAYS, .rfc = "RFC 7162 §3.1" },
 	{ .name = "ESEARCH", .when = CAP_ALWAYS, .rfc = "RFC 4731" },
 	{ .name = "BINARY", .when = CAP_ALWAYS, .rfc = "RFC 3516" },
 	{ .name = "SEARCHRES", .when = CAP_ALWAYS, .rfc = "RFC 5182" },
