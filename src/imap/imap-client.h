@@ -52,6 +52,9 @@ struct imap_client {
 	/* RFC 7162 §3.1: a CONDSTORE-enabling command was seen; every FETCH
 	   the session is sent unasked carries UID and MODSEQ from now on */
 	bool condstore;
+	/* RFC 7162 §3.2.3: ENABLE QRESYNC (implies condstore): VANISHED
+	   instead of EXPUNGE, and the QRESYNC select parameter */
+	bool qresync;
 	bool logout;
 	bool shutting_down;
 };
@@ -86,6 +89,9 @@ enum imap_sync_flags {
 	IMAP_SYNC_FULL = 0x02,
 };
 void imap_client_sync(struct imap_client *client, enum imap_sync_flags flags);
+/* Sends FETCH (FLAGS UID [MODSEQ]) of the messages at sorted seqs. */
+void imap_client_send_flag_fetches(struct imap_client *client, const uint32_t *seqs,
+				   unsigned int count);
 /* Ends cmd with a tagged reply after sending pending untagged updates. */
 void imap_cmd_finish(struct imap_cmd *cmd, const char *fmt, ...) ATTR_PRINTF(2, 3);
 /* Ends cmd with a reply text from a parser: "BAD ..." as imap_cmd_bad(),

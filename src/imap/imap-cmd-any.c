@@ -1,6 +1,6 @@
 /* Commands valid in any state: CAPABILITY, NOOP, LOGOUT (RFC 9051 §6.1),
- * ID (RFC 2971) and ENABLE (RFC 5161, RFC 9051 §6.3.1; IMAP4rev2 and
- * CONDSTORE, RFC 7162 §3.1). */
+ * ID (RFC 2971) and ENABLE (RFC 5161, RFC 9051 §6.3.1; IMAP4rev2, and
+ * CONDSTORE and QRESYNC of RFC 7162). */
 #include "imap-commands.h"
 #include "imap-arg.h"
 #include "imap-id.h"
@@ -78,6 +78,11 @@ bool imap_cmd_enable(struct imap_cmd *cmd)
 		} else if (strcasecmp(name, "CONDSTORE") == 0 && !cmd->client->condstore) {
 			imap_client_enable_condstore(cmd->client);
 			str_append(enabled, " CONDSTORE");
+		} else if (strcasecmp(name, "QRESYNC") == 0 && !cmd->client->qresync) {
+			/* RFC 7162 §3.2.3: implies CONDSTORE */
+			imap_client_enable_condstore(cmd->client);
+			cmd->client->qresync = true;
+			str_append(enabled, " QRESYNC");
 		}
 	}
 	imap_client_send_untagged(cmd->client, "ENABLED%s", str_c(enabled));

@@ -1,10 +1,11 @@
-/* FETCH and UID FETCH (RFC 9051 §6.4.5, §6.4.9; the CHANGEDSINCE modifier
- * of CONDSTORE, RFC 7162 §3.1.4.1). The work is in imap-fetch.c; this sets
+/* FETCH and UID FETCH (RFC 9051 §6.4.5, §6.4.9; the CHANGEDSINCE and
+ * VANISHED modifiers of RFC 7162 §3.1.4.1, §3.2.6). The work is in imap-fetch.c; this sets
  * it up, sets \Seen for non-PEEK body fetches, and keeps calling the
  * producer until it is done. */
 #include "imap-commands.h"
 #include "imap-arg.h"
 #include "imap-fetch.h"
+#include "imap-qresync.h"
 #include "imap-seqs.h"
 #include "imap-storage.h"
 #include "strnum.h"
@@ -17,14 +18,20 @@ struct fetch_cmd_ctx {
 	const char *error;
 };
 
+struct fetch_modifiers {
+	bool changedsince, vanished;
+	uint64_t modseq;
+};
+
 /* The fetch modifiers (RFC 4466 §2.4): "(CHANGEDSINCE n)" (RFC 7162
-   §3.1.4.1). Returns 0, or -1 with *error_r for a BAD. */
-static int fetch_parse_modifiers(const struct imap_arg *arg, bool *changedsince_r,
-				 uint64_t *modseq_r, const char **error_r)
+   §3.1.4.1) and, for UID FETCH with QRESYNC, "VANISHED" (§3.2.6).
+   Returns 0, or -1 with *error_r for a BAD. */
+static int fetch_parse_modifiers(struct imap_cmd *cmd, const struct imap_arg *arg,
+				 struct fetch_modifiers *mods_r, const char **error_r)
 {
 	const struct imap_arg *list;
 	unsigned int count;
-	*changedsince_r = false;
+	memset(mods_r, 0, sizeof(*mods_r));
 	if (arg->type == IMAP_ARG_EOL)
 		return 0;
 	if (!imap_arg_get_list(arg, &list, &count) || count == 0 ||
@@ -34,19 +41,54 @@ static int fetch_parse_modifiers(const struct imap_arg *arg, bool *changedsince_
 	}
 	for (unsigned int i = 0; i < count; i++) {
 		const char *name, *value;
-		if (!imap_arg_get_atom(&list[i], &name) ||
-		    strcasecmp(name, "CHANGEDSINCE") != 0 || *changedsince_r) {
+		if (!imap_arg_get_atom(&list[i], &name)) {
+			*error_r = "Invalid FETCH modifier.";
+			return -1;
+		}
+		if (strcasecmp(name, "VANISHED") == 0 && !mods_r->vanished) {
+			mods_r->vanished = true;
+			continue;
+		}
+		if (strcasecmp(name, "CHANGEDSINCE") != 0 || mods_r->changedsince) {
 			*error_r = "Unknown or repeated FETCH modifier.";
 			return -1;
 		}
 		if (i + 1 >= count || !imap_arg_get_atom(&list[++i], &value) ||
-		    str_to_uint64(value, modseq_r) < 0 || *modseq_r > INT64_MAX) {
+		    str_to_uint64(value, &mods_r->modseq) < 0 || mods_r->modseq > INT64_MAX) {
 			*error_r = "CHANGEDSINCE takes a mod-sequence value.";
 			return -1;
 		}
-		*changedsince_r = true;
+		mods_r->changedsince = true;
+	}
+	/* RFC 7162 §3.2.6: VANISHED only in UID FETCH with CHANGEDSINCE,
+	   after ENABLE QRESYNC */
+	if (mods_r->vanished &&
+	    (cmd->name[0] != 'U' || !mods_r->changedsince || !cmd->client->qresync)) {
+		*error_r = "VANISHED needs UID FETCH, CHANGEDSINCE and ENABLE QRESYNC.";
+		return -1;
 	}
 	return 0;
+}
+
+/* VANISHED (EARLIER) for the UID set argument (RFC 7162 §3.2.6). */
+static int fetch_send_vanished(struct imap_cmd *cmd, uint64_t modseq)
+{
+	struct imap_client *client = cmd->client;
+	imap_seq_ranges_t ranges;
+	const char *set;
+	if (!imap_arg_get_atom(&cmd->args[0], &set))
+		return 0;
+	if (imap_seqset_is_saved(set)) {
+		imap_seqset_from_sorted(client->search_saved.v, client->search_saved.count,
+					cmd->pool, &ranges);
+	} else {
+		if (imap_seqset_parse(set, cmd->pool, &ranges) < 0)
+			return 0;
+		/* '*' reaches the UIDs expunged from the mailbox's top */
+		uint32_t uidnext = mailbox_get_view_status(client->box)->uidnext;
+		imap_seqset_resolve(&ranges, uidnext > 0 ? uidnext - 1 : 0);
+	}
+	return imap_qresync_send_vanished_earlier(client, modseq, &ranges);
 }
 
 /* Keeps the messages of seqs whose modseq is above modseq, in their
@@ -83,25 +125,25 @@ static bool fetch_cmd_start(struct imap_cmd *cmd, struct fetch_cmd_ctx *ctx)
 	fetch_items_t *items = p_new(cmd->pool, fetch_items_t, 1);
 	array_uint32_t *seqs = p_new(cmd->pool, array_uint32_t, 1);
 	const char *error;
-	bool changedsince;
-	uint64_t changed_modseq = 0;
+	struct fetch_modifiers mods;
 	if (cmd->args[0].type == IMAP_ARG_EOL || cmd->args[1].type == IMAP_ARG_EOL) {
 		imap_cmd_bad(cmd, "FETCH takes a message set and fetch attributes.");
 		return false;
 	}
 	if (imap_seqs_from_arg(client, &cmd->args[0], uid, cmd->pool, seqs, &error) < 0 ||
 	    imap_fetch_parse_items(&cmd->args[1], cmd->pool, uid, items, &error) < 0 ||
-	    fetch_parse_modifiers(&cmd->args[2], &changedsince, &changed_modseq, &error) < 0) {
+	    fetch_parse_modifiers(cmd, &cmd->args[2], &mods, &error) < 0) {
 		imap_cmd_bad(cmd, error);
 		return false;
 	}
-	if (changedsince) {
+	if (mods.changedsince) {
 		/* RFC 7162 §3.1.4.1: CHANGEDSINCE implies MODSEQ */
 		if (!fetch_has_item(items, FETCH_MODSEQ)) {
 			struct fetch_item item = { .type = FETCH_MODSEQ };
 			array_push(items, item);
 		}
-		if (fetch_filter_changed(cmd, changed_modseq, seqs) < 0) {
+		if ((mods.vanished && fetch_send_vanished(cmd, mods.modseq) < 0) ||
+		    fetch_filter_changed(cmd, mods.modseq, seqs) < 0) {
 			imap_cmd_storage_error(cmd);
 			return false;
 		}

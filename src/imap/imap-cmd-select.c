@@ -1,21 +1,30 @@
-/* SELECT and EXAMINE (RFC 9051 §6.3.2, §6.3.3; the CONDSTORE parameter of
- * RFC 7162 §3.1.8), CLOSE (§6.4.1), UNSELECT (§6.4.2, RFC 3691), EXPUNGE
- * and UID EXPUNGE (§6.4.3, §6.4.9, RFC 4315) and CHECK (RFC 3501 §6.4.1). */
+/* SELECT and EXAMINE (RFC 9051 §6.3.2, §6.3.3; the CONDSTORE and QRESYNC
+ * parameters of RFC 7162 §3.1.8, §3.2.5), CLOSE (§6.4.1), UNSELECT
+ * (§6.4.2, RFC 3691), EXPUNGE and UID EXPUNGE (§6.4.3, §6.4.9, RFC 4315)
+ * and CHECK (RFC 3501 §6.4.1). */
 #include "imap-commands.h"
 #include "imap-arg.h"
 #include "imap-seqset.h"
+#include "imap-qresync.h"
 #include "imap-storage.h"
 
 #include <strings.h>
 
-/* The select parameters (RFC 4466 §2.1): "(CONDSTORE)" (RFC 7162
-   §3.1.8). Returns 0, or -1 with *error_r for a BAD. */
-static int select_parse_params(const struct imap_arg *arg, bool *condstore_r,
+struct select_params {
+	bool condstore, qresync;
+	struct imap_qresync_select qr;
+};
+
+/* The select parameters (RFC 4466 §2.1): "(CONDSTORE)" (RFC 7162 §3.1.8)
+   and "(QRESYNC (...))" (§3.2.5). Returns 0, or -1 with *error_r for a
+   BAD. */
+static int select_parse_params(struct imap_client *client, const struct imap_arg *arg,
+			       pool_t pool, struct select_params *params_r,
 			       const char **error_r)
 {
 	const struct imap_arg *list;
 	unsigned int count;
-	*condstore_r = false;
+	memset(params_r, 0, sizeof(*params_r));
 	if (arg->type == IMAP_ARG_EOL)
 		return 0;
 	if (!imap_arg_get_list(arg, &list, &count) || arg[1].type != IMAP_ARG_EOL) {
@@ -28,10 +37,23 @@ static int select_parse_params(const struct imap_arg *arg, bool *condstore_r,
 			*error_r = "Invalid select parameter.";
 			return -1;
 		}
-		if (strcasecmp(name, "CONDSTORE") == 0) {
-			*condstore_r = true;
+		if (strcasecmp(name, "CONDSTORE") == 0 && !params_r->condstore) {
+			params_r->condstore = true;
+		} else if (strcasecmp(name, "QRESYNC") == 0 && !params_r->qresync) {
+			/* RFC 7162 §3.2.5: only after ENABLE QRESYNC */
+			if (!client->qresync) {
+				*error_r = "QRESYNC isn't enabled.";
+				return -1;
+			}
+			if (i + 1 >= count) {
+				*error_r = "QRESYNC needs its parameters.";
+				return -1;
+			}
+			if (imap_qresync_parse_select(&list[++i], pool, &params_r->qr, error_r) < 0)
+				return -1;
+			params_r->qresync = true;
 		} else {
-			*error_r = t_strdup_printf("Unknown select parameter %s.", name);
+			*error_r = t_strdup_printf("Unknown or repeated select parameter %s.", name);
 			return -1;
 		}
 	}
@@ -42,12 +64,12 @@ static bool cmd_select_full(struct imap_cmd *cmd, bool readonly)
 {
 	struct imap_client *client = cmd->client;
 	const char *name, *error;
-	bool condstore;
+	struct select_params params;
 	if (cmd->args[0].type == IMAP_ARG_EOL) {
 		imap_cmd_bad(cmd, t_strdup_printf("%s takes a mailbox name.", cmd->name));
 		return true;
 	}
-	if (select_parse_params(&cmd->args[1], &condstore, &error) < 0) {
+	if (select_parse_params(client, &cmd->args[1], cmd->pool, &params, &error) < 0) {
 		imap_cmd_bad(cmd, error);
 		return true;
 	}
@@ -60,8 +82,9 @@ static bool cmd_select_full(struct imap_cmd *cmd, bool readonly)
 	}
 	if (client->box != NULL) {
 		imap_client_unselect(client);
-		/* RFC 9051 §7.1: the end of the previous mailbox's responses */
-		if (client->enabled_imap4rev2)
+		/* RFC 9051 §7.1, RFC 7162 §3.2.11: the end of the previous
+		   mailbox's responses */
+		if (client->enabled_imap4rev2 || client->qresync)
 			imap_client_send_untagged(client, "OK [CLOSED] Previous mailbox closed.");
 	}
 	enum mailbox_open_flags flags = readonly ? MAILBOX_OPEN_READONLY : 0;
@@ -85,7 +108,7 @@ static bool cmd_select_full(struct imap_cmd *cmd, bool readonly)
 	imap_client_send_untagged(client, "OK [UIDVALIDITY %u] UIDs valid.", status->uidvalidity);
 	imap_client_send_untagged(client, "OK [UIDNEXT %u] Predicted next UID.", status->uidnext);
 	/* RFC 7162 §3.1.2.1 (SELECT (CONDSTORE) enables it, §3.1.8) */
-	if (condstore)
+	if (params.condstore)
 		client->condstore = true;
 	if (client->condstore) {
 		imap_client_send_untagged(client, "OK [HIGHESTMODSEQ %llu] Highest modseq.",
@@ -97,6 +120,11 @@ static bool cmd_select_full(struct imap_cmd *cmd, bool readonly)
 		str_append(str, "LIST () \"/\" ");
 		imap_append_mailbox_name(client, str, name);
 		imap_client_send_untagged(client, "%s", str_c(str));
+	}
+	if (params.qresync && imap_qresync_select_send(client, &params.qr) < 0) {
+		/* the mailbox stays selected; the client can resync fully */
+		imap_cmd_send_tagged(cmd, "%s", imap_storage_error_reply(client));
+		return true;
 	}
 	imap_cmd_send_tagged(cmd, "OK [%s] %s completed.",
 			     mailbox_is_readonly(client->box) ? "READ-ONLY" : "READ-WRITE",
@@ -182,10 +210,22 @@ bool imap_cmd_expunge(struct imap_cmd *cmd)
 		imap_cmd_finish(cmd, "NO [READ-ONLY] Mailbox is read-only.");
 		return true;
 	}
-	if (mailbox_expunge(client->box, uids, uid_count) < 0)
+	if (mailbox_expunge(client->box, uids, uid_count) < 0) {
 		imap_cmd_storage_error(cmd);
-	else
-		imap_cmd_finish(cmd, "OK Expunge completed.");
+		return true;
+	}
+	if (client->qresync) {
+		/* the client can't learn the new HIGHESTMODSEQ from VANISHED
+		   (RFC 7162 §3.2.10): the reply carries it, after the sync
+		   that sent them */
+		imap_client_sync(client, 0);
+		if (client->box != NULL) {
+			imap_cmd_finish(cmd, "OK [HIGHESTMODSEQ %llu] Expunge completed.",
+					(unsigned long long)mailbox_get_view_status(client->box)->highestmodseq);
+			return true;
+		}
+	}
+	imap_cmd_finish(cmd, "OK Expunge completed.");
 	return true;
 }
 

@@ -1,8 +1,9 @@
 /* Untagged updates of the selected mailbox (RFC 9051 §7.3.1 EXISTS,
- * §7.4.1 EXPUNGE, §7.5.2 FETCH FLAGS, with MODSEQ after CONDSTORE): what
- * other sessions and programs changed, sent before a command's tagged
- * reply or during IDLE. */
+ * §7.4.1 EXPUNGE or VANISHED after QRESYNC, §7.5.2 FETCH FLAGS, with
+ * MODSEQ after CONDSTORE): what other sessions and programs changed, sent
+ * before a command's tagged reply or during IDLE. */
 #include "imap-client.h"
+#include "imap-qresync.h"
 #include "imap-search-update.h"
 #include "imap-storage.h"
 
@@ -26,20 +27,35 @@ static int sync_flags_cb(const struct mail_record *rec, uint32_t seq, void *cont
 	return 0;
 }
 
-/* FETCH FLAGS for messages others changed: one index query per batch,
-   since another session's STORE 1:* changes them all. */
-static void imap_sync_send_flags_changes(struct imap_client *client,
-					 const struct mailbox_sync_result *res)
+/* One index query per batch: another session's STORE 1:* changes them
+   all. */
+void imap_client_send_flag_fetches(struct imap_client *client, const uint32_t *seqs,
+				   unsigned int count)
 {
 	const unsigned int batch = 1024;
-	for (unsigned int i = 0; i < res->changed_seqs.count; i += batch) {
-		unsigned int n = I_MIN(batch, res->changed_seqs.count - i);
+	for (unsigned int i = 0; i < count; i += batch) {
+		unsigned int n = I_MIN(batch, count - i);
 		struct sync_flags_ctx ctx = { .client = client, .out = str_new(system_pool, n * 48) };
-		if (mailbox_foreach_record_flags(client->box, res->changed_seqs.v + i, n,
-						 sync_flags_cb, &ctx) == 0)
+		if (mailbox_foreach_record_flags(client->box, seqs + i, n, sync_flags_cb, &ctx) == 0)
 			o_stream_send(client->conn->output, str_data(ctx.out), str_len(ctx.out));
 		str_free(&ctx.out);
 	}
+}
+
+/* RFC 7162 §3.2.10: VANISHED instead of EXPUNGE once QRESYNC is on */
+static void imap_sync_send_expunges(struct imap_client *client,
+				    const struct mailbox_sync_result *res)
+{
+	if (!client->qresync) {
+		for (unsigned int i = 0; i < res->expunged_seqs.count; i++)
+			imap_client_send_untagged(client, "%u EXPUNGE", res->expunged_seqs.v[i]);
+		return;
+	}
+	unsigned int n = res->expunged_uids.count;
+	uint32_t *uids = t_new(uint32_t, n + 1);
+	memcpy(uids, res->expunged_uids.v, n * sizeof(*uids));
+	qsort(uids, n, sizeof(*uids), uint32_cmp);
+	imap_qresync_send_vanished(client, uids, n);
 }
 
 void imap_client_sync(struct imap_client *client, enum imap_sync_flags sync_flags)
@@ -66,8 +82,7 @@ void imap_client_sync(struct imap_client *client, enum imap_sync_flags sync_flag
 	}
 	/* RFC 5267 §4.3.4: REMOVEFROM before the EXPUNGEs */
 	imap_search_update_expunged(client, &res.expunged_uids);
-	for (unsigned int i = 0; i < res.expunged_seqs.count; i++)
-		imap_client_send_untagged(client, "%u EXPUNGE", res.expunged_seqs.v[i]);
+	imap_sync_send_expunges(client, &res);
 	if (res.keywords_changed ||
 	    mailbox_get_view_status(client->box)->keywords.count != client->announced_keyword_count)
 		imap_client_send_flags(client, true);
@@ -77,7 +92,7 @@ void imap_client_sync(struct imap_client *client, enum imap_sync_flags sync_flag
 			imap_client_send_untagged(client, "%u RECENT",
 						  mailbox_get_view_status(client->box)->recent);
 	}
-	imap_sync_send_flags_changes(client, &res);
+	imap_client_send_flag_fetches(client, res.changed_seqs.v, res.changed_seqs.count);
 	/* RFC 5267 §4.3.3: ADDTO after EXISTS */
 	imap_search_update_refresh(client);
 	pool_destroy(&pool);

@@ -182,3 +182,14 @@ int mailbox_view_changed_since(struct mailbox *box, uint64_t modseq, pool_t pool
 	qsort(seqs_r->v, seqs_r->count, sizeof(seqs_r->v[0]), uint32_cmp);
 	return 0;
 }
+
+int mailbox_expunged_since(struct mailbox *box, uint64_t modseq, pool_t pool,
+			   array_uint32_t *uids_r)
+{
+	mail_user_clear_error(box->user);
+	array_init(uids_r, pool, 16);
+	if (index_expunged_since(box->user->db, box->id, modseq, uids_r) < 0)
+		return mail_user_set_index_error(box->user, "read expunges");
+	qsort(uids_r->v, uids_r->count, sizeof(uids_r->v[0]), uint32_cmp);
+	return 0;
+}

@@ -277,6 +277,12 @@ int mailbox_foreach_record_flags(struct mailbox *box, const uint32_t *seqs, unsi
    Returns 0 or -1. */
 int mailbox_view_changed_since(struct mailbox *box, uint64_t modseq, pool_t pool,
 			       array_uint32_t *seqs_r);
+/* The UIDs (ascending) of the mailbox's messages expunged after modseq
+   (QRESYNC's VANISHED (EARLIER), RFC 7162 §3.2.5.1, §3.2.6): the index
+   keeps every expunge with its modseq. UIDs may still be in the view
+   when the view hasn't reported them yet. Returns 0 or -1. */
+int mailbox_expunged_since(struct mailbox *box, uint64_t modseq, pool_t pool,
+			   array_uint32_t *uids_r);
 /* Opens the message content (as stored, in its original line endings).
    Returns 1 with *input_r and *size_r, 0 if expunged, -1 on error. The
    stream owns its transport (see i_stream_create_file() in istream.h);

@@ -31,6 +31,7 @@ static const struct imap_capability_def capabilities[] = {
 	{ .name = "LIST-EXTENDED", .when = CAP_ALWAYS, .rfc = "RFC 5258" },
 	{ .name = "SPECIAL-USE", .when = CAP_ALWAYS, .rfc = "RFC 6154" },
 	{ .name = "CONDSTORE", .when = CAP_ALWAYS, .rfc = "RFC 7162 §3.1" },
+	{ .name = "QRESYNC", .when = CAP_ALWAYS, .rfc = "RFC 7162 §3.2" },
 	{ .name = "ESEARCH", .when = CAP_ALWAYS, .rfc = "RFC 4731" },
 	{ .name = "BINARY", .when = CAP_ALWAYS, .rfc = "RFC 3516" },
 	{ .name = "SEARCHRES", .when = CAP_ALWAYS, .rfc = "RFC 5182" },
