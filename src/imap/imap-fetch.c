@@ -2,8 +2,9 @@
  * streamed as literals (CRLF form, transfer encodings undone for BINARY)
  * with back-pressure, structure items from one MIME parse per message
  * (ENVELOPE, BODY and BODYSTRUCTURE from the index's message cache once a
- * message was parsed), and a batched path for the common metadata-only FETCH (UID FLAGS ...)
- * that reads records in one index query per batch. */
+ * message was parsed), records and cached renderings read ahead in range
+ * reads, and a batched path for the common metadata-only FETCH (UID FLAGS
+ * ...) that reads records in one index query per batch. */
 #include "imap-fetch.h"
 #include "date.h"
 #include "imap-storage.h"
@@ -11,6 +12,9 @@
 
 /* messages per index query on the metadata-only path */
 #define FETCH_BATCH 1024
+/* messages whose records and cached renderings are read ahead at once on
+   the per-message path */
+#define FETCH_PREFETCH 256
 /* message cache fills written per index transaction */
 #define FETCH_CACHE_FILL_BATCH 256
 
@@ -50,6 +54,15 @@ struct imap_fetch {
 	struct fetch_content content;
 	uint64_t skip, left;
 	buffer_t *chunk;
+
+	/* records (and cached renderings) of seqs[pre_start..+pre_count],
+	   read ahead in a few range reads instead of two queries a message;
+	   a record with uid 0 was expunged. Only for ascending seqs. */
+	bool prefetch;
+	pool_t pre_pool;
+	unsigned int pre_start, pre_count;
+	struct mail_record *pre_recs;
+	struct mail_cache_fields *pre_cached;
 
 	/* renderings of parsed messages, for the message cache */
 	pool_t fill_pool;
@@ -116,6 +129,14 @@ struct imap_fetch *imap_fetch_begin(struct imap_cmd *cmd, const fetch_items_t *i
 		}
 	}
 	f->cacheable = f->cacheable && f->need_structure;
+	/* the metadata-only path reads in batches of its own */
+	f->prefetch = f->need_content;
+	for (unsigned int i = 1; i < f->count && f->prefetch; i++) {
+		if (f->seqs[i] <= f->seqs[i - 1])
+			f->prefetch = false;
+	}
+	if (f->prefetch)
+		f->pre_pool = pool_create("fetch prefetch", 16384);
 	f->msg_pool = pool_create("fetch message", 4096);
 	f->chunk = buffer_create(system_pool, FETCH_CONTENT_CHUNK + 4096);
 	if (f->cacheable) {
@@ -144,7 +165,15 @@ static void fetch_cache_flush(struct imap_fetch *f)
 	pool_clear(f->fill_pool);
 }
 
-/* True when the cache had every structure item the FETCH asks for. */
+/* True when f->cached has every structure item the FETCH asks for. */
+static bool fetch_cached_has_all(const struct imap_fetch *f)
+{
+	return (!f->want_envelope || f->cached.envelope != NULL) &&
+		(!f->want_body || f->cached.body != NULL) &&
+		(!f->want_bodystructure || f->cached.bodystructure != NULL);
+}
+
+/* Looks the message up in the cache; true when it had every item. */
 static bool fetch_cache_lookup(struct imap_fetch *f)
 {
 	memset(&f->cached, 0, sizeof(f->cached));
@@ -154,9 +183,7 @@ static bool fetch_cache_lookup(struct imap_fetch *f)
 		memset(&f->cached, 0, sizeof(f->cached));
 		return false;
 	}
-	return (!f->want_envelope || f->cached.envelope != NULL) &&
-		(!f->want_body || f->cached.body != NULL) &&
-		(!f->want_bodystructure || f->cached.bodystructure != NULL);
+	return fetch_cached_has_all(f);
 }
 
 /* Renders what the parsed structure allows and queues it for the cache. */
@@ -195,6 +222,8 @@ void imap_fetch_end(struct imap_fetch **_f)
 	imap_fetch_structure_unref(&f->structure);
 	buffer_free(&f->chunk);
 	pool_destroy(&f->msg_pool);
+	if (f->pre_pool != NULL)
+		pool_destroy(&f->pre_pool);
 	if (f->cacheable) {
 		fetch_cache_flush(f);
 		array_free(&f->fill_uids);
@@ -517,6 +546,86 @@ static int fetch_item(struct imap_fetch *f, const struct fetch_item *item)
 	}
 }
 
+/* ---- read-ahead ---- */
+
+struct fetch_prefetch_ctx {
+	struct imap_fetch *f;
+	unsigned int pos;
+};
+
+static int fetch_prefetch_cb(const struct mail_record *rec, uint32_t seq, void *context)
+{
+	struct fetch_prefetch_ctx *ctx = context;
+	struct imap_fetch *f = ctx->f;
+	const uint32_t *seqs = f->seqs + f->pre_start;
+	while (ctx->pos < f->pre_count && seqs[ctx->pos] < seq)
+		ctx->pos++;
+	if (ctx->pos == f->pre_count || seqs[ctx->pos] != seq)
+		return 0;
+	/* the callback's memory is reused for the next record */
+	struct mail_record *copy = &f->pre_recs[ctx->pos++];
+	*copy = *rec;
+	copy->guid = p_strdup(f->pre_pool, rec->guid);
+	unsigned int n = 0;
+	while (rec->keywords != NULL && rec->keywords[n] != NULL)
+		n++;
+	const char **kws = p_new(f->pre_pool, const char *, n + 1);
+	for (unsigned int i = 0; i < n; i++)
+		kws[i] = p_strdup(f->pre_pool, rec->keywords[i]);
+	copy->keywords = kws;
+	return 0;
+}
+
+/* Reads the records (and cached renderings) of the next messages. */
+static int fetch_prefetch(struct imap_fetch *f)
+{
+	pool_clear(f->pre_pool);
+	f->pre_start = f->next;
+	f->pre_count = I_MIN(FETCH_PREFETCH, f->count - f->next);
+	f->pre_recs = p_new(f->pre_pool, struct mail_record, f->pre_count);
+	f->pre_cached = p_new(f->pre_pool, struct mail_cache_fields, f->pre_count);
+	struct fetch_prefetch_ctx ctx = { .f = f };
+	if (mailbox_foreach_record(f->client->box, f->seqs + f->pre_start, f->pre_count,
+				   fetch_prefetch_cb, &ctx) < 0)
+		return -1;
+	if (!f->cacheable)
+		return 0;
+	uint32_t *uids = p_new(f->pre_pool, uint32_t, f->pre_count);
+	unsigned int *idx = p_new(f->pre_pool, unsigned int, f->pre_count);
+	unsigned int n = 0;
+	for (unsigned int i = 0; i < f->pre_count; i++) {
+		if (f->pre_recs[i].uid != 0) {
+			idx[n] = i;
+			uids[n++] = f->pre_recs[i].uid;
+		}
+	}
+	struct mail_cache_fields *fields = p_new(f->pre_pool, struct mail_cache_fields, n + 1);
+	if (mailbox_cache_get_batch(f->client->box, uids, n, f->pre_pool, fields) < 0) {
+		/* the cache is an optimisation: parse instead */
+		log_warning(&f->client->conn->log, "cache_read_failed", "messages=%u", n);
+		return 0;
+	}
+	for (unsigned int i = 0; i < n; i++)
+		f->pre_cached[idx[i]] = fields[i];
+	return 0;
+}
+
+/* The current message's record from the read-ahead. Returns 1, 0 if it
+   was expunged, -1 on error. */
+static int fetch_prefetched_record(struct imap_fetch *f)
+{
+	if (f->next >= f->pre_start + f->pre_count || f->next < f->pre_start) {
+		if (fetch_prefetch(f) < 0)
+			return -1;
+	}
+	unsigned int i = f->next - f->pre_start;
+	if (f->pre_recs[i].uid == 0)
+		return 0;
+	f->rec = f->pre_recs[i];
+	f->cached = f->pre_cached[i];
+	return 1;
+}
+
 /* ---- messages ---- */
 
 static int fetch_message_begin(struct imap_fetch *f)
@@ -524,11 +633,20 @@ static int fetch_message_begin(struct imap_fetch *f)
 	imap_fetch_structure_unref(&f->structure);
 	pool_clear(f->msg_pool);
 	f->seq = f->seqs[f->next];
-	int ret = mailbox_get_record(f->client->box, f->seq, f->msg_pool, &f->rec);
+	int ret;
+	bool cache_hit = false;
+	memset(&f->cached, 0, sizeof(f->cached));
+	if (f->prefetch) {
+		ret = fetch_prefetched_record(f);
+		cache_hit = f->cacheable && fetch_cached_has_all(f);
+	} else {
+		ret = mailbox_get_record(f->client->box, f->seq, f->msg_pool, &f->rec);
+		if (ret > 0 && f->need_structure && f->cacheable)
+			cache_hit = fetch_cache_lookup(f);
+	}
 	if (ret <= 0)
 		return ret;
-	memset(&f->cached, 0, sizeof(f->cached));
-	if (f->need_structure && !(f->cacheable && fetch_cache_lookup(f))) {
+	if (f->need_structure && !cache_hit) {
 		ret = imap_fetch_structure_get(f->client, &f->rec, f->header_only, &f->structure);
 		if (ret <= 0)
 			return ret;

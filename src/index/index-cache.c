@@ -25,6 +25,33 @@ int index_cache_get(struct index_db *db, int64_t mailbox_id, uint32_t uid, pool_
 	return ret;
 }
 
+int index_cache_iter_range(struct index_db *db, int64_t mailbox_id, uint32_t uid1,
+			   uint32_t uid2, index_cache_callback_t *cb, void *context)
+{
+	bool private;
+	sqlite3_stmt *stmt = index_db_stmt_own(db, INDEX_STMT_CACHE_RANGE, &private);
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, mailbox_id);
+	sqlite3_bind_int64(stmt, 2, uid1);
+	sqlite3_bind_int64(stmt, 3, uid2);
+	int rc, cb_ret = 0;
+	while (cb_ret == 0 && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const struct index_cache_fields f = {
+			.envelope = index_column_text(stmt, 1),
+			.body = index_column_text(stmt, 2),
+			.bodystructure = index_column_text(stmt, 3),
+		};
+		cb_ret = cb((uint32_t)sqlite3_column_int64(stmt, 0), &f, context);
+	}
+	int ret = cb_ret < 0 ? -1 : rc == SQLITE_DONE ? 0 : index_db_fail(db, "read message cache");
+	if (private)
+		sqlite3_finalize(stmt);
+	else
+		sqlite3_reset(stmt);
+	return ret;
+}
+
 static void index_cache_bind_text(sqlite3_stmt *stmt, int idx, const char *value)
 {
 	if (value == NULL)

@@ -18,6 +18,13 @@ struct index_cache_fields {
    row, -1 on error. */
 int index_cache_get(struct index_db *db, int64_t mailbox_id, uint32_t uid, pool_t pool,
 		    struct index_cache_fields *fields_r);
+/* Calls cb for each cache row of UIDs uid1..uid2, ascending (one range
+   read: FETCH of many cached messages). Fields are valid during the call.
+   cb returns 0 to go on, -1 to stop. Returns 0, or -1 on error or stop. */
+typedef int index_cache_callback_t(uint32_t uid, const struct index_cache_fields *fields,
+				   void *context);
+int index_cache_iter_range(struct index_db *db, int64_t mailbox_id, uint32_t uid1,
+			   uint32_t uid2, index_cache_callback_t *cb, void *context);
 /* Stores the non-NULL fields for an existing message (silently nothing
    for one that was expunged). Needs a write transaction. Returns 0 or -1. */
 int index_cache_put(struct index_db *db, int64_t mailbox_id, uint32_t uid,

@@ -101,6 +101,9 @@ static const char *const index_stmt_sql[INDEX_STMT_COUNT] = {
 	[INDEX_STMT_CACHE_GET] =
 		"SELECT envelope, body, bodystructure FROM message_cache"
 		" WHERE mailbox_id = ?1 AND uid = ?2",
+	[INDEX_STMT_CACHE_RANGE] =
+		"SELECT uid, envelope, body, bodystructure FROM message_cache"
+		" WHERE mailbox_id = ?1 AND uid BETWEEN ?2 AND ?3 ORDER BY uid",
 	/* only for a message that exists (its row's deletion empties the
 	   cache through a trigger); NULL fields keep what is there */
 	[INDEX_STMT_CACHE_PUT] =

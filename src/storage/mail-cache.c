@@ -19,6 +19,51 @@ int mailbox_cache_get(struct mailbox *box, uint32_t uid, pool_t pool,
 	return ret;
 }
 
+/* UID gaps up to this are read through rather than split into another
+   range read. */
+#define CACHE_BATCH_MAX_GAP 32
+
+struct cache_batch_ctx {
+	const uint32_t *uids;
+	unsigned int count, pos;
+	pool_t pool;
+	struct mail_cache_fields *fields;
+};
+
+static int cache_batch_cb(uint32_t uid, const struct index_cache_fields *f, void *context)
+{
+	struct cache_batch_ctx *ctx = context;
+	while (ctx->pos < ctx->count && ctx->uids[ctx->pos] < uid)
+		ctx->pos++;
+	if (ctx->pos == ctx->count || ctx->uids[ctx->pos] != uid)
+		return 0;
+	struct mail_cache_fields *out = &ctx->fields[ctx->pos++];
+	out->envelope = f->envelope == NULL ? NULL : p_strdup(ctx->pool, f->envelope);
+	out->body = f->body == NULL ? NULL : p_strdup(ctx->pool, f->body);
+	out->bodystructure = f->bodystructure == NULL ? NULL : p_strdup(ctx->pool, f->bodystructure);
+	return 0;
+}
+
+int mailbox_cache_get_batch(struct mailbox *box, const uint32_t *uids, unsigned int count,
+			    pool_t pool, struct mail_cache_fields *fields_r)
+{
+	memset(fields_r, 0, count * sizeof(*fields_r));
+	for (unsigned int start = 0; start < count; ) {
+		unsigned int end = start + 1;
+		while (end < count && uids[end] - uids[end - 1] <= CACHE_BATCH_MAX_GAP)
+			end++;
+		struct cache_batch_ctx ctx = {
+			.uids = uids + start, .count = end - start, .pool = pool,
+			.fields = fields_r + start,
+		};
+		if (index_cache_iter_range(box->user->db, box->id, uids[start], uids[end - 1],
+					   cache_batch_cb, &ctx) < 0)
+			return mail_user_set_index_error(box->user, "read message cache");
+		start = end;
+	}
+	return 0;
+}
+
 int mailbox_cache_put(struct mailbox *box, const uint32_t *uids,
 		      const struct mail_cache_fields *fields, unsigned int count)
 {
