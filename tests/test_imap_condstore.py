@@ -261,6 +261,7 @@ def test_unchangedsince_race_between_sessions(srv, box):
     "STORE 1 (UNCHANGEDSINCE 99999999999999999999) +FLAGS (\\Seen)",
     "STORE 1 (UNCHANGEDSINCE 1 UNCHANGEDSINCE 2) +FLAGS (\\Seen)",
     "STORE 1 (FOO 1) +FLAGS (\\Seen)",
+    "STORE 1 () +FLAGS (\\Seen)",
     "STORE 1 (UNCHANGEDSINCE 1)",
     "FETCH 1 FLAGS (CHANGEDSINCE)",
     "FETCH 1 FLAGS (CHANGEDSINCE x)",

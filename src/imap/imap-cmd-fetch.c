@@ -1,7 +1,7 @@
 /* FETCH and UID FETCH (RFC 9051 §6.4.5, §6.4.9; the CHANGEDSINCE and
- * VANISHED modifiers of RFC 7162 §3.1.4.1, §3.2.6). The work is in imap-fetch.c; this sets
- * it up, sets \Seen for non-PEEK body fetches, and keeps calling the
- * producer until it is done. */
+ * VANISHED modifiers of RFC 7162 §3.1.4.1, §3.2.6). The work is in
+ * imap-fetch.c; this sets it up, sets \Seen for non-PEEK body fetches,
+ * and keeps calling the producer until it is done. */
 #include "imap-commands.h"
 #include "imap-arg.h"
 #include "imap-fetch.h"

@@ -95,7 +95,10 @@ static int store_parse_modifiers(const struct imap_arg *arg, bool *conditional_r
 {
 	const struct imap_arg *list;
 	unsigned int count;
-	(void)imap_arg_get_list(arg, &list, &count);
+	if (!imap_arg_get_list(arg, &list, &count) || count == 0) {
+		*error_r = "Empty STORE modifier list.";
+		return -1;
+	}
 	for (unsigned int i = 0; i < count; i++) {
 		const char *name, *value;
 		if (!imap_arg_get_atom(&list[i], &name) ||

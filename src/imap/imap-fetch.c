@@ -25,6 +25,8 @@ struct imap_fetch {
 	const uint32_t *seqs;
 	unsigned int count, next;
 	bool need_content, add_flags;
+	/* every message's file is read (not only for cache misses) */
+	bool need_file;
 	/* only UID and FLAGS: the index's narrow range read serves them */
 	bool flags_only;
 	/* some item needs the MIME structure; all of them are satisfied by
@@ -119,6 +121,9 @@ struct imap_fetch *imap_fetch_begin(struct imap_cmd *cmd, const fetch_items_t *i
 			break;
 		}
 		f->need_content = true;
+		if (item->type == FETCH_SECTION || item->type == FETCH_BINARY ||
+		    item->type == FETCH_BINARY_SIZE)
+			f->need_file = true;
 		if ((item->type == FETCH_SECTION || item->type == FETCH_BINARY) &&
 		    !item->peek && !mailbox_is_readonly(f->client->box))
 			f->add_flags = true;
@@ -588,8 +593,12 @@ static int fetch_prefetch(struct imap_fetch *f)
 	if (mailbox_foreach_record(f->client->box, f->seqs + f->pre_start, f->pre_count,
 				   fetch_prefetch_cb, &ctx) < 0)
 		return -1;
-	if (!f->cacheable)
+	if (!f->cacheable) {
+		if (f->need_file)
+			mailbox_prefetch_content(f->client->box, f->seqs + f->pre_start,
+						 f->pre_count);
 		return 0;
+	}
 	uint32_t *uids = p_new(f->pre_pool, uint32_t, f->pre_count);
 	unsigned int *idx = p_new(f->pre_pool, unsigned int, f->pre_count);
 	unsigned int n = 0;
@@ -605,8 +614,17 @@ static int fetch_prefetch(struct imap_fetch *f)
 		log_warning(&f->client->conn->log, "cache_read_failed", "messages=%u", n);
 		return 0;
 	}
-	for (unsigned int i = 0; i < n; i++)
+	/* the files to read: the messages the cache doesn't answer */
+	uint32_t *parse = p_new(f->pre_pool, uint32_t, n + 1);
+	unsigned int parse_count = 0;
+	for (unsigned int i = 0; i < n; i++) {
 		f->pre_cached[idx[i]] = fields[i];
+		f->cached = fields[i];
+		if (f->need_file || !fetch_cached_has_all(f))
+			parse[parse_count++] = f->seqs[f->pre_start + idx[i]];
+	}
+	memset(&f->cached, 0, sizeof(f->cached));
+	mailbox_prefetch_content(f->client->box, parse, parse_count);
 	return 0;
 }
 

@@ -4,6 +4,8 @@
 #include "mail-storage-private.h"
 #include "istream.h"
 
+#include <fcntl.h>
+
 /* Sequence gaps up to this are read through rather than split into a new
    range query. */
 #define FOREACH_MAX_GAP 32
@@ -163,6 +165,35 @@ int mailbox_open_message(struct mailbox *box, uint32_t uid, struct istream **inp
 		    log_value(box->name), uid);
 	box->disk_dirty = true;
 	return 0;
+}
+
+void mailbox_prefetch_content(struct mailbox *box, const uint32_t *seqs, unsigned int count)
+{
+	if (count == 0)
+		return;
+	struct mail_user *user = box->user;
+	uint32_t uid1 = box->uids.v[seqs[0] - 1], uid2 = box->uids.v[seqs[count - 1] - 1];
+	struct index_iter *iter = index_iter_init(user->db, box->id, INDEX_ITER_UID_RANGE,
+						  0, uid1, uid2);
+	struct index_message msg;
+	unsigned int k = 0;
+	while (k < count && index_iter_next(iter, &msg) > 0) {
+		while (k < count && box->uids.v[seqs[k] - 1] < msg.uid)
+			k++;
+		if (k == count || box->uids.v[seqs[k] - 1] != msg.uid)
+			continue;
+		k++;
+		int fd;
+		if (user->v->message_open(user, box->dir, &msg, &fd) <= 0)
+			continue;
+		/* the kernel reads it in the background, in parallel with
+		   the other files and with our parsing */
+		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
+		i_close_fd(&fd);
+	}
+	/* advisory: a failed read here shows again where it matters */
+	(void)index_iter_deinit(&iter);
+	mail_user_clear_error(user);
 }
 
 int mailbox_view_changed_since(struct mailbox *box, uint64_t modseq, pool_t pool,

@@ -288,6 +288,12 @@ int mailbox_view_changed_since(struct mailbox *box, uint64_t modseq, pool_t pool
    when the view hasn't reported them yet. Returns 0 or -1. */
 int mailbox_expunged_since(struct mailbox *box, uint64_t modseq, pool_t pool,
 			   array_uint32_t *uids_r);
+/* Starts reading the files of the messages at seqs (ascending) into the
+   page cache in the background (posix_fadvise WILLNEED), so a FETCH that
+   parses many messages from a cold disk keeps many reads in flight
+   instead of waiting for one file after another. Advisory: errors are
+   ignored. */
+void mailbox_prefetch_content(struct mailbox *box, const uint32_t *seqs, unsigned int count);
 /* Opens the message content (as stored, in its original line endings).
    Returns 1 with *input_r and *size_r, 0 if expunged, -1 on error. The
    stream owns its transport (see i_stream_create_file() in istream.h);
