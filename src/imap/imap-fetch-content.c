@@ -277,9 +277,13 @@ int imap_fetch_content_open(struct fetch_content *content, struct mailbox *box, 
 	int ret;
 
 	i_assert(content->input == NULL);
-	ret = mailbox_open_message(box, uid, &content->input, &phys_size);
-	if (ret <= 0)
-		return ret;
+	if (content->mem != NULL) {
+		content->input = i_stream_create_from_data(content->mem, content->mem_size);
+	} else {
+		ret = mailbox_open_message(box, uid, &content->input, &phys_size);
+		if (ret <= 0)
+			return ret;
+	}
 	content->pos = 0;
 	content->seg_idx = 0;
 	content->seg_started = false;

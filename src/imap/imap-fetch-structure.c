@@ -117,11 +117,15 @@ static void structure_cache_add(const char *key, struct fetch_structure *structu
 	structure->cached = true;
 }
 
-/* Feeds the message file through the parser. Returns 1, 0 if expunged,
-   -1 on a read error. */
+/* Feeds the message file through the parser, keeping what it fed until
+   the root header ended in capture (unless that grows past
+   MAIL_CACHE_MAX_HEADER: then capture is emptied and left). Returns 1, 0
+   if expunged, -1 on a read error. */
 static int structure_parse_file(struct imap_client *client, uint32_t uid,
-				struct imap_structure_parser *parser, bool header_only)
+				struct imap_structure_parser *parser, bool header_only,
+				buffer_t *capture)
 {
+	bool capturing = true;
 	struct istream *input;
 	uint64_t phys_size;
 	int ret = mailbox_open_message(client->box, uid, &input, &phys_size);
@@ -133,7 +137,16 @@ static int structure_parse_file(struct imap_client *client, uint32_t uid,
 		const unsigned char *data = i_stream_get_data(input, &size);
 
 		if (size > 0) {
+			if (capturing) {
+				buffer_append(capture, data, size);
+				if (capture->used > MAIL_CACHE_MAX_HEADER + FETCH_CONTENT_CHUNK) {
+					buffer_clear(capture);
+					capturing = false;
+				}
+			}
 			imap_structure_parser_feed(parser, data, size);
+			if (capturing && imap_structure_parser_is_header_done(parser))
+				capturing = false;
 			i_stream_skip(input, size);
 			if (header_only && imap_structure_parser_is_header_done(parser))
 				break;
@@ -149,6 +162,22 @@ static int structure_parse_file(struct imap_client *client, uint32_t uid,
 	}
 	i_stream_destroy(&input);
 	return ret;
+}
+
+struct fetch_structure *imap_fetch_structure_from_header(const unsigned char *header,
+							 size_t size)
+{
+	struct fetch_structure *structure = i_new(struct fetch_structure, 1);
+	structure->pool = pool_create("fetch structure", 2048);
+	structure->refcount = 1;
+	struct imap_structure_parser *parser =
+		imap_structure_parser_create(structure->pool, &fetch_mime_limits, true);
+	imap_structure_parser_feed(parser, header, size);
+	structure->s = imap_structure_parser_finish(parser);
+	imap_structure_parser_destroy(&parser);
+	structure->header = header;
+	structure->header_size = size;
+	return structure;
 }
 
 int imap_fetch_structure_get(struct imap_client *client, const struct mail_record *rec,
@@ -167,13 +196,23 @@ int imap_fetch_structure_get(struct imap_client *client, const struct mail_recor
 	structure->pool = pool_create("fetch structure", 4096);
 	structure->refcount = 1;
 	parser = imap_structure_parser_create(structure->pool, &fetch_mime_limits, header_only);
-	ret = structure_parse_file(client, rec->uid, parser, header_only);
+	buffer_t *capture = buffer_create(system_pool, 8192);
+	ret = structure_parse_file(client, rec->uid, parser, header_only, capture);
 	structure->s = imap_structure_parser_finish(parser);
 	imap_structure_parser_destroy(&parser);
 	if (ret <= 0) {
+		buffer_free(&capture);
 		imap_fetch_structure_unref(&structure);
 		return ret;
 	}
+	const struct mime_part *root = structure->s->root;
+	uint64_t header_end = root->header_offset + root->header_size;
+	if (root->header_offset == 0 && header_end > 0 && header_end <= capture->used &&
+	    header_end <= MAIL_CACHE_MAX_HEADER) {
+		structure->header_size = (size_t)header_end;
+		structure->header = p_memdup(structure->pool, capture->data, structure->header_size);
+	}
+	buffer_free(&capture);
 	/* header-only parses are cheap to redo and would push out the full
 	   ones a client is fetching parts of */
 	if (key != NULL && !structure->s->header_only)

@@ -35,6 +35,10 @@ struct imap_fetch {
 	/* the structure is needed only for ENVELOPE, BODY and BODYSTRUCTURE,
 	   which the index's message cache can answer */
 	bool cacheable, want_envelope, want_body, want_bodystructure;
+	/* some item is a header section of the message (HEADER,
+	   HEADER.FIELDS[.NOT], RFC822.HEADER), which the cached header
+	   block answers */
+	bool want_header;
 	unsigned int expunged;
 	/* a BINARY item met an encoding it can't undo (RFC 3516 §4.3) */
 	bool unknown_cte;
@@ -72,6 +76,14 @@ struct imap_fetch {
 	ARRAY(struct mail_cache_fields) fill_fields;
 };
 
+/* The message's own header sections. */
+static bool item_is_root_header(const struct fetch_item *item)
+{
+	return item->type == FETCH_SECTION && item->part_count == 0 &&
+		(item->section == SECTION_HEADER || item->section == SECTION_HEADER_FIELDS ||
+		 item->section == SECTION_HEADER_FIELDS_NOT);
+}
+
 /* Items that are satisfied by the root header alone. */
 static bool item_needs_header_only(const struct fetch_item *item)
 {
@@ -108,6 +120,8 @@ struct imap_fetch *imap_fetch_begin(struct imap_cmd *cmd, const fetch_items_t *i
 			f->want_body = true;
 		else if (item->type == FETCH_BODYSTRUCTURE)
 			f->want_bodystructure = true;
+		else if (item_is_root_header(item))
+			f->want_header = true;
 		else if (imap_fetch_item_needs_structure(item))
 			f->cacheable = false;
 		switch (item->type) {
@@ -121,8 +135,8 @@ struct imap_fetch *imap_fetch_begin(struct imap_cmd *cmd, const fetch_items_t *i
 			break;
 		}
 		f->need_content = true;
-		if (item->type == FETCH_SECTION || item->type == FETCH_BINARY ||
-		    item->type == FETCH_BINARY_SIZE)
+		if ((item->type == FETCH_SECTION && !item_is_root_header(item)) ||
+		    item->type == FETCH_BINARY || item->type == FETCH_BINARY_SIZE)
 			f->need_file = true;
 		if ((item->type == FETCH_SECTION || item->type == FETCH_BINARY) &&
 		    !item->peek && !mailbox_is_readonly(f->client->box))
@@ -175,7 +189,8 @@ static bool fetch_cached_has_all(const struct imap_fetch *f)
 {
 	return (!f->want_envelope || f->cached.envelope != NULL) &&
 		(!f->want_body || f->cached.body != NULL) &&
-		(!f->want_bodystructure || f->cached.bodystructure != NULL);
+		(!f->want_bodystructure || f->cached.bodystructure != NULL) &&
+		(!f->want_header || f->cached.header != NULL);
 }
 
 /* Looks the message up in the cache; true when it had every item. */
@@ -211,6 +226,11 @@ static void fetch_cache_fill(struct imap_fetch *f)
 		str_truncate(str, 0);
 		imap_bodystructure_write(s, s->root, true, str);
 		fill.bodystructure = p_strdup(f->fill_pool, str_c(str));
+	}
+	if (f->structure->header != NULL) {
+		fill.header = p_memdup(f->fill_pool, f->structure->header,
+				       f->structure->header_size);
+		fill.header_size = f->structure->header_size;
 	}
 	f->cached = fill;
 	array_push(&f->fill_uids, f->rec.uid);
@@ -445,6 +465,26 @@ static int fetch_literal(struct imap_fetch *f, const struct fetch_item *item, ui
 	return fetch_stream_more(f);
 }
 
+/* A section whose content comes from memory (at most a cached header
+   block): produced once into a buffer, then sent, instead of measured
+   and produced again. Returns 1 or -1. */
+static int fetch_section_mem(struct imap_fetch *f, const struct fetch_item *item)
+{
+	buffer_t *out = f->chunk;
+	buffer_clear(out);
+	if (imap_fetch_content_open(&f->content, f->client->box, f->rec.uid) <= 0)
+		return -1;
+	int ret;
+	while ((ret = imap_fetch_content_read(&f->content, out)) > 0) ;
+	imap_fetch_content_close(&f->content);
+	if (ret < 0)
+		return -1;
+	uint64_t skip, size = fetch_partial(item, out->used, &skip);
+	fetch_send(f, t_strdup_printf("%s {%llu}\r\n", item->label, (unsigned long long)size));
+	o_stream_send(f->client->conn->output, (const unsigned char *)out->data + skip, size);
+	return 1;
+}
+
 /* BODY[...], RFC822*: returns as fetch_literal(). */
 static int fetch_section(struct imap_fetch *f, const struct fetch_item *item)
 {
@@ -456,6 +496,13 @@ static int fetch_section(struct imap_fetch *f, const struct fetch_item *item)
 
 	if (imap_fetch_content_section(&f->content, f->msg_pool, s, item, f->rec.size, &size) == 0)
 		return fetch_literal(f, item, 0, false);
+	if (item_is_root_header(item) && f->structure != NULL && f->structure->header != NULL) {
+		/* the first header_size bytes of the file, from the cache or
+		   as read for the structure */
+		f->content.mem = f->structure->header;
+		f->content.mem_size = f->structure->header_size;
+		return fetch_section_mem(f, item);
+	}
 	if (size < 0) {
 		ret = imap_fetch_content_measure(&f->content, f->client->box, f->rec.uid,
 						 &measured, &has_nuls);
@@ -664,7 +711,11 @@ static int fetch_message_begin(struct imap_fetch *f)
 	}
 	if (ret <= 0)
 		return ret;
-	if (f->need_structure && !cache_hit) {
+	if (cache_hit && f->want_header) {
+		/* the header sections come from the cached block */
+		f->structure = imap_fetch_structure_from_header(f->cached.header,
+								f->cached.header_size);
+	} else if (f->need_structure && !cache_hit) {
 		ret = imap_fetch_structure_get(f->client, &f->rec, f->header_only, &f->structure);
 		if (ret <= 0)
 			return ret;

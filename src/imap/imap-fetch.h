@@ -81,6 +81,10 @@ struct fetch_structure {
 	pool_t pool;
 	unsigned int refcount;
 	bool cached;
+	/* the root header block as read from the file (for the message
+	   cache), NULL when longer than MAIL_CACHE_MAX_HEADER */
+	const unsigned char *header;
+	size_t header_size;
 };
 
 /* Parses the message's structure from storage, or takes it from the
@@ -91,6 +95,10 @@ struct fetch_structure {
 int imap_fetch_structure_get(struct imap_client *client, const struct mail_record *rec,
 			     bool header_only, struct fetch_structure **structure_r);
 void imap_fetch_structure_unref(struct fetch_structure **structure);
+/* The header-only structure of a cached root header block (parsed in
+   memory; structure->header points to header, which must outlive it). */
+struct fetch_structure *imap_fetch_structure_from_header(const unsigned char *header,
+							 size_t size);
 /* Empties the cache (for leak checkers and tests). */
 void imap_fetch_structure_cache_clear(void);
 
@@ -127,6 +135,10 @@ struct fetch_content {
 	bool binary;
 	/* set while producing: some segment was decoded or rewritten */
 	bool converted;
+	/* the bytes to read instead of the message file (a cached header
+	   block: the file's first mem_size bytes); set after the setup */
+	const unsigned char *mem;
+	size_t mem_size;
 
 	struct istream *input;
 	uint64_t pos;          /* physical offset of input */

@@ -20,6 +20,11 @@ int index_cache_get(struct index_db *db, int64_t mailbox_id, uint32_t uid, pool_
 		fields_r->envelope = env == NULL ? NULL : p_strdup(pool, env);
 		fields_r->body = body == NULL ? NULL : p_strdup(pool, body);
 		fields_r->bodystructure = bs == NULL ? NULL : p_strdup(pool, bs);
+		const void *hdr = sqlite3_column_blob(stmt, 3);
+		if (hdr != NULL) {
+			fields_r->header_size = (size_t)sqlite3_column_bytes(stmt, 3);
+			fields_r->header = p_memdup(pool, hdr, fields_r->header_size);
+		}
 	}
 	sqlite3_reset(stmt);
 	return ret;
@@ -37,11 +42,13 @@ int index_cache_iter_range(struct index_db *db, int64_t mailbox_id, uint32_t uid
 	sqlite3_bind_int64(stmt, 3, uid2);
 	int rc, cb_ret = 0;
 	while (cb_ret == 0 && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		const struct index_cache_fields f = {
+		struct index_cache_fields f = {
 			.envelope = index_column_text(stmt, 1),
 			.body = index_column_text(stmt, 2),
 			.bodystructure = index_column_text(stmt, 3),
+			.header = sqlite3_column_blob(stmt, 4),
 		};
+		f.header_size = f.header == NULL ? 0 : (size_t)sqlite3_column_bytes(stmt, 4);
 		cb_ret = cb((uint32_t)sqlite3_column_int64(stmt, 0), &f, context);
 	}
 	int ret = cb_ret < 0 ? -1 : rc == SQLITE_DONE ? 0 : index_db_fail(db, "read message cache");
@@ -72,6 +79,10 @@ int index_cache_put(struct index_db *db, int64_t mailbox_id, uint32_t uid,
 	index_cache_bind_text(stmt, 3, fields->envelope);
 	index_cache_bind_text(stmt, 4, fields->body);
 	index_cache_bind_text(stmt, 5, fields->bodystructure);
+	if (fields->header == NULL)
+		sqlite3_bind_null(stmt, 6);
+	else
+		sqlite3_bind_blob(stmt, 6, fields->header, (int)fields->header_size, SQLITE_STATIC);
 	int ret = index_db_exec_stmt(db, stmt, "write message cache");
 	return ret < 0 ? -1 : 0;
 }

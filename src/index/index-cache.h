@@ -1,6 +1,7 @@
 /* The message cache of the index: per message, what FETCH renders from
  * the parsed structure (ENVELOPE, BODY, BODYSTRUCTURE), so that repeated
- * fetches of them read one row instead of the message file. */
+ * fetches of them read one row instead of the message file; and the
+ * message's header block, for header sections. */
 #ifndef TERN_INDEX_CACHE_H
 #define TERN_INDEX_CACHE_H
 
@@ -12,6 +13,9 @@ struct index_cache_fields {
 	const char *envelope;
 	const char *body;
 	const char *bodystructure;
+	/* the root header block, as the storage layer encoded it */
+	const void *header;
+	size_t header_size;
 };
 
 /* Returns 1 with the row's fields (from pool), 0 if the message has no

@@ -99,21 +99,22 @@ static const char *const index_stmt_sql[INDEX_STMT_COUNT] = {
 		" coalesce(sum(size), 0), coalesce(max(uid), 0), coalesce(max(modseq), 0)"
 		" FROM messages WHERE mailbox_id = ?1",
 	[INDEX_STMT_CACHE_GET] =
-		"SELECT envelope, body, bodystructure FROM message_cache"
+		"SELECT envelope, body, bodystructure, header FROM message_cache"
 		" WHERE mailbox_id = ?1 AND uid = ?2",
 	[INDEX_STMT_CACHE_RANGE] =
-		"SELECT uid, envelope, body, bodystructure FROM message_cache"
+		"SELECT uid, envelope, body, bodystructure, header FROM message_cache"
 		" WHERE mailbox_id = ?1 AND uid BETWEEN ?2 AND ?3 ORDER BY uid",
 	/* only for a message that exists (its row's deletion empties the
 	   cache through a trigger); NULL fields keep what is there */
 	[INDEX_STMT_CACHE_PUT] =
-		"INSERT INTO message_cache (mailbox_id, uid, envelope, body, bodystructure)"
-		" SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS"
+		"INSERT INTO message_cache (mailbox_id, uid, envelope, body, bodystructure, header)"
+		" SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS"
 		" (SELECT 1 FROM messages WHERE mailbox_id = ?1 AND uid = ?2)"
 		" ON CONFLICT (mailbox_id, uid) DO UPDATE SET"
 		" envelope = coalesce(excluded.envelope, envelope),"
 		" body = coalesce(excluded.body, body),"
-		" bodystructure = coalesce(excluded.bodystructure, bodystructure)",
+		" bodystructure = coalesce(excluded.bodystructure, bodystructure),"
+		" header = coalesce(excluded.header, header)",
 	[INDEX_STMT_MSG_DELETE_ALL] = "DELETE FROM messages WHERE mailbox_id = ?1",
 	[INDEX_STMT_EXP_INSERT] =
 		"INSERT OR REPLACE INTO expunged (mailbox_id, modseq, uid) VALUES (?1, ?2, ?3)",

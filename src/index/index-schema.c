@@ -4,7 +4,7 @@
  * step inside one write transaction; a newer one is refused. */
 #include "index-db-private.h"
 
-#define INDEX_SCHEMA_VERSION 4
+#define INDEX_SCHEMA_VERSION 5
 
 /* Version 1.
    - mailboxes: one row per mailbox or \Noselect parent (selectable = 0,
@@ -149,12 +149,19 @@ static const char index_schema_v4[] =
 	" DELETE FROM search_state WHERE mailbox_id = old.id;"
 	" END;";
 
+/* Version 5 adds the message's root header block to the message cache
+   (zlib-compressed, see mail-cache.c): BODY[HEADER], HEADER.FIELDS and
+   RFC822.HEADER of cached messages read no file. */
+static const char index_schema_v5[] =
+	"ALTER TABLE message_cache ADD COLUMN header BLOB;";
+
 /* Migration from version (index + 1) to (index + 2). Each step runs in
    the same transaction as the version bump. */
 static const char *const index_migrations[INDEX_SCHEMA_VERSION - 1] = {
 	index_schema_v2,
 	index_schema_v3,
 	index_schema_v4,
+	index_schema_v5,
 };
 
 static int index_schema_get_version(struct index_db *db, int *version_r)

@@ -45,6 +45,14 @@ struct istream *i_stream_create_file(int fd, size_t max_buffer_size)
 	return is;
 }
 
+struct istream *i_stream_create_from_data(const void *data, size_t size)
+{
+	struct transport *t = transport_create_memory(data, size, 0);
+	struct istream *is = i_stream_create(t, size + 64);
+	is->owned_t = t;
+	return is;
+}
+
 void i_stream_set_transport(struct istream *is, struct transport *t)
 {
 	is->t = t;

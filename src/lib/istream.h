@@ -15,6 +15,9 @@ void i_stream_destroy(struct istream **input);
 /* An istream over a regular file that owns the fd (and its transport):
    i_stream_destroy() closes it. */
 struct istream *i_stream_create_file(int fd, size_t max_buffer_size);
+/* A stream over size bytes at data (not copied: they must outlive the
+   stream), then EOF. */
+struct istream *i_stream_create_from_data(const void *data, size_t size);
 /* Moves the stream onto another transport (buffered data is kept). */
 void i_stream_set_transport(struct istream *input, struct transport *t);
 

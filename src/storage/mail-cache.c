@@ -1,9 +1,68 @@
 /* The storage side of the index's message cache (index-cache.h): reads
- * per message, and fills batched into one opportunistic write
+ * per message or by range, and fills batched into one opportunistic write
  * transaction, so a FETCH that parsed 500 messages pays one commit and
- * never waits for the write lock. */
+ * never waits for the write lock. Header blocks are stored compressed
+ * (zlib; about a third of their size): a 4-byte little-endian length,
+ * then the deflated bytes. */
 #include "mail-storage-private.h"
 #include "index-cache.h"
+
+#include <zlib.h>
+
+/* Decodes a stored header block into pool; false if it is damaged (then
+   it counts as not cached). */
+static bool cache_header_decode(pool_t pool, const void *data, size_t size,
+				const unsigned char **header_r, size_t *size_r)
+{
+	const unsigned char *p = data;
+	if (size < 5)
+		return false;
+	uLongf len = (uLongf)p[0] | (uLongf)p[1] << 8 | (uLongf)p[2] << 16 | (uLongf)p[3] << 24;
+	if (len == 0 || len > MAIL_CACHE_MAX_HEADER)
+		return false;
+	unsigned char *out = p_malloc(pool, len);
+	uLongf out_len = len;
+	if (uncompress(out, &out_len, p + 4, (uLong)(size - 4)) != Z_OK || out_len != len)
+		return false;
+	*header_r = out;
+	*size_r = len;
+	return true;
+}
+
+/* Encodes a header block for storing; false if it can't (too big). */
+static bool cache_header_encode(pool_t pool, const unsigned char *header, size_t size,
+				const void **data_r, size_t *size_r)
+{
+	if (size == 0 || size > MAIL_CACHE_MAX_HEADER)
+		return false;
+	uLongf bound = compressBound((uLong)size);
+	unsigned char *out = p_malloc(pool, bound + 4);
+	out[0] = size & 0xff;
+	out[1] = (size >> 8) & 0xff;
+	out[2] = (size >> 16) & 0xff;
+	out[3] = (size >> 24) & 0xff;
+	if (compress2(out + 4, &bound, header, (uLong)size, Z_BEST_SPEED) != Z_OK)
+		return false;
+	*data_r = out;
+	*size_r = bound + 4;
+	return true;
+}
+
+static void cache_fields_from_index(pool_t pool, const struct index_cache_fields *f,
+				    struct mail_cache_fields *out)
+{
+	out->envelope = f->envelope;
+	out->body = f->body;
+	out->bodystructure = f->bodystructure;
+	out->header = NULL;
+	out->header_size = 0;
+	if (f->header != NULL &&
+	    !cache_header_decode(pool, f->header, f->header_size, &out->header,
+				 &out->header_size)) {
+		out->header = NULL;
+		out->header_size = 0;
+	}
+}
 
 int mailbox_cache_get(struct mailbox *box, uint32_t uid, pool_t pool,
 		      struct mail_cache_fields *fields_r)
@@ -13,9 +72,8 @@ int mailbox_cache_get(struct mailbox *box, uint32_t uid, pool_t pool,
 	int ret = index_cache_get(box->user->db, box->id, uid, pool, &f);
 	if (ret < 0)
 		return mail_user_set_index_error(box->user, "read message cache");
-	fields_r->envelope = f.envelope;
-	fields_r->body = f.body;
-	fields_r->bodystructure = f.bodystructure;
+	if (ret > 0)
+		cache_fields_from_index(pool, &f, fields_r);
 	return ret;
 }
 
@@ -38,9 +96,14 @@ static int cache_batch_cb(uint32_t uid, const struct index_cache_fields *f, void
 	if (ctx->pos == ctx->count || ctx->uids[ctx->pos] != uid)
 		return 0;
 	struct mail_cache_fields *out = &ctx->fields[ctx->pos++];
-	out->envelope = f->envelope == NULL ? NULL : p_strdup(ctx->pool, f->envelope);
-	out->body = f->body == NULL ? NULL : p_strdup(ctx->pool, f->body);
-	out->bodystructure = f->bodystructure == NULL ? NULL : p_strdup(ctx->pool, f->bodystructure);
+	const struct index_cache_fields copy = {
+		.envelope = f->envelope == NULL ? NULL : p_strdup(ctx->pool, f->envelope),
+		.body = f->body == NULL ? NULL : p_strdup(ctx->pool, f->body),
+		.bodystructure = f->bodystructure == NULL ? NULL :
+			p_strdup(ctx->pool, f->bodystructure),
+		.header = f->header, .header_size = f->header_size,
+	};
+	cache_fields_from_index(ctx->pool, &copy, out);
 	return 0;
 }
 
@@ -74,17 +137,24 @@ int mailbox_cache_put(struct mailbox *box, const uint32_t *uids,
 	int ret = index_db_try_begin_write(user->db);
 	if (ret <= 0)
 		return ret < 0 ? mail_user_set_index_error(user, "write message cache") : 0;
+	pool_t pool = pool_create("cache put", 4096);
 	for (unsigned int i = 0; i < count; i++) {
-		const struct index_cache_fields f = {
+		struct index_cache_fields f = {
 			.envelope = fields[i].envelope,
 			.body = fields[i].body,
 			.bodystructure = fields[i].bodystructure,
 		};
+		if (fields[i].header != NULL)
+			(void)cache_header_encode(pool, fields[i].header, fields[i].header_size,
+						  &f.header, &f.header_size);
 		if (index_cache_put(user->db, box->id, uids[i], &f) < 0) {
+			pool_destroy(&pool);
 			mail_user_rollback(user);
 			return mail_user_set_index_error(user, "write message cache");
 		}
+		pool_clear(pool);
 	}
+	pool_destroy(&pool);
 	if (mail_user_commit(user) < 0)
 		return -1;
 	return 1;

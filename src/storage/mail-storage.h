@@ -244,7 +244,13 @@ struct mail_cache_fields {
 	const char *envelope;
 	const char *body;
 	const char *bodystructure;
+	/* the root header block as stored (original line ends, with the
+	   empty line that ends it when there is one), for header sections;
+	   kept only up to MAIL_CACHE_MAX_HEADER bytes */
+	const unsigned char *header;
+	size_t header_size;
 };
+#define MAIL_CACHE_MAX_HEADER (64 * 1024)
 /* Returns 1 (some fields may be NULL), 0 if nothing is cached, -1. */
 int mailbox_cache_get(struct mailbox *box, uint32_t uid, pool_t pool,
 		      struct mail_cache_fields *fields_r);
