@@ -272,6 +272,23 @@ const struct setting_def mail_setting_defs[] = {
 	  DEF(mail_settings, create_special_folders), .default_value = "yes",
 	  .description = "Create Drafts, Sent, Trash, Junk and Archive, with "
 		"their special-use attributes (RFC 6154), for a new user." },
+	{ .key = "mime_max_depth", .type = SETTING_TYPE_UINT,
+	  DEF(mail_settings, mime_max_depth), .default_value = "99",
+	  .min = 1, .max = 10000,
+	  .description = "Deepest MIME nesting parsed for BODYSTRUCTURE and "
+		"body sections; deeper parts are served as opaque content "
+		"(99 is Dovecot's limit, so structures agree)." },
+	{ .key = "mime_max_parts", .type = SETTING_TYPE_UINT,
+	  DEF(mail_settings, mime_max_parts), .default_value = "10000",
+	  .min = 1, .max = 1000000,
+	  .description = "MIME parts parsed per message; past it boundaries "
+		"are no longer recognised and the rest stays in the current "
+		"part." },
+	{ .key = "mime_max_header_size", .type = SETTING_TYPE_SIZE,
+	  DEF(mail_settings, mime_max_header_size), .default_value = "10M",
+	  .min = 1024,
+	  .description = "Header bytes parsed per message (all parts); past "
+		"it fields are not parsed, sizes stay exact." },
 	{ .key = NULL }
 };
 

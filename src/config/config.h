@@ -74,6 +74,12 @@ struct mail_settings {
 	const char *home;   /* template: %u user, %n local part, %d domain */
 	const char *driver; /* "maildir" */
 	bool create_special_folders;
+	/* MIME parsing bounds for message structure (struct
+	   mime_parser_limits); past them a message is served in its
+	   degraded, still RFC-compliant form */
+	unsigned int mime_max_depth;
+	unsigned int mime_max_parts;
+	uint64_t mime_max_header_size;
 };
 
 struct service_settings {

@@ -20,9 +20,21 @@ struct structure_cache_entry {
 	uint64_t last_use;
 };
 
-/* Parts nested 99 deep are the deepest parsed: Dovecot's limit, so that
-   structures agree (deeper ones are opaque, RFC-compliant either way). */
-static const struct mime_parser_limits fetch_mime_limits = {
+/* The parser's bounds from the mail settings (mail.mime_max_*); the
+   default depth 99 is Dovecot's, so that structures agree. */
+static struct mime_parser_limits fetch_limits(const struct tern_settings *set)
+{
+	struct mime_parser_limits limits = {
+		.max_depth = set->mail.mime_max_depth,
+		.max_parts = set->mail.mime_max_parts,
+		.max_header_size = (size_t)set->mail.mime_max_header_size,
+	};
+	return limits;
+}
+
+/* For the structure of a cached header block: nothing but the header is
+   parsed, the defaults bound it. */
+static const struct mime_parser_limits header_block_limits = {
 	.max_depth = 99,
 };
 
@@ -171,7 +183,7 @@ struct fetch_structure *imap_fetch_structure_from_header(const unsigned char *he
 	structure->pool = pool_create("fetch structure", 2048);
 	structure->refcount = 1;
 	struct imap_structure_parser *parser =
-		imap_structure_parser_create(structure->pool, &fetch_mime_limits, true);
+		imap_structure_parser_create(structure->pool, &header_block_limits, true);
 	imap_structure_parser_feed(parser, header, size);
 	structure->s = imap_structure_parser_finish(parser);
 	imap_structure_parser_destroy(&parser);
@@ -195,7 +207,8 @@ int imap_fetch_structure_get(struct imap_client *client, const struct mail_recor
 	structure = i_new(struct fetch_structure, 1);
 	structure->pool = pool_create("fetch structure", 4096);
 	structure->refcount = 1;
-	parser = imap_structure_parser_create(structure->pool, &fetch_mime_limits, header_only);
+	const struct mime_parser_limits limits = fetch_limits(client->set);
+	parser = imap_structure_parser_create(structure->pool, &limits, header_only);
 	buffer_t *capture = buffer_create(system_pool, 8192);
 	ret = structure_parse_file(client, rec->uid, parser, header_only, capture);
 	structure->s = imap_structure_parser_finish(parser);
