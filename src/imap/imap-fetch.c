@@ -197,7 +197,8 @@ static bool fetch_cached_has_all(const struct imap_fetch *f)
 static bool fetch_cache_lookup(struct imap_fetch *f)
 {
 	memset(&f->cached, 0, sizeof(f->cached));
-	int ret = mailbox_cache_get(f->client->box, f->rec.uid, f->msg_pool, &f->cached);
+	int ret = mailbox_cache_get(f->client->box, f->rec.uid, f->want_header, f->msg_pool,
+				    &f->cached);
 	if (ret < 0) {
 		log_warning(&f->client->conn->log, "cache_read_failed", "uid=%u", f->rec.uid);
 		memset(&f->cached, 0, sizeof(f->cached));
@@ -656,7 +657,8 @@ static int fetch_prefetch(struct imap_fetch *f)
 		}
 	}
 	struct mail_cache_fields *fields = p_new(f->pre_pool, struct mail_cache_fields, n + 1);
-	if (mailbox_cache_get_batch(f->client->box, uids, n, f->pre_pool, fields) < 0) {
+	if (mailbox_cache_get_batch(f->client->box, uids, n, f->want_header, f->pre_pool,
+				    fields) < 0) {
 		/* the cache is an optimisation: parse instead */
 		log_warning(&f->client->conn->log, "cache_read_failed", "messages=%u", n);
 		return 0;

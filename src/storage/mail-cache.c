@@ -49,14 +49,14 @@ static bool cache_header_encode(pool_t pool, const unsigned char *header, size_t
 }
 
 static void cache_fields_from_index(pool_t pool, const struct index_cache_fields *f,
-				    struct mail_cache_fields *out)
+				    bool want_header, struct mail_cache_fields *out)
 {
 	out->envelope = f->envelope;
 	out->body = f->body;
 	out->bodystructure = f->bodystructure;
 	out->header = NULL;
 	out->header_size = 0;
-	if (f->header != NULL &&
+	if (want_header && f->header != NULL &&
 	    !cache_header_decode(pool, f->header, f->header_size, &out->header,
 				 &out->header_size)) {
 		out->header = NULL;
@@ -64,7 +64,7 @@ static void cache_fields_from_index(pool_t pool, const struct index_cache_fields
 	}
 }
 
-int mailbox_cache_get(struct mailbox *box, uint32_t uid, pool_t pool,
+int mailbox_cache_get(struct mailbox *box, uint32_t uid, bool want_header, pool_t pool,
 		      struct mail_cache_fields *fields_r)
 {
 	struct index_cache_fields f;
@@ -73,7 +73,7 @@ int mailbox_cache_get(struct mailbox *box, uint32_t uid, pool_t pool,
 	if (ret < 0)
 		return mail_user_set_index_error(box->user, "read message cache");
 	if (ret > 0)
-		cache_fields_from_index(pool, &f, fields_r);
+		cache_fields_from_index(pool, &f, want_header, fields_r);
 	return ret;
 }
 
@@ -84,6 +84,7 @@ int mailbox_cache_get(struct mailbox *box, uint32_t uid, pool_t pool,
 struct cache_batch_ctx {
 	const uint32_t *uids;
 	unsigned int count, pos;
+	bool want_header;
 	pool_t pool;
 	struct mail_cache_fields *fields;
 };
@@ -103,12 +104,12 @@ static int cache_batch_cb(uint32_t uid, const struct index_cache_fields *f, void
 			p_strdup(ctx->pool, f->bodystructure),
 		.header = f->header, .header_size = f->header_size,
 	};
-	cache_fields_from_index(ctx->pool, &copy, out);
+	cache_fields_from_index(ctx->pool, &copy, ctx->want_header, out);
 	return 0;
 }
 
 int mailbox_cache_get_batch(struct mailbox *box, const uint32_t *uids, unsigned int count,
-			    pool_t pool, struct mail_cache_fields *fields_r)
+			    bool want_header, pool_t pool, struct mail_cache_fields *fields_r)
 {
 	memset(fields_r, 0, count * sizeof(*fields_r));
 	for (unsigned int start = 0; start < count; ) {
@@ -117,6 +118,7 @@ int mailbox_cache_get_batch(struct mailbox *box, const uint32_t *uids, unsigned 
 			end++;
 		struct cache_batch_ctx ctx = {
 			.uids = uids + start, .count = end - start, .pool = pool,
+			.want_header = want_header,
 			.fields = fields_r + start,
 		};
 		if (index_cache_iter_range(box->user->db, box->id, uids[start], uids[end - 1],

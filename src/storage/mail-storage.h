@@ -251,14 +251,15 @@ struct mail_cache_fields {
 	size_t header_size;
 };
 #define MAIL_CACHE_MAX_HEADER (64 * 1024)
-/* Returns 1 (some fields may be NULL), 0 if nothing is cached, -1. */
-int mailbox_cache_get(struct mailbox *box, uint32_t uid, pool_t pool,
+/* Returns 1 (some fields may be NULL), 0 if nothing is cached, -1. The
+   header block is decompressed only with want_header (else NULL). */
+int mailbox_cache_get(struct mailbox *box, uint32_t uid, bool want_header, pool_t pool,
 		      struct mail_cache_fields *fields_r);
 /* The same for count messages (uids ascending) with a range read per
    run of nearby UIDs: fields_r[i] for uids[i], all NULL when not cached.
    Returns 0 or -1. */
 int mailbox_cache_get_batch(struct mailbox *box, const uint32_t *uids, unsigned int count,
-			    pool_t pool, struct mail_cache_fields *fields_r);
+			    bool want_header, pool_t pool, struct mail_cache_fields *fields_r);
 /* Stores fields of count messages in one transaction, if the index can be
    written without waiting for another writer (a cache fill is never worth
    a wait; it is retried on a later use). Returns 1 stored, 0 skipped, -1. */
