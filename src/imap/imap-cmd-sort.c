@@ -92,15 +92,11 @@ bool imap_cmd_sort(struct imap_cmd *cmd)
 		imap_cmd_storage_error(cmd);
 		return true;
 	}
-	uint64_t modseq = 0;
-	if (imap_search_uses_modseq(key)) {
-		imap_client_enable_condstore(client);
-		if (imap_search_return_modseq(client, opts.given ? &opts : NULL, seqs.v,
-					      seqs.count, &modseq) < 0) {
-			imap_search_update_discard(cmd, pool);
-			imap_cmd_storage_error(cmd);
-			return true;
-		}
+	uint64_t modseq;
+	if (imap_search_return_modseq(client, key, &opts, seqs.v, seqs.count, &modseq) < 0) {
+		imap_search_update_discard(cmd, pool);
+		imap_cmd_storage_error(cmd);
+		return true;
 	}
 	if ((opts.flags & IMAP_SEARCH_RETURN_SAVE) != 0)
 		imap_search_return_save(client, &opts, seqs.v, seqs.count);

@@ -3,6 +3,7 @@
  * RFC 9394 §3). */
 #include "imap-search-return.h"
 #include "imap-arg.h"
+#include "imap-search.h"
 #include "imap-storage.h"
 
 #include <stdio.h>
@@ -188,12 +189,18 @@ static int search_modseq_cb(const struct mail_record *rec, uint32_t seq ATTR_UNU
 	return 0;
 }
 
-int imap_search_return_modseq(struct imap_client *client, const struct imap_search_return_opts *opts,
+int imap_search_return_modseq(struct imap_client *client, const struct search_key *key,
+			      const struct imap_search_return_opts *opts,
 			      const uint32_t *seqs, unsigned int count, uint64_t *modseq_r)
 {
-	enum imap_search_return ret = opts == NULL ? IMAP_SEARCH_RETURN_ALL : opts->flags;
-	unsigned int start = 0, n = count;
 	*modseq_r = 0;
+	if (!imap_search_uses_modseq(key))
+		return 0;
+	/* RFC 7162 §3.1: a MODSEQ key enables CONDSTORE */
+	imap_client_enable_condstore(client);
+	/* a plain SEARCH/SORT reply shows all */
+	enum imap_search_return ret = opts->given ? opts->flags : IMAP_SEARCH_RETURN_ALL;
+	unsigned int start = 0, n = count;
 	if ((ret & IMAP_SEARCH_RETURN_PARTIAL) != 0)
 		imap_search_return_partial_slice(opts, count, &start, &n);
 	if (n == 0)

@@ -53,12 +53,15 @@ void imap_search_return_write_set(string_t *dest, const uint32_t *nums, unsigned
 void imap_search_return_send(struct imap_cmd *cmd, const struct imap_search_return_opts *opts,
 			     bool uid, const uint32_t *nums, unsigned int count,
 			     uint64_t modseq);
-/* The MODSEQ a result reports (RFC 7162 §3.1.5, §3.1.6): the highest
+/* The MODSEQ a result reports (RFC 7162 §3.1.5, §3.1.6) when the program
+   has a MODSEQ key (which also enables CONDSTORE), else 0: the highest
    modseq of the messages the reply shows (only MIN and/or MAX when only
-   those were asked, the PARTIAL slice, else all of them; opts NULL: all).
-   seqs are sequence numbers in result order. *modseq_r is 0 when no
-   message is shown. Returns 0 or -1 (storage error). */
-int imap_search_return_modseq(struct imap_client *client, const struct imap_search_return_opts *opts,
+   those were asked, the PARTIAL slice, else all of them). seqs are
+   sequence numbers in result order. *modseq_r is 0 when no message is
+   shown. Returns 0 or -1 (storage error). */
+struct search_key;
+int imap_search_return_modseq(struct imap_client *client, const struct search_key *key,
+			      const struct imap_search_return_opts *opts,
 			      const uint32_t *seqs, unsigned int count, uint64_t *modseq_r);
 /* Saves the result's UIDs for "$" (RFC 5182): all, or only MIN and/or
    MAX when only those were asked (§2.4), or the PARTIAL slice (RFC 9394
