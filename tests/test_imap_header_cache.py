@@ -60,13 +60,16 @@ def fill_corpus(c, box):
     return n
 
 
-def test_corpus_same_from_cache_and_after_restart(tmp_path):
-    srv = Ternd(tmp_path).start()
+@pytest.mark.parametrize("at_save", ["no", "yes"])
+def test_corpus_same_from_cache_and_after_restart(tmp_path, at_save):
+    # with "no" the first FETCH parses the files and fills the cache;
+    # with "yes" the saves filled it already
+    srv = Ternd(tmp_path, config_extra=f"mail.cache_at_save = {at_save}\n").start()
     try:
         c = Imap(srv.imap_port, timeout=60)
         count = fill_corpus(c, "Hdr")
         assert count >= 80
-        cold = headers(c, "1:*")          # parsed from the files (and cached)
+        cold = headers(c, "1:*")          # parsed (and cached), or cached at save
         assert len(cold) == count
         warm = headers(c, "1:*")          # from the cache
         assert warm == cold

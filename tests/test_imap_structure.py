@@ -24,6 +24,7 @@ from mailutil import ternd  # noqa: F401  (fixture: closes sessions first)
 CORPUS = ROOT / "tests" / "fixtures" / "mime"
 MESSAGES = sorted(CORPUS.glob("*.eml")) + sorted((CORPUS / "generated").glob("*.eml"))
 LITERAL = re.compile(rb"(~?)\{(\d+)\}\r\n")
+NO_SAVE_CACHE = "mail.cache_at_save = no\n"
 
 
 def crlf(data):
@@ -594,12 +595,14 @@ def test_structure_cache_serves_the_right_message(ternd):
 
 # --- the message cache in the index (issue 4: "Caching") ----------------------------
 
-def test_structure_cached_in_index_across_restart(ternd):
+def test_structure_cached_in_index_across_restart(ternd_factory):
     """ENVELOPE, BODY and BODYSTRUCTURE are parsed once and then answered
     from the index: after a restart (no process memory left) a changed
     file still gets the first answers, while BODY[] reads the file. Maildir
     files never change, so this only shows where the answers come from.
     Expunging the message drops its cache row."""
+    # FETCH fills the cache here, not the save (tests/test_imap_cache_at_save.py)
+    ternd = ternd_factory(config_extra=NO_SAVE_CACHE).start()
     import sqlite3
     from mailutil import mail_home, maildir
     c = Imap(ternd.imap_port, rev2=True)
@@ -628,10 +631,12 @@ def test_structure_cached_in_index_across_restart(ternd):
     db.close()
 
 
-def test_envelope_only_fetch_fills_envelope_then_structure(ternd):
+def test_envelope_only_fetch_fills_envelope_then_structure(ternd_factory):
     """A FETCH ENVELOPE parses the header only and caches the envelope; a
     later BODYSTRUCTURE adds the rest, and every answer equals the one of
     a fresh parse (the in-memory path of a new mailbox copy)."""
+    # FETCH fills the cache here, not the save (tests/test_imap_cache_at_save.py)
+    ternd = ternd_factory(config_extra=NO_SAVE_CACHE).start()
     c = Imap(ternd.imap_port, rev2=True)
     data = (CORPUS / "multipart-alternative.eml").read_bytes() \
         if (CORPUS / "multipart-alternative.eml").exists() else MESSAGES[0].read_bytes()
@@ -643,16 +648,18 @@ def test_envelope_only_fetch_fills_envelope_then_structure(ternd):
     assert full["ENVELOPE"] == env == again["ENVELOPE"]
     assert full["BODYSTRUCTURE"] == again["BODYSTRUCTURE"]
     assert full["BODY"] == again["BODY"]
-    # a copy is a new message of its own: parsed again, same answers
+    # a copy takes the source's cache row along: same answers
     c.ok("COPY 1 INBOX")
     c.ok("NOOP")
     assert c.fetch("2 (BODY BODYSTRUCTURE ENVELOPE)")[2] == again
 
 
-def test_structure_cache_fill_over_several_batches(ternd):
+def test_structure_cache_fill_over_several_batches(ternd_factory):
     """One FETCH that parses more messages than one cache write batch
     (256) answers every message right, and the next FETCH, from the
     cache, answers the same."""
+    # FETCH fills the cache here, not the save (tests/test_imap_cache_at_save.py)
+    ternd = ternd_factory(config_extra=NO_SAVE_CACHE).start()
     import sqlite3
     from mailutil import mail_home
     c = Imap(ternd.imap_port, rev2=True)

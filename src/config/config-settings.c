@@ -272,6 +272,13 @@ const struct setting_def mail_setting_defs[] = {
 	  DEF(mail_settings, create_special_folders), .default_value = "yes",
 	  .description = "Create Drafts, Sent, Trash, Junk and Archive, with "
 		"their special-use attributes (RFC 6154), for a new user." },
+	{ .key = "cache_at_save", .type = SETTING_TYPE_BOOL,
+	  DEF(mail_settings, cache_at_save), .default_value = "yes",
+	  .description = "Parse each message as it is saved (APPEND, LMTP) "
+		"and store its ENVELOPE, BODYSTRUCTURE and header block in "
+		"the index, so the first FETCH of them needs no file read. "
+		"With no, they are stored by the first FETCH instead; saving "
+		"is then a little cheaper." },
 	{ .key = "mime_max_depth", .type = SETTING_TYPE_UINT,
 	  DEF(mail_settings, mime_max_depth), .default_value = "99",
 	  .min = 1, .max = 10000,

@@ -74,6 +74,8 @@ struct mail_settings {
 	const char *home;   /* template: %u user, %n local part, %d domain */
 	const char *driver; /* "maildir" */
 	bool create_special_folders;
+	/* render the message cache while saving (APPEND, LMTP) */
+	bool cache_at_save;
 	/* MIME parsing bounds for message structure (struct
 	   mime_parser_limits); past them a message is served in its
 	   degraded, still RFC-compliant form */

@@ -7,6 +7,7 @@
  * ...) that reads records in one index query per batch. */
 #include "imap-fetch.h"
 #include "date.h"
+#include "imap-cache-render.h"
 #include "imap-storage.h"
 #include "istream.h"
 
@@ -215,24 +216,9 @@ static void fetch_cache_fill(struct imap_fetch *f)
 	   points into it until the message is written */
 	if (f->fill_uids.count >= FETCH_CACHE_FILL_BATCH)
 		fetch_cache_flush(f);
-	string_t *str = t_str_new(1024);
 	struct mail_cache_fields fill;
-	memset(&fill, 0, sizeof(fill));
-	imap_envelope_write(imap_structure_get_envelope(s, s->root), str);
-	fill.envelope = p_strdup(f->fill_pool, str_c(str));
-	if (!s->header_only) {
-		str_truncate(str, 0);
-		imap_bodystructure_write(s, s->root, false, str);
-		fill.body = p_strdup(f->fill_pool, str_c(str));
-		str_truncate(str, 0);
-		imap_bodystructure_write(s, s->root, true, str);
-		fill.bodystructure = p_strdup(f->fill_pool, str_c(str));
-	}
-	if (f->structure->header != NULL) {
-		fill.header = p_memdup(f->fill_pool, f->structure->header,
-				       f->structure->header_size);
-		fill.header_size = f->structure->header_size;
-	}
+	imap_cache_render(s, f->structure->header, f->structure->header_size, f->fill_pool,
+			  &fill);
 	f->cached = fill;
 	array_push(&f->fill_uids, f->rec.uid);
 	array_push(&f->fill_fields, fill);

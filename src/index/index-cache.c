@@ -86,3 +86,17 @@ int index_cache_put(struct index_db *db, int64_t mailbox_id, uint32_t uid,
 	int ret = index_db_exec_stmt(db, stmt, "write message cache");
 	return ret < 0 ? -1 : 0;
 }
+
+int index_cache_copy(struct index_db *db, int64_t src_mailbox_id, uint32_t src_uid,
+		     int64_t dest_mailbox_id, uint32_t dest_uid)
+{
+	i_assert(index_db_in_write(db));
+	sqlite3_stmt *stmt = index_db_stmt(db, INDEX_STMT_CACHE_COPY);
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, src_mailbox_id);
+	sqlite3_bind_int64(stmt, 2, src_uid);
+	sqlite3_bind_int64(stmt, 3, dest_mailbox_id);
+	sqlite3_bind_int64(stmt, 4, dest_uid);
+	return index_db_exec_stmt(db, stmt, "copy message cache") < 0 ? -1 : 0;
+}

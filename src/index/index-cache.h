@@ -33,5 +33,10 @@ int index_cache_iter_range(struct index_db *db, int64_t mailbox_id, uint32_t uid
    for one that was expunged). Needs a write transaction. Returns 0 or -1. */
 int index_cache_put(struct index_db *db, int64_t mailbox_id, uint32_t uid,
 		    const struct index_cache_fields *fields);
+/* Gives the (existing) message dest_uid of dest_mailbox_id the cache row
+   of src_uid in src_mailbox_id, if it has one (COPY, MOVE: same content,
+   same answers). Needs a write transaction. Returns 0 or -1. */
+int index_cache_copy(struct index_db *db, int64_t src_mailbox_id, uint32_t src_uid,
+		     int64_t dest_mailbox_id, uint32_t dest_uid);
 
 #endif

@@ -115,6 +115,11 @@ static const char *const index_stmt_sql[INDEX_STMT_COUNT] = {
 		" body = coalesce(excluded.body, body),"
 		" bodystructure = coalesce(excluded.bodystructure, bodystructure),"
 		" header = coalesce(excluded.header, header)",
+	/* a copied message answers as its source did */
+	[INDEX_STMT_CACHE_COPY] =
+		"INSERT OR REPLACE INTO message_cache (mailbox_id, uid, envelope, body,"
+		" bodystructure, header) SELECT ?3, ?4, envelope, body, bodystructure, header"
+		" FROM message_cache WHERE mailbox_id = ?1 AND uid = ?2",
 	[INDEX_STMT_MSG_DELETE_ALL] = "DELETE FROM messages WHERE mailbox_id = ?1",
 	[INDEX_STMT_EXP_INSERT] =
 		"INSERT OR REPLACE INTO expunged (mailbox_id, modseq, uid) VALUES (?1, ?2, ?3)",

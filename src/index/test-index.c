@@ -342,7 +342,7 @@ static void test_index_nested_iter(void)
 
 static void test_index_message_cache(void)
 {
-	test_begin("index message cache: fill, merge, expunge, try-lock");
+	test_begin("index message cache: fill, merge, expunge, copy, try-lock");
 	struct index_db *db = test_open(false);
 	int64_t id = test_create_mailbox(db, "cached");
 	test_append_n(db, id, 3, 0);
@@ -388,6 +388,18 @@ static void test_index_message_cache(void)
 	test_assert(index_change_finish(&ch) == 0);
 	test_assert(index_db_commit(db) == 0);
 	test_assert(index_cache_get(db, id, 1, t_pool(), &f) == 0);
+	test_assert(index_cache_get(db, id, 2, t_pool(), &f) == 1);
+
+	/* a copy takes the row along; a source without one copies nothing */
+	int64_t id2 = test_create_mailbox(db, "copies");
+	test_append_n(db, id2, 2, 0);
+	test_assert(index_db_begin_write(db) == 0);
+	test_assert(index_cache_copy(db, id, 2, id2, 1) == 0);
+	test_assert(index_cache_copy(db, id, 3, id2, 2) == 0);
+	test_assert(index_db_commit(db) == 0);
+	test_assert(index_cache_get(db, id2, 1, t_pool(), &f) == 1);
+	test_assert_strcmp(f.bodystructure, "BS");
+	test_assert(index_cache_get(db, id2, 2, t_pool(), &f) == 0);
 	test_assert(index_cache_get(db, id, 2, t_pool(), &f) == 1);
 	index_db_close(&db);
 

@@ -29,22 +29,38 @@ static bool cache_header_decode(pool_t pool, const void *data, size_t size,
 	return true;
 }
 
+/* One deflate state per process, reset per block: setting one up costs
+   more than compressing a typical header (a few KiB). */
+static z_stream cache_deflate;
+static bool cache_deflate_ready;
+
 /* Encodes a header block for storing; false if it can't (too big). */
 static bool cache_header_encode(pool_t pool, const unsigned char *header, size_t size,
 				const void **data_r, size_t *size_r)
 {
 	if (size == 0 || size > MAIL_CACHE_MAX_HEADER)
 		return false;
-	uLongf bound = compressBound((uLong)size);
+	if (!cache_deflate_ready) {
+		if (deflateInit(&cache_deflate, Z_BEST_SPEED) != Z_OK)
+			return false;
+		cache_deflate_ready = true;
+	} else if (deflateReset(&cache_deflate) != Z_OK) {
+		return false;
+	}
+	uLong bound = deflateBound(&cache_deflate, (uLong)size);
 	unsigned char *out = p_malloc(pool, bound + 4);
 	out[0] = size & 0xff;
 	out[1] = (size >> 8) & 0xff;
 	out[2] = (size >> 16) & 0xff;
 	out[3] = (size >> 24) & 0xff;
-	if (compress2(out + 4, &bound, header, (uLong)size, Z_BEST_SPEED) != Z_OK)
+	cache_deflate.next_in = (Bytef *)header;
+	cache_deflate.avail_in = (uInt)size;
+	cache_deflate.next_out = out + 4;
+	cache_deflate.avail_out = (uInt)bound;
+	if (deflate(&cache_deflate, Z_FINISH) != Z_STREAM_END)
 		return false;
 	*data_r = out;
-	*size_r = bound + 4;
+	*size_r = cache_deflate.total_out + 4;
 	return true;
 }
 
@@ -129,6 +145,30 @@ int mailbox_cache_get_batch(struct mailbox *box, const uint32_t *uids, unsigned 
 	return 0;
 }
 
+/* Stores one message's fields in the current write transaction. */
+static int cache_put_one(struct mail_user *user, int64_t mailbox_id, uint32_t uid,
+			 const struct mail_cache_fields *fields, pool_t pool)
+{
+	struct index_cache_fields f = {
+		.envelope = fields->envelope,
+		.body = fields->body,
+		.bodystructure = fields->bodystructure,
+	};
+	if (fields->header != NULL)
+		(void)cache_header_encode(pool, fields->header, fields->header_size,
+					  &f.header, &f.header_size);
+	return index_cache_put(user->db, mailbox_id, uid, &f);
+}
+
+int mail_cache_put_locked(struct mail_user *user, int64_t mailbox_id, uint32_t uid,
+			  const struct mail_cache_fields *fields)
+{
+	pool_t pool = pool_create("cache put", 4096);
+	int ret = cache_put_one(user, mailbox_id, uid, fields, pool);
+	pool_destroy(&pool);
+	return ret;
+}
+
 int mailbox_cache_put(struct mailbox *box, const uint32_t *uids,
 		      const struct mail_cache_fields *fields, unsigned int count)
 {
@@ -141,15 +181,7 @@ int mailbox_cache_put(struct mailbox *box, const uint32_t *uids,
 		return ret < 0 ? mail_user_set_index_error(user, "write message cache") : 0;
 	pool_t pool = pool_create("cache put", 4096);
 	for (unsigned int i = 0; i < count; i++) {
-		struct index_cache_fields f = {
-			.envelope = fields[i].envelope,
-			.body = fields[i].body,
-			.bodystructure = fields[i].bodystructure,
-		};
-		if (fields[i].header != NULL)
-			(void)cache_header_encode(pool, fields[i].header, fields[i].header_size,
-						  &f.header, &f.header_size);
-		if (index_cache_put(user->db, box->id, uids[i], &f) < 0) {
+		if (cache_put_one(user, box->id, uids[i], &fields[i], pool) < 0) {
 			pool_destroy(&pool);
 			mail_user_rollback(user);
 			return mail_user_set_index_error(user, "write message cache");
@@ -160,4 +192,45 @@ int mailbox_cache_put(struct mailbox *box, const uint32_t *uids,
 	if (mail_user_commit(user) < 0)
 		return -1;
 	return 1;
+}
+
+static const struct mail_cache_builder_vfuncs *cache_builder;
+static void *cache_builder_context;
+
+void mail_storage_set_cache_builder(const struct mail_cache_builder_vfuncs *v,
+				    void *context)
+{
+	cache_builder = v;
+	cache_builder_context = context;
+}
+
+void mail_cache_builder_begin(struct mail_save *save)
+{
+	if (cache_builder != NULL)
+		save->cache_builder = cache_builder->init(save->pool, cache_builder_context);
+}
+
+void mail_cache_builder_feed(struct mail_save *save, const void *data, size_t size)
+{
+	if (save->cache_builder != NULL)
+		cache_builder->feed(save->cache_builder, data, size);
+}
+
+void mail_cache_builder_finish(struct mail_save *save)
+{
+	if (save->cache_builder == NULL)
+		return;
+	struct mail_cache_fields fields;
+	memset(&fields, 0, sizeof(fields));
+	if (cache_builder->finish(save->cache_builder, save->pool, &fields) > 0)
+		save->cache_fields = p_memdup(save->pool, &fields, sizeof(fields));
+	mail_cache_builder_free(save);
+}
+
+void mail_cache_builder_free(struct mail_save *save)
+{
+	if (save->cache_builder == NULL)
+		return;
+	cache_builder->deinit(save->cache_builder);
+	save->cache_builder = NULL;
 }

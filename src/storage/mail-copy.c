@@ -3,6 +3,7 @@
  * so other sessions see all or nothing; UIDPLUS data (RFC 4315 COPYUID)
  * is returned. Content is shared through the driver (hard links). */
 #include "mail-storage-private.h"
+#include "index-cache.h"
 #include "index-search.h"
 
 #include <time.h>
@@ -100,6 +101,9 @@ static int mail_copy_index(struct mail_copy_ctx *ctx, struct mail_copy_result *r
 				      index_change_get_mailbox(ctx->dest_ch)->id, msg->uid,
 				      ctx->move) < 0)
 			return mail_user_set_index_error(ctx->user, "copy search data");
+		if (index_cache_copy(ctx->user->db, ctx->box->id, ctx->msgs.v[i].uid,
+				     index_change_get_mailbox(ctx->dest_ch)->id, msg->uid) < 0)
+			return mail_user_set_index_error(ctx->user, "copy message cache");
 		array_push(&result->src_uids, ctx->msgs.v[i].uid);
 		array_push(&result->dest_uids, msg->uid);
 	}

@@ -1,8 +1,10 @@
 /* Saving a message (APPEND, LMTP delivery): the driver streams the content
  * to a temporary file; finishing moves it into the mailbox and records it
  * in one index transaction, and only then reports success, so an
- * acknowledged message survives any crash. The cost does not depend on the
- * mailbox's size: nothing is scanned or reloaded. */
+ * acknowledged message survives any crash. The searchable text and (with a
+ * registered renderer) the message cache are built while the content
+ * streams by and written in the same transaction. The cost does not depend
+ * on the mailbox's size: nothing is scanned or reloaded. */
 #include "mail-storage-private.h"
 #include "index-search.h"
 #include "search-text.h"
@@ -13,13 +15,15 @@
 static void mail_save_free(struct mail_save *save)
 {
 	search_text_builder_destroy(&save->search);
+	mail_cache_builder_free(save);
 	save->user->v->save_free(save);
 }
 
-/* Turns the text gathered while writing into the index document, before
-   the write lock is taken. */
+/* Turns the text gathered while writing into the index document, and the
+   rendered structure into cache fields, before the write lock is taken. */
 static void mail_save_build_doc(struct mail_save *save)
 {
+	mail_cache_builder_finish(save);
 	if (save->search == NULL)
 		return;
 	struct search_text *text = search_text_builder_finish(save->search);
@@ -89,6 +93,7 @@ struct mail_save *mail_save_begin(struct mail_user *user, const char *name,
 		return NULL;
 	}
 	save->search = search_text_builder_create(save->pool, 0);
+	mail_cache_builder_begin(save);
 	return save;
 }
 
@@ -101,6 +106,7 @@ int mail_save_write(struct mail_save *save, const void *data, size_t size)
 		return -1;
 	}
 	search_text_builder_feed(save->search, data, size);
+	mail_cache_builder_feed(save, data, size);
 	return 0;
 }
 
@@ -137,6 +143,10 @@ static int mail_save_commit_locked(struct mail_save *save, struct index_change *
 	    (index_search_put(user->db, save->mailbox_id, save->msg.uid, save->search_doc) < 0 ||
 	     index_search_advance_indexed_uid(user->db, save->mailbox_id, save->msg.uid) < 0))
 		return mail_user_set_index_error(user, "index message text");
+	/* and its cached structure, so the first FETCH needn't read it */
+	if (save->cache_fields != NULL &&
+	    mail_cache_put_locked(user, save->mailbox_id, save->msg.uid, save->cache_fields) < 0)
+		return mail_user_set_index_error(user, "write message cache");
 	return 0;
 }
 

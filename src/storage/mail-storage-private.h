@@ -37,6 +37,9 @@ struct mail_save {
 	   document made of it before the commit */
 	struct search_text_builder *search;
 	struct index_search_doc *search_doc;
+	/* the registered cache renderer's state, and what it rendered */
+	void *cache_builder;
+	struct mail_cache_fields *cache_fields;
 	int64_t mailbox_id;
 	const char *dir;
 	struct index_message msg;
@@ -190,6 +193,20 @@ void mail_user_rollback(struct mail_user *user);
 int64_t mail_own_change_begin(struct mail_user *user, const char *dir);
 void mail_own_change_end(struct mail_user *user, const char *dir, int64_t before,
 			 struct index_change *ch);
+
+/* mail-cache.c: the message cache filled at save (struct
+   mail_cache_builder_vfuncs). begin/feed/finish follow mail_save_begin(),
+   _write() and the step before the write lock; finish leaves the rendered
+   fields in save->cache_fields (or NULL) and frees the renderer, as free
+   does for a save that ends otherwise. */
+void mail_cache_builder_begin(struct mail_save *save);
+void mail_cache_builder_feed(struct mail_save *save, const void *data, size_t size);
+void mail_cache_builder_finish(struct mail_save *save);
+void mail_cache_builder_free(struct mail_save *save);
+/* Stores a message's cache fields inside the current write transaction.
+   Returns 0 or -1 (index error). */
+int mail_cache_put_locked(struct mail_user *user, int64_t mailbox_id, uint32_t uid,
+			  const struct mail_cache_fields *fields);
 
 /* mailbox-list.c */
 bool mailbox_name_is_valid(const char *name);

@@ -266,6 +266,26 @@ int mailbox_cache_get_batch(struct mailbox *box, const uint32_t *uids, unsigned 
 int mailbox_cache_put(struct mailbox *box, const uint32_t *uids,
 		      const struct mail_cache_fields *fields, unsigned int count);
 
+/* Renders the message cache's fields from a message's content while it
+   is saved (APPEND, LMTP), so that the first FETCH finds them cached
+   instead of reading the file. The storage knows nothing of IMAP: the
+   protocol layer provides the renderer (src/imap/imap-save-cache.c) and
+   the process registers it once (mail_storage_set_cache_builder()). */
+struct mail_cache_builder_vfuncs {
+	/* A renderer for one message; its memory comes from pool or is
+	   freed by deinit. */
+	void *(*init)(pool_t pool, void *context);
+	void (*feed)(void *builder, const void *data, size_t size);
+	/* Fills fields_r (strings from pool) after the last feed. Returns 1,
+	   or 0 when there is nothing worth caching. */
+	int (*finish)(void *builder, pool_t pool, struct mail_cache_fields *fields_r);
+	void (*deinit)(void *builder);
+};
+/* Sets the renderer used by every later save of this process (NULL: none,
+   the cache is filled on first use). context is passed to init(). */
+void mail_storage_set_cache_builder(const struct mail_cache_builder_vfuncs *v,
+				    void *context);
+
 /* Reads the record of the message at seq in the view. Returns 1, 0 if it
    was expunged meanwhile (content may still be readable), -1 on error. The
    record's memory is from pool. */

@@ -556,6 +556,77 @@ static void test_copy_move(void)
 	test_end();
 }
 
+/* A toy cache renderer: counts its calls, renders the byte count. */
+struct toy_render {
+	size_t bytes;
+};
+static unsigned int toy_live;
+
+static void *toy_init(pool_t pool, void *context)
+{
+	toy_live++;
+	return p_new(pool, struct toy_render, 1);
+}
+
+static void toy_feed(void *builder, const void *data, size_t size)
+{
+	((struct toy_render *)builder)->bytes += size;
+}
+
+static int toy_finish(void *builder, pool_t pool, struct mail_cache_fields *fields_r)
+{
+	fields_r->envelope = p_strdup_printf(pool, "bytes %zu",
+					     ((struct toy_render *)builder)->bytes);
+	fields_r->header = (const unsigned char *)"Subject: x\r\n\r\n";
+	fields_r->header_size = 14;
+	return 1;
+}
+
+static void toy_deinit(void *builder)
+{
+	toy_live--;
+}
+
+static const struct mail_cache_builder_vfuncs toy_vfuncs = {
+	.init = toy_init, .feed = toy_feed, .finish = toy_finish, .deinit = toy_deinit,
+};
+
+static void test_cache_at_save(void)
+{
+	test_begin("storage cache builder at save");
+	struct mail_user *user = test_fresh_user(false);
+	mail_storage_set_cache_builder(&toy_vfuncs, NULL);
+	test_assert(test_storage_save(user, "INBOX", "Subject: x\r\n\r\nbody\r\n", 0, NULL) == 1);
+	test_assert(toy_live == 0);
+	/* an aborted save frees its renderer too */
+	struct mail_save_params params = { .internal_date = (time_t)-1 };
+	struct mail_save *save = mail_save_begin(user, "INBOX", &params);
+	test_assert(save != NULL && toy_live == 1);
+	test_assert(mail_save_write(save, "x", 1) == 0);
+	mail_save_abort(&save);
+	test_assert(toy_live == 0);
+	mail_storage_set_cache_builder(NULL, NULL);
+	test_assert(test_storage_save(user, "INBOX", "two\r\n", 0, NULL) == 2);
+
+	struct mailbox *box = mailbox_open(user, "INBOX", 0);
+	pool_t pool = pool_create("cache", 1024);
+	struct mail_cache_fields f;
+	test_assert(mailbox_cache_get(box, 1, true, pool, &f) == 1);
+	test_assert_strcmp(f.envelope, "bytes 20");
+	test_assert(f.header_size == 14 && memcmp(f.header, "Subject: x\r\n\r\n", 14) == 0);
+	test_assert(mailbox_cache_get(box, 2, true, pool, &f) == 0);
+	/* a copy takes the row along */
+	struct mail_copy_result res;
+	test_assert(mailbox_copy(box, (uint32_t[]){ 1 }, 1, "INBOX", false, pool, &res) == 0);
+	test_assert(mailbox_cache_get(box, res.dest_uids.v[0], false, pool, &f) == 1);
+	test_assert_strcmp(f.envelope, "bytes 20");
+	mailbox_close(&box);
+	pool_destroy(&pool);
+	mail_user_deinit(&user);
+	test_storage_rm_rf(home);
+	test_end();
+}
+
 static void test_uid_expunge(void)
 {
 	test_begin("storage UID EXPUNGE");
@@ -706,6 +777,7 @@ int main(void)
 		test_two_views,
 		test_flags,
 		test_copy_move,
+		test_cache_at_save,
 		test_uid_expunge,
 		test_recent,
 		test_notify,

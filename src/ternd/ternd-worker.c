@@ -4,6 +4,7 @@
 #include "ternd-worker.h"
 #include "buffer.h"
 #include "connection.h"
+#include "imap-cache-render.h"
 #include "imap-client.h"
 #include "ipc-handoff.h"
 #include "lmtp-client.h"
@@ -227,6 +228,15 @@ static int worker_init(const char *service, const char **error_r)
 		return -1;
 	worker.login.set = set;
 	worker.login.handoff = worker_handoff;
+	if (set->mail.cache_at_save) {
+		/* the bounds FETCH parses with, so that both render alike */
+		const struct mime_parser_limits limits = {
+			.max_depth = set->mail.mime_max_depth,
+			.max_parts = set->mail.mime_max_parts,
+			.max_header_size = (size_t)set->mail.mime_max_header_size,
+		};
+		imap_cache_render_register(&limits);
+	}
 	for (unsigned int i = 0; i < worker.listeners.count; i++) {
 		struct worker_listener *l = worker.listeners.v[i];
 		l->io = io_add(l->fd, IO_READ, worker_accept, l);
