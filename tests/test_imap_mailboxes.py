@@ -502,3 +502,60 @@ def test_invalid_mutf7_refused(ternd):
     _, tagged = c.cmd('CREATE "bad&AMQ"')  # unterminated base64 run
     assert tagged.startswith(b"NO") or tagged.startswith(b"BAD"), tagged
     assert names(c) == DEFAULT
+
+
+def test_list_children_attributes_basic_vs_extended(ternd):
+    """A basic LIST always carries \\HasChildren/\\HasNoChildren (RFC 3348);
+    an extended one (selection options, a pattern list or RETURN) only with
+    RETURN (CHILDREN) (RFC 5258 §4), as Dovecot does."""
+    c = Imap(ternd.imap_port)
+    c.ok("CREATE p/c")
+    c.ok("SUBSCRIBE p/c")
+    basic = list_entries(c.ok('LIST "" "p*"'))
+    assert "\\HasChildren" in basic["p"][0] and "\\HasNoChildren" in basic["p/c"][0]
+    for cmd in ('LIST "" "p*" RETURN ()', 'LIST "" ("p" "p/c")',
+                'LIST (SUBSCRIBED) "" "p*"', 'LIST "" "p*" RETURN (SUBSCRIBED)'):
+        for name, (attrs, _) in list_entries(c.ok(cmd)).items():
+            assert not attrs & {"\\HasChildren", "\\HasNoChildren"}, (cmd, name, attrs)
+    asked = list_entries(c.ok('LIST "" ("p" "p/c") RETURN (CHILDREN)'))
+    assert "\\HasChildren" in asked["p"][0] and "\\HasNoChildren" in asked["p/c"][0]
+
+
+def test_list_pattern_list_lists_each_mailbox_once(ternd):
+    c = Imap(ternd.imap_port)
+    c.ok("CREATE q/one")
+    untagged = c.ok('LIST "" ("q*" "q/%" "*one")')
+    names = [u for u in untagged if u.startswith(b"* LIST")]
+    assert sorted(list_entries(untagged)) == ["q", "q/one"]
+    assert len(names) == 2
+
+
+def test_recursivematch_parent_only_for_unmatched_children(ternd):
+    """RFC 5258 §3.5: a parent that isn't subscribed is listed (with
+    CHILDINFO) for a subscribed child the patterns don't list themselves."""
+    c = Imap(ternd.imap_port)
+    c.ok("CREATE r/sub")
+    c.ok("SUBSCRIBE r/sub")
+    one = list_entries(c.ok('LIST (SUBSCRIBED RECURSIVEMATCH) "" ("r")'))
+    assert list(one) == ["r"] and one["r"][1] == [[b"CHILDINFO", [b"SUBSCRIBED"]]]
+    both = list_entries(c.ok('LIST (SUBSCRIBED RECURSIVEMATCH) "" ("r" "r/sub")'))
+    assert list(both) == ["r/sub"] and "\\Subscribed" in both["r/sub"][0]
+
+
+def test_list_unmatchable_pattern_lists_nothing(ternd):
+    """A pattern that is not valid modified UTF-7 matches no name: OK with
+    no entries (imaptest atoms), not an error."""
+    c = Imap(ternd.imap_port)
+    untagged, tagged = c.cmd("LIST \"\" !#$&'+,-.0123456789:;<=>?@^_`|[}%*")
+    assert tagged.startswith(b"OK"), tagged
+    assert list_entries(untagged) == {}
+
+
+def test_open_bracket_in_atom_mailbox_name(ternd):
+    """'[' is an atom character: a name with an unclosed '[' is a name."""
+    c = Imap(ternd.imap_port)
+    untagged, tagged = c.cmd("SELECT a[b")
+    assert tagged.startswith(b"NO"), tagged
+    c.ok("CREATE x[y")
+    assert "x[y" in list_entries(c.ok('LIST "" x[y'))
+    c.ok("SELECT x[y")

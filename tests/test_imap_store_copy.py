@@ -337,3 +337,15 @@ def test_check(ternd):
     assert tagged.startswith(b"OK"), tagged
     _, tagged = c.cmd("CHECK now")
     assert tagged.startswith(b"BAD")
+
+
+def test_store_nil_is_the_keyword_nil(ternd):
+    """NIL where a flag is expected is the atom NIL, a keyword (as Dovecot;
+    imaptest nil)."""
+    c = Imap(ternd.imap_port)
+    c.append_ok("INBOX", message("nil keyword"))
+    c.select()
+    c.ok("STORE 1 +FLAGS NIL")
+    assert b" NIL" in c.ok("FETCH 1 FLAGS")[0]
+    c.ok("STORE 1 -FLAGS (NIL)")
+    assert b"NIL" not in c.ok("FETCH 1 FLAGS")[0]

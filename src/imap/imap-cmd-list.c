@@ -68,7 +68,9 @@ static void list_write_attrs(string_t *str, const struct mailbox_list_entry *e,
 	if (!lsub && (ret & LIST_RET_SUBSCRIBED) != 0 && (e->attrs & MAILBOX_ATTR_SUBSCRIBED) != 0)
 		ATTR("\\Subscribed");
 	if (!lsub && (e->attrs & MAILBOX_ATTR_NONEXISTENT) == 0) {
-		if ((e->attrs & MAILBOX_ATTR_HASCHILDREN) != 0)
+		if ((ret & LIST_RET_CHILDREN) == 0)
+			;
+		else if ((e->attrs & MAILBOX_ATTR_HASCHILDREN) != 0)
 			ATTR("\\HasChildren");
 		else if ((e->attrs & MAILBOX_ATTR_NOINFERIORS) == 0)
 			ATTR("\\HasNoChildren");
@@ -87,15 +89,32 @@ struct list_ctx {
 	bool lsub;
 	const struct mailbox_list_entry *entries;
 	unsigned int count;
+	/* the command's patterns, with the reference applied */
+	const char *const *patterns;
+	unsigned int pattern_count;
 };
 
-static bool has_subscribed_child(const struct list_ctx *ctx, const char *name)
+static bool list_match_any(const struct list_ctx *ctx, const char *name)
+{
+	for (unsigned int i = 0; i < ctx->pattern_count; i++) {
+		if (list_match(ctx->patterns[i], name))
+			return true;
+	}
+	return false;
+}
+
+/* True if name has a subscribed descendant; with unmatched_only, one that
+   no pattern lists itself (RFC 5258 §3.5: a parent is listed for what the
+   patterns would otherwise miss). */
+static bool has_subscribed_child(const struct list_ctx *ctx, const char *name,
+				 bool unmatched_only)
 {
 	size_t len = strlen(name);
 	for (unsigned int i = 0; i < ctx->count; i++) {
 		const struct mailbox_list_entry *e = &ctx->entries[i];
 		if ((e->attrs & MAILBOX_ATTR_SUBSCRIBED) != 0 && strncmp(e->name, name, len) == 0 &&
-		    e->name[len] == MAILBOX_HIERARCHY_SEP)
+		    e->name[len] == MAILBOX_HIERARCHY_SEP &&
+		    (!unmatched_only || !list_match_any(ctx, e->name)))
 			return true;
 	}
 	return false;
@@ -115,11 +134,12 @@ static void list_send_entry(struct list_ctx *ctx, const struct mailbox_list_entr
 	imap_client_send_untagged(client, "%s", str_c(str));
 }
 
-static void list_pattern(struct list_ctx *ctx, const char *pattern)
+/* Lists each mailbox that some pattern matches, once. */
+static void list_entries(struct list_ctx *ctx)
 {
 	for (unsigned int i = 0; i < ctx->count; i++) {
 		const struct mailbox_list_entry *e = &ctx->entries[i];
-		if (!list_match(pattern, e->name))
+		if (!list_match_any(ctx, e->name))
 			continue;
 		bool subscribed = (e->attrs & MAILBOX_ATTR_SUBSCRIBED) != 0;
 		bool childinfo = false;
@@ -127,12 +147,12 @@ static void list_pattern(struct list_ctx *ctx, const char *pattern)
 			/* RFC 5258 §3.5: RECURSIVEMATCH lists parents of
 			   subscribed mailboxes, marked with CHILDINFO */
 			if ((ctx->sel & LIST_SEL_RECURSIVEMATCH) == 0 ||
-			    !has_subscribed_child(ctx, e->name))
+			    !has_subscribed_child(ctx, e->name, true))
 				continue;
 			childinfo = true;
 		} else if ((ctx->sel & LIST_SEL_SUBSCRIBED) != 0 &&
 			   (ctx->sel & LIST_SEL_RECURSIVEMATCH) != 0) {
-			childinfo = has_subscribed_child(ctx, e->name);
+			childinfo = has_subscribed_child(ctx, e->name, false);
 		}
 		if ((ctx->sel & LIST_SEL_SPECIAL_USE) != 0 && e->special_use == 0)
 			continue;
@@ -236,8 +256,14 @@ static int list_get_patterns(struct imap_cmd *cmd, const struct imap_arg *arg,
 	}
 	for (unsigned int i = 0; i < count; i++) {
 		const char *name;
-		if (imap_mailbox_name_from_arg(cmd->client, &list[i], &name, error_r) < 0)
-			return -1;
+		if (imap_mailbox_name_from_arg(cmd->client, &list[i], &name, error_r) < 0) {
+			/* a pattern no mailbox name can match (not valid
+			   modified UTF-7 or UTF-8) lists nothing, as Dovecot;
+			   only a malformed argument is an error */
+			if (strncmp(*error_r, "BAD ", 4) == 0)
+				return -1;
+			continue;
+		}
 		array_push(patterns, name);
 	}
 	return 0;
@@ -249,7 +275,9 @@ static bool cmd_list_full(struct imap_cmd *cmd, bool lsub)
 	const struct imap_arg *args = cmd->args;
 	const char *error;
 	unsigned int opts;
+	bool extended = false;
 	if (!lsub && args[0].type == IMAP_ARG_LIST) {
+		extended = true;
 		if (list_parse_options(&args[0], true, &opts, &error) < 0) {
 			imap_cmd_bad(cmd, error);
 			return true;
@@ -270,8 +298,11 @@ static bool cmd_list_full(struct imap_cmd *cmd, bool lsub)
 		imap_cmd_bad(cmd, error + (strncmp(error, "BAD ", 4) == 0 ? 4 : 0));
 		return true;
 	}
+	if (args[1].type == IMAP_ARG_LIST)
+		extended = true;
 	args += 2;
 	if (!lsub && imap_arg_atom_equals(&args[0], "RETURN")) {
+		extended = true;
 		if (list_parse_options(&args[1], false, &opts, &error) < 0) {
 			imap_cmd_bad(cmd, error);
 			return true;
@@ -285,6 +316,11 @@ static bool cmd_list_full(struct imap_cmd *cmd, bool lsub)
 	}
 	if ((ctx.sel & LIST_SEL_SUBSCRIBED) != 0)
 		ctx.ret |= LIST_RET_SUBSCRIBED;
+	/* RFC 5258 §4: an extended LIST (selection options, a pattern list
+	   or RETURN) reports children only when RETURN (CHILDREN) asks; a
+	   basic one always does (RFC 3348), as Dovecot */
+	if (!extended)
+		ctx.ret |= LIST_RET_CHILDREN;
 	if (patterns.count == 1 && patterns.v[0][0] == '\0' && !lsub) {
 		/* RFC 9051 §6.3.9: the hierarchy delimiter and root */
 		imap_client_send_untagged(cmd->client, "LIST (\\Noselect) \"/\" \"\"");
@@ -299,11 +335,13 @@ static bool cmd_list_full(struct imap_cmd *cmd, bool lsub)
 		/* the reference is a prefix of the pattern (RFC 9051 §6.3.9) */
 		const char *pattern = patterns.v[i][0] == MAILBOX_HIERARCHY_SEP || ref[0] == '\0' ?
 			patterns.v[i] : t_strconcat(ref, patterns.v[i], NULL);
-		pattern = list_pattern_canonical(pattern);
-		list_pattern(&ctx, pattern);
-		if (lsub)
-			lsub_implied_parents(&ctx, pattern);
+		patterns.v[i] = list_pattern_canonical(pattern);
 	}
+	ctx.patterns = patterns.v;
+	ctx.pattern_count = patterns.count;
+	list_entries(&ctx);
+	if (lsub && patterns.count > 0)
+		lsub_implied_parents(&ctx, patterns.v[0]);
 	imap_cmd_finish(cmd, "OK %s completed.", lsub ? "Lsub" : "List");
 	return true;
 }

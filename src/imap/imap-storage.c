@@ -101,7 +101,8 @@ int imap_flags_parse(const struct imap_arg *args, unsigned int count, pool_t poo
 	*flags_r = 0;
 	for (unsigned int i = 0; i < count; i++) {
 		const char *atom;
-		if (!imap_arg_get_atom(&args[i], &atom) || imap_arg_is_nil(&args[i])) {
+		/* NIL is an atom here: the keyword "NIL" (as Dovecot, imaptest nil) */
+		if (!imap_arg_get_atom(&args[i], &atom)) {
 			*error_r = "Flags must be atoms.";
 			return -1;
 		}

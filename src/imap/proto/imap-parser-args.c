@@ -205,11 +205,17 @@ static int imap_parser_atom_invalid(struct imap_parser *parser, unsigned char c)
 }
 
 /* Inside "[...]" of an atom: anything but CR, LF and a literal, with quoted
-   strings kept verbatim, up to the matching ']'. */
+   strings kept verbatim, up to the matching ']'. A line that ends first
+   ends the atom: '[' is an ordinary atom character (RFC 9051 §9
+   ATOM-CHAR), as in a mailbox name "a[b"; a section left open is then
+   the command's error to report. */
 static int imap_parser_atom_bracket(struct imap_parser *parser, unsigned char c)
 {
-	if (c == '\r' || c == '\n')
-		return imap_parser_syntax_error(parser, c, "Missing ']'");
+	if (c == '\r' || c == '\n') {
+		if (parser->bracket_quoted)
+			return imap_parser_syntax_error(parser, c, "Unterminated quoted string");
+		return imap_parser_atom_end(parser);
+	}
 	if (c == '\0')
 		return imap_parser_syntax_error(parser, c, NULL);
 	if (parser->bracket_quoted) {
