@@ -370,3 +370,27 @@ def test_fetch_many_messages_streams(ternd):
         assert items["BODY[]"] == message(f"big{seq - 1}", body=body)
     assert time.monotonic() - t0 < 10
     assert code(c.cmd("NOOP")[1]) is None
+
+
+def test_fetch_savedate(ternd):
+    """SAVEDATE (RFC 8514): advertised; FETCH SAVEDATE gives when the
+    message was saved (not its internal date), in UTC; copies get their
+    own; the SAVED* search keys agree with it."""
+    import datetime
+    c = Imap(ternd.imap_port)
+    assert b"SAVEDATE" in c.ok("CAPABILITY")[0]
+    before = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    c.append_ok("INBOX", message("saved"), date="01-Jan-2001 10:00:00 +0200")
+    c.select()
+    resp = c.ok("FETCH 1 (INTERNALDATE SAVEDATE)")[0]
+    m = re.search(rb'SAVEDATE "([^"]+)"', resp)
+    assert m, resp
+    saved = datetime.datetime.strptime(m.group(1).decode().strip(), "%d-%b-%Y %H:%M:%S %z")
+    assert m.group(1).endswith(b"+0000")
+    assert before - datetime.timedelta(seconds=2) <= saved <= \
+        datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=2)
+    assert b'INTERNALDATE " 1-Jan-2001 10:00:00 +0200"' in resp
+    day = saved.strftime("%d-%b-%Y")
+    assert c.ok(f"SEARCH SAVEDON {day}")[0].split()[2:] == [b"1"]
+    assert c.ok("SEARCH SAVEDBEFORE 01-Jan-2001")[0] == b"* SEARCH"
+    assert c.ok("UID FETCH 1 (SAVEDATE)")[0].startswith(b"* 1 FETCH (UID 1 SAVEDATE ")

@@ -559,3 +559,41 @@ def test_open_bracket_in_atom_mailbox_name(ternd):
     c.ok("CREATE x[y")
     assert "x[y" in list_entries(c.ok('LIST "" x[y'))
     c.ok("SELECT x[y")
+
+
+def test_list_status(ternd):
+    """LIST-STATUS (RFC 5819): RETURN (STATUS (...)) sends each listed
+    selectable mailbox's STATUS right after its LIST line; none for
+    \\Noselect or \\NonExistent entries; bad item lists are BAD."""
+    c = Imap(ternd.imap_port)
+    assert b"LIST-STATUS" in c.ok("CAPABILITY")[0]
+    assert b"STATUS=SIZE" in c.ok("CAPABILITY")[0]
+    c.ok("CREATE ls1")
+    c.ok("CREATE ls2/x")
+    c.append_ok("ls1", message("one"))
+    c.append_ok("ls1", message("two"))
+    untagged = [u for u in c.ok('LIST "" "ls*" RETURN (CHILDREN STATUS (MESSAGES UIDNEXT SIZE))')]
+    pairs = {}
+    for i, u in enumerate(untagged):
+        if u.startswith(b"* STATUS "):
+            # the LIST line of the same mailbox comes just before
+            prev = untagged[i - 1]
+            assert prev.startswith(b"* LIST ")
+            assert prev.endswith(u.split(b" ")[2]), (prev, u)
+            pairs[u.split(b" ")[2].decode()] = u
+    assert set(pairs) == {"ls1", "ls2", "ls2/x"}
+    assert b"(MESSAGES 2 UIDNEXT 3 SIZE " in pairs["ls1"]
+    assert b"(MESSAGES 0 UIDNEXT 1 SIZE 0)" in pairs["ls2/x"]
+    # a \NonExistent parent of a subscribed mailbox gets no STATUS
+    c.ok("CREATE lsp/child")
+    c.ok("SUBSCRIBE lsp/child")
+    c.ok("DELETE lsp/child")
+    c.ok("DELETE lsp")
+    sub = c.ok('LIST (SUBSCRIBED) "" "lsp*" RETURN (STATUS (MESSAGES))')
+    assert not [u for u in sub if u.startswith(b"* STATUS")]
+    for bad in ('RETURN (STATUS ())', 'RETURN (STATUS)', 'RETURN (STATUS (FOO))'):
+        _, tagged = c.cmd(f'LIST "" "ls*" {bad}')
+        assert tagged.startswith(b"BAD"), (bad, tagged)
+    # HIGHESTMODSEQ turns CONDSTORE on, as STATUS does
+    hm = c.ok('LIST "" "ls1" RETURN (STATUS (HIGHESTMODSEQ))')
+    assert any(u.startswith(b"* STATUS ls1 (HIGHESTMODSEQ ") for u in hm)

@@ -1,6 +1,7 @@
 /* LIST with LIST-EXTENDED selection and return options (RFC 9051 §6.3.9,
  * RFC 5258), CHILDREN (RFC 3348) and SPECIAL-USE (RFC 6154) attributes,
- * and LSUB (RFC 3501 §6.3.9). */
+ * RETURN (STATUS ...) (LIST-STATUS, RFC 5819), and LSUB (RFC 3501
+ * §6.3.9). */
 #include "imap-commands.h"
 #include "imap-arg.h"
 #include "imap-storage.h"
@@ -17,6 +18,7 @@ enum list_return {
 	LIST_RET_SUBSCRIBED = 0x01,
 	LIST_RET_CHILDREN = 0x02,
 	LIST_RET_SPECIAL_USE = 0x04,
+	LIST_RET_STATUS = 0x08,
 };
 
 /* Wildcard match: '*' matches anything, '%' anything but the separator. */
@@ -89,6 +91,8 @@ struct list_ctx {
 	bool lsub;
 	const struct mailbox_list_entry *entries;
 	unsigned int count;
+	/* RETURN (STATUS (...)) items */
+	enum mailbox_status_items status_items;
 	/* the command's patterns, with the reference applied */
 	const char *const *patterns;
 	unsigned int pattern_count;
@@ -120,6 +124,23 @@ static bool has_subscribed_child(const struct list_ctx *ctx, const char *name,
 	return false;
 }
 
+/* RFC 5819 §2: the STATUS of a listed selectable mailbox right after its
+   LIST line. A mailbox that can't give one (deleted meanwhile) has none. */
+static void list_send_status(struct list_ctx *ctx, const char *name)
+{
+	struct imap_client *client = ctx->cmd->client;
+	struct mailbox_status status;
+	if (mailbox_get_status(client->mail_user, name, ctx->status_items, ctx->cmd->pool,
+			       &status) < 0)
+		return;
+	string_t *str = t_str_new(128);
+	str_append(str, "STATUS ");
+	imap_append_mailbox_name(client, str, name);
+	str_append_c(str, ' ');
+	imap_status_write(str, ctx->status_items, &status);
+	imap_client_send_untagged(client, "%s", str_c(str));
+}
+
 static void list_send_entry(struct list_ctx *ctx, const struct mailbox_list_entry *e,
 			    bool childinfo)
 {
@@ -132,6 +153,9 @@ static void list_send_entry(struct list_ctx *ctx, const struct mailbox_list_entr
 	if (childinfo)
 		str_append(str, " (\"CHILDINFO\" (\"SUBSCRIBED\"))");
 	imap_client_send_untagged(client, "%s", str_c(str));
+	if ((ctx->ret & LIST_RET_STATUS) != 0 &&
+	    (e->attrs & (MAILBOX_ATTR_NOSELECT | MAILBOX_ATTR_NONEXISTENT)) == 0)
+		list_send_status(ctx, e->name);
 }
 
 /* Lists each mailbox that some pattern matches, once. */
@@ -197,7 +221,8 @@ static void lsub_implied_parents(struct list_ctx *ctx, const char *pattern)
 }
 
 static int list_parse_options(const struct imap_arg *arg, bool selection,
-			      unsigned int *opts_r, const char **error_r)
+			      unsigned int *opts_r, enum mailbox_status_items *status_r,
+			      const char **error_r)
 {
 	static const struct { const char *name; unsigned int sel, ret; } opts[] = {
 		{ "SUBSCRIBED", LIST_SEL_SUBSCRIBED, LIST_RET_SUBSCRIBED },
@@ -219,6 +244,16 @@ static int list_parse_options(const struct imap_arg *arg, bool selection,
 		if (!imap_arg_get_atom(&list[i], &atom)) {
 			*error_r = "Invalid LIST option.";
 			return -1;
+		}
+		if (!selection && strcasecmp(atom, "STATUS") == 0) {
+			/* RFC 5819: STATUS (items) */
+			if (i + 1 == count || imap_status_items_parse(&list[i + 1], status_r) < 0) {
+				*error_r = "Invalid STATUS items in LIST RETURN.";
+				return -1;
+			}
+			*opts_r |= LIST_RET_STATUS;
+			i++;
+			continue;
 		}
 		for (j = 0; j < N_ELEMENTS(opts); j++) {
 			if (strcasecmp(atom, opts[j].name) == 0 &&
@@ -278,7 +313,7 @@ static bool cmd_list_full(struct imap_cmd *cmd, bool lsub)
 	bool extended = false;
 	if (!lsub && args[0].type == IMAP_ARG_LIST) {
 		extended = true;
-		if (list_parse_options(&args[0], true, &opts, &error) < 0) {
+		if (list_parse_options(&args[0], true, &opts, NULL, &error) < 0) {
 			imap_cmd_bad(cmd, error);
 			return true;
 		}
@@ -303,11 +338,13 @@ static bool cmd_list_full(struct imap_cmd *cmd, bool lsub)
 	args += 2;
 	if (!lsub && imap_arg_atom_equals(&args[0], "RETURN")) {
 		extended = true;
-		if (list_parse_options(&args[1], false, &opts, &error) < 0) {
+		if (list_parse_options(&args[1], false, &opts, &ctx.status_items, &error) < 0) {
 			imap_cmd_bad(cmd, error);
 			return true;
 		}
 		ctx.ret = opts;
+		if ((ctx.status_items & STATUS_HIGHESTMODSEQ) != 0)
+			imap_client_enable_condstore(cmd->client);
 		args += 2;
 	}
 	if (args[0].type != IMAP_ARG_EOL) {

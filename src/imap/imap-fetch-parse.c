@@ -201,6 +201,7 @@ static const struct fetch_simple_item simple_items[] = {
 	{ "UID", FETCH_UID },
 	{ "MODSEQ", FETCH_MODSEQ },
 	{ "INTERNALDATE", FETCH_INTERNALDATE },
+	{ "SAVEDATE", FETCH_SAVEDATE },
 	{ "RFC822.SIZE", FETCH_RFC822_SIZE },
 	{ "ENVELOPE", FETCH_ENVELOPE },
 	{ "BODY", FETCH_BODY },

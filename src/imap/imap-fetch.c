@@ -130,6 +130,7 @@ struct imap_fetch *imap_fetch_begin(struct imap_cmd *cmd, const fetch_items_t *i
 		case FETCH_UID:
 		case FETCH_MODSEQ:
 		case FETCH_INTERNALDATE:
+		case FETCH_SAVEDATE:
 		case FETCH_RFC822_SIZE:
 			continue;
 		default:
@@ -288,6 +289,15 @@ static bool fetch_write_meta(struct imap_fetch *f, const struct mail_record *rec
 		case FETCH_INTERNALDATE:
 			str_printfa(str, "INTERNALDATE \"%s\"",
 				    imap_date_time_format(rec->internal_date, rec->internal_date_tz));
+			break;
+		case FETCH_SAVEDATE:
+			/* RFC 8514 §4: NIL when not known; in UTC, the day the
+			   SAVED* search keys compare */
+			if (rec->save_date <= 0)
+				str_append(str, "SAVEDATE NIL");
+			else
+				str_printfa(str, "SAVEDATE \"%s\"",
+					    imap_date_time_format(rec->save_date, 0));
 			break;
 		case FETCH_RFC822_SIZE:
 			str_append(str, "RFC822.SIZE ");

@@ -17,7 +17,8 @@ enum fetch_item_type {
 	FETCH_UID,
 	FETCH_MODSEQ,        /* RFC 7162 §3.1.4.2 */
 	FETCH_INTERNALDATE,
-	FETCH_RFC822_SIZE,
+	FETCH_SAVEDATE,      /* RFC 8514 */
+	FETCH_RFC822_SIZE,   /* the last of the items a record answers */
 	FETCH_ENVELOPE,
 	FETCH_BODY,          /* BODY: the structure without extension data */
 	FETCH_BODYSTRUCTURE,
