@@ -597,3 +597,26 @@ def test_list_status(ternd):
     # HIGHESTMODSEQ turns CONDSTORE on, as STATUS does
     hm = c.ok('LIST "" "ls1" RETURN (STATUS (HIGHESTMODSEQ))')
     assert any(u.startswith(b"* STATUS ls1 (HIGHESTMODSEQ ") for u in hm)
+
+
+def test_create_special_use(ternd):
+    """CREATE-SPECIAL-USE (RFC 6154 §3): CREATE name (USE (attrs)) gives the
+    new mailbox its special-use attributes; one a real mailbox can't have
+    (\\All, \\Flagged, unknown) is NO [USEATTR] and nothing is created."""
+    c = Imap(ternd.imap_port)
+    assert b"CREATE-SPECIAL-USE" in c.ok("CAPABILITY")[0]
+    c.ok("CREATE MyArchive (USE (\\Archive))")
+    c.ok("CREATE Both (USE (\\Sent \\Important))")
+    got = list_entries(c.ok('LIST "" "*"'))
+    assert "\\Archive" in got["MyArchive"][0]
+    assert {"\\Sent", "\\Important"} <= got["Both"][0]
+    su = list_entries(c.ok('LIST (SPECIAL-USE) "" "*"'))
+    assert "MyArchive" in su and "Both" in su
+    for attr in ("\\All", "\\Flagged", "\\Bogus"):
+        _, tagged = c.cmd(f"CREATE V{attr[1:]} (USE ({attr}))")
+        assert tagged.startswith(b"NO [USEATTR]"), tagged
+    assert not {"VAll", "VFlagged", "VBogus"} & set(list_entries(c.ok('LIST "" "*"')))
+    for bad in ("CREATE X (FOO (\\Sent))", "CREATE X (USE)", "CREATE X (USE (Sent))",
+                "CREATE X (USE (\\Sent)) extra"):
+        _, tagged = c.cmd(bad)
+        assert tagged.startswith(b"BAD"), (bad, tagged)

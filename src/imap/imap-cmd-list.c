@@ -52,10 +52,6 @@ static const char *list_pattern_canonical(const char *pattern)
 	return pattern;
 }
 
-static const char *const special_use_names[] = {
-	"\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk", "\\Sent", "\\Trash", "\\Important",
-};
-
 static void list_write_attrs(string_t *str, const struct mailbox_list_entry *e,
 			     enum list_return ret, bool lsub)
 {
@@ -76,9 +72,9 @@ static void list_write_attrs(string_t *str, const struct mailbox_list_entry *e,
 			ATTR("\\HasChildren");
 		else if ((e->attrs & MAILBOX_ATTR_NOINFERIORS) == 0)
 			ATTR("\\HasNoChildren");
-		for (unsigned int i = 0; i < N_ELEMENTS(special_use_names); i++) {
+		for (unsigned int i = 0; imap_special_use_names[i] != NULL; i++) {
 			if ((e->special_use & (1u << i)) != 0)
-				ATTR(special_use_names[i]);
+				ATTR(imap_special_use_names[i]);
 		}
 	}
 #undef ATTR

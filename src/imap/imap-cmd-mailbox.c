@@ -22,9 +22,33 @@ static bool cmd_get_mailbox(struct imap_cmd *cmd, const struct imap_arg *arg,
 bool imap_cmd_create(struct imap_cmd *cmd)
 {
 	const char *name;
-	if (cmd->args[0].type == IMAP_ARG_EOL || cmd->args[1].type != IMAP_ARG_EOL) {
-		imap_cmd_bad(cmd, "CREATE takes one mailbox name.");
+	enum mailbox_special_use use = MAILBOX_SPECIAL_NONE;
+	if (cmd->args[0].type == IMAP_ARG_EOL ||
+	    (cmd->args[1].type != IMAP_ARG_EOL &&
+	     (cmd->args[1].type != IMAP_ARG_LIST || cmd->args[2].type != IMAP_ARG_EOL))) {
+		imap_cmd_bad(cmd, "CREATE takes a mailbox name and optional parameters.");
 		return true;
+	}
+	if (cmd->args[1].type == IMAP_ARG_LIST) {
+		/* create-params (RFC 4466 §2.2): only USE (RFC 6154 §3) */
+		const struct imap_arg *params, *attrs;
+		unsigned int count, attr_count;
+		const char *error;
+		if (!imap_arg_get_list(&cmd->args[1], &params, &count) || count != 2 ||
+		    !imap_arg_atom_equals(&params[0], "USE") ||
+		    !imap_arg_get_list(&params[1], &attrs, &attr_count)) {
+			imap_cmd_bad(cmd, "Unsupported CREATE parameters.");
+			return true;
+		}
+		int ret = imap_special_use_parse(attrs, attr_count, &use, &error);
+		if (ret < 0) {
+			imap_cmd_bad(cmd, error);
+			return true;
+		}
+		if (ret == 0) {
+			imap_cmd_finish(cmd, "%s", error);
+			return true;
+		}
 	}
 	if (!cmd_get_mailbox(cmd, &cmd->args[0], &name))
 		return true;
@@ -37,7 +61,7 @@ bool imap_cmd_create(struct imap_cmd *cmd)
 		imap_cmd_finish(cmd, "NO [ALREADYEXISTS] INBOX always exists.");
 		return true;
 	}
-	if (mailbox_create(cmd->client->mail_user, name, MAILBOX_SPECIAL_NONE) < 0)
+	if (mailbox_create(cmd->client->mail_user, name, use) < 0)
 		imap_cmd_storage_error(cmd);
 	else
 		imap_cmd_finish(cmd, "OK Create completed.");

@@ -185,3 +185,36 @@ void imap_client_send_flags(struct imap_client *client, bool permanent)
 	}
 	imap_client_send_untagged(client, "%s", str_c(str));
 }
+
+const char *const imap_special_use_names[] = {
+	"\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk", "\\Sent", "\\Trash",
+	"\\Important", NULL,
+};
+
+int imap_special_use_parse(const struct imap_arg *list, unsigned int count,
+			   enum mailbox_special_use *use_r, const char **error_r)
+{
+	*use_r = MAILBOX_SPECIAL_NONE;
+	for (unsigned int i = 0; i < count; i++) {
+		const char *atom;
+		unsigned int bit;
+		if (!imap_arg_get_atom(&list[i], &atom) || atom[0] != '\\') {
+			*error_r = "Invalid special-use attribute.";
+			return -1;
+		}
+		for (bit = 0; imap_special_use_names[bit] != NULL; bit++) {
+			if (strcasecmp(atom, imap_special_use_names[bit]) == 0)
+				break;
+		}
+		/* \All and \Flagged name virtual mailboxes: their messages
+		   are those of other mailboxes, which a real one can't show */
+		if (imap_special_use_names[bit] == NULL ||
+		    (1u << bit) == MAILBOX_SPECIAL_ALL || (1u << bit) == MAILBOX_SPECIAL_FLAGGED) {
+			*error_r = t_strdup_printf("NO [USEATTR] %s can't be used for this mailbox.",
+						   atom);
+			return 0;
+		}
+		*use_r |= (enum mailbox_special_use)(1u << bit);
+	}
+	return 1;
+}

@@ -18,6 +18,14 @@ void imap_append_mailbox_name(struct imap_client *client, string_t *dest, const 
 const char *imap_storage_error_reply(struct imap_client *client);
 /* Parses a flag list "(\Seen $Label)" or a single flag. Returns 0, or -1
    with *error_r. \Recent is refused (RFC 9051 §2.3.2). */
+/* RFC 6154 attribute names, by bit of enum mailbox_special_use (bit 0
+   first); NULL-terminated. */
+extern const char *const imap_special_use_names[];
+/* CREATE's "(USE (attrs))" (RFC 6154 §3). Returns 1 with *use_r, 0 with
+   a NO reply text (an attribute a real mailbox can't have), -1 with a BAD
+   text. */
+int imap_special_use_parse(const struct imap_arg *list, unsigned int count,
+			   enum mailbox_special_use *use_r, const char **error_r);
 int imap_flags_parse(const struct imap_arg *args, unsigned int count, pool_t pool,
 		     uint32_t *flags_r, const char *const **keywords_r, const char **error_r);
 /* Appends "(\Seen \Flagged kw)" (with \Recent when recent). */

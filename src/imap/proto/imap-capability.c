@@ -30,6 +30,7 @@ static const struct imap_capability_def capabilities[] = {
 	{ .name = "CHILDREN", .when = CAP_ALWAYS, .rfc = "RFC 3348" },
 	{ .name = "LIST-EXTENDED", .when = CAP_ALWAYS, .rfc = "RFC 5258" },
 	{ .name = "SPECIAL-USE", .when = CAP_ALWAYS, .rfc = "RFC 6154" },
+	{ .name = "CREATE-SPECIAL-USE", .when = CAP_ALWAYS, .rfc = "RFC 6154 §3" },
 	{ .name = "LIST-STATUS", .when = CAP_ALWAYS, .rfc = "RFC 5819" },
 	{ .name = "STATUS=SIZE", .when = CAP_ALWAYS, .rfc = "RFC 8438" },
 	{ .name = "SAVEDATE", .when = CAP_ALWAYS, .rfc = "RFC 8514" },
