@@ -394,3 +394,22 @@ def test_fetch_savedate(ternd):
     assert c.ok(f"SEARCH SAVEDON {day}")[0].split()[2:] == [b"1"]
     assert c.ok("SEARCH SAVEDBEFORE 01-Jan-2001")[0] == b"* SEARCH"
     assert c.ok("UID FETCH 1 (SAVEDATE)")[0].startswith(b"* 1 FETCH (UID 1 SAVEDATE ")
+
+
+def test_appendlimit(ternd_factory):
+    """APPENDLIMIT (RFC 7889): the capability and STATUS (APPENDLIMIT) give
+    imap.max_literal_size, the largest APPEND accepted; a larger one is
+    NO [TOOBIG]."""
+    srv = ternd_factory(config_extra="imap.max_literal_size = 2k\n").start()
+    c = Imap(srv.imap_port, login=False)
+    assert b"APPENDLIMIT=2048" in c.ok("CAPABILITY")[0]
+    c.ok("LOGIN alice secret")
+    assert b"APPENDLIMIT=2048" in c.ok("CAPABILITY")[0]
+    assert c.ok("STATUS INBOX (MESSAGES APPENDLIMIT)")[0] == \
+        b"* STATUS INBOX (MESSAGES 0 APPENDLIMIT 2048)"
+    lst = c.ok('LIST "" "INBOX" RETURN (STATUS (APPENDLIMIT))')
+    assert b"* STATUS INBOX (APPENDLIMIT 2048)" in lst
+    big = message("big", body="x" * 3000 + "\r\n")
+    _, tagged = c.append("INBOX", big, sync=True)
+    assert tagged.startswith(b"NO [TOOBIG]"), tagged
+    c.append_ok("INBOX", message("small"))

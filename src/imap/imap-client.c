@@ -16,7 +16,10 @@ static void imap_client_input(struct connection *conn);
 
 const char *imap_client_capability(struct imap_client *client)
 {
-	struct imap_capability_opts opts = { .authenticated = true };
+	struct imap_capability_opts opts = {
+		.authenticated = true,
+		.append_limit = client->set->imap.max_literal_size,
+	};
 	return imap_capability_string(&opts);
 }
 

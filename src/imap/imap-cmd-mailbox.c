@@ -167,6 +167,7 @@ static const struct {
 	{ "SIZE", STATUS_SIZE },
 	{ "RECENT", STATUS_RECENT },
 	{ "HIGHESTMODSEQ", STATUS_HIGHESTMODSEQ }, /* RFC 7162 §3.1.2.3 */
+	{ "APPENDLIMIT", IMAP_STATUS_APPENDLIMIT }, /* RFC 7889 §4 */
 };
 
 /* Parses "(MESSAGES UNSEEN ...)". Returns 0 or -1. */
@@ -195,7 +196,7 @@ int imap_status_items_parse(const struct imap_arg *arg, enum mailbox_status_item
 }
 
 void imap_status_write(string_t *dest, enum mailbox_status_items items,
-		       const struct mailbox_status *status)
+		       const struct mailbox_status *status, uint64_t append_limit)
 {
 	size_t start = str_len(dest);
 	str_append_c(dest, '(');
@@ -209,7 +210,8 @@ void imap_status_write(string_t *dest, enum mailbox_status_items items,
 			item == STATUS_UNSEEN ? status->unseen :
 			item == STATUS_DELETED ? status->deleted :
 			item == STATUS_SIZE ? status->size :
-			item == STATUS_HIGHESTMODSEQ ? status->highestmodseq : status->recent;
+			item == STATUS_HIGHESTMODSEQ ? status->highestmodseq :
+			item == IMAP_STATUS_APPENDLIMIT ? append_limit : status->recent;
 		if (str_len(dest) > start + 1)
 			str_append_c(dest, ' ');
 		str_printfa(dest, "%s %llu", status_items[i].name, (unsigned long long)value);
@@ -235,7 +237,8 @@ bool imap_cmd_status(struct imap_cmd *cmd)
 	if ((items & STATUS_HIGHESTMODSEQ) != 0)
 		imap_client_enable_condstore(cmd->client);
 	struct mailbox_status status;
-	if (mailbox_get_status(cmd->client->mail_user, name, items, cmd->pool, &status) < 0) {
+	if (mailbox_get_status(cmd->client->mail_user, name, IMAP_STATUS_MAILBOX_ITEMS(items),
+			       cmd->pool, &status) < 0) {
 		imap_cmd_storage_error(cmd);
 		return true;
 	}
@@ -243,7 +246,7 @@ bool imap_cmd_status(struct imap_cmd *cmd)
 	str_append(str, "STATUS ");
 	imap_append_mailbox_name(cmd->client, str, name);
 	str_append_c(str, ' ');
-	imap_status_write(str, items, &status);
+	imap_status_write(str, items, &status, cmd->client->set->imap.max_literal_size);
 	imap_client_send_untagged(cmd->client, "%s", str_c(str));
 	imap_cmd_finish(cmd, "OK Status completed.");
 	return true;

@@ -70,10 +70,16 @@ bool imap_cmd_search(struct imap_cmd *cmd);
 bool imap_cmd_cancelupdate(struct imap_cmd *cmd);
 bool imap_cmd_sort(struct imap_cmd *cmd);
 bool imap_cmd_thread(struct imap_cmd *cmd);
-/* STATUS item helpers shared with LIST-STATUS */
+/* STATUS item helpers shared with LIST-STATUS. APPENDLIMIT (RFC 7889) is
+   the IMAP layer's item, a bit above the mailbox's ones; mask it off
+   (IMAP_STATUS_MAILBOX_ITEMS) before asking the storage. */
+#define IMAP_STATUS_APPENDLIMIT ((enum mailbox_status_items)0x10000)
+#define IMAP_STATUS_MAILBOX_ITEMS(items) \
+	((enum mailbox_status_items)((items) & ~IMAP_STATUS_APPENDLIMIT))
 int imap_status_items_parse(const struct imap_arg *arg, enum mailbox_status_items *items_r);
+/* append_limit: the APPENDLIMIT value (the largest APPEND accepted). */
 void imap_status_write(string_t *dest, enum mailbox_status_items items,
-		       const struct mailbox_status *status);
+		       const struct mailbox_status *status, uint64_t append_limit);
 /* pre-login commands that are errors afterwards */
 bool imap_cmd_already_authenticated(struct imap_cmd *cmd);
 

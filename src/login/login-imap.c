@@ -29,6 +29,7 @@ const char *login_imap_capability(struct imap_login_client *client)
 		.plaintext_allowed = login_imap_plaintext_allowed(client),
 		.auth_mechanisms = auth_get_mechanisms(client->ctx->auth,
 			login_connection_is_secured(client->conn)),
+		.append_limit = client->ctx->set->imap.max_literal_size,
 	};
 	return imap_capability_string(&opts);
 }

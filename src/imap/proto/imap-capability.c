@@ -64,6 +64,8 @@ const char *imap_capability_string(const struct imap_capability_opts *opts)
 			str_append_c(str, ' ');
 		str_append(str, cap->name);
 	}
+	if (opts->append_limit > 0)
+		str_printfa(str, " APPENDLIMIT=%llu", (unsigned long long)opts->append_limit);
 	if (opts->authenticated)
 		return str_c(str);
 	if (opts->starttls_available)

@@ -10,6 +10,7 @@ struct imap_capability_opts {
 	bool starttls_available; /* listener offers STARTTLS and TLS is not active */
 	bool plaintext_allowed;  /* LOGIN/AUTH=PLAIN allowed on this connection */
 	const char *auth_mechanisms; /* space-separated SASL mechanisms offered */
+	uint64_t append_limit;   /* APPENDLIMIT=n (RFC 7889); 0: not sent */
 };
 
 /* Returns the space-separated list (temporary memory). */
