@@ -145,6 +145,12 @@ static void connection_handle_output(struct connection *conn)
 {
 	if (o_stream_get_buffer_used(conn->output) == 0)
 		return;
+	/* a producer that stopped at a full buffer waits for output_drained;
+	   it may have filled it since the last check (inside the previous
+	   output_drained call, between the two flushes of connection_io),
+	   and a flush that drains it must still wake it, or it waits forever */
+	if (o_stream_is_full(conn->output))
+		conn->was_full = true;
 	size_t before = o_stream_get_buffer_used(conn->output);
 	int ret = o_stream_flush(conn->output);
 	if (ret < 0) {
