@@ -520,3 +520,32 @@ def test_index_survives_restart(ternd):
     b.ok("NOOP")
     assert search(b, "BODY", "marmot") == [1, 3, 4]
     assert search(b, "BODY", '"new marmot"') == [4]
+
+
+def test_index_text_at_save_off_indexes_on_first_search(tmp_path):
+    """mail.index_text_at_save = no: APPEND and LMTP leave the full-text
+    index alone (no document rows), and the first text search indexes
+    what arrived (a save with the setting on never moves the indexed
+    watermark across such a gap: test-mail-search.c)."""
+    import smtplib
+    import sqlite3
+    from mailutil import mail_home
+    srv = Ternd(tmp_path / "off", config_extra="mail.index_text_at_save = no\n",
+                lmtp=True).start()
+    try:
+        a = Imap(srv.imap_port)
+        a.append_ok("INBOX", message("one", body="a marimba here\r\n"))
+        a.append_ok("INBOX", message("two", body="nothing\r\n"))
+        with smtplib.LMTP("127.0.0.1", srv.lmtp_port) as lmtp:
+            lmtp.sendmail("bob@example.com", ["alice@example.org"],
+                          message("three", body="more marimba\r\n"))
+        db = sqlite3.connect(mail_home(srv) / "tern-index.db")
+        assert db.execute("SELECT count(*) FROM message_search").fetchone()[0] == 0
+        a.select()
+        assert search(a, "BODY", "marimba") == [1, 3]
+        assert search(a, "SUBJECT", "two") == [2]
+        assert db.execute("SELECT count(*) FROM message_search").fetchone()[0] == 3
+        db.close()
+    finally:
+        close_sessions()
+        srv.stop()

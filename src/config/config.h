@@ -76,6 +76,8 @@ struct mail_settings {
 	bool create_special_folders;
 	/* render the message cache while saving (APPEND, LMTP) */
 	bool cache_at_save;
+	/* add saved messages to the full-text index in the save */
+	bool index_text_at_save;
 	/* MIME parsing bounds for message structure (struct
 	   mime_parser_limits); past them a message is served in its
 	   degraded, still RFC-compliant form */

@@ -340,6 +340,7 @@ void imap_client_create(const struct tern_settings *set, struct connection *conn
 		.home = config_mail_home(set, client->user, handoff->home),
 		.driver = set->mail.driver,
 		.create_special_folders = set->mail.create_special_folders,
+		.text_index_on_demand = !set->mail.index_text_at_save,
 	};
 	if (mset.home == NULL || mail_user_init(&mset, &client->mail_user, &error) < 0) {
 		log_error(&conn->log, "mail_user_init_failed", "home=%s error=%s",

@@ -191,6 +191,7 @@ static const char *lmtp_deliver_one(struct lmtp_client *client,
 		.home = rcpt->home,
 		.driver = client->set->mail.driver,
 		.create_special_folders = client->set->mail.create_special_folders,
+		.text_index_on_demand = !client->set->mail.index_text_at_save,
 	};
 	struct mail_user *user;
 	const char *error, *mailbox, *reply;

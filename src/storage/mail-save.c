@@ -92,7 +92,10 @@ struct mail_save *mail_save_begin(struct mail_user *user, const char *name,
 		user->v->save_free(save);
 		return NULL;
 	}
-	save->search = search_text_builder_create(save->pool, 0);
+	/* without the builder the message stays above the mailbox's indexed
+	   UID, and the next text search indexes it (mailbox_search_update) */
+	if (!user->text_index_on_demand)
+		save->search = search_text_builder_create(save->pool, 0);
 	mail_cache_builder_begin(save);
 	return save;
 }
@@ -105,7 +108,8 @@ int mail_save_write(struct mail_save *save, const void *data, size_t size)
 		save->failed = true;
 		return -1;
 	}
-	search_text_builder_feed(save->search, data, size);
+	if (save->search != NULL)
+		search_text_builder_feed(save->search, data, size);
 	mail_cache_builder_feed(save, data, size);
 	return 0;
 }

@@ -115,6 +115,8 @@ struct mail_storage_vfuncs {
 
 struct mail_user {
 	pool_t pool;
+	/* mail_user_settings.text_index_on_demand */
+	bool text_index_on_demand;
 	const struct mail_storage_vfuncs *v;
 	void *driver_context;
 	char *username, *home, *notify_path;

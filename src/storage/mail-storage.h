@@ -68,6 +68,10 @@ struct mail_user_settings {
 	const char *driver; /* "maildir" */
 	/* folders created (with their special use) for a new user */
 	bool create_special_folders;
+	/* saves leave the full-text index to the first search that needs
+	   it (mail.index_text_at_save = no): cheaper saves, slower first
+	   text search */
+	bool text_index_on_demand;
 };
 
 struct mail_user;

@@ -267,6 +267,7 @@ int mail_user_init(const struct mail_user_settings *set, struct mail_user **user
 	user->pool = pool;
 	user->v = v;
 	user->notify_fd = -1;
+	user->text_index_on_demand = set->text_index_on_demand;
 	user->username = p_strdup(pool, set->username == NULL ? "" : set->username);
 	size_t len = strlen(set->home);
 	while (len > 1 && set->home[len - 1] == '/')
