@@ -444,8 +444,9 @@ static int password_decode(const struct password_scheme *s,
 			*error_r = t_strdup_printf("malformed %s hash: invalid hex", s->name);
 			return -1;
 		}
+		/* it may be base64 of the same length after all */
 		buffer_clear(raw);
-		/* fall through: it may be base64 of the same length after all */
+		/* fall through */
 	case PW_ENCODING_BASE64:
 		if (base64_decode(value, len, raw) < 0) {
 			*error_r = t_strdup_printf("malformed %s hash: invalid base64",

@@ -261,8 +261,8 @@ int mailbox_update_flags(struct mailbox *box, const uint32_t *seqs, unsigned int
 		return mail_user_set_error(user, MAIL_ERROR_PERM, "Mailbox is read-only.");
 	if (mail_keywords_validate(user, change->keywords) < 0)
 		return -1;
-	uint32_t *sorted;
-	unsigned int n;
+	uint32_t *sorted = NULL;
+	unsigned int n = 0;
 	if (mail_seqs_normalize(box, seqs, count, &sorted, &n) < 0)
 		return -1;
 	if (n == 0)

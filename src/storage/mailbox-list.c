@@ -159,7 +159,7 @@ static int mailbox_create_one(struct mail_user *user, const char *name,
 			      const struct index_mailbox *existing)
 {
 	const char *dir = user->v->mailbox_dir_name(user, name);
-	bool in_use;
+	bool in_use = false;
 	if (mailbox_dir_in_use(user, dir, &in_use) < 0)
 		return -1;
 	if (in_use) {
@@ -263,7 +263,7 @@ static int mailbox_remove_empty_parents(struct mail_user *user, const char *name
 	while ((p = strrchr(name, MAILBOX_HIERARCHY_SEP)) != NULL) {
 		name = t_strndup(name, (size_t)(p - name));
 		struct index_mailbox mb;
-		bool children;
+		bool children = false;
 		int ret = index_mailbox_lookup(user->db, name, t_pool(), &mb);
 		if (ret < 0)
 			return mail_user_set_index_error(user, "look up mailbox");
