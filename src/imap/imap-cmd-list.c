@@ -66,12 +66,12 @@ static void list_write_attrs(string_t *str, const struct mailbox_list_entry *e,
 	if (!lsub && (ret & LIST_RET_SUBSCRIBED) != 0 && (e->attrs & MAILBOX_ATTR_SUBSCRIBED) != 0)
 		ATTR("\\Subscribed");
 	if (!lsub && (e->attrs & MAILBOX_ATTR_NONEXISTENT) == 0) {
-		if ((ret & LIST_RET_CHILDREN) == 0)
-			;
-		else if ((e->attrs & MAILBOX_ATTR_HASCHILDREN) != 0)
-			ATTR("\\HasChildren");
-		else if ((e->attrs & MAILBOX_ATTR_NOINFERIORS) == 0)
-			ATTR("\\HasNoChildren");
+		if ((ret & LIST_RET_CHILDREN) != 0) {
+			if ((e->attrs & MAILBOX_ATTR_HASCHILDREN) != 0)
+				ATTR("\\HasChildren");
+			else if ((e->attrs & MAILBOX_ATTR_NOINFERIORS) == 0)
+				ATTR("\\HasNoChildren");
+		}
 		for (unsigned int i = 0; imap_special_use_names[i] != NULL; i++) {
 			if ((e->special_use & (1u << i)) != 0)
 				ATTR(imap_special_use_names[i]);

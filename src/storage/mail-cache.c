@@ -206,14 +206,16 @@ void mail_storage_set_cache_builder(const struct mail_cache_builder_vfuncs *v,
 
 void mail_cache_builder_begin(struct mail_save *save)
 {
-	if (cache_builder != NULL)
-		save->cache_builder = cache_builder->init(save->pool, cache_builder_context);
+	if (cache_builder == NULL)
+		return;
+	save->cache_builder_v = cache_builder;
+	save->cache_builder = cache_builder->init(save->pool, cache_builder_context);
 }
 
 void mail_cache_builder_feed(struct mail_save *save, const void *data, size_t size)
 {
 	if (save->cache_builder != NULL)
-		cache_builder->feed(save->cache_builder, data, size);
+		save->cache_builder_v->feed(save->cache_builder, data, size);
 }
 
 void mail_cache_builder_finish(struct mail_save *save)
@@ -222,7 +224,7 @@ void mail_cache_builder_finish(struct mail_save *save)
 		return;
 	struct mail_cache_fields fields;
 	memset(&fields, 0, sizeof(fields));
-	if (cache_builder->finish(save->cache_builder, save->pool, &fields) > 0)
+	if (save->cache_builder_v->finish(save->cache_builder, save->pool, &fields) > 0)
 		save->cache_fields = p_memdup(save->pool, &fields, sizeof(fields));
 	mail_cache_builder_free(save);
 }
@@ -231,6 +233,6 @@ void mail_cache_builder_free(struct mail_save *save)
 {
 	if (save->cache_builder == NULL)
 		return;
-	cache_builder->deinit(save->cache_builder);
+	save->cache_builder_v->deinit(save->cache_builder);
 	save->cache_builder = NULL;
 }

@@ -37,7 +37,9 @@ struct mail_save {
 	   document made of it before the commit */
 	struct search_text_builder *search;
 	struct index_search_doc *search_doc;
-	/* the registered cache renderer's state, and what it rendered */
+	/* the registered cache renderer (as it was at mail_save_begin()),
+	   its state, and what it rendered */
+	const struct mail_cache_builder_vfuncs *cache_builder_v;
 	void *cache_builder;
 	struct mail_cache_fields *cache_fields;
 	int64_t mailbox_id;
