@@ -294,7 +294,8 @@ def search_result(untagged):
 def select_info(untagged):
     """SELECT/EXAMINE responses -> dict with FLAGS, PERMANENTFLAGS (lists),
     EXISTS, RECENT, UNSEEN, UIDVALIDITY, UIDNEXT (ints), LIST (raw line),
-    CLOSED (bool) and 'other': lines that fit none of these."""
+    MAILBOXID (str), CLOSED (bool) and 'other': lines that fit none of
+    these."""
     info = {"other": []}
     for resp in untagged:
         m = re.match(rb"\* (\d+) (EXISTS|RECENT)$", resp)
@@ -320,6 +321,11 @@ def select_info(untagged):
             continue
         if resp.startswith(b"* OK [CLOSED]"):
             info["CLOSED"] = True
+            continue
+        m = re.match(rb"\* OK \[MAILBOXID \(([A-Za-z0-9_-]+)\)\]", resp)
+        if m:
+            assert "MAILBOXID" not in info, untagged
+            info["MAILBOXID"] = m.group(1).decode()
             continue
         info["other"].append(resp)
     return info

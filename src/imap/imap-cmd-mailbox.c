@@ -61,10 +61,17 @@ bool imap_cmd_create(struct imap_cmd *cmd)
 		imap_cmd_finish(cmd, "NO [ALREADYEXISTS] INBOX always exists.");
 		return true;
 	}
+	struct mailbox_status status;
 	if (mailbox_create(cmd->client->mail_user, name, use) < 0)
 		imap_cmd_storage_error(cmd);
-	else
+	else if (mailbox_get_status(cmd->client->mail_user, name, 0, cmd->pool, &status) < 0)
 		imap_cmd_finish(cmd, "OK Create completed.");
+	else {
+		/* RFC 8474 §4.1 */
+		string_t *str = t_str_new(64);
+		imap_mailboxid_append(str, &status);
+		imap_cmd_finish(cmd, "OK [MAILBOXID (%s)] Create completed.", str_c(str));
+	}
 	return true;
 }
 
@@ -168,6 +175,7 @@ static const struct {
 	{ "RECENT", STATUS_RECENT },
 	{ "HIGHESTMODSEQ", STATUS_HIGHESTMODSEQ }, /* RFC 7162 §3.1.2.3 */
 	{ "APPENDLIMIT", IMAP_STATUS_APPENDLIMIT }, /* RFC 7889 §4 */
+	{ "MAILBOXID", IMAP_STATUS_MAILBOXID },     /* RFC 8474 §4 */
 };
 
 /* Parses "(MESSAGES UNSEEN ...)". Returns 0 or -1. */
@@ -214,6 +222,12 @@ void imap_status_write(string_t *dest, enum mailbox_status_items items,
 			item == IMAP_STATUS_APPENDLIMIT ? append_limit : status->recent;
 		if (str_len(dest) > start + 1)
 			str_append_c(dest, ' ');
+		if (item == IMAP_STATUS_MAILBOXID) {
+			str_append(dest, "MAILBOXID (");
+			imap_mailboxid_append(dest, status);
+			str_append_c(dest, ')');
+			continue;
+		}
 		str_printfa(dest, "%s %llu", status_items[i].name, (unsigned long long)value);
 	}
 	str_append_c(dest, ')');

@@ -107,6 +107,9 @@ static bool cmd_select_full(struct imap_cmd *cmd, bool readonly)
 	}
 	imap_client_send_untagged(client, "OK [UIDVALIDITY %u] UIDs valid.", status->uidvalidity);
 	imap_client_send_untagged(client, "OK [UIDNEXT %u] Predicted next UID.", status->uidnext);
+	string_t *mailboxid = t_str_new(32);
+	imap_mailboxid_append(mailboxid, status);
+	imap_client_send_untagged(client, "OK [MAILBOXID (%s)] Ok.", str_c(mailboxid));
 	/* RFC 7162 §3.1.2.1 (SELECT (CONDSTORE) enables it, §3.1.8) */
 	if (params.condstore)
 		client->condstore = true;

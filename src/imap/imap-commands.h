@@ -74,8 +74,9 @@ bool imap_cmd_thread(struct imap_cmd *cmd);
    the IMAP layer's item, a bit above the mailbox's ones; mask it off
    (IMAP_STATUS_MAILBOX_ITEMS) before asking the storage. */
 #define IMAP_STATUS_APPENDLIMIT ((enum mailbox_status_items)0x10000)
-#define IMAP_STATUS_MAILBOX_ITEMS(items) \
-	((enum mailbox_status_items)((items) & ~IMAP_STATUS_APPENDLIMIT))
+#define IMAP_STATUS_MAILBOXID ((enum mailbox_status_items)0x20000) /* RFC 8474 §4 */
+#define IMAP_STATUS_MAILBOX_ITEMS(items) ((enum mailbox_status_items)((items) & \
+	~(IMAP_STATUS_APPENDLIMIT | IMAP_STATUS_MAILBOXID)))
 int imap_status_items_parse(const struct imap_arg *arg, enum mailbox_status_items *items_r);
 /* append_limit: the APPENDLIMIT value (the largest APPEND accepted). */
 void imap_status_write(string_t *dest, enum mailbox_status_items items,

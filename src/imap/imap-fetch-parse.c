@@ -202,6 +202,8 @@ static const struct fetch_simple_item simple_items[] = {
 	{ "MODSEQ", FETCH_MODSEQ },
 	{ "INTERNALDATE", FETCH_INTERNALDATE },
 	{ "SAVEDATE", FETCH_SAVEDATE },
+	{ "EMAILID", FETCH_EMAILID },
+	{ "THREADID", FETCH_THREADID },
 	{ "RFC822.SIZE", FETCH_RFC822_SIZE },
 	{ "ENVELOPE", FETCH_ENVELOPE },
 	{ "BODY", FETCH_BODY },

@@ -131,6 +131,8 @@ struct imap_fetch *imap_fetch_begin(struct imap_cmd *cmd, const fetch_items_t *i
 		case FETCH_MODSEQ:
 		case FETCH_INTERNALDATE:
 		case FETCH_SAVEDATE:
+		case FETCH_EMAILID:
+		case FETCH_THREADID:
 		case FETCH_RFC822_SIZE:
 			continue;
 		default:
@@ -298,6 +300,17 @@ static bool fetch_write_meta(struct imap_fetch *f, const struct mail_record *rec
 			else
 				str_printfa(str, "SAVEDATE \"%s\"",
 					    imap_date_time_format(rec->save_date, 0));
+			break;
+		case FETCH_EMAILID:
+			/* the GUID: kept by COPY and MOVE, random per save */
+			if (rec->guid == NULL || !imap_objectid_is_valid(rec->guid))
+				str_append(str, "EMAILID NIL");
+			else
+				str_printfa(str, "EMAILID (%s)", rec->guid);
+			break;
+		case FETCH_THREADID:
+			/* RFC 8474 §5.2: NIL from a server without thread ids */
+			str_append(str, "THREADID NIL");
 			break;
 		case FETCH_RFC822_SIZE:
 			str_append(str, "RFC822.SIZE ");

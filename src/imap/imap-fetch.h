@@ -18,6 +18,8 @@ enum fetch_item_type {
 	FETCH_MODSEQ,        /* RFC 7162 §3.1.4.2 */
 	FETCH_INTERNALDATE,
 	FETCH_SAVEDATE,      /* RFC 8514 */
+	FETCH_EMAILID,       /* RFC 8474 §5 */
+	FETCH_THREADID,
 	FETCH_RFC822_SIZE,   /* the last of the items a record answers */
 	FETCH_ENVELOPE,
 	FETCH_BODY,          /* BODY: the structure without extension data */

@@ -23,6 +23,7 @@ enum search_key_type {
 	SK_HEADER, SK_BODY, SK_TEXT,
 	SK_OLDER, SK_YOUNGER,
 	SK_SAVEDBEFORE, SK_SAVEDON, SK_SAVEDSINCE, SK_SAVEDATESUPPORTED,
+	SK_EMAILID, SK_THREADID,
 	SK_MODSEQ,
 };
 
@@ -250,6 +251,17 @@ static struct search_key *search_parse_word(struct search_parser *p, const char 
 		return search_parse_modseq(p);
 	if (strcasecmp(word, "SAVEDATESUPPORTED") == 0)
 		return new_key(p, SK_SAVEDATESUPPORTED);
+	if (strcasecmp(word, "EMAILID") == 0 || strcasecmp(word, "THREADID") == 0) {
+		/* RFC 8474 §5.3 */
+		key = new_key(p, word[0] == 'E' || word[0] == 'e' ? SK_EMAILID : SK_THREADID);
+		if (!next_string(p, &key->value))
+			return NULL;
+		if (!imap_objectid_is_valid(key->value)) {
+			p->error = "BAD Invalid object id.";
+			return NULL;
+		}
+		return key;
+	}
 	if (strcasecmp(word, "HEADER") == 0) {
 		key = new_key(p, SK_HEADER);
 		return next_string(p, &key->field) && next_string(p, &key->value) ? key : NULL;
@@ -522,6 +534,9 @@ static bool search_match(const struct search_eval *ev, const struct mail_record 
 	case SK_SAVEDON: return utc_day(rec->save_date) == key->date;
 	case SK_SAVEDSINCE: return utc_day(rec->save_date) >= key->date;
 	case SK_SAVEDATESUPPORTED: return true;
+	/* EMAILID is the message's GUID, which copies keep; no THREADIDs */
+	case SK_EMAILID: return rec->guid != NULL && strcmp(rec->guid, key->value) == 0;
+	case SK_THREADID: return false;
 	case SK_MODSEQ: return rec->modseq >= key->number;
 	}
 	return false;
@@ -579,7 +594,7 @@ static enum search_needs search_key_needs(const struct search_key *key)
 		case SK_ALL: case SK_AND: case SK_OR: case SK_NOT: case SK_SEQSET:
 		case SK_UIDSET: case SK_OLD: case SK_RECENT: case SK_SENTBEFORE:
 		case SK_SENTON: case SK_SENTSINCE: case SK_HEADER: case SK_BODY: case SK_TEXT:
-		case SK_SAVEDATESUPPORTED:
+		case SK_SAVEDATESUPPORTED: case SK_THREADID:
 			n = SEARCH_NEEDS_UID;
 			break;
 		case SK_FLAG_SET: case SK_FLAG_UNSET: case SK_KEYWORD: case SK_UNKEYWORD:
@@ -587,7 +602,7 @@ static enum search_needs search_key_needs(const struct search_key *key)
 			n = SEARCH_NEEDS_FLAGS;
 			break;
 		case SK_LARGER: case SK_SMALLER: case SK_BEFORE: case SK_ON: case SK_SINCE:
-		case SK_OLDER: case SK_YOUNGER: case SK_SAVEDBEFORE: case SK_SAVEDON:
+		case SK_OLDER: case SK_YOUNGER: case SK_SAVEDBEFORE: case SK_SAVEDON: case SK_EMAILID:
 		case SK_SAVEDSINCE:
 			n = SEARCH_NEEDS_RECORD;
 			break;

@@ -218,3 +218,20 @@ int imap_special_use_parse(const struct imap_arg *list, unsigned int count,
 	}
 	return 1;
 }
+
+bool imap_objectid_is_valid(const char *id)
+{
+	size_t len = 0;
+	for (; id[len] != '\0'; len++) {
+		char c = id[len];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '-'))
+			return false;
+	}
+	return len > 0 && len <= 255;
+}
+
+void imap_mailboxid_append(string_t *str, const struct mailbox_status *status)
+{
+	str_printfa(str, "F%08x%llx", status->uidvalidity, (unsigned long long)status->mailbox_id);
+}

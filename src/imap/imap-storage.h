@@ -18,6 +18,13 @@ void imap_append_mailbox_name(struct imap_client *client, string_t *dest, const 
 const char *imap_storage_error_reply(struct imap_client *client);
 /* Parses a flag list "(\Seen $Label)" or a single flag. Returns 0, or -1
    with *error_r. \Recent is refused (RFC 9051 §2.3.2). */
+/* RFC 8474 §7 objectid: 1-255 of ALPHA, DIGIT, '_', '-'. */
+bool imap_objectid_is_valid(const char *id);
+/* Appends the mailbox's MAILBOXID (RFC 8474 §4): "F", its UIDVALIDITY and
+   index id in hex. Stable across renames; a mailbox created again after a
+   delete has another UIDVALIDITY, so another id. */
+void imap_mailboxid_append(string_t *str, const struct mailbox_status *status);
+
 /* RFC 6154 attribute names, by bit of enum mailbox_special_use (bit 0
    first); NULL-terminated. */
 extern const char *const imap_special_use_names[];

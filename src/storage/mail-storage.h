@@ -142,6 +142,9 @@ enum mailbox_status_items {
 };
 
 struct mailbox_status {
+	/* the index's id of the mailbox (with uidvalidity it names this
+	   mailbox for its whole life: OBJECTID's MAILBOXID) */
+	int64_t mailbox_id;
 	uint32_t messages, uidnext, uidvalidity, unseen, deleted, recent;
 	uint32_t first_unseen_seq; /* 0 = none */
 	uint64_t size, highestmodseq;

@@ -7,6 +7,7 @@ static int mailbox_status_fill(struct mail_user *user, const struct index_mailbo
 			       enum mailbox_status_items items, pool_t pool,
 			       struct mailbox_status *status_r)
 {
+	status_r->mailbox_id = mb->id;
 	status_r->messages = mb->messages;
 	status_r->uidnext = mb->uidnext;
 	status_r->uidvalidity = mb->uidvalidity;

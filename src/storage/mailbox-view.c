@@ -144,6 +144,7 @@ int mailbox_view_update_recent(struct mailbox *box, const struct index_mailbox *
 void mailbox_view_update_status(struct mailbox *box, const struct index_mailbox *mb)
 {
 	struct mailbox_status *st = &box->status;
+	st->mailbox_id = mb->id;
 	st->messages = box->uids.count;
 	st->uidnext = mb->uidnext;
 	st->uidvalidity = mb->uidvalidity;

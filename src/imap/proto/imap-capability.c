@@ -34,6 +34,7 @@ static const struct imap_capability_def capabilities[] = {
 	{ .name = "LIST-STATUS", .when = CAP_ALWAYS, .rfc = "RFC 5819" },
 	{ .name = "STATUS=SIZE", .when = CAP_ALWAYS, .rfc = "RFC 8438" },
 	{ .name = "SAVEDATE", .when = CAP_ALWAYS, .rfc = "RFC 8514" },
+	{ .name = "OBJECTID", .when = CAP_ALWAYS, .rfc = "RFC 8474" },
 	{ .name = "CONDSTORE", .when = CAP_ALWAYS, .rfc = "RFC 7162 §3.1" },
 	{ .name = "QRESYNC", .when = CAP_ALWAYS, .rfc = "RFC 7162 §3.2" },
 	{ .name = "ESEARCH", .when = CAP_ALWAYS, .rfc = "RFC 4731" },
