@@ -103,6 +103,8 @@ static bool append_message_start(struct imap_cmd *cmd, struct append_ctx *ctx,
 			"NO [TOOBIG] Message is larger than %llu bytes.",
 			(unsigned long long)client->set->imap.max_literal_size));
 	}
+	/* RFC 3516 §4.4: binary content is stored re-encoded */
+	params.convert_binary = args->literal8;
 	if (ctx->saves.count >= APPEND_MAX_MESSAGES)
 		return append_fail(cmd, ctx, args, "NO [LIMIT] Too many messages in one APPEND.");
 	ctx->save = mail_save_begin(client->mail_user, ctx->mailbox, &params);

@@ -16,6 +16,7 @@ static void mail_save_free(struct mail_save *save)
 {
 	search_text_builder_destroy(&save->search);
 	mail_cache_builder_free(save);
+	mail_save_binary_destroy(&save->binary);
 	save->user->v->save_free(save);
 }
 
@@ -97,10 +98,28 @@ struct mail_save *mail_save_begin(struct mail_user *user, const char *name,
 	if (!user->text_index_on_demand)
 		save->search = search_text_builder_create(save->pool, 0);
 	mail_cache_builder_begin(save);
+	if (params->convert_binary && (save->binary = mail_save_binary_create(user)) == NULL) {
+		mail_save_free(save);
+		return NULL;
+	}
 	return save;
 }
 
 int mail_save_write(struct mail_save *save, const void *data, size_t size)
+{
+	if (save->failed)
+		return -1;
+	if (save->binary != NULL) {
+		if (mail_save_binary_write(save, data, size) < 0) {
+			save->failed = true;
+			return -1;
+		}
+		return 0;
+	}
+	return mail_save_write_content(save, data, size);
+}
+
+int mail_save_write_content(struct mail_save *save, const void *data, size_t size)
 {
 	if (save->failed)
 		return -1;
@@ -163,6 +182,10 @@ int mail_save_finish_multi(struct mail_save **saves, unsigned int count,
 	mail_user_clear_error(user);
 	for (unsigned int i = 0; i < count && ret == 0; i++) {
 		i_assert(saves[i]->mailbox_id == saves[0]->mailbox_id);
+		if (saves[i]->binary != NULL && !saves[i]->failed &&
+		    mail_save_binary_finish(saves[i]) < 0)
+			saves[i]->failed = true;
+		mail_save_binary_destroy(&saves[i]->binary);
 		if (saves[i]->failed || user->v->save_prepare(saves[i]) < 0)
 			ret = -1;
 		else

@@ -37,6 +37,8 @@ struct mail_save {
 	   document made of it before the commit */
 	struct search_text_builder *search;
 	struct index_search_doc *search_doc;
+	/* binary content being spooled for conversion (mail-save-binary.c) */
+	struct mail_save_binary *binary;
 	/* the registered cache renderer (as it was at mail_save_begin()),
 	   its state, and what it rendered */
 	const struct mail_cache_builder_vfuncs *cache_builder_v;
@@ -197,6 +199,18 @@ void mail_user_rollback(struct mail_user *user);
 int64_t mail_own_change_begin(struct mail_user *user, const char *dir);
 void mail_own_change_end(struct mail_user *user, const char *dir, int64_t before,
 			 struct index_change *ch);
+
+/* mail-save.c: writes content to the driver and the text/cache builders
+   (mail_save_write() without the binary spool). */
+int mail_save_write_content(struct mail_save *save, const void *data, size_t size);
+/* mail-save-binary.c: a save of binary content (struct
+   mail_save_params.convert_binary) spools it; finish writes the message
+   with every "binary" leaf part re-encoded as base64 through
+   mail_save_write_content(). */
+struct mail_save_binary *mail_save_binary_create(struct mail_user *user);
+void mail_save_binary_destroy(struct mail_save_binary **binary);
+int mail_save_binary_write(struct mail_save *save, const void *data, size_t size);
+int mail_save_binary_finish(struct mail_save *save);
 
 /* mail-cache.c: the message cache filled at save (struct
    mail_cache_builder_vfuncs). begin/feed/finish follow mail_save_begin(),

@@ -422,6 +422,9 @@ struct mail_save_params {
 	const char *const *keywords;
 	time_t internal_date; /* (time_t)-1 = now */
 	int internal_date_tz;
+	/* the content is binary (RFC 3516 literal8): parts declared
+	   Content-Transfer-Encoding: binary are stored base64-encoded */
+	bool convert_binary;
 };
 /* Starts saving a message into mailbox name; content is streamed in with
    mail_save_write() (never held whole in memory). */

@@ -627,6 +627,46 @@ static void test_cache_at_save(void)
 	test_end();
 }
 
+static void test_binary_save(void)
+{
+	test_begin("storage binary content saved as base64");
+	struct mail_user *user = test_fresh_user(false);
+	/* "\x01\x02\x03" in a binary part; a text part around it is kept */
+	static const char msg[] =
+		"Content-Type: multipart/mixed; boundary=B\r\nMIME-Version: 1.0\r\n\r\n"
+		"--B\r\nContent-Type: text/plain\r\n\r\ntext\r\n"
+		"--B\r\nContent-Transfer-Encoding: binary\r\nX-Keep: 1\r\n\r\n\x01\x02\x03\r\n"
+		"--B--\r\n";
+	static const char expect[] =
+		"Content-Type: multipart/mixed; boundary=B\r\nMIME-Version: 1.0\r\n\r\n"
+		"--B\r\nContent-Type: text/plain\r\n\r\ntext\r\n"
+		"--B\r\nContent-Transfer-Encoding: base64\r\nX-Keep: 1\r\n\r\nAQID\r\n"
+		"--B--\r\n";
+	struct mail_save_params params = { .internal_date = (time_t)-1, .convert_binary = true };
+	struct mail_save *save = mail_save_begin(user, "INBOX", &params);
+	test_assert(save != NULL);
+	/* byte by byte: the spool and the parser see any chunking */
+	for (size_t i = 0; i < sizeof(msg) - 1; i++)
+		test_assert(mail_save_write(save, msg + i, 1) == 0);
+	uint32_t uidvalidity, uid;
+	test_assert(mail_save_finish(&save, &uidvalidity, &uid) == 0);
+	/* without the flag the same bytes are stored as sent */
+	test_assert(test_storage_save(user, "INBOX", "Content-Transfer-Encoding: binary\r\n"
+				      "\r\nx\r\n", 0, NULL) == 2);
+	struct mailbox *box = mailbox_open(user, "INBOX", 0);
+	test_assert_strcmp(test_storage_read_message(box, 1), expect);
+	test_assert_strcmp(test_storage_read_message(box, 2),
+			   "Content-Transfer-Encoding: binary\r\n\r\nx\r\n");
+	/* an aborted binary save frees its spool (the leak checker watches) */
+	save = mail_save_begin(user, "INBOX", &params);
+	test_assert(save != NULL && mail_save_write(save, msg, 10) == 0);
+	mail_save_abort(&save);
+	mailbox_close(&box);
+	mail_user_deinit(&user);
+	test_storage_rm_rf(home);
+	test_end();
+}
+
 static void test_uid_expunge(void)
 {
 	test_begin("storage UID EXPUNGE");
@@ -778,6 +818,7 @@ int main(void)
 		test_flags,
 		test_copy_move,
 		test_cache_at_save,
+		test_binary_save,
 		test_uid_expunge,
 		test_recent,
 		test_notify,

@@ -26,10 +26,7 @@ from conftest import Ternd
 
 PASSWORD = "secret"
 # scripts that fail for a known missing piece; strict, so a fix shows
-KNOWN_FAILING = {
-    "append-binary": "APPEND of binary content is stored as sent; converting "
-                     "binary parts (RFC 3516 §4.4) is not built yet",
-}
+KNOWN_FAILING = {}
 
 
 def _find_imaptest():
