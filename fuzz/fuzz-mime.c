@@ -90,6 +90,8 @@ static struct mime_part *fuzz_parse(pool_t pool, const unsigned char *msg, size_
 	mime_parser_destroy(&parser);
 
 	const char *error = test_mime_check(root, msg, size);
+	if (error == NULL)
+		error = test_mime_check_header_block(root, msg);
 	if (error != NULL)
 		i_panic("invariant broken: %s", error);
 	fuzz_check_delivered(&body, root);

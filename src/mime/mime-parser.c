@@ -771,6 +771,36 @@ struct mime_part *mime_parse(pool_t pool, const void *data, size_t size,
 	return root;
 }
 
+struct mime_part *mime_part_from_header_block(pool_t pool, const unsigned char *header,
+					      size_t size)
+{
+	struct mime_part *part = p_new(pool, struct mime_part, 1);
+	uint64_t lf = 0, bare = 0;
+
+	for (const unsigned char *p = header, *end = header + size;
+	     (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++) {
+		lf++;
+		if (p == header || p[-1] != '\r')
+			bare++;
+	}
+	part->header_size = size;
+	part->header_size_crlf = size + bare;
+	part->header_lines = lf > UINT32_MAX ? UINT32_MAX : (uint32_t)lf;
+	part->body_offset = size;
+	/* the blank line that ends a header is its last line: "\n" or
+	   "\r\n" at the start of the block or after another line's LF */
+	bool blank = (size >= 1 && header[size - 1] == '\n') &&
+		((size >= 2 && header[size - 2] == '\n') ||
+		 (size >= 3 && header[size - 2] == '\r' && header[size - 3] == '\n') ||
+		 size == 1 || (size == 2 && header[0] == '\r'));
+	part->header_unterminated = !blank;
+	part->content_type.type = "text";
+	part->content_type.subtype = "plain";
+	part->content_type.defaulted = true;
+	part->is_text = true;
+	return part;
+}
+
 const char *mime_part_get_charset(const struct mime_part *part)
 {
 	const struct mime_content_type *ct = &part->content_type;

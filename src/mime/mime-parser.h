@@ -138,6 +138,16 @@ struct mime_part *mime_parser_finish(struct mime_parser *parser);
 struct mime_part *mime_parse(pool_t pool, const void *data, size_t size,
 			     const struct mime_parser_limits *limits);
 
+/* The root part of a message known only by its root header block (the
+   message's first size bytes, up to and including the blank line that
+   ends the header, or the whole message when it has none): header
+   offsets, sizes, line counts and whether it was terminated, exactly as
+   the parser would find them, without parsing the fields (Content-* are
+   left at the text/plain default). For header sections served from a
+   cached block. */
+struct mime_part *mime_part_from_header_block(pool_t pool, const unsigned char *header,
+					      size_t size);
+
 /* The charset parameter of a text part, "us-ascii" if it has none. */
 const char *mime_part_get_charset(const struct mime_part *part);
 /* The next part in depth-first pre-order after part, or NULL. */

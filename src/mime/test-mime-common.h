@@ -117,6 +117,30 @@ static inline const char *test_mime_check(const struct mime_part *root,
 }
 
 /* Feeds data in chunks: chunk == 0 uses pseudo-random sizes from seed. */
+/* The root rebuilt from its header block alone must have the parser's
+   header numbers (mime_part_from_header_block()). NULL or an error. */
+static inline const char *test_mime_check_header_block(const struct mime_part *root,
+							const unsigned char *data)
+{
+	if (root->header_offset != 0 || root->header_truncated)
+		return NULL;
+	struct mime_part *hb = mime_part_from_header_block(t_pool(), data,
+							   (size_t)root->header_size);
+	if (hb->header_size != root->header_size ||
+	    hb->header_size_crlf != root->header_size_crlf ||
+	    hb->header_lines != root->header_lines ||
+	    hb->header_unterminated != root->header_unterminated)
+		return t_strdup_printf("header block: size %llu/%llu crlf %llu/%llu lines %u/%u "
+				       "unterminated %d/%d",
+				       (unsigned long long)hb->header_size,
+				       (unsigned long long)root->header_size,
+				       (unsigned long long)hb->header_size_crlf,
+				       (unsigned long long)root->header_size_crlf,
+				       hb->header_lines, root->header_lines,
+				       hb->header_unterminated, root->header_unterminated);
+	return NULL;
+}
+
 static inline void test_mime_feed(struct mime_parser *parser, const unsigned char *data,
 				  size_t size, size_t chunk, uint32_t seed)
 {

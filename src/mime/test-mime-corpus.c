@@ -194,6 +194,8 @@ static const char *corpus_parse_file(const struct corpus_file *file, pool_t pool
 		const char *error = test_mime_check(root, file->data, file->size);
 		if (error == NULL)
 			error = corpus_check_boundaries(root, file->data);
+		if (error == NULL)
+			error = test_mime_check_header_block(root, file->data);
 		if (error != NULL) {
 			printf("  %s: %s\n", file->name, error);
 			test_assert(error == NULL);
