@@ -127,14 +127,8 @@ static void list_send_status(struct list_ctx *ctx, const char *name)
 	struct imap_client *client = ctx->cmd->client;
 	struct mailbox_status status;
 	if (mailbox_get_status(client->mail_user, name, IMAP_STATUS_MAILBOX_ITEMS(ctx->status_items),
-			       ctx->cmd->pool, &status) < 0)
-		return;
-	string_t *str = t_str_new(128);
-	str_append(str, "STATUS ");
-	imap_append_mailbox_name(client, str, name);
-	str_append_c(str, ' ');
-	imap_status_write(str, ctx->status_items, &status, client->set->imap.max_literal_size);
-	imap_client_send_untagged(client, "%s", str_c(str));
+			       ctx->cmd->pool, &status) == 0)
+		imap_status_send(client, name, ctx->status_items, &status);
 }
 
 static void list_send_entry(struct list_ctx *ctx, const struct mailbox_list_entry *e,

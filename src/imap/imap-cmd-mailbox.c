@@ -233,6 +233,17 @@ void imap_status_write(string_t *dest, enum mailbox_status_items items,
 	str_append_c(dest, ')');
 }
 
+void imap_status_send(struct imap_client *client, const char *name,
+		      enum mailbox_status_items items, const struct mailbox_status *status)
+{
+	string_t *str = t_str_new(128);
+	str_append(str, "STATUS ");
+	imap_append_mailbox_name(client, str, name);
+	str_append_c(str, ' ');
+	imap_status_write(str, items, status, client->set->imap.max_literal_size);
+	imap_client_send_untagged(client, "%s", str_c(str));
+}
+
 bool imap_cmd_status(struct imap_cmd *cmd)
 {
 	const char *name;
@@ -256,12 +267,7 @@ bool imap_cmd_status(struct imap_cmd *cmd)
 		imap_cmd_storage_error(cmd);
 		return true;
 	}
-	string_t *str = t_str_new(128);
-	str_append(str, "STATUS ");
-	imap_append_mailbox_name(cmd->client, str, name);
-	str_append_c(str, ' ');
-	imap_status_write(str, items, &status, cmd->client->set->imap.max_literal_size);
-	imap_client_send_untagged(cmd->client, "%s", str_c(str));
+	imap_status_send(cmd->client, name, items, &status);
 	imap_cmd_finish(cmd, "OK Status completed.");
 	return true;
 }

@@ -81,6 +81,9 @@ int imap_status_items_parse(const struct imap_arg *arg, enum mailbox_status_item
 /* append_limit: the APPENDLIMIT value (the largest APPEND accepted). */
 void imap_status_write(string_t *dest, enum mailbox_status_items items,
 		       const struct mailbox_status *status, uint64_t append_limit);
+/* Sends "* STATUS name (items)". */
+void imap_status_send(struct imap_client *client, const char *name,
+		      enum mailbox_status_items items, const struct mailbox_status *status);
 /* pre-login commands that are errors afterwards */
 bool imap_cmd_already_authenticated(struct imap_cmd *cmd);
 
