@@ -11,6 +11,7 @@ static const struct imap_command imap_commands[] = {
 	{ .name = "CAPABILITY", .func = imap_cmd_capability, .rfc = "RFC 9051 §6.1.1" },
 	{ .name = "CHECK", .func = imap_cmd_check, SELECTED, .rfc = "RFC 3501 §6.4.1" },
 	{ .name = "CLOSE", .func = imap_cmd_close, SELECTED, .rfc = "RFC 9051 §6.4.1" },
+	{ .name = "COMPRESS", .func = imap_cmd_compress, .rfc = "RFC 4978 §3" },
 	{ .name = "COPY", .func = imap_cmd_copy, SELECTED, .rfc = "RFC 9051 §6.4.7" },
 	{ .name = "CREATE", .func = imap_cmd_create, .rfc = "RFC 9051 §6.3.4" },
 	{ .name = "DELETE", .func = imap_cmd_delete, .rfc = "RFC 9051 §6.3.5" },

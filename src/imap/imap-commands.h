@@ -84,6 +84,8 @@ void imap_status_write(string_t *dest, enum mailbox_status_items items,
 /* Sends "* STATUS name (items)". */
 void imap_status_send(struct imap_client *client, const char *name,
 		      enum mailbox_status_items items, const struct mailbox_status *status);
+/* imap-cmd-compress.c: COMPRESS=DEFLATE (RFC 4978) */
+bool imap_cmd_compress(struct imap_cmd *cmd);
 /* pre-login commands that are errors afterwards */
 bool imap_cmd_already_authenticated(struct imap_cmd *cmd);
 

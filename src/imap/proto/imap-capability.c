@@ -51,6 +51,7 @@ static const struct imap_capability_def capabilities[] = {
 	{ .name = "THREAD=REFERENCES", .when = CAP_ALWAYS, .rfc = "RFC 5256" },
 	{ .name = "THREAD=REFS", .when = CAP_ALWAYS, .rfc = "draft-ietf-morg-inthread" },
 	{ .name = "I18NLEVEL=1", .when = CAP_ALWAYS, .rfc = "RFC 5255" },
+	{ .name = "COMPRESS=DEFLATE", .when = CAP_POSTAUTH, .rfc = "RFC 4978" },
 };
 
 const char *imap_capability_string(const struct imap_capability_opts *opts)
