@@ -94,58 +94,65 @@ int mail_save_binary_write(struct mail_save *save, const void *data, size_t size
 	return 0;
 }
 
-/* Copies spool bytes [from, to) into the save. */
-static int binary_copy(struct mail_save *save, uint64_t from, uint64_t to, buffer_t *buf)
+/* Reads exactly n spool bytes at from (the spool is a regular file that
+   holds them all: a short read can only be an error). Returns 0 or -1. */
+static int binary_pread(struct mail_save *save, void *dest, size_t n, uint64_t from)
 {
-	struct mail_save_binary *b = save->binary;
-	while (from < to) {
-		size_t n = to - from < BINARY_READ_CHUNK ? (size_t)(to - from) : BINARY_READ_CHUNK;
-		buffer_clear(buf);
-		void *dest = buffer_append_space(buf, n);
-		ssize_t ret = pread(b->fd, dest, n, (off_t)from);
+	for (size_t done = 0; done < n; ) {
+		ssize_t ret = pread(save->binary->fd, (unsigned char *)dest + done, n - done,
+				    (off_t)(from + done));
 		if (ret < 0 && errno == EINTR)
 			continue;
 		if (ret <= 0)
 			return mail_user_set_syscall_error(save->user, "pread", "(binary spool)",
 							   ret < 0 ? errno : EIO);
-		if (mail_save_write_content(save, dest, (size_t)ret) < 0)
-			return -1;
-		from += (uint64_t)ret;
+		done += (size_t)ret;
 	}
 	return 0;
 }
+
+/* Copies spool bytes [from, to) into the save. */
+static int binary_copy(struct mail_save *save, uint64_t from, uint64_t to, buffer_t *buf)
+{
+	while (from < to) {
+		size_t n = to - from < BINARY_READ_CHUNK ? (size_t)(to - from) : BINARY_READ_CHUNK;
+		buffer_clear(buf);
+		void *dest = buffer_append_space(buf, n);
+		if (binary_pread(save, dest, n, from) < 0 ||
+		    mail_save_write_content(save, dest, n) < 0)
+			return -1;
+		from += n;
+	}
+	return 0;
+}
+
+/* 57 input bytes make one 76-column base64 line; chunks are whole lines,
+   so no padding can appear before the end */
+#define BINARY_B64_IN_LINE (BINARY_B64_LINE / 4 * 3)
+#define BINARY_B64_IN_CHUNK (BINARY_B64_IN_LINE * 256)
 
 /* Writes spool bytes [from, to) base64-encoded in CRLF-terminated lines
    (no line ending after the last: the part's own delimiter follows). */
 static int binary_encode(struct mail_save *save, uint64_t from, uint64_t to)
 {
-	struct mail_save_binary *b = save->binary;
-	/* whole lines per chunk: 57 input bytes make one 76-column line */
-	const size_t in_line = BINARY_B64_LINE / 4 * 3;
-	unsigned char in[in_line * 256];
+	unsigned char in[BINARY_B64_IN_CHUNK];
 	buffer_t *out = buffer_create(system_pool, sizeof(in) / 3 * 4 + 600);
 	int result = 0;
 	bool first = true;
 	while (from < to && result == 0) {
 		size_t n = to - from < sizeof(in) ? (size_t)(to - from) : sizeof(in);
-		ssize_t ret = pread(b->fd, in, n, (off_t)from);
-		if (ret < 0 && errno == EINTR)
-			continue;
-		if (ret <= 0) {
-			result = mail_user_set_syscall_error(save->user, "pread", "(binary spool)",
-							     ret < 0 ? errno : EIO);
+		if ((result = binary_pread(save, in, n, from)) < 0)
 			break;
-		}
 		buffer_clear(out);
-		for (size_t i = 0; i < (size_t)ret; i += in_line) {
+		for (size_t i = 0; i < n; i += BINARY_B64_IN_LINE) {
 			if (!first)
 				buffer_append(out, "\r\n", 2);
 			first = false;
-			size_t len = (size_t)ret - i < in_line ? (size_t)ret - i : in_line;
+			size_t len = n - i < BINARY_B64_IN_LINE ? n - i : BINARY_B64_IN_LINE;
 			base64_encode(in + i, len, out);
 		}
 		result = mail_save_write_content(save, out->data, out->used);
-		from += (uint64_t)ret;
+		from += n;
 	}
 	buffer_free(&out);
 	return result;
