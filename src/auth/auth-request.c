@@ -49,6 +49,7 @@ struct auth_request {
 	struct auth_user *user;
 	const char *fail_log_reason;  /* for the log, never the client */
 	const char *fail_user_reason; /* NULL: the generic text */
+	const char *fail_referral;    /* nologin with a referral field */
 	enum auth_fail_code fail_code;
 
 	bool in_callback;
@@ -119,6 +120,7 @@ static void auth_request_fail(struct auth_request *req, enum auth_fail_code code
 		.reason = p_strdup(req->pool, user_reason),
 		.temporary = temporary,
 		.fail_code = code,
+		.referral = code == AUTH_FAIL_DISABLED ? req->fail_referral : NULL,
 	};
 	auth_request_schedule(req, req->auth->failure_delay_ms);
 }
@@ -161,6 +163,9 @@ static int auth_request_check_user(struct auth_request *req, const struct auth_u
 		req->fail_code = AUTH_FAIL_DISABLED;
 		req->fail_user_reason = reason != NULL && reason[0] != '\0' ?
 			p_strdup(req->pool, reason) : "Login disabled.";
+		const char *referral = auth_user_extra_get(user, "referral");
+		if (referral != NULL && referral[0] != '\0')
+			req->fail_referral = p_strdup(req->pool, referral);
 		return 0;
 	}
 	nets = auth_user_extra_get(user, "allow_nets");
@@ -232,6 +237,7 @@ static void auth_request_step(struct auth_request *req, const void *data,
 
 	req->fail_log_reason = NULL;
 	req->fail_user_reason = NULL;
+	req->fail_referral = NULL;
 	req->fail_code = AUTH_FAIL_CREDENTIALS;
 	int ret = sasl_session_step(req->sasl, data, size, have_input, output, &error);
 	if (ret == 0) {

@@ -58,6 +58,9 @@ struct auth_reply {
 	const char *reason;              /* FAIL: safe to show the client */
 	bool temporary;                  /* FAIL: internal error, try later */
 	enum auth_fail_code fail_code;   /* FAIL: why */
+	/* FAIL with AUTH_FAIL_DISABLED: the user's "referral" extra field
+	   (an IMAP URL of the server to use instead, RFC 2221), or NULL */
+	const char *referral;
 };
 
 typedef void auth_reply_callback_t(const struct auth_reply *reply, void *context);

@@ -110,6 +110,44 @@ const struct setting_def auth_setting_defs[] = {
 	{ .key = NULL }
 };
 
+static int check_capability_list(const char *value, const char **error_r)
+{
+	for (const unsigned char *p = (const unsigned char *)value; *p != '\0'; p++) {
+		if (*p != ' ' && (*p < 0x21 || *p >= 0x7f ||
+				  strchr("(){%*\"\\]", *p) != NULL)) {
+			*error_r = "capabilities are atoms separated by spaces";
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The remove list may not hide what a client needs to talk to us at
+   all: the base protocol, STARTTLS, LOGINDISABLED and AUTH=. */
+static int check_capability_remove_list(const char *value, const char **error_r)
+{
+	if (check_capability_list(value, error_r) < 0)
+		return -1;
+	for (const char *p = value; *p != '\0';) {
+		size_t len = strcspn(p, " ");
+		const char *name = t_strndup(p, len);
+		if (strncasecmp(name, "AUTH", 4) == 0 &&
+		    (name[4] == '\0' || name[4] == '=')) {
+			*error_r = "SASL mechanisms are chosen with auth.mechanisms";
+			return -1;
+		}
+		if (strcasecmp(name, "IMAP4rev1") == 0 || strcasecmp(name, "IMAP4") == 0 ||
+		    strcasecmp(name, "STARTTLS") == 0 || strcasecmp(name, "LOGINDISABLED") == 0) {
+			*error_r = t_strdup_printf("%s can't be removed", name);
+			return -1;
+		}
+		p += len;
+		while (*p == ' ')
+			p++;
+	}
+	return 0;
+}
+
 const struct setting_def imap_setting_defs[] = {
 	{ .key = "max_line_length", .type = SETTING_TYPE_SIZE,
 	  DEF(imap_settings, max_line_length), .default_value = "64k",
@@ -141,6 +179,19 @@ const struct setting_def imap_setting_defs[] = {
 	  .min = 1000,
 	  .description = "Disconnect a client that does not read its pending "
 		"output for this long." },
+	{ .key = "capability_add", .type = SETTING_TYPE_STRING,
+	  DEF(imap_settings, capability_add), .default_value = "",
+	  .check = check_capability_list,
+	  .description = "Extra capabilities to advertise, separated by "
+		"spaces (for example ones a proxy in front adds)." },
+	{ .key = "capability_remove", .type = SETTING_TYPE_STRING,
+	  DEF(imap_settings, capability_remove), .default_value = "",
+	  .check = check_capability_remove_list,
+	  .description = "Capabilities not to advertise, separated by "
+		"spaces; NAME also removes NAME=... (THREAD, SORT=DISPLAY). "
+		"Commands and ENABLE of a removed capability are refused as "
+		"unknown. IMAP4rev1, STARTTLS, LOGINDISABLED and AUTH= "
+		"can't be removed (mechanisms: auth.mechanisms)." },
 	{ .key = NULL }
 };
 

@@ -50,6 +50,8 @@ struct imap_settings {
 	unsigned int idle_timeout_ms;
 	uint64_t output_buffer_limit;
 	unsigned int output_timeout_ms;
+	const char *capability_add;
+	const char *capability_remove;
 };
 
 /* delete_mode values */

@@ -2,6 +2,7 @@
 #include "imap-client.h"
 #include "imap-capability.h"
 #include "imap-commands.h"
+#include "imap-quote.h"
 #include "imap-search-update.h"
 #include "imap-storage.h"
 #include "istream.h"
@@ -19,6 +20,8 @@ const char *imap_client_capability(struct imap_client *client)
 	struct imap_capability_opts opts = {
 		.authenticated = true,
 		.append_limit = client->set->imap.max_literal_size,
+		.remove = client->set->imap.capability_remove,
+		.add = client->set->imap.capability_add,
 	};
 	return imap_capability_string(&opts);
 }
@@ -127,10 +130,15 @@ void imap_client_disconnect(struct imap_client *client, const char *bye_text, co
 	connection_close(client->conn, reason);
 }
 
-static void *imap_client_lookup(const char *name, void *context ATTR_UNUSED,
+static void *imap_client_lookup(const char *name, void *context,
 				enum imap_parser_flags *flags_r)
 {
+	struct imap_client *client = context;
 	const struct imap_command *command = imap_command_find(name);
+	/* a command whose capability the operator removed is unknown */
+	if (command != NULL &&
+	    !imap_capability_allows_command(client->set->imap.capability_remove, name))
+		command = NULL;
 	*flags_r = command == NULL ? 0 : command->parse_flags;
 	return (void *)command;
 }
@@ -216,19 +224,63 @@ static void imap_client_schedule_deferred(struct imap_client *client)
 
 static void imap_client_input_run(struct imap_client *client);
 
+static imap_client_unauthenticated_t *unauthenticated_callback;
+
+void imap_client_set_unauthenticated_callback(imap_client_unauthenticated_t *callback)
+{
+	unauthenticated_callback = callback;
+}
+
+/* Frees the session but not the connection (destroy without the close). */
+static void imap_client_free(struct imap_client *client)
+{
+	timeout_remove(&client->deferred_to);
+	if (client->cmd != NULL)
+		imap_cmd_free(client);
+	imap_client_unselect(client);
+	array_free(&client->search_saved);
+	mail_user_deinit(&client->mail_user);
+	imap_command_reader_destroy(&client->reader);
+	i_free(client->user);
+	i_free(client->home);
+	free(client);
+}
+
+/* After UNAUTHENTICATE's OK (RFC 8437 §3): the session ends and the
+   connection, with its TLS and COMPRESS layers and whatever the client
+   pipelined, goes back to the pre-login engine. */
+static void imap_client_unauthenticate(struct imap_client *client)
+{
+	struct connection *conn = client->conn;
+	bool starttls = client->starttls_offered;
+	log_info(&conn->log, "unauthenticate", "in=%llu out=%llu",
+		 (unsigned long long)i_stream_get_offset(conn->input),
+		 (unsigned long long)o_stream_get_offset(conn->output));
+	imap_client_free(client);
+	conn->context = NULL;
+	conn->v = NULL;
+	conn->log.user = NULL;
+	unauthenticated_callback(conn, starttls);
+}
+
 static void imap_client_input(struct connection *conn)
 {
 	struct imap_client *client = conn->context;
 	/* the session is busy: deferred work waits until it is quiet again */
 	timeout_remove(&client->deferred_to);
 	imap_client_input_run(client);
+	if (client->unauthenticate && !conn->closed) {
+		imap_client_unauthenticate(client);
+		return;
+	}
 	imap_client_schedule_deferred(client);
 }
 
 static void imap_client_input_run(struct imap_client *client)
 {
 	struct connection *conn = client->conn;
-	while (!conn->closed && !client->logout && !o_stream_is_full(conn->output)) {
+	while (!conn->closed && !client->logout && !client->unauthenticate &&
+	       !o_stream_is_full(conn->output)) {
 		if (client->cmd != NULL) {
 			if (!imap_client_run_cmd(client))
 				return;
@@ -289,18 +341,11 @@ static void imap_client_shutdown(struct connection *conn)
 static void imap_client_destroy(struct connection *conn)
 {
 	struct imap_client *client = conn->context;
-	timeout_remove(&client->deferred_to);
-	if (client->cmd != NULL)
-		imap_cmd_free(client);
-	imap_client_unselect(client);
-	array_free(&client->search_saved);
-	mail_user_deinit(&client->mail_user);
-	imap_command_reader_destroy(&client->reader);
 	log_info(&conn->log, "disconnect", "reason=%s in=%llu out=%llu",
 		 log_value(conn->close_reason == NULL ? "" : conn->close_reason),
 		 (unsigned long long)i_stream_get_offset(conn->input),
 		 (unsigned long long)o_stream_get_offset(conn->output));
-	free(client);
+	imap_client_free(client);
 }
 
 static const struct connection_vfuncs imap_client_vfuncs = {
@@ -312,14 +357,30 @@ static const struct connection_vfuncs imap_client_vfuncs = {
 };
 
 
+/* The passdb's "referral" field for a successful login (RFC 2221 §4.1),
+   or NULL; with nologin the login side refuses with NO [REFERRAL]. */
+static const char *imap_client_login_referral(const struct login_handoff *handoff)
+{
+	for (unsigned int i = 0; i < handoff->userdb_extra.count; i++) {
+		const char *field = handoff->userdb_extra.v[i];
+		if (strncmp(field, "referral=", 9) == 0 &&
+		    imap_resp_code_text_is_valid(field + 9))
+			return field + 9;
+	}
+	return NULL;
+}
+
 void imap_client_create(const struct tern_settings *set, struct connection *conn,
 			const struct login_handoff *handoff)
 {
 	struct imap_client *client = i_zalloc(sizeof(*client));
 	client->conn = conn;
 	client->set = set;
-	client->user = p_strdup(conn->pool, handoff->user);
-	client->home = p_strdup(conn->pool, handoff->home);
+	/* malloc, not the connection pool: UNAUTHENTICATE can make one
+	   connection log in many times */
+	client->user = i_strdup(handoff->user);
+	client->home = i_strdup(handoff->home);
+	client->starttls_offered = handoff->starttls;
 	conn->log.user = client->user;
 	conn->v = &imap_client_vfuncs;
 	conn->context = client;
@@ -353,7 +414,15 @@ void imap_client_create(const struct tern_settings *set, struct connection *conn
 	}
 	log_info(&conn->log, "login", "protocol=imap mech=%s tls=%s",
 		 handoff->mech, handoff->tls ? log_value(handoff->tls_info) : "no");
-	if (handoff->tag[0] != '\0') {
+	const char *referral = imap_client_login_referral(handoff);
+	if (handoff->tag[0] == '\0') {
+		/* PREAUTH-like hand-offs have no command to answer */
+	} else if (referral != NULL) {
+		/* RFC 2221 §4.1: logged in, but the user should use the
+		   referred server from now on; one response code per line */
+		o_stream_printf(conn->output, "* CAPABILITY %s\r\n%s OK [REFERRAL %s] Logged in\r\n",
+				imap_client_capability(client), handoff->tag, referral);
+	} else {
 		o_stream_printf(conn->output, "%s OK [CAPABILITY %s] Logged in\r\n",
 				handoff->tag, imap_client_capability(client));
 	}

@@ -29,8 +29,8 @@ struct imap_cmd {
 struct imap_client {
 	struct connection *conn;
 	const struct tern_settings *set;
-	const char *user;
-	const char *home;
+	char *user;
+	char *home;
 	struct mail_user *mail_user;
 	struct imap_command_reader *reader;
 	struct imap_cmd *cmd; /* running command, NULL between commands */
@@ -47,8 +47,13 @@ struct imap_client {
 	struct imap_search_update *search_updates;
 	/* runs the mailbox's deferred work while the session waits */
 	struct timeout *deferred_to;
+	/* NOTIFY (RFC 5465, imap-notify.h), NULL when not used */
+	struct imap_notify *notify;
 
 	bool enabled_imap4rev2; /* also: mailbox names are UTF-8 */
+	/* RFC 9755 (UTF8=ACCEPT) enabled: mailbox names are UTF-8, SEARCH
+	   takes no CHARSET */
+	bool utf8_accept;
 	/* RFC 7162 §3.1: a CONDSTORE-enabling command was seen; every FETCH
 	   the session is sent unasked carries UID and MODSEQ from now on */
 	bool condstore;
@@ -56,8 +61,23 @@ struct imap_client {
 	   instead of EXPUNGE, and the QRESYNC select parameter */
 	bool qresync;
 	bool logout;
+	/* UNAUTHENTICATE answered: back to pre-login after this command */
+	bool unauthenticate;
+	bool starttls_offered; /* the listener offers STARTTLS */
 	bool shutting_down;
 };
+
+/* Called with a connection whose session ended with UNAUTHENTICATE
+   (RFC 8437); it must give conn a new owner (the pre-login engine). */
+typedef void imap_client_unauthenticated_t(struct connection *conn, bool starttls);
+void imap_client_set_unauthenticated_callback(imap_client_unauthenticated_t *callback);
+
+/* Mailbox names travel as UTF-8 (IMAP4rev2 or UTF8=ACCEPT enabled)
+   rather than modified UTF-7. */
+static inline bool imap_client_utf8_names(const struct imap_client *client)
+{
+	return client->enabled_imap4rev2 || client->utf8_accept;
+}
 
 /* Replaces the SEARCHRES saved result (uids ascending; NULL, 0 empties it). */
 void imap_client_search_save(struct imap_client *client, const uint32_t *uids,

@@ -3,6 +3,7 @@
  * CONDSTORE and QRESYNC of RFC 7162). */
 #include "imap-commands.h"
 #include "imap-arg.h"
+#include "imap-capability.h"
 #include "imap-id.h"
 
 #include <strings.h>
@@ -58,9 +59,12 @@ bool imap_cmd_id(struct imap_cmd *cmd)
 }
 
 /* RFC 5161 §3.1: unknown capabilities are ignored; "* ENABLED" lists the
-   ones that got enabled by this command. */
+   ones that got enabled by this command. A capability the operator
+   removed from the list is unknown here too. */
 bool imap_cmd_enable(struct imap_cmd *cmd)
 {
+	struct imap_client *client = cmd->client;
+	const char *removed = client->set->imap.capability_remove;
 	string_t *enabled = t_str_new(64);
 	if (cmd->args[0].type == IMAP_ARG_EOL) {
 		imap_cmd_bad(cmd, "ENABLE needs at least one capability.");
@@ -72,21 +76,44 @@ bool imap_cmd_enable(struct imap_cmd *cmd)
 			imap_cmd_bad(cmd, "Invalid capability name.");
 			return true;
 		}
-		if (strcasecmp(name, "IMAP4rev2") == 0 && !cmd->client->enabled_imap4rev2) {
-			cmd->client->enabled_imap4rev2 = true;
+		if (imap_capability_is_removed(removed, name))
+			continue;
+		if (strcasecmp(name, "IMAP4rev2") == 0 && !client->enabled_imap4rev2) {
+			client->enabled_imap4rev2 = true;
 			str_append(enabled, " IMAP4rev2");
-		} else if (strcasecmp(name, "CONDSTORE") == 0 && !cmd->client->condstore) {
-			imap_client_enable_condstore(cmd->client);
+		} else if (strcasecmp(name, "CONDSTORE") == 0 && !client->condstore) {
+			imap_client_enable_condstore(client);
 			str_append(enabled, " CONDSTORE");
-		} else if (strcasecmp(name, "QRESYNC") == 0 && !cmd->client->qresync) {
+		} else if (strcasecmp(name, "QRESYNC") == 0 && !client->qresync) {
 			/* RFC 7162 §3.2.3: implies CONDSTORE */
-			imap_client_enable_condstore(cmd->client);
-			cmd->client->qresync = true;
+			imap_client_enable_condstore(client);
+			client->qresync = true;
 			str_append(enabled, " QRESYNC");
+		} else if (strcasecmp(name, "UTF8=ACCEPT") == 0 && !client->utf8_accept) {
+			/* RFC 9755 §3: UTF-8 mailbox names and quoted strings
+			   from here on */
+			client->utf8_accept = true;
+			str_append(enabled, " UTF8=ACCEPT");
 		}
 	}
-	imap_client_send_untagged(cmd->client, "ENABLED%s", str_c(enabled));
+	imap_client_send_untagged(client, "ENABLED%s", str_c(enabled));
 	imap_cmd_finish(cmd, "OK Enabled.");
+	return true;
+}
+
+/* RFC 8437 §3: back to the not-authenticated state. The mailbox closes
+   without expunging (as UNSELECT), enabled extensions and the session's
+   state go; TLS and COMPRESS stay. The hand-back happens once the OK is
+   queued, so pipelined commands meet the pre-login engine. */
+bool imap_cmd_unauthenticate(struct imap_cmd *cmd)
+{
+	if (cmd->args[0].type != IMAP_ARG_EOL) {
+		imap_cmd_bad(cmd, "UNAUTHENTICATE takes no arguments.");
+		return true;
+	}
+	imap_client_unselect(cmd->client);
+	imap_cmd_send_tagged(cmd, "OK Unauthenticate completed.");
+	cmd->client->unauthenticate = true;
 	return true;
 }
 

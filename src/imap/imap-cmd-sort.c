@@ -8,6 +8,7 @@
 #include "imap-search-return.h"
 #include "imap-search-update.h"
 #include "imap-sort.h"
+#include "mime-charset.h"
 #include "imap-storage.h"
 #include "search-keys.h"
 #include "search-thread.h"
@@ -32,6 +33,11 @@ static bool sort_charset_ok(struct imap_cmd *cmd, const struct imap_arg *arg,
 	const char *charset;
 	if (!imap_arg_get_astring(arg, &charset)) {
 		imap_cmd_bad(cmd, "Missing charset.");
+		return false;
+	}
+	/* RFC 9755 §3: with UTF8=ACCEPT only UTF-8 makes sense */
+	if (cmd->client->utf8_accept && !charset_is_utf8(charset)) {
+		imap_cmd_bad(cmd, "Only CHARSET UTF-8 is allowed after ENABLE UTF8=ACCEPT.");
 		return false;
 	}
 	if (!imap_search_charset_is_supported(charset)) {

@@ -47,6 +47,7 @@ static const struct imap_command imap_commands[] = {
 	{ .name = "UID SORT", .func = imap_cmd_sort, SELECTED, .rfc = "RFC 5256 §3" },
 	{ .name = "UID STORE", .func = imap_cmd_store, SELECTED, .rfc = "RFC 9051 §6.4.9" },
 	{ .name = "UID THREAD", .func = imap_cmd_thread, SELECTED, .rfc = "RFC 5256 §3" },
+	{ .name = "UNAUTHENTICATE", .func = imap_cmd_unauthenticate, .rfc = "RFC 8437" },
 	{ .name = "UNSELECT", .func = imap_cmd_unselect, SELECTED, .rfc = "RFC 9051 §6.4.2" },
 	{ .name = "UNSUBSCRIBE", .func = imap_cmd_unsubscribe, .rfc = "RFC 9051 §6.3.8" },
 };

@@ -86,6 +86,8 @@ void imap_status_send(struct imap_client *client, const char *name,
 		      enum mailbox_status_items items, const struct mailbox_status *status);
 /* imap-cmd-compress.c: COMPRESS=DEFLATE (RFC 4978) */
 bool imap_cmd_compress(struct imap_cmd *cmd);
+/* imap-cmd-any.c: UNAUTHENTICATE (RFC 8437) */
+bool imap_cmd_unauthenticate(struct imap_cmd *cmd);
 /* pre-login commands that are errors afterwards */
 bool imap_cmd_already_authenticated(struct imap_cmd *cmd);
 

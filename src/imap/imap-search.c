@@ -342,6 +342,12 @@ int imap_search_parse(struct imap_client *client, const struct imap_arg *args, p
 {
 	const char *charset = NULL;
 	if (imap_arg_atom_equals(&args[0], "CHARSET")) {
+		/* RFC 9755 §3 (RFC 6855 erratum 4029): the strings are
+		   UTF-8 once UTF8=ACCEPT is on, a charset label conflicts */
+		if (client->utf8_accept) {
+			*error_r = "BAD CHARSET is not allowed after ENABLE UTF8=ACCEPT.";
+			return -1;
+		}
 		if (!imap_arg_get_astring(&args[1], &charset)) {
 			*error_r = "BAD Missing charset.";
 			return -1;

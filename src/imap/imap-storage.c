@@ -14,7 +14,7 @@ int imap_mailbox_name_from_arg(struct imap_client *client, const struct imap_arg
 		*error_r = "BAD Invalid mailbox name argument.";
 		return -1;
 	}
-	if (!client->enabled_imap4rev2) {
+	if (!imap_client_utf8_names(client)) {
 		string_t *utf8 = t_str_new(strlen(name) + 16);
 		if (mutf7_decode(name, strlen(name), utf8) < 0) {
 			/* RFC 9051 §5.1: a rev1 client's name is modified
@@ -40,8 +40,16 @@ int imap_mailbox_name_from_arg(struct imap_client *client, const struct imap_arg
 
 void imap_append_mailbox_name(struct imap_client *client, string_t *dest, const char *name)
 {
-	if (client->enabled_imap4rev2) {
-		imap_append_astring(dest, name);
+	if (imap_client_utf8_names(client)) {
+		/* RFC 9051 §4.3, RFC 9755 §3: UTF-8 goes in a quoted string
+		   (names are printable UTF-8, never CR or LF) */
+		bool eight_bit = false;
+		for (const char *c = name; *c != '\0' && !eight_bit; c++)
+			eight_bit = (unsigned char)*c >= 0x80;
+		if (eight_bit)
+			imap_append_quoted(dest, name);
+		else
+			imap_append_astring(dest, name);
 		return;
 	}
 	string_t *utf7 = t_str_new(strlen(name) + 16);

@@ -42,6 +42,8 @@ void login_handoff_serialize(const struct login_handoff *h, string_t *dest)
 		append_field(dest, "tls", h->tls_info == NULL ? "" : h->tls_info);
 	if (h->secured)
 		append_field(dest, "secured", "");
+	if (h->starttls)
+		append_field(dest, "starttls", "");
 	append_field(dest, "mech", h->mech);
 	append_field(dest, "tag", h->tag);
 	if (array_is_created(&h->userdb_extra)) {
@@ -80,6 +82,7 @@ static int parse_field(const char *key, const char *value, pool_t pool,
 	else if (strcmp(key, "mech") == 0) h->mech = value;
 	else if (strcmp(key, "tag") == 0) h->tag = value;
 	else if (strcmp(key, "secured") == 0) h->secured = true;
+	else if (strcmp(key, "starttls") == 0) h->starttls = true;
 	else if (strcmp(key, "tls") == 0) { h->tls = true; h->tls_info = value; }
 	else if (strcmp(key, "rip") == 0 || strcmp(key, "lip") == 0) {
 		struct net_endpoint *ep = key[0] == 'r' ? &h->remote : &h->local;

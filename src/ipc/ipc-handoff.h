@@ -22,6 +22,9 @@ struct login_handoff {
 	bool tls;               /* the client connection is TLS */
 	const char *tls_info;   /* "TLSv1.3 TLS_AES_256_GCM_SHA384" or NULL */
 	bool secured;           /* TLS or loopback */
+	/* the listener offers STARTTLS: for a later return to the pre-login
+	   state (IMAP UNAUTHENTICATE, RFC 8437) */
+	bool starttls;
 	const char *mech;       /* SASL mechanism used */
 	const char *tag;        /* tag of the command to answer, "" if none */
 	/* client bytes already read after the login command (pipelining) */

@@ -34,7 +34,7 @@ void login_auth_info_fill(struct auth_request_info *info, struct connection *con
 
 void login_handoff_fill(struct login_handoff *h, struct connection *conn,
 			const char *protocol, const struct auth_reply *reply,
-			const char *mech, const char *tag)
+			const char *mech, const char *tag, bool starttls)
 {
 	memset(h, 0, sizeof(*h));
 	h->protocol = protocol;
@@ -57,6 +57,7 @@ void login_handoff_fill(struct login_handoff *h, struct connection *conn,
 	h->tls = login_connection_is_tls(conn);
 	h->tls_info = tls_transport_get_info(conn->transport);
 	h->secured = login_connection_is_secured(conn);
+	h->starttls = starttls;
 	h->mech = mech;
 	h->tag = tag;
 	h->input = i_stream_get_data(conn->input, &h->input_size);
@@ -64,10 +65,10 @@ void login_handoff_fill(struct login_handoff *h, struct connection *conn,
 
 void login_handoff_connection(struct login_context *ctx, struct connection *conn,
 			      const char *protocol, const struct auth_reply *reply,
-			      const char *mech, const char *tag)
+			      const char *mech, const char *tag, bool starttls)
 {
 	struct login_handoff h;
-	login_handoff_fill(&h, conn, protocol, reply, mech, tag);
+	login_handoff_fill(&h, conn, protocol, reply, mech, tag, starttls);
 	conn->context = NULL;
 	conn->v = NULL;
 	ctx->handoff(conn, &h);

@@ -34,14 +34,14 @@ bool login_connection_is_secured(const struct connection *conn);
 /* Fills the hand-off record for an OK auth reply. */
 void login_handoff_fill(struct login_handoff *h, struct connection *conn,
 			const char *protocol, const struct auth_reply *reply,
-			const char *mech, const char *tag);
+			const char *mech, const char *tag, bool starttls);
 /* Gives conn to the post-login engine: fills the hand-off record, detaches
    the connection from the pre-login client (whose destroy callback then
    never runs for it) and calls ctx->handoff. The caller frees its client
    afterwards without touching conn. */
 void login_handoff_connection(struct login_context *ctx, struct connection *conn,
 			      const char *protocol, const struct auth_reply *reply,
-			      const char *mech, const char *tag);
+			      const char *mech, const char *tag, bool starttls);
 /* Fills the auth request info for conn. */
 void login_auth_info_fill(struct auth_request_info *info, struct connection *conn,
 			  const char *protocol, const char *mech);

@@ -4,6 +4,7 @@
 #include "login-imap-private.h"
 #include "base64.h"
 #include "imap-arg.h"
+#include "imap-quote.h"
 #include "istream.h"
 
 static void login_imap_auth_reply(const struct auth_reply *reply, void *context);
@@ -12,8 +13,12 @@ static void login_imap_auth_start(struct imap_login_client *client, const char *
 				  const char *mech, const char *initial_response)
 {
 	struct auth_request_info info;
-	client->auth_tag = p_strdup(client->conn->pool, tag);
-	client->auth_mech = p_strdup(client->conn->pool, mech);
+	/* malloc, not the connection pool: a connection may log in again
+	   and again (UNAUTHENTICATE), the pool would only grow */
+	i_free(client->auth_tag);
+	i_free(client->auth_mech);
+	client->auth_tag = i_strdup(tag);
+	client->auth_mech = i_strdup(mech);
 	client->auth_wait_client = false;
 	client->auth_is_login = false;
 	login_auth_info_fill(&info, client->conn, "imap", client->auth_mech);
@@ -106,6 +111,12 @@ static const char *login_imap_fail_text(struct imap_login_client *client,
 	case AUTH_FAIL_ABORTED:
 		return "BAD Authentication aborted.";
 	case AUTH_FAIL_DISABLED:
+		/* RFC 2221 §4.1: a login referral sends the client to the
+		   server that has the user now */
+		if (reply->referral != NULL &&
+		    imap_resp_code_text_is_valid(reply->referral))
+			return t_strdup_printf("NO [REFERRAL %s] Try this server instead.",
+					       reply->referral);
 		return "NO [AUTHORIZATIONFAILED] Login disabled.";
 	case AUTH_FAIL_CREDENTIALS:
 		break;
@@ -132,7 +143,9 @@ static void login_imap_auth_succeeded(struct imap_login_client *client,
 	imap_command_reader_destroy(&client->reader);
 	client->conn = NULL;
 	login_handoff_connection(client->ctx, conn, "imap", reply, client->auth_mech,
-				 client->auth_tag);
+				 client->auth_tag, client->tls_mode == LISTENER_TLS_STARTTLS);
+	i_free(client->auth_tag);
+	i_free(client->auth_mech);
 	free(client);
 }
 

@@ -19,8 +19,8 @@ struct imap_login_client {
 
 	/* an AUTHENTICATE or LOGIN in progress */
 	struct auth_request *auth_req;
-	const char *auth_tag;  /* connection pool */
-	const char *auth_mech;
+	char *auth_tag;
+	char *auth_mech;
 	bool auth_wait_client; /* we sent "+ challenge", waiting for a line */
 	bool auth_is_login;    /* LOGIN, not AUTHENTICATE */
 	bool shutting_down;

@@ -30,6 +30,8 @@ const char *login_imap_capability(struct imap_login_client *client)
 		.auth_mechanisms = auth_get_mechanisms(client->ctx->auth,
 			login_connection_is_secured(client->conn)),
 		.append_limit = client->ctx->set->imap.max_literal_size,
+		.remove = client->ctx->set->imap.capability_remove,
+		.add = client->ctx->set->imap.capability_add,
 	};
 	return imap_capability_string(&opts);
 }
@@ -133,10 +135,13 @@ static const struct login_imap_command login_imap_commands[] = {
 	{ "STARTTLS", cmd_starttls },
 };
 
-static void *login_imap_lookup(const char *name, void *context ATTR_UNUSED,
+static void *login_imap_lookup(const char *name, void *context,
 			       enum imap_parser_flags *flags_r)
 {
+	struct imap_login_client *client = context;
 	*flags_r = 0;
+	if (!imap_capability_allows_command(client->ctx->set->imap.capability_remove, name))
+		return NULL;
 	for (unsigned int i = 0; i < N_ELEMENTS(login_imap_commands); i++) {
 		if (strcmp(login_imap_commands[i].name, name) == 0)
 			return (void *)&login_imap_commands[i];
@@ -236,6 +241,8 @@ static void login_imap_destroy(struct connection *conn)
 	if (conn->close_reason != NULL)
 		log_info(&conn->log, "disconnect", "state=pre-login reason=%s",
 			 log_value(conn->close_reason));
+	i_free(client->auth_tag);
+	i_free(client->auth_mech);
 	free(client);
 }
 
@@ -246,6 +253,23 @@ static const struct connection_vfuncs login_imap_vfuncs = {
 	.shutdown = login_imap_shutdown,
 	.destroy = login_imap_destroy,
 };
+
+/* The reader and timeouts of a pre-login client on its connection. */
+static void login_imap_client_init(struct imap_login_client *client)
+{
+	const struct imap_settings *set = &client->ctx->set->imap;
+	struct imap_parser_limits limits = {
+		.max_line_length = set->max_line_length,
+		/* pre-login commands have no business sending big literals */
+		.max_literal_size = I_MIN(set->max_line_length, set->max_literal_size),
+		.max_list_depth = 8,
+		.max_args = 100,
+	};
+	client->reader = imap_command_reader_create(client->conn->input,
+						    client->conn->output, &limits);
+	connection_set_idle_timeout(client->conn, set->login_timeout_ms);
+	connection_set_output_timeout(client->conn, set->output_timeout_ms);
+}
 
 void login_imap_client_create(struct login_context *ctx, int fd,
 			      const struct net_endpoint *remote,
@@ -260,17 +284,7 @@ void login_imap_client_create(struct login_context *ctx, int fd,
 	   partial command in it */
 	client->conn = connection_create(fd, remote, local, &login_imap_vfuncs, client,
 					 set->max_line_length + 1024, set->output_buffer_limit);
-	struct imap_parser_limits limits = {
-		.max_line_length = set->max_line_length,
-		/* pre-login commands have no business sending big literals */
-		.max_literal_size = I_MIN(set->max_line_length, set->max_literal_size),
-		.max_list_depth = 8,
-		.max_args = 100,
-	};
-	client->reader = imap_command_reader_create(client->conn->input,
-						    client->conn->output, &limits);
-	connection_set_idle_timeout(client->conn, set->login_timeout_ms);
-	connection_set_output_timeout(client->conn, set->output_timeout_ms);
+	login_imap_client_init(client);
 	log_info(&client->conn->log, "connect", "protocol=imap local=%s:%u tls=%s",
 		 local->ip, local->port,
 		 tls_mode == LISTENER_TLS_IMPLICIT ? "implicit" : "no");
@@ -284,4 +298,22 @@ void login_imap_client_create(struct login_context *ctx, int fd,
 	o_stream_printf(client->conn->output, "* OK [CAPABILITY %s] Tern ready.\r\n",
 			login_imap_capability(client));
 	connection_update_io(client->conn);
+}
+
+void login_imap_client_resume(struct login_context *ctx, struct connection *conn,
+			      bool starttls)
+{
+	struct imap_login_client *client = i_zalloc(sizeof(*client));
+	client->ctx = ctx;
+	/* a TLS connection stays TLS (RFC 8437 §3); STARTTLS is offered
+	   again only where it still can be used */
+	client->tls_mode = login_connection_is_tls(conn) ? LISTENER_TLS_IMPLICIT :
+		starttls ? LISTENER_TLS_STARTTLS : LISTENER_TLS_NONE;
+	client->conn = conn;
+	conn->v = &login_imap_vfuncs;
+	conn->context = client;
+	conn->log.user = NULL;
+	login_imap_client_init(client);
+	/* commands pipelined behind UNAUTHENTICATE are still buffered */
+	connection_input_resume(conn);
 }

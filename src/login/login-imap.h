@@ -12,4 +12,10 @@ void login_imap_client_create(struct login_context *ctx, int fd,
 			      const struct net_endpoint *local,
 			      enum listener_tls tls_mode);
 
+/* Takes back a logged-in connection whose session ended with
+   UNAUTHENTICATE (RFC 8437): pre-login state again, no greeting, TLS and
+   COMPRESS kept. starttls: the listener offers STARTTLS. */
+void login_imap_client_resume(struct login_context *ctx, struct connection *conn,
+			      bool starttls);
+
 #endif

@@ -203,7 +203,8 @@ static void login_pop3_auth_succeeded(struct pop3_login_client *client,
 	line_reader_destroy(&client->reader);
 	i_free(client->user);
 	client->conn = NULL;
-	login_handoff_connection(client->ctx, conn, "pop3", reply, client->auth_mech, "");
+	login_handoff_connection(client->ctx, conn, "pop3", reply, client->auth_mech, "",
+				 client->tls_mode == LISTENER_TLS_STARTTLS);
 	free(client);
 }
 

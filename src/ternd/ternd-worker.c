@@ -60,6 +60,12 @@ static void worker_handoff(struct connection *conn, const struct login_handoff *
 		imap_client_create(worker.config->set, conn, &parsed);
 }
 
+/* IMAP UNAUTHENTICATE (RFC 8437): the connection returns to pre-login. */
+static void worker_unauthenticated(struct connection *conn, bool starttls)
+{
+	login_imap_client_resume(&worker.login, conn, starttls);
+}
+
 static void worker_accept(void *context)
 {
 	struct worker_listener *l = context;
@@ -228,6 +234,7 @@ static int worker_init(const char *service, const char **error_r)
 		return -1;
 	worker.login.set = set;
 	worker.login.handoff = worker_handoff;
+	imap_client_set_unauthenticated_callback(worker_unauthenticated);
 	if (set->mail.cache_at_save) {
 		/* the bounds FETCH parses with, so that both render alike */
 		const struct mime_parser_limits limits = {

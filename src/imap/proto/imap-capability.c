@@ -2,6 +2,8 @@
 #include "imap-capability.h"
 #include "buffer.h"
 
+#include <strings.h>
+
 enum cap_when {
 	CAP_ALWAYS,
 	CAP_PREAUTH,  /* only before login */
@@ -22,6 +24,7 @@ static const struct imap_capability_def capabilities[] = {
 	{ .name = "ENABLE", .when = CAP_ALWAYS, .rfc = "RFC 5161" },
 	{ .name = "LITERAL+", .when = CAP_ALWAYS, .rfc = "RFC 7888" },
 	{ .name = "IDLE", .when = CAP_ALWAYS, .rfc = "RFC 2177" },
+	{ .name = "NOTIFY", .when = CAP_ALWAYS, .rfc = "RFC 5465" },
 	{ .name = "UNSELECT", .when = CAP_ALWAYS, .rfc = "RFC 3691" },
 	{ .name = "UIDPLUS", .when = CAP_ALWAYS, .rfc = "RFC 4315" },
 	{ .name = "MULTIAPPEND", .when = CAP_ALWAYS, .rfc = "RFC 3502" },
@@ -51,8 +54,154 @@ static const struct imap_capability_def capabilities[] = {
 	{ .name = "THREAD=REFERENCES", .when = CAP_ALWAYS, .rfc = "RFC 5256" },
 	{ .name = "THREAD=REFS", .when = CAP_ALWAYS, .rfc = "draft-ietf-morg-inthread" },
 	{ .name = "I18NLEVEL=1", .when = CAP_ALWAYS, .rfc = "RFC 5255" },
+	{ .name = "LOGIN-REFERRALS", .when = CAP_ALWAYS, .rfc = "RFC 2221" },
+	{ .name = "UTF8=ACCEPT", .when = CAP_ALWAYS, .rfc = "RFC 6855, RFC 9755" },
+	{ .name = "UNAUTHENTICATE", .when = CAP_ALWAYS, .rfc = "RFC 8437" },
 	{ .name = "COMPRESS=DEFLATE", .when = CAP_POSTAUTH, .rfc = "RFC 4978" },
 };
+
+/* Commands that exist only with a capability; removing the capability
+   turns them into unknown commands. */
+static const struct {
+	const char *command;
+	const char *capability;
+} command_capabilities[] = {
+	{ "COMPRESS", "COMPRESS" },
+	{ "ENABLE", "ENABLE" },
+	{ "ID", "ID" },
+	{ "IDLE", "IDLE" },
+	{ "NOTIFY", "NOTIFY" },
+	{ "NAMESPACE", "NAMESPACE" },
+	{ "UNSELECT", "UNSELECT" },
+	{ "MOVE", "MOVE" },
+	{ "UID MOVE", "MOVE" },
+	{ "UID EXPUNGE", "UIDPLUS" },
+	{ "SORT", "SORT" },
+	{ "UID SORT", "SORT" },
+	{ "THREAD", "THREAD" },
+	{ "UID THREAD", "THREAD" },
+	{ "CANCELUPDATE", "CONTEXT" },
+	{ "GETMETADATA", "METADATA" },
+	{ "SETMETADATA", "METADATA" },
+	{ "NOTIFY", "NOTIFY" },
+	{ "GENURLAUTH", "URLAUTH" },
+	{ "RESETKEY", "URLAUTH" },
+	{ "URLFETCH", "URLAUTH" },
+	{ "REPLACE", "REPLACE" },
+	{ "UID REPLACE", "REPLACE" },
+	{ "UNAUTHENTICATE", "UNAUTHENTICATE" },
+};
+
+/* Walks the space-separated list; true when an entry equals name, or
+   is name's part before '=' ("THREAD" for "THREAD=REFS"), or, with
+   prefix_only, when name is an entry's part before '=' ("THREAD"
+   against a list holding "THREAD=REFS"). */
+static bool list_matches(const char *list, const char *name, bool prefix_only)
+{
+	size_t name_len = strlen(name);
+	const char *name_eq = strchr(name, '=');
+	size_t name_base = name_eq == NULL ? name_len : (size_t)(name_eq - name);
+
+	for (const char *p = list; p != NULL && *p != '\0';) {
+		while (*p == ' ')
+			p++;
+		size_t len = strcspn(p, " ");
+		if (len == 0)
+			break;
+		if (!prefix_only) {
+			if ((len == name_len || len == name_base) &&
+			    strncasecmp(p, name, len) == 0)
+				return true;
+		} else if (len > name_len && p[name_len] == '=' &&
+			   strncasecmp(p, name, name_len) == 0) {
+			return true;
+		}
+		p += len;
+	}
+	return false;
+}
+
+/* Capabilities that mean nothing without another one: removing the
+   second removes the first too. */
+static const struct {
+	const char *name, *requires;
+} capability_requires[] = {
+	{ "QRESYNC", "CONDSTORE" },  /* RFC 7162 §3.2.3 */
+	{ "ESORT", "SORT" },
+	{ "CONTEXT=SORT", "SORT" },
+	{ "SORT=DISPLAY", "SORT" },
+	{ "CONTEXT=SEARCH", "ESEARCH" }, /* RFC 5267 §4 */
+	{ "URL-PARTIAL", "URLAUTH" },
+};
+
+bool imap_capability_is_removed(const char *remove, const char *name)
+{
+	if (remove == NULL || *remove == '\0')
+		return false;
+	if (list_matches(remove, name, false))
+		return true;
+	for (unsigned int i = 0; i < N_ELEMENTS(capability_requires); i++) {
+		if (strcasecmp(capability_requires[i].name, name) == 0 &&
+		    list_matches(remove, capability_requires[i].requires, false))
+			return true;
+	}
+	return false;
+}
+
+/* Whether every advertised capability named cap or "cap=..." is gone. */
+static bool capability_family_removed(const char *remove, const char *cap)
+{
+	if (imap_capability_is_removed(remove, cap))
+		return true;
+	size_t cap_len = strlen(cap);
+	bool any = false;
+	for (unsigned int i = 0; i < N_ELEMENTS(capabilities); i++) {
+		const char *name = capabilities[i].name;
+		if (strncasecmp(name, cap, cap_len) != 0 || name[cap_len] != '=')
+			continue;
+		any = true;
+		if (!imap_capability_is_removed(remove, name))
+			return false;
+	}
+	return any;
+}
+
+bool imap_capability_allows_command(const char *remove, const char *command)
+{
+	if (remove == NULL || *remove == '\0')
+		return true;
+	for (unsigned int i = 0; i < N_ELEMENTS(command_capabilities); i++) {
+		if (strcasecmp(command_capabilities[i].command, command) == 0)
+			return !capability_family_removed(remove,
+				command_capabilities[i].capability);
+	}
+	return true;
+}
+
+static void append_mechanisms(string_t *str, const char *mechanisms)
+{
+	const char *p = mechanisms;
+	while (*p != '\0') {
+		while (*p == ' ')
+			p++;
+		size_t len = strcspn(p, " ");
+		if (len > 0) {
+			str_append(str, " AUTH=");
+			str_append_n(str, p, len);
+		}
+		p += len;
+	}
+}
+
+static void append_cap(string_t *str, const struct imap_capability_opts *opts,
+		       const char *name)
+{
+	if (imap_capability_is_removed(opts->remove, name))
+		return;
+	if (str_len(str) > 0)
+		str_append_c(str, ' ');
+	str_append(str, name);
+}
 
 const char *imap_capability_string(const struct imap_capability_opts *opts)
 {
@@ -62,30 +211,34 @@ const char *imap_capability_string(const struct imap_capability_opts *opts)
 		if ((cap->when == CAP_PREAUTH && opts->authenticated) ||
 		    (cap->when == CAP_POSTAUTH && !opts->authenticated))
 			continue;
-		if (str_len(str) > 0)
-			str_append_c(str, ' ');
-		str_append(str, cap->name);
+		/* RFC 9051 §6.1.1: IMAP4rev1 stays, whatever the list says,
+		   so every client finds a version it speaks */
+		if (strcmp(cap->name, "IMAP4rev1") == 0) {
+			str_append(str, cap->name);
+			continue;
+		}
+		append_cap(str, opts, cap->name);
 	}
 	if (opts->append_limit > 0)
-		str_printfa(str, " APPENDLIMIT=%llu", (unsigned long long)opts->append_limit);
-	if (opts->authenticated)
-		return str_c(str);
-	if (opts->starttls_available)
-		str_append(str, " STARTTLS");
-	if (!opts->plaintext_allowed)
-		str_append(str, " LOGINDISABLED");
-	if (opts->auth_mechanisms != NULL) {
-		const char *p = opts->auth_mechanisms;
-		while (*p != '\0') {
-			while (*p == ' ')
-				p++;
-			size_t len = strcspn(p, " ");
-			if (len > 0) {
-				str_append(str, " AUTH=");
-				str_append_n(str, p, len);
-			}
-			p += len;
-		}
+		append_cap(str, opts, t_strdup_printf("APPENDLIMIT=%llu",
+			(unsigned long long)opts->append_limit));
+	if (!opts->authenticated) {
+		/* the security ones are not the operator's to hide: a client
+		   must know STARTTLS exists and LOGIN won't work */
+		if (opts->starttls_available)
+			str_append(str, " STARTTLS");
+		if (!opts->plaintext_allowed)
+			str_append(str, " LOGINDISABLED");
+		if (opts->auth_mechanisms != NULL)
+			append_mechanisms(str, opts->auth_mechanisms);
+	}
+	for (const char *p = opts->add; p != NULL && *p != '\0';) {
+		while (*p == ' ')
+			p++;
+		size_t len = strcspn(p, " ");
+		if (len > 0)
+			append_cap(str, opts, t_strndup(p, len));
+		p += len;
 	}
 	return str_c(str);
 }

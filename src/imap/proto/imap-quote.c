@@ -91,3 +91,14 @@ void imap_append_nstring(string_t *dest, const char *str)
 	else
 		imap_append_string(dest, str, strlen(str));
 }
+
+bool imap_resp_code_text_is_valid(const char *text)
+{
+	if (*text == '\0')
+		return false;
+	for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
+		if (*p < 0x20 || *p >= 0x7f || *p == ']')
+			return false;
+	}
+	return true;
+}

@@ -25,5 +25,9 @@ void imap_append_nstring(string_t *dest, const char *str);
    No IMAP string can hold a NUL (only literal8 can, RFC 3516): NULs are
    sent as 0x80 bytes. */
 void imap_append_string(string_t *dest, const void *data, size_t size);
+/* Whether text can follow a response code's atom inside [...]
+   (RFC 9051 §9: 1*<any TEXT-CHAR except "]">, printable ASCII here):
+   for values from configuration or a passdb, such as a REFERRAL URL. */
+bool imap_resp_code_text_is_valid(const char *text);
 
 #endif
