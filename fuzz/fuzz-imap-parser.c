@@ -6,7 +6,8 @@
  * bit 1 parses with IMAP_PARSE_FLAG_LITERAL_SIZE (literals are consumed
  * as APPEND would), bit 2 reads a command's first stopped literal into
  * memory instead, bit 3 also reads raw lines (as IDLE would) after
- * commands named IDLE. */
+ * commands named IDLE, bit 4 adds IMAP_PARSE_FLAG_LITERAL_SIZE_IN_LIST
+ * (CATENATE's literals stop inside a list). */
 #include "lib.h"
 #include "pool.h"
 #include "imap-arg.h"
@@ -23,6 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FUZZ_MODE_LITERAL_SIZE 0x02
 #define FUZZ_MODE_TO_MEMORY 0x04
 #define FUZZ_MODE_RAW_LINES 0x08
+#define FUZZ_MODE_IN_LIST 0x10
 
 static const struct imap_parser_limits fuzz_limits = {
 	.max_line_length = 1024,
@@ -88,8 +90,9 @@ static void fuzz_check_args(const struct imap_arg *args, unsigned int depth,
 			str_append_c(out, ')');
 			break;
 		case IMAP_ARG_LITERAL_SIZE:
-			/* only as the last top-level argument */
-			i_assert(depth == 0 && args[i + 1].type == IMAP_ARG_EOL);
+			/* only as the last top-level argument, or the last of
+			   the last top-level list (LITERAL_SIZE_IN_LIST) */
+			i_assert(depth <= 1 && args[i + 1].type == IMAP_ARG_EOL);
 			str_printfa(out, "%llu", (unsigned long long)arg->u.literal_size);
 			break;
 		case IMAP_ARG_EOL:
@@ -145,7 +148,10 @@ static int fuzz_read_args(struct fuzz_ctx *ctx, enum imap_parser_flags flags)
 
 		unsigned int count = imap_args_count(args);
 		uint64_t size;
-		if (count == 0 || !imap_arg_get_literal_size(&args[count - 1], &size))
+		const struct imap_arg *last = count == 0 ? NULL : &args[count - 1];
+		if (last != NULL && last->type == IMAP_ARG_LIST && last->u.list.count > 0)
+			last = &last->u.list.args[last->u.list.count - 1];
+		if (last == NULL || !imap_arg_get_literal_size(last, &size))
 			return 1;
 		if (to_memory) {
 			to_memory = false;
@@ -240,6 +246,8 @@ static void fuzz_run(const uint8_t *data, size_t size, unsigned int mode,
 
 	enum imap_parser_flags flags = (ctx.mode & FUZZ_MODE_LITERAL_SIZE) != 0 ?
 		IMAP_PARSE_FLAG_LITERAL_SIZE : 0;
+	if (flags != 0 && (ctx.mode & FUZZ_MODE_IN_LIST) != 0)
+		flags |= IMAP_PARSE_FLAG_LITERAL_SIZE_IN_LIST;
 	for (;;) {
 		uint64_t offset = i_stream_get_offset(ctx.input);
 		unsigned int steps = ctx.steps;

@@ -51,6 +51,34 @@ def test_store_add_remove_replace(ternd):
                                     2: {"FLAGS": ["\\Deleted"]}}
 
 
+def test_store_on_messages_expunged_by_another_session(ternd):
+    """RFC 2180 §4.2: a STORE that names messages another session expunged
+    (not announced here yet) answers every message of its set; the
+    expunged one shows the flags it had with the change applied."""
+    a = session(ternd, 3)
+    a.ok("STORE 2 +FLAGS.SILENT (\\Answered $Work)")
+    b = Imap(ternd.imap_port)
+    b.select()
+    b.ok("STORE 2 +FLAGS.SILENT (\\Deleted)")
+    b.ok("EXPUNGE")
+    untagged = a.ok("STORE 1:3 +FLAGS (\\Flagged)")
+    assert fetch_list(untagged) == [
+        (1, {"FLAGS": ["\\Flagged"]}),
+        (2, {"FLAGS": ["\\Answered", "\\Flagged", "\\Deleted", "$Work"]}),
+        (3, {"FLAGS": ["\\Flagged"]})]
+    # each STORE starts from the flags it had when it was expunged
+    untagged = a.ok("STORE 2 -FLAGS ($Work \\Answered)")
+    assert fetch_list(untagged) == [(2, {"FLAGS": ["\\Deleted"]})]
+    # a conditional STORE claims nothing for it
+    untagged = a.ok("STORE 2 (UNCHANGEDSINCE 1000) +FLAGS (\\Seen)")
+    assert not fetch_list(untagged)
+    # the expunge itself comes at the next command that may send it
+    untagged = a.ok("NOOP")
+    assert expunge_lines(untagged) == [b"* 2 EXPUNGE"]
+    assert {seq: items["FLAGS"] for seq, items in fetch_list(a.ok("FETCH 1:2 FLAGS"))} == {
+        1: ["\\Flagged"], 2: ["\\Flagged"]}
+
+
 def test_store_silent(ternd):
     c = session(ternd, 2)
     untagged = c.ok("STORE 1:2 +FLAGS.SILENT (\\Seen)")

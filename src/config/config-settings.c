@@ -110,6 +110,9 @@ const struct setting_def auth_setting_defs[] = {
 	{ .key = NULL }
 };
 
+/* imap.capability_add/_remove: atoms separated by spaces (RFC 9051 §9
+   capability = ("AUTH=" auth-type) / atom; atom-specials ( ) { SP CTL
+   % * " \ ]). */
 static int check_capability_list(const char *value, const char **error_r)
 {
 	for (const unsigned char *p = (const unsigned char *)value; *p != '\0'; p++) {
@@ -148,6 +151,32 @@ static int check_capability_remove_list(const char *value, const char **error_r)
 	return 0;
 }
 
+/* imap.metadata_admin goes out as a METADATA value: printable ASCII
+   (RFC 5464 §3.2.1 asks for a URI). */
+static int check_metadata_admin(const char *value, const char **error_r)
+{
+	for (const unsigned char *p = (const unsigned char *)value; *p != '\0'; p++) {
+		if (*p < 0x20 || *p >= 0x7f) {
+			*error_r = "must be a URI in printable ASCII";
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* imap.urlauth_hosts, imap.urlauth_submit_users: names separated by
+   spaces, printable ASCII. */
+static int check_urlauth_names(const char *value, const char **error_r)
+{
+	for (const unsigned char *p = (const unsigned char *)value; *p != '\0'; p++) {
+		if (*p < ' ' || *p >= 0x7f) {
+			*error_r = "names are printable ASCII separated by spaces";
+			return -1;
+		}
+	}
+	return 0;
+}
+
 const struct setting_def imap_setting_defs[] = {
 	{ .key = "max_line_length", .type = SETTING_TYPE_SIZE,
 	  DEF(imap_settings, max_line_length), .default_value = "64k",
@@ -179,6 +208,44 @@ const struct setting_def imap_setting_defs[] = {
 	  .min = 1000,
 	  .description = "Disconnect a client that does not read its pending "
 		"output for this long." },
+	{ .key = "metadata", .type = SETTING_TYPE_BOOL,
+	  DEF(imap_settings, metadata), .default_value = "yes",
+	  .description = "Offer METADATA and METADATA-SERVER (RFC 5464): "
+		"GETMETADATA and SETMETADATA on entries of mailboxes and of "
+		"the server, kept in the user's index. no removes the "
+		"capabilities and the commands." },
+	{ .key = "metadata_admin", .type = SETTING_TYPE_STRING,
+	  DEF(imap_settings, metadata_admin), .default_value = "",
+	  .check = check_metadata_admin,
+	  .description = "Value of the server's read-only /shared/admin "
+		"entry, a URI for reaching the administrator (RFC 5464 "
+		"§3.2.1), for example mailto:postmaster@example.com. Empty: "
+		"the entry does not exist." },
+	{ .key = "metadata_max_value_size", .type = SETTING_TYPE_SIZE,
+	  DEF(imap_settings, metadata_max_value_size), .default_value = "32k",
+	  .min = 1,
+	  .description = "Largest value of one entry; SETMETADATA of a "
+		"larger one is NO [METADATA MAXSIZE n]. Values travel in "
+		"memory, so a command with more than imap.max_line_length of "
+		"literals is refused before this is checked." },
+	{ .key = "metadata_max_entries", .type = SETTING_TYPE_UINT,
+	  DEF(imap_settings, metadata_max_entries), .default_value = "256",
+	  .min = 1, .max = 1000000,
+	  .description = "Most entries of one mailbox (private and shared "
+		"together), and of the server; a SETMETADATA adding more is "
+		"NO [METADATA TOOMANY]." },
+	{ .key = "metadata_max_user_entries", .type = SETTING_TYPE_UINT,
+	  DEF(imap_settings, metadata_max_user_entries), .default_value = "10000",
+	  .min = 1, .max = 10000000,
+	  .description = "Most entries of a user in all mailboxes and the "
+		"server together; more is NO [METADATA TOOMANY]." },
+	{ .key = "metadata_max_user_size", .type = SETTING_TYPE_SIZE,
+	  DEF(imap_settings, metadata_max_user_size), .default_value = "1M",
+	  .min = 1,
+	  .description = "Most bytes (entry names and values) a user's "
+		"entries may take together; a SETMETADATA that would pass "
+		"it is NO [METADATA TOOMANY]. Also bounds what one "
+		"GETMETADATA holds in memory." },
 	{ .key = "capability_add", .type = SETTING_TYPE_STRING,
 	  DEF(imap_settings, capability_add), .default_value = "",
 	  .check = check_capability_list,
@@ -192,6 +259,40 @@ const struct setting_def imap_setting_defs[] = {
 		"Commands and ENABLE of a removed capability are refused as "
 		"unknown. IMAP4rev1, STARTTLS, LOGINDISABLED and AUTH= "
 		"can't be removed (mechanisms: auth.mechanisms)." },
+	{ .key = "message_limit", .type = SETTING_TYPE_UINT,
+	  DEF(imap_settings, message_limit), .default_value = "0",
+	  .min = 0, .max = 1000000000,
+	  .description = "Most messages one FETCH, SEARCH, STORE, MOVE or UID "
+		"EXPUNGE may process, advertised as MESSAGELIMIT (RFC 9738); a "
+		"UID command over it processes the lowest UIDs and answers OK "
+		"[LIMIT], one by sequence numbers is NO [LIMIT]. 0: no limit." },
+	{ .key = "save_limit", .type = SETTING_TYPE_UINT,
+	  DEF(imap_settings, save_limit), .default_value = "0",
+	  .min = 0, .max = 1000000000,
+	  .description = "Most messages one COPY or APPEND may save, "
+		"advertised as SAVELIMIT (RFC 9738); more is NO [LIMIT]. 0: "
+		"imap.message_limit applies to COPY, and APPEND has no limit." },
+	{ .key = "progress_interval", .type = SETTING_TYPE_DURATION,
+	  DEF(imap_settings, progress_interval_ms), .default_value = "10s",
+	  .description = "How often a long command (SEARCH that fills the "
+		"text index, big FETCH, COPY, MOVE, EXPUNGE, SORT, THREAD) "
+		"reports its progress with OK [INPROGRESS] (RFC 9585). 0: "
+		"never." },
+	{ .key = "urlauth_hosts", .type = SETTING_TYPE_STRING,
+	  DEF(imap_settings, urlauth_hosts), .default_value = "",
+	  .check = check_urlauth_names,
+	  .description = "Host names (and IP literals) that name this "
+		"server in the imap:// URLs of GENURLAUTH, URLFETCH and "
+		"CATENATE (RFC 4467, RFC 4469), separated by spaces; a URL "
+		"for another host is refused. Empty: any host (a URLAUTH "
+		"token is only valid on the server whose key signed it)." },
+	{ .key = "urlauth_submit_users", .type = SETTING_TYPE_STRING,
+	  DEF(imap_settings, urlauth_submit_users), .default_value = "",
+	  .check = check_urlauth_names,
+	  .description = "Users, separated by spaces, that may URLFETCH "
+		"URLs authorized for \"submit+user\" (RFC 4467 §3): the "
+		"logins of the message submission server (RFC 4468 BURL). "
+		"Empty: nobody." },
 	{ .key = NULL }
 };
 

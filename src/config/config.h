@@ -50,8 +50,28 @@ struct imap_settings {
 	unsigned int idle_timeout_ms;
 	uint64_t output_buffer_limit;
 	unsigned int output_timeout_ms;
+	/* RFC 5464 METADATA, METADATA-SERVER: on/off, the server's
+	   /shared/admin (""), and the limits on entries */
+	bool metadata;
+	const char *metadata_admin;
+	uint64_t metadata_max_value_size;
+	unsigned int metadata_max_entries;
+	unsigned int metadata_max_user_entries;
+	uint64_t metadata_max_user_size;
 	const char *capability_add;
 	const char *capability_remove;
+	/* RFC 9738 MESSAGELIMIT / SAVELIMIT: messages one command may
+	   process / save (0: no limit, not advertised) */
+	unsigned int message_limit;
+	unsigned int save_limit;
+	/* RFC 9585 INPROGRESS: time between progress responses of a long
+	   command (0: none) */
+	unsigned int progress_interval_ms;
+	/* RFC 4467 URLAUTH: host names of this server in URLs (space
+	   separated, "" = any) and the users that may fetch "submit+"
+	   URLs (the submission server's logins) */
+	const char *urlauth_hosts;
+	const char *urlauth_submit_users;
 };
 
 /* delete_mode values */

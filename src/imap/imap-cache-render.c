@@ -4,6 +4,7 @@
  * answer never differs from a parsed one. */
 #include "imap-cache-render.h"
 #include "imap-envelope.h"
+#include "imap-preview.h"
 #include "buffer.h"
 
 void imap_cache_render(const struct imap_structure *s, const unsigned char *header,
@@ -37,6 +38,8 @@ struct save_render {
 	   when it grows past MAIL_CACHE_MAX_HEADER) */
 	buffer_t *header;
 	bool capturing;
+	/* FETCH PREVIEW (RFC 8970) from the same bytes */
+	struct imap_preview_builder *preview;
 };
 
 static struct mime_parser_limits render_limits;
@@ -48,6 +51,7 @@ static void *save_render_init(pool_t pool ATTR_UNUSED, void *context ATTR_UNUSED
 	r->parser = imap_structure_parser_create(r->pool, &render_limits, false);
 	r->header = buffer_create(r->pool, 4096);
 	r->capturing = true;
+	r->preview = imap_preview_builder_create();
 	return r;
 }
 
@@ -64,6 +68,8 @@ static void save_render_feed(void *builder, const void *data, size_t size)
 		}
 	}
 	imap_structure_parser_feed(r->parser, data, size);
+	if (!imap_preview_builder_is_done(r->preview))
+		imap_preview_builder_feed(r->preview, data, size);
 	if (r->capturing && imap_structure_parser_is_header_done(r->parser))
 		r->capturing = false;
 }
@@ -80,6 +86,7 @@ static int save_render_finish(void *builder, pool_t pool, struct mail_cache_fiel
 	    header_end <= MAIL_CACHE_MAX_HEADER)
 		header = r->header->data;
 	imap_cache_render(s, header, (size_t)header_end, pool, fields_r);
+	fields_r->preview = imap_preview_builder_finish(r->preview, pool);
 	return 1;
 }
 
@@ -87,6 +94,7 @@ static void save_render_deinit(void *builder)
 {
 	struct save_render *r = builder;
 	imap_structure_parser_destroy(&r->parser);
+	imap_preview_builder_destroy(&r->preview);
 	pool_destroy(&r->pool);
 	i_free(r);
 }

@@ -2,6 +2,7 @@
 #include "imap-client.h"
 #include "imap-capability.h"
 #include "imap-commands.h"
+#include "imap-notify.h"
 #include "imap-quote.h"
 #include "imap-search-update.h"
 #include "imap-storage.h"
@@ -20,6 +21,9 @@ const char *imap_client_capability(struct imap_client *client)
 	struct imap_capability_opts opts = {
 		.authenticated = true,
 		.append_limit = client->set->imap.max_literal_size,
+		.message_limit = client->set->imap.message_limit,
+		.save_limit = client->set->imap.save_limit,
+		.metadata = client->set->imap.metadata,
 		.remove = client->set->imap.capability_remove,
 		.add = client->set->imap.capability_add,
 	};
@@ -95,6 +99,7 @@ void imap_cmd_storage_error(struct imap_cmd *cmd)
 void imap_client_unselect(struct imap_client *client)
 {
 	imap_search_update_clear(client);
+	imap_notify_unselect(client);
 	mailbox_close(&client->box);
 	client->announced_keyword_count = 0;
 	imap_client_search_save(client, NULL, 0);
@@ -149,6 +154,7 @@ static void imap_cmd_free(struct imap_client *client)
 	client->cmd = NULL;
 	if (cmd->def->abort != NULL)
 		cmd->def->abort(cmd);
+	imap_notify_command_done(client, cmd);
 	pool_destroy(&cmd->pool);
 	imap_command_reader_next(client->reader);
 }
@@ -235,6 +241,7 @@ void imap_client_set_unauthenticated_callback(imap_client_unauthenticated_t *cal
 static void imap_client_free(struct imap_client *client)
 {
 	timeout_remove(&client->deferred_to);
+	imap_notify_deinit(client);
 	if (client->cmd != NULL)
 		imap_cmd_free(client);
 	imap_client_unselect(client);
@@ -295,6 +302,9 @@ static void imap_client_input_run(struct imap_client *client)
 			imap_client_disconnect(client, "Server shutting down.", "server shutting down");
 			return;
 		}
+		/* NOTIFY (RFC 5465): what waited goes out between commands */
+		if (client->notify != NULL && !imap_notify_output(client))
+			return;
 		struct imap_command_input input;
 		int ret = imap_command_reader_read(client->reader, imap_client_lookup, client, &input);
 		if (ret == IMAP_READER_NEED_MORE)

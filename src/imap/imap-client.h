@@ -60,6 +60,9 @@ struct imap_client {
 	/* RFC 7162 §3.2.3: ENABLE QRESYNC (implies condstore): VANISHED
 	   instead of EXPUNGE, and the QRESYNC select parameter */
 	bool qresync;
+	/* RFC 9586: ENABLE UIDONLY: no sequence numbers in commands or
+	   responses (imap-uidonly.h) */
+	bool uidonly;
 	bool logout;
 	/* UNAUTHENTICATE answered: back to pre-login after this command */
 	bool unauthenticate;

@@ -89,6 +89,10 @@ bool imap_cmd_enable(struct imap_cmd *cmd)
 			imap_client_enable_condstore(client);
 			client->qresync = true;
 			str_append(enabled, " QRESYNC");
+		} else if (strcasecmp(name, "UIDONLY") == 0 && !client->uidonly) {
+			/* RFC 9586 §3: from here on no sequence numbers */
+			client->uidonly = true;
+			str_append(enabled, " UIDONLY");
 		} else if (strcasecmp(name, "UTF8=ACCEPT") == 0 && !client->utf8_accept) {
 			/* RFC 9755 §3: UTF-8 mailbox names and quoted strings
 			   from here on */

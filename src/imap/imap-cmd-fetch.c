@@ -1,13 +1,16 @@
 /* FETCH and UID FETCH (RFC 9051 §6.4.5, §6.4.9; the CHANGEDSINCE and
- * VANISHED modifiers of RFC 7162 §3.1.4.1, §3.2.6). The work is in
- * imap-fetch.c; this sets it up, sets \Seen for non-PEEK body fetches,
- * and keeps calling the producer until it is done. */
+ * VANISHED modifiers of RFC 7162 §3.1.4.1, §3.2.6; UIDFETCH responses
+ * after ENABLE UIDONLY, RFC 9586; MESSAGELIMIT, RFC 9738). The work is
+ * in imap-fetch.c; this sets it up, sets \Seen for non-PEEK body
+ * fetches, and keeps calling the producer until it is done. */
 #include "imap-commands.h"
 #include "imap-arg.h"
 #include "imap-fetch.h"
+#include "imap-limits.h"
 #include "imap-qresync.h"
 #include "imap-seqs.h"
 #include "imap-storage.h"
+#include "imap-uidonly.h"
 #include "strnum.h"
 
 #include <stdlib.h>
@@ -16,6 +19,8 @@
 struct fetch_cmd_ctx {
 	struct imap_fetch *fetch;
 	const char *error;
+	/* MESSAGELIMIT cut the set (RFC 9738) */
+	bool limited;
 };
 
 struct fetch_modifiers {
@@ -126,13 +131,19 @@ static bool fetch_cmd_start(struct imap_cmd *cmd, struct fetch_cmd_ctx *ctx)
 	array_uint32_t *seqs = p_new(cmd->pool, array_uint32_t, 1);
 	const char *error;
 	struct fetch_modifiers mods;
+	unsigned int used;
+	if (!imap_uidonly_check_cmd(cmd))
+		return false;
 	if (cmd->args[0].type == IMAP_ARG_EOL || cmd->args[1].type == IMAP_ARG_EOL) {
 		imap_cmd_bad(cmd, "FETCH takes a message set and fetch attributes.");
 		return false;
 	}
+	/* after UIDONLY the UID is in front of each UIDFETCH response and
+	   not an implied item (RFC 9586 §3) */
 	if (imap_seqs_from_arg(client, &cmd->args[0], uid, cmd->pool, seqs, &error) < 0 ||
-	    imap_fetch_parse_items(&cmd->args[1], cmd->pool, uid, items, &error) < 0 ||
-	    fetch_parse_modifiers(cmd, &cmd->args[2], &mods, &error) < 0) {
+	    imap_fetch_parse_items(&cmd->args[1], cmd->pool, uid && !client->uidonly, items,
+				   &used, &error) < 0 ||
+	    fetch_parse_modifiers(cmd, &cmd->args[1 + used], &mods, &error) < 0) {
 		imap_cmd_bad(cmd, error);
 		return false;
 	}
@@ -148,6 +159,14 @@ static bool fetch_cmd_start(struct imap_cmd *cmd, struct fetch_cmd_ctx *ctx)
 			return false;
 		}
 	}
+	/* RFC 9738: the messages that would be sent count, so a client
+	   continues after the last UID it got */
+	int limit = imap_limit_apply(cmd, seqs);
+	if (limit < 0) {
+		imap_cmd_finish(cmd, IMAP_LIMIT_NO_REPLY);
+		return false;
+	}
+	ctx->limited = limit > 0;
 	/* RFC 7162 §3.1: MODSEQ and CHANGEDSINCE enable CONDSTORE */
 	if (fetch_has_item(items, FETCH_MODSEQ))
 		imap_client_enable_condstore(client);
@@ -186,6 +205,8 @@ bool imap_cmd_fetch(struct imap_cmd *cmd)
 	imap_fetch_end(&ctx->fetch);
 	if (ret < 0)
 		imap_cmd_finish(cmd, "%s", error);
+	else if (ctx->limited)
+		imap_cmd_finish(cmd, "OK [LIMIT] Fetch completed with partial results.");
 	else if (expunged > 0 && cmd->name[0] != 'U')
 		imap_cmd_finish(cmd, "OK [EXPUNGEISSUED] Some messages were expunged.");
 	else

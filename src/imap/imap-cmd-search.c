@@ -2,14 +2,19 @@
  * §7.3.4, RFC 4731 RETURN MIN/MAX/ALL/COUNT) for IMAP4rev2 clients and
  * for any client that asks with RETURN; RETURN (SAVE) for SEARCHRES
  * (RFC 5182), RETURN (PARTIAL first:last) paging (RFC 9394), RETURN
- * (UPDATE) contexts and CANCELUPDATE (RFC 5267 §4), and the MODSEQ of a
- * result with a MODSEQ key (RFC 7162 §3.1.5). */
+ * (UPDATE) contexts and CANCELUPDATE (RFC 5267 §4), the MODSEQ of a
+ * result with a MODSEQ key (RFC 7162 §3.1.5), UID-only programs after
+ * ENABLE UIDONLY (RFC 9586), MESSAGELIMIT's window of messages searched
+ * (RFC 9738) and INPROGRESS while the text index is filled (RFC 9585). */
 #include "imap-commands.h"
 #include "imap-arg.h"
+#include "imap-limits.h"
+#include "imap-progress.h"
 #include "imap-search.h"
 #include "imap-search-return.h"
 #include "imap-search-update.h"
 #include "imap-storage.h"
+#include "imap-uidonly.h"
 
 static void search_send_plain(struct imap_cmd *cmd, const uint32_t *nums, unsigned int count,
 			      uint64_t modseq)
@@ -26,12 +31,48 @@ static void search_send_plain(struct imap_cmd *cmd, const uint32_t *nums, unsign
 	o_stream_send(output, str_data(str), str_len(str));
 }
 
+/* RFC 9738: the messages searched are those the program's top-level sets
+   allow; past the limit, a UID SEARCH searches the lowest UIDs of them
+   and answers OK [LIMIT]. Returns 1 cut, 0 within the limit, -1 for NO
+   [LIMIT] (SEARCH by sequence numbers). */
+static int search_apply_limit(struct imap_cmd *cmd, const struct search_key *key,
+			      array_uint32_t *seqs)
+{
+	unsigned int limit = imap_limit_messages(cmd->client);
+	uint32_t seq1, seq2;
+	if (limit == 0 || !imap_search_seq_bounds(cmd->client, key, &seq1, &seq2) ||
+	    seq2 - seq1 < limit)
+		return 0;
+	if (strncmp(cmd->name, "UID ", 4) != 0)
+		return -1;
+	uint32_t last = seq1 + (limit - 1);
+	unsigned int n = 0;
+	while (n < seqs->count && seqs->v[n] <= last)
+		n++;
+	seqs->count = n;
+	return 1;
+}
+
+/* Runs the program with progress responses while the storage fills the
+   text index. Returns as imap_search_run(). */
+static int search_run(struct imap_cmd *cmd, const struct search_key *key, array_uint32_t *seqs)
+{
+	struct imap_progress progress;
+	imap_progress_begin(&progress, cmd);
+	imap_progress_watch(&progress, cmd->client->box);
+	int ret = imap_search_run(cmd->client, key, cmd->pool, seqs);
+	imap_progress_end(&progress);
+	return ret;
+}
+
 bool imap_cmd_search(struct imap_cmd *cmd)
 {
 	struct imap_client *client = cmd->client;
 	bool uid = cmd->name[0] == 'U';
 	struct imap_search_return_opts opts;
 	const char *error;
+	if (!imap_uidonly_check_cmd(cmd))
+		return true;
 	int used = imap_search_return_parse(cmd->args, &opts);
 	if (used < 0) {
 		imap_cmd_bad(cmd, "Invalid RETURN options.");
@@ -47,12 +88,26 @@ bool imap_cmd_search(struct imap_cmd *cmd)
 		imap_cmd_fail(cmd, error);
 		return true;
 	}
-	if (imap_search_run(client, key, cmd->pool, &seqs) < 0) {
+	if (client->uidonly && imap_search_uses_seqnums(key)) {
+		/* RFC 9586 §3: no sequence numbers in the program either */
+		imap_search_update_discard(cmd, pool);
+		imap_cmd_bad(cmd, IMAP_UIDONLY_BAD);
+		return true;
+	}
+	if (search_run(cmd, key, &seqs) < 0) {
 		imap_search_update_discard(cmd, pool);
 		/* RFC 5182 §2.1: a failed SEARCH with SAVE empties "$" */
 		if ((opts.flags & IMAP_SEARCH_RETURN_SAVE) != 0)
 			imap_client_search_save(client, NULL, 0);
 		imap_cmd_storage_error(cmd);
+		return true;
+	}
+	int limit = search_apply_limit(cmd, key, &seqs);
+	if (limit < 0) {
+		imap_search_update_discard(cmd, pool);
+		if ((opts.flags & IMAP_SEARCH_RETURN_SAVE) != 0)
+			imap_client_search_save(client, NULL, 0);
+		imap_cmd_finish(cmd, IMAP_LIMIT_NO_REPLY);
 		return true;
 	}
 	uint64_t modseq;
@@ -75,7 +130,8 @@ bool imap_cmd_search(struct imap_cmd *cmd)
 	} else {
 		search_send_plain(cmd, seqs.v, seqs.count, modseq);
 	}
-	imap_cmd_finish(cmd, "OK Search completed.");
+	imap_cmd_finish(cmd, limit > 0 ? "OK [LIMIT] Search completed with partial results." :
+			"OK Search completed.");
 	return true;
 }
 

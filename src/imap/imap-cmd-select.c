@@ -5,8 +5,11 @@
 #include "imap-commands.h"
 #include "imap-arg.h"
 #include "imap-seqset.h"
+#include "imap-limits.h"
+#include "imap-progress.h"
 #include "imap-qresync.h"
 #include "imap-storage.h"
+#include "imap-uidonly.h"
 
 #include <strings.h>
 
@@ -51,6 +54,10 @@ static int select_parse_params(struct imap_client *client, const struct imap_arg
 			}
 			if (imap_qresync_parse_select(&list[++i], pool, &params_r->qr, error_r) < 0)
 				return -1;
+			if (client->uidonly && params_r->qr.have_seq_match) {
+				*error_r = IMAP_UIDONLY_BAD;
+				return -1;
+			}
 			params_r->qresync = true;
 		} else {
 			*error_r = t_strdup_printf("Unknown or repeated select parameter %s.", name);
@@ -101,7 +108,8 @@ static bool cmd_select_full(struct imap_cmd *cmd, bool readonly)
 	imap_client_send_untagged(client, "%u EXISTS", mailbox_view_count(client->box));
 	if (!client->enabled_imap4rev2) {
 		imap_client_send_untagged(client, "%u RECENT", status->recent);
-		if (status->first_unseen_seq != 0)
+		/* a sequence number: not after UIDONLY (RFC 9586 §3) */
+		if (status->first_unseen_seq != 0 && !client->uidonly)
 			imap_client_send_untagged(client, "OK [UNSEEN %u] First unseen.",
 						  status->first_unseen_seq);
 	}
@@ -182,6 +190,7 @@ bool imap_cmd_expunge(struct imap_cmd *cmd)
 	struct imap_client *client = cmd->client;
 	const uint32_t *uids = NULL;
 	unsigned int uid_count = 0;
+	bool limited = false;
 	if (cmd->name[0] == 'U') {
 		/* UID EXPUNGE set (RFC 4315 §2.1) */
 		const char *set;
@@ -202,6 +211,12 @@ bool imap_cmd_expunge(struct imap_cmd *cmd)
 		}
 		uids = list.v;
 		uid_count = list.count;
+		/* RFC 9738: the lowest UIDs of the set up to MESSAGELIMIT */
+		unsigned int limit = imap_limit_messages(client);
+		if (limit != 0 && uid_count > limit) {
+			uid_count = limit;
+			limited = true;
+		}
 		if (uid_count == 0) {
 			imap_cmd_finish(cmd, "OK Expunge completed.");
 			return true;
@@ -213,22 +228,32 @@ bool imap_cmd_expunge(struct imap_cmd *cmd)
 		imap_cmd_finish(cmd, "NO [READ-ONLY] Mailbox is read-only.");
 		return true;
 	}
-	if (mailbox_expunge(client->box, uids, uid_count) < 0) {
+	struct imap_progress progress;
+	imap_progress_begin(&progress, cmd);
+	imap_progress_watch(&progress, client->box);
+	int ret = mailbox_expunge(client->box, uids, uid_count);
+	imap_progress_end(&progress);
+	if (ret < 0) {
 		imap_cmd_storage_error(cmd);
 		return true;
 	}
+	const char *limit_code = limited ? "[LIMIT] " : "";
 	if (client->qresync) {
 		/* the client can't learn the new HIGHESTMODSEQ from VANISHED
 		   (RFC 7162 §3.2.10): the reply carries it, after the sync
 		   that sent them */
 		imap_client_sync(client, 0);
-		if (client->box != NULL) {
+		if (client->box != NULL && !limited) {
 			imap_cmd_finish(cmd, "OK [HIGHESTMODSEQ %llu] Expunge completed.",
 					(unsigned long long)mailbox_get_view_status(client->box)->highestmodseq);
 			return true;
 		}
+		/* the tagged reply's code is [LIMIT]: the modseq goes first */
+		if (client->box != NULL)
+			imap_client_send_untagged(client, "OK [HIGHESTMODSEQ %llu] Highest modseq.",
+				(unsigned long long)mailbox_get_view_status(client->box)->highestmodseq);
 	}
-	imap_cmd_finish(cmd, "OK Expunge completed.");
+	imap_cmd_finish(cmd, "OK %sExpunge completed.", limit_code);
 	return true;
 }
 

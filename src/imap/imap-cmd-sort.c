@@ -8,6 +8,8 @@
 #include "imap-search-return.h"
 #include "imap-search-update.h"
 #include "imap-sort.h"
+#include "imap-progress.h"
+#include "imap-uidonly.h"
 #include "mime-charset.h"
 #include "imap-storage.h"
 #include "search-keys.h"
@@ -19,8 +21,15 @@ static bool sort_parse_program(struct imap_cmd *cmd, const struct imap_arg *args
 			       const char *charset, pool_t pool, struct search_key **key_r)
 {
 	const char *error;
-	if (imap_search_parse_charset(cmd->client, args, charset, pool, key_r, &error) == 0)
-		return true;
+	/* RFC 9586 §3: after UIDONLY only UID SORT/THREAD, with no sequence
+	   numbers in the program */
+	if (!imap_uidonly_check_cmd(cmd))
+		return false;
+	if (imap_search_parse_charset(cmd->client, args, charset, pool, key_r, &error) == 0) {
+		if (!cmd->client->uidonly || !imap_search_uses_seqnums(*key_r))
+			return true;
+		error = "BAD " IMAP_UIDONLY_BAD;
+	}
 	imap_cmd_fail(cmd, error);
 	return false;
 }
@@ -93,7 +102,13 @@ bool imap_cmd_sort(struct imap_cmd *cmd)
 		return true;
 	}
 	array_uint32_t seqs;
-	if (imap_sort_run(client, key, specs, spec_count, cmd->pool, &seqs) < 0) {
+	/* RFC 9585: progress while the keys are indexed */
+	struct imap_progress progress;
+	imap_progress_begin(&progress, cmd);
+	imap_progress_watch(&progress, client->box);
+	int ret = imap_sort_run(client, key, specs, spec_count, cmd->pool, &seqs);
+	imap_progress_end(&progress);
+	if (ret < 0) {
 		imap_search_update_discard(cmd, pool);
 		imap_cmd_storage_error(cmd);
 		return true;
@@ -136,9 +151,14 @@ bool imap_cmd_thread(struct imap_cmd *cmd)
 		return true;
 	struct imap_sort_msg *msgs;
 	unsigned int count;
-	if (imap_sort_load(cmd->client, key,
-			   SEARCH_KEYS_DATE | SEARCH_KEYS_SUBJECT | SEARCH_KEYS_THREAD, false,
-			   cmd->pool, &msgs, &count) < 0) {
+	struct imap_progress progress;
+	imap_progress_begin(&progress, cmd);
+	imap_progress_watch(&progress, cmd->client->box);
+	int ret = imap_sort_load(cmd->client, key,
+				 SEARCH_KEYS_DATE | SEARCH_KEYS_SUBJECT | SEARCH_KEYS_THREAD, false,
+				 cmd->pool, &msgs, &count);
+	imap_progress_end(&progress);
+	if (ret < 0) {
 		imap_cmd_storage_error(cmd);
 		return true;
 	}

@@ -1,13 +1,16 @@
 /* STORE and UID STORE (RFC 9051 §6.4.6): +FLAGS, -FLAGS, FLAGS, with
- * .SILENT; the new flags are reported as FETCH responses. The
- * UNCHANGEDSINCE modifier of CONDSTORE (RFC 7162 §3.1.3) changes only
- * messages whose modseq is at most its value and lists the others in
- * [MODIFIED]. */
+ * .SILENT; the new flags are reported as FETCH responses (UIDFETCH after
+ * ENABLE UIDONLY, RFC 9586). The UNCHANGEDSINCE modifier of CONDSTORE
+ * (RFC 7162 §3.1.3) changes only messages whose modseq is at most its
+ * value and lists the others in [MODIFIED]. MESSAGELIMIT (RFC 9738)
+ * bounds the messages of one command. */
 #include "imap-commands.h"
 #include "imap-arg.h"
+#include "imap-limits.h"
 #include "imap-search-return.h"
 #include "imap-seqs.h"
 #include "imap-storage.h"
+#include "imap-uidonly.h"
 #include "strnum.h"
 
 #include <strings.h>
@@ -37,30 +40,46 @@ struct store_fetch_ctx {
 	bool uid, silent;
 	/* UIDs that failed UNCHANGEDSINCE (ascending): no FETCH for them */
 	const array_uint32_t *failed;
+	/* the change, for messages another session expunged meanwhile */
+	const struct mail_flags_change *change;
+	/* this batch's sequence numbers (ascending) and how many of them
+	   are answered: a number the records skip was expunged meanwhile */
+	const uint32_t *batch;
+	unsigned int batch_count, batch_pos;
 };
+
+static void store_fetch_expunged(struct store_fetch_ctx *ctx, uint32_t seq);
 
 static int store_fetch_cb(const struct mail_record *rec, uint32_t seq, void *context)
 {
 	struct store_fetch_ctx *ctx = context;
 	string_t *str = ctx->out;
 	const array_uint32_t *failed = ctx->failed;
+	if (ctx->batch != NULL) {
+		while (ctx->batch_pos < ctx->batch_count && ctx->batch[ctx->batch_pos] < seq)
+			store_fetch_expunged(ctx, ctx->batch[ctx->batch_pos++]);
+		if (ctx->batch_pos < ctx->batch_count && ctx->batch[ctx->batch_pos] == seq)
+			ctx->batch_pos++;
+	}
 	if (failed->count > 0 &&
 	    bsearch(&rec->uid, failed->v, failed->count, sizeof(failed->v[0]), uint32_cmp) != NULL)
 		return 0;
-	str_append(str, "* ");
-	str_append_uint(str, seq);
-	str_append(str, " FETCH (");
+	imap_uidonly_fetch_begin(ctx->client, str, seq, rec->uid);
+	size_t start = str_len(str);
 	/* RFC 7162 §3.2.4: after CONDSTORE, UID and MODSEQ always, even
-	   for .SILENT */
+	   for .SILENT; a UIDFETCH response has the UID in front */
 	bool condstore = ctx->client->condstore;
-	if (ctx->uid || condstore) {
+	if ((ctx->uid || condstore) && !ctx->client->uidonly) {
 		str_append(str, "UID ");
 		str_append_uint(str, rec->uid);
 	}
-	if (condstore)
-		str_printfa(str, " MODSEQ (%llu)", (unsigned long long)rec->modseq);
+	if (condstore) {
+		if (str_len(str) > start)
+			str_append_c(str, ' ');
+		str_printfa(str, "MODSEQ (%llu)", (unsigned long long)rec->modseq);
+	}
 	if (!ctx->silent) {
-		if (ctx->uid || condstore)
+		if (str_len(str) > start)
 			str_append_c(str, ' ');
 		str_append(str, "FLAGS ");
 		imap_flags_write(str, rec->flags, rec->keywords,
@@ -71,8 +90,27 @@ static int store_fetch_cb(const struct mail_record *rec, uint32_t seq, void *con
 	return 0;
 }
 
+/* A message of the set that another session expunged after this one
+   last synced is still in the view: answer with the flags it had at the
+   expunge with the change applied, as if the STORE had reached it (RFC
+   2180 §4.2.2), so a client sees every message of its set answered. A
+   conditional STORE (UNCHANGEDSINCE) claims nothing for it. */
+static void store_fetch_expunged(struct store_fetch_ctx *ctx, uint32_t seq)
+{
+	struct mail_record rec;
+	if (ctx->change->unchanged_since != 0 ||
+	    mailbox_get_expunged_record(ctx->client->box, seq, ctx->change, t_pool(), &rec) <= 0)
+		return;
+	const uint32_t *batch = ctx->batch;
+	ctx->batch = NULL;
+	(void)store_fetch_cb(&rec, seq, ctx);
+	ctx->batch = batch;
+}
+
 /* The new flags, read in batches (one index query per run of numbers):
-   STORE 1:* on 100,000 messages answers 100,000 FETCH lines. */
+   STORE 1:* on 100,000 messages answers 100,000 FETCH lines. The records
+   come in ascending order; the numbers they skip are messages expunged
+   meanwhile. */
 static void store_send_fetches(struct imap_cmd *cmd, const array_uint32_t *seqs,
 			       struct store_fetch_ctx *ctx)
 {
@@ -80,10 +118,17 @@ static void store_send_fetches(struct imap_cmd *cmd, const array_uint32_t *seqs,
 	for (unsigned int i = 0; i < seqs->count; i += batch) {
 		unsigned int n = I_MIN(batch, seqs->count - i);
 		ctx->out = str_new(system_pool, n * 40);
+		ctx->batch = seqs->v + i;
+		ctx->batch_count = n;
+		ctx->batch_pos = 0;
 		if (mailbox_foreach_record_flags(cmd->client->box, seqs->v + i, n,
-						 store_fetch_cb, ctx) == 0)
+						 store_fetch_cb, ctx) == 0) {
+			while (ctx->batch_pos < n)
+				store_fetch_expunged(ctx, ctx->batch[ctx->batch_pos++]);
 			o_stream_send(cmd->client->conn->output, str_data(ctx->out),
 				      str_len(ctx->out));
+		}
+		ctx->batch = NULL;
 		str_free(&ctx->out);
 	}
 }
@@ -118,8 +163,10 @@ static int store_parse_modifiers(const struct imap_arg *arg, bool *conditional_r
 }
 
 /* "OK [MODIFIED set]" of the messages that failed UNCHANGEDSINCE: UIDs
-   for UID STORE, else their sequence numbers. */
-static void store_finish_modified(struct imap_cmd *cmd, const array_uint32_t *failed, bool uid)
+   for UID STORE, else their sequence numbers. Otherwise OK, with [LIMIT]
+   when MESSAGELIMIT cut the set. */
+static void store_finish_modified(struct imap_cmd *cmd, const array_uint32_t *failed, bool uid,
+				  bool limited)
 {
 	ARRAY(uint32_t) nums;
 	array_init(&nums, cmd->pool, failed->count + 1);
@@ -129,7 +176,8 @@ static void store_finish_modified(struct imap_cmd *cmd, const array_uint32_t *fa
 			array_push(&nums, n);
 	}
 	if (nums.count == 0) {
-		imap_cmd_finish(cmd, "OK Store completed.");
+		imap_cmd_finish(cmd, limited ? "OK [LIMIT] Store completed with partial results." :
+				"OK Store completed.");
 		return;
 	}
 	qsort(nums.v, nums.count, sizeof(nums.v[0]), uint32_cmp);
@@ -147,6 +195,8 @@ bool imap_cmd_store(struct imap_cmd *cmd)
 	struct mail_flags_change change;
 	bool silent, conditional = false;
 	memset(&change, 0, sizeof(change));
+	if (!imap_uidonly_check_cmd(cmd))
+		return true;
 	if (args[0].type != IMAP_ARG_EOL && args[1].type == IMAP_ARG_LIST) {
 		if (store_parse_modifiers(&args[1], &conditional, &change.unchanged_since,
 					  &error) < 0) {
@@ -188,6 +238,11 @@ bool imap_cmd_store(struct imap_cmd *cmd)
 		imap_cmd_finish(cmd, "NO [READ-ONLY] Mailbox is read-only.");
 		return true;
 	}
+	int limit = imap_limit_apply(cmd, &seqs);
+	if (limit < 0) {
+		imap_cmd_finish(cmd, IMAP_LIMIT_NO_REPLY);
+		return true;
+	}
 	/* RFC 7162 §3.1: a conditional STORE enables CONDSTORE */
 	if (conditional)
 		imap_client_enable_condstore(client);
@@ -210,9 +265,10 @@ bool imap_cmd_store(struct imap_cmd *cmd)
 	if (!silent || client->condstore) {
 		struct store_fetch_ctx ctx = {
 			.client = client, .uid = uid, .silent = silent, .failed = &failed,
+			.change = &change,
 		};
 		store_send_fetches(cmd, &seqs, &ctx);
 	}
-	store_finish_modified(cmd, &failed, uid);
+	store_finish_modified(cmd, &failed, uid, limit > 0);
 	return true;
 }

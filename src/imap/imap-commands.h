@@ -53,9 +53,17 @@ bool imap_cmd_close(struct imap_cmd *cmd);
 bool imap_cmd_unselect(struct imap_cmd *cmd);
 bool imap_cmd_expunge(struct imap_cmd *cmd);
 bool imap_cmd_check(struct imap_cmd *cmd);
-/* imap-cmd-append.c */
+/* imap-cmd-append.c: APPEND with CATENATE (RFC 4469), REPLACE (RFC 8508) */
 bool imap_cmd_append(struct imap_cmd *cmd);
+bool imap_cmd_replace(struct imap_cmd *cmd);
 void imap_cmd_append_abort(struct imap_cmd *cmd);
+/* imap-cmd-urlauth.c: URLAUTH (RFC 4467), URLFETCH BINARY (RFC 5524) */
+bool imap_cmd_genurlauth(struct imap_cmd *cmd);
+bool imap_cmd_resetkey(struct imap_cmd *cmd);
+bool imap_cmd_urlfetch(struct imap_cmd *cmd);
+void imap_cmd_urlfetch_abort(struct imap_cmd *cmd);
+/* imap-cmd-notify.c: NOTIFY (RFC 5465) */
+bool imap_cmd_notify(struct imap_cmd *cmd);
 /* imap-cmd-idle.c */
 bool imap_cmd_idle(struct imap_cmd *cmd);
 void imap_cmd_idle_abort(struct imap_cmd *cmd);
@@ -86,6 +94,9 @@ void imap_status_send(struct imap_client *client, const char *name,
 		      enum mailbox_status_items items, const struct mailbox_status *status);
 /* imap-cmd-compress.c: COMPRESS=DEFLATE (RFC 4978) */
 bool imap_cmd_compress(struct imap_cmd *cmd);
+/* imap-cmd-metadata.c: METADATA, METADATA-SERVER (RFC 5464) */
+bool imap_cmd_getmetadata(struct imap_cmd *cmd);
+bool imap_cmd_setmetadata(struct imap_cmd *cmd);
 /* imap-cmd-any.c: UNAUTHENTICATE (RFC 8437) */
 bool imap_cmd_unauthenticate(struct imap_cmd *cmd);
 /* pre-login commands that are errors afterwards */

@@ -1,6 +1,6 @@
 /* Parsing FETCH attributes (RFC 9051 §6.4.5 fetch-att and section-spec,
- * RFC 3516 BINARY, BINARY.PEEK and BINARY.SIZE, and the macros ALL, FAST
- * and FULL). */
+ * RFC 3516 BINARY, BINARY.PEEK and BINARY.SIZE, RFC 8970 PREVIEW with its
+ * LAZY modifier, and the macros ALL, FAST and FULL). */
 #include "imap-fetch.h"
 #include "imap-arg.h"
 #include "strnum.h"
@@ -208,7 +208,30 @@ static const struct fetch_simple_item simple_items[] = {
 	{ "ENVELOPE", FETCH_ENVELOPE },
 	{ "BODY", FETCH_BODY },
 	{ "BODYSTRUCTURE", FETCH_BODYSTRUCTURE },
+	{ "PREVIEW", FETCH_PREVIEW },
 };
+
+/* "(LAZY)" after PREVIEW (RFC 8970 §4: preview-mod, repeated or not).
+   Returns 0, or -1 with *error_r. */
+static int parse_preview_mods(const struct imap_arg *arg, struct fetch_item *item,
+			      const char **error_r)
+{
+	const struct imap_arg *list;
+	unsigned int count;
+	if (!imap_arg_get_list(arg, &list, &count) || count == 0) {
+		*error_r = "PREVIEW takes a list of modifiers.";
+		return -1;
+	}
+	for (unsigned int i = 0; i < count; i++) {
+		const char *mod;
+		if (!imap_arg_get_atom(&list[i], &mod) || strcasecmp(mod, "LAZY") != 0) {
+			*error_r = "Unknown PREVIEW modifier.";
+			return -1;
+		}
+	}
+	item->lazy = true;
+	return 0;
+}
 
 /* RFC822, RFC822.HEADER, RFC822.TEXT: BODY sections with other names. */
 static bool parse_rfc822(const char *atom, struct fetch_item *item)
@@ -290,20 +313,40 @@ static const char *const *fetch_macro(const char *atom)
 	return NULL;
 }
 
+/* PREVIEW followed by its modifier list; the item just parsed is it. */
+static bool is_preview_with_mods(const char *atom, const struct imap_arg *next)
+{
+	return strcasecmp(atom, "PREVIEW") == 0 && next->type == IMAP_ARG_LIST;
+}
+
 int imap_fetch_parse_items(const struct imap_arg *arg, pool_t pool, bool uid_cmd,
-			   fetch_items_t *items_r, const char **error_r)
+			   fetch_items_t *items_r, unsigned int *used_r,
+			   const char **error_r)
 {
 	const struct imap_arg *list;
 	unsigned int count;
 	const char *atom;
 	array_init(items_r, pool, 8);
+	*used_r = 1;
 	/* UID FETCH always returns UID (RFC 9051 §6.4.9) */
 	if (uid_cmd && parse_one("UID", pool, items_r, error_r) < 0)
 		return -1;
 	if (imap_arg_get_atom(arg, &atom)) {
 		const char *const *macro = fetch_macro(atom);
-		if (macro == NULL)
-			return parse_one(atom, pool, items_r, error_r);
+		if (macro == NULL) {
+			if (parse_one(atom, pool, items_r, error_r) < 0)
+				return -1;
+			/* "FETCH 1 PREVIEW (LAZY)"; a list of fetch
+			   modifiers (CHANGEDSINCE ...) starts otherwise */
+			const struct imap_arg *mods;
+			unsigned int mod_count;
+			if (!is_preview_with_mods(atom, &arg[1]) ||
+			    !imap_arg_get_list(&arg[1], &mods, &mod_count) || mod_count == 0 ||
+			    !imap_arg_get_atom(&mods[0], &atom) || strcasecmp(atom, "LAZY") != 0)
+				return 0;
+			*used_r = 2;
+			return parse_preview_mods(&arg[1], &items_r->v[items_r->count - 1], error_r);
+		}
 		for (unsigned int i = 0; macro[i] != NULL; i++)
 			(void)parse_one(macro[i], pool, items_r, error_r);
 		return 0;
@@ -321,6 +364,11 @@ int imap_fetch_parse_items(const struct imap_arg *arg, pool_t pool, bool uid_cmd
 			continue;
 		if (parse_one(atom, pool, items_r, error_r) < 0)
 			return -1;
+		if (i + 1 < count && is_preview_with_mods(atom, &list[i + 1])) {
+			if (parse_preview_mods(&list[++i], &items_r->v[items_r->count - 1],
+					       error_r) < 0)
+				return -1;
+		}
 	}
 	return 0;
 }
@@ -334,6 +382,9 @@ bool imap_fetch_item_needs_structure(const struct fetch_item *item)
 	case FETCH_BINARY:
 	case FETCH_BINARY_SIZE:
 		return true;
+	case FETCH_PREVIEW:
+		/* LAZY takes what the cache has and never parses */
+		return !item->lazy;
 	case FETCH_SECTION:
 		return item->part_count > 0 || item->section != SECTION_ALL;
 	default:

@@ -6,6 +6,7 @@
  * the structure. Maildir messages never change, and GUIDs are random per
  * saved message (copies keep theirs: same content, same structure). */
 #include "imap-fetch.h"
+#include "imap-preview.h"
 #include "istream.h"
 
 #define STRUCTURE_CACHE_SIZE 32
@@ -123,13 +124,14 @@ static void structure_cache_add(const char *key, struct fetch_structure *structu
 	structure->cached = true;
 }
 
-/* Feeds the message file through the parser, keeping what it fed until
+/* Feeds the message file through the parser (and the preview builder,
+   NULL for header_only, while it wants more), keeping what it fed until
    the root header ended in capture (unless that grows past
    MAIL_CACHE_MAX_HEADER: then capture is emptied and left). Returns 1, 0
    if expunged, -1 on a read error. */
 static int structure_parse_file(struct imap_client *client, uint32_t uid,
 				struct imap_structure_parser *parser, bool header_only,
-				buffer_t *capture)
+				buffer_t *capture, struct imap_preview_builder *preview)
 {
 	bool capturing = true;
 	struct istream *input;
@@ -151,6 +153,8 @@ static int structure_parse_file(struct imap_client *client, uint32_t uid,
 				}
 			}
 			imap_structure_parser_feed(parser, data, size);
+			if (preview != NULL && !imap_preview_builder_is_done(preview))
+				imap_preview_builder_feed(preview, data, size);
 			if (capturing && imap_structure_parser_is_header_done(parser))
 				capturing = false;
 			i_stream_skip(input, size);
@@ -207,9 +211,15 @@ int imap_fetch_structure_get(struct imap_client *client, const struct mail_recor
 	const struct mime_parser_limits limits = fetch_limits(client->set);
 	parser = imap_structure_parser_create(structure->pool, &limits, header_only);
 	buffer_t *capture = buffer_create(system_pool, 8192);
-	ret = structure_parse_file(client, rec->uid, parser, header_only, capture);
+	struct imap_preview_builder *preview = header_only ? NULL : imap_preview_builder_create();
+	ret = structure_parse_file(client, rec->uid, parser, header_only, capture, preview);
 	structure->s = imap_structure_parser_finish(parser);
 	imap_structure_parser_destroy(&parser);
+	if (preview != NULL) {
+		if (ret > 0)
+			structure->preview = imap_preview_builder_finish(preview, structure->pool);
+		imap_preview_builder_destroy(&preview);
+	}
 	if (ret <= 0) {
 		buffer_free(&capture);
 		imap_fetch_structure_unref(&structure);

@@ -8,7 +8,10 @@
 #include "imap-fetch.h"
 #include "date.h"
 #include "imap-cache-render.h"
+#include "imap-progress.h"
+#include "imap-quote.h"
 #include "imap-storage.h"
+#include "imap-uidonly.h"
 #include "istream.h"
 
 /* messages per index query on the metadata-only path */
@@ -40,7 +43,11 @@ struct imap_fetch {
 	   HEADER.FIELDS[.NOT], RFC822.HEADER), which the cached header
 	   block answers */
 	bool want_header;
+	/* PREVIEW, and PREVIEW (LAZY), which takes only what is cached */
+	bool want_preview, want_preview_lazy;
 	unsigned int expunged;
+	/* INPROGRESS responses between messages (RFC 9585) */
+	struct imap_progress progress;
 	/* a BINARY item met an encoding it can't undo (RFC 3516 §4.3) */
 	bool unknown_cte;
 
@@ -110,6 +117,7 @@ struct imap_fetch *imap_fetch_begin(struct imap_cmd *cmd, const fetch_items_t *i
 	f->header_only = true;
 	f->flags_only = true;
 	f->cacheable = true;
+	imap_progress_begin(&f->progress, cmd);
 	for (unsigned int i = 0; i < items->count; i++) {
 		const struct fetch_item *item = &items->v[i];
 		if (item->type != FETCH_FLAGS && item->type != FETCH_UID &&
@@ -123,6 +131,10 @@ struct imap_fetch *imap_fetch_begin(struct imap_cmd *cmd, const fetch_items_t *i
 			f->want_bodystructure = true;
 		else if (item_is_root_header(item))
 			f->want_header = true;
+		else if (item->type == FETCH_PREVIEW && item->lazy)
+			f->want_preview_lazy = true;
+		else if (item->type == FETCH_PREVIEW)
+			f->want_preview = true;
 		else if (imap_fetch_item_needs_structure(item))
 			f->cacheable = false;
 		switch (item->type) {
@@ -151,7 +163,7 @@ struct imap_fetch *imap_fetch_begin(struct imap_cmd *cmd, const fetch_items_t *i
 				f->header_only = false;
 		}
 	}
-	f->cacheable = f->cacheable && f->need_structure;
+	f->cacheable = f->cacheable && (f->need_structure || f->want_preview_lazy);
 	/* the metadata-only path reads in batches of its own */
 	f->prefetch = f->need_content;
 	for (unsigned int i = 1; i < f->count && f->prefetch; i++) {
@@ -194,7 +206,8 @@ static bool fetch_cached_has_all(const struct imap_fetch *f)
 	return (!f->want_envelope || f->cached.envelope != NULL) &&
 		(!f->want_body || f->cached.body != NULL) &&
 		(!f->want_bodystructure || f->cached.bodystructure != NULL) &&
-		(!f->want_header || f->cached.header != NULL);
+		(!f->want_header || f->cached.header != NULL) &&
+		(!f->want_preview || f->cached.preview != NULL);
 }
 
 /* Looks the message up in the cache; true when it had every item. */
@@ -222,6 +235,8 @@ static void fetch_cache_fill(struct imap_fetch *f)
 	struct mail_cache_fields fill;
 	imap_cache_render(s, f->structure->header, f->structure->header_size, f->fill_pool,
 			  &fill);
+	if (f->structure->preview != NULL)
+		fill.preview = p_strdup(f->fill_pool, f->structure->preview);
 	f->cached = fill;
 	array_push(&f->fill_uids, f->rec.uid);
 	array_push(&f->fill_fields, fill);
@@ -327,8 +342,9 @@ static bool fetch_write_meta(struct imap_fetch *f, const struct mail_record *rec
 		fetch_write_flags(f, rec, seq, str);
 	}
 	if (force_flags && f->client->condstore) {
-		/* RFC 7162 §3.2.4: with UID and MODSEQ after CONDSTORE */
-		if (!uid_done)
+		/* RFC 7162 §3.2.4: with UID and MODSEQ after CONDSTORE (a
+		   UIDFETCH response has it in front, RFC 9586 §3) */
+		if (!uid_done && !f->client->uidonly)
 			str_printfa(str, " UID %u", rec->uid);
 		if (!modseq_done)
 			str_printfa(str, " MODSEQ (%llu)", (unsigned long long)rec->modseq);
@@ -345,10 +361,9 @@ static int fetch_batch_cb(const struct mail_record *rec, uint32_t seq, void *con
 {
 	struct fetch_batch_ctx *ctx = context;
 	string_t *str = ctx->str;
-	str_append(str, "* ");
-	str_append_uint(str, seq);
-	str_append(str, " FETCH (");
-	(void)fetch_write_meta(ctx->f, rec, seq, str, false);
+	imap_uidonly_fetch_begin(ctx->f->client, str, seq, rec->uid);
+	if (!fetch_write_meta(ctx->f, rec, seq, str, false))
+		str_printfa(str, "UID %u", rec->uid);
 	str_append(str, ")\r\n");
 	return 0;
 }
@@ -375,6 +390,7 @@ static int fetch_more_batched(struct imap_fetch *f, const char **error_r)
 			return -1;
 		}
 		f->next += n;
+		imap_progress_update(&f->progress, f->next, f->count);
 	}
 	return 1;
 }
@@ -588,6 +604,20 @@ static void fetch_structure_item(struct imap_fetch *f, const struct fetch_item *
 	fetch_send(f, str_c(str));
 }
 
+/* PREVIEW (RFC 8970 §3): from the cache or the parse; NIL only when
+   LAZY found none cached (the parse gives "" for a message without
+   text). */
+static void fetch_preview(struct imap_fetch *f)
+{
+	const char *preview = f->cached.preview;
+	if (preview == NULL && f->structure != NULL)
+		preview = f->structure->preview;
+	string_t *str = t_str_new(256);
+	str_append(str, "PREVIEW ");
+	imap_append_nstring(str, preview);
+	fetch_send(f, str_c(str));
+}
+
 /* Writes one content item. Returns 1 done, 0 output full (streaming),
    -1 error, -2 message expunged. */
 static int fetch_item(struct imap_fetch *f, const struct fetch_item *item)
@@ -603,6 +633,9 @@ static int fetch_item(struct imap_fetch *f, const struct fetch_item *item)
 	case FETCH_BINARY:
 	case FETCH_BINARY_SIZE:
 		return fetch_binary(f, item);
+	case FETCH_PREVIEW:
+		fetch_preview(f);
+		return 1;
 	default:
 		return 1;
 	}
@@ -717,7 +750,7 @@ static int fetch_message_begin(struct imap_fetch *f)
 		cache_hit = f->cacheable && fetch_cached_has_all(f);
 	} else {
 		ret = mailbox_get_record(f->client->box, f->seq, f->msg_pool, &f->rec);
-		if (ret > 0 && f->need_structure && f->cacheable)
+		if (ret > 0 && f->cacheable)
 			cache_hit = fetch_cache_lookup(f);
 	}
 	if (ret <= 0)
@@ -734,7 +767,7 @@ static int fetch_message_begin(struct imap_fetch *f)
 			fetch_cache_fill(f);
 	}
 	string_t *str = t_str_new(256);
-	str_printfa(str, "* %u FETCH (", f->seq);
+	imap_uidonly_fetch_begin(f->client, str, f->seq, f->rec.uid);
 	f->first = !fetch_write_meta(f, &f->rec, f->seq, str, f->add_flags);
 	o_stream_send(f->client->conn->output, str_data(str), str_len(str));
 	f->in_message = true;
@@ -778,6 +811,8 @@ static int fetch_more_messages(struct imap_fetch *f, const char **error_r)
 		if (o_stream_is_full(output))
 			return 0;
 		if (!f->in_message) {
+			/* between two responses: the only place another may go */
+			imap_progress_update(&f->progress, f->next, f->count);
 			int ret = fetch_message_begin(f);
 			if (ret < 0) {
 				*error_r = imap_storage_error_reply(f->client);

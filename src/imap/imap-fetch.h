@@ -27,6 +27,7 @@ enum fetch_item_type {
 	FETCH_SECTION,       /* BODY[...], BODY.PEEK[...], RFC822, RFC822.HEADER, RFC822.TEXT */
 	FETCH_BINARY,        /* BINARY[...], BINARY.PEEK[...] */
 	FETCH_BINARY_SIZE,   /* BINARY.SIZE[...] */
+	FETCH_PREVIEW,       /* PREVIEW, PREVIEW (LAZY) (RFC 8970) */
 };
 
 enum fetch_section {
@@ -52,13 +53,20 @@ struct fetch_item {
 	unsigned int part_count;
 	bool partial;
 	uint64_t partial_start, partial_size;
+	/* PREVIEW (LAZY): NIL unless the preview is cached (RFC 8970 §3.2) */
+	bool lazy;
 };
 typedef ARRAY(struct fetch_item) fetch_items_t;
 
-/* Parses the fetch attributes (one item, a macro, or a list). Returns 0,
-   or -1 with *error_r (for a BAD). */
+/* Parses the fetch attributes (one item, a macro, or a list). uid_cmd
+   adds the UID item UID FETCH implies (not after ENABLE UIDONLY, RFC 9586
+   §3: its UIDFETCH responses carry the UID already). A lone PREVIEW atom
+   may be followed by its modifier list in arg[1]: *used_r is the number
+   of arguments taken (1 or 2). Returns 0, or -1 with *error_r (for a
+   BAD). */
 int imap_fetch_parse_items(const struct imap_arg *arg, pool_t pool, bool uid_cmd,
-			   fetch_items_t *items_r, const char **error_r);
+			   fetch_items_t *items_r, unsigned int *used_r,
+			   const char **error_r);
 /* True if the item needs the message's MIME structure. */
 bool imap_fetch_item_needs_structure(const struct fetch_item *item);
 
@@ -88,6 +96,8 @@ struct fetch_structure {
 	   cache), NULL when longer than MAIL_CACHE_MAX_HEADER */
 	const unsigned char *header;
 	size_t header_size;
+	/* the preview (RFC 8970) of a full parse; NULL for header_only */
+	const char *preview;
 };
 
 /* Parses the message's structure from storage, or takes it from the

@@ -51,6 +51,7 @@ int imap_qresync_parse_select(const struct imap_arg *arg, pool_t pool,
 		    !parse_seqset_arg(&match[0], pool, &seqs) ||
 		    !parse_seqset_arg(&match[1], pool, &uids))
 			return -1;
+		qr_r->have_seq_match = true;
 		i++;
 	}
 	return i == count ? 0 : -1;

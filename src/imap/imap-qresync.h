@@ -19,6 +19,9 @@ struct imap_qresync_select {
 	   given: every UID (RFC 7162 §3.2.5.1) */
 	imap_seq_ranges_t known_uids;
 	bool have_known_uids;
+	/* the sequence match data was given (refused after UIDONLY, RFC
+	   9586 §3) */
+	bool have_seq_match;
 };
 
 /* Parses "(uidvalidity modseq [known-uids [(known-seqs known-uids)]])".

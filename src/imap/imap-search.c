@@ -634,6 +634,43 @@ bool imap_search_uses_modseq(const struct search_key *key)
 	return false;
 }
 
+bool imap_search_uses_seqnums(const struct search_key *key)
+{
+	for (; key != NULL; key = key->next) {
+		if (key->type == SK_SEQSET ||
+		    (key->a != NULL && imap_search_uses_seqnums(key->a)) ||
+		    (key->b != NULL && imap_search_uses_seqnums(key->b)))
+			return true;
+	}
+	return false;
+}
+
+bool imap_search_seq_bounds(struct imap_client *client, const struct search_key *key,
+			    uint32_t *seq1_r, uint32_t *seq2_r)
+{
+	uint32_t lo = 1, hi = mailbox_view_count(client->box);
+	if (key != NULL && key->type == SK_AND)
+		key = key->a;
+	for (; key != NULL && lo <= hi; key = key->next) {
+		const imap_seq_ranges_t *set = &key->set;
+		uint32_t s1, s2;
+		if ((key->type != SK_SEQSET && key->type != SK_UIDSET) || !array_is_created(set))
+			continue;
+		if (set->count == 0)
+			return false;
+		s1 = set->v[0].seq1;
+		s2 = set->v[set->count - 1].seq2;
+		if (key->type == SK_UIDSET &&
+		    !mailbox_view_uid_range(client->box, s1, s2, &s1, &s2))
+			return false;
+		lo = I_MAX(lo, s1);
+		hi = I_MIN(hi, s2);
+	}
+	*seq1_r = lo;
+	*seq2_r = hi;
+	return lo <= hi;
+}
+
 int imap_search_run(struct imap_client *client, const struct search_key *key, pool_t pool,
 		    array_uint32_t *seqs_r)
 {

@@ -29,6 +29,15 @@ int imap_search_parse_charset(struct imap_client *client, const struct imap_arg 
 /* True if the program has a MODSEQ key (RFC 7162 §3.1.5): the reply then
    carries the result's highest modseq, and CONDSTORE is on. */
 bool imap_search_uses_modseq(const struct search_key *key);
+/* True if the program has a sequence set key by message number (not "$",
+   which holds UIDs): refused after ENABLE UIDONLY (RFC 9586 §3). */
+bool imap_search_uses_seqnums(const struct search_key *key);
+/* After imap_search_run(): the sequence numbers [*seq1_r, *seq2_r] the
+   program's top-level sequence and UID sets allow at most (the whole
+   view without any). False if they allow none. For MESSAGELIMIT's window
+   (RFC 9738). */
+bool imap_search_seq_bounds(struct imap_client *client, const struct search_key *key,
+			    uint32_t *seq1_r, uint32_t *seq2_r);
 /* Appends the sequence numbers of matching messages (ascending). Returns
    0 or -1 (storage error). */
 int imap_search_run(struct imap_client *client, const struct search_key *key, pool_t pool,

@@ -1,11 +1,13 @@
 /* Untagged updates of the selected mailbox (RFC 9051 §7.3.1 EXISTS,
- * §7.4.1 EXPUNGE or VANISHED after QRESYNC, §7.5.2 FETCH FLAGS, with
- * MODSEQ after CONDSTORE): what other sessions and programs changed, sent
- * before a command's tagged reply or during IDLE. */
+ * §7.4.1 EXPUNGE or VANISHED after QRESYNC or UIDONLY, §7.5.2 FETCH FLAGS,
+ * with MODSEQ after CONDSTORE, as UIDFETCH after UIDONLY): what other
+ * sessions and programs changed, sent before a command's tagged reply or
+ * during IDLE. */
 #include "imap-client.h"
 #include "imap-qresync.h"
 #include "imap-search-update.h"
 #include "imap-storage.h"
+#include "imap-uidonly.h"
 
 struct sync_flags_ctx {
 	struct imap_client *client;
@@ -15,11 +17,14 @@ struct sync_flags_ctx {
 static int sync_flags_cb(const struct mail_record *rec, uint32_t seq, void *context)
 {
 	struct sync_flags_ctx *ctx = context;
-	str_printfa(ctx->out, "* %u FETCH (FLAGS ", seq);
+	imap_uidonly_fetch_begin(ctx->client, ctx->out, seq, rec->uid);
+	str_append(ctx->out, "FLAGS ");
 	imap_flags_write(ctx->out, rec->flags, rec->keywords,
 			 !ctx->client->enabled_imap4rev2 &&
 			 mailbox_view_is_recent(ctx->client->box, seq));
-	str_printfa(ctx->out, " UID %u", rec->uid);
+	/* a UIDFETCH response has the UID in front (RFC 9586 §3) */
+	if (!ctx->client->uidonly)
+		str_printfa(ctx->out, " UID %u", rec->uid);
 	/* RFC 7162 §3.2.4 */
 	if (ctx->client->condstore)
 		str_printfa(ctx->out, " MODSEQ (%llu)", (unsigned long long)rec->modseq);
@@ -42,11 +47,12 @@ void imap_client_send_flag_fetches(struct imap_client *client, const uint32_t *s
 	}
 }
 
-/* RFC 7162 §3.2.10: VANISHED instead of EXPUNGE once QRESYNC is on */
+/* RFC 7162 §3.2.10: VANISHED instead of EXPUNGE once QRESYNC is on, and
+   RFC 9586 §3 once UIDONLY is */
 static void imap_sync_send_expunges(struct imap_client *client,
 				    const struct mailbox_sync_result *res)
 {
-	if (!client->qresync) {
+	if (!client->qresync && !client->uidonly) {
 		for (unsigned int i = 0; i < res->expunged_seqs.count; i++)
 			imap_client_send_untagged(client, "%u EXPUNGE", res->expunged_seqs.v[i]);
 		return;

@@ -94,6 +94,8 @@ int index_change_expunge(struct index_change *ch, const struct index_message *ol
 	sqlite3_bind_int64(stmt, 1, ch->mb.id);
 	sqlite3_bind_int64(stmt, 2, (int64_t)ch->modseq);
 	sqlite3_bind_int64(stmt, 3, old->uid);
+	sqlite3_bind_int64(stmt, 4, old->flags);
+	index_bind_text_or_null(stmt, 5, old->keywords);
 	if (index_db_exec_stmt(ch->db, stmt, "log expunge") < 0 ||
 	    index_uidmap_set(ch, old->uid, false) < 0)
 		return -1;

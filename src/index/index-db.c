@@ -122,9 +122,13 @@ static const char *const index_stmt_sql[INDEX_STMT_COUNT] = {
 		" FROM message_cache WHERE mailbox_id = ?1 AND uid = ?2",
 	[INDEX_STMT_MSG_DELETE_ALL] = "DELETE FROM messages WHERE mailbox_id = ?1",
 	[INDEX_STMT_EXP_INSERT] =
-		"INSERT OR REPLACE INTO expunged (mailbox_id, modseq, uid) VALUES (?1, ?2, ?3)",
+		"INSERT OR REPLACE INTO expunged (mailbox_id, modseq, uid, flags, keywords)"
+		" VALUES (?1, ?2, ?3, ?4, ?5)",
 	[INDEX_STMT_EXP_SINCE] =
 		"SELECT uid FROM expunged WHERE mailbox_id = ?1 AND modseq > ?2",
+	[INDEX_STMT_EXP_GET] =
+		"SELECT flags, keywords, modseq FROM expunged WHERE mailbox_id = ?1 AND uid = ?2"
+		" ORDER BY modseq DESC LIMIT 1",
 	[INDEX_STMT_EXP_DELETE_ALL] = "DELETE FROM expunged WHERE mailbox_id = ?1",
 	[INDEX_STMT_UIDMAP_GET] = "SELECT uids FROM uidmap WHERE mailbox_id = ?1 AND chunk = ?2",
 	[INDEX_STMT_UIDMAP_PUT] =
@@ -162,6 +166,25 @@ static const char *const index_stmt_sql[INDEX_STMT_COUNT] = {
 	[INDEX_STMT_SEARCH_STATE_ADVANCE] =
 		"UPDATE search_state SET indexed_uid = ?2 WHERE mailbox_id = ?1"
 		" AND indexed_uid = ?2 - 1",
+	[INDEX_STMT_ATTR_GET] =
+		"SELECT value FROM attributes WHERE mailbox_id = ?1 AND type = ?2 AND key = ?3",
+	[INDEX_STMT_ATTR_SET] =
+		"INSERT OR REPLACE INTO attributes (mailbox_id, type, key, value)"
+		" VALUES (?1, ?2, ?3, ?4)",
+	[INDEX_STMT_ATTR_UNSET] =
+		"DELETE FROM attributes WHERE mailbox_id = ?1 AND type = ?2 AND key = ?3",
+	/* the key itself and the range of "key/..." ('0' follows '/'), or
+	   every key for "" */
+	[INDEX_STMT_ATTR_LIST] =
+		"SELECT key, value FROM attributes WHERE mailbox_id = ?1 AND type = ?2"
+		" AND (?3 = '' OR key = ?3 OR (key > ?3 || '/' AND key < ?3 || '0'))"
+		" ORDER BY key",
+	[INDEX_STMT_ATTR_COUNT] = "SELECT count(*) FROM attributes WHERE mailbox_id = ?1",
+	[INDEX_STMT_ATTR_USAGE] =
+		"SELECT count(*), coalesce(sum(length(CAST(key AS BLOB)) + length(value)), 0)"
+		" FROM attributes",
+	[INDEX_STMT_ATTR_MOVE] =
+		"UPDATE OR REPLACE attributes SET mailbox_id = ?2 WHERE mailbox_id = ?1",
 };
 
 static int index_db_ensure(struct index_db *db);
@@ -461,5 +484,36 @@ int index_db_alloc_uidvalidity(struct index_db *db, uint32_t *uidvalidity_r)
 	if (index_db_exec_stmt(db, stmt, "write last_uidvalidity") < 0)
 		return -1;
 	*uidvalidity_r = (uint32_t)next;
+	return 0;
+}
+
+int index_db_counter_get(struct index_db *db, const char *key, uint64_t *value_r)
+{
+	sqlite3_stmt *stmt = index_db_stmt(db, INDEX_STMT_META_GET);
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_text(stmt, 1, key, -1, SQLITE_TRANSIENT);
+	int ret = index_db_step_row(db, stmt, "read counter");
+	if (ret < 0)
+		return -1;
+	*value_r = ret > 0 ? (uint64_t)sqlite3_column_int64(stmt, 0) : 0;
+	sqlite3_reset(stmt);
+	return 0;
+}
+
+int index_db_counter_bump(struct index_db *db, const char *key, uint64_t *value_r)
+{
+	i_assert(db->in_write);
+	uint64_t value;
+	if (index_db_counter_get(db, key, &value) < 0)
+		return -1;
+	sqlite3_stmt *stmt = index_db_stmt(db, INDEX_STMT_META_SET);
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_text(stmt, 1, key, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(stmt, 2, (int64_t)(value + 1));
+	if (index_db_exec_stmt(db, stmt, "write counter") < 0)
+		return -1;
+	*value_r = value + 1;
 	return 0;
 }

@@ -60,4 +60,11 @@ enum index_error index_db_get_error_code(const struct index_db *db);
    transaction. Returns 0 or -1. */
 int index_db_alloc_uidvalidity(struct index_db *db, uint32_t *uidvalidity_r);
 
+/* A named counter kept in the index (0 until first bumped), e.g. the
+   version of the mailbox list that NOTIFY watchers compare. get works in
+   or outside a transaction; bump needs a write transaction and returns
+   the new value. Both return 0 or -1. */
+int index_db_counter_get(struct index_db *db, const char *key, uint64_t *value_r);
+int index_db_counter_bump(struct index_db *db, const char *key, uint64_t *value_r);
+
 #endif

@@ -105,6 +105,31 @@ int index_expunged_since(struct index_db *db, int64_t mailbox_id, uint64_t modse
 	return rc == SQLITE_DONE ? 0 : index_db_fail(db, "read expunges");
 }
 
+int index_expunged_get(struct index_db *db, int64_t mailbox_id, uint32_t uid,
+		       pool_t pool, uint32_t *flags_r, const char **keywords_r,
+		       uint64_t *modseq_r)
+{
+	sqlite3_stmt *stmt = index_db_stmt(db, INDEX_STMT_EXP_GET);
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, mailbox_id);
+	sqlite3_bind_int64(stmt, 2, uid);
+	int ret = index_db_step_row(db, stmt, "read expunged message");
+	if (ret <= 0)
+		return ret;
+	/* rows from before version 7 know no flags */
+	if (sqlite3_column_type(stmt, 0) == SQLITE_NULL) {
+		sqlite3_reset(stmt);
+		return 0;
+	}
+	*flags_r = (uint32_t)sqlite3_column_int64(stmt, 0);
+	const unsigned char *kw = sqlite3_column_text(stmt, 1);
+	*keywords_r = kw == NULL ? NULL : p_strdup(pool, (const char *)kw);
+	*modseq_r = (uint64_t)sqlite3_column_int64(stmt, 2);
+	sqlite3_reset(stmt);
+	return 1;
+}
+
 int index_first_unseen_uid(struct index_db *db, int64_t mailbox_id, uint32_t *uid_r)
 {
 	sqlite3_stmt *stmt = index_db_stmt(db, INDEX_STMT_MSG_FIRST_UNSEEN);

@@ -49,6 +49,13 @@ int index_uidmap_load(struct index_db *db, int64_t mailbox_id, array_uint32_t *u
 /* Rows with modseq > modseq (uid and modseq only), in no particular order. */
 int index_changes_since(struct index_db *db, int64_t mailbox_id, uint64_t modseq,
 			array_index_uid_modseq_t *changes);
+/* The flags and keywords (space-separated, NULL: none; in pool) uid had
+   when it was last expunged, and that expunge's modseq. Returns 1, 0 when
+   the index doesn't know (never expunged, or logged before version 7),
+   -1 on error. */
+int index_expunged_get(struct index_db *db, int64_t mailbox_id, uint32_t uid,
+		       pool_t pool, uint32_t *flags_r, const char **keywords_r,
+		       uint64_t *modseq_r);
 /* UIDs expunged after modseq, in no particular order. */
 int index_expunged_since(struct index_db *db, int64_t mailbox_id, uint64_t modseq,
 			 array_uint32_t *uids);

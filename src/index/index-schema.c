@@ -4,7 +4,7 @@
  * step inside one write transaction; a newer one is refused. */
 #include "index-db-private.h"
 
-#define INDEX_SCHEMA_VERSION 5
+#define INDEX_SCHEMA_VERSION 7
 
 /* Version 1.
    - mailboxes: one row per mailbox or \Noselect parent (selectable = 0,
@@ -155,6 +155,38 @@ static const char index_schema_v4[] =
 static const char index_schema_v5[] =
 	"ALTER TABLE message_cache ADD COLUMN header BLOB;";
 
+/* Version 6 adds attributes: mailbox and server annotations (RFC 5464
+   METADATA; Sieve's mboxmetadata/servermetadata, RFC 5490), see
+   index-attribute.h. mailbox_id is the mailbox's id, or 0 for the
+   server's entries; type 0 is private (/private/...), 1 shared
+   (/shared/...); key is the entry name below that prefix, lower-case
+   ("comment", "vendor/x/y"); value is binary (may hold NULs). Rows follow
+   their mailbox through RENAME (the id stays); the triggers remove them
+   when the mailbox row goes, or is reset (DELETE of a mailbox with
+   children leaving a \Noselect parent, CREATE over such a parent), so
+   a mailbox created again under an old name starts without entries. */
+static const char index_schema_v6[] =
+	"CREATE TABLE attributes ("
+	" mailbox_id INTEGER NOT NULL, type INTEGER NOT NULL,"
+	" key TEXT NOT NULL, value BLOB NOT NULL,"
+	" PRIMARY KEY (mailbox_id, type, key)) WITHOUT ROWID;"
+	"CREATE TRIGGER mailbox_attributes_gc AFTER DELETE ON mailboxes BEGIN"
+	" DELETE FROM attributes WHERE mailbox_id = old.id;"
+	" END;"
+	"CREATE TRIGGER mailbox_attributes_reset AFTER UPDATE OF uidvalidity ON mailboxes BEGIN"
+	" DELETE FROM attributes WHERE mailbox_id = old.id;"
+	" END;";
+
+/* Version 7 keeps the flags and keywords an expunged message had, in its
+   expunged row (NULL for older rows), and indexes the rows by UID: a
+   session that hasn't announced the expunge yet still shows the message,
+   and a STORE on it answers with the flags it would now have (RFC 2180
+   §4.2), as imaptest's flag-ownership checks expect. */
+static const char index_schema_v7[] =
+	"ALTER TABLE expunged ADD COLUMN flags INTEGER;"
+	"ALTER TABLE expunged ADD COLUMN keywords TEXT;"
+	"CREATE INDEX expunged_uid ON expunged (mailbox_id, uid);";
+
 /* Migration from version (index + 1) to (index + 2). Each step runs in
    the same transaction as the version bump. */
 static const char *const index_migrations[INDEX_SCHEMA_VERSION - 1] = {
@@ -162,6 +194,8 @@ static const char *const index_migrations[INDEX_SCHEMA_VERSION - 1] = {
 	index_schema_v3,
 	index_schema_v4,
 	index_schema_v5,
+	index_schema_v6,
+	index_schema_v7,
 };
 
 static int index_schema_get_version(struct index_db *db, int *version_r)

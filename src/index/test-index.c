@@ -411,6 +411,10 @@ static void test_index_message_cache(void)
 				 " DROP TRIGGER mailbox_search_reset; DROP TRIGGER mailbox_search_gc;"
 				 " DROP TABLE message_search; DROP TABLE search_gc;"
 				 " DROP TABLE search_state; DROP TABLE search_fts;"
+				 " DROP TRIGGER mailbox_attributes_gc;"
+				 " DROP TRIGGER mailbox_attributes_reset; DROP TABLE attributes;"
+				 " DROP INDEX expunged_uid; ALTER TABLE expunged DROP COLUMN flags;"
+				 " ALTER TABLE expunged DROP COLUMN keywords;"
 				 " PRAGMA user_version = 1;",
 				 NULL, NULL, NULL) == SQLITE_OK);
 	sqlite3_close(raw);

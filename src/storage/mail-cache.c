@@ -2,31 +2,80 @@
  * per message or by range, and fills batched into one opportunistic write
  * transaction, so a FETCH that parsed 500 messages pays one commit and
  * never waits for the write lock. Header blocks are stored compressed
- * (zlib; about a third of their size): a 4-byte little-endian length,
- * then the deflated bytes. */
+ * (zlib; about a third of their size) in the row's header column, which
+ * also carries the message's preview (RFC 8970) so that the row needs no
+ * new column: a 3-byte little-endian header length, a flags byte, with
+ * CACHE_BLOB_PREVIEW a 2-byte little-endian length and the preview's
+ * bytes, then the deflated header block. Blobs written before previews
+ * existed have flags 0. A message whose header block is too big to cache
+ * has no blob, so its preview isn't cached either (it is recomputed). */
 #include "mail-storage-private.h"
 #include "index-cache.h"
 
 #include <zlib.h>
 
-/* Decodes a stored header block into pool; false if it is damaged (then
-   it counts as not cached). */
+#define CACHE_BLOB_PREVIEW 0x01
+
+/* The parts of a stored blob; false if it is damaged (then nothing of it
+   counts as cached). */
+static bool cache_blob_split(const void *data, size_t size, size_t *header_len_r,
+			     const unsigned char **preview_r, size_t *preview_len_r,
+			     const unsigned char **deflated_r, size_t *deflated_len_r)
+{
+	const unsigned char *p = data;
+	if (size < 4)
+		return false;
+	*header_len_r = (size_t)p[0] | (size_t)p[1] << 8 | (size_t)p[2] << 16;
+	unsigned char flags = p[3];
+	size_t pos = 4;
+	*preview_r = NULL;
+	*preview_len_r = 0;
+	if ((flags & ~CACHE_BLOB_PREVIEW) != 0 || *header_len_r == 0 ||
+	    *header_len_r > MAIL_CACHE_MAX_HEADER)
+		return false;
+	if ((flags & CACHE_BLOB_PREVIEW) != 0) {
+		if (size < pos + 2)
+			return false;
+		*preview_len_r = (size_t)p[pos] | (size_t)p[pos + 1] << 8;
+		pos += 2;
+		if (*preview_len_r > MAIL_CACHE_MAX_PREVIEW || size - pos < *preview_len_r)
+			return false;
+		*preview_r = p + pos;
+		pos += *preview_len_r;
+	}
+	*deflated_r = p + pos;
+	*deflated_len_r = size - pos;
+	return *deflated_len_r > 0;
+}
+
+/* Decodes a stored header block into pool; false if there is none or it
+   is damaged (then it counts as not cached). */
 static bool cache_header_decode(pool_t pool, const void *data, size_t size,
 				const unsigned char **header_r, size_t *size_r)
 {
-	const unsigned char *p = data;
-	if (size < 5)
-		return false;
-	uLongf len = (uLongf)p[0] | (uLongf)p[1] << 8 | (uLongf)p[2] << 16 | (uLongf)p[3] << 24;
-	if (len == 0 || len > MAIL_CACHE_MAX_HEADER)
+	size_t len, preview_len, deflated_len;
+	const unsigned char *preview, *deflated;
+	if (!cache_blob_split(data, size, &len, &preview, &preview_len, &deflated,
+			      &deflated_len))
 		return false;
 	unsigned char *out = p_malloc(pool, len);
 	uLongf out_len = len;
-	if (uncompress(out, &out_len, p + 4, (uLong)(size - 4)) != Z_OK || out_len != len)
+	if (uncompress(out, &out_len, deflated, (uLong)deflated_len) != Z_OK || out_len != len)
 		return false;
 	*header_r = out;
 	*size_r = len;
 	return true;
+}
+
+/* The preview stored in a blob, in pool, or NULL. */
+static const char *cache_preview_decode(pool_t pool, const void *data, size_t size)
+{
+	size_t len, preview_len, deflated_len;
+	const unsigned char *preview, *deflated;
+	if (!cache_blob_split(data, size, &len, &preview, &preview_len, &deflated,
+			      &deflated_len) || preview == NULL)
+		return NULL;
+	return p_strndup(pool, preview, preview_len);
 }
 
 /* One deflate state per process, reset per block: setting one up costs
@@ -34,12 +83,16 @@ static bool cache_header_decode(pool_t pool, const void *data, size_t size,
 static z_stream cache_deflate;
 static bool cache_deflate_ready;
 
-/* Encodes a header block for storing; false if it can't (too big). */
-static bool cache_header_encode(pool_t pool, const unsigned char *header, size_t size,
-				const void **data_r, size_t *size_r)
+/* Encodes a header block and a preview (NULL: none) for storing; false
+   without a header block (none, or too big), or if it can't be. */
+static bool cache_blob_encode(pool_t pool, const unsigned char *header, size_t size,
+			      const char *preview, const void **data_r, size_t *size_r)
 {
-	if (size == 0 || size > MAIL_CACHE_MAX_HEADER)
+	size_t preview_len = preview == NULL ? 0 : strlen(preview);
+	if (header == NULL || size == 0 || size > MAIL_CACHE_MAX_HEADER)
 		return false;
+	if (preview_len > MAIL_CACHE_MAX_PREVIEW)
+		preview = NULL;
 	if (!cache_deflate_ready) {
 		if (deflateInit(&cache_deflate, Z_BEST_SPEED) != Z_OK)
 			return false;
@@ -48,19 +101,25 @@ static bool cache_header_encode(pool_t pool, const unsigned char *header, size_t
 		return false;
 	}
 	uLong bound = deflateBound(&cache_deflate, (uLong)size);
-	unsigned char *out = p_malloc(pool, bound + 4);
+	size_t head = 4 + (preview == NULL ? 0 : 2 + preview_len);
+	unsigned char *out = p_malloc(pool, head + bound);
 	out[0] = size & 0xff;
 	out[1] = (size >> 8) & 0xff;
 	out[2] = (size >> 16) & 0xff;
-	out[3] = (size >> 24) & 0xff;
+	out[3] = preview == NULL ? 0 : CACHE_BLOB_PREVIEW;
+	if (preview != NULL) {
+		out[4] = preview_len & 0xff;
+		out[5] = (preview_len >> 8) & 0xff;
+		memcpy(out + 6, preview, preview_len);
+	}
 	cache_deflate.next_in = (Bytef *)header;
 	cache_deflate.avail_in = (uInt)size;
-	cache_deflate.next_out = out + 4;
+	cache_deflate.next_out = out + head;
 	cache_deflate.avail_out = (uInt)bound;
 	if (deflate(&cache_deflate, Z_FINISH) != Z_STREAM_END)
 		return false;
 	*data_r = out;
-	*size_r = cache_deflate.total_out + 4;
+	*size_r = cache_deflate.total_out + head;
 	return true;
 }
 
@@ -72,6 +131,8 @@ static void cache_fields_from_index(pool_t pool, const struct index_cache_fields
 	out->bodystructure = f->bodystructure;
 	out->header = NULL;
 	out->header_size = 0;
+	out->preview = f->header == NULL ? NULL :
+		cache_preview_decode(pool, f->header, f->header_size);
 	if (want_header && f->header != NULL &&
 	    !cache_header_decode(pool, f->header, f->header_size, &out->header,
 				 &out->header_size)) {
@@ -154,9 +215,11 @@ static int cache_put_one(struct mail_user *user, int64_t mailbox_id, uint32_t ui
 		.body = fields->body,
 		.bodystructure = fields->bodystructure,
 	};
-	if (fields->header != NULL)
-		(void)cache_header_encode(pool, fields->header, fields->header_size,
-					  &f.header, &f.header_size);
+	if (!cache_blob_encode(pool, fields->header, fields->header_size, fields->preview,
+			       &f.header, &f.header_size)) {
+		f.header = NULL;
+		f.header_size = 0;
+	}
 	return index_cache_put(user->db, mailbox_id, uid, &f);
 }
 

@@ -83,6 +83,7 @@ static int mail_copy_files(struct mail_copy_ctx *ctx)
 			return mail_user_set_error(user, MAIL_ERROR_EXPUNGED,
 						   "Some of the messages no longer exist.");
 		}
+		mailbox_progress(ctx->box, i + 1, ctx->msgs.count);
 	}
 	mail_own_change_end(user, ctx->dest_dir, stamp, ctx->dest_ch);
 	return user->v->sync_dir(user, ctx->dest_dir);
@@ -196,6 +197,9 @@ static int mail_copy_run(struct mail_copy_ctx *ctx, const uint32_t *seqs, unsign
 	if (ret == 0)
 		ret = mail_copy_index(ctx, result);
 	if (ret == 0) {
+		if (ctx->src_ch != NULL && ctx->src_ch != ctx->dest_ch)
+			mail_user_own_index_change(user, ctx->src_ch);
+		mail_user_own_index_change(user, ctx->dest_ch);
 		if (ctx->src_ch != NULL && ctx->src_ch != ctx->dest_ch &&
 		    index_change_finish(&ctx->src_ch) < 0)
 			ret = mail_user_set_index_error(user, "move");

@@ -113,6 +113,38 @@ static uint32_t flags_apply(uint32_t flags, const struct mail_flags_change *chan
 	i_unreached();
 }
 
+int mailbox_get_expunged_record(struct mailbox *box, uint32_t seq,
+				const struct mail_flags_change *change, pool_t pool,
+				struct mail_record *rec_r)
+{
+	mail_user_clear_error(box->user);
+	if (seq < 1 || seq > box->uids.count)
+		return 0;
+	uint32_t uid = box->uids.v[seq - 1], flags;
+	const char *keywords;
+	uint64_t modseq;
+	int ret = index_expunged_get(box->user->db, box->id, uid, pool, &flags, &keywords,
+				     &modseq);
+	if (ret < 0)
+		return mail_user_set_index_error(box->user, "read expunged message");
+	if (ret == 0)
+		return 0;
+	memset(rec_r, 0, sizeof(*rec_r));
+	rec_r->uid = uid;
+	rec_r->modseq = modseq;
+	if (change != NULL) {
+		unsigned int kw_count = 0;
+		while (change->keywords != NULL && change->keywords[kw_count] != NULL)
+			kw_count++;
+		flags = flags_apply(flags, change);
+		keywords = keywords_apply(pool, keywords, change->modify,
+					  change->keywords, kw_count);
+	}
+	rec_r->flags = flags & MAIL_FLAGS_MASK;
+	rec_r->keywords = mail_keywords_split(pool, keywords);
+	return 1;
+}
+
 static bool str_eq_null(const char *a, const char *b)
 {
 	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
@@ -242,6 +274,7 @@ static int mail_flags_update_locked(struct mailbox *box, const uint32_t *seqs,
 		return mail_user_set_index_error(user, "update flags");
 	}
 	bool used = index_change_has_changes(ch);
+	mail_user_own_index_change(user, ch);
 	if (index_change_finish(&ch) < 0)
 		return mail_user_set_index_error(user, "update flags");
 	/* only a modseq this change really took may be called our own */
@@ -305,7 +338,9 @@ static int mail_expunge_collect(struct mailbox *box, const uint32_t *uids, unsig
 			continue;
 		msg.filename = p_strdup(pool, msg.filename);
 		msg.fileinfo = msg.fileinfo == NULL ? NULL : p_strdup(pool, msg.fileinfo);
-		msg.keywords = NULL;
+		/* kept in the expunge log (what a STORE on the expunged
+		   message answers, imap-cmd-store.c) */
+		msg.keywords = msg.keywords == NULL ? NULL : p_strdup(pool, msg.keywords);
 		msg.guid = NULL;
 		array_push(msgs, msg);
 	}
@@ -332,8 +367,10 @@ static int mail_expunge_locked(struct mailbox *box, const uint32_t *uids, unsign
 	int64_t stamp = mail_own_change_begin(user, dir);
 	/* files go first: a crash before the commit leaves rows without
 	   files, which the next sync expunges, never a resurrected message */
-	for (unsigned int i = 0; i < msgs.count && ret >= 0; i++)
+	for (unsigned int i = 0; i < msgs.count && ret >= 0; i++) {
 		ret = user->v->expunge_file(user, dir, &msgs.v[i]);
+		mailbox_progress(box, i + 1, msgs.count);
+	}
 	if (ret >= 0)
 		mail_own_change_end(user, dir, stamp, ch);
 	if (ret >= 0 && msgs.count > 0)
@@ -348,6 +385,7 @@ static int mail_expunge_locked(struct mailbox *box, const uint32_t *uids, unsign
 		index_change_abort(&ch);
 		return mail_user_set_index_error(user, "expunge");
 	}
+	mail_user_own_index_change(user, ch);
 	if (index_change_finish(&ch) < 0)
 		return mail_user_set_index_error(user, "expunge");
 	*changed_r = msgs.count > 0;

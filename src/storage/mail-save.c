@@ -173,8 +173,97 @@ static int mail_save_commit_locked(struct mail_save *save, struct index_change *
 	return 0;
 }
 
-int mail_save_finish_multi(struct mail_save **saves, unsigned int count,
-			   uint32_t *uidvalidity_r, uint32_t *uids_r)
+/* REPLACE (RFC 8508): the message removed in the saves' transaction. */
+struct mail_save_replace {
+	struct mailbox *box;
+	uint32_t uid;
+	struct index_change *ch; /* the saves' change when the same mailbox */
+	struct index_message msg;
+	bool removed; /* its file is gone: the new files must stay */
+};
+
+/* Under the write lock, before the new message is moved in: the old one
+   must still exist, else nothing is saved. */
+static int mail_save_replace_begin(struct mail_user *user, struct index_change *save_ch,
+				   struct mail_save_replace *rep, pool_t pool)
+{
+	int ret;
+
+	if (rep->box->id == index_change_get_mailbox(save_ch)->id) {
+		rep->ch = save_ch;
+	} else if ((ret = index_change_begin(user->db, rep->box->id, &rep->ch)) <= 0) {
+		return ret < 0 ? mail_user_set_index_error(user, "replace") :
+			mail_user_set_error(user, MAIL_ERROR_NOTFOUND, "Mailbox was deleted.");
+	}
+	ret = index_message_get(user->db, rep->box->id, rep->uid, pool, &rep->msg);
+	if (ret < 0)
+		return mail_user_set_index_error(user, "replace");
+	if (ret == 0) {
+		return mail_user_set_error(user, MAIL_ERROR_EXPUNGED,
+					   "The message to replace no longer exists.");
+	}
+	return 0;
+}
+
+/* After the new message is durable: the old one's file goes, then its
+   row, as an expunge does (a crash in between leaves a row without a
+   file, which the next sync expunges). */
+static int mail_save_replace_finish(struct mail_user *user, struct index_change *save_ch,
+				    struct mail_save_replace *rep)
+{
+	const char *dir = index_change_get_mailbox(rep->ch)->dir;
+	int64_t stamp = mail_own_change_begin(user, dir);
+
+	rep->removed = true;
+	if (user->v->expunge_file(user, dir, &rep->msg) < 0)
+		return -1;
+	mail_own_change_end(user, dir, stamp, rep->ch);
+	if (user->v->sync_dir(user, dir) < 0)
+		return -1;
+	if (index_change_expunge(rep->ch, &rep->msg) < 0)
+		return mail_user_set_index_error(user, "replace");
+	if (rep->ch == save_ch)
+		return 0;
+	mail_user_own_index_change(user, rep->ch);
+	if (index_change_finish(&rep->ch) < 0)
+		return mail_user_set_index_error(user, "replace");
+	return 0;
+}
+
+/* Inside the write transaction: the saves (and a replaced message) into
+   ch. *moved_r counts the saves whose files were moved in. */
+static int mail_save_commit_changes(struct mail_save **saves, unsigned int count,
+				    struct index_change *ch, struct mail_save_replace *rep,
+				    unsigned int *moved_r)
+{
+	struct mail_user *user = saves[0]->user;
+	int ret = 0;
+
+	if (rep != NULL)
+		ret = mail_save_replace_begin(user, ch, rep, saves[0]->pool);
+	for (unsigned int i = 0; i < count && ret == 0; i++) {
+		bool file_moved;
+		ret = mail_save_commit_locked(saves[i], ch, &file_moved);
+		if (file_moved)
+			*moved_r = i + 1;
+	}
+	if (ret == 0 && rep != NULL)
+		ret = mail_save_replace_finish(user, ch, rep);
+	if (rep != NULL && rep->ch == ch)
+		rep->ch = NULL;
+	else if (rep != NULL)
+		index_change_abort(&rep->ch);
+	if (ret == 0)
+		mail_user_own_index_change(user, ch);
+	if (ret == 0 && index_change_finish(&ch) < 0)
+		ret = mail_user_set_index_error(user, "save");
+	index_change_abort(&ch);
+	return ret;
+}
+
+static int mail_save_commit(struct mail_save **saves, unsigned int count,
+			    struct mail_save_replace *rep,
+			    uint32_t *uidvalidity_r, uint32_t *uids_r)
 {
 	i_assert(count > 0);
 	struct mail_user *user = saves[0]->user;
@@ -199,7 +288,7 @@ int mail_save_finish_multi(struct mail_save **saves, unsigned int count,
 		return -1;
 	}
 	/* one transaction for all: the messages appear together or not at
-	   all (RFC 3502 §6.3.11) */
+	   all (RFC 3502 §6.3.11), and a replaced message goes with them */
 	struct index_change *ch;
 	unsigned int moved = 0;
 	ret = index_change_begin(user->db, saves[0]->mailbox_id, &ch);
@@ -211,23 +300,17 @@ int mail_save_finish_multi(struct mail_save **saves, unsigned int count,
 		ret = -1;
 	} else {
 		*uidvalidity_r = index_change_get_mailbox(ch)->uidvalidity;
-		ret = 0;
-		for (unsigned int i = 0; i < count && ret == 0; i++) {
-			bool file_moved;
-			ret = mail_save_commit_locked(saves[i], ch, &file_moved);
-			if (file_moved)
-				moved = i + 1;
-		}
-		if (ret == 0 && index_change_finish(&ch) < 0)
-			ret = mail_user_set_index_error(user, "save");
-		index_change_abort(&ch);
+		ret = mail_save_commit_changes(saves, count, ch, rep, &moved);
 	}
 	if (ret == 0 && mail_user_commit(user) < 0)
 		ret = -1;
 	else if (ret < 0)
 		mail_user_rollback(user);
+	/* with the replaced message's file gone, the new ones are all that is
+	   left of it: the next sync indexes them */
+	bool keep_files = rep != NULL && rep->removed;
 	for (unsigned int i = 0; i < count; i++) {
-		if (ret < 0 && i < moved)
+		if (ret < 0 && i < moved && !keep_files)
 			user->v->save_revert_file(saves[i]);
 		else if (ret == 0)
 			uids_r[i] = saves[i]->msg.uid;
@@ -236,6 +319,29 @@ int mail_save_finish_multi(struct mail_save **saves, unsigned int count,
 	}
 	if (ret == 0)
 		mail_user_notify_changed(user);
+	return ret;
+}
+
+int mail_save_finish_multi(struct mail_save **saves, unsigned int count,
+			   uint32_t *uidvalidity_r, uint32_t *uids_r)
+{
+	return mail_save_commit(saves, count, NULL, uidvalidity_r, uids_r);
+}
+
+int mail_save_finish_replace(struct mail_save **_save, struct mailbox *box, uint32_t old_uid,
+			     uint32_t *uidvalidity_r, uint32_t *uid_r)
+{
+	struct mail_save *saves[1] = { *_save };
+	struct mail_save_replace rep = { .box = box, .uid = old_uid };
+
+	*_save = NULL;
+	if (mailbox_is_readonly(box)) {
+		mail_save_free(saves[0]);
+		return mail_user_set_error(box->user, MAIL_ERROR_PERM, "Mailbox is read-only.");
+	}
+	int ret = mail_save_commit(saves, 1, &rep, uidvalidity_r, uid_r);
+	if (ret == 0)
+		box->search_gc_pending = true;
 	return ret;
 }
 

@@ -120,6 +120,13 @@ static int mail_search_update_batch(struct mailbox *box, const uint32_t *uids, u
 	return ret;
 }
 
+void mailbox_set_progress_callback(struct mailbox *box, mailbox_progress_callback_t *cb,
+				   void *context)
+{
+	box->progress_cb = cb;
+	box->progress_context = context;
+}
+
 int mailbox_search_update(struct mailbox *box)
 {
 	struct mail_user *user = box->user;
@@ -136,6 +143,7 @@ int mailbox_search_update(struct mailbox *box)
 		unsigned int n = missing.count - i < MAIL_SEARCH_UPDATE_BATCH ?
 			missing.count - i : MAIL_SEARCH_UPDATE_BATCH;
 		ret = mail_search_update_batch(box, missing.v + i, n);
+		mailbox_progress(box, i + n, missing.count);
 	}
 	array_free(&missing);
 	if (ret == 0 && max_uid > indexed) {

@@ -127,6 +127,10 @@ struct mail_user {
 	struct index_db *db;
 	struct log_ctx log;
 	int notify_fd;
+	/* NOTIFY: the user's watcher and its own changes (mailbox-notify.c,
+	   mail-user-changes.c); NULL until used */
+	struct mail_user_watch *watch;
+	struct mail_own_changes *own;
 
 	enum mail_error error;
 	char *error_text;
@@ -166,7 +170,17 @@ struct mailbox {
 	int notify_fd;
 	int notify_wds[3];
 	bool notify_signaled;
+
+	/* mailbox_set_progress_callback() */
+	mailbox_progress_callback_t *progress_cb;
+	void *progress_context;
 };
+
+static inline void mailbox_progress(struct mailbox *box, uint64_t done, uint64_t total)
+{
+	if (box->progress_cb != NULL)
+		box->progress_cb(done, total, box->progress_context);
+}
 
 /* mail-user.c: errors. Each returns -1 for convenient tail calls. */
 void mail_user_clear_error(struct mail_user *user);
@@ -236,6 +250,11 @@ int mailbox_create_locked(struct mail_user *user, const char *name,
    rename (in a write transaction). */
 int mailbox_fix_dir_locked(struct mail_user *user, const struct index_mailbox *mb);
 
+/* mailbox-attribute.c: gives the metadata entries of mailbox from to
+   mailbox to (INBOX's RENAME moves them with the messages). In a write
+   transaction; returns 0 or -1 (error set). */
+int mailbox_attributes_move_locked(struct mail_user *user, const char *from, const char *to);
+
 /* mail-search.c: the index document of a message's searchable text. */
 struct search_text;
 struct index_search_doc;
@@ -252,6 +271,20 @@ const char *const *mail_keywords_split(pool_t pool, const char *stored);
 
 /* mailbox-notify.c: stops watching for the view. */
 void mailbox_notify_deinit(struct mailbox *box);
+
+/* mail-user-changes.c: own changes (mail_user_track_own_changes()). A
+   write transaction notes the modseq it takes in a mailbox (or the list
+   version it takes: mailbox_id 0) before its commit; the commit keeps
+   them, a rollback drops them. */
+void mail_user_own_change(struct mail_user *user, int64_t mailbox_id, uint64_t modseq);
+/* The same for a change context, right before index_change_finish(). */
+void mail_user_own_index_change(struct mail_user *user, const struct index_change *ch);
+void mail_user_own_changes_committed(struct mail_user *user, bool committed);
+/* Raises the list version in the current write transaction (mailbox-list.c,
+   for every CREATE, DELETE, RENAME and (UN)SUBSCRIBE). Returns 0 or -1
+   with the error set. */
+int mail_user_list_changed_locked(struct mail_user *user);
+void mail_user_own_changes_free(struct mail_user *user);
 
 /* mailbox-view.c */
 /* Brings the index up to date with the disk for mb (a location that

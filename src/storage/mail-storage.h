@@ -222,6 +222,65 @@ int mailbox_sync(struct mailbox *box, enum mailbox_sync_flags flags, pool_t pool
    the changes: one inotify instance serves all views of the process. */
 int mailbox_notify_fd(struct mailbox *box);
 void mailbox_notify_clear(struct mailbox *box);
+
+/* --- watching all of a user's mailboxes (NOTIFY, RFC 5465) --- */
+
+/* A mailbox's index row as NOTIFY compares it between wake-ups. */
+struct mailbox_state {
+	int64_t id;
+	const char *name;
+	bool selectable;
+	uint32_t uidvalidity, uidnext, messages, unseen;
+	uint64_t highestmodseq;
+	enum mailbox_special_use special_use;
+};
+struct mail_user_state {
+	/* raised by every commit that creates, deletes or renames a mailbox
+	   or (un)subscribes a name */
+	uint64_t list_version;
+	const struct mailbox_state *mailboxes; /* sorted by name (byte order) */
+	unsigned int mailbox_count;
+	const char *const *subscriptions;      /* sorted */
+	unsigned int subscription_count;
+};
+/* Reads the state in one consistent snapshot of the index, without looking
+   at the disk: one query per table, whatever the number of mailboxes.
+   Memory from pool. Returns 0 or -1. */
+int mail_user_get_state(struct mail_user *user, pool_t pool, struct mail_user_state *state_r);
+/* An fd that becomes readable when any mailbox, the mailbox list or the
+   subscriptions of the user may have changed (by any process using this
+   API), and when other programs deliver into a mailbox watched with
+   mail_user_notify_watch_mailbox(). It shares the process's inotify
+   instance with the views; nothing polls. After waking call
+   mail_user_notify_clear(), then mail_user_get_state(). */
+int mail_user_notify_fd(struct mail_user *user);
+/* Clears the fd, and brings the index up to date with the disk for the
+   watched mailboxes whose directories changed, so that what other
+   programs did shows in the next state read. */
+void mail_user_notify_clear(struct mail_user *user);
+/* Watches the mailbox's delivery directory (maildir new/) for messages
+   other programs add. Returns 0, or -1 (NOTFOUND for a \Noselect or
+   missing mailbox). */
+int mail_user_notify_watch_mailbox(struct mail_user *user, const char *name);
+void mail_user_notify_unwatch_mailboxes(struct mail_user *user);
+/* Stops watching and closes the fd (mail_user_deinit() does it too). */
+void mail_user_notify_deinit(struct mail_user *user);
+
+/* RFC 5465 §5: a session is not told about changes it made itself. While
+   tracking is on, the user remembers the modseqs and list versions that
+   its own commits took (the last MAIL_USER_OWN_CHANGES_MAX of them;
+   older ones count as someone else's, which costs a notification at
+   worst). Commits by the disk sync (other programs' changes) are never
+   own. */
+#define MAIL_USER_OWN_CHANGES_MAX 128
+void mail_user_track_own_changes(struct mail_user *user, bool track);
+/* True if every change of the mailbox with a modseq in (from, to] was
+   committed through this user, and there was at least one. */
+bool mail_user_changes_are_own(struct mail_user *user, int64_t mailbox_id,
+			       uint64_t from_modseq, uint64_t to_modseq);
+/* The same for list versions in (from, to]. */
+bool mail_user_list_changes_are_own(struct mail_user *user, uint64_t from_version,
+				    uint64_t to_version);
 /* Mirroring flags into Maildir file names is deferred after STORE: no
    command waits for it. A session with idle time runs up to max_msecs of
    it at a time (the IMAP session does from a timer between commands);
@@ -256,8 +315,12 @@ struct mail_cache_fields {
 	   kept only up to MAIL_CACHE_MAX_HEADER bytes */
 	const unsigned char *header;
 	size_t header_size;
+	/* FETCH PREVIEW (RFC 8970): "" when the message has no text */
+	const char *preview;
 };
 #define MAIL_CACHE_MAX_HEADER (64 * 1024)
+/* longest preview stored (200 characters of up to 4 bytes each fit) */
+#define MAIL_CACHE_MAX_PREVIEW 1024
 /* Returns 1 (some fields may be NULL), 0 if nothing is cached, -1. The
    header block is decompressed only with want_header (else NULL). */
 int mailbox_cache_get(struct mailbox *box, uint32_t uid, bool want_header, pool_t pool,
@@ -390,6 +453,15 @@ struct mail_flags_change {
 	uint64_t unchanged_since;    /* CONDSTORE: 0 = unconditional */
 };
 
+/* For the message at seq that another session expunged while this view
+   still shows it: its flags and keywords as they were at the expunge,
+   with change applied (NULL: none), so a STORE can answer with the flags
+   the message would have (RFC 2180 §4.2). Only uid, flags, keywords and
+   modseq (the expunge's) are set. Returns 1, 0 when unknown, -1 on error. */
+int mailbox_get_expunged_record(struct mailbox *box, uint32_t seq,
+				const struct mail_flags_change *change, pool_t pool,
+				struct mail_record *rec_r);
+
 /* Changes flags of the messages (sequence numbers) in one transaction with
    one new modseq. Messages whose modseq is above unchanged_since go to
    *failed_uids_r (may be NULL; initialised from pool otherwise). The
@@ -398,6 +470,13 @@ struct mail_flags_change {
 int mailbox_update_flags(struct mailbox *box, const uint32_t *seqs, unsigned int count,
 			 const struct mail_flags_change *change, pool_t pool,
 			 array_uint32_t *failed_uids_r);
+/* Long work inside one call (filling the text index, the files of a COPY
+   or MOVE, an EXPUNGE) calls cb now and then with the units done of
+   total, so a protocol can tell its client it is still working (IMAP
+   INPROGRESS, RFC 9585). cb NULL: none. */
+typedef void mailbox_progress_callback_t(uint64_t done, uint64_t total, void *context);
+void mailbox_set_progress_callback(struct mailbox *box, mailbox_progress_callback_t *cb,
+				   void *context);
 /* Expunges the messages with \Deleted (among uids, if uids != NULL).
    The view is not changed until the next sync. */
 int mailbox_expunge(struct mailbox *box, const uint32_t *uids, unsigned int uid_count);
@@ -442,5 +521,28 @@ void mail_save_abort(struct mail_save **save);
    indexes, as for a single save. */
 int mail_save_finish_multi(struct mail_save **saves, unsigned int count,
 			   uint32_t *uidvalidity_r, uint32_t *uids_r);
+/* REPLACE (RFC 8508 §3.4): commits save like mail_save_finish() and, in
+   the same index transaction, expunges the message old_uid of box, which
+   may be another mailbox than the save's. The old message's content is
+   removed only after the new one is durable. MAIL_ERROR_EXPUNGED when it
+   is gone already (then nothing is saved), MAIL_ERROR_PERM for a
+   read-only box. The view reports the expunge at its next sync. Frees
+   save. */
+int mail_save_finish_replace(struct mail_save **save, struct mailbox *box, uint32_t old_uid,
+			     uint32_t *uidvalidity_r, uint32_t *uid_r);
+
+/* --- per-user secrets (mail-user-secret.c) --- */
+
+/* Random keys of a user kept by name (printable ASCII without spaces, at
+   most 128 bytes) in the mail home, such as URLAUTH's mailbox access keys
+   (RFC 4467 §7). */
+#define MAIL_USER_SECRET_SIZE 32
+/* Returns 1 with the key, 0 if there is none and !create, -1 on error.
+   With create, a missing key is made and stored durably before it is
+   returned. */
+int mail_user_secret_get(struct mail_user *user, const char *name, bool create,
+			 unsigned char secret_r[MAIL_USER_SECRET_SIZE]);
+/* Forgets every key whose name starts with prefix. Returns 0 or -1. */
+int mail_user_secret_reset(struct mail_user *user, const char *prefix);
 
 #endif

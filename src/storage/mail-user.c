@@ -133,14 +133,18 @@ int mail_user_begin_write(struct mail_user *user)
 
 int mail_user_commit(struct mail_user *user)
 {
-	if (index_db_commit(user->db) < 0)
+	if (index_db_commit(user->db) < 0) {
+		mail_user_own_changes_committed(user, false);
 		return mail_user_set_index_error(user, "commit");
+	}
+	mail_user_own_changes_committed(user, true);
 	return 0;
 }
 
 void mail_user_rollback(struct mail_user *user)
 {
 	index_db_rollback(user->db);
+	mail_user_own_changes_committed(user, false);
 }
 
 int64_t mail_own_change_begin(struct mail_user *user, const char *dir)
@@ -291,6 +295,8 @@ void mail_user_deinit(struct mail_user **_user)
 	if (user == NULL)
 		return;
 	*_user = NULL;
+	mail_user_notify_deinit(user);
+	mail_user_own_changes_free(user);
 	if (user->v->user_deinit != NULL && user->driver_context != NULL)
 		user->v->user_deinit(user);
 	index_db_close(&user->db);

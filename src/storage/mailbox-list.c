@@ -244,7 +244,8 @@ int mailbox_create(struct mail_user *user, const char *name,
 		return mail_user_set_error(user, MAIL_ERROR_EXISTS, "Mailbox already exists.");
 	if (mail_user_begin_write(user) < 0)
 		return -1;
-	if (mailbox_create_locked(user, name, special_use) < 0) {
+	if (mailbox_create_locked(user, name, special_use) < 0 ||
+	    mail_user_list_changed_locked(user) < 0) {
 		mail_user_rollback(user);
 		return -1;
 	}
@@ -316,7 +317,7 @@ int mailbox_delete(struct mail_user *user, const char *name)
 		return mail_user_set_error(user, MAIL_ERROR_CANNOT, "INBOX can't be deleted.");
 	if (mail_user_begin_write(user) < 0)
 		return -1;
-	if (mailbox_delete_locked(user, name) < 0) {
+	if (mailbox_delete_locked(user, name) < 0 || mail_user_list_changed_locked(user) < 0) {
 		mail_user_rollback(user);
 		return -1;
 	}
@@ -408,10 +409,13 @@ static void mailbox_rename_dirs(struct mail_user *user, const array_str_t *names
 
 static int mailbox_rename_inbox(struct mail_user *user, const char *new_name)
 {
-	/* RFC 9051 §6.3.6: the messages move to a new mailbox; INBOX stays */
+	/* RFC 9051 §6.3.6: the messages move to a new mailbox; INBOX stays.
+	   Its metadata entries go along, as they do in any other rename. */
 	if (mail_user_begin_write(user) < 0)
 		return -1;
-	if (mailbox_create_locked(user, new_name, 0) < 0) {
+	if (mailbox_create_locked(user, new_name, 0) < 0 ||
+	    mailbox_attributes_move_locked(user, "INBOX", new_name) < 0 ||
+	    mail_user_list_changed_locked(user) < 0) {
 		mail_user_rollback(user);
 		return -1;
 	}
@@ -457,7 +461,8 @@ int mailbox_rename(struct mail_user *user, const char *old_name, const char *new
 	array_init(&renamed, t_pool(), 8);
 	if (mail_user_begin_write(user) < 0)
 		return -1;
-	if (mailbox_rename_locked(user, old_name, new_name, &renamed) < 0) {
+	if (mailbox_rename_locked(user, old_name, new_name, &renamed) < 0 ||
+	    mail_user_list_changed_locked(user) < 0) {
 		mail_user_rollback(user);
 		return -1;
 	}
@@ -485,11 +490,17 @@ int mailbox_set_subscribed(struct mail_user *user, const char *name, bool subscr
 		ret = mail_user_set_error(user, MAIL_ERROR_LIMIT, "Too many subscriptions.");
 	else if (index_subscription_set(user->db, name, subscribed) < 0)
 		ret = mail_user_set_index_error(user, "set subscription");
+	else
+		ret = mail_user_list_changed_locked(user);
 	if (ret < 0) {
 		mail_user_rollback(user);
 		return -1;
 	}
-	return mail_user_commit(user);
+	if (mail_user_commit(user) < 0)
+		return -1;
+	/* NOTIFY's SubscriptionChange (RFC 5465 §5.5) */
+	mail_user_notify_changed(user);
+	return 0;
 }
 
 /* --- list --- */

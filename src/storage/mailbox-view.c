@@ -212,7 +212,15 @@ int mailbox_sync_disk(struct mail_user *user, struct index_mailbox *mb,
 {
 	if (mailbox_repair_dir(user, mb) < 0)
 		return -1;
-	return user->v->sync_disk(user, mb->id, flags);
+	if (user->v->sync_disk(user, mb->id, flags) < 0)
+		return -1;
+	/* what other programs did is news for every session of the user,
+	   also those watching other mailboxes (NOTIFY) */
+	struct index_mailbox now;
+	if (index_mailbox_get(user->db, mb->id, t_pool(), &now) > 0 &&
+	    now.highestmodseq != mb->highestmodseq)
+		mail_user_notify_changed(user);
+	return 0;
 }
 
 static int mailbox_view_load(struct mailbox *box, struct index_mailbox *mb)

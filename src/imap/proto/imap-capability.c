@@ -8,6 +8,7 @@ enum cap_when {
 	CAP_ALWAYS,
 	CAP_PREAUTH,  /* only before login */
 	CAP_POSTAUTH, /* only after login */
+	CAP_METADATA, /* only after login, with opts->metadata */
 };
 
 struct imap_capability_def {
@@ -28,6 +29,11 @@ static const struct imap_capability_def capabilities[] = {
 	{ .name = "UNSELECT", .when = CAP_ALWAYS, .rfc = "RFC 3691" },
 	{ .name = "UIDPLUS", .when = CAP_ALWAYS, .rfc = "RFC 4315" },
 	{ .name = "MULTIAPPEND", .when = CAP_ALWAYS, .rfc = "RFC 3502" },
+	{ .name = "CATENATE", .when = CAP_ALWAYS, .rfc = "RFC 4469" },
+	{ .name = "REPLACE", .when = CAP_ALWAYS, .rfc = "RFC 8508" },
+	{ .name = "URLAUTH", .when = CAP_ALWAYS, .rfc = "RFC 4467" },
+	{ .name = "URLAUTH=BINARY", .when = CAP_ALWAYS, .rfc = "RFC 5524" },
+	{ .name = "URL-PARTIAL", .when = CAP_ALWAYS, .rfc = "RFC 5550" },
 	{ .name = "MOVE", .when = CAP_ALWAYS, .rfc = "RFC 6851" },
 	{ .name = "NAMESPACE", .when = CAP_ALWAYS, .rfc = "RFC 2342" },
 	{ .name = "CHILDREN", .when = CAP_ALWAYS, .rfc = "RFC 3348" },
@@ -58,6 +64,11 @@ static const struct imap_capability_def capabilities[] = {
 	{ .name = "UTF8=ACCEPT", .when = CAP_ALWAYS, .rfc = "RFC 6855, RFC 9755" },
 	{ .name = "UNAUTHENTICATE", .when = CAP_ALWAYS, .rfc = "RFC 8437" },
 	{ .name = "COMPRESS=DEFLATE", .when = CAP_POSTAUTH, .rfc = "RFC 4978" },
+	{ .name = "PREVIEW", .when = CAP_ALWAYS, .rfc = "RFC 8970" },
+	{ .name = "UIDONLY", .when = CAP_ALWAYS, .rfc = "RFC 9586" },
+	{ .name = "INPROGRESS", .when = CAP_ALWAYS, .rfc = "RFC 9585" },
+	{ .name = "METADATA", .when = CAP_METADATA, .rfc = "RFC 5464" },
+	{ .name = "METADATA-SERVER", .when = CAP_METADATA, .rfc = "RFC 5464" },
 };
 
 /* Commands that exist only with a capability; removing the capability
@@ -70,7 +81,6 @@ static const struct {
 	{ "ENABLE", "ENABLE" },
 	{ "ID", "ID" },
 	{ "IDLE", "IDLE" },
-	{ "NOTIFY", "NOTIFY" },
 	{ "NAMESPACE", "NAMESPACE" },
 	{ "UNSELECT", "UNSELECT" },
 	{ "MOVE", "MOVE" },
@@ -209,7 +219,8 @@ const char *imap_capability_string(const struct imap_capability_opts *opts)
 	for (unsigned int i = 0; i < N_ELEMENTS(capabilities); i++) {
 		const struct imap_capability_def *cap = &capabilities[i];
 		if ((cap->when == CAP_PREAUTH && opts->authenticated) ||
-		    (cap->when == CAP_POSTAUTH && !opts->authenticated))
+		    (cap->when == CAP_POSTAUTH && !opts->authenticated) ||
+		    (cap->when == CAP_METADATA && (!opts->authenticated || !opts->metadata)))
 			continue;
 		/* RFC 9051 §6.1.1: IMAP4rev1 stays, whatever the list says,
 		   so every client finds a version it speaks */
@@ -222,6 +233,10 @@ const char *imap_capability_string(const struct imap_capability_opts *opts)
 	if (opts->append_limit > 0)
 		append_cap(str, opts, t_strdup_printf("APPENDLIMIT=%llu",
 			(unsigned long long)opts->append_limit));
+	if (opts->message_limit > 0)
+		append_cap(str, opts, t_strdup_printf("MESSAGELIMIT=%u", opts->message_limit));
+	if (opts->save_limit > 0)
+		append_cap(str, opts, t_strdup_printf("SAVELIMIT=%u", opts->save_limit));
 	if (!opts->authenticated) {
 		/* the security ones are not the operator's to hide: a client
 		   must know STARTTLS exists and LOGIN won't work */

@@ -11,6 +11,9 @@ struct imap_capability_opts {
 	bool plaintext_allowed;  /* LOGIN/AUTH=PLAIN allowed on this connection */
 	const char *auth_mechanisms; /* space-separated SASL mechanisms offered */
 	uint64_t append_limit;   /* APPENDLIMIT=n (RFC 7889); 0: not sent */
+	/* MESSAGELIMIT=n, SAVELIMIT=n (RFC 9738); 0: not sent */
+	unsigned int message_limit, save_limit;
+	bool metadata;           /* METADATA, METADATA-SERVER (imap.metadata) */
 	/* imap.capability_remove / imap.capability_add: space-separated
 	   names taken out of / put into the list (NULL or "": none) */
 	const char *remove;

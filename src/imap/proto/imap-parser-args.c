@@ -98,6 +98,11 @@ void imap_parser_args_new_segment(struct imap_parser *parser)
 	parser->stop_args = NULL;
 	parser->stop_to_memory = false;
 	imap_parser_args_begin(parser);
+	if (parser->stop_in_list) {
+		/* the stopped literal was in a list that is still open */
+		parser->stop_in_list = false;
+		imap_parser_level_push(parser);
+	}
 }
 
 static int imap_parser_line_end(struct imap_parser *parser)
@@ -325,7 +330,9 @@ static int imap_parser_literal_closed(struct imap_parser *parser,
 	const char *text;
 
 	parser->lit_stop = (flags & IMAP_PARSE_FLAG_LITERAL_SIZE) != 0 &&
-		parser->levels.count == 1;
+		(parser->levels.count == 1 ||
+		 ((flags & IMAP_PARSE_FLAG_LITERAL_SIZE_IN_LIST) != 0 &&
+		  parser->levels.count == 2));
 	if (parser->lit.overflow)
 		text = "Literal size out of range";
 	else if (!parser->lit_stop && parser->lit.size >
@@ -345,6 +352,14 @@ static void imap_parser_literal_stop(struct imap_parser *parser)
 	arg->literal8 = parser->lit8;
 	arg->literal_sync = !parser->lit.nonsync;
 	arg->u.literal_size = parser->lit.size;
+	parser->stop_in_list = parser->levels.count == 2;
+	if (parser->stop_in_list) {
+		/* returned as an open list ending in the stop */
+		const struct imap_arg *list = imap_parser_level_finish(parser, &count);
+		struct imap_arg *list_arg = imap_parser_add_arg(parser, IMAP_ARG_LIST);
+		list_arg->u.list.args = list;
+		list_arg->u.list.count = count;
+	}
 	parser->stop_args = imap_parser_level_finish(parser, &count);
 	parser->stop_size = parser->lit.size;
 	parser->stop_sync = !parser->lit.nonsync;

@@ -96,6 +96,9 @@ struct imap_parser {
 	uint64_t stop_size;
 	bool stop_sync, stop_lit8;
 	bool stop_to_memory;
+	/* the stop was inside a top-level list (LITERAL_SIZE_IN_LIST): the
+	   next segment continues that list */
+	bool stop_in_list;
 
 	enum imap_parse_error error;
 	const char *error_text;

@@ -76,6 +76,7 @@ void imap_parser_reset(struct imap_parser *parser)
 	parser->stop_args = NULL;
 	parser->stop_offset = parser->stop_size = 0;
 	parser->stop_sync = parser->stop_lit8 = parser->stop_to_memory = false;
+	parser->stop_in_list = false;
 	parser->error = IMAP_PARSE_ERROR_NONE;
 	parser->error_text = NULL;
 	parser->error_fatal = parser->error_raw = false;

@@ -93,6 +93,15 @@ enum imap_parser_flags {
 	   IMAP_ARG_LITERAL_SIZE (literals inside lists are still read into
 	   memory). See imap_parser_read_args(). */
 	IMAP_PARSE_FLAG_LITERAL_SIZE = 0x01,
+	/* With LITERAL_SIZE: a literal directly inside a top-level list
+	   stops too (CATENATE's "(TEXT {n} ...)", RFC 4469 §4). The stop is
+	   returned as a top-level IMAP_ARG_LIST, still open, whose last
+	   element is the IMAP_ARG_LITERAL_SIZE; the next read_args() after
+	   the literal returns the rest of that list as its first argument
+	   (a list whose elements continue the open one, closed by the
+	   ')' that closes it on the wire), then what follows it. A list
+	   ending in a LITERAL_SIZE is always such an open one. */
+	IMAP_PARSE_FLAG_LITERAL_SIZE_IN_LIST = 0x02,
 };
 
 enum imap_parse_error {

@@ -378,6 +378,9 @@ static void test_imap_parser_table(void)
 	test_end();
 }
 
+/* The flags test_parse_stops() reads arguments with. */
+static enum imap_parser_flags test_stop_flags = IMAP_PARSE_FLAG_LITERAL_SIZE;
+
 /* read_args() with LITERAL_SIZE until the line is done; literals get
    consumed by the "caller" in byte-sized or whole steps. */
 static const char *test_parse_stops(const char *input, size_t input_len, bool bytewise,
@@ -397,8 +400,7 @@ static const char *test_parse_stops(const char *input, size_t input_len, bool by
 		TEST_MORE(&ts);
 	str_printfa(out, "%s %s", tag, word);
 	for (unsigned int stops = 0;; stops++) {
-		while ((ret = imap_parser_read_args(parser, IMAP_PARSE_FLAG_LITERAL_SIZE,
-						    &args)) == 0) {
+		while ((ret = imap_parser_read_args(parser, test_stop_flags, &args)) == 0) {
 			if (imap_parser_want_continuation(parser))
 				(*conts)++;
 			else if (!test_stream_more(&ts))
@@ -416,7 +418,10 @@ static const char *test_parse_stops(const char *input, size_t input_len, bool by
 		test_append_args(out, args);
 		unsigned int count = imap_args_count(args);
 		uint64_t size;
-		if (count == 0 || !imap_arg_get_literal_size(&args[count - 1], &size))
+		const struct imap_arg *last = count == 0 ? NULL : &args[count - 1];
+		if (last != NULL && last->type == IMAP_ARG_LIST && last->u.list.count > 0)
+			last = &last->u.list.args[last->u.list.count - 1];
+		if (last == NULL || !imap_arg_get_literal_size(last, &size))
 			break;
 		/* calling again without consuming returns the same stop */
 		const struct imap_arg *args2;
@@ -493,6 +498,49 @@ static void test_imap_parser_literal_size(void)
 			test_assert(conts == tests[i].conts);
 		}
 	}
+	test_end();
+}
+
+/* LITERAL_SIZE_IN_LIST: CATENATE's TEXT literals stop inside the list,
+   which goes on in the next segment (RFC 4469 §4). */
+static void test_imap_parser_literal_size_in_list(void)
+{
+	static const struct {
+		const char *input;
+		size_t input_len;
+		const char *result;
+		bool to_memory;
+		unsigned int conts;
+	} tests[] = {
+		{ IN("a APPEND INBOX CATENATE (TEXT {3+}\r\nabc URL \"/x\")\r\n"),
+		  "a APPEND | INBOX CATENATE (TEXT <3+>)[abc] | (URL \"/x\")", false, 0 },
+		{ IN("a APPEND INBOX (\\Seen) CATENATE (URL \"/a\" TEXT ~{2}\r\nxy TEXT {1}\r\nz)"
+		     " CATENATE (TEXT {1+}\r\nq) {2}\r\nrs\r\n"),
+		  "a APPEND | INBOX (\\Seen) CATENATE (URL \"/a\" TEXT <~2>)[xy] | (TEXT <1>)[z] |"
+		  " () CATENATE (TEXT <1+>)[q] | () <2>[rs] |", false, 0 },
+		{ IN("a APPEND INBOX CATENATE (URL {2}\r\n/x TEXT {1}\r\nz)\r\n"),
+		  "a APPEND | INBOX CATENATE (URL <2>) | ({2}/x TEXT <1>)[z] | ()", true, 1 },
+		{ IN("a APPEND INBOX CATENATE ((TEXT {1}\r\nz))\r\n"),
+		  "a APPEND | INBOX CATENATE ((TEXT {1}z))", false, 1 },
+		{ IN("a APPEND INBOX CATENATE (TEXT {1}\r\nz\r\n"),
+		  "a APPEND | INBOX CATENATE (TEXT <1>)[z] -> Missing ')'", false, 0 },
+		{ IN("a APPEND INBOX CATENATE (TEXT {1}\r\nz)x\r\n"),
+		  "a APPEND | INBOX CATENATE (TEXT <1>)[z] -> Missing space between arguments",
+		  false, 0 },
+	};
+	test_begin("imap parser: LITERAL_SIZE_IN_LIST stops");
+	test_stop_flags = IMAP_PARSE_FLAG_LITERAL_SIZE | IMAP_PARSE_FLAG_LITERAL_SIZE_IN_LIST;
+	for (unsigned int i = 0; i < N_ELEMENTS(tests); i++) {
+		for (int bytewise = 0; bytewise < 2; bytewise++) {
+			unsigned int conts = 0;
+			const char *result = test_parse_stops(tests[i].input, tests[i].input_len,
+							      bytewise != 0, tests[i].to_memory,
+							      &conts);
+			test_assert_strcmp(result, tests[i].result);
+			test_assert(conts == tests[i].conts);
+		}
+	}
+	test_stop_flags = IMAP_PARSE_FLAG_LITERAL_SIZE;
 	test_end();
 }
 
@@ -840,6 +888,7 @@ int main(void)
 	static void (*const tests[])(void) = {
 		test_imap_parser_table,
 		test_imap_parser_literal_size,
+		test_imap_parser_literal_size_in_list,
 		test_imap_parser_skip_stop,
 		test_imap_parser_continuation_refused,
 		test_imap_parser_read_line,
