@@ -20,7 +20,10 @@ from mailutil import ternd  # noqa: F401,F811  (fixture: closes sessions first)
 from mailutil import (Imap, apply_expunges, close_sessions, fetch_list, list_entries,
                       maildir, maildir_deliver, message, status_items)
 
-SUPPORTED = b"[BADEVENT (MessageNew MessageExpunge FlagChange MailboxName SubscriptionChange)]"
+SUPPORTED = (b"[BADEVENT (MessageNew MessageExpunge FlagChange MailboxName SubscriptionChange"
+             b" MailboxMetadataChange ServerMetadataChange)]")
+SUPPORTED_NO_METADATA = (b"[BADEVENT (MessageNew MessageExpunge FlagChange MailboxName"
+                         b" SubscriptionChange)]")
 LATENCY_LIMIT = 1.0  # seconds; the goal is well under 100 ms
 QUIET = 0.5          # seconds without a response that count as "nothing came"
 
@@ -92,8 +95,8 @@ def test_syntax_errors_are_bad(ternd, args):
 
 
 @pytest.mark.parametrize("events", [
-    "(MessageNew MessageExpunge AnnotationChange)", "(MailboxMetadataChange)",
-    "(ServerMetadataChange)", "(XFutureEvent)", "(MailboxName XFutureEvent)",
+    "(MessageNew MessageExpunge AnnotationChange)",
+    "(XFutureEvent)", "(MailboxName XFutureEvent)",
 ])
 def test_unsupported_events_are_badevent(ternd, events):
     """§3.1: NO (not BAD) with BADEVENT listing every supported event."""
@@ -672,3 +675,42 @@ def test_idle_notify_sessions_use_no_cpu(ternd_factory):
             assert [box for box, _ in statuses(collect(s, quiet=0.05))] == ["Sent"]
     finally:
         close_sessions()
+
+
+# --- METADATA events (RFC 5465 §5.6, §5.7; RFC 5464 §4.4.2) -------------------
+
+def test_metadata_events(ternd):
+    a, b = sessions(ternd)
+    b.ok("CREATE Work")
+    a.ok("NOTIFY SET (mailboxes Work (MailboxMetadataChange))"
+         " (personal (ServerMetadataChange))")
+    t = time.monotonic()
+    b.ok('SETMETADATA Work (/private/comment "one" /shared/comment "two")')
+    first = a.wait_response(3.0)
+    print(f"MailboxMetadataChange latency {(time.monotonic() - t) * 1000:.0f} ms")
+    got = [first] + collect(a, first=QUIET)
+    assert got == [b"* METADATA Work /private/comment /shared/comment"], got
+    # a changed value, a removed entry
+    b.ok('SETMETADATA Work (/private/comment "changed")')
+    assert collect(a) == [b"* METADATA Work /private/comment"]
+    b.ok("SETMETADATA Work (/shared/comment NIL)")
+    assert collect(a) == [b"* METADATA Work /shared/comment"]
+    # setting the same value again changes nothing
+    b.ok('SETMETADATA Work (/private/comment "changed")')
+    nothing(a)
+    # INBOX isn't watched for MailboxMetadataChange
+    b.ok('SETMETADATA INBOX (/private/comment "x")')
+    nothing(a)
+    # server entries
+    b.ok('SETMETADATA "" (/shared/comment "server")')
+    assert collect(a) == [b'* METADATA "" /shared/comment']
+    # the session's own changes are not echoed (§5)
+    a.ok('SETMETADATA Work (/private/comment "mine")')
+    nothing(a)
+
+
+def test_metadata_events_need_metadata(ternd_factory):
+    srv = ternd_factory(config_extra="imap.metadata = no\n").start()
+    a = Imap(srv.imap_port)
+    _, tagged = a.cmd("NOTIFY SET (personal (MailboxMetadataChange))")
+    assert tagged.startswith(b"NO " + SUPPORTED_NO_METADATA), tagged

@@ -229,12 +229,12 @@ static int notify_parse_set(struct notify_parse *ctx, const struct imap_arg *arg
 }
 
 /* NO [BADEVENT (...)] lists the events the server supports (§3.1). */
-static const char *notify_badevent_reply(void)
+static const char *notify_badevent_reply(unsigned int supported)
 {
 	string_t *str = t_str_new(128);
 	str_append(str, "NO [BADEVENT (");
 	for (unsigned int i = 0, n = 0; i < N_ELEMENTS(notify_event_names); i++) {
-		if ((notify_event_names[i].event & IMAP_NOTIFY_SUPPORTED_EVENTS) == 0)
+		if ((notify_event_names[i].event & supported) == 0)
 			continue;
 		if (n++ > 0)
 			str_append_c(str, ' ');
@@ -255,8 +255,8 @@ static bool notify_set(struct imap_cmd *cmd, const struct imap_arg *args)
 	const char *reply = NULL;
 	if (notify_parse_set(&ctx, args) < 0)
 		reply = ctx.error;
-	else if ((ctx.all_events & ~IMAP_NOTIFY_SUPPORTED_EVENTS) != 0)
-		reply = notify_badevent_reply();
+	else if ((ctx.all_events & ~imap_notify_supported_events(client)) != 0)
+		reply = notify_badevent_reply(imap_notify_supported_events(client));
 	else if (ctx.name_count > IMAP_NOTIFY_MAX_NAMES)
 		reply = "NO [NOTIFICATIONOVERFLOW] Too many mailbox names.";
 	if (reply != NULL) {

@@ -351,6 +351,121 @@ static bool spec_wants(const struct imap_notify_spec *spec, unsigned int kinds)
 	return false;
 }
 
+/* --- METADATA entries (RFC 5465 §5.6, §5.7) --- */
+
+int imap_notify_read_attributes(struct imap_notify *n)
+{
+	if (!spec_wants(n->spec, IMAP_NOTIFY_METADATA_EVENTS) &&
+	    (n->spec->selected_events & IMAP_NOTIFY_METADATA_EVENTS) == 0)
+		return 0;
+	pool_t pool = pool_create("notify attributes", 1024);
+	const struct mail_attribute_digest *attrs;
+	unsigned int count;
+	if (mail_attribute_digest(n->client->mail_user, pool, &attrs, &count) < 0) {
+		pool_destroy(&pool);
+		return -1;
+	}
+	pool_destroy(&n->attr_pool);
+	n->attr_pool = pool;
+	n->attrs = attrs;
+	n->attr_count = count;
+	return 0;
+}
+
+static int attr_digest_cmp(const struct mail_attribute_digest *a,
+			   const struct mail_attribute_digest *b)
+{
+	if (a->mailbox_id != b->mailbox_id)
+		return a->mailbox_id < b->mailbox_id ? -1 : 1;
+	if (a->type != b->type)
+		return a->type < b->type ? -1 : 1;
+	return strcmp(a->key, b->key);
+}
+
+/* Whether the session wants to hear of entry changes of the mailbox
+   (0: the server's entries). */
+static bool notify_attr_wanted(struct imap_notify *n, const struct mail_user_state *state,
+			       int64_t mailbox_id, const char **name_r)
+{
+	const struct imap_notify_spec *spec = n->spec;
+	if (mailbox_id == 0) {
+		*name_r = "";
+		return spec_wants(spec, IMAP_NOTIFY_SERVER_METADATA_CHANGE) ||
+			(spec->selected_events & IMAP_NOTIFY_SERVER_METADATA_CHANGE) != 0;
+	}
+	const struct mailbox_state *m = NULL;
+	for (unsigned int i = 0; i < state->mailbox_count && m == NULL; i++) {
+		if (state->mailboxes[i].id == mailbox_id)
+			m = &state->mailboxes[i];
+	}
+	if (m == NULL)
+		return false; /* deleted: MailboxName tells */
+	*name_r = m->name;
+	if (spec->selected_set && mailbox_id == imap_notify_selected_id(n))
+		return (spec->selected_events & IMAP_NOTIFY_MAILBOX_METADATA_CHANGE) != 0;
+	return notify_wanted(n, m->name, IMAP_NOTIFY_MAILBOX_METADATA_CHANGE, NULL,
+			     state, NULL) != 0;
+}
+
+/* Appends the changed entry's name to the mailbox's pending METADATA
+   response (RFC 5464 §4.4.2: "METADATA mailbox entry *(SP entry)"),
+   queueing the previous mailbox's response when the mailbox changes. */
+static void notify_attr_changed(struct imap_notify *n, const struct mail_user_state *state,
+				const struct mail_attribute_digest *d, string_t *line,
+				int64_t *line_id)
+{
+	const char *name;
+	if (*line_id != d->mailbox_id && str_len(line) > 0) {
+		imap_notify_queue_line(n, str_c(line));
+		str_truncate(line, 0);
+	}
+	if (!notify_attr_wanted(n, state, d->mailbox_id, &name))
+		return;
+	if (str_len(line) == 0) {
+		str_append(line, "METADATA ");
+		if (d->mailbox_id == 0)
+			str_append(line, "\"\"");
+		else
+			imap_append_mailbox_name(n->client, line, name);
+		*line_id = d->mailbox_id;
+	}
+	str_printfa(line, " /%s/%s", d->type == MAIL_ATTRIBUTE_SHARED ? "shared" : "private",
+		    d->key);
+}
+
+static void notify_diff_attributes(struct imap_notify *n, const struct mail_user_state *state)
+{
+	const struct mail_attribute_digest *old = n->attrs;
+	unsigned int old_count = n->attr_count;
+	pool_t old_pool = n->attr_pool;
+	n->attr_pool = NULL;
+	if (imap_notify_read_attributes(n) < 0) {
+		n->attr_pool = old_pool;
+		return;
+	}
+	/* both lists are sorted: walk them together */
+	string_t *line = t_str_new(256);
+	int64_t line_id = -1;
+	unsigned int i = 0, j = 0;
+	while (i < old_count || j < n->attr_count) {
+		int cmp = i == old_count ? 1 : j == n->attr_count ? -1 :
+			attr_digest_cmp(&old[i], &n->attrs[j]);
+		if (cmp < 0)
+			notify_attr_changed(n, state, &old[i++], line, &line_id);
+		else if (cmp > 0)
+			notify_attr_changed(n, state, &n->attrs[j++], line, &line_id);
+		else {
+			if (old[i].value_hash != n->attrs[j].value_hash)
+				notify_attr_changed(n, state, &n->attrs[j], line, &line_id);
+			i++;
+			j++;
+		}
+	}
+	if (str_len(line) > 0)
+		imap_notify_queue_line(n, str_c(line));
+	pool_destroy(&old_pool);
+}
+
 void imap_notify_diff(struct imap_notify *n, const struct mail_user_state *old_state,
 		      const struct mail_user_state *new_state)
 {
@@ -368,6 +483,14 @@ void imap_notify_diff(struct imap_notify *n, const struct mail_user_state *old_s
 	}
 	if (spec_wants(n->spec, IMAP_NOTIFY_MESSAGE_EVENTS))
 		notify_diff_messages(n, old_state, new_state, &old_ids);
+	if (n->attr_pool != NULL && old_state->attribute_version != new_state->attribute_version) {
+		if (mail_user_attribute_changes_are_own(n->client->mail_user,
+							old_state->attribute_version,
+							new_state->attribute_version))
+			(void)imap_notify_read_attributes(n);
+		else
+			notify_diff_attributes(n, new_state);
+	}
 }
 
 void imap_notify_watch_dirs(struct imap_notify *n, const struct mail_user_state *state)

@@ -5,6 +5,7 @@
 #define TERN_IMAP_NOTIFY_PRIVATE_H
 
 #include "imap-notify.h"
+#include "mailbox-attribute.h"
 
 /* An event waiting to be sent. */
 struct imap_notify_pending {
@@ -28,6 +29,11 @@ struct imap_notify {
 	/* the state as of the last check: events are its differences */
 	pool_t snap_pool;
 	struct mail_user_state snap;
+	/* the METADATA entries as of the last check (only when metadata
+	   events are asked for) */
+	pool_t attr_pool;
+	const struct mail_attribute_digest *attrs;
+	unsigned int attr_count;
 
 	/* events waiting to be sent, and their memory */
 	pool_t queue_pool;
@@ -62,6 +68,9 @@ void imap_notify_queue_line(struct imap_notify *n, const char *line);
 /* The mailbox id of the selected mailbox, 0 if none. */
 int64_t imap_notify_selected_id(const struct imap_notify *n);
 
+/* imap-notify-diff.c: reads the METADATA entries into n->attrs (when the
+   spec asks for metadata events). Returns 0 or -1. */
+int imap_notify_read_attributes(struct imap_notify *n);
 /* imap-notify-diff.c: queues the events between two states. */
 void imap_notify_diff(struct imap_notify *n, const struct mail_user_state *old_state,
 		      const struct mail_user_state *new_state);

@@ -11,6 +11,7 @@
  * go out as soon as none is, also between commands (§3.1: "the client
  * listens for event notifications all the time"). */
 #include "imap-notify-private.h"
+#include "imap-capability.h"
 #include "imap-commands.h"
 #include "imap-storage.h"
 #include "ioloop.h"
@@ -538,6 +539,7 @@ static void notify_free(struct imap_notify **_n)
 		pool_destroy(&n->queue_pool);
 	}
 	pool_destroy(&n->snap_pool);
+	pool_destroy(&n->attr_pool);
 	pool_destroy(&n->spec->pool);
 	free(n);
 }
@@ -566,9 +568,10 @@ int imap_notify_set(struct imap_client *client, struct imap_notify_spec *spec)
 	struct mail_user *user = client->mail_user;
 	/* §5: own changes are told apart by the modseqs they took */
 	mail_user_track_own_changes(user, true);
-	if (spec->groups.count > 0) {
+	if (spec->groups.count > 0 || (spec->selected_events & IMAP_NOTIFY_METADATA_EVENTS) != 0) {
 		int fd = mail_user_notify_fd(user);
-		if (fd < 0 || notify_read_state(n, &n->snap_pool, &n->snap) < 0) {
+		if (fd < 0 || notify_read_state(n, &n->snap_pool, &n->snap) < 0 ||
+		    imap_notify_read_attributes(n) < 0) {
 			imap_notify_deinit(client);
 			return -1;
 		}
@@ -578,4 +581,13 @@ int imap_notify_set(struct imap_client *client, struct imap_notify_spec *spec)
 	}
 	notify_selected_arm(n);
 	return 0;
+}
+
+unsigned int imap_notify_supported_events(const struct imap_client *client)
+{
+	unsigned int events = IMAP_NOTIFY_SUPPORTED_EVENTS;
+	if (client->set->imap.metadata &&
+	    !imap_capability_is_removed(client->set->imap.capability_remove, "METADATA"))
+		events |= IMAP_NOTIFY_METADATA_EVENTS;
+	return events;
 }

@@ -25,10 +25,16 @@ enum imap_notify_event {
 #define IMAP_NOTIFY_MESSAGE_EVENTS (IMAP_NOTIFY_MESSAGE_NEW | IMAP_NOTIFY_MESSAGE_EXPUNGE | \
 	IMAP_NOTIFY_FLAG_CHANGE | IMAP_NOTIFY_ANNOTATION_CHANGE)
 #define IMAP_NOTIFY_LIST_EVENTS (IMAP_NOTIFY_MAILBOX_NAME | IMAP_NOTIFY_SUBSCRIPTION_CHANGE)
+#define IMAP_NOTIFY_METADATA_EVENTS (IMAP_NOTIFY_MAILBOX_METADATA_CHANGE | \
+	IMAP_NOTIFY_SERVER_METADATA_CHANGE)
 /* AnnotationChange needs message annotations (RFC 5257), which Tern
-   doesn't have; the metadata events wait for METADATA change tracking */
+   doesn't have; the metadata events come with METADATA (RFC 5465 §5.6,
+   §5.7: required when METADATA is advertised) */
 #define IMAP_NOTIFY_SUPPORTED_EVENTS (IMAP_NOTIFY_MESSAGE_NEW | IMAP_NOTIFY_MESSAGE_EXPUNGE | \
 	IMAP_NOTIFY_FLAG_CHANGE | IMAP_NOTIFY_LIST_EVENTS)
+/* The events this session may ask for: the above, and the metadata
+   events while METADATA is on and advertised. */
+unsigned int imap_notify_supported_events(const struct imap_client *client);
 
 /* RFC 5465 §6 mailbox specifiers, except selected/selected-delayed, which
    are kept apart in the spec. */

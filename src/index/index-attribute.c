@@ -125,3 +125,38 @@ int index_attribute_move(struct index_db *db, int64_t from_id, int64_t to_id)
 	sqlite3_bind_int64(stmt, 2, to_id);
 	return index_db_exec_stmt(db, stmt, "move attributes");
 }
+
+/* FNV-1a over the value and its size: a change detector, not a checksum
+   anyone relies on for content. */
+static uint64_t attribute_value_hash(const unsigned char *data, size_t size)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ size;
+	for (size_t i = 0; i < size; i++) {
+		h ^= data[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+int index_attribute_digest(struct index_db *db, pool_t pool,
+			   array_index_attribute_digest_t *list)
+{
+	sqlite3_stmt *stmt = index_db_stmt(db, INDEX_STMT_ATTR_DIGEST);
+	if (stmt == NULL)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		size_t size = (size_t)sqlite3_column_int64(stmt, 3);
+		const unsigned char *value = sqlite3_column_blob(stmt, 4);
+		struct index_attribute_digest d = {
+			.mailbox_id = sqlite3_column_int64(stmt, 0),
+			.type = sqlite3_column_int(stmt, 1) == INDEX_ATTRIBUTE_SHARED ?
+				INDEX_ATTRIBUTE_SHARED : INDEX_ATTRIBUTE_PRIVATE,
+			.key = p_strdup(pool, (const char *)sqlite3_column_text(stmt, 2)),
+			.value_hash = attribute_value_hash(value, value == NULL ? 0 : size),
+		};
+		array_push(list, d);
+	}
+	sqlite3_reset(stmt);
+	return rc == SQLITE_DONE ? 0 : index_db_fail(db, "read attributes");
+}

@@ -37,6 +37,18 @@ int index_attribute_get(struct index_db *db, int64_t mailbox_id,
 int index_attribute_list(struct index_db *db, int64_t mailbox_id,
 			 enum index_attribute_type type, const char *prefix, pool_t pool,
 			 array_index_attribute_t *list);
+/* Every row of the user, as (mailbox id, type, key, a hash of the
+   value), sorted by mailbox id, type and key: what NOTIFY compares to
+   tell which entries changed (RFC 5465 §5.6, §5.7). */
+struct index_attribute_digest {
+	int64_t mailbox_id;
+	enum index_attribute_type type;
+	const char *key;
+	uint64_t value_hash;
+};
+typedef ARRAY(struct index_attribute_digest) array_index_attribute_digest_t;
+int index_attribute_digest(struct index_db *db, pool_t pool,
+			   array_index_attribute_digest_t *list);
 /* Rows of one mailbox (or the server), both types. Returns 0 or -1. */
 int index_attribute_count(struct index_db *db, int64_t mailbox_id, unsigned int *count_r);
 /* Rows of the whole user and their size (key plus value bytes). Returns

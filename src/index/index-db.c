@@ -175,6 +175,9 @@ static const char *const index_stmt_sql[INDEX_STMT_COUNT] = {
 		"DELETE FROM attributes WHERE mailbox_id = ?1 AND type = ?2 AND key = ?3",
 	/* the key itself and the range of "key/..." ('0' follows '/'), or
 	   every key for "" */
+	[INDEX_STMT_ATTR_DIGEST] =
+		"SELECT mailbox_id, type, key, length(value), value FROM attributes"
+		" ORDER BY mailbox_id, type, key",
 	[INDEX_STMT_ATTR_LIST] =
 		"SELECT key, value FROM attributes WHERE mailbox_id = ?1 AND type = ?2"
 		" AND (?3 = '' OR key = ?3 OR (key > ?3 || '/' AND key < ?3 || '0'))"

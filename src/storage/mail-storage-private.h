@@ -284,6 +284,9 @@ void mail_user_own_changes_committed(struct mail_user *user, bool committed);
    for every CREATE, DELETE, RENAME and (UN)SUBSCRIBE). Returns 0 or -1
    with the error set. */
 int mail_user_list_changed_locked(struct mail_user *user);
+/* Raises the attribute version in the open write transaction (METADATA
+   changed; NOTIFY compares it) and notes it as the user's own. */
+int mail_user_attributes_changed_locked(struct mail_user *user);
 void mail_user_own_changes_free(struct mail_user *user);
 
 /* mailbox-view.c */

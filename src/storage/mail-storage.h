@@ -238,6 +238,8 @@ struct mail_user_state {
 	/* raised by every commit that creates, deletes or renames a mailbox
 	   or (un)subscribes a name */
 	uint64_t list_version;
+	/* raised by every commit that changes a METADATA entry */
+	uint64_t attribute_version;
 	const struct mailbox_state *mailboxes; /* sorted by name (byte order) */
 	unsigned int mailbox_count;
 	const char *const *subscriptions;      /* sorted */
@@ -279,6 +281,9 @@ void mail_user_track_own_changes(struct mail_user *user, bool track);
 bool mail_user_changes_are_own(struct mail_user *user, int64_t mailbox_id,
 			       uint64_t from_modseq, uint64_t to_modseq);
 /* The same for list versions in (from, to]. */
+/* The same for METADATA entry changes (attribute versions). */
+bool mail_user_attribute_changes_are_own(struct mail_user *user, uint64_t from_version,
+					 uint64_t to_version);
 bool mail_user_list_changes_are_own(struct mail_user *user, uint64_t from_version,
 				    uint64_t to_version);
 /* Mirroring flags into Maildir file names is deferred after STORE: no

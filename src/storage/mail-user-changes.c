@@ -13,6 +13,10 @@
 #include "mail-storage-private.h"
 
 #define MAIL_USER_LIST_VERSION_KEY "list_version"
+/* raised by every commit that changes a METADATA entry (RFC 5464) */
+#define MAIL_USER_ATTRIBUTE_VERSION_KEY "attribute_version"
+/* the own-change ring's "mailbox id" of attribute versions (0 is the list) */
+#define MAIL_OWN_ATTRIBUTES (-1)
 /* a write transaction changes at most a source and a destination mailbox
    and the list; more pending notes are dropped (counted as not own) */
 #define MAIL_USER_OWN_PENDING_MAX 8
@@ -109,6 +113,21 @@ bool mail_user_list_changes_are_own(struct mail_user *user, uint64_t from_versio
 	return own_range(user->own, 0, from_version, to_version);
 }
 
+bool mail_user_attribute_changes_are_own(struct mail_user *user, uint64_t from_version,
+					 uint64_t to_version)
+{
+	return own_range(user->own, MAIL_OWN_ATTRIBUTES, from_version, to_version);
+}
+
+int mail_user_attributes_changed_locked(struct mail_user *user)
+{
+	uint64_t version;
+	if (index_db_counter_bump(user->db, MAIL_USER_ATTRIBUTE_VERSION_KEY, &version) < 0)
+		return mail_user_set_index_error(user, "raise attribute version");
+	mail_user_own_change(user, MAIL_OWN_ATTRIBUTES, version);
+	return 0;
+}
+
 int mail_user_list_changed_locked(struct mail_user *user)
 {
 	uint64_t version;
@@ -128,6 +147,8 @@ static int mail_user_state_read(struct mail_user *user, pool_t pool,
 	array_str_t subs;
 	array_init(&subs, pool, 16);
 	if (index_db_counter_get(user->db, MAIL_USER_LIST_VERSION_KEY, &state_r->list_version) < 0 ||
+	    index_db_counter_get(user->db, MAIL_USER_ATTRIBUTE_VERSION_KEY,
+				 &state_r->attribute_version) < 0 ||
 	    index_mailbox_list(user->db, pool, &list, &count) < 0 ||
 	    index_subscriptions_list(user->db, pool, &subs) < 0)
 		return -1;

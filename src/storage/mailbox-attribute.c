@@ -404,9 +404,11 @@ static int mail_attribute_commit_locked(struct mail_attribute_transaction *t)
 		if (ret < 0)
 			return mail_user_set_index_error(user, "set attribute");
 	}
-	if (mail_attribute_usage_get(user, id, &after) < 0)
+	if (mail_attribute_usage_get(user, id, &after) < 0 ||
+	    mail_attribute_check_limits(t, &before, &after) < 0)
 		return -1;
-	return mail_attribute_check_limits(t, &before, &after);
+	/* NOTIFY's MailboxMetadataChange / ServerMetadataChange (RFC 5465) */
+	return mail_user_attributes_changed_locked(user);
 }
 
 int mail_attribute_transaction_commit(struct mail_attribute_transaction **_t)
@@ -431,8 +433,8 @@ int mail_attribute_transaction_commit(struct mail_attribute_transaction **_t)
 	} else if (mail_user_begin_write(user) == 0) {
 		if (mail_attribute_commit_locked(t) < 0)
 			mail_user_rollback(user);
-		else
-			ret = mail_user_commit(user);
+		else if ((ret = mail_user_commit(user)) == 0)
+			mail_user_notify_changed(user);
 	}
 	pool_destroy(&t->pool);
 	return ret;
@@ -458,5 +460,33 @@ int mailbox_attributes_move_locked(struct mail_user *user, const char *from, con
 		return 0;
 	if (index_attribute_move(user->db, from_id, to_id) < 0)
 		return mail_user_set_index_error(user, "move attributes");
+	return 0;
+}
+
+int mail_attribute_digest(struct mail_user *user, pool_t pool,
+			  const struct mail_attribute_digest **list_r, unsigned int *count_r)
+{
+	mail_user_clear_error(user);
+	array_index_attribute_digest_t rows;
+	array_init(&rows, pool, 16);
+	if (index_db_begin_read(user->db) < 0)
+		return mail_user_set_index_error(user, "read attributes");
+	int ret = index_attribute_digest(user->db, pool, &rows);
+	index_db_rollback(user->db);
+	if (ret < 0)
+		return mail_user_set_index_error(user, "read attributes");
+	struct mail_attribute_digest *out = p_new(pool, struct mail_attribute_digest,
+						  rows.count + 1);
+	for (unsigned int i = 0; i < rows.count; i++) {
+		out[i] = (struct mail_attribute_digest){
+			.mailbox_id = rows.v[i].mailbox_id,
+			.type = rows.v[i].type == INDEX_ATTRIBUTE_SHARED ?
+				MAIL_ATTRIBUTE_SHARED : MAIL_ATTRIBUTE_PRIVATE,
+			.key = rows.v[i].key,
+			.value_hash = rows.v[i].value_hash,
+		};
+	}
+	*list_r = out;
+	*count_r = rows.count;
 	return 0;
 }

@@ -122,4 +122,17 @@ int mail_attribute_unset(struct mail_attribute_transaction *t, enum mail_attribu
 int mail_attribute_transaction_commit(struct mail_attribute_transaction **t);
 void mail_attribute_transaction_rollback(struct mail_attribute_transaction **t);
 
+/* Every entry of the user as (mailbox id as in struct mailbox_state, 0
+   for the server; type; key; a hash of the value), sorted by id, type
+   and key: NOTIFY compares two of these to name the entries that changed
+   (RFC 5465 §5.6, §5.7). Memory from pool. Returns 0 or -1. */
+struct mail_attribute_digest {
+	int64_t mailbox_id;
+	enum mail_attribute_type type;
+	const char *key;
+	uint64_t value_hash;
+};
+int mail_attribute_digest(struct mail_user *user, pool_t pool,
+			  const struct mail_attribute_digest **list_r, unsigned int *count_r);
+
 #endif
