@@ -435,3 +435,32 @@ def test_uids_stable_across_restart(ternd):
     assert b.ok("STATUS Sub (UIDVALIDITY UIDNEXT)") == sub_validity
     # the expunged UID 4 is not used again
     assert b.append_ok("INBOX", message("after restart")) == 5
+
+
+def test_new_user_many_first_logins_at_once(ternd_factory):
+    """Sessions of a user who has no mail yet log in at the same moment in
+    several worker processes: each one opens (and one creates) the index;
+    none may fail (SQLite refuses the switch to WAL while another process
+    holds the lock, without waiting: the open retries)."""
+    srv = ternd_factory(users={f"new{i}": "pw" for i in range(3)}, process_count=4).start()
+    for user in ("new0", "new1", "new2"):
+        start = threading.Barrier(24)
+        results = []
+
+        def one():
+            start.wait()
+            try:
+                c = Imap(srv.imap_port, user=user, password="pw", timeout=30)
+                c.select()
+                results.append("ok")
+                c.logout()
+            except Exception as e:  # noqa: BLE001 (reported below)
+                results.append(repr(e))
+
+        threads = [threading.Thread(target=one) for _ in range(24)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert results == ["ok"] * 24, results
+    assert "mail_user_init_failed" not in srv.log_text()

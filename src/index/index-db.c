@@ -311,13 +311,38 @@ static int index_db_exec(struct index_db *db, const char *sql)
 	return 0;
 }
 
+/* Switching a new database to WAL needs an exclusive lock, and SQLite
+   answers SQLITE_BUSY at once, without the busy handler, when another
+   process holds the lock (it is creating the same user's index: many
+   sessions of a new user logging in at the same moment). Retries until
+   the busy timeout. */
+static int index_db_set_wal(struct index_db *db)
+{
+	struct timespec start, now, pause = { .tv_sec = 0, .tv_nsec = 2 * 1000 * 1000 };
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		int rc = sqlite3_exec(db->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			return 0;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		int64_t elapsed_ms = (int64_t)(now.tv_sec - start.tv_sec) * 1000 +
+			(now.tv_nsec - start.tv_nsec) / 1000000;
+		if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+			break;
+		if (elapsed_ms >= INDEX_DB_BUSY_TIMEOUT_MSECS)
+			break;
+		nanosleep(&pause, NULL);
+	}
+	return index_db_fail(db, "PRAGMA journal_mode = WAL");
+}
+
 static int index_db_configure(struct index_db *db)
 {
 	sqlite3_busy_timeout(db->db, INDEX_DB_BUSY_TIMEOUT_MSECS);
 	sqlite3_extended_result_codes(db->db, 1);
 	/* WAL lets readers in other processes go on while one writes;
 	   synchronous=FULL makes each commit durable before it returns. */
-	if (index_db_exec(db, "PRAGMA journal_mode = WAL") < 0 ||
+	if (index_db_set_wal(db) < 0 ||
 	    index_db_exec(db, "PRAGMA synchronous = FULL") < 0 ||
 	    index_db_exec(db, "PRAGMA foreign_keys = OFF") < 0 ||
 	    index_db_exec(db, "PRAGMA cache_size = -8192") < 0)

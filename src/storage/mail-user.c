@@ -5,12 +5,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #define MAIL_INDEX_FILENAME "tern-index.db"
+/* held while a new user's index and default mailboxes are made */
+#define MAIL_SETUP_LOCK_FILENAME "tern-setup.lock"
 #define MAIL_NOTIFY_FILENAME "tern-notify"
 
 static const struct {
@@ -234,24 +237,66 @@ static const struct mail_storage_vfuncs *mail_storage_find_driver(const char *na
 	return NULL;
 }
 
+/* Serialises the setup of a new user's storage between processes: the
+   index and its default mailboxes are made in separate transactions, and
+   a session opening the index in between must not find it without INBOX.
+   Returns the locked fd, or -1 (then the caller goes on unserialised). */
+static int mail_user_setup_lock(struct mail_user *user)
+{
+	const char *path = t_strdup_printf("%s/%s", user->home, MAIL_SETUP_LOCK_FILENAME);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	if (flock(fd, LOCK_EX) < 0) {
+		i_close_fd(&fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int mail_user_open_locked(struct mail_user *user, bool special_folders, int *lock_fd,
+				 const char **error_r)
+{
+	const char *path = t_strdup_printf("%s/%s", user->home, MAIL_INDEX_FILENAME);
+	struct stat st;
+	/* a first login takes the setup lock before the index exists */
+	if (stat(path, &st) < 0 && errno == ENOENT)
+		*lock_fd = mail_user_setup_lock(user);
+	bool created;
+	if (index_db_open(path, &user->db, &created, error_r) < 0)
+		return -1;
+	if (user->v->user_init(user, created) < 0)
+		return -1;
+	if (created)
+		return mail_user_create_defaults(user, special_folders);
+	/* INBOX always exists once the setup is done: without it another
+	   process is still setting up (wait for it), or died doing so */
+	struct index_mailbox mb;
+	int ret = index_mailbox_lookup(user->db, "INBOX", t_pool(), &mb);
+	if (ret != 0)
+		return ret < 0 ? mail_user_set_index_error(user, "look up INBOX") : 0;
+	if (*lock_fd < 0)
+		*lock_fd = mail_user_setup_lock(user);
+	return mail_user_create_defaults(user, special_folders);
+}
+
 static int mail_user_open(struct mail_user *user, bool special_folders, const char **error_r)
 {
 	if (mail_mkdir_parents(user->home, 0700) < 0) {
 		*error_r = t_strdup_printf("mkdir(%s) failed: %s", user->home, strerror(errno));
 		return -1;
 	}
-	const char *path = t_strdup_printf("%s/%s", user->home, MAIL_INDEX_FILENAME);
-	bool created;
-	if (index_db_open(path, &user->db, &created, error_r) < 0)
-		return -1;
-	const char *text;
-	if (user->v->user_init(user, created) < 0 ||
-	    (created && mail_user_create_defaults(user, special_folders) < 0)) {
+	int lock_fd = -1;
+	*error_r = NULL;
+	int ret = mail_user_open_locked(user, special_folders, &lock_fd, error_r);
+	if (lock_fd >= 0)
+		i_close_fd(&lock_fd);
+	if (ret < 0 && *error_r == NULL) {
+		const char *text;
 		mail_user_get_error(user, &text);
 		*error_r = t_strdup_printf("initializing storage failed: %s", text);
-		return -1;
 	}
-	return 0;
+	return ret < 0 ? -1 : 0;
 }
 
 int mail_user_init(const struct mail_user_settings *set, struct mail_user **user_r,
