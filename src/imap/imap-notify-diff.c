@@ -385,7 +385,8 @@ static int attr_digest_cmp(const struct mail_attribute_digest *a,
 /* Whether the session wants to hear of entry changes of the mailbox
    (0: the server's entries). */
 static bool notify_attr_wanted(struct imap_notify *n, const struct mail_user_state *state,
-			       int64_t mailbox_id, const char **name_r)
+			       const struct state_ids *ids, int64_t mailbox_id,
+			       const char **name_r)
 {
 	const struct imap_notify_spec *spec = n->spec;
 	if (mailbox_id == 0) {
@@ -393,11 +394,7 @@ static bool notify_attr_wanted(struct imap_notify *n, const struct mail_user_sta
 		return spec_wants(spec, IMAP_NOTIFY_SERVER_METADATA_CHANGE) ||
 			(spec->selected_events & IMAP_NOTIFY_SERVER_METADATA_CHANGE) != 0;
 	}
-	const struct mailbox_state *m = NULL;
-	for (unsigned int i = 0; i < state->mailbox_count && m == NULL; i++) {
-		if (state->mailboxes[i].id == mailbox_id)
-			m = &state->mailboxes[i];
-	}
+	const struct mailbox_state *m = state_ids_find(ids, mailbox_id);
 	if (m == NULL)
 		return false; /* deleted: MailboxName tells */
 	*name_r = m->name;
@@ -411,6 +408,7 @@ static bool notify_attr_wanted(struct imap_notify *n, const struct mail_user_sta
    response (RFC 5464 §4.4.2: "METADATA mailbox entry *(SP entry)"),
    queueing the previous mailbox's response when the mailbox changes. */
 static void notify_attr_changed(struct imap_notify *n, const struct mail_user_state *state,
+				const struct state_ids *ids,
 				const struct mail_attribute_digest *d, string_t *line,
 				int64_t *line_id)
 {
@@ -419,7 +417,7 @@ static void notify_attr_changed(struct imap_notify *n, const struct mail_user_st
 		imap_notify_queue_line(n, str_c(line));
 		str_truncate(line, 0);
 	}
-	if (!notify_attr_wanted(n, state, d->mailbox_id, &name))
+	if (!notify_attr_wanted(n, state, ids, d->mailbox_id, &name))
 		return;
 	if (str_len(line) == 0) {
 		str_append(line, "METADATA ");
@@ -443,6 +441,8 @@ static void notify_diff_attributes(struct imap_notify *n, const struct mail_user
 		n->attr_pool = old_pool;
 		return;
 	}
+	struct state_ids ids;
+	state_ids_init(&ids, state);
 	/* both lists are sorted: walk them together */
 	string_t *line = t_str_new(256);
 	int64_t line_id = -1;
@@ -451,12 +451,12 @@ static void notify_diff_attributes(struct imap_notify *n, const struct mail_user
 		int cmp = i == old_count ? 1 : j == n->attr_count ? -1 :
 			attr_digest_cmp(&old[i], &n->attrs[j]);
 		if (cmp < 0)
-			notify_attr_changed(n, state, &old[i++], line, &line_id);
+			notify_attr_changed(n, state, &ids, &old[i++], line, &line_id);
 		else if (cmp > 0)
-			notify_attr_changed(n, state, &n->attrs[j++], line, &line_id);
+			notify_attr_changed(n, state, &ids, &n->attrs[j++], line, &line_id);
 		else {
 			if (old[i].value_hash != n->attrs[j].value_hash)
-				notify_attr_changed(n, state, &n->attrs[j], line, &line_id);
+				notify_attr_changed(n, state, &ids, &n->attrs[j], line, &line_id);
 			i++;
 			j++;
 		}
