@@ -1,4 +1,5 @@
 """Small raw-socket IMAP helpers for tests that need exact bytes."""
+import re
 import socket
 import ssl
 import time
@@ -59,3 +60,37 @@ class RawImap:
 
     def close(self):
         self.sock.close()
+
+
+def login(srv, user="alice", password="secret"):
+    """A raw session logged in as user."""
+    c = RawImap(srv.imap_port)
+    _, tagged = c.command("l", f"LOGIN {user} {password}")
+    assert tagged.startswith(b"l OK"), tagged
+    return c
+
+
+def read_responses(c, tag):
+    """(untagged, tagged) up to the tagged reply, literals (also ~{n})
+    inline in their response line."""
+    out = []
+    while True:
+        line = c.readline()
+        while True:
+            m = re.search(rb"~?\{(\d+)\}$", line)
+            if not m:
+                break
+            n = int(m.group(1))
+            while len(c.buf) < n:
+                c.buf += c.sock.recv(65536)
+            data, c.buf = c.buf[:n], c.buf[n:]
+            line += b"\r\n" + data + c.readline()
+        if line.startswith(tag.encode() + b" "):
+            return out, line
+        out.append(line)
+
+
+def send(c, tag, data):
+    """Sends tag + data (bytes with their own CRLFs) and reads the reply."""
+    c.send(tag.encode() + b" " + data)
+    return read_responses(c, tag)

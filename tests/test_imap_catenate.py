@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from imaputil import RawImap
+from imaputil import login, read_responses, send
 
 BASE = (b"From: a@example.com\r\nSubject: base\r\n"
         b"Content-Type: multipart/mixed; boundary=x\r\n\r\n"
@@ -15,36 +15,7 @@ BASE = (b"From: a@example.com\r\nSubject: base\r\n"
         b"--x\r\nContent-Type: text/plain\r\n\r\npart two\r\n--x--\r\n")
 
 
-def login(srv, user="alice"):
-    c = RawImap(srv.imap_port)
-    _, tagged = c.command("l", f"LOGIN {user} secret")
-    assert tagged.startswith(b"l OK"), tagged
-    return c
 
-
-def read_responses(c, tag):
-    """Responses up to the tagged one, literals inline:
-    (untagged, tagged)."""
-    out = []
-    while True:
-        line = c.readline()
-        while True:
-            m = re.search(rb"~?\{(\d+)\}$", line)
-            if not m:
-                break
-            n = int(m.group(1))
-            while len(c.buf) < n:
-                c.buf += c.sock.recv(65536)
-            data, c.buf = c.buf[:n], c.buf[n:]
-            line += b"\r\n" + data + c.readline()
-        if line.startswith(tag.encode() + b" "):
-            return out, line
-        out.append(line)
-
-
-def send(c, tag, data):
-    c.send(tag.encode() + b" " + data)
-    return read_responses(c, tag)
 
 
 def append(c, box, data):

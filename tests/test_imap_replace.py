@@ -7,38 +7,10 @@ import re
 
 import pytest
 
-from imaputil import RawImap
+from imaputil import login, read_responses, send
 
 
-def login(srv, user="alice"):
-    c = RawImap(srv.imap_port)
-    _, tagged = c.command("l", f"LOGIN {user} secret")
-    assert tagged.startswith(b"l OK"), tagged
-    return c
 
-
-def read_responses(c, tag):
-    """(untagged, tagged) up to the tagged reply, literals inline."""
-    out = []
-    while True:
-        line = c.readline()
-        while True:
-            m = re.search(rb"~?\{(\d+)\}$", line)
-            if not m:
-                break
-            n = int(m.group(1))
-            while len(c.buf) < n:
-                c.buf += c.sock.recv(65536)
-            data, c.buf = c.buf[:n], c.buf[n:]
-            line += b"\r\n" + data + c.readline()
-        if line.startswith(tag.encode() + b" "):
-            return out, line
-        out.append(line)
-
-
-def send(c, tag, data):
-    c.send(tag.encode() + b" " + data)
-    return read_responses(c, tag)
 
 
 def msg(n):

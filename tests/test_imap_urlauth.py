@@ -9,7 +9,7 @@ import stat
 
 import pytest
 
-from imaputil import RawImap
+from imaputil import login, read_responses
 
 MSG = (b"From: a@example.com\r\nSubject: shared\r\n"
        b"Content-Type: multipart/mixed; boundary=q\r\n\r\n"
@@ -18,30 +18,6 @@ MSG = (b"From: a@example.com\r\nSubject: shared\r\n"
 HOST = "mail.example.com"
 
 
-def login(srv, user="alice"):
-    c = RawImap(srv.imap_port)
-    _, tagged = c.command("l", f"LOGIN {user} secret")
-    assert tagged.startswith(b"l OK"), tagged
-    return c
-
-
-def read_responses(c, tag):
-    """(untagged, tagged) up to the tagged reply, literals inline."""
-    out = []
-    while True:
-        line = c.readline()
-        while True:
-            m = re.search(rb"~?\{(\d+)\}$", line)
-            if not m:
-                break
-            n = int(m.group(1))
-            while len(c.buf) < n:
-                c.buf += c.sock.recv(65536)
-            data, c.buf = c.buf[:n], c.buf[n:]
-            line += b"\r\n" + data + c.readline()
-        if line.startswith(tag.encode() + b" "):
-            return out, line
-        out.append(line)
 
 
 def cmd(c, tag, line):
