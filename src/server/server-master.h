@@ -25,5 +25,8 @@ int master_run(const struct master_options *opts, struct tern_config *config);
 /* Environment variables by which a worker learns its setup. */
 #define MASTER_ENV_CONFIG_FD "TERN_CONFIG_FD"
 #define MASTER_ENV_LISTEN_FDS "TERN_LISTEN_FDS"
+/* login and mail workers: their end of the message channel to the
+   master (src/ipc/ipc-channel.h) */
+#define MASTER_ENV_CHANNEL_FD "TERN_MASTER_FD"
 
 #endif
