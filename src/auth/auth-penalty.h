@@ -20,22 +20,26 @@ struct auth_penalty_settings {
 	unsigned int delay_max_msecs;
 	/* A counter with no new failure for this long is forgotten. */
 	unsigned int expire_secs;
-	/* Bound on tracked networks + users + (network, user) pairs together;
-	   the least recently failed are forgotten first. */
+	/* Bound on tracked networks + users + (network, user) pairs together
+	   (at least 3); the least recently failed are forgotten first. */
 	unsigned int max_entries;
 	/* Addresses are grouped by prefix so a host can't escape its counter
 	   by rotating addresses inside its allocation (0 < bits <= 32/128). */
 	unsigned int ipv4_prefix_bits;
 	unsigned int ipv6_prefix_bits;
 	/* After this many failures from one network, attempts from it are
-	   refused outright until block_secs after its last failure.
+	   refused outright until refuse_secs after its last failure.
 	   0 = never refuse by network. */
 	unsigned int ip_refuse_failures;
-	/* Same per user name, counting at most user_ip_failures_max failures
-	   from any one network: the network's own counter already slows a
-	   single attacker, and this keeps one address from locking a user out;
-	   many networks failing for one user (a distributed guess) still add
-	   up. 0 = never refuse by user. */
+	/* Per user name, a network adds at most user_ip_failures_max failures
+	   to the user's counter: the network's own counter already slows a
+	   single attacker, and this keeps one address from locking a user out
+	   or slowing the user's logins from elsewhere. The user's delay counts
+	   only failures beyond user_ip_failures_max, so it starts once failures
+	   come from more than one network (a distributed guess), and after
+	   user_refuse_failures counted failures the user's attempts are
+	   refused until refuse_secs after the last one. 0 = never refuse by
+	   user; user_ip_failures_max 0 = no cap (and no free allowance). */
 	unsigned int user_refuse_failures;
 	unsigned int user_ip_failures_max;
 	unsigned int refuse_secs;
@@ -43,11 +47,12 @@ struct auth_penalty_settings {
 
 /* Dovecot-like defaults: 2 s doubling to 15 s, forgotten after an idle
    hour, 100,000 entries, /32 and /64, refusing a network after 100
-   failures and a user after 50 counted failures, for 15 minutes. */
+   failures and a user after 50 counted failures (at most 3 from each
+   network), for 15 minutes. */
 void auth_penalty_settings_default(struct auth_penalty_settings *set_r);
 
 /* Returns -1 with *error_r for inconsistent settings (prefix bits out of
-   range, delay_max < delay_base, max_entries 0 ...). set is copied. */
+   range, delay_max < delay_base, max_entries < 3 ...). set is copied. */
 int auth_penalty_create(const struct auth_penalty_settings *set,
 			struct auth_penalty **penalty_r, const char **error_r);
 /* Accepts NULL; *penalty becomes NULL. */
@@ -62,7 +67,8 @@ void auth_penalty_destroy(struct auth_penalty **penalty);
 
 /* Delay in milliseconds to hold the next attempt of (ip, user) before
    checking its password: the larger of the network's and the user's delays.
-   0 when neither has recent failures. */
+   0 when neither has recent failures. Counters past expire_secs are
+   dropped as they are seen. */
 unsigned int auth_penalty_get_delay(struct auth_penalty *penalty,
 				    const char *ip, const char *user,
 				    time_t now);
