@@ -161,7 +161,11 @@ static int auth_cache_insert_full(struct auth_cache *cache, const char *user,
 				  time_t now)
 {
 	struct auth_cache_entry *entry = auth_cache_find(cache, key, key_size);
-	size_t user_size = strlen(user) + 1;
+	size_t user_size;
+
+	if (user == NULL)
+		user = "";
+	user_size = strlen(user) + 1;
 	size_t data_size = size_add(size_add(key_size, value_size), user_size);
 	size_t size = size_add(data_size, AUTH_CACHE_ENTRY_OVERHEAD);
 
@@ -177,7 +181,8 @@ static int auth_cache_insert_full(struct auth_cache *cache, const char *user,
 
 	entry = i_malloc(size_add(sizeof(*entry), data_size));
 	memset(entry, 0, sizeof(*entry));
-	memcpy(entry->data, key, key_size);
+	if (key_size > 0)
+		memcpy(entry->data, key, key_size);
 	if (value_size > 0)
 		memcpy(entry->data + key_size, value, value_size);
 	memcpy(entry->data + key_size + value_size, user, user_size);

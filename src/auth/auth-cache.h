@@ -73,7 +73,7 @@ void auth_cache_destroy(struct auth_cache **cache);
 /* Caches a positive result. key is any bytes (NULs allowed, e.g.
    "passdb\0user\0service"); value is the caller's serialized result, copied.
    user is the login name auth_cache_flush_user() matches (exact bytes; the
-   caller normalises case). Replaces an existing entry of the same key.
+   caller normalises case; NULL = none, only flush_all drops the entry). Replaces an existing entry of the same key.
    Returns 1 when cached, 0 when not (ttl_secs is 0, or the entry alone is
    bigger than max_size). */
 int auth_cache_insert(struct auth_cache *cache, const char *user,

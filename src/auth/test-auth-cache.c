@@ -258,7 +258,10 @@ static void test_cache_flush(void)
 	test_assert(auth_cache_lookup(cache, KEY("passdb\0alicex\0imap"), T0, &r) == 1);
 	test_assert(auth_cache_lookup(cache, KEY("passdb\0Alice\0imap"), T0, &r) == 1);
 	test_assert(auth_cache_flush_user(cache, "nobody") == 0);
-	test_assert(auth_cache_flush_all(cache) == 3);
+	(void)auth_cache_insert(cache, NULL, KEY("global"), KEY("f"), T0);
+	test_assert(auth_cache_flush_user(cache, "") == 1);
+	(void)auth_cache_insert(cache, NULL, KEY("global"), KEY("f"), T0);
+	test_assert(auth_cache_flush_all(cache) == 4);
 	test_assert(auth_cache_lookup(cache, KEY("passdb\0bob\0imap"), T0, &r) == 0);
 	auth_cache_get_stats(cache, &stats);
 	test_assert(stats.entries == 0 && stats.size == 0);
