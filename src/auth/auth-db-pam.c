@@ -21,11 +21,29 @@ struct pam_db_conv {
 	const char *password;
 };
 
+/* A service name is a file name under /etc/pam.d: a template with %u
+   must not let a login name reach another directory. */
+static bool pam_db_service_is_valid(const char *service)
+{
+	if (service[0] == '\0' || service[0] == '.')
+		return false;
+	for (const char *p = service; *p != '\0'; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
+			return false;
+	}
+	return true;
+}
+
 static int pam_db_init(const struct auth_db_settings *set, const char *base_dir,
 		       void **ctx_r, const char **error_r)
 {
+	if (strchr(set->args, '%') == NULL && set->args[0] != '\0' &&
+	    !pam_db_service_is_valid(set->args)) {
+		*error_r = t_strdup_printf("invalid PAM service name '%s'", set->args);
+		return -1;
+	}
 	struct pam_db *db = i_new(struct pam_db, 1);
-
 	db->service_tmpl = set->args;
 	*ctx_r = db;
 	return 0;
@@ -124,6 +142,25 @@ static const char *pam_db_service(struct pam_db *db, const struct auth_db_lookup
 	return PAM_DB_DEFAULT_SERVICE;
 }
 
+/* Runs the auth and account stacks. Returns PAM's result with *step_r
+   naming the call that gave it. */
+static int pam_db_authenticate(pam_handle_t *pamh, const struct auth_db_lookup *lookup,
+			       const char **step_r)
+{
+	*step_r = "pam_set_item";
+	int rc = pam_set_item(pamh, PAM_FAIL_DELAY, (const void *)pam_db_fail_delay);
+	if (rc == PAM_SUCCESS && lookup->remote_ip != NULL)
+		rc = pam_set_item(pamh, PAM_RHOST, lookup->remote_ip);
+	if (rc != PAM_SUCCESS)
+		return rc;
+	*step_r = "pam_authenticate";
+	rc = pam_authenticate(pamh, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
+	if (rc != PAM_SUCCESS)
+		return rc;
+	*step_r = "pam_acct_mgmt";
+	return pam_acct_mgmt(pamh, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
+}
+
 static int pam_db_passdb_verify(void *ctx, const struct auth_db_lookup *lookup,
 				const char *name, const char *password, pool_t pool,
 				struct auth_user **user_r, const char **error_r)
@@ -134,24 +171,20 @@ static int pam_db_passdb_verify(void *ctx, const struct auth_db_lookup *lookup,
 	const char *service = pam_db_service(db, lookup, name);
 	pam_handle_t *pamh;
 
+	if (!pam_db_service_is_valid(service)) {
+		/* args is checked at start: the name made it invalid */
+		log_info(NULL, "pam", "user=%s error=%s", log_value(name),
+			 log_value(t_strdup_printf("invalid PAM service name '%s'", service)));
+		return 0;
+	}
 	int rc = pam_start(service, name, &conv, &pamh);
 	if (rc != PAM_SUCCESS) {
 		*error_r = t_strdup_printf("pam_start(%s) failed: %s", service,
 					   pam_strerror(NULL, rc));
 		return -1;
 	}
-	if ((rc = pam_set_item(pamh, PAM_FAIL_DELAY, (const void *)pam_db_fail_delay)) == PAM_SUCCESS &&
-	    lookup->remote_ip != NULL)
-		rc = pam_set_item(pamh, PAM_RHOST, lookup->remote_ip);
-	const char *step = "pam_set_item";
-	if (rc == PAM_SUCCESS) {
-		step = "pam_authenticate";
-		rc = pam_authenticate(pamh, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
-	}
-	if (rc == PAM_SUCCESS) {
-		step = "pam_acct_mgmt";
-		rc = pam_acct_mgmt(pamh, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
-	}
+	const char *step;
+	rc = pam_db_authenticate(pamh, lookup, &step);
 	int ret = pam_db_result(rc);
 	if (ret < 0) {
 		*error_r = t_strdup_printf("%s(service=%s) failed: %s", step, service,
