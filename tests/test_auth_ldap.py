@@ -255,6 +255,35 @@ def test_server_down_and_back(ternd_factory, slapd):
     assert "event=ldap_reconnected" in srv.log_text()
 
 
+def test_hung_server_times_out(ternd_factory, slapd):
+    """A server that accepts but never answers costs one ldap_timeout, then
+    logins fail at once until the back-off passes."""
+    srv = ternd_factory(process_count=1, config_extra=ldap_block(
+        "passdb", "people", slapd, ldap_timeout="1s") + userdb(slapd)).start()
+    assert imap_login(srv, "alice", "secret").startswith(b"l OK")
+    slapd.proc.send_signal(signal.SIGSTOP)
+    try:
+        start = time.monotonic()
+        tagged = imap_login(srv, "alice", "secret")
+        took = time.monotonic() - start
+        assert tagged.startswith(b"l NO [UNAVAILABLE]"), tagged
+        assert 0.9 < took < 3.0, took
+        # within the back-off no connect is tried (the window doubles
+        # with every failure, so a slow machine gets there too)
+        for _ in range(5):
+            tagged = imap_login(srv, "alice", "secret")
+            assert tagged.startswith(b"l NO [UNAVAILABLE]"), tagged
+            if "retrying in" in srv.log_text():
+                break
+        assert "retrying in" in srv.log_text()
+    finally:
+        slapd.proc.send_signal(signal.SIGCONT)
+    deadline = time.monotonic() + 45
+    while not imap_login(srv, "alice", "secret").startswith(b"l OK"):
+        assert time.monotonic() < deadline, "no recovery after slapd resumed"
+        time.sleep(0.3)
+
+
 def test_bad_settings_are_reported(ternd_factory, slapd):
     """A broken attribute map stops the workers from starting, with the
     setting named in the log."""

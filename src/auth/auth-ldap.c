@@ -199,13 +199,14 @@ static int auth_ldap_conn_connect(struct auth_ldap_conn *conn, const char **erro
 
 /* After an operation failed with rc: closes a dead connection, and says
    whether to try again at once (the connection had worked before, e.g. the
-   server restarted since, so a fresh one may well work). */
+   server restarted since, so a fresh one may well work; not after a
+   timeout, which would only double the wait for a hung server). */
 static bool auth_ldap_conn_retry(struct auth_ldap_conn *conn, int rc, bool was_open,
 				 unsigned int attempt, const char *error)
 {
 	if (!auth_ldap_is_conn_error(rc))
 		return false;
-	if (was_open && attempt == 0) {
+	if (was_open && attempt == 0 && rc != LDAP_TIMEOUT) {
 		auth_ldap_conn_close(conn);
 		return true;
 	}
