@@ -522,10 +522,11 @@ const struct setting_def auth_db_setting_defs[] = {
 	{ .key = "driver", .type = SETTING_TYPE_ENUM,
 	  DEF(auth_db_settings, driver), .default_value = "passwd-file",
 	  .values = (const char *const[]){ "passwd-file", "static", "pam",
-					   "sql", "ldap", NULL },
+					   "sql", "ldap", "passwd", NULL },
 	  .description = "Backend: passwd-file (Dovecot's format), static "
 		"(fixed fields), pam (system users; passdb only), sql "
-		"(SQLite or PostgreSQL) or ldap." },
+		"(SQLite or PostgreSQL), ldap or passwd (system users; "
+		"userdb only)." },
 	{ .key = "args", .type = SETTING_TYPE_STRING,
 	  DEF(auth_db_settings, args), .default_value = "",
 	  .description = "passwd-file: the file's path (relative paths "
