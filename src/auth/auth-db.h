@@ -97,5 +97,6 @@ const char *auth_db_expand(const char *tmpl, const struct auth_db_lookup *lookup
 /* The drivers; sql, ldap and pam register here when built. */
 extern const struct auth_db_driver auth_db_driver_passwd_file;
 extern const struct auth_db_driver auth_db_driver_static;
+extern const struct auth_db_driver auth_db_driver_sql;
 
 #endif
