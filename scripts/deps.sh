@@ -5,10 +5,10 @@
 set -eu
 
 build_pkgs="build-essential clang cmake ninja-build pkg-config libssl-dev libsqlite3-dev
-libgsasl-dev libcrypt-dev zlib1g-dev libunistring-dev openssl"
+libgsasl-dev libcrypt-dev zlib1g-dev libunistring-dev openssl libpq-dev"
 # real clients and the reference server the tests compare against
 check_pkgs="$build_pkgs libclang-rt-dev python3 python3-pytest curl isync offlineimap3
-fetchmail getmail6 dovecot-imapd dovecot-pop3d"
+fetchmail getmail6 dovecot-imapd dovecot-pop3d postgresql"
 
 case "${1:-build}" in
 	build) want=$build_pkgs ;;
@@ -40,5 +40,9 @@ apt-get install -y -qq --no-install-recommends $missing >/dev/null
 # the tests start private Dovecot instances; the packaged system one is not ours to run
 case "$missing" in
 	*dovecot*) systemctl disable --now dovecot >/dev/null 2>&1 || pkill -x dovecot || true ;;
+esac
+# likewise PostgreSQL: the sql tests run their own server in a temp dir
+case "$missing" in
+	*postgresql*) systemctl disable --now postgresql >/dev/null 2>&1 || true ;;
 esac
 echo "Installed:$missing"

@@ -3,6 +3,8 @@
  * PQescapeStringConn(), and rows fetched one at a time (single-row mode) so
  * a large result never sits in memory. */
 #include "auth-sql.h"
+#include "log.h"
+#include "mutf7.h"
 
 #include <libpq-fe.h>
 #include <string.h>
@@ -17,6 +19,13 @@ static void pgsql_disconnect(void *_conn)
 
 	PQfinish(conn->pg);
 	i_free(conn);
+}
+
+/* libpq would print notices (a query's warnings) to stderr */
+static void pgsql_notice(void *context, const char *message)
+{
+	log_debug(NULL, "auth_sql_notice", "engine=pgsql message=%s",
+		  log_value(auth_sql_error_text(message)));
 }
 
 static int pgsql_connect(const char *connect, const char *base_dir, void **conn_r,
@@ -49,6 +58,7 @@ static int pgsql_connect(const char *connect, const char *base_dir, void **conn_
 		PQfinish(pg);
 		return -1;
 	}
+	(void)PQsetNoticeProcessor(pg, pgsql_notice, NULL);
 	struct pgsql_conn *conn = i_zalloc(sizeof(*conn));
 	conn->pg = pg;
 	*conn_r = conn;
@@ -62,6 +72,13 @@ static int pgsql_escape(void *_conn, const char *value, const char **escaped_r)
 	char *buf = t_malloc(size_add(size_mul(len, 2), 1));
 	int error = 0;
 
+	/* libpq before the CVE-2025-1094 fixes (15.11 and friends) checked
+	   only that multibyte sequences are complete; the server would refuse
+	   the query for other invalid UTF-8, and a client could so make
+	   lookups fail "temporarily" */
+	if (strcmp(pg_encoding_to_char(PQclientEncoding(conn->pg)), "UTF8") == 0 &&
+	    !utf8_is_valid_printable(value))
+		return -1;
 	/* knows the connection's encoding and standard_conforming_strings */
 	(void)PQescapeStringConn(conn->pg, buf, value, len, &error);
 	if (error != 0)

@@ -8,6 +8,8 @@
 #include <time.h>
 
 struct auth_sql {
+	struct auth_sql *next;
+	unsigned int refcount;
 	const struct auth_sql_engine *engine;
 	char *connect;
 	char *base_dir;
@@ -23,6 +25,11 @@ struct auth_sql {
    duration of one auth_db_expand() call. */
 static struct auth_sql *auth_sql_escaping;
 
+/* Open databases of this process: a passdb and a userdb with the same
+   sql_connect share one connection, as in Dovecot, so each process holds
+   one PostgreSQL connection per database, not one per block. */
+static struct auth_sql *auth_sql_list;
+
 const struct auth_sql_engine *auth_sql_engine_find(const char *name)
 {
 	if (strcmp(name, auth_sql_engine_sqlite.name) == 0)
@@ -37,11 +44,22 @@ const struct auth_sql_engine *auth_sql_engine_find(const char *name)
 struct auth_sql *auth_sql_create(const struct auth_sql_engine *engine,
 				 const char *connect, const char *base_dir)
 {
-	struct auth_sql *sql = i_zalloc(sizeof(*sql));
+	struct auth_sql *sql;
 
+	for (sql = auth_sql_list; sql != NULL; sql = sql->next) {
+		if (sql->engine == engine && strcmp(sql->connect, connect) == 0 &&
+		    strcmp(sql->base_dir, base_dir) == 0) {
+			sql->refcount++;
+			return sql;
+		}
+	}
+	sql = i_zalloc(sizeof(*sql));
+	sql->refcount = 1;
 	sql->engine = engine;
 	sql->connect = i_strdup(connect);
 	sql->base_dir = i_strdup(base_dir);
+	sql->next = auth_sql_list;
+	auth_sql_list = sql;
 	return sql;
 }
 
@@ -60,6 +78,15 @@ void auth_sql_destroy(struct auth_sql **_sql)
 	if (sql == NULL)
 		return;
 	*_sql = NULL;
+	i_assert(sql->refcount > 0);
+	if (--sql->refcount > 0)
+		return;
+	for (struct auth_sql **p = &auth_sql_list; *p != NULL; p = &(*p)->next) {
+		if (*p == sql) {
+			*p = sql->next;
+			break;
+		}
+	}
 	auth_sql_disconnect(sql);
 	i_free(sql->connect);
 	i_free(sql->base_dir);
@@ -102,7 +129,9 @@ static int auth_sql_connect(struct auth_sql *sql, const char **error_r)
 		sql->conn = NULL;
 		sql->backoff_msecs = sql->backoff_msecs == 0 ? AUTH_SQL_BACKOFF_MIN_MSECS :
 			I_MIN(sql->backoff_msecs * 2, AUTH_SQL_BACKOFF_MAX_MSECS);
-		sql->retry_at = now + sql->backoff_msecs;
+		/* counted from the end of the attempt: a connect that timed
+		   out may have taken longer than the back-off */
+		sql->retry_at = auth_sql_now_msecs() + sql->backoff_msecs;
 		i_free(sql->last_error);
 		sql->last_error = i_strdup(error);
 		*error_r = t_strdup_printf("%s: connect failed: %s (next attempt in %u ms)",

@@ -62,10 +62,13 @@ struct auth_sql;
 /* The engine called name ("sqlite", "pgsql"), or NULL if not built. */
 const struct auth_sql_engine *auth_sql_engine_find(const char *name);
 
-/* Doesn't connect: the first query does. Never fails. */
+/* Doesn't connect: the first query does. Never fails. Callers with the
+   same engine, connect and base_dir share one connection (reference
+   counted). */
 struct auth_sql *auth_sql_create(const struct auth_sql_engine *engine,
 				 const char *connect, const char *base_dir);
-/* Accepts NULL; *sql becomes NULL. */
+/* Drops a reference; the last one disconnects. Accepts NULL; *sql
+   becomes NULL. */
 void auth_sql_destroy(struct auth_sql **sql);
 
 /* Expands tmpl (auth_db_expand() with the engine's escaping) and runs it.

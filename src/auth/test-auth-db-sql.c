@@ -1,7 +1,8 @@
 /* Unit tests of the sql driver (auth-db-sql.c, auth-sql.c) against a
  * temporary SQLite database: passdb and userdb fields, NULL columns, zero
  * and multiple rows, escaping of hostile names, iteration, a replaced
- * database file and the reconnect back-off. */
+ * database file, the reconnect back-off and the connection that a passdb
+ * and a userdb share. */
 #include "auth-db.h"
 #include "auth-password.h"
 #include "test-common.h"
@@ -310,11 +311,21 @@ static void test_sql_reopen(void)
 	test_assert(auth_db_passdb_lookup(db, &test_lookup, "alice", t_pool(), &user,
 					  &error) == -1);
 	test_assert(strstr(error, "later.db") != NULL);
+	/* a userdb on the same database shares the connection, and so the
+	   back-off: its first lookup isn't a connect attempt of its own */
+	struct auth_db *userdb;
+	test_assert(auth_db_open(&set, false, test_dir, &userdb, &error) == 0);
 	test_db_create("later.db", "");
 	/* within the back-off: not even tried */
 	test_assert(test_verify(db, "alice", "alicepw") == -1);
+	test_assert(auth_db_userdb_lookup(userdb, &test_lookup, "alice", t_pool(), &user,
+					  &error) == -1);
+	test_assert(strstr(error, "next attempt") != NULL);
 	usleep(1100 * 1000);
 	test_assert(test_verify(db, "alice", "alicepw") == 1);
+	test_assert(auth_db_userdb_lookup(userdb, &test_lookup, "alice", t_pool(), &user,
+					  &error) == 1);
+	auth_db_close(&userdb);
 
 	/* replaced by rename(): the new file's rows count at once */
 	test_db_create("new.db", "UPDATE users SET password = '{PLAIN}newpw' "
