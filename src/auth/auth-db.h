@@ -98,5 +98,6 @@ const char *auth_db_expand(const char *tmpl, const struct auth_db_lookup *lookup
 extern const struct auth_db_driver auth_db_driver_ldap, auth_db_driver_pam, auth_db_driver_passwd;
 extern const struct auth_db_driver auth_db_driver_passwd_file;
 extern const struct auth_db_driver auth_db_driver_static;
+extern const struct auth_db_driver auth_db_driver_sql;
 
 #endif
