@@ -215,15 +215,13 @@ static int worker_init(const char *service, const char **error_r)
 		*error_r = "invalid listener list from the master";
 		return -1;
 	}
-	struct tls_options tls_opts = {
-		.cert_file = set->tls.cert_file, .key_file = set->tls.key_file,
-		.min_protocol = set->tls.min_protocol, .ciphers = set->tls.ciphers,
-		.cipher_suites = set->tls.cipher_suites,
-		.prefer_server_ciphers = set->tls.prefer_server_ciphers,
-	};
-	/* the master checked the TLS files before starting us */
-	if (tls_context_create(&tls_opts, &worker.login.tls, error_r) < 0)
+	/* the master checked the TLS files before starting us; if they
+	   changed since, serve without TLS rather than not at all */
+	const char *tls_error;
+	if (ternd_setup_tls_context(set, &worker.login.tls, &tls_error) < 0) {
+		log_error(NULL, "tls_init_failed", "error=%s", log_value(tls_error));
 		worker.login.tls = NULL;
+	}
 	struct auth_options auth_opts = {
 		.passwd_file = set->auth.passwd_file,
 		.mechanisms = set->auth.mechanisms,

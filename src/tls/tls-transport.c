@@ -1,5 +1,5 @@
-/* A TLS transport: SSL over the inner transport's socket. */
-#include "tls.h"
+/* A TLS transport: SSL over the inner transport's socket, and what the
+ * handshake told about the client (server name, certificate). */
 #include "tls-private.h"
 #include "pool.h"
 
@@ -10,8 +10,12 @@ struct tls_transport {
 	struct transport t;
 	struct transport *inner;
 	SSL *ssl;
+	enum tls_verify_client verify_client;
+	enum tls_cert_username_field cert_username_field;
 	bool handshake_done;
 	char info[96];
+	char *server_name;
+	struct tls_peer_cert peer;
 	char error_buf[256];
 };
 
@@ -41,6 +45,15 @@ static void tls_check_handshake(struct tls_transport *tt)
 	tt->handshake_done = true;
 	snprintf(tt->info, sizeof(tt->info), "%s %s", SSL_get_version(tt->ssl),
 		 SSL_get_cipher_name(tt->ssl));
+	const char *name = SSL_get_servername(tt->ssl, TLSEXT_NAMETYPE_host_name);
+	if (name != NULL) {
+		tt->server_name = i_strdup(name);
+		for (char *p = tt->server_name; *p != '\0'; p++) {
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
+		}
+	}
+	tls_peer_cert_read(tt->ssl, tt->verify_client, tt->cert_username_field, &tt->peer);
 }
 
 /* Maps an SSL result to the transport convention: 0 = try again later
@@ -120,6 +133,8 @@ static void tls_destroy(struct transport *t)
 		(void)SSL_shutdown(tt->ssl); /* best effort close_notify */
 	ERR_clear_error();
 	SSL_free(tt->ssl);
+	free(tt->server_name);
+	tls_peer_cert_free(&tt->peer);
 	transport_destroy(&tt->inner);
 	free(tt);
 }
@@ -137,6 +152,8 @@ struct transport *tls_transport_create(struct tls_context *ctx, struct transport
 	tt->t.v = &tls_vfuncs;
 	tt->t.fd = inner->fd;
 	tt->inner = inner;
+	tt->verify_client = ctx->verify_client;
+	tt->cert_username_field = ctx->cert_username_field;
 	tt->ssl = SSL_new(ctx->ssl_ctx);
 	if (tt->ssl == NULL)
 		i_fatal_oom(0);
@@ -160,4 +177,48 @@ const char *tls_transport_get_info(const struct transport *t)
 	if (!tls_transport_handshake_done(t))
 		return NULL;
 	return ((const struct tls_transport *)t)->info;
+}
+
+const char *tls_transport_get_server_name(const struct transport *t)
+{
+	if (!tls_transport_handshake_done(t))
+		return NULL;
+	return ((const struct tls_transport *)t)->server_name;
+}
+
+/* The certificate facts of a finished handshake, or NULL. */
+static const struct tls_peer_cert *tls_transport_peer(const struct transport *t)
+{
+	if (!tls_transport_handshake_done(t))
+		return NULL;
+	return &((const struct tls_transport *)t)->peer;
+}
+
+bool tls_transport_get_peer_cert_verified(const struct transport *t)
+{
+	const struct tls_peer_cert *peer = tls_transport_peer(t);
+	return peer != NULL && peer->verified;
+}
+
+const char *tls_transport_get_peer_cert_subject_cn(const struct transport *t)
+{
+	const struct tls_peer_cert *peer = tls_transport_peer(t);
+	return peer == NULL ? NULL : peer->subject_cn;
+}
+
+const char *tls_transport_get_peer_cert_username(const struct transport *t)
+{
+	const struct tls_peer_cert *peer = tls_transport_peer(t);
+	return peer == NULL ? NULL : peer->username;
+}
+
+const char *tls_transport_get_peer_cert_error(const struct transport *t)
+{
+	const struct tls_peer_cert *peer = tls_transport_peer(t);
+	return peer == NULL ? NULL : peer->error;
+}
+
+SSL *tls_transport_get_ssl(const struct transport *t)
+{
+	return tls_transport_is_tls(t) ? ((const struct tls_transport *)t)->ssl : NULL;
 }
