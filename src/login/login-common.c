@@ -6,6 +6,7 @@ void login_start_tls(struct login_context *ctx, struct connection *conn)
 {
 	i_stream_clear(conn->input);
 	connection_set_transport(conn, tls_transport_create(ctx->tls, conn->transport));
+	tls_transport_set_log(conn->transport, &conn->log);
 }
 
 bool login_connection_is_tls(const struct connection *conn)

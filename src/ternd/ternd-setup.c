@@ -55,14 +55,14 @@ int ternd_setup_check_config(const struct tern_config *config, const char **erro
 			 log_value(tset->cert_file), log_value(tset->key_file));
 	}
 	struct tls_context *ctx;
-	if (ternd_setup_tls_context(set, &ctx, error_r) < 0)
+	if (ternd_setup_tls_context(set, NULL, 0, &ctx, error_r) < 0)
 		return -1;
 	tls_context_destroy(&ctx);
 	return 0;
 }
 
-int ternd_setup_tls_context(const struct tern_settings *set, struct tls_context **ctx_r,
-			    const char **error_r)
+/* The tls_options of the settings, in temporary memory. */
+static void ternd_tls_options(const struct tern_settings *set, struct tls_options *opts_r)
 {
 	const struct tls_settings *tset = &set->tls;
 	unsigned int count = set->certificates.count;
@@ -75,7 +75,7 @@ int ternd_setup_tls_context(const struct tern_settings *set, struct tls_context 
 			.alt_cert_file = c->alt_cert_file, .alt_key_file = c->alt_key_file,
 		};
 	}
-	struct tls_options opts = {
+	*opts_r = (struct tls_options){
 		.cert_file = tset->cert_file, .key_file = tset->key_file,
 		.alt_cert_file = tset->alt_cert_file, .alt_key_file = tset->alt_key_file,
 		.certificates = certs, .certificate_count = count,
@@ -95,7 +95,34 @@ int ternd_setup_tls_context(const struct tern_settings *set, struct tls_context 
 			strcmp(tset->cert_username_field, TLS_CERT_USERNAME_FIELD_SAN_EMAIL) == 0 ?
 			TLS_CERT_USERNAME_SAN_EMAIL : TLS_CERT_USERNAME_COMMON_NAME,
 	};
+}
+
+int ternd_setup_tls_context(const struct tern_settings *set, const unsigned char *files,
+			    size_t files_size, struct tls_context **ctx_r, const char **error_r)
+{
+	struct tls_options opts;
+	ternd_tls_options(set, &opts);
+	opts.files = files;
+	opts.files_size = files_size;
 	return tls_context_create(&opts, ctx_r, error_r);
+}
+
+int ternd_setup_tls_files(const struct tern_config *config, string_t *dest,
+			  const char **error_r)
+{
+	struct tls_options opts;
+	ternd_tls_options(config->set, &opts);
+	size_t start = dest->used;
+	if (tls_files_read(&opts, dest, error_r) < 0)
+		return -1;
+	/* what the workers will load must load: the files may have changed
+	   since the configuration was checked */
+	struct tls_context *ctx;
+	if (ternd_setup_tls_context(config->set, dest->data + start, dest->used - start,
+				    &ctx, error_r) < 0)
+		return -1;
+	tls_context_destroy(&ctx);
+	return 0;
 }
 
 static const char *random_password(void)

@@ -182,7 +182,9 @@ static void worker_sig_ignore(int signo ATTR_UNUSED, void *context ATTR_UNUSED)
 {
 }
 
-static int worker_load_config(const char **error_r)
+/* *text_r: what the master sent, the config text and after a NUL the TLS
+   files (ternd_setup_tls_files()); the caller frees it. */
+static int worker_load_config(string_t **text_r, const char **error_r)
 {
 	const char *fd_s = getenv(MASTER_ENV_CONFIG_FD);
 	unsigned int fd;
@@ -199,28 +201,44 @@ static int worker_load_config(const char **error_r)
 		off += ret;
 	}
 	close((int)fd);
-	int r = config_load_string(str_c(text), "master", NULL, &worker.config, error_r);
-	str_free(&text);
-	return r;
+	*text_r = text;
+	return config_load_string(str_c(text), "master", NULL, &worker.config, error_r);
+}
+
+static void worker_tls_init(const string_t *text)
+{
+	size_t config_len = strlen((const char *)str_data(text));
+	const unsigned char *files = config_len < str_len(text) ?
+		str_data(text) + config_len + 1 : NULL;
+	size_t files_size = files == NULL ? 0 : str_len(text) - config_len - 1;
+	const char *error;
+	/* the master checked these very bytes; failing anyway, serve without
+	   TLS rather than not at all */
+	if (ternd_setup_tls_context(worker.config->set, files, files_size,
+				    &worker.login.tls, &error) < 0) {
+		log_error(NULL, "tls_init_failed", "error=%s", log_value(error));
+		worker.login.tls = NULL;
+	}
 }
 
 static int worker_init(const char *service, const char **error_r)
 {
 	worker.service = service;
-	if (worker_load_config(error_r) < 0)
+	string_t *text = NULL;
+	int ret = worker_load_config(&text, error_r);
+	if (ret == 0)
+		worker_tls_init(text);
+	/* the private keys in it are not needed any more */
+	if (text != NULL)
+		explicit_bzero(text->data, text->alloc);
+	str_free(&text);
+	if (ret < 0)
 		return -1;
 	const struct tern_settings *set = worker.config->set;
 	const char *env = getenv(MASTER_ENV_LISTEN_FDS);
 	if (env == NULL || worker_parse_listeners(env) < 0) {
 		*error_r = "invalid listener list from the master";
 		return -1;
-	}
-	/* the master checked the TLS files before starting us; if they
-	   changed since, serve without TLS rather than not at all */
-	const char *tls_error;
-	if (ternd_setup_tls_context(set, &worker.login.tls, &tls_error) < 0) {
-		log_error(NULL, "tls_init_failed", "error=%s", log_value(tls_error));
-		worker.login.tls = NULL;
 	}
 	struct auth_options auth_opts = {
 		.passwd_file = set->auth.passwd_file,

@@ -1,6 +1,7 @@
 /* Tests for SNI: server name patterns and matching, and real handshakes
  * over a socketpair that check which certificate each name gets. */
 #include "test-common.h"
+#include "buffer.h"
 #include "pool.h"
 #include "tls-private.h"
 
@@ -257,6 +258,57 @@ static void test_context_errors(void)
 	test_end();
 }
 
+/* A context built from the bundle of its files serves the same
+   certificates, even after the files are gone. */
+static void test_files_bundle(void)
+{
+	const struct tls_certificate certs[] = {
+		{ .name = "com", .server_names = "mail.example.com",
+		  .cert_file = test_path("mail.example.com.crt"),
+		  .key_file = test_path("mail.example.com.key") },
+		{ .name = "com2", .server_names = "www.example.com",
+		  .cert_file = test_path("mail.example.com.crt"),
+		  .key_file = test_path("mail.example.com.key") },
+	};
+	struct tls_options opts = test_options();
+	opts.certificates = certs;
+	opts.certificate_count = N_ELEMENTS(certs);
+	buffer_t *buf = buffer_create(t_pool(), 1024);
+	const char *error, *server_name;
+	test_begin("tls files bundle");
+	buffer_append(buf, "config\0", 7);
+	test_assert(tls_files_read(&opts, buf, &error) == 0);
+	opts.files = buf->data + 7;
+	opts.files_size = buf->used - 7;
+	/* each file once: two keys and two certificates */
+	size_t records = 0;
+	for (size_t i = 0; i < opts.files_size; i++)
+		records += memcmp(opts.files + i, test_dir, strlen(test_dir)) == 0 ? 1 : 0;
+	test_assert(records == 4);
+
+	struct tls_context *ctx;
+	test_assert(tls_context_create(&opts, &ctx, &error) == 0);
+	test_assert_strcmp(test_handshake(ctx, "mail.example.com", &server_name),
+			   "mail.example.com");
+	test_assert_strcmp(test_handshake(ctx, NULL, &server_name), "localhost");
+	tls_context_destroy(&ctx);
+
+	opts.cert_file = test_path("wild.example.org.crt");
+	test_assert(tls_context_create(&opts, &ctx, &error) == -1);
+	test_assert(strstr(error, "wild.example.org.crt: not in the TLS file bundle") != NULL);
+	opts.cert_file = test_path("localhost.crt");
+	opts.files_size -= 10;
+	test_assert(tls_context_create(&opts, &ctx, &error) == -1);
+	test_assert(strstr(error, "the TLS file bundle is corrupt") != NULL);
+
+	opts = test_options();
+	opts.key_file = test_path("missing.key");
+	buffer_set_used_size(buf, 0);
+	test_assert(tls_files_read(&opts, buf, &error) == -1);
+	test_assert(strstr(error, "missing.key: open() failed: No such file") != NULL);
+	test_end();
+}
+
 static void test_setup(void)
 {
 	strcpy(test_dir, "/tmp/test-tls-sni.XXXXXX");
@@ -287,6 +339,7 @@ int main(void)
 		test_server_name_pattern_check,
 		test_sni_handshakes,
 		test_context_errors,
+		test_files_bundle,
 		NULL
 	};
 	(void)signal(SIGPIPE, SIG_IGN);

@@ -5,6 +5,7 @@
 #include "pool.h"
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 /* Resumable sessions one process keeps (OpenSSL evicts the oldest) */
@@ -61,40 +62,102 @@ static void tls_ctx_set_sessions(SSL_CTX *ssl_ctx, const struct tls_options *opt
 	(void)SSL_CTX_set_num_tickets(ssl_ctx, 1);
 }
 
+/* A PEM sequence ends with a "no start line" error; anything else is a
+   real one. */
+static bool tls_pem_end_reached(void)
+{
+	unsigned long err = ERR_peek_last_error();
+	if (ERR_GET_LIB(err) != ERR_LIB_PEM || ERR_GET_REASON(err) != PEM_R_NO_START_LINE)
+		return false;
+	ERR_clear_error();
+	return true;
+}
+
+/* The client CAs into the verify store and the CertificateRequest's list
+   of acceptable CAs (RFC 8446 §4.2.4). */
+static int tls_ctx_load_client_cas(SSL_CTX *ssl_ctx, const struct tls_options *opts,
+				   const char **error_r)
+{
+	const char *path = opts->client_ca_file, *error;
+	BIO *bio = tls_file_open(opts, path, &error);
+	if (bio == NULL) {
+		*error_r = t_strdup_printf("can't load client CA file %s: %s", path, error);
+		return -1;
+	}
+	X509_STORE *store = SSL_CTX_get_cert_store(ssl_ctx);
+	STACK_OF(X509_NAME) *names = sk_X509_NAME_new_null();
+	unsigned int count = 0;
+	bool ok = names != NULL;
+	X509 *cert;
+	while (ok && (cert = PEM_read_bio_X509(bio, NULL, tls_no_passphrase, NULL)) != NULL) {
+		X509_NAME *name = X509_NAME_dup(X509_get_subject_name(cert));
+		ok = X509_STORE_add_cert(store, cert) == 1 && name != NULL &&
+			sk_X509_NAME_push(names, name) > 0;
+		if (!ok)
+			X509_NAME_free(name);
+		X509_free(cert);
+		count++;
+	}
+	ok = ok && tls_pem_end_reached() && count > 0;
+	BIO_free(bio);
+	if (!ok) {
+		sk_X509_NAME_pop_free(names, X509_NAME_free);
+		*error_r = count == 0 && names != NULL ?
+			t_strdup_printf("can't load client CA file %s: no certificate in it (%s)",
+					path, tls_last_error()) :
+			t_strdup_printf("can't load client CA file %s: %s", path, tls_last_error());
+		return -1;
+	}
+	SSL_CTX_set_client_CA_list(ssl_ctx, names);
+	return 0;
+}
+
+static int tls_ctx_load_crls(SSL_CTX *ssl_ctx, const struct tls_options *opts,
+			     const char **error_r)
+{
+	const char *error;
+	BIO *bio = tls_file_open(opts, opts->crl_file, &error);
+	if (bio == NULL) {
+		*error_r = t_strdup_printf("can't load CRL file %s: %s", opts->crl_file, error);
+		return -1;
+	}
+	X509_STORE *store = SSL_CTX_get_cert_store(ssl_ctx);
+	unsigned int count = 0;
+	bool ok = true;
+	X509_CRL *crl;
+	while (ok && (crl = PEM_read_bio_X509_CRL(bio, NULL, tls_no_passphrase, NULL)) != NULL) {
+		ok = X509_STORE_add_crl(store, crl) == 1;
+		X509_CRL_free(crl);
+		count++;
+	}
+	ok = ok && tls_pem_end_reached() && count > 0;
+	BIO_free(bio);
+	if (!ok) {
+		*error_r = t_strdup_printf("can't load CRL file %s: %s", opts->crl_file,
+					   count == 0 ? "no CRL in it" : tls_last_error());
+		ERR_clear_error();
+		return -1;
+	}
+	/* the client's certificate; its CA's own status is the CA's
+	   business (and a root has no CRL) */
+	X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
+	return 0;
+}
+
 static int tls_ctx_set_verify(SSL_CTX *ssl_ctx, const struct tls_options *opts,
 			      const char **error_r)
 {
 	if (opts->verify_client == TLS_VERIFY_CLIENT_NO)
 		return 0;
-	const char *ca = opts->client_ca_file;
-	if (ca == NULL || ca[0] == '\0') {
+	if (opts->client_ca_file == NULL || opts->client_ca_file[0] == '\0') {
 		*error_r = "tls.verify_client needs tls.client_ca_file";
 		return -1;
 	}
-	if (SSL_CTX_load_verify_locations(ssl_ctx, ca, NULL) != 1) {
-		*error_r = t_strdup_printf("can't load client CA file %s: %s", ca, tls_last_error());
+	if (tls_ctx_load_client_cas(ssl_ctx, opts, error_r) < 0)
 		return -1;
-	}
-	/* the CertificateRequest names the acceptable CAs (RFC 8446 §4.2.4) */
-	STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(ca);
-	if (names == NULL) {
-		*error_r = t_strdup_printf("no CA certificate in %s: %s", ca, tls_last_error());
+	if (opts->crl_file != NULL && opts->crl_file[0] != '\0' &&
+	    tls_ctx_load_crls(ssl_ctx, opts, error_r) < 0)
 		return -1;
-	}
-	SSL_CTX_set_client_CA_list(ssl_ctx, names);
-	if (opts->crl_file != NULL && opts->crl_file[0] != '\0') {
-		X509_STORE *store = SSL_CTX_get_cert_store(ssl_ctx);
-		X509_LOOKUP *lookup = X509_STORE_add_lookup(store, X509_LOOKUP_file());
-		if (lookup == NULL ||
-		    X509_load_crl_file(lookup, opts->crl_file, X509_FILETYPE_PEM) <= 0) {
-			*error_r = t_strdup_printf("can't load CRL file %s: %s", opts->crl_file,
-						   tls_last_error());
-			return -1;
-		}
-		/* the client's certificate; its CA's own status is the CA's
-		   business (and a root has no CRL) */
-		X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
-	}
 	bool required = opts->verify_client == TLS_VERIFY_CLIENT_REQUIRED;
 	SSL_CTX_set_verify(ssl_ctx, SSL_VERIFY_PEER |
 			   (required ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
@@ -136,13 +199,16 @@ static SSL_CTX *tls_ssl_ctx_new(const struct tls_options *opts, const char **err
 	int min_version = strcmp(opts->min_protocol, "TLSv1.3") == 0 ?
 		TLS1_3_VERSION : TLS1_2_VERSION;
 	(void)SSL_CTX_set_min_proto_version(ssl_ctx, min_version);
-	/* no renegotiation (its DoS and its injection history), no
-	   compression (CRIME) */
+	/* No renegotiation (its DoS and its injection history), no
+	   compression (CRIME). A peer that closes without close_notify is
+	   at EOF, not in error: IMAP and POP3 frame their own data, so a
+	   truncation can't pass for a complete command, and as an error
+	   OpenSSL would also drop the session from the cache. */
 	SSL_CTX_set_options(ssl_ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+			    SSL_OP_IGNORE_UNEXPECTED_EOF |
 			    (opts->prefer_server_ciphers ? SSL_OP_CIPHER_SERVER_PREFERENCE : 0));
 	SSL_CTX_set_mode(ssl_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 			 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
-	SSL_CTX_set_default_passwd_cb(ssl_ctx, tls_no_passphrase);
 	tls_ctx_set_sessions(ssl_ctx, opts);
 	if (tls_ctx_set_algorithms(ssl_ctx, opts, error_r) < 0 ||
 	    tls_ctx_set_verify(ssl_ctx, opts, error_r) < 0) {
@@ -152,43 +218,85 @@ static SSL_CTX *tls_ssl_ctx_new(const struct tls_options *opts, const char **err
 	return ssl_ctx;
 }
 
-static int tls_ctx_use_pair(SSL_CTX *ssl_ctx, const char *cert_file, const char *key_file,
-			    const char **error_r)
+/* The certificate and the chain after it in path. */
+static int tls_ctx_use_chain(SSL_CTX *ssl_ctx, const struct tls_options *opts,
+			     const char *path, const char **error_r)
 {
-	const char *what = NULL;
-	if (cert_file == NULL || cert_file[0] == '\0')
-		what = "cert_file is not set";
-	else if (key_file == NULL || key_file[0] == '\0')
-		what = t_strdup_printf("no key_file for certificate %s", cert_file);
-	else if (SSL_CTX_use_certificate_chain_file(ssl_ctx, cert_file) != 1)
-		what = t_strdup_printf("can't load certificate %s: %s", cert_file,
-				       tls_last_error());
-	else if (SSL_CTX_use_PrivateKey_file(ssl_ctx, key_file, SSL_FILETYPE_PEM) != 1)
-		what = t_strdup_printf("can't load private key %s: %s", key_file,
-				       tls_last_error());
-	else if (SSL_CTX_check_private_key(ssl_ctx) != 1)
-		what = t_strdup_printf("private key %s does not match certificate %s: %s",
-				       key_file, cert_file, tls_last_error());
-	if (what != NULL) {
-		*error_r = what;
+	const char *error;
+	BIO *bio = tls_file_open(opts, path, &error);
+	if (bio == NULL) {
+		*error_r = t_strdup_printf("can't load certificate %s: %s", path, error);
+		return -1;
+	}
+	X509 *cert = PEM_read_bio_X509_AUX(bio, NULL, tls_no_passphrase, NULL);
+	bool ok = cert != NULL && SSL_CTX_use_certificate(ssl_ctx, cert) == 1 &&
+		SSL_CTX_clear_chain_certs(ssl_ctx) == 1;
+	X509_free(cert);
+	X509 *ca;
+	while (ok && (ca = PEM_read_bio_X509(bio, NULL, tls_no_passphrase, NULL)) != NULL) {
+		if (SSL_CTX_add0_chain_cert(ssl_ctx, ca) != 1) {
+			X509_free(ca);
+			ok = false;
+		}
+	}
+	ok = ok && tls_pem_end_reached();
+	BIO_free(bio);
+	if (!ok) {
+		*error_r = t_strdup_printf("can't load certificate %s: %s", path, tls_last_error());
 		return -1;
 	}
 	return 0;
 }
 
-/* The certificate and, if set, the alternative one of another key type. */
-static int tls_ctx_use_certificate(SSL_CTX *ssl_ctx, const struct tls_certificate *cert,
-				   const char **error_r)
+static int tls_ctx_use_key(SSL_CTX *ssl_ctx, const struct tls_options *opts,
+			   const char *path, const char **error_r)
 {
 	const char *error;
-	if (tls_ctx_use_pair(ssl_ctx, cert->cert_file, cert->key_file, &error) < 0) {
+	BIO *bio = tls_file_open(opts, path, &error);
+	if (bio == NULL) {
+		*error_r = t_strdup_printf("can't load private key %s: %s", path, error);
+		return -1;
+	}
+	EVP_PKEY *key = PEM_read_bio_PrivateKey(bio, NULL, tls_no_passphrase, NULL);
+	bool ok = key != NULL && SSL_CTX_use_PrivateKey(ssl_ctx, key) == 1 &&
+		SSL_CTX_check_private_key(ssl_ctx) == 1;
+	EVP_PKEY_free(key);
+	BIO_free(bio);
+	if (!ok) {
+		*error_r = t_strdup_printf("can't load private key %s: %s", path, tls_last_error());
+		return -1;
+	}
+	return 0;
+}
+
+static int tls_ctx_use_pair(SSL_CTX *ssl_ctx, const struct tls_options *opts,
+			    const char *cert_file, const char *key_file, const char **error_r)
+{
+	if (cert_file == NULL || cert_file[0] == '\0') {
+		*error_r = "cert_file is not set";
+		return -1;
+	}
+	if (key_file == NULL || key_file[0] == '\0') {
+		*error_r = t_strdup_printf("no key_file for certificate %s", cert_file);
+		return -1;
+	}
+	return tls_ctx_use_chain(ssl_ctx, opts, cert_file, error_r) < 0 ||
+		tls_ctx_use_key(ssl_ctx, opts, key_file, error_r) < 0 ? -1 : 0;
+}
+
+/* The certificate and, if set, the alternative one of another key type. */
+static int tls_ctx_use_certificate(SSL_CTX *ssl_ctx, const struct tls_options *opts,
+				   const struct tls_certificate *cert, const char **error_r)
+{
+	const char *error;
+	if (tls_ctx_use_pair(ssl_ctx, opts, cert->cert_file, cert->key_file, &error) < 0) {
 		*error_r = t_strdup_printf("certificate %s: %s", cert->name, error);
 		return -1;
 	}
 	if (cert->alt_cert_file == NULL || cert->alt_cert_file[0] == '\0')
 		return 0;
 	int first_type = EVP_PKEY_get_base_id(SSL_CTX_get0_privatekey(ssl_ctx));
-	if (tls_ctx_use_pair(ssl_ctx, cert->alt_cert_file, cert->alt_key_file, &error) < 0) {
+	if (tls_ctx_use_pair(ssl_ctx, opts, cert->alt_cert_file, cert->alt_key_file, &error) < 0) {
 		*error_r = t_strdup_printf("certificate %s: %s", cert->name, error);
 		return -1;
 	}
@@ -212,7 +320,7 @@ static int tls_context_add_certificate(struct tls_context *ctx, const struct tls
 	if (ssl_ctx == NULL)
 		return -1;
 	ctx->cert_ctxs[ctx->cert_ctx_count++] = ssl_ctx;
-	if (tls_ctx_use_certificate(ssl_ctx, cert, error_r) < 0)
+	if (tls_ctx_use_certificate(ssl_ctx, opts, cert, error_r) < 0)
 		return -1;
 	return tls_sni_add(ctx, cert->server_names, ssl_ctx, cert->name, error_r);
 }
@@ -226,7 +334,7 @@ static int tls_context_init(struct tls_context *ctx, const struct tls_options *o
 		.alt_cert_file = opts->alt_cert_file, .alt_key_file = opts->alt_key_file,
 	};
 	ctx->ssl_ctx = tls_ssl_ctx_new(opts, error_r);
-	if (ctx->ssl_ctx == NULL || tls_ctx_use_certificate(ctx->ssl_ctx, &def, error_r) < 0)
+	if (ctx->ssl_ctx == NULL || tls_ctx_use_certificate(ctx->ssl_ctx, opts, &def, error_r) < 0)
 		return -1;
 	if (opts->certificate_count > TLS_MAX_CERTIFICATES) {
 		*error_r = t_strdup_printf("more than %u certificates", TLS_MAX_CERTIFICATES);

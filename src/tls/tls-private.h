@@ -37,6 +37,11 @@ struct tls_peer_cert {
 	char *error;
 };
 
+/* A memory BIO with the contents of path: from opts->files when set, else
+   from the disk. NULL with *error_r set (without the path) if it can't be
+   read. */
+BIO *tls_file_open(const struct tls_options *opts, const char *path, const char **error_r);
+
 /* Text of the oldest queued OpenSSL error (temporary memory); clears the queue. */
 const char *tls_last_error(void);
 

@@ -8,6 +8,8 @@
 #ifndef TERN_TLS_H
 #define TERN_TLS_H
 
+#include "buffer.h"
+#include "log.h"
 #include "transport.h"
 
 struct tls_context;
@@ -72,13 +74,26 @@ struct tls_options {
 	/* CRLs of those CAs (PEM), NULL or "" = no revocation check */
 	const char *crl_file;
 	enum tls_cert_username_field cert_username_field;
+
+	/* The contents of the files above, from tls_files_read() in another
+	   process; NULL: read them from the disk. */
+	const unsigned char *files;
+	size_t files_size;
 };
+
+/* Largest certificate, key, CA or CRL file */
+#define TLS_MAX_FILE_SIZE (64 * 1024 * 1024)
 
 /* Loads every certificate and checks every setting; the error says which
    file or value is wrong. */
 int tls_context_create(const struct tls_options *opts, struct tls_context **ctx_r,
 		       const char **error_r);
 void tls_context_destroy(struct tls_context **ctx);
+/* Appends the contents of every file opts names to dest, as opts.files
+   takes them: so that the processes that build contexts from it get the
+   bytes that were checked, and need no access to the files. Private keys
+   included: dest is as secret as they are. */
+int tls_files_read(const struct tls_options *opts, buffer_t *dest, const char **error_r);
 
 /* Wraps inner (taking ownership of it). The handshake runs as the stream
    reads and writes; a failed handshake is a read/write error whose text
@@ -86,6 +101,11 @@ void tls_context_destroy(struct tls_context **ctx);
 struct transport *tls_transport_create(struct tls_context *ctx, struct transport *inner);
 bool tls_transport_is_tls(const struct transport *t);
 bool tls_transport_handshake_done(const struct transport *t);
+/* Logs the end of the handshake with log's fields (event=tls_handshake:
+   version, cipher, server name, client certificate; at info level when
+   the client presented a certificate, debug otherwise). log must outlive
+   t; NULL: no logging. */
+void tls_transport_set_log(struct transport *t, const struct log_ctx *log);
 /* "TLSv1.3 TLS_AES_256_GCM_SHA384", or NULL before the handshake. */
 const char *tls_transport_get_info(const struct transport *t);
 /* The server name the client sent (SNI, lowercase), or NULL: none, or
