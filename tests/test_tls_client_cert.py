@@ -179,3 +179,32 @@ def test_verify_client_needs_a_ca_file(tmp_path):
     proc = subprocess.run([str(TERND), "--check", "-c", str(conf)], capture_output=True,
                           text=True, timeout=30)
     assert proc.returncode == 78 and "can't load client CA file" in proc.stderr, proc.stderr
+
+
+def test_client_cert_with_sni_certificate(ternd_factory, pki):
+    """A client whose server name switches the certificate is verified
+    against the same CAs and CRLs."""
+    pki.revoke("client-ca", pki.bob[0])
+    crl = pki.crl("client-ca")
+    server_ca = pki.ca("server-ca")
+    sni = pki.server_cert("mail.example.com", server_ca, ["mail.example.com"])
+    srv = server(ternd_factory, pki, "required", extra=f"  crl_file = {crl}\n")
+    srv.stop()
+    srv.write_config(srv.config_extra + f"""
+certificate mail {{
+  server_names = mail.example.com
+  cert_file = {sni[0]}
+  key_file = {sni[1]}
+}}
+""")
+    srv.start()
+    ctx = client_context(cafile=server_ca[0], cert=pki.alice)
+    with tls_connect(srv.imaps_port, ctx, "mail.example.com") as s:
+        assert s.greeting.startswith(b"* OK")
+        assert s.getpeercert()["subject"] == ((("commonName", "mail.example.com"),),)
+    assert "sni=mail.example.com client_cert=verified cert_cn=alice" in last_handshake(srv, 1)
+    for cert in (None, pki.bob, pki.mallory):
+        ctx = client_context(cafile=server_ca[0], cert=cert)
+        with pytest.raises((ssl.SSLError, ConnectionError, OSError)):
+            tls_connect(srv.imaps_port, ctx, "mail.example.com").close()
+    wait_log(srv, "(client certificate: certificate revoked)")

@@ -2,8 +2,10 @@
 defaults: which certificate each name gets on IMAPS and after STARTTLS,
 RSA beside ECDSA, protocol floor, groups, ciphers, server preference and
 session resumption, checked with real TLS clients."""
+import socket
 import ssl
 import subprocess
+import time
 
 import pytest
 
@@ -87,7 +89,6 @@ def test_sni_after_starttls_imap_and_stls_pop3(ternd_factory, pki):
     assert tagged.startswith(b"b OK"), tagged
     c.close()
 
-    import socket
     with socket.create_connection(("127.0.0.1", srv.pop3_port), timeout=10) as sock:
         f = sock.makefile("rb")
         assert f.readline().startswith(b"+OK")
@@ -254,8 +255,20 @@ def test_session_resumption_off(ternd_factory):
 def test_no_compression_no_renegotiation(ternd):
     rc, out = s_client(ternd.imaps_port, "-tls1_2")
     assert rc == 0 and "Compression: NONE" in out, out
-    # "R" asks s_client to renegotiate; the server refuses with an alert
-    proc = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{ternd.imaps_port}",
-                           "-tls1_2"], input=b"R\n", capture_output=True, timeout=20)
-    out = (proc.stdout + proc.stderr).decode(errors="replace")
+    # "R" asks s_client to renegotiate, once the session is up; the server
+    # refuses with a no_renegotiation alert
+    proc = subprocess.Popen(["openssl", "s_client", "-connect",
+                             f"127.0.0.1:{ternd.imaps_port}", "-tls1_2"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    out = b""
+    while b"* OK" not in out:
+        line = proc.stdout.readline()
+        assert line, out
+        out += line
+    proc.stdin.write(b"R\n")
+    proc.stdin.flush()
+    time.sleep(1)
+    rest, _ = proc.communicate(timeout=20)
+    out = (out + rest).decode(errors="replace")
     assert "RENEGOTIATING" in out and "no renegotiation" in out, out
