@@ -89,43 +89,6 @@ static void passwd_file_warn(struct passwd_file *pf, const char *error)
 		    log_value(pf->path), pf->line_no, log_value(error));
 }
 
-static int passwd_file_parse_uid(const char *str, uid_t *uid_r)
-{
-	uint32_t num;
-	char buf[4096];
-	struct passwd pw, *result;
-
-	if (str_is_numeric(str)) {
-		if (str_to_uint32(str, &num) < 0 || (uid_t)num == AUTH_USER_NO_UID)
-			return -1;
-		*uid_r = (uid_t)num;
-		return 0;
-	}
-	/* a system user name, as Dovecot allows */
-	if (getpwnam_r(str, &pw, buf, sizeof(buf), &result) != 0 || result == NULL)
-		return -1;
-	*uid_r = pw.pw_uid;
-	return 0;
-}
-
-static int passwd_file_parse_gid(const char *str, gid_t *gid_r)
-{
-	uint32_t num;
-	char buf[4096];
-	struct group gr, *result;
-
-	if (str_is_numeric(str)) {
-		if (str_to_uint32(str, &num) < 0 || (gid_t)num == AUTH_USER_NO_GID)
-			return -1;
-		*gid_r = (gid_t)num;
-		return 0;
-	}
-	if (getgrnam_r(str, &gr, buf, sizeof(buf), &result) != 0 || result == NULL)
-		return -1;
-	*gid_r = gr.gr_gid;
-	return 0;
-}
-
 static bool passwd_file_name_is_valid(const char *name)
 {
 	if (name[0] == '\0')
@@ -189,10 +152,10 @@ static const char *passwd_file_parse_fields(struct passwd_file *pf,
 	e->uid = AUTH_USER_NO_UID;
 	e->gid = AUTH_USER_NO_GID;
 	if (field_or_null(fields[PASSWD_FIELD_UID]) != NULL &&
-	    passwd_file_parse_uid(fields[PASSWD_FIELD_UID], &e->uid) < 0)
+	    auth_user_parse_uid(fields[PASSWD_FIELD_UID], &e->uid) < 0)
 		return t_strdup_printf("user %s has invalid uid", e->name);
 	if (field_or_null(fields[PASSWD_FIELD_GID]) != NULL &&
-	    passwd_file_parse_gid(fields[PASSWD_FIELD_GID], &e->gid) < 0)
+	    auth_user_parse_gid(fields[PASSWD_FIELD_GID], &e->gid) < 0)
 		return t_strdup_printf("user %s has invalid gid", e->name);
 	e->home = field_or_null(fields[PASSWD_FIELD_HOME]);
 	if (extra != NULL && extra[0] == ':') {

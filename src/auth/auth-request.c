@@ -1,5 +1,5 @@
 /* Authentication requests: runs the SASL exchange, checks credentials
- * against the passwd-file (password, nologin, allow_nets), logs each result
+ * against the passdb chain (password, nologin, allow_nets, master users), logs each result
  * once and delivers replies from the event loop, failures after the
  * configured delay. */
 #include "auth-private.h"
@@ -10,7 +10,6 @@
 #include "ioloop.h"
 #include "log.h"
 #include "sasl-server.h"
-#include "auth-passwd-file.h"
 
 #include <ctype.h>
 #include <openssl/crypto.h>
@@ -184,45 +183,100 @@ static int auth_request_check_user(struct auth_request *req, const struct auth_u
 	return 1;
 }
 
-static int auth_request_verify_plain(void *context, const char *authzid,
-				     const char *authcid, const char *password)
+static void auth_request_lookup_info(struct auth_request *req, const char *user,
+				     struct auth_db_lookup *lookup_r)
 {
-	struct auth_request *req = context;
-	struct auth_user *user;
-	const char *error;
-	int ret;
+	*lookup_r = (struct auth_db_lookup){
+		.user = auth_lookup_name(req->auth, user),
+		.service = req->info.protocol,
+		.remote_ip = req->info.remote_ip,
+		.local_ip = req->info.local_ip,
+	};
+}
 
-	req->log_ctx.user = p_strdup(req->pool, authcid);
-	if (authzid != NULL) {
-		/* no master users yet */
-		req->fail_log_reason = t_strdup_printf("authzid %s not allowed", authzid);
+/* The user a passdb approved, with the userdb's fields; 1, 0 (not in the
+   userdb) or -1, with reasons set. */
+static int auth_request_finish_user(struct auth_request *req,
+				    const struct auth_db_lookup *lookup,
+				    struct auth_user *passdb_user)
+{
+	int ret = auth_request_check_user(req, passdb_user);
+	if (ret <= 0)
+		return ret;
+	ret = auth_lookup_user_for_login(req->auth, lookup, passdb_user, req->pool,
+					 &req->user);
+	if (ret <= 0) {
+		req->fail_log_reason = ret < 0 ? "userdb error" : "unknown user in userdb";
+		return ret;
+	}
+	return 1;
+}
+
+/* A master user (RFC 4616 authzid, or "user*master") logs in as target:
+   master's password is checked against the master passdbs, and target
+   must exist. */
+static int auth_request_verify_master(struct auth_request *req, const char *target,
+				      const char *master, const char *password)
+{
+	struct auth_db_lookup lookup;
+	struct auth_user *mu, *user;
+
+	if (!auth_has_master_passdb(req->auth) || target[0] == '\0') {
+		req->fail_log_reason = t_strdup_printf("authzid %s not allowed", target);
 		req->fail_user_reason = "Authorization identity not permitted.";
 		return 0;
 	}
-	if (strlen(password) > AUTH_REQUEST_MAX_PASSWORD_LEN) {
-		req->fail_log_reason = "password too long";
-		return 0;
-	}
-	ret = passwd_file_lookup(req->auth->passwd_file, authcid, req->pool,
-				 &user, &error);
+	auth_request_lookup_info(req, master, &lookup);
+	int ret = auth_passdb_verify(req->auth, &lookup, true, password, req->pool, &mu);
 	if (ret <= 0) {
-		if (ret < 0)
-			log_error(&req->log_ctx, "auth", "error=%s", log_value(error));
-		req->fail_log_reason = ret < 0 ? "passdb error" : "unknown user";
+		req->fail_log_reason = ret < 0 ? "passdb error" : "master password mismatch";
 		return ret;
 	}
-	ret = password_verify(password, user->password, user->name, &error);
+	auth_request_lookup_info(req, target, &lookup);
+	req->log_ctx.user = p_strdup(req->pool, lookup.user);
+	ret = auth_userdb_lookup(req->auth, &lookup, req->pool, &user, &req->fail_log_reason);
 	if (ret <= 0) {
-		if (ret < 0)
-			log_error(&req->log_ctx, "auth", "error=%s", log_value(error));
-		req->fail_log_reason = ret < 0 ? "invalid password in passdb" :
-			"password mismatch";
+		req->fail_log_reason = ret < 0 ? "userdb error" : "unknown user (master login)";
 		return ret;
 	}
+	user->name = p_strdup(req->pool, lookup.user);
+	log_info(&req->log_ctx, "auth", "master_user=%s", log_value(mu->name));
 	if ((ret = auth_request_check_user(req, user)) <= 0)
 		return ret;
 	req->user = user;
 	return 1;
+}
+
+static int auth_request_verify_plain(void *context, const char *authzid,
+				     const char *authcid, const char *password)
+{
+	struct auth_request *req = context;
+	struct auth_db_lookup lookup;
+	struct auth_user *user;
+	const char *sep = req->auth->master_user_separator;
+	int ret;
+
+	req->log_ctx.user = p_strdup(req->pool, authcid);
+	if (strlen(password) > AUTH_REQUEST_MAX_PASSWORD_LEN) {
+		req->fail_log_reason = "password too long";
+		return 0;
+	}
+	if (authzid != NULL && strcmp(authzid, authcid) != 0)
+		return auth_request_verify_master(req, authzid, authcid, password);
+	const char *p = sep[0] == '\0' ? NULL : strstr(authcid, sep);
+	if (p != NULL && auth_has_master_passdb(req->auth)) {
+		return auth_request_verify_master(req, t_strndup(authcid, (size_t)(p - authcid)),
+						  p + strlen(sep), password);
+	}
+	auth_request_lookup_info(req, authcid, &lookup);
+	req->log_ctx.user = p_strdup(req->pool, lookup.user);
+	ret = auth_passdb_verify(req->auth, &lookup, false, password, req->pool, &user);
+	if (ret <= 0) {
+		req->fail_log_reason = ret < 0 ? "passdb error" :
+			"unknown user or password mismatch";
+		return ret;
+	}
+	return auth_request_finish_user(req, &lookup, user);
 }
 
 static const struct sasl_callbacks auth_sasl_callbacks = {
@@ -353,11 +407,13 @@ static int auth_request_verify_apop(struct auth_request *req, const char *user_n
 				    const char *challenge, const char *digest)
 {
 	struct auth_user *user;
-	const char *error, *plaintext;
-	int ret = passwd_file_lookup(req->auth->passwd_file, user_name, req->pool, &user, &error);
+	struct auth_db_lookup lookup;
+	const char *plaintext;
+
+	auth_request_lookup_info(req, user_name, &lookup);
+	req->log_ctx.user = p_strdup(req->pool, lookup.user);
+	int ret = auth_passdb_lookup(req->auth, &lookup, req->pool, &user);
 	if (ret <= 0) {
-		if (ret < 0)
-			log_error(&req->log_ctx, "auth", "error=%s", log_value(error));
 		req->fail_log_reason = ret < 0 ? "passdb error" : "unknown user";
 		return ret;
 	}
@@ -387,10 +443,7 @@ static int auth_request_verify_apop(struct auth_request *req, const char *user_n
 		req->fail_log_reason = "password mismatch";
 		return 0;
 	}
-	if ((ret = auth_request_check_user(req, user)) <= 0)
-		return ret;
-	req->user = user;
-	return 1;
+	return auth_request_finish_user(req, &lookup, user);
 }
 
 struct auth_request *auth_request_begin_apop(struct auth *auth,

@@ -22,4 +22,19 @@ struct auth_user {
    The first occurrence wins. */
 const char *auth_user_extra_get(const struct auth_user *user, const char *key);
 
+/* A uid or gid given as a number or a system user/group name, as Dovecot
+   allows. Returns 0, or -1 for an unknown name or an invalid number. */
+int auth_user_parse_uid(const char *str, uid_t *uid_r);
+int auth_user_parse_gid(const char *str, gid_t *gid_r);
+
+/* A new user with no password, home, uid or gid. */
+struct auth_user *auth_user_new(pool_t pool, const char *name);
+/* Sets one field a backend returned: "user", "password", "home", "uid",
+   "gid", or else an extra field ("key=value", a bare "key" when value is
+   NULL), replacing an extra field of the same key. Values are copied into
+   pool. Returns 0, or -1 for an invalid
+   uid/gid. */
+int auth_user_set_field(struct auth_user *user, pool_t pool, const char *key,
+			const char *value, const char **error_r);
+
 #endif

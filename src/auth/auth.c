@@ -1,5 +1,5 @@
-/* The authentication service object: settings, the passwd-file and the
- * mechanism lists offered on secured and unsecured connections. */
+/* The authentication service object: settings, the passdb/userdb chains and
+ * the mechanism lists offered on secured and unsecured connections. */
 #include "auth-private.h"
 #include "buffer.h"
 #include "log.h"
@@ -74,10 +74,6 @@ int auth_create(const struct auth_options *opts, struct auth **auth_r,
 	struct stat st;
 
 	*auth_r = NULL;
-	if (opts->passwd_file == NULL || opts->passwd_file[0] == '\0') {
-		*error_r = "passwd_file not set";
-		return -1;
-	}
 	auth = i_new(struct auth, 1);
 	auth->pool = pool_create("auth", 1024);
 	auth->failure_delay_ms = opts->failure_delay_ms;
@@ -95,15 +91,44 @@ int auth_create(const struct auth_options *opts, struct auth **auth_r,
 	}
 	auth->mechs_secured = auth_mechs_join(auth, true);
 	auth->mechs_unsecured = auth_mechs_join(auth, auth->allow_insecure_plaintext);
-	auth->passwd_file = passwd_file_open(opts->passwd_file);
+	auth->master_user_separator = p_strdup(auth->pool, opts->master_user_separator == NULL ?
+					       "" : opts->master_user_separator);
+	auth->default_domain = p_strdup(auth->pool, opts->default_domain == NULL ?
+					"" : opts->default_domain);
+	if (auth_lookup_init(auth, opts, error_r) < 0) {
+		auth_lookup_deinit(auth);
+		sasl_server_deinit();
+		pool_destroy(&auth->pool);
+		i_free(auth);
+		return -1;
+	}
 	/* a missing file isn't fatal (users may be added later), but say so
 	   now rather than only at the first login */
-	if (stat(opts->passwd_file, &st) < 0) {
+	if (opts->passdb_count == 0 && stat(opts->passwd_file, &st) < 0) {
 		log_warning(NULL, "auth", "passwd_file=%s error=%s",
 			    log_value(opts->passwd_file), log_value(strerror(errno)));
 	}
 	*auth_r = auth;
 	return 0;
+}
+
+int auth_create_from_settings(const struct tern_settings *set, struct auth **auth_r,
+			      const char **error_r)
+{
+	struct auth_options opts = {
+		.passwd_file = set->auth.passwd_file,
+		.passdbs = (const struct auth_db_settings *const *)set->passdbs.v,
+		.passdb_count = set->passdbs.count,
+		.userdbs = (const struct auth_db_settings *const *)set->userdbs.v,
+		.userdb_count = set->userdbs.count,
+		.base_dir = set->base_dir,
+		.master_user_separator = set->auth.master_user_separator,
+		.default_domain = set->auth.default_domain,
+		.mechanisms = set->auth.mechanisms,
+		.failure_delay_ms = set->auth.failure_delay_ms,
+		.allow_insecure_plaintext = set->auth.allow_insecure_plaintext,
+	};
+	return auth_create(&opts, auth_r, error_r);
 }
 
 void auth_destroy(struct auth **_auth)
@@ -114,7 +139,7 @@ void auth_destroy(struct auth **_auth)
 		return;
 	*_auth = NULL;
 	auth_requests_free_all(auth);
-	passwd_file_close(&auth->passwd_file);
+	auth_lookup_deinit(auth);
 	sasl_server_deinit();
 	pool_destroy(&auth->pool);
 	i_free(auth);

@@ -1,15 +1,28 @@
 /* The authentication service as the login code sees it: created once from
- * the settings, it owns the passdb/userdb (a passwd-file for now) and the
+ * the settings, it owns the passdb/userdb chains (auth-db.h) and the
  * enabled SASL mechanisms. Requests are in auth-request.h. */
 #ifndef TERN_AUTH_H
 #define TERN_AUTH_H
 
 #include "lib.h"
+#include "auth-db.h"
 
 struct auth;
 
 struct auth_options {
+	/* with no passdbs: the passdb (and, with no userdbs, the userdb) */
 	const char *passwd_file;
+	/* configured passdb/userdb blocks, tried in this order */
+	const struct auth_db_settings *const *passdbs;
+	unsigned int passdb_count;
+	const struct auth_db_settings *const *userdbs;
+	unsigned int userdb_count;
+	/* relative backend paths resolve against it; NULL: "/" */
+	const char *base_dir;
+	/* "user*master" separator; NULL or "": off */
+	const char *master_user_separator;
+	/* appended to names without "@domain"; NULL or "": none */
+	const char *default_domain;
 	/* Space-separated SASL mechanisms to offer; NULL = "PLAIN LOGIN". */
 	const char *mechanisms;
 	/* Failure replies are held back this long (brute-force slowdown). */
@@ -22,6 +35,10 @@ struct auth_options {
    opts is copied. */
 int auth_create(const struct auth_options *opts, struct auth **auth_r,
 		const char **error_r);
+/* auth_create() with the options of a loaded configuration (auth block,
+   passdb and userdb blocks, base_dir). */
+int auth_create_from_settings(const struct tern_settings *set, struct auth **auth_r,
+			      const char **error_r);
 /* Also frees any requests still running, without calling their callbacks.
    Must not be called from inside a reply callback. Accepts NULL; *auth
    becomes NULL. */
@@ -31,5 +48,11 @@ void auth_destroy(struct auth **auth);
    only when secured (TLS or loopback) or allow_insecure_plaintext. Owned by
    auth; may be "". */
 const char *auth_get_mechanisms(struct auth *auth, bool secured);
+
+/* Looks up lookup->user in the userdb chain (after auth.default_domain),
+   for delivery and other lookups without a login. Synchronous. Returns 1
+   found, 0 unknown user, -1 backend error (*error_r set). */
+int auth_userdb_lookup(struct auth *auth, const struct auth_db_lookup *lookup,
+		       pool_t pool, struct auth_user **user_r, const char **error_r);
 
 #endif

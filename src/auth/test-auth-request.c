@@ -44,7 +44,7 @@ static void test_reply_cb(const struct auth_reply *reply, void *context)
 	if (reply->userdb != NULL) {
 		r->home = p_strdup(r->pool, reply->userdb->home);
 		r->quota = p_strdup(r->pool, auth_user_extra_get(reply->userdb,
-								 "userdb_quota_rule"));
+								 "quota_rule"));
 	}
 	if (r->abort_in_callback) {
 		/* allowed for every reply; the request goes when we return */

@@ -124,6 +124,22 @@ static void config_dump_labelled(string_t *dest, const struct tern_settings *set
 	}
 }
 
+/* passdb and userdb blocks are never in the embedded default: always
+   dumped whole */
+static void config_dump_auth_dbs(string_t *dest, const struct tern_settings *set)
+{
+	for (unsigned int i = 0; i < set->passdbs.count; i++) {
+		config_dump_block(dest, auth_db_setting_defs,
+				  t_strdup_printf("passdb %s", set->passdbs.v[i]->name),
+				  set->passdbs.v[i], set->base_dir, NULL, NULL, true);
+	}
+	for (unsigned int i = 0; i < set->userdbs.count; i++) {
+		config_dump_block(dest, auth_db_setting_defs,
+				  t_strdup_printf("userdb %s", set->userdbs.v[i]->name),
+				  set->userdbs.v[i], set->base_dir, NULL, NULL, true);
+	}
+}
+
 void config_dump(const struct tern_config *config, bool non_default_only,
 		 string_t *dest)
 {
@@ -147,6 +163,7 @@ void config_dump(const struct tern_config *config, bool non_default_only,
 				  dset == NULL);
 	}
 	config_dump_labelled(out, set, dset);
+	config_dump_auth_dbs(out, set);
 	str_append_n(dest, str_data(out), str_len(out));
 	config_free(&defaults);
 }

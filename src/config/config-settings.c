@@ -194,6 +194,17 @@ const struct setting_def auth_setting_defs[] = {
 	  DEF(auth_settings, passwd_file), .default_value = "passwd",
 	  .description = "Users and their password hashes, in the "
 		"passwd-file format." },
+	{ .key = "master_user_separator", .type = SETTING_TYPE_STRING,
+	  DEF(auth_settings, master_user_separator), .default_value = "*",
+	  .description = "Separator in a login name of the form "
+		"user*master: master authenticates with its own password "
+		"(from a passdb with master = yes) and is logged in as user. "
+		"Empty turns the form off; SASL authorization identities "
+		"work either way." },
+	{ .key = "default_domain", .type = SETTING_TYPE_STRING,
+	  DEF(auth_settings, default_domain), .default_value = "",
+	  .description = "Domain appended as @domain to login names "
+		"without one, before any lookup." },
 	{ .key = "mechanisms", .type = SETTING_TYPE_STRING,
 	  DEF(auth_settings, mechanisms), .default_value = "PLAIN LOGIN",
 	  .description = "SASL mechanisms offered, separated by spaces." },
@@ -612,6 +623,142 @@ const struct setting_def listener_setting_defs[] = {
 	{ .key = NULL }
 };
 
+const struct setting_def auth_db_setting_defs[] = {
+	{ .key = "driver", .type = SETTING_TYPE_ENUM,
+	  DEF(auth_db_settings, driver), .default_value = "passwd-file",
+	  .values = (const char *const[]){ "passwd-file", "static", "pam",
+					   "sql", "ldap", NULL },
+	  .description = "Backend: passwd-file (Dovecot's format), static "
+		"(fixed fields), pam (system users; passdb only), sql "
+		"(SQLite or PostgreSQL) or ldap." },
+	{ .key = "args", .type = SETTING_TYPE_STRING,
+	  DEF(auth_db_settings, args), .default_value = "",
+	  .description = "passwd-file: the file's path (relative paths "
+		"resolve against base_dir); static: space-separated "
+		"key=value fields (password=, uid=, gid=, home=, extra "
+		"fields; values are templates); pam: the PAM service name "
+		"(default the protocol's, such as imap)." },
+	{ .key = "master", .type = SETTING_TYPE_BOOL,
+	  DEF(auth_db_settings, master), .default_value = "no",
+	  .description = "passdb only: this passdb holds master users, who "
+		"may log in as any user (user*master, or a SASL "
+		"authorization identity)." },
+	{ .key = "username_format", .type = SETTING_TYPE_STRING,
+	  DEF(auth_db_settings, username_format), .default_value = "%u",
+	  .description = "Template of the name this backend looks up; %n "
+		"drops the domain of a user@domain login." },
+	{ .key = "default_password_scheme", .type = SETTING_TYPE_STRING,
+	  DEF(auth_db_settings, default_password_scheme),
+	  .default_value = "CRYPT",
+	  .description = "Scheme of stored passwords that carry no "
+		"{SCHEME} prefix." },
+	{ .key = "sql_driver", .type = SETTING_TYPE_ENUM,
+	  DEF(auth_db_settings, sql_driver), .default_value = "sqlite",
+	  .values = (const char *const[]){ "sqlite", "pgsql", NULL },
+	  .description = "sql: the database engine." },
+	{ .key = "sql_connect", .type = SETTING_TYPE_STRING,
+	  DEF(auth_db_settings, sql_connect), .default_value = "",
+	  .description = "sql: the SQLite database file, or a PostgreSQL "
+		"connection string (libpq's key=value or URI form)." },
+	{ .key = "sql_password_query", .type = SETTING_TYPE_STRING,
+	  DEF(auth_db_settings, sql_password_query), .default_value = "",
+	  .description = "sql passdb: query returning the columns user and "
+		"password, plus any extra fields (userdb_ prefixed columns "
+		"go to the userdb); template values are escaped." },
+	{ .key = "sql_user_query", .type = SETTING_TYPE_STRING,
+	  DEF(auth_db_settings, sql_user_query), .default_value = "",
+	  .description = "sql userdb: query returning home, uid, gid and "
+		"extra fields." },
+	{ .key = "sql_iterate_query", .type = SETTING_TYPE_STRING,
+	  DEF(auth_db_settings, sql_iterate_query), .default_value = "",
+	  .description = "sql userdb: query listing every user (column "
+		"user, or username and domain), for ternctl." },
+	{ .key = "ldap_uris", .type = SETTING_TYPE_STRING,
+	  DEF(auth_db_settings, ldap_uris), .default_value = "",
+	  .description = "ldap: server URIs, space-separated "
+		"(ldap://host:389, ldaps://host, ldapi://%2Frun%2Fslapd)." },
+	{ .key = "ldap_bind_dn", .type = SETTING_TYPE_STRING,
+	  DEF(auth_db_settings, ldap_bind_dn), .default_value = "",
+	  .description = "ldap: DN to bind as for searches (empty: "
+		"anonymous)." },
+	{ .key = "ldap_bind_password", .type = SETTING_TYPE_STRING,
+	  DEF(auth_db_settings, ldap_bind_password), .default_value = "",
+	  .description = "ldap: password of ldap_bind_dn." },
+	{ .key = "ldap_base", .type = SETTING_TYPE_STRING,
+	  DEF(auth_db_settings, ldap_base), .default_value = "",
+	  .description = "ldap: search base (a template)." },
+	{ .key = "ldap_scope", .type = SETTING_TYPE_ENUM,
+	  DEF(auth_db_settings, ldap_scope), .default_value = "subtree",
+	  .values = (const char *const[]){ "base", "onelevel", "subtree",
+					   NULL },
+	  .description = "ldap: search scope." },
+	{ .key = "ldap_filter", .type = SETTING_TYPE_STRING,
+	  DEF(auth_db_settings, ldap_filter),
+	  .default_value = "(&(objectClass=posixAccount)(uid=%u))",
+	  .description = "ldap: search filter (a template; values are "
+		"escaped per RFC 4515)." },
+	{ .key = "ldap_auth_bind", .type = SETTING_TYPE_BOOL,
+	  DEF(auth_db_settings, ldap_auth_bind), .default_value = "no",
+	  .description = "ldap passdb: check the password by binding as "
+		"the user (no: search, then compare the userPassword "
+		"attribute)." },
+	{ .key = "ldap_auth_bind_dn_format", .type = SETTING_TYPE_STRING,
+	  DEF(auth_db_settings, ldap_auth_bind_dn_format), .default_value = "",
+	  .description = "ldap passdb with ldap_auth_bind: the user's DN as "
+		"a template (such as uid=%n,ou=people,dc=example,dc=com), "
+		"so no search is needed; empty: search for it first." },
+	{ .key = "ldap_pass_attrs", .type = SETTING_TYPE_STRING,
+	  DEF(auth_db_settings, ldap_pass_attrs),
+	  .default_value = "uid=user,userPassword=password",
+	  .description = "ldap passdb: attribute=field pairs, "
+		"comma-separated." },
+	{ .key = "ldap_user_attrs", .type = SETTING_TYPE_STRING,
+	  DEF(auth_db_settings, ldap_user_attrs),
+	  .default_value = "homeDirectory=home,uidNumber=uid,gidNumber=gid",
+	  .description = "ldap userdb: attribute=field pairs, "
+		"comma-separated." },
+	{ .key = "ldap_starttls", .type = SETTING_TYPE_BOOL,
+	  DEF(auth_db_settings, ldap_starttls), .default_value = "no",
+	  .description = "ldap: upgrade ldap:// connections with StartTLS." },
+	{ .key = "ldap_timeout", .type = SETTING_TYPE_DURATION,
+	  DEF(auth_db_settings, ldap_timeout_ms), .default_value = "5s",
+	  .min = 100,
+	  .description = "ldap: time limit of one operation." },
+	{ .key = NULL }
+};
+
+static int auth_db_label_check(const char *label, const char **error_r)
+{
+	for (const char *p = label; *p != '\0'; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-')) {
+			*error_r = t_strdup_printf(
+				"invalid passdb/userdb name '%s' (letters, "
+				"digits, '_' and '-' only)", label);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void *passdb_item_add(struct tern_settings *set, pool_t pool,
+			     const char *label)
+{
+	struct auth_db_settings *db = p_new(pool, struct auth_db_settings, 1);
+	db->name = p_strdup(pool, label);
+	array_push(&set->passdbs, db);
+	return db;
+}
+
+static void *userdb_item_add(struct tern_settings *set, pool_t pool,
+			     const char *label)
+{
+	struct auth_db_settings *db = p_new(pool, struct auth_db_settings, 1);
+	db->name = p_strdup(pool, label);
+	array_push(&set->userdbs, db);
+	return db;
+}
+
 static int service_label_check(const char *label, const char **error_r)
 {
 	for (unsigned int i = 0; protocol_values[i] != NULL; i++) {
@@ -758,11 +905,37 @@ const struct config_block_def config_block_certificate = {
 		"certificate. See docs/tls.md.",
 };
 
+const struct config_block_def config_block_passdb = {
+	.name = "passdb",
+	.defs = auth_db_setting_defs,
+	.labelled = true,
+	.struct_size = sizeof(struct auth_db_settings),
+	.label_check = auth_db_label_check,
+	.item_add = passdb_item_add,
+	.description = "A password database, tried in the order of the "
+		"blocks until one knows the user. With no passdb block, "
+		"auth.passwd_file is the only one.",
+};
+
+const struct config_block_def config_block_userdb = {
+	.name = "userdb",
+	.defs = auth_db_setting_defs,
+	.labelled = true,
+	.struct_size = sizeof(struct auth_db_settings),
+	.label_check = auth_db_label_check,
+	.item_add = userdb_item_add,
+	.description = "A user database (home, uid, gid, quota and other "
+		"fields), tried in order until one knows the user. With no "
+		"userdb block, auth.passwd_file is the only one. A passdb's "
+		"userdb_ fields override the userdb's.",
+};
+
 const struct config_block_def *const config_blocks[] = {
 	&config_block_top, &config_block_tls, &config_block_auth,
 	&config_block_imap, &config_block_pop3, &config_block_mail,
 	&config_block_service,
 	&config_block_listener,
+	&config_block_passdb, &config_block_userdb,
 	&config_block_certificate,
 	NULL
 };

@@ -59,6 +59,7 @@ extern const struct setting_def mail_setting_defs[];
 extern const struct setting_def service_setting_defs[];
 extern const struct setting_def listener_setting_defs[];
 extern const struct setting_def certificate_setting_defs[];
+extern const struct setting_def auth_db_setting_defs[];
 
 /* The top level first, then every block kind; NULL-terminated. */
 extern const struct config_block_def *const config_blocks[];
@@ -66,6 +67,8 @@ extern const struct config_block_def config_block_top;
 extern const struct config_block_def config_block_service;
 extern const struct config_block_def config_block_listener;
 extern const struct config_block_def config_block_certificate;
+extern const struct config_block_def config_block_passdb;
+extern const struct config_block_def config_block_userdb;
 
 /* The embedded default, in config syntax. */
 extern const char config_embedded_default[];

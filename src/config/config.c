@@ -350,6 +350,8 @@ static struct tern_config *config_create(struct config_load_ctx *ctx,
 	config->set = set;
 	array_init(&set->listeners, pool, 8);
 	array_init(&set->services, pool, 4);
+	array_init(&set->passdbs, pool, 2);
+	array_init(&set->userdbs, pool, 2);
 	for (unsigned int i = 0; config_blocks[i] != NULL; i++) {
 		const struct config_block_def *def = config_blocks[i];
 		if (!def->labelled) {

@@ -66,10 +66,47 @@ struct tls_certificate_settings {
 
 struct auth_settings {
 	const char *passwd_file;
+	/* "user*master" logins (""): the separator between the user to log in
+	   as and the master user who authenticates */
+	const char *master_user_separator;
+	/* appended as "@domain" to login names without one ("": none) */
+	const char *default_domain;
 	const char *mechanisms;
 	const char *default_scheme;
 	unsigned int failure_delay_ms;
 	bool allow_insecure_plaintext;
+};
+
+/* passdb NAME { } and userdb NAME { }: one backend each, tried in the
+   order they appear. Driver-specific settings are prefixed by the driver;
+   templates take %u (user), %n (local part), %d (domain), %s (service),
+   %r (remote IP) and %l (local IP). */
+struct auth_db_settings {
+	const char *name;
+	const char *driver; /* passwd-file, static, pam, sql, ldap */
+	const char *args;   /* passwd-file path, static fields, pam service */
+	bool master;        /* passdb of master users */
+	const char *username_format; /* template of the name looked up */
+	const char *default_password_scheme; /* for hashes without {SCHEME} */
+	/* sql */
+	const char *sql_driver; /* sqlite or pgsql */
+	const char *sql_connect;
+	const char *sql_password_query;
+	const char *sql_user_query;
+	const char *sql_iterate_query;
+	/* ldap */
+	const char *ldap_uris;
+	const char *ldap_bind_dn;
+	const char *ldap_bind_password;
+	const char *ldap_base;
+	const char *ldap_scope; /* base, onelevel or subtree */
+	const char *ldap_filter;
+	bool ldap_auth_bind;
+	const char *ldap_auth_bind_dn_format;
+	const char *ldap_pass_attrs;
+	const char *ldap_user_attrs;
+	bool ldap_starttls;
+	unsigned int ldap_timeout_ms;
 };
 
 struct imap_settings {
@@ -180,6 +217,10 @@ struct tern_settings {
 	ARRAY(struct service_settings *) services;
 	/* certificate blocks in config order; not created while empty */
 	ARRAY(struct tls_certificate_settings *) certificates;
+	/* in the order the config defined them; both empty: auth.passwd_file
+	   is the passdb and the userdb */
+	ARRAY(struct auth_db_settings *) passdbs;
+	ARRAY(struct auth_db_settings *) userdbs;
 };
 
 struct tern_config {

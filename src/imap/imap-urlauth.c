@@ -5,7 +5,7 @@
  * UIDVALIDITY, so a mailbox deleted and created again gets a new one)
  * and kept with mail_user_secret_get(). */
 #include "imap-urlauth.h"
-#include "auth-passwd-file.h"
+#include "auth.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -19,7 +19,8 @@
 
 /* The userdb, opened at the first URL of another user (it re-reads
    itself when it changes on disk). */
-static struct passwd_file *urlauth_passwd_file;
+static struct auth *urlauth_auth;
+static const struct tern_settings *urlauth_auth_set;
 
 /* True if name is one of the space-separated words of list. */
 static bool urlauth_list_has(const char *list, const char *name)
@@ -147,18 +148,19 @@ static bool urlauth_access_allowed(struct imap_client *client, const struct imap
 	return false;
 }
 
-static struct passwd_file *urlauth_userdb(const struct tern_settings *set)
+static struct auth *urlauth_userdb(struct imap_client *client)
 {
-	const char *path = set->auth.passwd_file;
+	const char *error;
 
-	if (path[0] == '\0')
+	if (urlauth_auth != NULL && urlauth_auth_set != client->set)
+		auth_destroy(&urlauth_auth);
+	if (urlauth_auth == NULL &&
+	    auth_create_from_settings(client->set, &urlauth_auth, &error) < 0) {
+		log_error(&client->conn->log, "userdb_failed", "error=%s", log_value(error));
 		return NULL;
-	if (urlauth_passwd_file != NULL &&
-	    strcmp(passwd_file_get_path(urlauth_passwd_file), path) != 0)
-		passwd_file_close(&urlauth_passwd_file);
-	if (urlauth_passwd_file == NULL)
-		urlauth_passwd_file = passwd_file_open(path);
-	return urlauth_passwd_file;
+	}
+	urlauth_auth_set = client->set;
+	return urlauth_auth;
 }
 
 /* Opens the storage of another user of this server. Returns 1, 0 when
@@ -167,16 +169,15 @@ static int urlauth_open_user(struct imap_client *client, const char *name,
 			     struct mail_user **user_r, const char **error_r)
 {
 	const struct tern_settings *set = client->set;
-	struct passwd_file *pf = urlauth_userdb(set);
+	struct auth *pf = urlauth_userdb(client);
 	struct auth_user *au;
 	const char *error;
 	struct stat st;
 
-	if (pf == NULL) {
-		*error_r = "No such user";
-		return 0;
-	}
-	int ret = passwd_file_lookup(pf, name, t_pool(), &au, &error);
+	if (pf == NULL)
+		return -1;
+	const struct auth_db_lookup lookup = { .user = name, .service = "imap" };
+	int ret = auth_userdb_lookup(pf, &lookup, t_pool(), &au, &error);
 	if (ret < 0) {
 		log_error(&client->conn->log, "userdb_failed", "user=%s error=%s",
 			  log_value(name), log_value(error));

@@ -5,7 +5,7 @@
  * durable, and goes out at once, so a crash later in the transaction
  * never makes the MTA deliver it again (RFC 2033 §4.2). */
 #include "lmtp-client.h"
-#include "auth-passwd-file.h"
+#include "auth.h"
 #include "date.h"
 #include "mail-storage.h"
 
@@ -15,38 +15,43 @@
 
 #define LMTP_DELIVER_CHUNK_SIZE (64 * 1024)
 
-/* The userdb of the process, opened at the first lookup; the passwd-file
-   re-reads itself when it changes on disk. */
-static struct passwd_file *lmtp_passwd_file;
+/* The userdb chain of the process, opened at the first lookup (a
+   passwd-file re-reads itself when it changes on disk). */
+static struct auth *lmtp_auth;
+static const struct tern_settings *lmtp_auth_set;
 
 void lmtp_clients_deinit(void)
 {
-	passwd_file_close(&lmtp_passwd_file);
+	auth_destroy(&lmtp_auth);
 }
 
-static struct passwd_file *lmtp_userdb(const struct tern_settings *set)
+static struct auth *lmtp_userdb(struct lmtp_client *client)
 {
-	const char *path = set->auth.passwd_file;
-	if (path[0] == '\0')
+	const char *error;
+
+	if (lmtp_auth != NULL && lmtp_auth_set != client->set)
+		auth_destroy(&lmtp_auth);
+	if (lmtp_auth == NULL &&
+	    auth_create_from_settings(client->set, &lmtp_auth, &error) < 0) {
+		log_error(&client->conn->log, "userdb_failed", "error=%s", log_value(error));
 		return NULL;
-	if (lmtp_passwd_file != NULL &&
-	    strcmp(passwd_file_get_path(lmtp_passwd_file), path) != 0)
-		passwd_file_close(&lmtp_passwd_file);
-	if (lmtp_passwd_file == NULL)
-		lmtp_passwd_file = passwd_file_open(path);
-	return lmtp_passwd_file;
+	}
+	lmtp_auth_set = client->set;
+	return lmtp_auth;
 }
 
 /* Tries "user@domain", then "user" (a single-domain userdb). Returns 1, 0
-   or -1 like passwd_file_lookup(). */
-static int lmtp_lookup_name(struct lmtp_client *client, struct passwd_file *pf,
+   or -1 like auth_userdb_lookup(). */
+static int lmtp_lookup_name(struct lmtp_client *client, struct auth *auth,
 			    const char *user, const char *domain, pool_t pool,
 			    struct auth_user **user_r)
 {
 	const char *error;
 	for (unsigned int i = domain == NULL ? 1 : 0; i < 2; i++) {
 		const char *name = i == 0 ? t_strdup_printf("%s@%s", user, domain) : user;
-		int ret = passwd_file_lookup(pf, name, pool, user_r, &error);
+		const struct auth_db_lookup lookup = { .user = name, .service = "lmtp",
+			.remote_ip = client->conn->remote.is_unix ? NULL : client->conn->remote.ip };
+		int ret = auth_userdb_lookup(auth, &lookup, pool, user_r, &error);
 		if (ret < 0) {
 			log_error(&client->conn->log, "userdb_failed", "user=%s error=%s",
 				  log_value(name), log_value(error));
@@ -61,11 +66,9 @@ static int lmtp_lookup_name(struct lmtp_client *client, struct passwd_file *pf,
 int lmtp_deliver_lookup(struct lmtp_client *client, const struct lmtp_address *addr,
 			pool_t pool, struct lmtp_recipient *rcpt_r)
 {
-	struct passwd_file *pf = lmtp_userdb(client->set);
-	if (pf == NULL) {
-		log_error(&client->conn->log, "userdb_failed", "error=\"no auth.passwd_file\"");
+	struct auth *pf = lmtp_userdb(client);
+	if (pf == NULL)
 		return -1;
-	}
 	const char *user, *detail;
 	lmtp_address_split_detail(addr->localpart, client->lset.detail_delimiter, pool,
 				  &user, &detail);

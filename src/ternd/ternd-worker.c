@@ -240,13 +240,7 @@ static int worker_init(const char *service, const char **error_r)
 		*error_r = "invalid listener list from the master";
 		return -1;
 	}
-	struct auth_options auth_opts = {
-		.passwd_file = set->auth.passwd_file,
-		.mechanisms = set->auth.mechanisms,
-		.failure_delay_ms = set->auth.failure_delay_ms,
-		.allow_insecure_plaintext = set->auth.allow_insecure_plaintext,
-	};
-	if (auth_create(&auth_opts, &worker.login.auth, error_r) < 0)
+	if (auth_create_from_settings(set, &worker.login.auth, error_r) < 0)
 		return -1;
 	worker.login.set = set;
 	worker.login.handoff = worker_handoff;
