@@ -6,6 +6,7 @@ void login_start_tls(struct login_context *ctx, struct connection *conn)
 {
 	i_stream_clear(conn->input);
 	connection_set_transport(conn, tls_transport_create(ctx->tls, conn->transport));
+	tls_transport_set_log(conn->transport, &conn->log);
 }
 
 bool login_connection_is_tls(const struct connection *conn)
@@ -16,6 +17,16 @@ bool login_connection_is_tls(const struct connection *conn)
 bool login_connection_is_secured(const struct connection *conn)
 {
 	return login_connection_is_tls(conn) || connection_is_local(conn);
+}
+
+bool login_tls_mode_offers_starttls(enum listener_tls mode)
+{
+	return mode == LISTENER_TLS_STARTTLS || mode == LISTENER_TLS_REQUIRED;
+}
+
+bool login_tls_required_unmet(enum listener_tls mode, const struct connection *conn)
+{
+	return mode == LISTENER_TLS_REQUIRED && !login_connection_is_tls(conn);
 }
 
 void login_auth_info_fill(struct auth_request_info *info, struct connection *conn,

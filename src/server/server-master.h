@@ -16,6 +16,10 @@ struct master_options {
 	const char *const *implemented_protocols;
 	/* validates a loaded config beyond syntax (TLS files...); may be NULL */
 	int (*check_config)(const struct tern_config *config, const char **error_r);
+	/* appends data for the workers, which they find after the config
+	   text and a NUL byte (the TLS files); may be NULL */
+	int (*config_attach)(const struct tern_config *config, string_t *dest,
+			     const char **error_r);
 };
 
 /* Runs the master until shutdown; takes ownership of config. Returns the

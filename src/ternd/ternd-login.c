@@ -114,15 +114,9 @@ void worker_login_channel_input(struct ipc_channel *chan ATTR_UNUSED, const void
 int worker_login_init(const char **error_r)
 {
 	const struct tern_settings *set = worker.config->set;
-	struct tls_options tls_opts = {
-		.cert_file = set->tls.cert_file, .key_file = set->tls.key_file,
-		.min_protocol = set->tls.min_protocol, .ciphers = set->tls.ciphers,
-		.cipher_suites = set->tls.cipher_suites,
-		.prefer_server_ciphers = set->tls.prefer_server_ciphers,
-	};
-	/* the master checked the TLS files before starting us */
-	if (tls_context_create(&tls_opts, &worker.login.tls, error_r) < 0)
-		worker.login.tls = NULL;
+
+	/* worker.login.tls was set up from the master's copy of the TLS
+	   files (ternd-worker.c) */
 	if (auth_create_from_settings(set, &worker.login.auth, error_r) < 0)
 		return -1;
 	worker.login.set = set;

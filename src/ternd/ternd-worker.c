@@ -142,7 +142,9 @@ static void worker_sig_ignore(int signo ATTR_UNUSED, void *context ATTR_UNUSED)
 {
 }
 
-static int worker_load_config(const char **error_r)
+/* *text_r: what the master sent, the config text and after a NUL the TLS
+   files (ternd_setup_tls_files()); the caller frees it. */
+static int worker_load_config(string_t **text_r, const char **error_r)
 {
 	const char *fd_s = getenv(MASTER_ENV_CONFIG_FD);
 	unsigned int fd;
@@ -159,9 +161,24 @@ static int worker_load_config(const char **error_r)
 		off += ret;
 	}
 	close((int)fd);
-	int r = config_load_string(str_c(text), "master", NULL, &worker.config, error_r);
-	str_free(&text);
-	return r;
+	*text_r = text;
+	return config_load_string(str_c(text), "master", NULL, &worker.config, error_r);
+}
+
+static void worker_tls_init(const string_t *text)
+{
+	size_t config_len = strlen((const char *)str_data(text));
+	const unsigned char *files = config_len < str_len(text) ?
+		str_data(text) + config_len + 1 : NULL;
+	size_t files_size = files == NULL ? 0 : str_len(text) - config_len - 1;
+	const char *error;
+	/* the master checked these very bytes; failing anyway, serve without
+	   TLS rather than not at all */
+	if (ternd_setup_tls_context(worker.config->set, files, files_size,
+				    &worker.login.tls, &error) < 0) {
+		log_error(NULL, "tls_init_failed", "error=%s", log_value(error));
+		worker.login.tls = NULL;
+	}
 }
 
 void worker_master_lost(void)
@@ -216,7 +233,16 @@ static int worker_init(const char *role, const char **error_r)
 		*error_r = t_strdup_printf("unknown worker role '%s'", role);
 		return -1;
 	}
-	if (worker_load_config(error_r) < 0)
+	string_t *text = NULL;
+	int ret = worker_load_config(&text, error_r);
+	/* only login workers hold TLS */
+	if (ret == 0 && worker.role == WORKER_ROLE_LOGIN)
+		worker_tls_init(text);
+	/* the private keys in it are not needed any more */
+	if (text != NULL)
+		explicit_bzero(text->data, text->alloc);
+	str_free(&text);
+	if (ret < 0)
 		return -1;
 	array_init(&worker.listeners, system_pool, 4);
 	const char *env = getenv(MASTER_ENV_LISTEN_FDS);
