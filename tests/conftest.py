@@ -119,6 +119,10 @@ log_level = debug
 shutdown_timeout = 5s
 auth {{
   failure_delay = 50ms
+  # the brute-force penalty has its own tests (test_auth_policy.py)
+  failure_delay_max = 50ms
+  penalty_network_failures = 0
+  penalty_user_failures = 0
 }}
 service imap {{
   process_count = {self.process_count}

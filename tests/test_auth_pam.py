@@ -5,11 +5,13 @@ sleep, the remote IP reaching PAM (pam_access), and the home directory and
 LMTP delivery through getpwnam(). Needs root."""
 import os
 import pathlib
+import pwd
 import poplib
 import secrets
 import shutil
 import smtplib
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -27,19 +29,27 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def system_user(tmp_path):
-    """(name, password, home) of a fresh system user, deleted afterwards."""
+def system_user():
+    """(name, password, home) of a fresh system user with a home it owns
+    (its mail process runs as its uid), deleted afterwards."""
     name = "tt" + secrets.token_hex(4)
     password = "Pw-" + secrets.token_hex(6)
-    home = tmp_path / "home" / name
+    # outside pytest's root-only temp tree, so the user can reach its home
+    base = pathlib.Path(tempfile.mkdtemp(prefix="tern-pam-"))
+    base.chmod(0o755)
+    home = base / name
     subprocess.run(["useradd", "-M", "-d", str(home), "-s", "/usr/sbin/nologin", name],
                    check=True, capture_output=True)
     try:
+        pw = pwd.getpwnam(name)
+        home.mkdir(mode=0o700)
+        os.chown(home, pw.pw_uid, pw.pw_gid)
         subprocess.run(["chpasswd"], input=f"{name}:{password}\n", text=True,
                        check=True, capture_output=True)
         yield name, password, home
     finally:
         subprocess.run(["userdel", name], capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture

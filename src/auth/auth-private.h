@@ -4,6 +4,7 @@
 
 #include "auth.h"
 #include "auth-request.h"
+#include "auth-penalty.h"
 
 struct auth {
 	pool_t pool;
@@ -14,6 +15,7 @@ struct auth {
 	ARRAY(const char *) mechs; /* upper case */
 	const char *mechs_secured, *mechs_unsecured;
 	unsigned int failure_delay_ms;
+	struct auth_penalty *penalty; /* NULL: none */
 	bool allow_insecure_plaintext;
 	struct auth_request *requests; /* every live request */
 };

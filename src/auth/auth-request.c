@@ -51,6 +51,12 @@ struct auth_request {
 	const char *fail_referral;    /* nologin with a referral field */
 	enum auth_fail_code fail_code;
 
+	/* brute-force penalty: the user name counted (NULL until known),
+	   the delay its answer waits, and whether it was refused outright */
+	const char *penalty_user;
+	unsigned int penalty_delay_ms;
+	bool penalty_refused;
+
 	bool in_callback;
 	bool aborted;
 };
@@ -106,6 +112,29 @@ static void auth_request_log(struct auth_request *req, const char *result,
 		 temporary ? " temporary=yes" : "");
 }
 
+static time_t auth_request_now(void)
+{
+	return (time_t)(ioloop_now_ms() / 1000);
+}
+
+/* Before a password check for user: the penalty's delay for this answer,
+   or a refusal (reasons set, returns 0; else 1). */
+static int auth_request_penalty_check(struct auth_request *req, const char *user)
+{
+	const char *reason;
+
+	if (req->auth->penalty == NULL)
+		return 1;
+	req->penalty_user = p_strdup(req->pool, user);
+	if (auth_penalty_check(req->auth->penalty, req->info.remote_ip, user,
+			       auth_request_now(), &req->penalty_delay_ms, &reason) > 0) {
+		req->penalty_refused = true;
+		req->fail_log_reason = reason;
+		return 0;
+	}
+	return 1;
+}
+
 /* log_reason is for the log; user_reason is shown to the client. */
 static void auth_request_fail(struct auth_request *req, enum auth_fail_code code,
 			      const char *log_reason, const char *user_reason)
@@ -113,6 +142,11 @@ static void auth_request_fail(struct auth_request *req, enum auth_fail_code code
 	bool temporary = code == AUTH_FAIL_TEMPORARY;
 
 	req->state = AUTH_REQUEST_STATE_FINISHED;
+	if (req->auth->penalty != NULL && code == AUTH_FAIL_CREDENTIALS &&
+	    req->penalty_user != NULL && !req->penalty_refused) {
+		auth_penalty_record_failure(req->auth->penalty, req->info.remote_ip,
+					    req->penalty_user, auth_request_now());
+	}
 	auth_request_log(req, "fail", log_reason, temporary);
 	req->reply = (struct auth_reply){
 		.status = AUTH_REPLY_FAIL,
@@ -121,20 +155,25 @@ static void auth_request_fail(struct auth_request *req, enum auth_fail_code code
 		.fail_code = code,
 		.referral = code == AUTH_FAIL_DISABLED ? req->fail_referral : NULL,
 	};
-	auth_request_schedule(req, req->auth->failure_delay_ms);
+	auth_request_schedule(req, I_MAX(req->auth->failure_delay_ms, req->penalty_delay_ms));
 }
 
 static void auth_request_success(struct auth_request *req)
 {
 	req->state = AUTH_REQUEST_STATE_FINISHED;
 	req->log_ctx.user = req->user->name;
+	if (req->auth->penalty != NULL && req->penalty_user != NULL) {
+		auth_penalty_record_success(req->auth->penalty, req->info.remote_ip,
+					    req->penalty_user, auth_request_now());
+	}
 	auth_request_log(req, "ok", NULL, false);
 	req->reply = (struct auth_reply){
 		.status = AUTH_REPLY_OK,
 		.user = req->user->name,
 		.userdb = req->user,
 	};
-	auth_request_schedule(req, 0);
+	/* a right guess waits as long as a wrong one would have */
+	auth_request_schedule(req, req->penalty_delay_ms);
 }
 
 static void auth_request_challenge(struct auth_request *req, const buffer_t *challenge)
@@ -227,6 +266,8 @@ static int auth_request_verify_master(struct auth_request *req, const char *targ
 		return 0;
 	}
 	auth_request_lookup_info(req, master, &lookup);
+	if (auth_request_penalty_check(req, lookup.user) == 0)
+		return 0;
 	int ret = auth_passdb_verify(req->auth, &lookup, true, password, req->pool, &mu);
 	if (ret <= 0) {
 		req->fail_log_reason = ret < 0 ? "passdb error" : "master password mismatch";
@@ -270,6 +311,8 @@ static int auth_request_verify_plain(void *context, const char *authzid,
 	}
 	auth_request_lookup_info(req, authcid, &lookup);
 	req->log_ctx.user = p_strdup(req->pool, lookup.user);
+	if (auth_request_penalty_check(req, lookup.user) == 0)
+		return 0;
 	ret = auth_passdb_verify(req->auth, &lookup, false, password, req->pool, &user);
 	if (ret <= 0) {
 		req->fail_log_reason = ret < 0 ? "passdb error" :
@@ -412,6 +455,8 @@ static int auth_request_verify_apop(struct auth_request *req, const char *user_n
 
 	auth_request_lookup_info(req, user_name, &lookup);
 	req->log_ctx.user = p_strdup(req->pool, lookup.user);
+	if (auth_request_penalty_check(req, lookup.user) == 0)
+		return 0;
 	int ret = auth_passdb_lookup(req->auth, &lookup, req->pool, &user);
 	if (ret <= 0) {
 		req->fail_log_reason = ret < 0 ? "passdb error" : "unknown user";

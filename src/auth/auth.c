@@ -67,6 +67,26 @@ static const char *auth_mechs_join(struct auth *auth, bool include_plaintext)
 	return p_strdup(auth->pool, str_c(str));
 }
 
+static int auth_penalty_init(struct auth *auth, const struct auth_options *opts,
+			     const char **error_r)
+{
+	struct auth_penalty_settings pset;
+
+	if (opts->failure_delay_max_ms == 0 && opts->penalty_network_failures == 0 &&
+	    opts->penalty_user_failures == 0)
+		return 0;
+	auth_penalty_settings_default(&pset);
+	pset.delay_base_msecs = opts->failure_delay_ms;
+	pset.delay_max_msecs = I_MAX(opts->failure_delay_max_ms, opts->failure_delay_ms);
+	pset.ip_refuse_failures = opts->penalty_network_failures;
+	pset.user_refuse_failures = opts->penalty_user_failures;
+	if (opts->penalty_refuse_secs > 0)
+		pset.refuse_secs = opts->penalty_refuse_secs;
+	if (opts->penalty_ipv6_prefix > 0)
+		pset.ipv6_prefix_bits = opts->penalty_ipv6_prefix;
+	return auth_penalty_create(&pset, &auth->penalty, error_r);
+}
+
 int auth_create(const struct auth_options *opts, struct auth **auth_r,
 		const char **error_r)
 {
@@ -95,7 +115,9 @@ int auth_create(const struct auth_options *opts, struct auth **auth_r,
 					       "" : opts->master_user_separator);
 	auth->default_domain = p_strdup(auth->pool, opts->default_domain == NULL ?
 					"" : opts->default_domain);
-	if (auth_lookup_init(auth, opts, error_r) < 0) {
+	if (auth_penalty_init(auth, opts, error_r) < 0 ||
+	    auth_lookup_init(auth, opts, error_r) < 0) {
+		auth_penalty_destroy(&auth->penalty);
 		auth_lookup_deinit(auth);
 		sasl_server_deinit();
 		pool_destroy(&auth->pool);
@@ -126,6 +148,11 @@ int auth_create_from_settings(const struct tern_settings *set, struct auth **aut
 		.default_domain = set->auth.default_domain,
 		.mechanisms = set->auth.mechanisms,
 		.failure_delay_ms = set->auth.failure_delay_ms,
+		.failure_delay_max_ms = set->auth.failure_delay_max_ms,
+		.penalty_network_failures = set->auth.penalty_network_failures,
+		.penalty_user_failures = set->auth.penalty_user_failures,
+		.penalty_refuse_secs = set->auth.penalty_refuse_time_ms / 1000,
+		.penalty_ipv6_prefix = set->auth.penalty_ipv6_prefix,
 		.allow_insecure_plaintext = set->auth.allow_insecure_plaintext,
 	};
 	return auth_create(&opts, auth_r, error_r);
@@ -140,6 +167,7 @@ void auth_destroy(struct auth **_auth)
 	*_auth = NULL;
 	auth_requests_free_all(auth);
 	auth_lookup_deinit(auth);
+	auth_penalty_destroy(&auth->penalty);
 	sasl_server_deinit();
 	pool_destroy(&auth->pool);
 	i_free(auth);

@@ -27,6 +27,11 @@ struct auth_options {
 	const char *mechanisms;
 	/* Failure replies are held back this long (brute-force slowdown). */
 	unsigned int failure_delay_ms;
+	/* brute-force penalty; all 0: failures wait failure_delay_ms only */
+	unsigned int failure_delay_max_ms;
+	unsigned int penalty_network_failures, penalty_user_failures;
+	unsigned int penalty_refuse_secs;
+	unsigned int penalty_ipv6_prefix;
 	/* Offer and accept plaintext mechanisms on unsecured connections. */
 	bool allow_insecure_plaintext;
 };

@@ -216,6 +216,34 @@ const struct setting_def auth_setting_defs[] = {
 	  DEF(auth_settings, failure_delay_ms), .default_value = "2s",
 	  .description = "Delay before a failed authentication is "
 		"answered." },
+	{ .key = "failure_delay_max", .type = SETTING_TYPE_DURATION,
+	  DEF(auth_settings, failure_delay_max_ms), .default_value = "15s",
+	  .description = "Each further failure from the same network or "
+		"for the same user doubles failure_delay, up to this. The "
+		"delay also holds back the next attempt's answer, right or "
+		"wrong, so guessing can't be sped up by giving up early." },
+	{ .key = "penalty_network_failures", .type = SETTING_TYPE_UINT,
+	  DEF(auth_settings, penalty_network_failures), .default_value = "100",
+	  .min = 0, .max = 1000000,
+	  .description = "Failures from one network (an IPv4 address, an "
+		"IPv6 prefix) after which its attempts are refused without "
+		"checking the password, until penalty_refuse_time after the "
+		"last failure. 0: never." },
+	{ .key = "penalty_user_failures", .type = SETTING_TYPE_UINT,
+	  DEF(auth_settings, penalty_user_failures), .default_value = "50",
+	  .min = 0, .max = 1000000,
+	  .description = "Failures for one user name, from several networks "
+		"(each network counts at most 3), after which the user's "
+		"attempts are refused for penalty_refuse_time. 0: never." },
+	{ .key = "penalty_refuse_time", .type = SETTING_TYPE_DURATION,
+	  DEF(auth_settings, penalty_refuse_time_ms), .default_value = "15m",
+	  .min = 1000,
+	  .description = "How long refusals last after the last failure." },
+	{ .key = "penalty_ipv6_prefix", .type = SETTING_TYPE_UINT,
+	  DEF(auth_settings, penalty_ipv6_prefix), .default_value = "64",
+	  .min = 1, .max = 128,
+	  .description = "IPv6 addresses are counted by this prefix, so a "
+		"host can't escape its penalty by changing addresses." },
 	{ .key = "allow_insecure_plaintext", .type = SETTING_TYPE_BOOL,
 	  DEF(auth_settings, allow_insecure_plaintext), .default_value = "no",
 	  .description = "Allow plaintext authentication on connections "

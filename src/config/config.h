@@ -74,6 +74,14 @@ struct auth_settings {
 	const char *mechanisms;
 	const char *default_scheme;
 	unsigned int failure_delay_ms;
+	/* brute-force penalty (auth-penalty.h): the failure delay doubles
+	   per failure up to failure_delay_max; networks and users with too
+	   many failures are refused for penalty_refuse_time */
+	unsigned int failure_delay_max_ms;
+	unsigned int penalty_network_failures;
+	unsigned int penalty_user_failures;
+	unsigned int penalty_refuse_time_ms;
+	unsigned int penalty_ipv6_prefix;
 	bool allow_insecure_plaintext;
 };
 

@@ -43,6 +43,9 @@ struct lmtp_recipient {
 	const char *user;    /* canonical userdb name */
 	const char *home;
 	const char *detail;  /* NULL if none */
+	/* the userdb's uid/gid ((uid_t)-1: deliver as this process) */
+	uid_t uid;
+	gid_t gid;
 };
 
 enum lmtp_input_mode {

@@ -11,6 +11,9 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
 #include <time.h>
 
 #define LMTP_DELIVER_CHUNK_SIZE (64 * 1024)
@@ -97,6 +100,8 @@ int lmtp_deliver_lookup(struct lmtp_client *client, const struct lmtp_address *a
 	rcpt_r->user = au->name;
 	rcpt_r->home = p_strdup(pool, home);
 	rcpt_r->detail = detail;
+	rcpt_r->uid = au->uid;
+	rcpt_r->gid = au->gid;
 	return 1;
 }
 
@@ -184,10 +189,45 @@ static int lmtp_deliver_write(struct lmtp_client *client, struct mail_save *save
 	return 0;
 }
 
+/* The LMTP worker runs as root so it can deliver to users of different
+   uids: each delivery runs with the recipient's uid/gid as effective ids,
+   so the files it creates are the user's. Returns 1 switched, 0 nothing to
+   do, -1 failed (*error_r). */
+static int lmtp_deliver_become(const struct lmtp_recipient *rcpt, const char **error_r)
+{
+	gid_t gid = rcpt->gid;
+
+	if (rcpt->uid == (uid_t)-1 || geteuid() != 0 || rcpt->uid == 0)
+		return 0;
+	if (gid == (gid_t)-1) {
+		char pwbuf[4096];
+		struct passwd pw, *res;
+		if (getpwuid_r(rcpt->uid, &pw, pwbuf, sizeof(pwbuf), &res) != 0 || res == NULL) {
+			*error_r = t_strdup_printf("uid %u has no gid", (unsigned int)rcpt->uid);
+			return -1;
+		}
+		gid = pw.pw_gid;
+	}
+	if (setgroups(1, &gid) < 0 || setegid(gid) < 0 || seteuid(rcpt->uid) < 0) {
+		*error_r = t_strdup_printf("can't become uid %u: %s", (unsigned int)rcpt->uid,
+					   strerror(errno));
+		(void)seteuid(0);
+		(void)setegid(0);
+		return -1;
+	}
+	return 1;
+}
+
+static void lmtp_deliver_become_root(void)
+{
+	if (seteuid(0) < 0 || setegid(0) < 0 || setgroups(0, NULL) < 0)
+		i_fatal("can't return to root after a delivery: %s", strerror(errno));
+}
+
 /* Saves the message for one recipient. Returns the reply to send. */
-static const char *lmtp_deliver_one(struct lmtp_client *client,
-				    const struct lmtp_recipient *rcpt, const char *date,
-				    unsigned char *buf)
+static const char *lmtp_deliver_one_as_user(struct lmtp_client *client,
+					    const struct lmtp_recipient *rcpt,
+					    const char *date, unsigned char *buf)
 {
 	struct mail_user_settings mset = {
 		.username = rcpt->user,
@@ -224,6 +264,27 @@ static const char *lmtp_deliver_one(struct lmtp_client *client,
 					rcpt->address, client->conn->session_id, uid);
 	}
 	mail_user_deinit(&user);
+	return reply;
+}
+
+/* Saves the message for one recipient, as the recipient's uid. Returns
+   the reply to send. */
+static const char *lmtp_deliver_one(struct lmtp_client *client,
+				    const struct lmtp_recipient *rcpt, const char *date,
+				    unsigned char *buf)
+{
+	const char *error;
+	int switched = lmtp_deliver_become(rcpt, &error);
+
+	if (switched < 0) {
+		log_error(&client->conn->log, "delivery_failed", "rcpt=%s user=%s error=%s",
+			  log_value(rcpt->address), log_value(rcpt->user), log_value(error));
+		return t_strdup_printf("451 4.3.0 <%s> Temporary failure, try again later.",
+				       rcpt->address);
+	}
+	const char *reply = lmtp_deliver_one_as_user(client, rcpt, date, buf);
+	if (switched > 0)
+		lmtp_deliver_become_root();
 	return reply;
 }
 
