@@ -203,11 +203,13 @@ static int auth_master_parse_user(const char *const *args, unsigned int count,
 static int auth_master_handle_reply(struct auth_master_client *client,
 				    const char *const *args, unsigned int count)
 {
+	if (strcmp(args[0], "SPID") == 0)
+		return 0;
 	if (count < 2)
-		return strcmp(args[0], "SPID") == 0 ? 0 : -1;
+		return -1;
 	struct auth_master_request *req = auth_master_request_find(client, args[1]);
 	if (req == NULL)
-		return 0; /* aborted or timed out meanwhile, or SPID */
+		return 0; /* aborted or timed out meanwhile */
 	const char *cmd = args[0];
 	if (req->type == AUTH_MASTER_REQUEST_LIST) {
 		if (strcmp(cmd, "LIST") == 0 && count >= 3) {

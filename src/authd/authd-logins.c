@@ -9,9 +9,20 @@
 #include "ioloop.h"
 #include "log.h"
 
+/* The logins of one client connection (one cookie): a login process can
+   only push out its own logins, never another process's. */
+struct authd_login_conn {
+	char cookie[AUTH_PROTO_COOKIE_HEX_LEN + 1];
+	struct authd_login *head, *tail;
+	unsigned int count;
+};
+
 struct authd_login {
 	/* in insertion order, which is expiry order (one TTL for all) */
 	struct authd_login *prev, *next;
+	/* the same, among the connection's logins */
+	struct authd_login *conn_prev, *conn_next;
+	struct authd_login_conn *conn;
 	pool_t pool;
 	char *key; /* "<cookie>/<request id>" */
 	pid_t client_pid;
@@ -20,27 +31,50 @@ struct authd_login {
 };
 
 struct authd_logins {
-	struct hash_table *table;
+	struct hash_table *table; /* key -> login */
+	struct hash_table *conns; /* cookie -> login conn */
 	struct authd_login *head, *tail;
-	unsigned int count, max, ttl_ms;
+	unsigned int count, max, max_per_conn, ttl_ms;
 	struct timeout *to;
 };
 
 static void authd_logins_expire(void *context);
 
-struct authd_logins *authd_logins_create(unsigned int ttl_ms, unsigned int max)
+struct authd_logins *authd_logins_create(unsigned int ttl_ms, unsigned int max,
+					 unsigned int max_per_conn)
 {
 	struct authd_logins *logins = i_zalloc(sizeof(*logins));
 
 	logins->table = hash_table_create(system_pool, str_hash, str_cmp);
+	logins->conns = hash_table_create(system_pool, str_hash, str_cmp);
 	logins->ttl_ms = ttl_ms;
 	logins->max = max;
+	logins->max_per_conn = I_MIN(max_per_conn, max);
 	return logins;
+}
+
+static void authd_login_conn_unlink(struct authd_logins *logins, struct authd_login *login)
+{
+	struct authd_login_conn *conn = login->conn;
+
+	if (login->conn_prev != NULL)
+		login->conn_prev->conn_next = login->conn_next;
+	else
+		conn->head = login->conn_next;
+	if (login->conn_next != NULL)
+		login->conn_next->conn_prev = login->conn_prev;
+	else
+		conn->tail = login->conn_prev;
+	if (--conn->count == 0) {
+		hash_table_remove(logins->conns, conn->cookie);
+		free(conn);
+	}
 }
 
 static void authd_login_remove(struct authd_logins *logins, struct authd_login *login)
 {
 	hash_table_remove(logins->table, login->key);
+	authd_login_conn_unlink(logins, login);
 	if (login->prev != NULL)
 		login->prev->next = login->next;
 	else
@@ -64,6 +98,7 @@ void authd_logins_destroy(struct authd_logins **_logins)
 		authd_login_remove(logins, logins->head);
 	timeout_remove(&logins->to);
 	hash_table_destroy(&logins->table);
+	hash_table_destroy(&logins->conns);
 	free(logins);
 }
 
@@ -109,6 +144,39 @@ static const char *authd_login_key(const char *cookie, unsigned int request_id)
 	return t_strdup_printf("%s/%u", cookie, request_id);
 }
 
+static struct authd_login_conn *authd_login_conn_get(struct authd_logins *logins,
+						     const char *cookie)
+{
+	struct authd_login_conn *conn = hash_table_lookup(logins->conns, cookie);
+
+	if (conn == NULL) {
+		conn = i_zalloc(sizeof(*conn));
+		i_assert(strlen(cookie) < sizeof(conn->cookie));
+		memcpy(conn->cookie, cookie, strlen(cookie) + 1);
+		hash_table_insert(logins->conns, conn->cookie, conn);
+	}
+	return conn;
+}
+
+/* Makes room for one more login of cookie's connection: its own oldest
+   goes first, then the oldest of all. */
+static void authd_logins_make_room(struct authd_logins *logins, const char *cookie)
+{
+	struct authd_login_conn *conn = hash_table_lookup(logins->conns, cookie);
+	struct authd_login *victim = NULL;
+
+	if (conn != NULL && conn->count >= logins->max_per_conn)
+		victim = conn->head;
+	else if (logins->count >= logins->max)
+		victim = logins->head;
+	if (victim == NULL)
+		return;
+	log_warning(NULL, "authd_login_dropped",
+		    "user=%s reason=\"too many logins waiting for the master\"",
+		    log_value(victim->user->name));
+	authd_login_remove(logins, victim);
+}
+
 void authd_logins_add(struct authd_logins *logins, pid_t client_pid, const char *cookie,
 		      unsigned int request_id, const struct auth_user *user)
 {
@@ -118,12 +186,7 @@ void authd_logins_add(struct authd_logins *logins, pid_t client_pid, const char 
 	/* a request id reused on the same connection replaces the old login */
 	if (old != NULL)
 		authd_login_remove(logins, old);
-	if (logins->count >= logins->max) {
-		log_warning(NULL, "authd_login_dropped",
-			    "user=%s reason=\"too many logins waiting for the master\"",
-			    log_value(logins->head->user->name));
-		authd_login_remove(logins, logins->head);
-	}
+	authd_logins_make_room(logins, cookie);
 	pool_t pool = pool_create("authd login", 512);
 	struct authd_login *login = p_malloc(pool, sizeof(*login));
 	login->pool = pool;
@@ -139,6 +202,15 @@ void authd_logins_add(struct authd_logins *logins, pid_t client_pid, const char 
 		logins->head = login;
 	logins->tail = login;
 	logins->count++;
+	struct authd_login_conn *conn = authd_login_conn_get(logins, cookie);
+	login->conn = conn;
+	login->conn_prev = conn->tail;
+	if (conn->tail != NULL)
+		conn->tail->conn_next = login;
+	else
+		conn->head = login;
+	conn->tail = login;
+	conn->count++;
 	if (logins->to == NULL)
 		authd_logins_schedule(logins);
 }

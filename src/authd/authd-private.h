@@ -39,9 +39,10 @@ void authd_master_conn_create(struct authd *authd, int fd, const struct net_endp
 void authd_master_conns_destroy_all(struct authd *authd);
 
 /* authd-logins.c: successful logins by (cookie, request id), each
-   answered once to REQUEST, dropped after ttl_ms or when max are waiting
-   (oldest first). */
-struct authd_logins *authd_logins_create(unsigned int ttl_ms, unsigned int max);
+   answered once to REQUEST, dropped after ttl_ms, or when max are waiting
+   or max_per_conn of one client connection (oldest first). */
+struct authd_logins *authd_logins_create(unsigned int ttl_ms, unsigned int max,
+					 unsigned int max_per_conn);
 void authd_logins_destroy(struct authd_logins **logins);
 void authd_logins_add(struct authd_logins *logins, pid_t client_pid, const char *cookie,
 		      unsigned int request_id, const struct auth_user *user);

@@ -15,6 +15,7 @@
 #define AUTHD_DEFAULT_REQUEST_TIMEOUT_MS (5 * 60 * 1000)
 #define AUTHD_DEFAULT_LOGIN_TTL_MS 60000
 #define AUTHD_DEFAULT_MAX_PENDING_LOGINS 16384
+#define AUTHD_DEFAULT_MAX_PENDING_LOGINS_PER_CONN 1024
 #define AUTHD_DEFAULT_OUTPUT_TIMEOUT_MS 60000
 
 struct authd_listener {
@@ -64,12 +65,15 @@ struct authd *authd_create(struct auth *auth, const struct authd_settings *set)
 	AUTHD_DEFAULT(request_timeout_ms, AUTHD_DEFAULT_REQUEST_TIMEOUT_MS);
 	AUTHD_DEFAULT(login_ttl_ms, AUTHD_DEFAULT_LOGIN_TTL_MS);
 	AUTHD_DEFAULT(max_pending_logins, AUTHD_DEFAULT_MAX_PENDING_LOGINS);
+	AUTHD_DEFAULT(max_pending_logins_per_connection,
+		      AUTHD_DEFAULT_MAX_PENDING_LOGINS_PER_CONN);
 	AUTHD_DEFAULT(output_timeout_ms, AUTHD_DEFAULT_OUTPUT_TIMEOUT_MS);
 #undef AUTHD_DEFAULT
 	authd->pid = getpid();
 	authd->mech_lines = authd_mech_lines(auth);
 	authd->logins = authd_logins_create(authd->set.login_ttl_ms,
-					    authd->set.max_pending_logins);
+					    authd->set.max_pending_logins,
+					    authd->set.max_pending_logins_per_connection);
 	return authd;
 }
 

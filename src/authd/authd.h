@@ -28,6 +28,9 @@ struct authd_settings {
 	/* successful logins waiting for REQUEST; past it the oldest goes
 	   [16384] */
 	unsigned int max_pending_logins;
+	/* the same per client connection, so that one login process can
+	   push out only its own [1024] */
+	unsigned int max_pending_logins_per_connection;
 	/* output a client doesn't read for this long closes it [60 s] */
 	unsigned int output_timeout_ms;
 };

@@ -164,6 +164,46 @@ static void test_master_expiry(void)
 	test_end();
 }
 
+static void test_master_per_connection(void)
+{
+	struct test_server srv;
+	struct test_reply r;
+	struct test_master_result res = { .count = 0 };
+	struct authd_settings set = {
+		.max_pending_logins = 10, .max_pending_logins_per_connection = 2,
+	};
+	unsigned int ids[3];
+
+	test_begin("authd one connection can push out only its own logins");
+	test_server_start(&srv, 0, &set);
+	struct auth_client *a = test_client_create(), *b = test_client_create();
+	struct auth_master_client *mc = auth_master_client_create(master_path, 2000);
+	test_reply_init(&r);
+	test_login(b, "alice", "secret", &r);
+	const char *b_cookie = test_strdup(r.login.cookie);
+	unsigned int b_id = r.login.request_id;
+	for (unsigned int i = 0; i < 3; i++) {
+		test_login(a, "bob", "pw", &r);
+		ids[i] = r.login.request_id;
+	}
+	const char *a_cookie = test_strdup(r.login.cookie);
+	test_assert(strcmp(a_cookie, b_cookie) != 0);
+	test_assert(authd_pending_login_count(srv.authd) == 3);
+	test_assert(test_resolve(mc, getpid(), ids[0], a_cookie, &res) == 0);
+	test_assert(test_resolve(mc, getpid(), ids[1], a_cookie, &res) == 1);
+	test_assert(test_resolve(mc, getpid(), ids[2], a_cookie, &res) == 1);
+	test_assert(test_resolve(mc, getpid(), b_id, b_cookie, &res) == 1);
+	test_assert_strcmp(res.name, "alice");
+	test_assert(authd_pending_login_count(srv.authd) == 0);
+	test_master_result_free(&res);
+	test_reply_deinit(&r);
+	auth_client_destroy(&a);
+	auth_client_destroy(&b);
+	auth_master_client_destroy(&mc);
+	test_server_stop(&srv);
+	test_end();
+}
+
 static void test_master_user_async(void)
 {
 	struct test_server srv;
@@ -352,6 +392,7 @@ int main(void)
 	static void (*const tests[])(void) = {
 		test_master_request_once,
 		test_master_expiry,
+		test_master_per_connection,
 		test_master_user_async,
 		test_master_blocking,
 		test_master_malformed,
