@@ -10,7 +10,6 @@ Two auth sockets are tried: the stand-alone server built from src/authd
 (authd-test-server, always available), and ternd's own
 <base_dir>/run/auth-client, which the auth process creates; while ternd
 has no auth process the second test skips."""
-import base64
 import os
 import pathlib
 import shutil
