@@ -55,10 +55,18 @@ static int passwd_file_db_userdb_lookup(void *ctx, const struct auth_db_lookup *
 	return 1;
 }
 
+static int passwd_file_db_userdb_iterate(void *ctx,
+					 void (*cb)(const char *user, void *context),
+					 void *context, const char **error_r)
+{
+	return passwd_file_iterate(ctx, cb, context, error_r);
+}
+
 const struct auth_db_driver auth_db_driver_passwd_file = {
 	.name = "passwd-file",
 	.init = passwd_file_db_init,
 	.deinit = passwd_file_db_deinit,
 	.passdb_lookup = passwd_file_db_passdb_lookup,
 	.userdb_lookup = passwd_file_db_userdb_lookup,
+	.userdb_iterate = passwd_file_db_userdb_iterate,
 };

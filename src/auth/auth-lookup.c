@@ -111,6 +111,32 @@ int auth_userdb_lookup(struct auth *auth, const struct auth_db_lookup *lookup,
 	return failed ? -1 : 0;
 }
 
+int auth_userdb_iterate(struct auth *auth, void (*cb)(const char *user, void *context),
+			void *context, const char **error_r)
+{
+	bool use_passdbs = auth->userdbs.count == 0;
+	unsigned int count = use_passdbs ? auth->passdbs.count : auth->userdbs.count;
+	bool listed = false;
+
+	for (unsigned int i = 0; i < count; i++) {
+		struct auth_db *db = use_passdbs ? auth->passdbs.v[i] : auth->userdbs.v[i];
+		const char *error;
+		if (use_passdbs && auth_db_is_master(db))
+			continue;
+		if (auth_db_userdb_iterate(db, cb, context, &error) < 0) {
+			auth_lookup_log_error(db, use_passdbs ? "passdb" : "userdb", error);
+			*error_r = error;
+			return -1;
+		}
+		listed = true;
+	}
+	if (!listed) {
+		*error_r = "no userdb configured";
+		return -1;
+	}
+	return 0;
+}
+
 void auth_user_merge_passdb(struct auth_user *user, const struct auth_user *passdb_user,
 			    pool_t pool)
 {

@@ -356,6 +356,21 @@ static struct auth_user *passwd_entry_export(const struct passwd_entry *e,
 	return u;
 }
 
+int passwd_file_iterate(struct passwd_file *pf, void (*cb)(const char *user, void *context),
+			void *context, const char **error_r)
+{
+	struct hash_iter iter;
+	const void *key;
+	void *value;
+
+	if (passwd_file_sync(pf, error_r) < 0)
+		return -1;
+	hash_table_iter_init(pf->users, &iter);
+	while (hash_table_iter_next(&iter, &key, &value))
+		cb(((const struct passwd_entry *)value)->name, context);
+	return 0;
+}
+
 int passwd_file_lookup(struct passwd_file *pf, const char *user, pool_t pool,
 		       struct auth_user **user_r, const char **error_r)
 {

@@ -31,6 +31,11 @@ const char *passwd_file_get_path(const struct passwd_file *pf);
 int passwd_file_lookup(struct passwd_file *pf, const char *user, pool_t pool,
 		       struct auth_user **user_r, const char **error_r);
 
+/* Calls cb for every user name in the file (in no particular order),
+   after re-reading it if it changed. Returns 0, or -1 as lookups do. */
+int passwd_file_iterate(struct passwd_file *pf, void (*cb)(const char *user, void *context),
+			void *context, const char **error_r);
+
 /* Number of times the file has been (re)read; for tests and diagnostics. */
 unsigned int passwd_file_get_load_count(const struct passwd_file *pf);
 

@@ -60,4 +60,11 @@ const char *auth_get_mechanisms(struct auth *auth, bool secured);
 int auth_userdb_lookup(struct auth *auth, const struct auth_db_lookup *lookup,
 		       pool_t pool, struct auth_user **user_r, const char **error_r);
 
+/* Calls cb for every user name of the userdbs that can list their users
+   (with no userdb: of the passdbs), for ternctl and the master socket's
+   LIST. A user in two backends comes twice. Synchronous. Returns 0, or -1
+   if a backend failed or none can list (*error_r set). */
+int auth_userdb_iterate(struct auth *auth, void (*cb)(const char *user, void *context),
+			void *context, const char **error_r);
+
 #endif
