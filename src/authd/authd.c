@@ -77,13 +77,8 @@ struct authd *authd_create(struct auth *auth, const struct authd_settings *set)
 	return authd;
 }
 
-void authd_destroy(struct authd **_authd)
+void authd_stop_listening(struct authd *authd)
 {
-	struct authd *authd = *_authd;
-
-	if (authd == NULL)
-		return;
-	*_authd = NULL;
 	while (authd->listeners != NULL) {
 		struct authd_listener *l = authd->listeners;
 		authd->listeners = l->next;
@@ -91,6 +86,16 @@ void authd_destroy(struct authd **_authd)
 		i_close_fd(&l->fd);
 		free(l);
 	}
+}
+
+void authd_destroy(struct authd **_authd)
+{
+	struct authd *authd = *_authd;
+
+	if (authd == NULL)
+		return;
+	*_authd = NULL;
+	authd_stop_listening(authd);
 	authd_client_conns_destroy_all(authd);
 	authd_master_conns_destroy_all(authd);
 	authd_logins_destroy(&authd->logins);

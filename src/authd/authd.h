@@ -45,6 +45,9 @@ void authd_destroy(struct authd **authd);
    taking ownership of fd. Client listeners speak only the client protocol
    (AUTH); master listeners only the master protocol. Which processes may
    connect is decided by the socket file's permissions. */
+/* Closes the listeners (a reload's new auth process takes over); the
+   connections go on. */
+void authd_stop_listening(struct authd *authd);
 void authd_add_client_listener(struct authd *authd, int listen_fd);
 void authd_add_master_listener(struct authd *authd, int listen_fd);
 /* Serves one connected socket (a socketpair end the master passed, or a

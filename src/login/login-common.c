@@ -29,7 +29,7 @@ bool login_tls_required_unmet(enum listener_tls mode, const struct connection *c
 	return mode == LISTENER_TLS_REQUIRED && !login_connection_is_tls(conn);
 }
 
-void login_auth_info_fill(struct auth_request_info *info, struct connection *conn,
+void login_auth_info_fill(struct auth_client_request_info *info, struct connection *conn,
 			  const char *protocol, const char *mech)
 {
 	memset(info, 0, sizeof(*info));
@@ -44,7 +44,7 @@ void login_auth_info_fill(struct auth_request_info *info, struct connection *con
 }
 
 void login_handoff_fill(struct login_handoff *h, struct connection *conn,
-			const char *protocol, const struct auth_reply *reply,
+			const char *protocol, const struct auth_client_reply *reply,
 			const char *mech, const char *tag, bool starttls)
 {
 	memset(h, 0, sizeof(*h));
@@ -54,13 +54,12 @@ void login_handoff_fill(struct login_handoff *h, struct connection *conn,
 	h->uid = (uid_t)-1;
 	h->gid = (gid_t)-1;
 	array_init(&h->userdb_extra, t_pool(), 4);
-	if (reply->userdb != NULL) {
-		if (reply->userdb->home != NULL)
-			h->home = reply->userdb->home;
-		h->uid = reply->userdb->uid;
-		h->gid = reply->userdb->gid;
-		for (unsigned int i = 0; i < reply->userdb->extra.count; i++)
-			array_push(&h->userdb_extra, reply->userdb->extra.v[i]);
+	/* the userdb fields come from the auth process, through the master:
+	   this process only names the login it authenticated */
+	if (reply->login != NULL) {
+		h->auth_ref = t_strdup_printf("%ld:%u:%u:%s", (long)reply->login->server_pid,
+					      reply->login->connection_uid,
+					      reply->login->request_id, reply->login->cookie);
 	}
 	h->session_id = conn->session_id;
 	h->remote = conn->remote;
@@ -75,7 +74,7 @@ void login_handoff_fill(struct login_handoff *h, struct connection *conn,
 }
 
 void login_handoff_connection(struct login_context *ctx, struct connection *conn,
-			      const char *protocol, const struct auth_reply *reply,
+			      const char *protocol, const struct auth_client_reply *reply,
 			      const char *mech, const char *tag, bool starttls)
 {
 	struct login_handoff h;

@@ -5,8 +5,7 @@
 #ifndef TERN_LOGIN_COMMON_H
 #define TERN_LOGIN_COMMON_H
 
-#include "auth.h"
-#include "auth-request.h"
+#include "auth-client.h"
 #include "config.h"
 #include "connection.h"
 #include "ipc-handoff.h"
@@ -20,7 +19,7 @@ typedef void login_handoff_callback_t(struct connection *conn,
 struct login_context {
 	const struct tern_settings *set;
 	struct tls_context *tls;    /* NULL when TLS isn't configured */
-	struct auth *auth;
+	struct auth_client *auth; /* to the auth process */
 	login_handoff_callback_t *handoff;
 };
 
@@ -38,17 +37,17 @@ bool login_tls_mode_offers_starttls(enum listener_tls mode);
 bool login_tls_required_unmet(enum listener_tls mode, const struct connection *conn);
 /* Fills the hand-off record for an OK auth reply. */
 void login_handoff_fill(struct login_handoff *h, struct connection *conn,
-			const char *protocol, const struct auth_reply *reply,
+			const char *protocol, const struct auth_client_reply *reply,
 			const char *mech, const char *tag, bool starttls);
 /* Gives conn to the post-login engine: fills the hand-off record, detaches
    the connection from the pre-login client (whose destroy callback then
    never runs for it) and calls ctx->handoff. The caller frees its client
    afterwards without touching conn. */
 void login_handoff_connection(struct login_context *ctx, struct connection *conn,
-			      const char *protocol, const struct auth_reply *reply,
+			      const char *protocol, const struct auth_client_reply *reply,
 			      const char *mech, const char *tag, bool starttls);
 /* Fills the auth request info for conn. */
-void login_auth_info_fill(struct auth_request_info *info, struct connection *conn,
+void login_auth_info_fill(struct auth_client_request_info *info, struct connection *conn,
 			  const char *protocol, const char *mech);
 
 #endif

@@ -11,12 +11,12 @@
 #define LOGIN_IMAP_TLS_REQUIRED \
 	"NO [PRIVACYREQUIRED] TLS is required before authentication; use STARTTLS."
 
-static void login_imap_auth_reply(const struct auth_reply *reply, void *context);
+static void login_imap_auth_reply(const struct auth_client_reply *reply, void *context);
 
 static void login_imap_auth_start(struct imap_login_client *client, const char *tag,
 				  const char *mech, const char *initial_response)
 {
-	struct auth_request_info info;
+	struct auth_client_request_info info;
 	/* malloc, not the connection pool: a connection may log in again
 	   and again (UNAUTHENTICATE), the pool would only grow */
 	i_free(client->auth_tag);
@@ -29,7 +29,7 @@ static void login_imap_auth_start(struct imap_login_client *client, const char *
 	connection_input_pause(client->conn);
 	/* the reply comes from the loop; commands pipelined behind this one
 	   wait until then */
-	client->auth_req = auth_request_begin(client->ctx->auth, &info, initial_response,
+	client->auth_req = auth_client_request_begin(client->ctx->auth, &info, initial_response,
 					      login_imap_auth_reply, client);
 }
 
@@ -91,38 +91,38 @@ void login_imap_auth_client_line(struct imap_login_client *client, const char *l
 	if (strcmp(line, "*") == 0) {
 		connection_input_resume(client->conn);
 		/* RFC 9051 §6.2.2: the client cancelled */
-		auth_request_abort(&client->auth_req);
+		auth_client_request_abort(&client->auth_req);
 		login_imap_send_tagged(client, client->auth_tag, "BAD Authentication aborted by client.");
 		imap_command_reader_next(client->reader);
 		return;
 	}
-	auth_request_continue(client->auth_req, line);
+	auth_client_request_continue(client->auth_req, line);
 }
 
 void login_imap_auth_abort(struct imap_login_client *client)
 {
-	auth_request_abort(&client->auth_req);
+	auth_client_request_abort(&client->auth_req);
 }
 
 static const char *login_imap_fail_text(struct imap_login_client *client,
-					const struct auth_reply *reply)
+					const struct auth_client_reply *reply)
 {
 	switch (reply->fail_code) {
-	case AUTH_FAIL_TEMPORARY:
+	case AUTH_CLIENT_FAIL_TEMPORARY:
 		return "NO [UNAVAILABLE] Temporary authentication failure, try again later.";
-	case AUTH_FAIL_PLAINTEXT_INSECURE:
+	case AUTH_CLIENT_FAIL_PLAINTEXT_INSECURE:
 		return "NO [PRIVACYREQUIRED] Plaintext authentication is disabled on non-secure connections.";
-	case AUTH_FAIL_MECH_UNSUPPORTED:
+	case AUTH_CLIENT_FAIL_MECH_UNSUPPORTED:
 		return t_strdup_printf("NO [CANNOT] Unsupported authentication mechanism %s.",
 				       client->auth_mech);
-	case AUTH_FAIL_MALFORMED:
+	case AUTH_CLIENT_FAIL_MALFORMED:
 		/* for LOGIN the "response" was built by us from its arguments */
 		if (client->auth_is_login)
 			break;
 		return "BAD Invalid authentication response.";
-	case AUTH_FAIL_ABORTED:
+	case AUTH_CLIENT_FAIL_ABORTED:
 		return "BAD Authentication aborted.";
-	case AUTH_FAIL_DISABLED:
+	case AUTH_CLIENT_FAIL_DISABLED:
 		/* RFC 2221 §4.1: a login referral sends the client to the
 		   server that has the user now */
 		if (reply->referral != NULL &&
@@ -130,14 +130,14 @@ static const char *login_imap_fail_text(struct imap_login_client *client,
 			return t_strdup_printf("NO [REFERRAL %s] Try this server instead.",
 					       reply->referral);
 		return "NO [AUTHORIZATIONFAILED] Login disabled.";
-	case AUTH_FAIL_CREDENTIALS:
+	case AUTH_CLIENT_FAIL_CREDENTIALS:
 		break;
 	}
 	return "NO [AUTHENTICATIONFAILED] Authentication failed.";
 }
 
 static void login_imap_auth_failed(struct imap_login_client *client,
-				   const struct auth_reply *reply)
+				   const struct auth_client_reply *reply)
 {
 	login_imap_send_tagged(client, client->auth_tag, login_imap_fail_text(client, reply));
 	imap_command_reader_next(client->reader);
@@ -148,7 +148,7 @@ static void login_imap_auth_failed(struct imap_login_client *client,
 }
 
 static void login_imap_auth_succeeded(struct imap_login_client *client,
-				      const struct auth_reply *reply)
+				      const struct auth_client_reply *reply)
 {
 	struct connection *conn = client->conn;
 	/* the tag lives in the connection pool, the reader goes with us */
@@ -161,21 +161,21 @@ static void login_imap_auth_succeeded(struct imap_login_client *client,
 	free(client);
 }
 
-static void login_imap_auth_reply(const struct auth_reply *reply, void *context)
+static void login_imap_auth_reply(const struct auth_client_reply *reply, void *context)
 {
 	struct imap_login_client *client = context;
 	struct connection *conn = client->conn;
 	connection_ref(conn);
 	switch (reply->status) {
-	case AUTH_REPLY_CONTINUE:
+	case AUTH_CLIENT_REPLY_CONTINUE:
 		o_stream_printf(conn->output, "+ %s\r\n", reply->challenge);
 		client->auth_wait_client = true;
 		break;
-	case AUTH_REPLY_FAIL:
+	case AUTH_CLIENT_REPLY_FAIL:
 		client->auth_req = NULL;
 		login_imap_auth_failed(client, reply);
 		break;
-	case AUTH_REPLY_OK:
+	case AUTH_CLIENT_REPLY_OK:
 		client->auth_req = NULL;
 		login_imap_auth_succeeded(client, reply);
 		break;

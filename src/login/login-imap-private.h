@@ -18,7 +18,7 @@ struct imap_login_client {
 	unsigned int bad_count, auth_failures;
 
 	/* an AUTHENTICATE or LOGIN in progress */
-	struct auth_request *auth_req;
+	struct auth_client_request *auth_req;
 	char *auth_tag;
 	char *auth_mech;
 	bool auth_wait_client; /* we sent "+ challenge", waiting for a line */

@@ -12,12 +12,12 @@
 #define LOGIN_POP3_TLS_REQUIRED \
 	"-ERR [AUTH] TLS is required before authentication; use STLS."
 
-static void login_pop3_auth_reply(const struct auth_reply *reply, void *context);
+static void login_pop3_auth_reply(const struct auth_client_reply *reply, void *context);
 
 static void login_pop3_auth_start(struct pop3_login_client *client, const char *mech,
 				  const char *initial_response, bool is_pass)
 {
-	struct auth_request_info info;
+	struct auth_client_request_info info;
 	i_assert(strlen(mech) <= LOGIN_POP3_MAX_MECH_LEN);
 	memcpy(client->auth_mech, mech, strlen(mech) + 1);
 	client->auth_wait_client = false;
@@ -26,7 +26,7 @@ static void login_pop3_auth_start(struct pop3_login_client *client, const char *
 	connection_input_pause(client->conn);
 	/* the reply comes from the loop; commands pipelined behind this one
 	   wait until then (and then belong to the post-login engine) */
-	client->auth_req = auth_request_begin(client->ctx->auth, &info, initial_response,
+	client->auth_req = auth_client_request_begin(client->ctx->auth, &info, initial_response,
 					      login_pop3_auth_reply, client);
 }
 
@@ -82,7 +82,7 @@ static void login_pop3_auth_list(struct pop3_login_client *client)
 {
 	/* AUTH without a mechanism lists them (as RFC 1734 servers did;
 	   some clients probe with it) */
-	const char *mechs = auth_get_mechanisms(client->ctx->auth,
+	const char *mechs = auth_client_get_mechanisms(client->ctx->auth,
 		login_connection_is_secured(client->conn));
 	string_t *str = t_str_new(128);
 	str_append(str, "+OK\r\n");
@@ -140,13 +140,13 @@ void login_pop3_cmd_apop(struct pop3_login_client *client, const char *rest)
 	}
 	/* RFC 1939 §7: digest = MD5(timestamp + shared secret); no password
 	   crosses the wire, so APOP is allowed without TLS */
-	struct auth_request_info info;
+	struct auth_client_request_info info;
 	memcpy(client->auth_mech, "APOP", 5);
 	client->auth_wait_client = false;
 	client->auth_is_pass = true;
 	login_auth_info_fill(&info, client->conn, "pop3", client->auth_mech);
 	connection_input_pause(client->conn);
-	client->auth_req = auth_request_begin_apop(client->ctx->auth, &info, args[0],
+	client->auth_req = auth_client_request_begin_apop(client->ctx->auth, &info, args[0],
 						   client->apop_challenge, args[1],
 						   login_pop3_auth_reply, client);
 }
@@ -157,52 +157,52 @@ void login_pop3_auth_client_line(struct pop3_login_client *client, const char *l
 	if (strcmp(line, "*") == 0) {
 		/* RFC 5034 §4: the client cancelled; the AUTH fails at once
 		   (and counts as a failure, so cancelling can't go on forever) */
-		auth_request_abort(&client->auth_req);
+		auth_client_request_abort(&client->auth_req);
 		login_pop3_send_line(client, "-ERR Authentication aborted by client.");
 		if (++client->auth_failures >= LOGIN_POP3_MAX_AUTH_FAILURES)
 			connection_close(client->conn, "too many authentication failures");
 		return;
 	}
 	connection_input_pause(client->conn);
-	auth_request_continue(client->auth_req, line);
+	auth_client_request_continue(client->auth_req, line);
 }
 
 void login_pop3_auth_abort(struct pop3_login_client *client)
 {
-	auth_request_abort(&client->auth_req);
+	auth_client_request_abort(&client->auth_req);
 	client->auth_wait_client = false;
 }
 
 static const char *login_pop3_fail_text(struct pop3_login_client *client,
-					const struct auth_reply *reply)
+					const struct auth_client_reply *reply)
 {
 	switch (reply->fail_code) {
-	case AUTH_FAIL_TEMPORARY:
+	case AUTH_CLIENT_FAIL_TEMPORARY:
 		return "-ERR [SYS/TEMP] Temporary authentication failure, try again later.";
-	case AUTH_FAIL_PLAINTEXT_INSECURE:
+	case AUTH_CLIENT_FAIL_PLAINTEXT_INSECURE:
 		return LOGIN_POP3_PLAINTEXT_DISABLED;
-	case AUTH_FAIL_MECH_UNSUPPORTED:
+	case AUTH_CLIENT_FAIL_MECH_UNSUPPORTED:
 		return t_strdup_printf("-ERR Unsupported authentication mechanism %s.",
 				       pop3_printable(client->auth_mech));
-	case AUTH_FAIL_MALFORMED:
+	case AUTH_CLIENT_FAIL_MALFORMED:
 		/* for PASS the "response" was built by us from its arguments */
 		if (client->auth_is_pass)
 			break;
 		return t_strdup_printf("-ERR Invalid authentication response: %s",
 				       reply->reason);
-	case AUTH_FAIL_ABORTED:
+	case AUTH_CLIENT_FAIL_ABORTED:
 		return "-ERR Authentication aborted by client.";
-	case AUTH_FAIL_DISABLED:
+	case AUTH_CLIENT_FAIL_DISABLED:
 		/* RFC 3206 §4: retrying won't help */
 		return t_strdup_printf("-ERR [SYS/PERM] %s", reply->reason);
-	case AUTH_FAIL_CREDENTIALS:
+	case AUTH_CLIENT_FAIL_CREDENTIALS:
 		break;
 	}
 	return "-ERR [AUTH] Authentication failed.";
 }
 
 static void login_pop3_auth_failed(struct pop3_login_client *client,
-				   const struct auth_reply *reply)
+				   const struct auth_client_reply *reply)
 {
 	login_pop3_send_line(client, login_pop3_fail_text(client, reply));
 	/* an unsolicited second -ERR would be taken as the reply to the next
@@ -212,7 +212,7 @@ static void login_pop3_auth_failed(struct pop3_login_client *client,
 }
 
 static void login_pop3_auth_succeeded(struct pop3_login_client *client,
-				      const struct auth_reply *reply)
+				      const struct auth_client_reply *reply)
 {
 	struct connection *conn = client->conn;
 	line_reader_destroy(&client->reader);
@@ -223,22 +223,22 @@ static void login_pop3_auth_succeeded(struct pop3_login_client *client,
 	free(client);
 }
 
-static void login_pop3_auth_reply(const struct auth_reply *reply, void *context)
+static void login_pop3_auth_reply(const struct auth_client_reply *reply, void *context)
 {
 	struct pop3_login_client *client = context;
 	struct connection *conn = client->conn;
 	connection_ref(conn);
 	switch (reply->status) {
-	case AUTH_REPLY_CONTINUE:
+	case AUTH_CLIENT_REPLY_CONTINUE:
 		/* RFC 5034 §4: "+", a space and the base64 challenge */
 		o_stream_printf(conn->output, "+ %s\r\n", reply->challenge);
 		client->auth_wait_client = true;
 		break;
-	case AUTH_REPLY_FAIL:
+	case AUTH_CLIENT_REPLY_FAIL:
 		client->auth_req = NULL;
 		login_pop3_auth_failed(client, reply);
 		break;
-	case AUTH_REPLY_OK:
+	case AUTH_CLIENT_REPLY_OK:
 		client->auth_req = NULL;
 		login_pop3_auth_succeeded(client, reply);
 		break;

@@ -21,7 +21,7 @@ struct pop3_login_client {
 	char *user; /* from USER, waiting for PASS (malloc) */
 
 	/* a PASS or AUTH in progress */
-	struct auth_request *auth_req;
+	struct auth_client_request *auth_req;
 	char auth_mech[LOGIN_POP3_MAX_MECH_LEN + 1];
 	bool auth_wait_client; /* we sent "+ challenge", waiting for a line */
 	bool auth_is_pass;     /* USER/PASS, not AUTH */

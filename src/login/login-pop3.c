@@ -61,7 +61,7 @@ static void cmd_capa(struct pop3_login_client *client, const char *rest)
 		.stls = login_pop3_stls_available(client),
 		.user = login_pop3_plaintext_allowed(client),
 		.sasl_mechs = login_tls_required_unmet(client->tls_mode, client->conn) ?
-			NULL : auth_get_mechanisms(client->ctx->auth,
+			NULL : auth_client_get_mechanisms(client->ctx->auth,
 						   login_connection_is_secured(client->conn)),
 		.login_delay_secs = client->ctx->set->pop3.login_delay_ms / 1000,
 	};

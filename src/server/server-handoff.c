@@ -6,6 +6,7 @@
  * login worker of the protocol). The master reads only these records,
  * never client bytes. */
 #include "server-private.h"
+#include "auth-master-client.h"
 #include "ipc-handoff.h"
 #include "log.h"
 #include "strnum.h"
@@ -90,13 +91,102 @@ static struct master_worker *master_mail_worker_get(struct master *m, const char
 	return w != NULL ? w : best;
 }
 
+/* A hand-off waiting for the auth process to say who logged in. */
+struct master_handoff_pending {
+	struct master_handoff_pending *prev, *next;
+	struct master *m;
+	pid_t login_pid;
+	char *service;
+	char *record;
+	int fd;
+	struct auth_master_request *req;
+};
+
+static void master_handoff_route(struct master *m, pid_t login_pid, struct login_handoff *h,
+				 int fd);
+
+static void master_handoff_pending_free(struct master_handoff_pending *p)
+{
+	if (p->prev != NULL)
+		p->prev->next = p->next;
+	else
+		p->m->handoffs_pending = p->next;
+	if (p->next != NULL)
+		p->next->prev = p->prev;
+	free(p->service);
+	free(p->record);
+	free(p);
+}
+
+void master_handoff_shutdown(struct master *m)
+{
+	while (m->handoffs_pending != NULL) {
+		struct master_handoff_pending *p = m->handoffs_pending;
+		auth_master_request_abort(&p->req);
+		master_handoff_refuse(p->service, p->fd, "server shutting down");
+		master_handoff_pending_free(p);
+	}
+	/* the auth process drains once nobody is connected */
+	auth_master_client_destroy(&m->auth_master);
+}
+
+static void master_handoff_resolved(int ret, const struct auth_master_user *user,
+				    const char *error, void *context)
+{
+	struct master_handoff_pending *p = context;
+	struct login_handoff h;
+	const char *perror;
+
+	p->req = NULL;
+	if (ret <= 0 || login_handoff_parse(p->record, t_pool(), &h, &perror) < 0) {
+		master_handoff_refuse(p->service, p->fd, t_strdup_printf(
+			"login not confirmed by the auth process: %s",
+			ret < 0 ? error : ret == 0 ? "unknown login" : perror));
+	} else {
+		/* the auth process's word, not the login worker's */
+		h.user = user->name;
+		h.home = user->home == NULL ? "" : user->home;
+		h.uid = user->uid;
+		h.gid = user->gid;
+		h.userdb_extra.count = 0;
+		for (unsigned int i = 0; i < user->extra.count; i++)
+			array_push(&h.userdb_extra, user->extra.v[i]);
+		master_handoff_route(p->m, p->login_pid, &h, p->fd);
+	}
+	master_handoff_pending_free(p);
+}
+
+static struct auth_master_client *master_auth_client(struct master *m)
+{
+	if (m->auth_master == NULL) {
+		m->auth_master = auth_master_client_create(
+			t_strdup_printf("%s/run/auth-master", m->config->set->base_dir), 0);
+	}
+	return m->auth_master;
+}
+
+/* "spid:cuid:request_id:cookie" from the login worker; its pid is ours. */
+static int master_handoff_login_parse(const char *ref, pid_t login_pid,
+				      struct auth_master_login *login_r)
+{
+	char cookie[65];
+	long spid;
+	unsigned int cuid, id;
+
+	if (sscanf(ref, "%ld:%u:%u:%64[0-9a-fA-F]", &spid, &cuid, &id, cookie) != 4)
+		return -1;
+	login_r->client_pid = login_pid;
+	login_r->request_id = id;
+	login_r->cookie = t_strdup(cookie);
+	return 0;
+}
+
 static void master_handoff_from_login(struct master *m, struct master_worker *lw,
 				      const char *record, int fd)
 {
 	struct login_handoff h;
+	struct auth_master_login login;
 	const char *error;
-	uid_t uid;
-	gid_t gid;
 
 	if (fd < 0 || login_handoff_parse(record, t_pool(), &h, &error) < 0) {
 		log_error(NULL, "handoff_failed", "worker_pid=%ld error=%s", (long)lw->pid,
@@ -109,21 +199,46 @@ static void master_handoff_from_login(struct master *m, struct master_worker *lw
 		master_handoff_refuse(lw->service, fd, "protocol mismatch");
 		return;
 	}
-	if (master_handoff_uid(&h, &uid, &gid, &error) < 0) {
-		master_handoff_refuse(h.protocol, fd, t_strdup_printf("user=%s %s", h.user, error));
+	if (master_handoff_login_parse(h.auth_ref, lw->pid, &login) < 0) {
+		master_handoff_refuse(lw->service, fd, "no auth reference");
 		return;
 	}
-	struct master_worker *mw = master_mail_worker_get(m, h.protocol, uid, gid);
+	struct master_handoff_pending *p = i_zalloc(sizeof(*p));
+	p->m = m;
+	p->login_pid = lw->pid;
+	p->service = i_strdup(lw->service);
+	p->record = i_strdup(record);
+	p->fd = fd;
+	p->next = m->handoffs_pending;
+	if (p->next != NULL)
+		p->next->prev = p;
+	m->handoffs_pending = p;
+	p->req = auth_master_login_resolve_async(master_auth_client(m), &login,
+						 master_handoff_resolved, p);
+}
+
+static void master_handoff_route(struct master *m, pid_t login_pid, struct login_handoff *h,
+				 int fd)
+{
+	const char *error;
+	uid_t uid;
+	gid_t gid;
+
+	if (master_handoff_uid(h, &uid, &gid, &error) < 0) {
+		master_handoff_refuse(h->protocol, fd, t_strdup_printf("user=%s %s", h->user, error));
+		return;
+	}
+	struct master_worker *mw = master_mail_worker_get(m, h->protocol, uid, gid);
 	if (mw == NULL) {
-		master_handoff_refuse(h.protocol, fd, "no mail worker");
+		master_handoff_refuse(h->protocol, fd, "no mail worker");
 		return;
 	}
-	h.login_pid = (unsigned int)lw->pid;
+	h->login_pid = (unsigned int)login_pid;
 	string_t *str = t_str_new(512);
 	str_append(str, "HANDOFF\t");
-	login_handoff_serialize(&h, str);
+	login_handoff_serialize(h, str);
 	if (ipc_channel_send(mw->chan, str_data(str), str_len(str), fd) < 0) {
-		master_handoff_refuse(h.protocol, fd, "mail worker channel failed");
+		master_handoff_refuse(h->protocol, fd, "mail worker channel failed");
 		return;
 	}
 	close(fd);

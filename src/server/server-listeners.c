@@ -1,7 +1,12 @@
-/* Binding listeners, and keeping their sockets across reloads. */
+/* Binding listeners (the configured ones and the auth process's Unix
+ * sockets under base_dir/run), and keeping their sockets across reloads. */
 #include "server-private.h"
 #include "net.h"
 #include "log.h"
+
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define LISTEN_BACKLOG 1024
 
@@ -40,6 +45,8 @@ static void listener_set_fields(struct master_listener *l, const struct listener
 static void listener_free(struct master_listener *l)
 {
 	i_close_fd(&l->fd);
+	if (l->path != NULL && l->path[0] != '\0')
+		(void)unlink(l->path);
 	free(l->name);
 	free(l->protocol);
 	free(l->address);
@@ -94,6 +101,73 @@ int master_listeners_update(struct master *m, const char **error_r)
 				 ls->tls == LISTENER_TLS_REQUIRED ? "required" : "none");
 		}
 		listener_set_fields(l, ls);
+	}
+	return master_auth_listeners_update(m, error_r);
+}
+
+/* The auth process's sockets: for login workers (inside their chroot
+   directory), for MTAs (Postfix's smtpd_sasl_path), and the master socket
+   that only root may use (userdb lookups, resolving logins). */
+static const struct {
+	const char *name, *path;
+	mode_t mode;
+} auth_sockets[] = {
+	{ "auth-login", "login/auth", 0666 },
+	{ "auth-client", "auth-client", 0666 },
+	{ "auth-master", "auth-master", 0600 },
+};
+
+static int master_run_dir_create(const char *path, const char **error_r)
+{
+	struct stat st;
+	if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+		*error_r = t_strdup_printf("mkdir(%s) failed: %s", path, strerror(errno));
+		return -1;
+	}
+	/* the login chroot: nothing but sockets, not writable by workers */
+	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		*error_r = t_strdup_printf("%s is not a directory", path);
+		return -1;
+	}
+	if ((st.st_mode & 0022) != 0 && chmod(path, 0755) < 0) {
+		*error_r = t_strdup_printf("chmod(%s) failed: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int master_auth_listeners_update(struct master *m, const char **error_r)
+{
+	const char *run = t_strdup_printf("%s/run", m->config->set->base_dir);
+	if (master_run_dir_create(run, error_r) < 0 ||
+	    master_run_dir_create(t_strdup_printf("%s/login", run), error_r) < 0)
+		return -1;
+	for (size_t i = 0; i < N_ELEMENTS(auth_sockets); i++) {
+		const char *path = t_strdup_printf("%s/%s", run, auth_sockets[i].path);
+		struct master_listener *l = NULL;
+		for (unsigned int j = 0; j < m->listeners.count && l == NULL; j++) {
+			if (strcmp(m->listeners.v[j]->path, path) == 0)
+				l = m->listeners.v[j];
+		}
+		if (l == NULL) {
+			int fd = net_listen_unix(path, LISTEN_BACKLOG, error_r);
+			if (fd < 0)
+				return -1;
+			if (chmod(path, auth_sockets[i].mode) < 0) {
+				*error_r = t_strdup_printf("chmod(%s) failed: %s", path,
+							   strerror(errno));
+				close(fd);
+				return -1;
+			}
+			l = i_zalloc(sizeof(*l));
+			l->fd = fd;
+			l->address = i_strdup("");
+			l->path = i_strdup(path);
+			l->name = i_strdup(auth_sockets[i].name);
+			l->protocol = i_strdup("auth");
+			array_push(&m->listeners, l);
+		}
+		l->in_use = true;
 	}
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* The master's main loop: startup, signals, reload and shutdown. */
 #include "server-private.h"
 #include "buffer.h"
+#include "auth-master-client.h"
 #include "log.h"
 
 #include <errno.h>
@@ -98,6 +99,7 @@ static void master_sig_shutdown(int signo, void *context)
 	log_info(NULL, "shutdown", "signal=%d workers=%u", signo, master_workers_count(m));
 	m->shutting_down = true;
 	master_listeners_close_all(m);
+	master_handoff_shutdown(m);
 	master_workers_signal(m, SIGTERM, false);
 	m->kill_to = timeout_add_once(m->config->set->shutdown_timeout_ms + MASTER_KILL_GRACE_MS,
 				      master_kill_workers, m);
@@ -157,6 +159,7 @@ int master_run(const struct master_options *opts, struct tern_config *config)
 	ioloop_run();
 
 	timeout_remove(&m.kill_to);
+	master_handoff_shutdown(&m);
 	timeout_remove(&m.restart_to);
 	master_listeners_close_all(&m);
 	array_free(&m.listeners);

@@ -50,6 +50,9 @@ struct master {
 	ARRAY(struct master_listener *) listeners;
 	ARRAY(struct master_worker *) workers;
 	struct timeout *restart_to, *kill_to;
+	/* to the auth process's master socket, for resolving hand-offs */
+	struct auth_master_client *auth_master;
+	struct master_handoff_pending *handoffs_pending;
 	bool shutting_down;
 };
 
@@ -57,6 +60,9 @@ struct master {
 /* Binds the enabled listeners of m->config whose protocol is implemented,
    reusing sockets already bound at the same address. Returns 0 or -1. */
 int master_listeners_update(struct master *m, const char **error_r);
+/* Binds the auth process's Unix sockets under base_dir/run (part of
+   master_listeners_update()). */
+int master_auth_listeners_update(struct master *m, const char **error_r);
 void master_listeners_close_unused(struct master *m);
 void master_listeners_close_all(struct master *m);
 
@@ -77,6 +83,9 @@ struct master_worker *master_worker_find(struct master *m, pid_t pid);
 unsigned int master_workers_count(struct master *m);
 
 /* server-handoff.c */
+/* Refuses the hand-offs still waiting for the auth process and closes the
+   connection to it. */
+void master_handoff_shutdown(struct master *m);
 /* A message from a login or mail worker's channel. */
 void master_handoff_input(struct ipc_channel *chan, const void *data, size_t size,
 			  int fd, void *context);

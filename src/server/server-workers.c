@@ -39,7 +39,8 @@ static void clear_cloexec(int fd)
 
 const char *master_worker_role_name(const struct master_worker *w)
 {
-	if (w->role == MASTER_ROLE_MAIL || strcmp(w->service, "lmtp") == 0)
+	if (w->role == MASTER_ROLE_MAIL || strcmp(w->service, "lmtp") == 0 ||
+	    strcmp(w->service, "auth") == 0)
 		return w->service;
 	return t_strdup_printf("%s-login", w->service);
 }
@@ -104,7 +105,7 @@ static struct master_worker *worker_start(struct master *m, const char *service,
 	w->started_ms = ioloop_now_ms();
 
 	int fds[2] = { -1, -1 };
-	bool channel = strcmp(service, "lmtp") != 0;
+	bool channel = strcmp(service, "lmtp") != 0 && strcmp(service, "auth") != 0;
 	if (channel && ipc_channel_pair(fds) < 0) {
 		log_error(NULL, "spawn_failed", "service=%s error=%s", service,
 			  log_value(strerror(errno)));
@@ -158,6 +159,8 @@ struct master_worker *master_mail_worker_spawn(struct master *m, const char *ser
 void master_workers_spawn_all(struct master *m)
 {
 	const struct tern_settings *set = m->config->set;
+	/* one auth process owns the passdb/userdb, penalties and caches */
+	(void)master_worker_spawn(m, "auth");
 	for (unsigned int i = 0; i < set->services.count; i++) {
 		const struct service_settings *s = set->services.v[i];
 		for (unsigned int n = 0; n < s->process_count; n++) {
@@ -225,6 +228,14 @@ static void master_restart_pending(void *context)
 	if (m->shutting_down)
 		return;
 	const struct tern_settings *set = m->config->set;
+	bool have_auth = false;
+	for (unsigned int j = 0; j < m->workers.count; j++) {
+		struct master_worker *w = m->workers.v[j];
+		if (w->generation == m->generation && strcmp(w->service, "auth") == 0)
+			have_auth = true;
+	}
+	if (!have_auth)
+		(void)master_worker_spawn(m, "auth");
 	for (unsigned int i = 0; i < set->services.count; i++) {
 		const struct service_settings *s = set->services.v[i];
 		unsigned int have = 0;

@@ -18,6 +18,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* How long a starting login worker waits for the auth process. */
+#define WORKER_LOGIN_AUTH_WAIT_MS 10000
+
 /* A connection whose socket went to another process: nothing left to do
    but free it. */
 static const struct connection_vfuncs released_vfuncs = { .input = NULL };
@@ -116,16 +119,27 @@ int worker_login_init(const char **error_r)
 	const struct tern_settings *set = worker.config->set;
 
 	/* worker.login.tls was set up from the master's copy of the TLS
-	   files (ternd-worker.c) */
-	if (auth_create_from_settings(set, &worker.login.auth, error_r) < 0)
-		return -1;
+	   files (ternd-worker.c); authentication is the auth process's */
+	const struct auth_client_settings aset = {
+		.socket_path = t_strdup_printf("%s/run/login/auth", set->base_dir),
+		.allow_insecure_plaintext = set->auth.allow_insecure_plaintext,
+	};
+	worker.login.auth = auth_client_create(&aset);
 	worker.login.set = set;
+	/* greetings list the mechanisms: accept clients only once the auth
+	   process has told us them (it starts at the same time as we do) */
+	uint64_t deadline = ioloop_now_ms() + WORKER_LOGIN_AUTH_WAIT_MS;
+	while (!auth_client_is_ready(worker.login.auth) && ioloop_now_ms() < deadline &&
+	       !worker.draining)
+		ioloop_run_once(50);
+	if (!auth_client_is_ready(worker.login.auth))
+		log_warning(NULL, "auth_not_ready", "socket=%s", log_value(aset.socket_path));
 	worker.login.handoff = worker_login_handoff;
 	return 0;
 }
 
 void worker_login_deinit(void)
 {
-	auth_destroy(&worker.login.auth);
+	auth_client_destroy(&worker.login.auth);
 	tls_context_destroy(&worker.login.tls);
 }

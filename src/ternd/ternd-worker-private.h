@@ -22,6 +22,7 @@ enum worker_role {
 	WORKER_ROLE_LOGIN, /* imap-login, pop3-login */
 	WORKER_ROLE_MAIL,  /* imap, pop3 */
 	WORKER_ROLE_LMTP,
+	WORKER_ROLE_AUTH,
 };
 
 struct worker {
@@ -49,6 +50,11 @@ int worker_mail_init(const char **error_r);
 void worker_mail_deinit(void);
 void worker_mail_channel_input(struct ipc_channel *chan, const void *data, size_t size,
 			       int fd, void *context);
+
+/* ternd-auth.c */
+int worker_auth_init(const char **error_r);
+void worker_auth_stop_listening(void);
+void worker_auth_deinit(void);
 
 /* ternd-worker.c: the master's channel is gone; the worker shuts down. */
 void worker_master_lost(void);

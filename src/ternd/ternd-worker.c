@@ -92,6 +92,8 @@ static int worker_parse_listeners(const char *env)
 
 static void worker_stop_listening(void)
 {
+	if (worker.role == WORKER_ROLE_AUTH)
+		worker_auth_stop_listening();
 	for (unsigned int i = 0; i < worker.listeners.count; i++) {
 		struct worker_listener *l = worker.listeners.v[i];
 		io_remove(&l->io);
@@ -202,6 +204,7 @@ static int worker_role_parse(const char *role)
 		{ "imap", "imap", WORKER_ROLE_MAIL },
 		{ "pop3", "pop3", WORKER_ROLE_MAIL },
 		{ "lmtp", "lmtp", WORKER_ROLE_LMTP },
+		{ "auth", "auth", WORKER_ROLE_AUTH },
 	};
 	for (size_t i = 0; i < N_ELEMENTS(roles); i++) {
 		if (strcmp(roles[i].name, role) == 0) {
@@ -251,8 +254,11 @@ static int worker_init(const char *role, const char **error_r)
 		*error_r = "invalid listener list from the master";
 		return -1;
 	}
-	if (worker.role != WORKER_ROLE_LMTP && worker_channel_open(error_r) < 0)
+	if ((worker.role == WORKER_ROLE_LOGIN || worker.role == WORKER_ROLE_MAIL) &&
+	    worker_channel_open(error_r) < 0)
 		return -1;
+	if (worker.role == WORKER_ROLE_AUTH)
+		return worker_auth_init(error_r);
 	if (worker.role == WORKER_ROLE_LOGIN) {
 		if (worker_login_init(error_r) < 0)
 			return -1;
@@ -262,7 +268,9 @@ static int worker_init(const char *role, const char **error_r)
 	}
 	for (unsigned int i = 0; i < worker.listeners.count; i++) {
 		struct worker_listener *l = worker.listeners.v[i];
-		l->io = io_add(l->fd, IO_READ, worker_accept, l);
+		/* a SIGTERM during the init closed them already */
+		if (l->fd >= 0)
+			l->io = io_add(l->fd, IO_READ, worker_accept, l);
 	}
 	return 0;
 }
@@ -280,6 +288,8 @@ static void worker_deinit(void)
 	timeout_remove(&worker.deadline_to);
 	if (worker.role == WORKER_ROLE_LOGIN)
 		worker_login_deinit();
+	else if (worker.role == WORKER_ROLE_AUTH)
+		worker_auth_deinit();
 	else
 		worker_mail_deinit();
 	lmtp_clients_deinit();

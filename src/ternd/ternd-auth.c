@@ -1,0 +1,42 @@
+/* The auth role: the one process that owns the passdb/userdb backends,
+ * the SASL mechanisms and the brute-force penalty (src/auth), serving
+ * login workers and MTAs on the client sockets and the master and LMTP on
+ * the root-only master socket, in Dovecot's auth protocol (src/authd). */
+#include "ternd-worker-private.h"
+#include "auth.h"
+#include "authd.h"
+#include "log.h"
+
+static struct auth *worker_auth;
+static struct authd *worker_authd;
+
+int worker_auth_init(const char **error_r)
+{
+	const struct authd_settings aset = { 0 };
+
+	if (auth_create_from_settings(worker.config->set, &worker_auth, error_r) < 0)
+		return -1;
+	worker_authd = authd_create(worker_auth, &aset);
+	for (unsigned int i = 0; i < worker.listeners.count; i++) {
+		struct worker_listener *l = worker.listeners.v[i];
+		/* authd owns the listening sockets from now on */
+		if (strcmp(l->name, "auth-master") == 0)
+			authd_add_master_listener(worker_authd, l->fd);
+		else
+			authd_add_client_listener(worker_authd, l->fd);
+		l->fd = -1;
+	}
+	return 0;
+}
+
+void worker_auth_stop_listening(void)
+{
+	if (worker_authd != NULL)
+		authd_stop_listening(worker_authd);
+}
+
+void worker_auth_deinit(void)
+{
+	authd_destroy(&worker_authd);
+	auth_destroy(&worker_auth);
+}
