@@ -18,6 +18,14 @@ case "${1:-build}" in
 	*) echo "usage: $0 build|check" >&2; exit 64 ;;
 esac
 
+# the unprivileged user of the login processes (login_user): ternd refuses
+# to start as root without it
+if [ "$(id -u)" = 0 ] && ! getent passwd tern-login >/dev/null; then
+	echo "Creating the system user tern-login (login_user)"
+	useradd --system --no-create-home --home-dir /nonexistent \
+		--shell /usr/sbin/nologin tern-login
+fi
+
 missing=""
 for p in $want; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

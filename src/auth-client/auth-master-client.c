@@ -40,6 +40,7 @@ struct auth_master_request {
 	void *list_context;
 	struct timeout *to; /* async: reply timeout or a deferred error */
 	const char *error;  /* deferred error, static text */
+	bool lost;          /* its connection failed; being finished */
 };
 
 struct auth_master_client {
@@ -83,8 +84,6 @@ static void auth_master_request_free(struct auth_master_request *req)
 	if (req->next != NULL)
 		req->next->prev = req->prev;
 	free(req);
-	if (client->requests == NULL)
-		io_remove(&client->io);
 }
 
 /* Delivers a final result and frees req. */
@@ -114,9 +113,19 @@ static void auth_master_disconnect(struct auth_master_client *client, const char
 	o_stream_destroy(&client->output);
 	transport_destroy(&client->transport);
 	client->got_version = false;
-	/* callbacks may start new requests: take one at a time */
-	while (client->requests != NULL)
-		auth_master_request_finish(client->requests, -1, NULL, error);
+	/* only the requests sent on this connection fail: a callback may
+	   start new ones (on a new connection) or abort others, so take one
+	   marked request at a time */
+	for (struct auth_master_request *r = client->requests; r != NULL; r = r->next)
+		r->lost = true;
+	for (;;) {
+		struct auth_master_request *r = client->requests;
+		while (r != NULL && !r->lost)
+			r = r->next;
+		if (r == NULL)
+			break;
+		auth_master_request_finish(r, -1, NULL, error);
+	}
 }
 
 static int auth_master_connect(struct auth_master_client *client, const char **error_r)

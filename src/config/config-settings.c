@@ -50,6 +50,18 @@ const struct setting_def tern_setting_defs[] = {
 	  .values = (const char *const[]){ "debug", "info", "warning",
 					   "error", NULL },
 	  .description = "Least severe level that is logged." },
+	{ .key = "login_user", .type = SETTING_TYPE_STRING,
+	  DEF(tern_settings, login_user), .default_value = "tern-login",
+	  .check = check_not_empty,
+	  .description = "System user the login processes (TLS and every "
+		"command before authentication) run as when ternd starts as "
+		"root. It must own nothing: a dedicated user (scripts/deps.sh "
+		"creates tern-login), not one shared with other daemons." },
+	{ .key = "login_chroot", .type = SETTING_TYPE_BOOL,
+	  DEF(tern_settings, login_chroot), .default_value = "yes",
+	  .description = "Chroot the login processes to base_dir/run/login, "
+		"which holds only the auth process's socket, when ternd "
+		"starts as root." },
 	{ .key = "shutdown_timeout", .type = SETTING_TYPE_DURATION,
 	  DEF(tern_settings, shutdown_timeout_ms), .default_value = "30s",
 	  .description = "How long SIGTERM waits for sessions to end before "

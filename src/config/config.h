@@ -212,6 +212,10 @@ struct tern_settings {
 	const char *log_target; /* "auto", "stderr" or "syslog" */
 	const char *log_level;  /* "debug", "info", "warning" or "error" */
 	unsigned int shutdown_timeout_ms;
+	/* login workers run as this user, chrooted to base_dir/run/login,
+	   when ternd starts as root */
+	const char *login_user;
+	bool login_chroot;
 
 	struct tls_settings tls;
 	struct auth_settings auth;

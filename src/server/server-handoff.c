@@ -37,12 +37,12 @@ static int master_handoff_uid(const struct login_handoff *h, uid_t *uid_r, gid_t
 
 	*uid_r = (uid_t)-1;
 	*gid_r = (gid_t)-1;
-	if (uid == (uid_t)-1 || (uid == geteuid() && (gid == (gid_t)-1 || gid == getegid())))
-		return 0;
 	if (uid == 0) {
 		*reason_r = "userdb uid 0 is not allowed for mail access";
 		return -1;
 	}
+	if (uid == (uid_t)-1 || (uid == geteuid() && (gid == (gid_t)-1 || gid == getegid())))
+		return 0;
 	if (geteuid() != 0) {
 		*reason_r = t_strdup_printf("can't switch to uid %u: not running as root",
 					    (unsigned int)uid);
@@ -100,6 +100,12 @@ struct master_handoff_pending {
 	char *record;
 	int fd;
 	struct auth_master_request *req;
+	/* what to ask the auth process */
+	unsigned int request_id;
+	char cookie[65];
+	/* asked again once after a failure: the connection may have been to
+	   an auth process that died since */
+	bool retried;
 };
 
 static void master_handoff_route(struct master *m, pid_t login_pid, struct login_handoff *h,
@@ -130,6 +136,29 @@ void master_handoff_shutdown(struct master *m)
 	auth_master_client_destroy(&m->auth_master);
 }
 
+static struct auth_master_client *master_auth_client(struct master *m)
+{
+	if (m->auth_master == NULL) {
+		m->auth_master = auth_master_client_create(
+			t_strdup_printf("%s/run/auth-master", m->config->set->base_dir), 0);
+	}
+	return m->auth_master;
+}
+
+static void master_handoff_resolved(int ret, const struct auth_master_user *user,
+				    const char *error, void *context);
+
+static void master_handoff_resolve(struct master_handoff_pending *p)
+{
+	const struct auth_master_login login = {
+		.client_pid = p->login_pid,
+		.request_id = p->request_id,
+		.cookie = p->cookie,
+	};
+	p->req = auth_master_login_resolve_async(master_auth_client(p->m), &login,
+						 master_handoff_resolved, p);
+}
+
 static void master_handoff_resolved(int ret, const struct auth_master_user *user,
 				    const char *error, void *context)
 {
@@ -138,6 +167,11 @@ static void master_handoff_resolved(int ret, const struct auth_master_user *user
 	const char *perror;
 
 	p->req = NULL;
+	if (ret < 0 && !p->retried) {
+		p->retried = true;
+		master_handoff_resolve(p);
+		return;
+	}
 	if (ret <= 0 || login_handoff_parse(p->record, t_pool(), &h, &perror) < 0) {
 		master_handoff_refuse(p->service, p->fd, t_strdup_printf(
 			"login not confirmed by the auth process: %s",
@@ -156,14 +190,6 @@ static void master_handoff_resolved(int ret, const struct auth_master_user *user
 	master_handoff_pending_free(p);
 }
 
-static struct auth_master_client *master_auth_client(struct master *m)
-{
-	if (m->auth_master == NULL) {
-		m->auth_master = auth_master_client_create(
-			t_strdup_printf("%s/run/auth-master", m->config->set->base_dir), 0);
-	}
-	return m->auth_master;
-}
 
 /* "spid:cuid:request_id:cookie" from the login worker; its pid is ours. */
 static int master_handoff_login_parse(const char *ref, pid_t login_pid,
@@ -213,8 +239,9 @@ static void master_handoff_from_login(struct master *m, struct master_worker *lw
 	if (p->next != NULL)
 		p->next->prev = p;
 	m->handoffs_pending = p;
-	p->req = auth_master_login_resolve_async(master_auth_client(m), &login,
-						 master_handoff_resolved, p);
+	p->request_id = login.request_id;
+	snprintf(p->cookie, sizeof(p->cookie), "%s", login.cookie);
+	master_handoff_resolve(p);
 }
 
 static void master_handoff_route(struct master *m, pid_t login_pid, struct login_handoff *h,

@@ -124,12 +124,13 @@ static int master_run_dir_create(const char *path, const char **error_r)
 		*error_r = t_strdup_printf("mkdir(%s) failed: %s", path, strerror(errno));
 		return -1;
 	}
-	/* the login chroot: nothing but sockets, not writable by workers */
+	/* reachable by the login user (the chroot is in it), writable by
+	   root only: nothing but sockets */
 	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		*error_r = t_strdup_printf("%s is not a directory", path);
 		return -1;
 	}
-	if ((st.st_mode & 0022) != 0 && chmod(path, 0755) < 0) {
+	if ((st.st_mode & 07777) != 0755 && chmod(path, 0755) < 0) {
 		*error_r = t_strdup_printf("chmod(%s) failed: %s", path, strerror(errno));
 		return -1;
 	}

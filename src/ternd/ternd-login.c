@@ -15,7 +15,10 @@
 #include "net.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 /* How long a starting login worker waits for the auth process. */
@@ -114,14 +117,71 @@ void worker_login_channel_input(struct ipc_channel *chan ATTR_UNUSED, const void
 		close(fd);
 }
 
+static bool worker_login_chrooted;
+
+/* LeakSanitizer (test builds) reads /proc at exit, which a chrooted
+   process can't see: it is off for chrooted login workers. The function
+   is LSan's documented hook; other builds never call it. */
+int __lsan_is_turned_off(void);
+int __lsan_is_turned_off(void)
+{
+	return worker_login_chrooted ? 1 : 0;
+}
+
+/* Running as root: become login_user, chrooted to base_dir/run/login, so
+   a bug in TLS or pre-login parsing can reach neither mail nor passwords.
+   Returns the auth socket's path as seen afterwards, or NULL. */
+static const char *worker_login_drop_privileges(const char **error_r)
+{
+	const struct tern_settings *set = worker.config->set;
+	const char *dir = t_strdup_printf("%s/run/login", set->base_dir);
+	char buf[4096];
+	struct passwd pw, *res;
+
+	if (geteuid() != 0)
+		return t_strdup_printf("%s/auth", dir);
+	if (getpwnam_r(set->login_user, &pw, buf, sizeof(buf), &res) != 0 || res == NULL) {
+		*error_r = t_strdup_printf("login_user %s does not exist", set->login_user);
+		return NULL;
+	}
+	if (pw.pw_uid == 0) {
+		*error_r = "login_user must not be root";
+		return NULL;
+	}
+	/* what the libraries would load lazily, loaded while it is there */
+	tzset();
+	if (set->login_chroot) {
+		if (chroot(dir) < 0 || chdir("/") < 0) {
+			*error_r = t_strdup_printf("chroot(%s) failed: %s", dir,
+						   strerror(errno));
+			return NULL;
+		}
+		worker_login_chrooted = true;
+	}
+	if (setgroups(1, &pw.pw_gid) < 0 || setgid(pw.pw_gid) < 0 || setuid(pw.pw_uid) < 0) {
+		*error_r = t_strdup_printf("can't become %s: %s", set->login_user,
+					   strerror(errno));
+		return NULL;
+	}
+	/* no way back */
+	if (setuid(0) == 0) {
+		*error_r = "could regain root after dropping privileges";
+		return NULL;
+	}
+	return set->login_chroot ? "/auth" : t_strdup_printf("%s/auth", dir);
+}
+
 int worker_login_init(const char **error_r)
 {
 	const struct tern_settings *set = worker.config->set;
+	const char *auth_path = worker_login_drop_privileges(error_r);
+	if (auth_path == NULL)
+		return -1;
 
 	/* worker.login.tls was set up from the master's copy of the TLS
 	   files (ternd-worker.c); authentication is the auth process's */
 	const struct auth_client_settings aset = {
-		.socket_path = t_strdup_printf("%s/run/login/auth", set->base_dir),
+		.socket_path = auth_path,
 		.allow_insecure_plaintext = set->auth.allow_insecure_plaintext,
 	};
 	worker.login.auth = auth_client_create(&aset);

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #define DEMO_USER "demo"
@@ -41,6 +42,13 @@ static const char *dir_of(const char *path)
 int ternd_setup_check_config(const struct tern_config *config, const char **error_r)
 {
 	const struct tern_settings *set = config->set;
+	if (geteuid() == 0 && getpwnam(set->login_user) == NULL) {
+		*error_r = t_strdup_printf("login_user %s does not exist: create it with "
+					   "\"useradd --system --no-create-home --home-dir "
+					   "/nonexistent --shell /usr/sbin/nologin %s\" or "
+					   "set login_user", set->login_user, set->login_user);
+		return -1;
+	}
 	if (mkdir_parents(set->base_dir, 0750, error_r) < 0)
 		return -1;
 	const struct tls_settings *tset = &set->tls;

@@ -247,6 +247,12 @@ static int worker_init(const char *role, const char **error_r)
 	str_free(&text);
 	if (ret < 0)
 		return -1;
+	/* before a login worker's chroot: syslog needs /dev/log */
+	enum log_level level;
+	if (log_level_parse(worker.config->set->log_level, &level) == 0)
+		log_set_level(level);
+	ternd_log_setup(role, worker.config->set->log_target,
+			getenv(TERND_ENV_FOREGROUND) != NULL);
 	array_init(&worker.listeners, system_pool, 4);
 	const char *env = getenv(MASTER_ENV_LISTEN_FDS);
 	if (worker.role != WORKER_ROLE_MAIL &&
@@ -312,11 +318,6 @@ int ternd_worker_main(const char *role)
 		log_error(NULL, "worker_init_failed", "error=%s", log_value(error));
 		return 89;
 	}
-	enum log_level level;
-	if (log_level_parse(worker.config->set->log_level, &level) == 0)
-		log_set_level(level);
-	ternd_log_setup(role, worker.config->set->log_target,
-			getenv(TERND_ENV_FOREGROUND) != NULL);
 	ioloop_run();
 	worker_deinit();
 	ioloop_deinit();
