@@ -2,6 +2,8 @@
 #ifndef TERN_TLS_PRIVATE_H
 #define TERN_TLS_PRIVATE_H
 
+#include "transport.h"
+
 #include <openssl/ssl.h>
 
 struct tls_context {
@@ -10,5 +12,9 @@ struct tls_context {
 
 /* Text of the oldest queued OpenSSL error (temporary memory); clears the queue. */
 const char *tls_last_error(void);
+
+/* The SSL of a TLS transport, for the other TLS files (channel binding);
+   NULL if t is not one. */
+SSL *tls_transport_get_ssl(const struct transport *t);
 
 #endif

@@ -161,3 +161,8 @@ const char *tls_transport_get_info(const struct transport *t)
 		return NULL;
 	return ((const struct tls_transport *)t)->info;
 }
+
+SSL *tls_transport_get_ssl(const struct transport *t)
+{
+	return tls_transport_is_tls(t) ? ((const struct tls_transport *)t)->ssl : NULL;
+}
