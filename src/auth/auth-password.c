@@ -2,6 +2,7 @@
  * libxcrypt, plain and salted SHA digests, PBKDF2-SHA1 and cleartext.
  * Digests are compared in constant time; salts come from RAND_bytes(). */
 #include "auth-password.h"
+#include "auth-password-sasl.h"
 #include "base64.h"
 #include "buffer.h"
 #include "strnum.h"
@@ -502,6 +503,8 @@ int password_verify(const char *plaintext, const char *stored, const char *user,
 	if (stored == NULL || stored[0] == '\0')
 		return 0;
 	name = password_split_scheme(stored, &value);
+	if (password_sasl_scheme_is_known(name))
+		return password_sasl_verify(name, plaintext, value, error_r);
 	if (strlen(name) > PASSWORD_SCHEME_NAME_MAX ||
 	    (s = password_scheme_lookup(name, &encoding, &explicit_enc)) == NULL) {
 		*error_r = t_strdup_printf("unknown password scheme '%s'",
@@ -535,6 +538,8 @@ int password_generate(const char *plaintext, const char *scheme, pool_t pool,
 	bool explicit_enc;
 
 	*error_r = NULL;
+	if (password_sasl_scheme_is_known(scheme))
+		return password_sasl_generate(scheme, plaintext, 0, pool, hash_r, error_r);
 	if (strlen(scheme) > PASSWORD_SCHEME_NAME_MAX ||
 	    (s = password_scheme_lookup(scheme, &encoding, &explicit_enc)) == NULL) {
 		*error_r = t_strdup_printf("unknown password scheme '%s'", scheme);
@@ -568,11 +573,14 @@ int password_generate(const char *plaintext, const char *scheme, pool_t pool,
 
 const char *const *password_schemes_list(void)
 {
-	static const char *names[N_ELEMENTS(password_schemes) + 1];
+	static const char *names[N_ELEMENTS(password_schemes) + 4];
 
 	if (names[0] == NULL) {
+		size_t n = 0;
 		for (size_t i = 0; i < N_ELEMENTS(password_schemes); i++)
-			names[i] = password_schemes[i].name;
+			names[n++] = password_schemes[i].name;
+		for (size_t i = 0; password_sasl_schemes[i] != NULL; i++)
+			names[n++] = password_sasl_schemes[i];
 	}
 	return names;
 }
@@ -582,6 +590,8 @@ bool password_scheme_is_known(const char *scheme)
 	enum password_encoding encoding;
 	bool explicit_enc;
 
+	if (password_sasl_scheme_is_known(scheme))
+		return true;
 	return strlen(scheme) <= PASSWORD_SCHEME_NAME_MAX &&
 		password_scheme_lookup(scheme, &encoding, &explicit_enc) != NULL;
 }

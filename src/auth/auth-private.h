@@ -15,6 +15,7 @@ struct auth {
 	const char *mechs_secured, *mechs_unsecured;
 	unsigned int failure_delay_ms;
 	bool allow_insecure_plaintext;
+	struct auth_oauth2 *oauth2; /* NULL: no token validation configured */
 	struct auth_request *requests; /* every live request */
 };
 

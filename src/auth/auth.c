@@ -1,6 +1,7 @@
 /* The authentication service object: settings, the passdb/userdb chains and
  * the mechanism lists offered on secured and unsecured connections. */
 #include "auth-private.h"
+#include "auth-sasl.h"
 #include "buffer.h"
 #include "log.h"
 #include "sasl-server.h"
@@ -95,7 +96,9 @@ int auth_create(const struct auth_options *opts, struct auth **auth_r,
 					       "" : opts->master_user_separator);
 	auth->default_domain = p_strdup(auth->pool, opts->default_domain == NULL ?
 					"" : opts->default_domain);
-	if (auth_lookup_init(auth, opts, error_r) < 0) {
+	if (auth_lookup_init(auth, opts, error_r) < 0 ||
+	    auth_sasl_init(auth, opts, error_r) < 0) {
+		auth_sasl_deinit(auth);
 		auth_lookup_deinit(auth);
 		sasl_server_deinit();
 		pool_destroy(&auth->pool);
@@ -128,6 +131,7 @@ int auth_create_from_settings(const struct tern_settings *set, struct auth **aut
 		.failure_delay_ms = set->auth.failure_delay_ms,
 		.allow_insecure_plaintext = set->auth.allow_insecure_plaintext,
 	};
+	auth_oauth2_settings_from_config(&set->auth, &opts.oauth2);
 	return auth_create(&opts, auth_r, error_r);
 }
 
@@ -139,6 +143,7 @@ void auth_destroy(struct auth **_auth)
 		return;
 	*_auth = NULL;
 	auth_requests_free_all(auth);
+	auth_sasl_deinit(auth);
 	auth_lookup_deinit(auth);
 	sasl_server_deinit();
 	pool_destroy(&auth->pool);

@@ -46,6 +46,14 @@ struct auth_settings {
 	const char *default_scheme;
 	unsigned int failure_delay_ms;
 	bool allow_insecure_plaintext;
+	/* OAUTHBEARER and XOAUTH2 token validation ("": not set) */
+	const char *oauth2_jwt_keys_dir;
+	const char *oauth2_jwt_secret_file;
+	const char *oauth2_introspection_url;
+	const char *oauth2_username_claim;
+	const char *oauth2_issuer;
+	const char *oauth2_audience;
+	unsigned int oauth2_timeout_ms;
 };
 
 /* passdb NAME { } and userdb NAME { }: one backend each, tried in the
