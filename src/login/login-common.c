@@ -1,6 +1,8 @@
 /* Shared pre-login helpers: TLS start, security checks, hand-off. */
 #include "login-common.h"
+#include "auth-sasl.h"
 #include "istream.h"
+#include "tls-binding.h"
 
 void login_start_tls(struct login_context *ctx, struct connection *conn)
 {
@@ -30,6 +32,22 @@ void login_auth_info_fill(struct auth_request_info *info, struct connection *con
 	info->remote_port = conn->remote.port;
 	info->local_port = conn->local.port;
 	info->secured = login_connection_is_secured(conn);
+	unsigned char *cb = p_malloc(t_pool(), TLS_EXPORTER_SIZE);
+	if (tls_transport_get_exporter(conn->transport, cb) > 0) {
+		info->channel_binding = cb;
+		info->channel_binding_size = TLS_EXPORTER_SIZE;
+	}
+	info->cert_username = tls_transport_get_peer_identity(conn->transport);
+}
+
+const char *login_auth_mechanisms(struct login_context *ctx, struct connection *conn)
+{
+	/* a greeting on an implicit-TLS port goes out before the handshake:
+	   -PLUS only when TLS 1.3 is certain, EXTERNAL only once a
+	   certificate verified (a CAPABILITY after the handshake tells) */
+	return auth_get_mechanisms_for(ctx->auth, login_connection_is_secured(conn),
+				       tls_transport_channel_binding_expected(conn->transport),
+				       tls_transport_get_peer_identity(conn->transport) != NULL);
 }
 
 void login_handoff_fill(struct login_handoff *h, struct connection *conn,

@@ -27,8 +27,7 @@ const char *login_imap_capability(struct imap_login_client *client)
 		.starttls_available = client->tls_mode == LISTENER_TLS_STARTTLS &&
 			client->ctx->tls != NULL && !login_connection_is_tls(client->conn),
 		.plaintext_allowed = login_imap_plaintext_allowed(client),
-		.auth_mechanisms = auth_get_mechanisms(client->ctx->auth,
-			login_connection_is_secured(client->conn)),
+		.auth_mechanisms = login_auth_mechanisms(client->ctx, client->conn),
 		.append_limit = client->ctx->set->imap.max_literal_size,
 		.remove = client->ctx->set->imap.capability_remove,
 		.add = client->ctx->set->imap.capability_add,

@@ -58,8 +58,7 @@ static void cmd_capa(struct pop3_login_client *client, const char *rest)
 	struct pop3_capability_opts opts = {
 		.stls = login_pop3_stls_available(client),
 		.user = login_pop3_plaintext_allowed(client),
-		.sasl_mechs = auth_get_mechanisms(client->ctx->auth,
-			login_connection_is_secured(client->conn)),
+		.sasl_mechs = login_auth_mechanisms(client->ctx, client->conn),
 		.login_delay_secs = client->ctx->set->pop3.login_delay_ms / 1000,
 	};
 	string_t *str = t_str_new(256);
