@@ -483,6 +483,48 @@ def test_imap_credential_failures(srv):
     c.close()
 
 
+def test_master_users(ternd_factory, stored_hashes, tmp_path):
+    """A master passdb's users log in as others with SCRAM's authorization
+    identity and with "user*master" in SCRAM and CRAM-MD5."""
+    masters = tmp_path / "masters"
+    masters.write_text("admin:{PLAIN}adminpw::::::\n"
+                       f"admin2:{ternctl_pw('SCRAM-SHA-256', 'admin2pw')}::::::\n")
+    srv = ternd_factory(config_extra=f"""
+auth.mechanisms = PLAIN CRAM-MD5 SCRAM-SHA-256
+passdb masters {{
+  driver = passwd-file
+  args = {masters}
+  master = yes
+}}
+passdb users {{
+  driver = passwd-file
+  args = passwd
+}}
+""")
+    write_users(srv, stored_hashes)
+    srv.start()
+    for mech, client in (("SCRAM-SHA-256", Scram("sha256", "admin", "adminpw", authzid="scram256")),
+                         ("SCRAM-SHA-256", Scram("sha256", "admin2", "admin2pw", authzid="alice")),
+                         ("SCRAM-SHA-256", Scram("sha256", "bob*admin2", "admin2pw")),
+                         ("CRAM-MD5", CramMd5("alice*admin", "adminpw"))):
+        c = RawImap(srv.imap_port)
+        assert imap_authenticate(c, mech, client).startswith(b"a OK"), (mech, client.__dict__)
+        assert_logged_in(c)
+        c.close()
+    for mech, client in (("SCRAM-SHA-256", Scram("sha256", "admin", "wrong", authzid="alice")),
+                         ("SCRAM-SHA-256", Scram("sha256", "alice", "secret", authzid="bob")),
+                         ("SCRAM-SHA-256", Scram("sha256", "admin", "adminpw", authzid="nosuch")),
+                         ("CRAM-MD5", CramMd5("nosuch*admin", "adminpw"))):
+        c = RawImap(srv.imap_port)
+        assert imap_authenticate(c, mech, client).startswith(b"a NO"), (mech, client.__dict__)
+        c.close()
+    log = srv.log_text()
+    assert "user=bob event=auth master_user=admin2\n" in log
+    assert "user=alice event=auth master_user=admin\n" in log
+    assert 'user=alice event=auth result=fail mech=SCRAM-SHA-256 proto=imap reason="unknown master user"' in log
+    assert 'user=nosuch event=auth result=fail mech=CRAM-MD5 proto=imap reason="unknown user in userdb"' in log
+
+
 def test_scram_plus_tls_exporter(srv):
     for mech, hashname, user, password in (("SCRAM-SHA-256-PLUS", "sha256", "scram256", "s256pw"),
                                            ("SCRAM-SHA-1-PLUS", "sha1", "alice", "secret")):

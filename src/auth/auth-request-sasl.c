@@ -65,8 +65,8 @@ static int auth_request_find_credentials(struct auth_request *req, const char *m
 	auth_request_lookup_info(req, name, &lookup);
 	for (unsigned int i = 0; i < req->auth->passdbs.count; i++) {
 		struct auth_db *db = req->auth->passdbs.v[i];
-		struct auth_user *user;
-		const char *error;
+		struct auth_user *user = NULL;
+		const char *error = NULL;
 		if (auth_db_is_master(db) != master)
 			continue;
 		if (!auth_db_can_lookup_credentials(db)) {
@@ -74,26 +74,35 @@ static int auth_request_find_credentials(struct auth_request *req, const char *m
 			continue;
 		}
 		int ret = auth_db_passdb_lookup(db, &lookup, lookup.user, req->pool, &user, &error);
-		if (ret > 0)
-			ret = password_sasl_get_credentials(user->password, mech, creds_r, &error);
+		if (ret == 0)
+			continue;
 		if (ret > 0) {
-			req->sasl_passdb_user = user;
-			return 1;
+			/* a stored hash the mechanism can't use passes the
+			   attempt on, like a password mismatch does */
+			ret = password_sasl_get_credentials(user->password, mech, creds_r, &error);
+			if (ret > 0) {
+				req->sasl_passdb_user = user;
+				return 1;
+			}
+			if (ret == 0) {
+				if (reason == NULL)
+					reason = t_strdup_printf("passdb %s: %s",
+								 auth_db_get_name(db), error);
+				continue;
+			}
 		}
-		if (ret < 0) {
-			log_error(&req->log_ctx, "auth", "passdb=%s error=%s",
-				  log_value(auth_db_get_name(db)), log_value(error));
-			failed = true;
-		} else if (reason == NULL && error != NULL && user != NULL) {
-			reason = t_strdup_printf("passdb %s: %s", auth_db_get_name(db), error);
-		}
+		log_error(&req->log_ctx, "auth", "passdb=%s error=%s",
+			  log_value(auth_db_get_name(db)), log_value(error));
+		failed = true;
 	}
 	if (failed)
 		reason = "passdb error";
 	else if (reason == NULL && blind_db != NULL)
 		reason = t_strdup_printf("unknown user (passdb %s can't hand out the "
 					 "credentials %s needs)", blind_db, mech);
-	req->fail_log_reason = p_strdup(req->pool, reason != NULL ? reason : "unknown user");
+	if (reason == NULL)
+		reason = master ? "unknown master user" : "unknown user";
+	req->fail_log_reason = p_strdup(req->pool, reason);
 	return failed ? -1 : 0;
 }
 
@@ -155,9 +164,12 @@ int auth_request_credentials_verified(void *context, const char *authzid,
 		return -1;
 	}
 	if (req->sasl_master_target != NULL) {
-		log_info(&req->log_ctx, "auth", "master_user=%s",
-			 log_value(req->sasl_passdb_user->name));
-		return auth_request_login_userdb(req, req->sasl_master_target);
+		int ret = auth_request_login_userdb(req, req->sasl_master_target);
+		if (ret > 0) {
+			log_info(&req->log_ctx, "auth", "master_user=%s",
+				 log_value(req->sasl_passdb_user->name));
+		}
+		return ret;
 	}
 	auth_request_lookup_info(req, req->sasl_passdb_user->name, &lookup);
 	return auth_request_finish_user(req, &lookup, req->sasl_passdb_user);
