@@ -20,8 +20,10 @@ struct auth_db {
 };
 
 static const struct auth_db_driver *const auth_db_drivers[] = {
+	&auth_db_driver_ldap, &auth_db_driver_pam, &auth_db_driver_passwd,
 	&auth_db_driver_passwd_file,
 	&auth_db_driver_static,
+	&auth_db_driver_sql,
 };
 
 const struct auth_db_driver *auth_db_driver_find(const char *name)

@@ -95,7 +95,9 @@ const char *auth_db_expand(const char *tmpl, const struct auth_db_lookup *lookup
 			   pool_t pool);
 
 /* The drivers; sql, ldap and pam register here when built. */
+extern const struct auth_db_driver auth_db_driver_ldap, auth_db_driver_pam, auth_db_driver_passwd;
 extern const struct auth_db_driver auth_db_driver_passwd_file;
 extern const struct auth_db_driver auth_db_driver_static;
+extern const struct auth_db_driver auth_db_driver_sql;
 
 #endif

@@ -2,7 +2,7 @@
  * (RFC 2195) password schemes in Dovecot's stored formats, and turning a
  * stored password into the credentials a SASL mechanism needs. */
 #include "auth-password-sasl.h"
-#include "auth-password.h"
+#include "auth-password-private.h"
 #include "base64.h"
 #include "buffer.h"
 #include "strnum.h"
@@ -10,10 +10,6 @@
 #include <strings.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
-
-const char *const password_sasl_schemes[] = {
-	"SCRAM-SHA-1", "SCRAM-SHA-256", "CRAM-MD5", NULL
-};
 
 /* The digest of a SCRAM scheme name, or NULL. */
 static const char *password_scram_digest(const char *scheme)
@@ -28,11 +24,6 @@ static const char *password_scram_digest(const char *scheme)
 static bool password_is_cram_md5(const char *scheme)
 {
 	return strcasecmp(scheme, "CRAM-MD5") == 0 || strcasecmp(scheme, "CRAM-MD5.HEX") == 0;
-}
-
-bool password_sasl_scheme_is_known(const char *scheme)
-{
-	return password_scram_digest(scheme) != NULL || password_is_cram_md5(scheme);
 }
 
 /* One base64 field of exactly size bytes (or 1..max_size when size is 0). */
@@ -228,3 +219,49 @@ int password_sasl_get_credentials(const char *stored, const char *mech,
 				    t_strndup(scheme, I_MIN(strlen(scheme), 64)), mech);
 	return 0;
 }
+
+/* ---- the schemes in auth-password.c's registry ---- */
+
+static int password_sasl_registry_verify(const struct password_scheme *s,
+					 const char *plaintext, const char *user,
+					 const unsigned char *raw, size_t size,
+					 const char **error_r)
+{
+	string_t *value = t_str_new(2 * size + 1);
+	if (s->encoding == PW_ENCODING_HEX)
+		password_hex_encode(raw, size, value);
+	else
+		str_append_n(value, raw, size);
+	return password_sasl_verify(s->name, plaintext, str_c(value), error_r);
+}
+
+static int password_sasl_registry_generate(const struct password_scheme *s,
+					   const char *plaintext,
+					   const struct password_generate_params *params,
+					   buffer_t *raw, const char **error_r)
+{
+	const char *hash;
+	if (password_sasl_generate(s->name, plaintext, params == NULL ? 0 : params->rounds,
+				   t_pool(), &hash, error_r) < 0)
+		return -1;
+	/* the registry adds "{NAME}" and the encoding itself */
+	const char *value = strchr(hash, '}') + 1;
+	if (s->encoding == PW_ENCODING_HEX)
+		return password_hex_decode(value, strlen(value), raw);
+	buffer_append(raw, value, strlen(value));
+	return 0;
+}
+
+const struct password_scheme password_schemes_sasl[] = {
+	{ .name = "SCRAM-SHA-1", .encoding = PW_ENCODING_NONE,
+	  .verify = password_sasl_registry_verify,
+	  .generate = password_sasl_registry_generate },
+	{ .name = "SCRAM-SHA-256", .encoding = PW_ENCODING_NONE,
+	  .verify = password_sasl_registry_verify,
+	  .generate = password_sasl_registry_generate },
+	{ .name = "CRAM-MD5", .encoding = PW_ENCODING_HEX,
+	  .raw_size = SASL_CRAM_MD5_CONTEXT_SIZE,
+	  .verify = password_sasl_registry_verify,
+	  .generate = password_sasl_registry_generate },
+	{ .name = NULL },
+};

@@ -2,8 +2,9 @@
  * password, in Dovecot's formats: {SCRAM-SHA-1} and {SCRAM-SHA-256}
  * ("iter,salt,StoredKey,ServerKey", base64; RFC 5802 §3) and {CRAM-MD5}
  * (hex of the HMAC-MD5 states; RFC 2195). password_verify() and
- * password_generate() reach them through auth-password.c; the SASL side
- * gets them as struct sasl_credentials. */
+ * password_generate() reach them through the registry in auth-password.c
+ * (password_schemes_sasl); the SASL side gets them as struct
+ * sasl_credentials. */
 #ifndef TERN_AUTH_PASSWORD_SASL_H
 #define TERN_AUTH_PASSWORD_SASL_H
 
@@ -16,12 +17,6 @@
 #define PASSWORD_SCRAM_ITER_MAX 10000000u
 #define PASSWORD_SCRAM_SALT_SIZE 16
 
-/* NULL-terminated scheme names. */
-extern const char *const password_sasl_schemes[];
-
-/* True for one of password_sasl_schemes (case-insensitive; CRAM-MD5 may
-   have a ".HEX" suffix). */
-bool password_sasl_scheme_is_known(const char *scheme);
 /* Checks plaintext against value, the text after "{SCHEME}". Returns 1
    match, 0 mismatch, -1 malformed value (*error_r). */
 int password_sasl_verify(const char *scheme, const char *plaintext,

@@ -1,14 +1,10 @@
-/* Password schemes in Dovecot's "{SCHEME}" notation: crypt(3) families through
- * libxcrypt, plain and salted SHA digests, PBKDF2-SHA1 and cleartext.
+/* Password schemes in Dovecot's "{SCHEME}" notation: the registry of scheme
+ * sets, the ".HEX"/".B64" encodings, and the fast schemes (cleartext, plain
+ * and salted digests, DIGEST-MD5). The slow ones are in auth-password-kdf.c.
  * Digests are compared in constant time; salts come from RAND_bytes(). */
-#include "auth-password.h"
-#include "auth-password-sasl.h"
+#include "auth-password-private.h"
 #include "base64.h"
-#include "buffer.h"
-#include "strnum.h"
 
-#include <crypt.h>
-#include <errno.h>
 #include <strings.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -17,126 +13,61 @@
 /* Longest "{SCHEME.ENCODING}" name we look up. */
 #define PASSWORD_SCHEME_NAME_MAX 64
 #define SALTED_DIGEST_SALT_LEN 8
-#define PBKDF2_KEY_LEN 20
-#define PBKDF2_SALT_LEN 16
-/* Dovecot's own default is 5000; more rounds cost nothing in compatibility. */
-#define PBKDF2_ROUNDS_DEFAULT 100000
-#define PBKDF2_ROUNDS_MAX 100000000u
-/* libxcrypt's bcrypt default cost is 5, which is too cheap today. */
-#define BCRYPT_COST 10
-#define CRYPT_SALT_RANDOM_BYTES 16
+#define PASSWORD_SCHEMES_MAX 64
 
-enum password_encoding {
-	PW_ENCODING_NONE,
-	PW_ENCODING_BASE64,
-	PW_ENCODING_HEX,
+static const struct password_generate_params password_default_params = {
+	.user = NULL, .rounds = 0,
 };
 
-struct password_scheme {
-	const char *name;
-	enum password_encoding encoding;
-	/* Decoded size of unsalted digests (0 = variable). When it is fixed and
-	   no suffix is given, hex and base64 are told apart by length, as
-	   Dovecot does. */
-	size_t raw_size;
-	/* EVP digest name, or crypt(3) prefix (NULL = libxcrypt's default). */
-	const char *arg;
-	int (*verify)(const struct password_scheme *s, const char *plaintext,
-		      const unsigned char *raw, size_t size, const char **error_r);
-	/* NULL when the scheme can only verify. */
-	int (*generate)(const struct password_scheme *s, const char *plaintext,
-			buffer_t *raw, const char **error_r);
-};
-
-static const char salt_chars[] =
-	"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-static bool mem_equal(const void *a, size_t a_size, const void *b, size_t b_size)
+bool password_mem_equal(const void *a, size_t a_size, const void *b, size_t b_size)
 {
 	return a_size == b_size && CRYPTO_memcmp(a, b, a_size) == 0;
 }
 
-static void random_fill(void *buf, size_t size)
+void password_random_fill(void *buf, size_t size)
 {
 	if (RAND_bytes(buf, (int)size) != 1)
 		i_fatal("RAND_bytes() failed");
 }
 
-/* ---- cleartext ---- */
-
-static int plain_verify(const struct password_scheme *s, const char *plaintext,
-			const unsigned char *raw, size_t size, const char **error_r)
+static int hex_digit(char c)
 {
-	return mem_equal(plaintext, strlen(plaintext), raw, size) ? 1 : 0;
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
 }
 
-static int plain_generate(const struct password_scheme *s, const char *plaintext,
-			  buffer_t *raw, const char **error_r)
+int password_hex_decode(const char *src, size_t len, buffer_t *dest)
 {
-	buffer_append(raw, plaintext, strlen(plaintext));
+	if (len % 2 != 0)
+		return -1;
+	for (size_t i = 0; i < len; i += 2) {
+		int hi = hex_digit(src[i]), lo = hex_digit(src[i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		buffer_append_c(dest, (unsigned char)(hi << 4 | lo));
+	}
 	return 0;
 }
 
-/* ---- crypt(3) ---- */
-
-static int crypt_verify(const struct password_scheme *s, const char *plaintext,
-			const unsigned char *raw, size_t size, const char **error_r)
+void password_hex_encode(const void *data, size_t size, string_t *dest)
 {
-	if (size == 0)
-		return 0;
-	const char *setting = t_strndup(raw, size);
-	struct crypt_data *data = i_zalloc(sizeof(*data));
-	const char *out = crypt_rn(plaintext, setting, data, sizeof(*data));
-	int ret;
+	static const char digits[] = "0123456789abcdef";
+	const unsigned char *p = data;
 
-	if (out == NULL) {
-		*error_r = t_strdup_printf("malformed or unsupported %s hash", s->name);
-		ret = -1;
-	} else {
-		ret = mem_equal(out, strlen(out), setting, size) ? 1 : 0;
+	for (size_t i = 0; i < size; i++) {
+		str_append_c(dest, digits[p[i] >> 4]);
+		str_append_c(dest, digits[p[i] & 0xf]);
 	}
-	explicit_bzero(data, sizeof(*data));
-	free(data);
-	return ret;
 }
 
-static int crypt_generate(const struct password_scheme *s, const char *plaintext,
-			  buffer_t *raw, const char **error_r)
-{
-	unsigned char rbytes[CRYPT_SALT_RANDOM_BYTES];
-	unsigned long count = s->arg != NULL && strcmp(s->arg, "$2y$") == 0 ?
-		BCRYPT_COST : 0;
-
-	random_fill(rbytes, sizeof(rbytes));
-	char *setting = crypt_gensalt_ra(s->arg, count, (const char *)rbytes,
-					 sizeof(rbytes));
-	if (setting == NULL) {
-		*error_r = t_strdup_printf("crypt_gensalt(%s) failed: %s", s->name,
-					   strerror(errno));
-		return -1;
-	}
-	struct crypt_data *data = i_zalloc(sizeof(*data));
-	const char *out = crypt_rn(plaintext, setting, data, sizeof(*data));
-	int ret = 0;
-	if (out == NULL) {
-		*error_r = t_strdup_printf("crypt(%s) failed: %s", s->name,
-					   strerror(errno));
-		ret = -1;
-	} else {
-		buffer_append(raw, out, strlen(out));
-	}
-	explicit_bzero(data, sizeof(*data));
-	free(data);
-	free(setting);
-	return ret;
-}
-
-/* ---- digests ---- */
-
-/* Writes digest(a || b) to out, which has room for EVP_MAX_MD_SIZE. */
-static int digest_run(const char *md_name, const void *a, size_t a_size,
-		      const void *b, size_t b_size, unsigned char *out,
-		      size_t *out_size_r, const char **error_r)
+int password_digest(const char *md_name, const void *a, size_t a_size,
+		    const void *b, size_t b_size, unsigned char *out,
+		    size_t *out_size_r, const char **error_r)
 {
 	const EVP_MD *md = EVP_get_digestbyname(md_name);
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
@@ -156,26 +87,70 @@ static int digest_run(const char *md_name, const void *a, size_t a_size,
 	return 0;
 }
 
+/* ---- cleartext ---- */
+
+static int plain_verify(const struct password_scheme *s, const char *plaintext,
+			const char *user, const unsigned char *raw, size_t size,
+			const char **error_r)
+{
+	return password_mem_equal(plaintext, strlen(plaintext), raw, size) ? 1 : 0;
+}
+
+static int plain_generate(const struct password_scheme *s, const char *plaintext,
+			  const struct password_generate_params *params,
+			  buffer_t *raw, const char **error_r)
+{
+	buffer_append(raw, plaintext, strlen(plaintext));
+	return 0;
+}
+
+/* "<length>-<password>": a password that some system truncated to length
+   bytes when it was stored. A plaintext at least that long matches by its
+   prefix; otherwise it must match exactly. */
+static int plain_trunc_verify(const struct password_scheme *s,
+			      const char *plaintext, const char *user,
+			      const unsigned char *raw, size_t size,
+			      const char **error_r)
+{
+	size_t i = 0, trunc_len = 0, plain_len = strlen(plaintext);
+
+	for (; i < size && raw[i] >= '0' && raw[i] <= '9' && trunc_len < 1000000; i++)
+		trunc_len = trunc_len * 10 + (size_t)(raw[i] - '0');
+	if (i == 0 || i == size || raw[i] != '-') {
+		*error_r = "malformed PLAIN-TRUNC value: expected <length>-<password>";
+		return -1;
+	}
+	raw += i + 1;
+	size -= i + 1;
+	if (size == trunc_len && plain_len >= trunc_len)
+		plain_len = trunc_len;
+	return password_mem_equal(plaintext, plain_len, raw, size) ? 1 : 0;
+}
+
+/* ---- digests ---- */
+
 static int digest_verify(const struct password_scheme *s, const char *plaintext,
-			 const unsigned char *raw, size_t size, const char **error_r)
+			 const char *user, const unsigned char *raw, size_t size,
+			 const char **error_r)
 {
 	unsigned char digest[EVP_MAX_MD_SIZE];
 	size_t digest_size;
 
-	if (digest_run(s->arg, plaintext, strlen(plaintext), NULL, 0,
-		       digest, &digest_size, error_r) < 0)
+	if (password_digest(s->arg, plaintext, strlen(plaintext), NULL, 0,
+			    digest, &digest_size, error_r) < 0)
 		return -1;
-	return mem_equal(digest, digest_size, raw, size) ? 1 : 0;
+	return password_mem_equal(digest, digest_size, raw, size) ? 1 : 0;
 }
 
 static int digest_generate(const struct password_scheme *s, const char *plaintext,
+			   const struct password_generate_params *params,
 			   buffer_t *raw, const char **error_r)
 {
 	unsigned char digest[EVP_MAX_MD_SIZE];
 	size_t digest_size;
 
-	if (digest_run(s->arg, plaintext, strlen(plaintext), NULL, 0,
-		       digest, &digest_size, error_r) < 0)
+	if (password_digest(s->arg, plaintext, strlen(plaintext), NULL, 0,
+			    digest, &digest_size, error_r) < 0)
 		return -1;
 	buffer_append(raw, digest, digest_size);
 	return 0;
@@ -184,7 +159,8 @@ static int digest_generate(const struct password_scheme *s, const char *plaintex
 /* Salted digests are <digest(plaintext || salt)><salt>, with a salt of any
    length (Dovecot writes 4 bytes, OpenLDAP 4 or 8, others more). */
 static int salted_verify(const struct password_scheme *s, const char *plaintext,
-			 const unsigned char *raw, size_t size, const char **error_r)
+			 const char *user, const unsigned char *raw, size_t size,
+			 const char **error_r)
 {
 	unsigned char digest[EVP_MAX_MD_SIZE];
 	size_t digest_size;
@@ -200,160 +176,80 @@ static int salted_verify(const struct password_scheme *s, const char *plaintext,
 					   s->name, size);
 		return -1;
 	}
-	if (digest_run(s->arg, plaintext, strlen(plaintext), raw + digest_size,
-		       size - digest_size, digest, &digest_size, error_r) < 0)
+	if (password_digest(s->arg, plaintext, strlen(plaintext),
+			    raw + digest_size, size - digest_size,
+			    digest, &digest_size, error_r) < 0)
 		return -1;
 	return CRYPTO_memcmp(digest, raw, digest_size) == 0 ? 1 : 0;
 }
 
 static int salted_generate(const struct password_scheme *s, const char *plaintext,
+			   const struct password_generate_params *params,
 			   buffer_t *raw, const char **error_r)
 {
 	unsigned char digest[EVP_MAX_MD_SIZE], salt[SALTED_DIGEST_SALT_LEN];
 	size_t digest_size;
 
-	random_fill(salt, sizeof(salt));
-	if (digest_run(s->arg, plaintext, strlen(plaintext), salt, sizeof(salt),
-		       digest, &digest_size, error_r) < 0)
+	password_random_fill(salt, sizeof(salt));
+	if (password_digest(s->arg, plaintext, strlen(plaintext), salt,
+			    sizeof(salt), digest, &digest_size, error_r) < 0)
 		return -1;
 	buffer_append(raw, digest, digest_size);
 	buffer_append(raw, salt, sizeof(salt));
 	return 0;
 }
 
-/* ---- hex ---- */
-
-static int hex_digit(char c)
+/* DIGEST-MD5 (RFC 2831 §3.9) stores MD5("user:realm:password"); as in
+   Dovecot the realm is the domain of a user@domain login, else empty. */
+static int digest_md5_run(const char *plaintext, const char *user,
+			  unsigned char *digest, size_t *digest_size_r,
+			  const char **error_r)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	if (user == NULL) {
+		*error_r = "DIGEST-MD5 needs the user name";
+		return -1;
+	}
+	const char *at = strrchr(user, '@');
+	const char *input = at == NULL ?
+		t_strdup_printf("%s::%s", user, plaintext) :
+		t_strdup_printf("%s:%s:%s", t_strndup(user, (size_t)(at - user)),
+				at + 1, plaintext);
+	int ret = password_digest("MD5", input, strlen(input), NULL, 0,
+				  digest, digest_size_r, error_r);
+	explicit_bzero((char *)input, strlen(input));
+	return ret;
 }
 
-static int hex_decode(const char *src, size_t len, buffer_t *dest)
+static int digest_md5_verify(const struct password_scheme *s,
+			     const char *plaintext, const char *user,
+			     const unsigned char *raw, size_t size,
+			     const char **error_r)
 {
-	if (len % 2 != 0)
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	size_t digest_size;
+
+	if (digest_md5_run(plaintext, user, digest, &digest_size, error_r) < 0)
 		return -1;
-	for (size_t i = 0; i < len; i += 2) {
-		int hi = hex_digit(src[i]), lo = hex_digit(src[i + 1]);
-		if (hi < 0 || lo < 0)
-			return -1;
-		buffer_append_c(dest, (unsigned char)(hi << 4 | lo));
-	}
+	return password_mem_equal(digest, digest_size, raw, size) ? 1 : 0;
+}
+
+static int digest_md5_generate(const struct password_scheme *s,
+			       const char *plaintext,
+			       const struct password_generate_params *params,
+			       buffer_t *raw, const char **error_r)
+{
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	size_t digest_size;
+
+	if (digest_md5_run(plaintext, params->user, digest, &digest_size,
+			   error_r) < 0)
+		return -1;
+	buffer_append(raw, digest, digest_size);
 	return 0;
 }
 
-static void hex_encode(const unsigned char *data, size_t size, string_t *dest)
-{
-	static const char digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < size; i++) {
-		str_append_c(dest, digits[data[i] >> 4]);
-		str_append_c(dest, digits[data[i] & 0xf]);
-	}
-}
-
-/* ---- PBKDF2 (Dovecot's format: $1$<salt>$<rounds>$<hex PBKDF2-SHA1>) ---- */
-
-static int pbkdf2_run(const char *plaintext, const char *salt, unsigned int rounds,
-		      unsigned char key[PBKDF2_KEY_LEN], const char **error_r)
-{
-	if (PKCS5_PBKDF2_HMAC(plaintext, (int)strlen(plaintext),
-			      (const unsigned char *)salt, (int)strlen(salt),
-			      (int)rounds, EVP_sha1(), PBKDF2_KEY_LEN, key) != 1) {
-		*error_r = "PBKDF2 failed";
-		return -1;
-	}
-	return 0;
-}
-
-static int pbkdf2_parse(const char *stored, const char **salt_r,
-			unsigned int *rounds_r, buffer_t *key)
-{
-	if (strncmp(stored, "$1$", 3) != 0)
-		return -1;
-	const char *salt = stored + 3;
-	const char *p = strchr(salt, '$');
-	if (p == NULL)
-		return -1;
-	const char *rounds_end = strchr(p + 1, '$');
-	if (rounds_end == NULL)
-		return -1;
-	const char *rounds_str = t_strndup(p + 1, (size_t)(rounds_end - p - 1));
-	const char *hex = rounds_end + 1;
-
-	if (str_to_uint(rounds_str, rounds_r) < 0 || *rounds_r == 0 ||
-	    *rounds_r > PBKDF2_ROUNDS_MAX)
-		return -1;
-	if (strlen(hex) != PBKDF2_KEY_LEN * 2 || hex_decode(hex, strlen(hex), key) < 0)
-		return -1;
-	*salt_r = t_strndup(salt, (size_t)(p - salt));
-	return 0;
-}
-
-static int pbkdf2_verify(const struct password_scheme *s, const char *plaintext,
-			 const unsigned char *raw, size_t size, const char **error_r)
-{
-	unsigned char expected[PBKDF2_KEY_LEN], key[PBKDF2_KEY_LEN];
-	buffer_t *expected_buf = buffer_create(t_pool(), PBKDF2_KEY_LEN);
-	const char *salt;
-	unsigned int rounds;
-
-	if (pbkdf2_parse(t_strndup(raw, size), &salt, &rounds, expected_buf) < 0) {
-		*error_r = "malformed PBKDF2 hash: expected $1$<salt>$<rounds>$<40 hex digits>";
-		return -1;
-	}
-	memcpy(expected, expected_buf->data, PBKDF2_KEY_LEN);
-	if (pbkdf2_run(plaintext, salt, rounds, key, error_r) < 0)
-		return -1;
-	return CRYPTO_memcmp(key, expected, sizeof(key)) == 0 ? 1 : 0;
-}
-
-static int pbkdf2_generate(const struct password_scheme *s, const char *plaintext,
-			   buffer_t *raw, const char **error_r)
-{
-	unsigned char rnd[PBKDF2_SALT_LEN], key[PBKDF2_KEY_LEN];
-	char salt[PBKDF2_SALT_LEN + 1];
-
-	random_fill(rnd, sizeof(rnd));
-	/* 64 characters: taking 6 bits of each byte keeps the salt uniform */
-	for (size_t i = 0; i < PBKDF2_SALT_LEN; i++)
-		salt[i] = salt_chars[rnd[i] & 0x3f];
-	salt[PBKDF2_SALT_LEN] = '\0';
-	if (pbkdf2_run(plaintext, salt, PBKDF2_ROUNDS_DEFAULT, key, error_r) < 0)
-		return -1;
-	string_t *str = t_str_new(80);
-	str_printfa(str, "$1$%s$%u$", salt, PBKDF2_ROUNDS_DEFAULT);
-	hex_encode(key, sizeof(key), str);
-	buffer_append(raw, str_data(str), str_len(str));
-	return 0;
-}
-
-/* ---- MD5: Dovecot's {MD5} is MD5-CRYPT, or PLAIN-MD5 for other values ---- */
-
-static const struct password_scheme *password_scheme_find(const char *name);
-
-static int md5_verify(const struct password_scheme *s, const char *plaintext,
-		      const unsigned char *raw, size_t size, const char **error_r)
-{
-	if (size >= 3 && memcmp(raw, "$1$", 3) == 0)
-		return crypt_verify(s, plaintext, raw, size, error_r);
-
-	buffer_t *digest = buffer_create(t_pool(), 16);
-	if (size != 32 || hex_decode((const char *)raw, size, digest) < 0) {
-		*error_r = "malformed MD5 hash: neither MD5-CRYPT nor hex MD5";
-		return -1;
-	}
-	return digest_verify(password_scheme_find("PLAIN-MD5"), plaintext,
-			     digest->data, digest->used, error_r);
-}
-
-#define CRYPT_SCHEME(name_, prefix_) \
-	{ .name = name_, .encoding = PW_ENCODING_NONE, .arg = prefix_, \
-	  .verify = crypt_verify, .generate = crypt_generate }
+#define PLAIN_SCHEME(name_) \
+	{ .name = name_, .verify = plain_verify, .generate = plain_generate }
 #define DIGEST_SCHEME(name_, enc_, md_, size_) \
 	{ .name = name_, .encoding = enc_, .raw_size = size_, .arg = md_, \
 	  .verify = digest_verify, .generate = digest_generate }
@@ -361,17 +257,11 @@ static int md5_verify(const struct password_scheme *s, const char *plaintext,
 	{ .name = name_, .encoding = PW_ENCODING_BASE64, .arg = md_, \
 	  .verify = salted_verify, .generate = salted_generate }
 
-static const struct password_scheme password_schemes[] = {
-	{ .name = "PLAIN", .verify = plain_verify, .generate = plain_generate },
-	{ .name = "CLEARTEXT", .verify = plain_verify, .generate = plain_generate },
-	CRYPT_SCHEME("CRYPT", NULL),
-	CRYPT_SCHEME("YESCRYPT", "$y$"),
-	CRYPT_SCHEME("BLF-CRYPT", "$2y$"),
-	CRYPT_SCHEME("SHA512-CRYPT", "$6$"),
-	CRYPT_SCHEME("SHA256-CRYPT", "$5$"),
-	CRYPT_SCHEME("MD5-CRYPT", "$1$"),
-	{ .name = "MD5", .arg = "$1$", .verify = md5_verify,
-	  .generate = crypt_generate },
+static const struct password_scheme password_schemes_builtin[] = {
+	PLAIN_SCHEME("PLAIN"),
+	PLAIN_SCHEME("CLEARTEXT"),
+	PLAIN_SCHEME("CLEAR"),
+	{ .name = "PLAIN-TRUNC", .verify = plain_trunc_verify },
 	DIGEST_SCHEME("SHA", PW_ENCODING_BASE64, "SHA1", 20),
 	DIGEST_SCHEME("SHA1", PW_ENCODING_BASE64, "SHA1", 20),
 	DIGEST_SCHEME("SHA256", PW_ENCODING_BASE64, "SHA256", 32),
@@ -382,14 +272,28 @@ static const struct password_scheme password_schemes[] = {
 	SALTED_SCHEME("SSHA256", "SHA256"),
 	SALTED_SCHEME("SSHA512", "SHA512"),
 	SALTED_SCHEME("SMD5", "MD5"),
-	{ .name = "PBKDF2", .verify = pbkdf2_verify, .generate = pbkdf2_generate },
+	{ .name = "DIGEST-MD5", .encoding = PW_ENCODING_HEX, .raw_size = 16,
+	  .verify = digest_md5_verify, .generate = digest_md5_generate },
+	{ .name = NULL },
+};
+
+/* ---- the registry ---- */
+
+/* Every scheme set; the first match of a name wins. */
+static const struct password_scheme *const password_scheme_sets[] = {
+	password_schemes_builtin,
+	password_schemes_kdf,
+	password_schemes_sasl,
 };
 
 static const struct password_scheme *password_scheme_find(const char *name)
 {
-	for (size_t i = 0; i < N_ELEMENTS(password_schemes); i++) {
-		if (strcasecmp(password_schemes[i].name, name) == 0)
-			return &password_schemes[i];
+	for (size_t i = 0; i < N_ELEMENTS(password_scheme_sets); i++) {
+		const struct password_scheme *s = password_scheme_sets[i];
+		for (; s->name != NULL; s++) {
+			if (strcasecmp(s->name, name) == 0)
+				return s;
+		}
 	}
 	return NULL;
 }
@@ -400,9 +304,12 @@ static const struct password_scheme *
 password_scheme_lookup(const char *name, enum password_encoding *encoding_r,
 		       bool *explicit_r)
 {
-	const char *dot = strchr(name, '.');
+	const char *dot;
 	const struct password_scheme *s;
 
+	if (strlen(name) > PASSWORD_SCHEME_NAME_MAX)
+		return NULL;
+	dot = strchr(name, '.');
 	*explicit_r = dot != NULL;
 	s = password_scheme_find(dot == NULL ? name :
 				 t_strndup(name, (size_t)(dot - name)));
@@ -420,9 +327,10 @@ password_scheme_lookup(const char *name, enum password_encoding *encoding_r,
 	return s;
 }
 
-static int password_decode(const struct password_scheme *s,
-			   enum password_encoding encoding, bool explicit_enc,
-			   const char *value, buffer_t *raw, const char **error_r)
+static int password_decode_value(const struct password_scheme *s,
+				 enum password_encoding encoding,
+				 bool explicit_enc, const char *value,
+				 buffer_t *raw, const char **error_r)
 {
 	size_t len = strlen(value);
 	bool guessed = false;
@@ -439,7 +347,7 @@ static int password_decode(const struct password_scheme *s,
 		buffer_append(raw, value, len);
 		break;
 	case PW_ENCODING_HEX:
-		if (hex_decode(value, len, raw) == 0)
+		if (password_hex_decode(value, len, raw) == 0)
 			break;
 		if (!guessed) {
 			*error_r = t_strdup_printf("malformed %s hash: invalid hex", s->name);
@@ -478,9 +386,35 @@ static const char *password_split_scheme(const char *stored, const char **value_
 	return t_strndup(stored + 1, (size_t)(end - stored - 1));
 }
 
+/* Decodes stored into raw (from the data stack). */
+static const struct password_scheme *
+password_decode_stored(const char *stored, buffer_t **raw_r,
+		       const char **error_r)
+{
+	const struct password_scheme *s;
+	enum password_encoding encoding;
+	const char *name, *value;
+	bool explicit_enc;
+
+	name = password_split_scheme(stored, &value);
+	s = password_scheme_lookup(name, &encoding, &explicit_enc);
+	if (s == NULL) {
+		*error_r = t_strdup_printf("unknown password scheme '%s'",
+			t_strndup(name, I_MIN(strlen(name), PASSWORD_SCHEME_NAME_MAX)));
+		return NULL;
+	}
+	*raw_r = buffer_create(t_pool(), strlen(value) + 1);
+	if (password_decode_value(s, encoding, explicit_enc, value, *raw_r,
+				  error_r) < 0) {
+		explicit_bzero((*raw_r)->data, (*raw_r)->alloc);
+		return NULL;
+	}
+	return s;
+}
+
 int password_get_plaintext(const char *stored, const char **plaintext_r)
 {
-	static const char *const prefixes[] = { "{PLAIN}", "{CLEARTEXT}" };
+	static const char *const prefixes[] = { "{PLAIN}", "{CLEARTEXT}", "{CLEAR}" };
 	for (unsigned int i = 0; i < N_ELEMENTS(prefixes); i++) {
 		size_t len = strlen(prefixes[i]);
 		if (strncasecmp(stored, prefixes[i], len) == 0) {
@@ -495,29 +429,36 @@ int password_verify(const char *plaintext, const char *stored, const char *user,
 		    const char **error_r)
 {
 	const struct password_scheme *s;
-	enum password_encoding encoding;
-	const char *name, *value;
-	bool explicit_enc;
+	buffer_t *raw;
 
 	*error_r = NULL;
 	if (stored == NULL || stored[0] == '\0')
 		return 0;
-	name = password_split_scheme(stored, &value);
-	if (password_sasl_scheme_is_known(name))
-		return password_sasl_verify(name, plaintext, value, error_r);
-	if (strlen(name) > PASSWORD_SCHEME_NAME_MAX ||
-	    (s = password_scheme_lookup(name, &encoding, &explicit_enc)) == NULL) {
-		*error_r = t_strdup_printf("unknown password scheme '%s'",
-					   t_strndup(name, I_MIN(strlen(name),
-						PASSWORD_SCHEME_NAME_MAX)));
+	if ((s = password_decode_stored(stored, &raw, error_r)) == NULL)
 		return -1;
-	}
-	buffer_t *raw = buffer_create(t_pool(), strlen(value) + 1);
-	if (password_decode(s, encoding, explicit_enc, value, raw, error_r) < 0)
-		return -1;
-	int ret = s->verify(s, plaintext, raw->data, raw->used, error_r);
+	int ret = s->verify(s, plaintext, user, raw->data, raw->used, error_r);
 	explicit_bzero(raw->data, raw->alloc);
 	return ret;
+}
+
+int password_decode(const char *stored, pool_t pool, const char **scheme_r,
+		    const unsigned char **raw_r, size_t *size_r,
+		    const char **error_r)
+{
+	const struct password_scheme *s;
+	buffer_t *raw;
+
+	*error_r = NULL;
+	if ((s = password_decode_stored(stored, &raw, error_r)) == NULL)
+		return -1;
+	*scheme_r = s->name;
+	unsigned char *copy = p_malloc(pool, raw->used + 1);
+	memcpy(copy, raw->data, raw->used);
+	copy[raw->used] = '\0';
+	*raw_r = copy;
+	*size_r = raw->used;
+	explicit_bzero(raw->data, raw->alloc);
+	return 1;
 }
 
 static const char *password_scheme_canonical(const struct password_scheme *s,
@@ -530,18 +471,33 @@ static const char *password_scheme_canonical(const struct password_scheme *s,
 	return t_strdup_printf("%s.%s", s->name, suffix);
 }
 
-int password_generate(const char *plaintext, const char *scheme, pool_t pool,
-		      const char **hash_r, const char **error_r)
+static void password_encode(enum password_encoding encoding,
+			    const buffer_t *raw, string_t *dest)
+{
+	switch (encoding) {
+	case PW_ENCODING_NONE:
+		str_append_n(dest, raw->data, raw->used);
+		break;
+	case PW_ENCODING_BASE64:
+		base64_encode(raw->data, raw->used, dest);
+		break;
+	case PW_ENCODING_HEX:
+		password_hex_encode(raw->data, raw->used, dest);
+		break;
+	}
+}
+
+int password_generate_full(const char *plaintext, const char *scheme,
+			   const struct password_generate_params *params,
+			   pool_t pool, const char **hash_r,
+			   const char **error_r)
 {
 	const struct password_scheme *s;
 	enum password_encoding encoding;
 	bool explicit_enc;
 
 	*error_r = NULL;
-	if (password_sasl_scheme_is_known(scheme))
-		return password_sasl_generate(scheme, plaintext, 0, pool, hash_r, error_r);
-	if (strlen(scheme) > PASSWORD_SCHEME_NAME_MAX ||
-	    (s = password_scheme_lookup(scheme, &encoding, &explicit_enc)) == NULL) {
+	if ((s = password_scheme_lookup(scheme, &encoding, &explicit_enc)) == NULL) {
 		*error_r = t_strdup_printf("unknown password scheme '%s'", scheme);
 		return -1;
 	}
@@ -550,37 +506,40 @@ int password_generate(const char *plaintext, const char *scheme, pool_t pool,
 		return -1;
 	}
 	buffer_t *raw = buffer_create(t_pool(), 128);
-	if (s->generate(s, plaintext, raw, error_r) < 0)
+	if (s->generate(s, plaintext, params != NULL ? params :
+			&password_default_params, raw, error_r) < 0) {
+		explicit_bzero(raw->data, raw->alloc);
 		return -1;
-
+	}
 	string_t *str = t_str_new(256);
 	str_printfa(str, "{%s}", password_scheme_canonical(s, scheme));
-	switch (encoding) {
-	case PW_ENCODING_NONE:
-		str_append_n(str, raw->data, raw->used);
-		break;
-	case PW_ENCODING_BASE64:
-		base64_encode(raw->data, raw->used, str);
-		break;
-	case PW_ENCODING_HEX:
-		hex_encode(raw->data, raw->used, str);
-		break;
-	}
+	password_encode(encoding, raw, str);
 	*hash_r = p_strndup(pool, str_data(str), str_len(str));
 	explicit_bzero(raw->data, raw->alloc);
+	explicit_bzero(str->data, str->alloc);
 	return 0;
+}
+
+int password_generate(const char *plaintext, const char *scheme, pool_t pool,
+		      const char **hash_r, const char **error_r)
+{
+	return password_generate_full(plaintext, scheme, NULL, pool, hash_r,
+				      error_r);
 }
 
 const char *const *password_schemes_list(void)
 {
-	static const char *names[N_ELEMENTS(password_schemes) + 4];
+	static const char *names[PASSWORD_SCHEMES_MAX + 1];
+	unsigned int n = 0;
 
-	if (names[0] == NULL) {
-		size_t n = 0;
-		for (size_t i = 0; i < N_ELEMENTS(password_schemes); i++)
-			names[n++] = password_schemes[i].name;
-		for (size_t i = 0; password_sasl_schemes[i] != NULL; i++)
-			names[n++] = password_sasl_schemes[i];
+	if (names[0] != NULL)
+		return names;
+	for (size_t i = 0; i < N_ELEMENTS(password_scheme_sets); i++) {
+		const struct password_scheme *s = password_scheme_sets[i];
+		for (; s->name != NULL; s++) {
+			i_assert(n < PASSWORD_SCHEMES_MAX);
+			names[n++] = s->name;
+		}
 	}
 	return names;
 }
@@ -590,8 +549,15 @@ bool password_scheme_is_known(const char *scheme)
 	enum password_encoding encoding;
 	bool explicit_enc;
 
-	if (password_sasl_scheme_is_known(scheme))
-		return true;
-	return strlen(scheme) <= PASSWORD_SCHEME_NAME_MAX &&
-		password_scheme_lookup(scheme, &encoding, &explicit_enc) != NULL;
+	return password_scheme_lookup(scheme, &encoding, &explicit_enc) != NULL;
+}
+
+bool password_scheme_can_generate(const char *scheme)
+{
+	enum password_encoding encoding;
+	bool explicit_enc;
+	const struct password_scheme *s =
+		password_scheme_lookup(scheme, &encoding, &explicit_enc);
+
+	return s != NULL && s->generate != NULL;
 }

@@ -112,6 +112,16 @@ static void config_dump_labelled(string_t *dest, const struct tern_settings *set
 				  listener, set->base_dir, def, dbase,
 				  defaults == NULL || is_new);
 	}
+	/* the embedded default has no certificates: each one is new */
+	struct tls_certificate_settings *cert_def = t_new(struct tls_certificate_settings, 1);
+	setting_apply_defaults(certificate_setting_defs, cert_def, t_pool());
+	for (unsigned int i = 0; i < set->certificates.count; i++) {
+		const struct tls_certificate_settings *cert = set->certificates.v[i];
+		config_dump_block(dest, certificate_setting_defs,
+				  t_strdup_printf("certificate %s", cert->name),
+				  cert, set->base_dir, defaults == NULL ? NULL : cert_def,
+				  dbase, true);
+	}
 }
 
 /* passdb and userdb blocks are never in the embedded default: always

@@ -57,6 +57,18 @@ const struct setting_def tern_setting_defs[] = {
 	{ .key = NULL }
 };
 
+/* tls.groups: an OpenSSL list; src/tls checks the names when it loads */
+static int check_tls_list(const char *value, const char **error_r)
+{
+	for (const unsigned char *p = (const unsigned char *)value; *p != '\0'; p++) {
+		if (*p <= ' ' || *p >= 0x7f) {
+			*error_r = "names separated by colons, without spaces";
+			return -1;
+		}
+	}
+	return 0;
+}
+
 const struct setting_def tls_setting_defs[] = {
 	{ .key = "cert_file", .type = SETTING_TYPE_PATH,
 	  DEF(tls_settings, cert_file), .default_value = "tls/cert.pem",
@@ -84,6 +96,96 @@ const struct setting_def tls_setting_defs[] = {
 	  DEF(tls_settings, generate_self_signed), .default_value = "yes",
 	  .description = "At startup, create a self-signed certificate and "
 		"its key when both cert_file and key_file are missing." },
+	{ .key = "alt_cert_file", .type = SETTING_TYPE_PATH,
+	  DEF(tls_settings, alt_cert_file), .default_value = "",
+	  .description = "A second default certificate with a key of another "
+		"type (RSA beside ECDSA); each client gets the one its "
+		"signature algorithms allow. Empty: none." },
+	{ .key = "alt_key_file", .type = SETTING_TYPE_PATH,
+	  DEF(tls_settings, alt_key_file), .default_value = "",
+	  .description = "PEM private key of alt_cert_file." },
+	{ .key = "groups", .type = SETTING_TYPE_STRING,
+	  DEF(tls_settings, groups), .default_value = "",
+	  .check = check_tls_list,
+	  .description = "Key exchange groups in order of preference, "
+		"separated by colons (X25519:P-256:P-384); empty keeps "
+		"OpenSSL's default." },
+	{ .key = "session_timeout", .type = SETTING_TYPE_DURATION,
+	  DEF(tls_settings, session_timeout_ms), .default_value = "5m",
+	  .max = 86400 * 1000,
+	  .description = "How long a TLS session can be resumed, from a cache "
+		"in each worker process (no session ticket keys; see "
+		"docs/tls.md). 0: no resumption." },
+	{ .key = "verify_client", .type = SETTING_TYPE_ENUM,
+	  DEF(tls_settings, verify_client),
+	  .default_value = TLS_VERIFY_CLIENT_VALUE_NO,
+	  .values = (const char *const[]){ TLS_VERIFY_CLIENT_VALUE_NO,
+					   TLS_VERIFY_CLIENT_VALUE_OPTIONAL,
+					   TLS_VERIFY_CLIENT_VALUE_REQUIRED, NULL },
+	  .description = "Client certificates (for SASL EXTERNAL). no: not "
+		"asked for; optional: asked for, and a client without one, or "
+		"with one that does not verify, goes on unidentified; "
+		"required: the handshake fails without a certificate that "
+		"verifies against client_ca_file." },
+	{ .key = "client_ca_file", .type = SETTING_TYPE_PATH,
+	  DEF(tls_settings, client_ca_file), .default_value = "",
+	  .description = "PEM certificates of the CAs that issue client "
+		"certificates; needed unless verify_client is no." },
+	{ .key = "crl_file", .type = SETTING_TYPE_PATH,
+	  DEF(tls_settings, crl_file), .default_value = "",
+	  .description = "PEM certificate revocation lists of the client "
+		"CAs; when set, a client certificate verifies only with a "
+		"current CRL of its issuer that does not list it. Empty: no "
+		"revocation check." },
+	{ .key = "cert_username_field", .type = SETTING_TYPE_ENUM,
+	  DEF(tls_settings, cert_username_field),
+	  .default_value = TLS_CERT_USERNAME_FIELD_CN,
+	  .values = (const char *const[]){ TLS_CERT_USERNAME_FIELD_CN,
+					   TLS_CERT_USERNAME_FIELD_EMAIL,
+					   TLS_CERT_USERNAME_FIELD_SAN_EMAIL, NULL },
+	  .description = "The field of a verified client certificate that "
+		"names the user: the subject's commonName or emailAddress, or "
+		"the first email address of its subjectAltName." },
+	{ .key = NULL }
+};
+
+/* certificate.NAME.server_names: DNS names and *.domain wildcards
+   separated by spaces; src/tls checks each name fully when it loads. */
+static int check_server_names(const char *value, const char **error_r)
+{
+	for (const char *p = value; *p != '\0'; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || strchr(" .-_*", *p) != NULL)) {
+			*error_r = "server names are DNS names or *.domain, "
+				"separated by spaces";
+			return -1;
+		}
+	}
+	return 0;
+}
+
+const struct setting_def certificate_setting_defs[] = {
+	{ .key = "server_names", .type = SETTING_TYPE_STRING,
+	  DEF(tls_certificate_settings, server_names), .default_value = "",
+	  .check = check_server_names,
+	  .description = "Server names (SNI, RFC 6066 §3) the certificate "
+		"is for, separated by spaces: exact names and *.domain "
+		"wildcards for one more label, matched case-insensitively; "
+		"an exact name wins over a wildcard. A name may be in one "
+		"certificate only." },
+	{ .key = "cert_file", .type = SETTING_TYPE_PATH,
+	  DEF(tls_certificate_settings, cert_file), .default_value = "",
+	  .description = "PEM certificate chain for these names (required)." },
+	{ .key = "key_file", .type = SETTING_TYPE_PATH,
+	  DEF(tls_certificate_settings, key_file), .default_value = "",
+	  .description = "PEM private key of cert_file (required)." },
+	{ .key = "alt_cert_file", .type = SETTING_TYPE_PATH,
+	  DEF(tls_certificate_settings, alt_cert_file), .default_value = "",
+	  .description = "A second certificate for the same names with a "
+		"key of another type (RSA beside ECDSA). Empty: none." },
+	{ .key = "alt_key_file", .type = SETTING_TYPE_PATH,
+	  DEF(tls_certificate_settings, alt_key_file), .default_value = "",
+	  .description = "PEM private key of alt_cert_file." },
 	{ .key = NULL }
 };
 
@@ -539,11 +641,14 @@ const struct setting_def listener_setting_defs[] = {
 	{ .key = "tls", .type = SETTING_TYPE_ENUM_INDEX,
 	  DEF(listener_settings, tls),
 	  .values = (const char *const[]){ "none", "starttls", "implicit",
-					   NULL },
+					   "required", NULL },
 	  .description = "implicit: TLS from the first byte; starttls: "
-		"plaintext, upgraded by STARTTLS (STLS in POP3); none: "
-		"plaintext only. Default: implicit when the name is the "
-		"protocol plus s (imaps), none for lmtp, starttls otherwise." },
+		"plaintext, upgraded by STARTTLS (STLS in POP3); required: "
+		"like starttls, but no authentication of any kind (LOGIN, "
+		"AUTHENTICATE, USER/PASS, AUTH, APOP) before STARTTLS, even "
+		"from loopback (Dovecot's ssl = required); none: plaintext "
+		"only. Default: implicit when the name is the protocol plus s "
+		"(imaps), none for lmtp, starttls otherwise." },
 	{ .key = "enabled", .type = SETTING_TYPE_BOOL,
 	  DEF(listener_settings, enabled), .default_value = "yes",
 	  .description = "Set to no to turn off a listener, such as one of "
@@ -555,10 +660,11 @@ const struct setting_def auth_db_setting_defs[] = {
 	{ .key = "driver", .type = SETTING_TYPE_ENUM,
 	  DEF(auth_db_settings, driver), .default_value = "passwd-file",
 	  .values = (const char *const[]){ "passwd-file", "static", "pam",
-					   "sql", "ldap", NULL },
+					   "sql", "ldap", "passwd", NULL },
 	  .description = "Backend: passwd-file (Dovecot's format), static "
 		"(fixed fields), pam (system users; passdb only), sql "
-		"(SQLite or PostgreSQL) or ldap." },
+		"(SQLite or PostgreSQL), ldap or passwd (system users; "
+		"userdb only)." },
 	{ .key = "args", .type = SETTING_TYPE_STRING,
 	  DEF(auth_db_settings, args), .default_value = "",
 	  .description = "passwd-file: the file's path (relative paths "
@@ -732,6 +838,27 @@ static void *listener_item_add(struct tern_settings *set, pool_t pool,
 	return listener;
 }
 
+static int certificate_label_check(const char *label, const char **error_r)
+{
+	if (listener_label_check(label, error_r) == 0)
+		return 0;
+	*error_r = t_strdup_printf("invalid certificate name '%s' (letters, "
+				   "digits, '_' and '-' only)", label);
+	return -1;
+}
+
+static void *certificate_item_add(struct tern_settings *set, pool_t pool,
+				  const char *label)
+{
+	struct tls_certificate_settings *cert =
+		p_new(pool, struct tls_certificate_settings, 1);
+	cert->name = p_strdup(pool, label);
+	if (!array_is_created(&set->certificates))
+		array_init(&set->certificates, pool, 4);
+	array_push(&set->certificates, cert);
+	return cert;
+}
+
 const struct config_block_def config_block_top = {
 	.name = NULL,
 	.defs = tern_setting_defs,
@@ -798,6 +925,20 @@ const struct config_block_def config_block_listener = {
 		"the embedded default changes only the settings it sets.",
 };
 
+const struct config_block_def config_block_certificate = {
+	.name = "certificate",
+	.defs = certificate_setting_defs,
+	.labelled = true,
+	.struct_size = sizeof(struct tls_certificate_settings),
+	.label_check = certificate_label_check,
+	.item_add = certificate_item_add,
+	.description = "A TLS certificate for the server names a client may "
+		"ask for (SNI); clients that ask for no name or another one "
+		"get tls.cert_file. NAME is any name made of letters, digits, "
+		"'_' and '-'. The tls block's other settings apply to every "
+		"certificate. See docs/tls.md.",
+};
+
 const struct config_block_def config_block_passdb = {
 	.name = "passdb",
 	.defs = auth_db_setting_defs,
@@ -829,6 +970,7 @@ const struct config_block_def *const config_blocks[] = {
 	&config_block_service,
 	&config_block_listener,
 	&config_block_passdb, &config_block_userdb,
+	&config_block_certificate,
 	NULL
 };
 

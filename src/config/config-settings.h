@@ -58,6 +58,7 @@ extern const struct setting_def imap_setting_defs[];
 extern const struct setting_def mail_setting_defs[];
 extern const struct setting_def service_setting_defs[];
 extern const struct setting_def listener_setting_defs[];
+extern const struct setting_def certificate_setting_defs[];
 extern const struct setting_def auth_db_setting_defs[];
 
 /* The top level first, then every block kind; NULL-terminated. */
@@ -65,6 +66,7 @@ extern const struct config_block_def *const config_blocks[];
 extern const struct config_block_def config_block_top;
 extern const struct config_block_def config_block_service;
 extern const struct config_block_def config_block_listener;
+extern const struct config_block_def config_block_certificate;
 extern const struct config_block_def config_block_passdb;
 extern const struct config_block_def config_block_userdb;
 

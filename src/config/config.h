@@ -33,6 +33,35 @@ struct tls_settings {
 	const char *cipher_suites;
 	bool prefer_server_ciphers;
 	bool generate_self_signed;
+	/* a second default certificate of another key type, "" = none */
+	const char *alt_cert_file;
+	const char *alt_key_file;
+	const char *groups; /* "" = OpenSSL's default */
+	unsigned int session_timeout_ms; /* 0: no resumption */
+	const char *verify_client; /* TLS_VERIFY_CLIENT_VALUE_* */
+	const char *client_ca_file;
+	const char *crl_file;
+	const char *cert_username_field; /* TLS_CERT_USERNAME_FIELD_* */
+};
+
+/* tls.verify_client values */
+#define TLS_VERIFY_CLIENT_VALUE_NO "no"
+#define TLS_VERIFY_CLIENT_VALUE_OPTIONAL "optional"
+#define TLS_VERIFY_CLIENT_VALUE_REQUIRED "required"
+/* tls.cert_username_field values */
+#define TLS_CERT_USERNAME_FIELD_CN "commonName"
+#define TLS_CERT_USERNAME_FIELD_EMAIL "emailAddress"
+#define TLS_CERT_USERNAME_FIELD_SAN_EMAIL "subjectAltName-email"
+
+/* certificate NAME { }: a certificate chosen by the client's server name
+   (SNI) instead of tls.cert_file */
+struct tls_certificate_settings {
+	const char *name;
+	const char *server_names; /* separated by spaces, "*.domain" allowed */
+	const char *cert_file;
+	const char *key_file;
+	const char *alt_cert_file;
+	const char *alt_key_file;
 };
 
 struct auth_settings {
@@ -163,6 +192,9 @@ enum listener_tls {
 	LISTENER_TLS_NONE,
 	LISTENER_TLS_STARTTLS,
 	LISTENER_TLS_IMPLICIT,
+	/* STARTTLS, and no authentication of any kind before it (Dovecot's
+	   ssl = required), loopback included */
+	LISTENER_TLS_REQUIRED,
 };
 
 struct listener_settings {
@@ -191,6 +223,8 @@ struct tern_settings {
 	   default and then the config defined them */
 	ARRAY(struct listener_settings *) listeners;
 	ARRAY(struct service_settings *) services;
+	/* certificate blocks in config order; not created while empty */
+	ARRAY(struct tls_certificate_settings *) certificates;
 	/* in the order the config defined them; both empty: auth.passwd_file
 	   is the passdb and the userdb */
 	ARRAY(struct auth_db_settings *) passdbs;

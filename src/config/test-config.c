@@ -117,6 +117,12 @@ static void test_config_defaults(void)
 	test_assert_strcmp(set->tls.ciphers, "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20");
 	test_assert_strcmp(set->tls.cipher_suites, "");
 	test_assert(set->tls.prefer_server_ciphers && set->tls.generate_self_signed);
+	test_assert_strcmp(set->tls.groups, "");
+	test_assert(set->tls.session_timeout_ms == 5 * 60000);
+	test_assert_strcmp(set->tls.verify_client, "no");
+	test_assert_strcmp(set->tls.cert_username_field, "commonName");
+	test_assert_strcmp(set->tls.client_ca_file, "");
+	test_assert(set->certificates.count == 0);
 	test_assert_strcmp(set->auth.passwd_file, t_strdup_printf("%s/passwd", base));
 	test_assert_strcmp(set->auth.mechanisms, "PLAIN LOGIN");
 	test_assert_strcmp(set->auth.default_scheme, "SHA512-CRYPT");
@@ -277,7 +283,7 @@ static void test_config_errors(void)
 		  "t.conf:1: invalid value 'localhost' for listener.imaps.address: "
 		  "expected an IPv4 or IPv6 address, or *" },
 		{ "listener.imaps.tls = maybe",
-		  "t.conf:1: invalid value 'maybe' for listener.imaps.tls (expected none, starttls or implicit)" },
+		  "t.conf:1: invalid value 'maybe' for listener.imaps.tls (expected none, starttls, implicit or required)" },
 		{ "log_level = loud",
 		  "t.conf:1: invalid value 'loud' for log_level (expected debug, info, warning or error)" },
 		{ "tls.min_protocol = TLSv1.1",
@@ -714,6 +720,63 @@ static void test_config_dump(void)
 	test_end();
 }
 
+/* certificate NAME { } blocks (SNI) and the client certificate settings */
+static void test_config_certificates(void)
+{
+	static const char text[] =
+		"base_dir = /b\n"
+		"tls {\n verify_client = OPTIONAL\n client_ca_file = ca.pem\n"
+		" cert_username_field = subjectAltName-email\n groups = X25519:P-256\n}\n"
+		"certificate com {\n server_names = mail.example.com *.example.org\n"
+		" cert_file = com.crt\n key_file = /k/com.key\n}\n"
+		"certificate.rsa-2.cert_file = rsa.crt\n"
+		"listener.imap.tls = required\n";
+
+	test_begin("config certificates");
+	struct tern_config *config = test_load(text, NULL);
+	test_assert(config != NULL);
+	if (config == NULL) {
+		test_end();
+		return;
+	}
+	const struct tern_settings *set = config->set;
+	test_assert_strcmp(set->tls.verify_client, "optional");
+	test_assert_strcmp(set->tls.client_ca_file, "/b/ca.pem");
+	test_assert_strcmp(set->tls.cert_username_field, "subjectAltName-email");
+	test_assert_strcmp(set->tls.groups, "X25519:P-256");
+	test_assert(set->certificates.count == 2);
+	const struct tls_certificate_settings *cert = set->certificates.v[0];
+	test_assert_strcmp(cert->name, "com");
+	test_assert_strcmp(cert->server_names, "mail.example.com *.example.org");
+	test_assert_strcmp(cert->cert_file, "/b/com.crt");
+	test_assert_strcmp(cert->key_file, "/k/com.key");
+	test_assert_strcmp(cert->alt_cert_file, "");
+	test_assert_strcmp(set->certificates.v[1]->name, "rsa-2");
+	test_assert_strcmp(set->certificates.v[1]->cert_file, "/b/rsa.crt");
+	test_assert(set->listeners.v[0]->tls == LISTENER_TLS_REQUIRED);
+	test_round_trip(config);
+	string_t *dump = t_str_new(1024);
+	config_dump(config, true, dump);
+	test_assert(strstr(str_c(dump), "\ncertificate com {\n  server_names = "
+			   "mail.example.com *.example.org\n  cert_file = com.crt\n"
+			   "  key_file = /k/com.key\n}\n") != NULL);
+	config_free(&config);
+
+	test_assert_strcmp(test_load_error("certificate a/b {\n}", NULL),
+			   "t.conf:1: invalid certificate name 'a/b' (letters, digits, '_' "
+			   "and '-' only)");
+	test_assert_strcmp(test_load_error("certificate.a.server_names = a;b", NULL),
+			   "t.conf:1: invalid value 'a;b' for certificate.a.server_names: "
+			   "server names are DNS names or *.domain, separated by spaces");
+	test_assert_strcmp(test_load_error("tls.verify_client = maybe", NULL),
+			   "t.conf:1: invalid value 'maybe' for tls.verify_client "
+			   "(expected no, optional or required)");
+	test_assert_strcmp(test_load_error("tls.groups = X25519 P-256", NULL),
+			   "t.conf:1: invalid value 'X25519 P-256' for tls.groups: "
+			   "names separated by colons, without spaces");
+	test_end();
+}
+
 /* ---- files and includes ---- */
 
 static const char *test_dir;
@@ -1061,6 +1124,7 @@ int main(int argc, char **argv)
 		test_config_no_cwd,
 		test_config_overrides,
 		test_config_dump,
+		test_config_certificates,
 		test_config_files,
 		test_config_garbage,
 		test_config_doc,

@@ -259,7 +259,8 @@ static void imap_client_free(struct imap_client *client)
 static void imap_client_unauthenticate(struct imap_client *client)
 {
 	struct connection *conn = client->conn;
-	bool starttls = client->starttls_offered;
+	bool starttls = client->starttls_offered, tls = client->tls;
+	unsigned int login_pid = client->login_pid;
 	log_info(&conn->log, "unauthenticate", "in=%llu out=%llu",
 		 (unsigned long long)i_stream_get_offset(conn->input),
 		 (unsigned long long)o_stream_get_offset(conn->output));
@@ -267,7 +268,7 @@ static void imap_client_unauthenticate(struct imap_client *client)
 	conn->context = NULL;
 	conn->v = NULL;
 	conn->log.user = NULL;
-	unauthenticated_callback(conn, starttls);
+	unauthenticated_callback(conn, starttls, tls, login_pid);
 }
 
 static void imap_client_input(struct connection *conn)
@@ -391,6 +392,8 @@ void imap_client_create(const struct tern_settings *set, struct connection *conn
 	client->user = i_strdup(handoff->user);
 	client->home = i_strdup(handoff->home);
 	client->starttls_offered = handoff->starttls;
+	client->tls = handoff->tls;
+	client->login_pid = handoff->login_pid;
 	conn->log.user = client->user;
 	conn->v = &imap_client_vfuncs;
 	conn->context = client;

@@ -67,12 +67,19 @@ struct imap_client {
 	/* UNAUTHENTICATE answered: back to pre-login after this command */
 	bool unauthenticate;
 	bool starttls_offered; /* the listener offers STARTTLS */
+	/* where the session came from, for UNAUTHENTICATE: the login
+	   process that relays its TLS (tls), or 0 */
+	unsigned int login_pid;
+	bool tls;
 	bool shutting_down;
 };
 
 /* Called with a connection whose session ended with UNAUTHENTICATE
    (RFC 8437); it must give conn a new owner (the pre-login engine). */
-typedef void imap_client_unauthenticated_t(struct connection *conn, bool starttls);
+/* The connection after UNAUTHENTICATE's OK; tls and login_pid say where
+   the session came from (struct login_handoff). */
+typedef void imap_client_unauthenticated_t(struct connection *conn, bool starttls,
+					   bool tls, unsigned int login_pid);
 void imap_client_set_unauthenticated_callback(imap_client_unauthenticated_t *callback);
 
 /* Mailbox names travel as UTF-8 (IMAP4rev2 or UTF8=ACCEPT enabled)

@@ -5,6 +5,7 @@
 #include "imap-arg.h"
 #include "imap-capability.h"
 #include "imap-id.h"
+#include "transport-deflate.h"
 
 #include <strings.h>
 
@@ -107,12 +108,18 @@ bool imap_cmd_enable(struct imap_cmd *cmd)
 
 /* RFC 8437 §3: back to the not-authenticated state. The mailbox closes
    without expunging (as UNSELECT), enabled extensions and the session's
-   state go; TLS and COMPRESS stay. The hand-back happens once the OK is
-   queued, so pipelined commands meet the pre-login engine. */
+   state go; TLS stays. The hand-back to a login process happens once the
+   OK is queued, so pipelined commands meet the pre-login engine. After
+   COMPRESS it is refused: the DEFLATE state lives in this (mail) process
+   and can't move to the login process. */
 bool imap_cmd_unauthenticate(struct imap_cmd *cmd)
 {
 	if (cmd->args[0].type != IMAP_ARG_EOL) {
 		imap_cmd_bad(cmd, "UNAUTHENTICATE takes no arguments.");
+		return true;
+	}
+	if (transport_is_deflate(cmd->client->conn->transport)) {
+		imap_cmd_finish(cmd, "NO [CANNOT] UNAUTHENTICATE is not available after COMPRESS.");
 		return true;
 	}
 	imap_client_unselect(cmd->client);

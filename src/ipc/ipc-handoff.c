@@ -15,9 +15,12 @@ static void append_escaped(string_t *dest, const char *value)
 	}
 }
 
+/* fields after the first (which starts at serialize_start) get a tab */
+static size_t serialize_start;
+
 static void append_field(string_t *dest, const char *key, const char *value)
 {
-	if (str_len(dest) > 0)
+	if (str_len(dest) > serialize_start)
 		str_append_c(dest, '\t');
 	str_append(dest, key);
 	str_append_c(dest, '=');
@@ -26,6 +29,7 @@ static void append_field(string_t *dest, const char *key, const char *value)
 
 void login_handoff_serialize(const struct login_handoff *h, string_t *dest)
 {
+	serialize_start = str_len(dest);
 	append_field(dest, "protocol", h->protocol);
 	append_field(dest, "user", h->user);
 	append_field(dest, "home", h->home);
@@ -46,6 +50,10 @@ void login_handoff_serialize(const struct login_handoff *h, string_t *dest)
 		append_field(dest, "starttls", "");
 	append_field(dest, "mech", h->mech);
 	append_field(dest, "tag", h->tag);
+	if (h->login_pid != 0)
+		append_field(dest, "login_pid", t_strdup_printf("%u", h->login_pid));
+	if (h->auth_ref != NULL && h->auth_ref[0] != '\0')
+		append_field(dest, "auth_ref", h->auth_ref);
 	if (array_is_created(&h->userdb_extra)) {
 		for (unsigned int i = 0; i < h->userdb_extra.count; i++)
 			append_field(dest, "userdb", h->userdb_extra.v[i]);
@@ -81,6 +89,12 @@ static int parse_field(const char *key, const char *value, pool_t pool,
 	else if (strcmp(key, "session") == 0) h->session_id = value;
 	else if (strcmp(key, "mech") == 0) h->mech = value;
 	else if (strcmp(key, "tag") == 0) h->tag = value;
+	else if (strcmp(key, "auth_ref") == 0) h->auth_ref = value;
+	else if (strcmp(key, "login_pid") == 0) {
+		if (str_to_uint(value, &n) < 0)
+			return -1;
+		h->login_pid = n;
+	}
 	else if (strcmp(key, "secured") == 0) h->secured = true;
 	else if (strcmp(key, "starttls") == 0) h->starttls = true;
 	else if (strcmp(key, "tls") == 0) { h->tls = true; h->tls_info = value; }
@@ -116,7 +130,7 @@ int login_handoff_parse(const char *line, pool_t pool, struct login_handoff *h_r
 	memset(h_r, 0, sizeof(*h_r));
 	h_r->uid = (uid_t)-1;
 	h_r->gid = (gid_t)-1;
-	h_r->home = h_r->mech = h_r->tag = "";
+	h_r->home = h_r->mech = h_r->tag = h_r->auth_ref = "";
 	array_init(&h_r->userdb_extra, pool, 4);
 	const char *p = line;
 	while (*p != '\0') {

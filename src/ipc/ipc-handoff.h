@@ -27,13 +27,20 @@ struct login_handoff {
 	bool starttls;
 	const char *mech;       /* SASL mechanism used */
 	const char *tag;        /* tag of the command to answer, "" if none */
+	/* the login process that handed the session over (0: none): with a
+	   TLS session it holds the TLS and relays the plaintext, and a
+	   return to pre-login (UNAUTHENTICATE) must go back to it */
+	unsigned int login_pid;
+	/* how the auth process knows this login ("" if none): lets the
+	   receiving side ask it who really logged in */
+	const char *auth_ref;
 	/* client bytes already read after the login command (pipelining) */
 	const unsigned char *input;
 	size_t input_size;
 };
 
-/* Serialises the record as tab-separated key=value fields (escaped), the
-   form it will take on the wire between processes. */
+/* Appends the record as tab-separated key=value fields (escaped), its
+   form on the wire between processes. */
 void login_handoff_serialize(const struct login_handoff *h, string_t *dest);
 /* Parses a serialised record into pool. Returns 0 or -1 on malformed input. */
 int login_handoff_parse(const char *line, pool_t pool, struct login_handoff *h_r,

@@ -18,6 +18,7 @@ static bool tls_like_transport(const struct connection *conn)
 
 static unsigned int connections_alive;
 static struct connection *connections;
+static void (*count_hook)(void);
 
 static void connection_io(void *context);
 
@@ -60,6 +61,8 @@ struct connection *connection_create(int fd, const struct net_endpoint *remote,
 	if (connections != NULL)
 		connections->prev = conn;
 	connections = conn;
+	if (count_hook != NULL)
+		count_hook();
 	return conn;
 }
 
@@ -99,6 +102,8 @@ void connection_unref(struct connection **_conn)
 	o_stream_destroy(&conn->output);
 	transport_destroy(&conn->transport);
 	connections_alive--;
+	if (count_hook != NULL)
+		count_hook();
 	if (conn->prev != NULL)
 		conn->prev->next = conn->next;
 	else
@@ -351,6 +356,23 @@ void connection_close(struct connection *conn, const char *reason)
 	conn->io = io_add(conn->transport->fd, IO_READ | (flushed == 0 ? IO_WRITE : 0),
 			  connection_linger_io, conn);
 	conn->linger_to = timeout_add_once(CONNECTION_LINGER_MSECS, connection_linger_timeout, conn);
+}
+
+void connection_set_count_hook(void (*hook)(void))
+{
+	count_hook = hook;
+}
+
+void connection_release(struct connection *conn)
+{
+	i_assert(!conn->closed);
+	conn->closed = true;
+	conn->close_reason = "handed over";
+	io_remove(&conn->io);
+	timeout_remove(&conn->idle_to);
+	timeout_remove(&conn->output_to);
+	timeout_remove(&conn->resume_to);
+	connection_unref(&conn);
 }
 
 static void connection_foreach(bool shutdown, const char *reason)

@@ -76,12 +76,20 @@ void connection_set_output_timeout(struct connection *conn, unsigned int msecs);
 void connection_update_io(struct connection *conn);
 /* Sends what can be sent right now, then disconnects. reason is logged. */
 void connection_close(struct connection *conn, const char *reason);
+/* The socket now belongs to another process (it was passed on): drops
+   conn's reference like connection_close(), but only closes this
+   process's descriptor, without flushing, lingering or shutdown(), which
+   would affect the other process's copy. */
+void connection_release(struct connection *conn);
 void connection_ref(struct connection *conn);
 void connection_unref(struct connection **conn);
 /* True when remote is loopback or a Unix socket. */
 bool connection_is_local(const struct connection *conn);
 /* Number of live connections in this process. */
 unsigned int connection_count(void);
+/* Called (from inside connection_create() and the final unref) whenever
+   connection_count() changed; NULL removes it. */
+void connection_set_count_hook(void (*hook)(void));
 /* Calls every connection's shutdown callback (or closes it). */
 void connection_shutdown_all(void);
 /* Closes every connection right away. */

@@ -76,6 +76,31 @@ static bool i_stream_make_room(struct istream *is)
 	return true;
 }
 
+int i_stream_inject(struct istream *is, const void *data, size_t size)
+{
+	if (size == 0)
+		return 0;
+	if (size > is->max_size || is->end - is->start > is->max_size - size)
+		return -1;
+	if (is->start > 0) {
+		memmove(is->buf, is->buf + is->start, is->end - is->start);
+		is->end -= is->start;
+		is->start = 0;
+	}
+	if (is->alloc - is->end < size) {
+		size_t new_alloc = is->alloc;
+		while (new_alloc - is->end < size)
+			new_alloc = I_MIN(size_mul(new_alloc, 2), is->max_size);
+		is->buf = i_realloc(is->buf, new_alloc + 1);
+		is->alloc = new_alloc;
+	}
+	memmove(is->buf + size, is->buf, is->end);
+	memcpy(is->buf, data, size);
+	is->end += size;
+	is->line_scan = 0;
+	return 0;
+}
+
 ssize_t i_stream_read(struct istream *is)
 {
 	if (is->eof || is->error != 0)

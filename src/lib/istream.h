@@ -25,6 +25,10 @@ void i_stream_set_transport(struct istream *input, struct transport *t);
    error (see i_stream_is_eof()/i_stream_get_error()), -2 if the buffer is
    full (the caller must consume data first). */
 ssize_t i_stream_read(struct istream *input);
+/* Puts bytes in front of the buffered data, as if they had been read
+   before it (input another process already read from the same client).
+   Returns 0, or -1 if they don't fit in the buffer. */
+int i_stream_inject(struct istream *input, const void *data, size_t size);
 const unsigned char *i_stream_get_data(struct istream *input, size_t *size_r);
 size_t i_stream_get_data_size(struct istream *input);
 void i_stream_skip(struct istream *input, size_t count);

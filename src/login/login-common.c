@@ -8,6 +8,7 @@ void login_start_tls(struct login_context *ctx, struct connection *conn)
 {
 	i_stream_clear(conn->input);
 	connection_set_transport(conn, tls_transport_create(ctx->tls, conn->transport));
+	tls_transport_set_log(conn->transport, &conn->log);
 }
 
 bool login_connection_is_tls(const struct connection *conn)
@@ -18,6 +19,16 @@ bool login_connection_is_tls(const struct connection *conn)
 bool login_connection_is_secured(const struct connection *conn)
 {
 	return login_connection_is_tls(conn) || connection_is_local(conn);
+}
+
+bool login_tls_mode_offers_starttls(enum listener_tls mode)
+{
+	return mode == LISTENER_TLS_STARTTLS || mode == LISTENER_TLS_REQUIRED;
+}
+
+bool login_tls_required_unmet(enum listener_tls mode, const struct connection *conn)
+{
+	return mode == LISTENER_TLS_REQUIRED && !login_connection_is_tls(conn);
 }
 
 void login_auth_info_fill(struct auth_request_info *info, struct connection *conn,
@@ -37,7 +48,7 @@ void login_auth_info_fill(struct auth_request_info *info, struct connection *con
 		info->channel_binding = cb;
 		info->channel_binding_size = TLS_EXPORTER_SIZE;
 	}
-	info->cert_username = tls_transport_get_peer_identity(conn->transport);
+	info->cert_username = tls_transport_get_peer_cert_username(conn->transport);
 }
 
 const char *login_auth_mechanisms(struct login_context *ctx, struct connection *conn)
@@ -47,7 +58,7 @@ const char *login_auth_mechanisms(struct login_context *ctx, struct connection *
 	   certificate verified (a CAPABILITY after the handshake tells) */
 	return auth_get_mechanisms_for(ctx->auth, login_connection_is_secured(conn),
 				       tls_transport_channel_binding_expected(conn->transport),
-				       tls_transport_get_peer_identity(conn->transport) != NULL);
+				       tls_transport_get_peer_cert_username(conn->transport) != NULL);
 }
 
 void login_handoff_fill(struct login_handoff *h, struct connection *conn,

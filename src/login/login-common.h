@@ -31,6 +31,11 @@ void login_start_tls(struct login_context *ctx, struct connection *conn);
 bool login_connection_is_tls(const struct connection *conn);
 /* TLS or loopback/Unix socket. */
 bool login_connection_is_secured(const struct connection *conn);
+/* The listener offers STARTTLS (tls = starttls or required). */
+bool login_tls_mode_offers_starttls(enum listener_tls mode);
+/* tls = required and TLS isn't up yet: no authentication of any kind,
+   loopback included (Dovecot's ssl = required). */
+bool login_tls_required_unmet(enum listener_tls mode, const struct connection *conn);
 /* Fills the hand-off record for an OK auth reply. */
 void login_handoff_fill(struct login_handoff *h, struct connection *conn,
 			const char *protocol, const struct auth_reply *reply,

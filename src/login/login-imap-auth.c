@@ -7,6 +7,10 @@
 #include "imap-quote.h"
 #include "istream.h"
 
+/* listener tls = required, before STARTTLS */
+#define LOGIN_IMAP_TLS_REQUIRED \
+	"NO [PRIVACYREQUIRED] TLS is required before authentication; use STARTTLS."
+
 static void login_imap_auth_reply(const struct auth_reply *reply, void *context);
 
 static void login_imap_auth_start(struct imap_login_client *client, const char *tag,
@@ -38,6 +42,10 @@ void login_imap_cmd_login(struct imap_login_client *client, const char *tag,
 		login_imap_send_tagged(client, tag, "BAD Invalid arguments: LOGIN user password");
 		return;
 	}
+	if (login_tls_required_unmet(client->tls_mode, client->conn)) {
+		login_imap_send_tagged(client, tag, LOGIN_IMAP_TLS_REQUIRED);
+		return;
+	}
 	if (!login_imap_plaintext_allowed(client)) {
 		login_imap_send_tagged(client, tag,
 			"NO [PRIVACYREQUIRED] Plaintext authentication is disabled on non-secure connections; use STARTTLS.");
@@ -64,6 +72,10 @@ void login_imap_cmd_authenticate(struct imap_login_client *client, const char *t
 	    (args[1].type != IMAP_ARG_EOL &&
 	     (!imap_arg_get_atom(&args[1], &ir) || args[2].type != IMAP_ARG_EOL))) {
 		login_imap_send_tagged(client, tag, "BAD Invalid arguments: AUTHENTICATE mechanism [initial-response]");
+		return;
+	}
+	if (login_tls_required_unmet(client->tls_mode, client->conn)) {
+		login_imap_send_tagged(client, tag, LOGIN_IMAP_TLS_REQUIRED);
 		return;
 	}
 	string_t *upper = t_str_new(strlen(mech) + 1);
@@ -143,7 +155,7 @@ static void login_imap_auth_succeeded(struct imap_login_client *client,
 	imap_command_reader_destroy(&client->reader);
 	client->conn = NULL;
 	login_handoff_connection(client->ctx, conn, "imap", reply, client->auth_mech,
-				 client->auth_tag, client->tls_mode == LISTENER_TLS_STARTTLS);
+				 client->auth_tag, login_tls_mode_offers_starttls(client->tls_mode));
 	i_free(client->auth_tag);
 	i_free(client->auth_mech);
 	free(client);

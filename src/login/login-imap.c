@@ -16,6 +16,8 @@ static void login_imap_input(struct connection *conn);
 
 bool login_imap_plaintext_allowed(struct imap_login_client *client)
 {
+	if (login_tls_required_unmet(client->tls_mode, client->conn))
+		return false;
 	return client->ctx->set->auth.allow_insecure_plaintext ||
 		login_connection_is_secured(client->conn);
 }
@@ -24,10 +26,11 @@ const char *login_imap_capability(struct imap_login_client *client)
 {
 	struct imap_capability_opts opts = {
 		.authenticated = false,
-		.starttls_available = client->tls_mode == LISTENER_TLS_STARTTLS &&
+		.starttls_available = login_tls_mode_offers_starttls(client->tls_mode) &&
 			client->ctx->tls != NULL && !login_connection_is_tls(client->conn),
 		.plaintext_allowed = login_imap_plaintext_allowed(client),
-		.auth_mechanisms = login_auth_mechanisms(client->ctx, client->conn),
+		.auth_mechanisms = login_tls_required_unmet(client->tls_mode, client->conn) ?
+			NULL : login_auth_mechanisms(client->ctx, client->conn),
 		.append_limit = client->ctx->set->imap.max_literal_size,
 		.remove = client->ctx->set->imap.capability_remove,
 		.add = client->ctx->set->imap.capability_add,
@@ -103,7 +106,7 @@ static void cmd_starttls(struct imap_login_client *client, const char *tag,
 		login_imap_send_tagged(client, tag, "BAD TLS is already active.");
 		return;
 	}
-	if (client->tls_mode != LISTENER_TLS_STARTTLS || client->ctx->tls == NULL) {
+	if (!login_tls_mode_offers_starttls(client->tls_mode) || client->ctx->tls == NULL) {
 		login_imap_send_tagged(client, tag, "BAD STARTTLS is not available on this port.");
 		return;
 	}

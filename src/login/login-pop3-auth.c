@@ -8,6 +8,9 @@
 
 #define LOGIN_POP3_PLAINTEXT_DISABLED \
 	"-ERR [AUTH] Plaintext authentication is disabled on non-secure connections; use STLS."
+/* listener tls = required, before STLS */
+#define LOGIN_POP3_TLS_REQUIRED \
+	"-ERR [AUTH] TLS is required before authentication; use STLS."
 
 static void login_pop3_auth_reply(const struct auth_reply *reply, void *context);
 
@@ -31,6 +34,10 @@ void login_pop3_cmd_user(struct pop3_login_client *client, const char *rest)
 {
 	if (rest[0] == '\0') {
 		login_pop3_send_bad(client, "Missing argument: USER name");
+		return;
+	}
+	if (login_tls_required_unmet(client->tls_mode, client->conn)) {
+		login_pop3_send_line(client, LOGIN_POP3_TLS_REQUIRED);
 		return;
 	}
 	if (!login_pop3_plaintext_allowed(client)) {
@@ -95,6 +102,10 @@ void login_pop3_cmd_auth(struct pop3_login_client *client, const char *rest)
 {
 	const char *args[POP3_MAX_ARGS];
 	unsigned int count = pop3_command_split_args(rest, t_pool(), args);
+	if (login_tls_required_unmet(client->tls_mode, client->conn)) {
+		login_pop3_send_line(client, LOGIN_POP3_TLS_REQUIRED);
+		return;
+	}
 	if (count == 0) {
 		login_pop3_auth_list(client);
 		return;
@@ -120,6 +131,10 @@ void login_pop3_cmd_apop(struct pop3_login_client *client, const char *rest)
 	if (count != 2 || strlen(args[1]) != 32 ||
 	    strspn(args[1], "0123456789abcdefABCDEF") != 32) {
 		login_pop3_send_bad(client, "Invalid arguments: APOP name digest");
+		return;
+	}
+	if (login_tls_required_unmet(client->tls_mode, client->conn)) {
+		login_pop3_send_line(client, LOGIN_POP3_TLS_REQUIRED);
 		return;
 	}
 	/* RFC 1939 §7: digest = MD5(timestamp + shared secret); no password
@@ -203,7 +218,7 @@ static void login_pop3_auth_succeeded(struct pop3_login_client *client,
 	i_free(client->user);
 	client->conn = NULL;
 	login_handoff_connection(client->ctx, conn, "pop3", reply, client->auth_mech, "",
-				 client->tls_mode == LISTENER_TLS_STARTTLS);
+				 login_tls_mode_offers_starttls(client->tls_mode));
 	free(client);
 }
 

@@ -19,13 +19,15 @@ static void login_pop3_input(struct connection *conn);
 
 bool login_pop3_plaintext_allowed(struct pop3_login_client *client)
 {
+	if (login_tls_required_unmet(client->tls_mode, client->conn))
+		return false;
 	return client->ctx->set->auth.allow_insecure_plaintext ||
 		login_connection_is_secured(client->conn);
 }
 
 static bool login_pop3_stls_available(struct pop3_login_client *client)
 {
-	return client->tls_mode == LISTENER_TLS_STARTTLS && client->ctx->tls != NULL &&
+	return login_tls_mode_offers_starttls(client->tls_mode) && client->ctx->tls != NULL &&
 		!login_connection_is_tls(client->conn);
 }
 
@@ -58,7 +60,8 @@ static void cmd_capa(struct pop3_login_client *client, const char *rest)
 	struct pop3_capability_opts opts = {
 		.stls = login_pop3_stls_available(client),
 		.user = login_pop3_plaintext_allowed(client),
-		.sasl_mechs = login_auth_mechanisms(client->ctx, client->conn),
+		.sasl_mechs = login_tls_required_unmet(client->tls_mode, client->conn) ?
+			NULL : login_auth_mechanisms(client->ctx, client->conn),
 		.login_delay_secs = client->ctx->set->pop3.login_delay_ms / 1000,
 	};
 	string_t *str = t_str_new(256);

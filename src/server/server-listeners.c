@@ -90,7 +90,8 @@ int master_listeners_update(struct master *m, const char **error_r)
 				 ls->path[0] != '\0' ? ls->path :
 				 t_strdup_printf("%s:%u", ls->address, l->port),
 				 ls->tls == LISTENER_TLS_IMPLICIT ? "implicit" :
-				 ls->tls == LISTENER_TLS_STARTTLS ? "starttls" : "none");
+				 ls->tls == LISTENER_TLS_STARTTLS ? "starttls" :
+				 ls->tls == LISTENER_TLS_REQUIRED ? "required" : "none");
 		}
 		listener_set_fields(l, ls);
 	}

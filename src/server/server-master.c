@@ -13,10 +13,16 @@
 
 /* Workers read the exact configuration the master loaded from a memfd, so
    a config file edited between the two loads can't make them disagree. */
-static int master_config_fd_create(const struct tern_config *config, const char **error_r)
+static int master_config_fd_create(struct master *m, const struct tern_config *config,
+				   const char **error_r)
 {
 	string_t *str = t_str_new(4096);
 	config_dump(config, false, str);
+	if (m->opts->config_attach != NULL) {
+		str_append_c(str, '\0');
+		if (m->opts->config_attach(config, str, error_r) < 0)
+			return -1;
+	}
 	int fd = memfd_create("tern-config", MFD_CLOEXEC);
 	if (fd < 0) {
 		*error_r = t_strdup_printf("memfd_create() failed: %s", strerror(errno));
@@ -42,7 +48,7 @@ static int master_apply_config(struct master *m, struct tern_config *config,
 {
 	if (m->opts->check_config != NULL && m->opts->check_config(config, error_r) < 0)
 		return -1;
-	int fd = master_config_fd_create(config, error_r);
+	int fd = master_config_fd_create(m, config, error_r);
 	if (fd < 0)
 		return -1;
 	struct tern_config *old = m->config;

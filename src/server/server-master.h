@@ -16,6 +16,10 @@ struct master_options {
 	const char *const *implemented_protocols;
 	/* validates a loaded config beyond syntax (TLS files...); may be NULL */
 	int (*check_config)(const struct tern_config *config, const char **error_r);
+	/* appends data for the workers, which they find after the config
+	   text and a NUL byte (the TLS files); may be NULL */
+	int (*config_attach)(const struct tern_config *config, string_t *dest,
+			     const char **error_r);
 };
 
 /* Runs the master until shutdown; takes ownership of config. Returns the
@@ -25,5 +29,8 @@ int master_run(const struct master_options *opts, struct tern_config *config);
 /* Environment variables by which a worker learns its setup. */
 #define MASTER_ENV_CONFIG_FD "TERN_CONFIG_FD"
 #define MASTER_ENV_LISTEN_FDS "TERN_LISTEN_FDS"
+/* login and mail workers: their end of the message channel to the
+   master (src/ipc/ipc-channel.h) */
+#define MASTER_ENV_CHANNEL_FD "TERN_MASTER_FD"
 
 #endif

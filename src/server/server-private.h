@@ -5,6 +5,7 @@
 #include "server-master.h"
 #include "array.h"
 #include "ioloop.h"
+#include "ipc-channel.h"
 
 struct master_listener {
 	char *name, *protocol, *address, *path;
@@ -14,12 +15,31 @@ struct master_listener {
 	bool in_use; /* in the current configuration */
 };
 
+enum master_role {
+	/* accepts on the service's listeners: imap-login, pop3-login, lmtp */
+	MASTER_ROLE_LISTEN,
+	/* post-login sessions of one protocol as one uid, handed over by
+	   the master: imap, pop3 */
+	MASTER_ROLE_MAIL,
+};
+
+struct master;
+
 struct master_worker {
+	struct master *master;
 	pid_t pid;
-	char *service;
+	char *service; /* imap, pop3, lmtp */
+	enum master_role role;
 	unsigned int generation;
 	uint64_t started_ms;
 	bool retiring; /* told to stop accepting; exits when idle */
+	/* mail role: the uid/gid it runs as ((uid_t)-1: the master's) and
+	   its sessions (as it last reported, plus hand-offs since) */
+	uid_t uid;
+	gid_t gid;
+	unsigned int sessions;
+	/* login and mail roles: messages to and from the master */
+	struct ipc_channel *chan;
 };
 
 struct master {
@@ -42,11 +62,23 @@ void master_listeners_close_all(struct master *m);
 
 /* server-workers.c */
 void master_workers_spawn_all(struct master *m);
+/* A listening worker of service (imap-login for imap). */
 int master_worker_spawn(struct master *m, const char *service);
+/* A mail process for service running as uid/gid ((uid_t)-1: as the
+   master). Returns the worker or NULL. */
+struct master_worker *master_mail_worker_spawn(struct master *m, const char *service,
+					       uid_t uid, gid_t gid);
+/* The name a worker runs as (--worker ROLE): imap-login, imap, lmtp... */
+const char *master_worker_role_name(const struct master_worker *w);
 void master_workers_signal(struct master *m, int signo, bool only_old);
 /* Reaps exited children; restarts crashed workers. */
 void master_workers_reap(struct master *m);
 struct master_worker *master_worker_find(struct master *m, pid_t pid);
 unsigned int master_workers_count(struct master *m);
+
+/* server-handoff.c */
+/* A message from a login or mail worker's channel. */
+void master_handoff_input(struct ipc_channel *chan, const void *data, size_t size,
+			  int fd, void *context);
 
 #endif

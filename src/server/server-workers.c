@@ -1,10 +1,12 @@
-/* Spawning worker processes, and reaping and restarting them. */
+/* Spawning worker processes (listening ones per service, mail ones on
+ * demand per uid), and reaping and restarting them. */
 #include "server-private.h"
 #include "buffer.h"
 #include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -35,27 +37,107 @@ static void clear_cloexec(int fd)
 		(void)fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
 }
 
-static ATTR_NORETURN void worker_exec(struct master *m, const char *service,
-				      const char *fds_env)
+const char *master_worker_role_name(const struct master_worker *w)
+{
+	if (w->role == MASTER_ROLE_MAIL || strcmp(w->service, "lmtp") == 0)
+		return w->service;
+	return t_strdup_printf("%s-login", w->service);
+}
+
+/* In the child: become uid/gid (when the master is root and one is
+   given), or exit. */
+static void worker_drop_privileges(uid_t uid, gid_t gid)
+{
+	if (uid == (uid_t)-1 || geteuid() != 0)
+		return;
+	if (setgroups(1, &gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0) {
+		fprintf(stderr, "can't become uid %u gid %u: %s\n", (unsigned int)uid,
+			(unsigned int)gid, strerror(errno));
+		_exit(89);
+	}
+}
+
+static ATTR_NORETURN void worker_exec(struct master *m, const struct master_worker *w,
+				      const char *fds_env, int chan_fd)
 {
 	/* in the child: signals back to normal, die with the master */
 	ioloop_signals_reset();
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() == 1)
 		_exit(0);
-	for (unsigned int i = 0; i < m->listeners.count; i++) {
-		if (m->listeners.v[i]->in_use && strcmp(m->listeners.v[i]->protocol, service) == 0)
-			clear_cloexec(m->listeners.v[i]->fd);
+	if (fds_env != NULL) {
+		for (unsigned int i = 0; i < m->listeners.count; i++) {
+			if (m->listeners.v[i]->in_use &&
+			    strcmp(m->listeners.v[i]->protocol, w->service) == 0)
+				clear_cloexec(m->listeners.v[i]->fd);
+		}
+		setenv(MASTER_ENV_LISTEN_FDS, fds_env, 1);
 	}
 	clear_cloexec(m->config_fd);
 	char fd_str[16];
 	snprintf(fd_str, sizeof(fd_str), "%d", m->config_fd);
 	setenv(MASTER_ENV_CONFIG_FD, fd_str, 1);
-	setenv(MASTER_ENV_LISTEN_FDS, fds_env, 1);
-	char *const argv[] = { (char *)"ternd", (char *)"--worker", (char *)service, NULL };
+	if (chan_fd >= 0) {
+		clear_cloexec(chan_fd);
+		snprintf(fd_str, sizeof(fd_str), "%d", chan_fd);
+		setenv(MASTER_ENV_CHANNEL_FD, fd_str, 1);
+	}
+	worker_drop_privileges(w->uid, w->gid);
+	const char *role = master_worker_role_name(w);
+	char *const argv[] = { (char *)"ternd", (char *)"--worker", (char *)role, NULL };
 	execv(m->opts->exe_path, argv);
 	fprintf(stderr, "execv(%s) failed: %s\n", m->opts->exe_path, strerror(errno));
 	_exit(89);
+}
+
+static struct master_worker *worker_start(struct master *m, const char *service,
+					  enum master_role role, uid_t uid, gid_t gid,
+					  const char *fds_env)
+{
+	struct master_worker *w = i_zalloc(sizeof(*w));
+	w->master = m;
+	w->service = i_strdup(service);
+	w->role = role;
+	w->uid = uid;
+	w->gid = gid;
+	w->generation = m->generation;
+	w->started_ms = ioloop_now_ms();
+
+	int fds[2] = { -1, -1 };
+	bool channel = strcmp(service, "lmtp") != 0;
+	if (channel && ipc_channel_pair(fds) < 0) {
+		log_error(NULL, "spawn_failed", "service=%s error=%s", service,
+			  log_value(strerror(errno)));
+		free(w->service);
+		free(w);
+		return NULL;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		log_error(NULL, "spawn_failed", "service=%s error=%s", service,
+			  log_value(strerror(errno)));
+		if (channel) {
+			close(fds[0]);
+			close(fds[1]);
+		}
+		free(w->service);
+		free(w);
+		return NULL;
+	}
+	if (pid == 0) {
+		if (channel)
+			close(fds[0]);
+		worker_exec(m, w, fds_env, fds[1]);
+	}
+	w->pid = pid;
+	if (channel) {
+		close(fds[1]);
+		w->chan = ipc_channel_create(fds[0], master_handoff_input, w);
+	}
+	array_push(&m->workers, w);
+	log_debug(NULL, "spawn", "service=%s role=%s worker_pid=%ld", service,
+		  master_worker_role_name(w), (long)pid);
+	return w;
 }
 
 int master_worker_spawn(struct master *m, const char *service)
@@ -63,22 +145,14 @@ int master_worker_spawn(struct master *m, const char *service)
 	const char *fds_env = listen_fds_env(m, service);
 	if (fds_env[0] == '\0')
 		return 0; /* no listener for this service */
-	pid_t pid = fork();
-	if (pid < 0) {
-		log_error(NULL, "spawn_failed", "service=%s error=%s", service,
-			  log_value(strerror(errno)));
-		return -1;
-	}
-	if (pid == 0)
-		worker_exec(m, service, fds_env);
-	struct master_worker *w = i_zalloc(sizeof(*w));
-	w->pid = pid;
-	w->service = i_strdup(service);
-	w->generation = m->generation;
-	w->started_ms = ioloop_now_ms();
-	array_push(&m->workers, w);
-	log_debug(NULL, "spawn", "service=%s worker_pid=%ld", service, (long)pid);
-	return 0;
+	return worker_start(m, service, MASTER_ROLE_LISTEN, (uid_t)-1, (gid_t)-1,
+			    fds_env) == NULL ? -1 : 0;
+}
+
+struct master_worker *master_mail_worker_spawn(struct master *m, const char *service,
+					       uid_t uid, gid_t gid)
+{
+	return worker_start(m, service, MASTER_ROLE_MAIL, uid, gid, NULL);
 }
 
 void master_workers_spawn_all(struct master *m)
@@ -127,13 +201,15 @@ static void worker_exited(struct master *m, struct master_worker *w, int status)
 	const char *how = WIFSIGNALED(status) ?
 		t_strdup_printf("signal=%d", WTERMSIG(status)) :
 		t_strdup_printf("status=%d", WEXITSTATUS(status));
-	bool expected = m->shutting_down || w->retiring || w->generation != m->generation;
+	/* mail workers exit by themselves when idle */
+	bool expected = m->shutting_down || w->retiring || w->generation != m->generation ||
+		(w->role == MASTER_ROLE_MAIL && clean);
 	if (clean && expected)
 		log_debug(NULL, "worker_exit", "service=%s worker_pid=%ld %s", w->service, (long)w->pid, how);
 	else
 		log_error(NULL, "worker_died", "service=%s worker_pid=%ld %s", w->service, (long)w->pid, how);
-	if (expected)
-		return;
+	if (expected || w->role == MASTER_ROLE_MAIL)
+		return; /* mail workers start on demand */
 	/* replace it: at once, unless it died young */
 	if (ioloop_now_ms() - w->started_ms >= WORKER_RESTART_THROTTLE_MS)
 		(void)master_worker_spawn(m, w->service);
@@ -154,7 +230,8 @@ static void master_restart_pending(void *context)
 		unsigned int have = 0;
 		for (unsigned int j = 0; j < m->workers.count; j++) {
 			struct master_worker *w = m->workers.v[j];
-			if (w->generation == m->generation && strcmp(w->service, s->name) == 0)
+			if (w->generation == m->generation && w->role == MASTER_ROLE_LISTEN &&
+			    strcmp(w->service, s->name) == 0)
 				have++;
 		}
 		for (; have < s->process_count; have++) {
@@ -175,6 +252,7 @@ void master_workers_reap(struct master *m)
 				continue;
 			array_delete(&m->workers, i, 1);
 			worker_exited(m, w, status);
+			ipc_channel_destroy(&w->chan);
 			free(w->service);
 			free(w);
 			break;

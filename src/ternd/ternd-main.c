@@ -160,6 +160,7 @@ static int run_master(struct ternd_args *args, char *argv0)
 		.exe_path = exe,
 		.implemented_protocols = implemented_protocols,
 		.check_config = ternd_setup_check_config,
+		.config_attach = ternd_setup_tls_files,
 	};
 	ioloop_init();
 	int ret = master_run(&opts, config);

@@ -54,14 +54,72 @@ int ternd_setup_check_config(const struct tern_config *config, const char **erro
 		log_info(NULL, "tls_selfsigned_created", "cert=%s key=%s",
 			 log_value(tset->cert_file), log_value(tset->key_file));
 	}
-	struct tls_options opts = {
-		.cert_file = tset->cert_file, .key_file = tset->key_file,
-		.min_protocol = tset->min_protocol, .ciphers = tset->ciphers,
-		.cipher_suites = tset->cipher_suites,
-		.prefer_server_ciphers = tset->prefer_server_ciphers,
-	};
 	struct tls_context *ctx;
-	if (tls_context_create(&opts, &ctx, error_r) < 0)
+	if (ternd_setup_tls_context(set, NULL, 0, &ctx, error_r) < 0)
+		return -1;
+	tls_context_destroy(&ctx);
+	return 0;
+}
+
+/* The tls_options of the settings, in temporary memory. */
+static void ternd_tls_options(const struct tern_settings *set, struct tls_options *opts_r)
+{
+	const struct tls_settings *tset = &set->tls;
+	unsigned int count = set->certificates.count;
+	struct tls_certificate *certs = t_new(struct tls_certificate, count + 1);
+	for (unsigned int i = 0; i < count; i++) {
+		const struct tls_certificate_settings *c = set->certificates.v[i];
+		certs[i] = (struct tls_certificate){
+			.name = c->name, .server_names = c->server_names,
+			.cert_file = c->cert_file, .key_file = c->key_file,
+			.alt_cert_file = c->alt_cert_file, .alt_key_file = c->alt_key_file,
+		};
+	}
+	*opts_r = (struct tls_options){
+		.cert_file = tset->cert_file, .key_file = tset->key_file,
+		.alt_cert_file = tset->alt_cert_file, .alt_key_file = tset->alt_key_file,
+		.certificates = certs, .certificate_count = count,
+		.min_protocol = tset->min_protocol, .ciphers = tset->ciphers,
+		.cipher_suites = tset->cipher_suites, .groups = tset->groups,
+		.prefer_server_ciphers = tset->prefer_server_ciphers,
+		.session_timeout_secs = tset->session_timeout_ms / 1000,
+		.verify_client =
+			strcmp(tset->verify_client, TLS_VERIFY_CLIENT_VALUE_REQUIRED) == 0 ?
+			TLS_VERIFY_CLIENT_REQUIRED :
+			strcmp(tset->verify_client, TLS_VERIFY_CLIENT_VALUE_OPTIONAL) == 0 ?
+			TLS_VERIFY_CLIENT_OPTIONAL : TLS_VERIFY_CLIENT_NO,
+		.client_ca_file = tset->client_ca_file, .crl_file = tset->crl_file,
+		.cert_username_field =
+			strcmp(tset->cert_username_field, TLS_CERT_USERNAME_FIELD_EMAIL) == 0 ?
+			TLS_CERT_USERNAME_EMAIL_ADDRESS :
+			strcmp(tset->cert_username_field, TLS_CERT_USERNAME_FIELD_SAN_EMAIL) == 0 ?
+			TLS_CERT_USERNAME_SAN_EMAIL : TLS_CERT_USERNAME_COMMON_NAME,
+	};
+}
+
+int ternd_setup_tls_context(const struct tern_settings *set, const unsigned char *files,
+			    size_t files_size, struct tls_context **ctx_r, const char **error_r)
+{
+	struct tls_options opts;
+	ternd_tls_options(set, &opts);
+	opts.files = files;
+	opts.files_size = files_size;
+	return tls_context_create(&opts, ctx_r, error_r);
+}
+
+int ternd_setup_tls_files(const struct tern_config *config, string_t *dest,
+			  const char **error_r)
+{
+	struct tls_options opts;
+	ternd_tls_options(config->set, &opts);
+	size_t start = dest->used;
+	if (tls_files_read(&opts, dest, error_r) < 0)
+		return -1;
+	/* what the workers will load must load: the files may have changed
+	   since the configuration was checked */
+	struct tls_context *ctx;
+	if (ternd_setup_tls_context(config->set, dest->data + start, dest->used - start,
+				    &ctx, error_r) < 0)
 		return -1;
 	tls_context_destroy(&ctx);
 	return 0;
@@ -120,7 +178,8 @@ static void demo_print(const struct tern_settings *set, const char *password)
 			continue;
 		str_printfa(str, "  %-12s %s:%u%s\n", l->name, l->address, l->port,
 			    l->tls == LISTENER_TLS_IMPLICIT ? " (TLS)" :
-			    l->tls == LISTENER_TLS_STARTTLS ? " (STARTTLS)" : "");
+			    l->tls == LISTENER_TLS_STARTTLS ? " (STARTTLS)" :
+			    l->tls == LISTENER_TLS_REQUIRED ? " (STARTTLS required)" : "");
 	}
 	if (password != NULL) {
 		str_printfa(str, "\n  demo user:   %s\n  password:    %s\n", DEMO_USER, password);

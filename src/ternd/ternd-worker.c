@@ -1,18 +1,17 @@
-/* Worker process: listener sockets, accepting, dispatch to the protocol
- * engines, and draining on SIGTERM (shutdown) and SIGUSR1 (retire after a
- * reload). */
-#include "ternd-worker.h"
+/* Worker process: the configuration from the master, the listeners it
+ * passed down and accepting on them, the channel to the master, and
+ * draining on SIGTERM (shutdown) and SIGUSR1 (retire after a reload). The
+ * roles are in ternd-login.c (pre-login), ternd-mail.c (post-login) and
+ * src/lmtp (delivery). */
+#include "ternd-worker-private.h"
 #include "buffer.h"
 #include "connection.h"
 #include "imap-cache-render.h"
-#include "imap-client.h"
-#include "ipc-handoff.h"
 #include "lmtp-client.h"
 #include "log.h"
 #include "login-imap.h"
 #include "login-pop3.h"
 #include "net.h"
-#include "pop3-client.h"
 #include "server-master.h"
 #include "strnum.h"
 #include "ternd-setup.h"
@@ -26,45 +25,7 @@
    over the workers instead of letting one take them all. */
 #define WORKER_ACCEPT_BATCH 1
 
-struct worker_listener {
-	int fd;
-	char *name, *protocol;
-	enum listener_tls tls;
-	struct io *io;
-};
-
-struct worker {
-	const char *service;
-	struct tern_config *config;
-	struct login_context login;
-	ARRAY(struct worker_listener *) listeners;
-	struct timeout *drain_to, *deadline_to;
-	bool draining;
-};
-
-static struct worker worker;
-
-static void worker_handoff(struct connection *conn, const struct login_handoff *h)
-{
-	/* Pre-login and post-login code meet only through the serialised
-	   record, exactly as they will across processes. */
-	string_t *str = t_str_new(256);
-	login_handoff_serialize(h, str);
-	struct login_handoff parsed;
-	const char *error;
-	if (login_handoff_parse(str_c(str), t_pool(), &parsed, &error) < 0)
-		i_panic("hand-off record does not parse: %s", error);
-	if (strcmp(parsed.protocol, "pop3") == 0)
-		pop3_client_create(worker.config->set, conn, &parsed);
-	else
-		imap_client_create(worker.config->set, conn, &parsed);
-}
-
-/* IMAP UNAUTHENTICATE (RFC 8437): the connection returns to pre-login. */
-static void worker_unauthenticated(struct connection *conn, bool starttls)
-{
-	login_imap_client_resume(&worker.login, conn, starttls);
-}
+struct worker worker;
 
 static void worker_accept(void *context)
 {
@@ -106,7 +67,6 @@ static void worker_accept(void *context)
 /* "fd:name:protocol:tls,..." from the master */
 static int worker_parse_listeners(const char *env)
 {
-	array_init(&worker.listeners, system_pool, 4);
 	const char *p = env;
 	while (*p != '\0') {
 		size_t len = strcspn(p, ",");
@@ -182,7 +142,9 @@ static void worker_sig_ignore(int signo ATTR_UNUSED, void *context ATTR_UNUSED)
 {
 }
 
-static int worker_load_config(const char **error_r)
+/* *text_r: what the master sent, the config text and after a NUL the TLS
+   files (ternd_setup_tls_files()); the caller frees it. */
+static int worker_load_config(string_t **text_r, const char **error_r)
 {
 	const char *fd_s = getenv(MASTER_ENV_CONFIG_FD);
 	unsigned int fd;
@@ -199,44 +161,104 @@ static int worker_load_config(const char **error_r)
 		off += ret;
 	}
 	close((int)fd);
-	int r = config_load_string(str_c(text), "master", NULL, &worker.config, error_r);
-	str_free(&text);
-	return r;
+	*text_r = text;
+	return config_load_string(str_c(text), "master", NULL, &worker.config, error_r);
 }
 
-static int worker_init(const char *service, const char **error_r)
+static void worker_tls_init(const string_t *text)
 {
-	worker.service = service;
-	if (worker_load_config(error_r) < 0)
+	size_t config_len = strlen((const char *)str_data(text));
+	const unsigned char *files = config_len < str_len(text) ?
+		str_data(text) + config_len + 1 : NULL;
+	size_t files_size = files == NULL ? 0 : str_len(text) - config_len - 1;
+	const char *error;
+	/* the master checked these very bytes; failing anyway, serve without
+	   TLS rather than not at all */
+	if (ternd_setup_tls_context(worker.config->set, files, files_size,
+				    &worker.login.tls, &error) < 0) {
+		log_error(NULL, "tls_init_failed", "error=%s", log_value(error));
+		worker.login.tls = NULL;
+	}
+}
+
+void worker_master_lost(void)
+{
+	/* the master is gone (or broke the channel): no new sessions can
+	   come or go; finish what runs, as on SIGTERM */
+	ipc_channel_destroy(&worker.chan);
+	if (!worker.draining)
+		log_error(NULL, "master_lost", NULL);
+	raise(SIGTERM);
+}
+
+static int worker_role_parse(const char *role)
+{
+	static const struct {
+		const char *name, *service;
+		enum worker_role role;
+	} roles[] = {
+		{ "imap-login", "imap", WORKER_ROLE_LOGIN },
+		{ "pop3-login", "pop3", WORKER_ROLE_LOGIN },
+		{ "imap", "imap", WORKER_ROLE_MAIL },
+		{ "pop3", "pop3", WORKER_ROLE_MAIL },
+		{ "lmtp", "lmtp", WORKER_ROLE_LMTP },
+	};
+	for (size_t i = 0; i < N_ELEMENTS(roles); i++) {
+		if (strcmp(roles[i].name, role) == 0) {
+			worker.role = roles[i].role;
+			worker.service = roles[i].service;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int worker_channel_open(const char **error_r)
+{
+	const char *env = getenv(MASTER_ENV_CHANNEL_FD);
+	unsigned int fd;
+	if (env == NULL || str_to_uint(env, &fd) < 0) {
+		*error_r = "no channel to the master";
 		return -1;
-	const struct tern_settings *set = worker.config->set;
+	}
+	worker.chan = ipc_channel_create((int)fd, worker.role == WORKER_ROLE_LOGIN ?
+					 worker_login_channel_input :
+					 worker_mail_channel_input, NULL);
+	return 0;
+}
+
+static int worker_init(const char *role, const char **error_r)
+{
+	if (worker_role_parse(role) < 0) {
+		*error_r = t_strdup_printf("unknown worker role '%s'", role);
+		return -1;
+	}
+	string_t *text = NULL;
+	int ret = worker_load_config(&text, error_r);
+	/* only login workers hold TLS */
+	if (ret == 0 && worker.role == WORKER_ROLE_LOGIN)
+		worker_tls_init(text);
+	/* the private keys in it are not needed any more */
+	if (text != NULL)
+		explicit_bzero(text->data, text->alloc);
+	str_free(&text);
+	if (ret < 0)
+		return -1;
+	array_init(&worker.listeners, system_pool, 4);
 	const char *env = getenv(MASTER_ENV_LISTEN_FDS);
-	if (env == NULL || worker_parse_listeners(env) < 0) {
+	if (worker.role != WORKER_ROLE_MAIL &&
+	    (env == NULL || worker_parse_listeners(env) < 0)) {
 		*error_r = "invalid listener list from the master";
 		return -1;
 	}
-	struct tls_options tls_opts = {
-		.cert_file = set->tls.cert_file, .key_file = set->tls.key_file,
-		.min_protocol = set->tls.min_protocol, .ciphers = set->tls.ciphers,
-		.cipher_suites = set->tls.cipher_suites,
-		.prefer_server_ciphers = set->tls.prefer_server_ciphers,
-	};
-	/* the master checked the TLS files before starting us */
-	if (tls_context_create(&tls_opts, &worker.login.tls, error_r) < 0)
-		worker.login.tls = NULL;
-	if (auth_create_from_settings(set, &worker.login.auth, error_r) < 0)
+	if (worker.role != WORKER_ROLE_LMTP && worker_channel_open(error_r) < 0)
 		return -1;
-	worker.login.set = set;
-	worker.login.handoff = worker_handoff;
-	imap_client_set_unauthenticated_callback(worker_unauthenticated);
-	if (set->mail.cache_at_save) {
-		/* the bounds FETCH parses with, so that both render alike */
-		const struct mime_parser_limits limits = {
-			.max_depth = set->mail.mime_max_depth,
-			.max_parts = set->mail.mime_max_parts,
-			.max_header_size = (size_t)set->mail.mime_max_header_size,
-		};
-		imap_cache_render_register(&limits);
+	if (worker.role == WORKER_ROLE_LOGIN) {
+		if (worker_login_init(error_r) < 0)
+			return -1;
+	} else if (worker_mail_init(error_r) < 0) {
+		/* lmtp saves mail too: the same cache renderer */
+		return -1;
 	}
 	for (unsigned int i = 0; i < worker.listeners.count; i++) {
 		struct worker_listener *l = worker.listeners.v[i];
@@ -256,16 +278,19 @@ static void worker_deinit(void)
 	array_free(&worker.listeners);
 	timeout_remove(&worker.drain_to);
 	timeout_remove(&worker.deadline_to);
+	if (worker.role == WORKER_ROLE_LOGIN)
+		worker_login_deinit();
+	else
+		worker_mail_deinit();
 	lmtp_clients_deinit();
-	auth_destroy(&worker.login.auth);
-	tls_context_destroy(&worker.login.tls);
+	ipc_channel_destroy(&worker.chan);
 	config_free(&worker.config);
 }
 
-int ternd_worker_main(const char *service)
+int ternd_worker_main(const char *role)
 {
 	const char *error;
-	log_set_service(service);
+	log_set_service(role);
 	ioloop_init();
 	(void)signal(SIGPIPE, SIG_IGN);
 	signal_add(SIGTERM, worker_sig_term, NULL);
@@ -273,14 +298,14 @@ int ternd_worker_main(const char *service)
 	/* Ctrl-C reaches the whole process group: the master decides */
 	signal_add(SIGINT, worker_sig_ignore, NULL);
 	signal_add(SIGHUP, worker_sig_ignore, NULL);
-	if (worker_init(service, &error) < 0) {
+	if (worker_init(role, &error) < 0) {
 		log_error(NULL, "worker_init_failed", "error=%s", log_value(error));
 		return 89;
 	}
 	enum log_level level;
 	if (log_level_parse(worker.config->set->log_level, &level) == 0)
 		log_set_level(level);
-	ternd_log_setup(service, worker.config->set->log_target,
+	ternd_log_setup(role, worker.config->set->log_target,
 			getenv(TERND_ENV_FOREGROUND) != NULL);
 	ioloop_run();
 	worker_deinit();

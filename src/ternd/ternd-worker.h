@@ -1,12 +1,12 @@
-/* A worker process: accepts connections on the listeners the master
- * passed down and runs their sessions. Today one worker runs both the
- * pre-login and the post-login engine of its protocol; the two meet only
- * through the login hand-off record (see docs/ARCHITECTURE.md). */
+/* A worker process in one role: imap-login and pop3-login accept
+ * connections and run the pre-login engines; imap and pop3 run post-login
+ * sessions the master hands over (docs/ARCHITECTURE.md); lmtp accepts and
+ * delivers. */
 #ifndef TERN_TERND_WORKER_H
 #define TERN_TERND_WORKER_H
 
-/* Runs the worker for service until it is told to stop. Returns the exit
+/* Runs the worker in role until it is told to stop. Returns the exit
    code. */
-int ternd_worker_main(const char *service);
+int ternd_worker_main(const char *role);
 
 #endif

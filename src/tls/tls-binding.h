@@ -1,6 +1,6 @@
-/* What SASL needs to know about a TLS connection: the tls-exporter channel
- * binding (RFC 9266) for SCRAM -PLUS, and the identity of a verified
- * client certificate for EXTERNAL (RFC 4422 Appendix A). */
+/* The tls-exporter channel binding (RFC 9266) of a TLS connection, for
+ * SASL SCRAM -PLUS. (The verified client certificate's user name for
+ * EXTERNAL is tls_transport_get_peer_cert_username() in tls.h.) */
 #ifndef TERN_TLS_BINDING_H
 #define TERN_TLS_BINDING_H
 
@@ -8,8 +8,6 @@
 
 /* RFC 9266 §2: 32 bytes */
 #define TLS_EXPORTER_SIZE 32
-/* Longest certificate name we hand out as a user name */
-#define TLS_PEER_IDENTITY_MAX_LEN 255
 
 /* Writes the tls-exporter channel binding: the TLS exporter with label
    "EXPORTER-Channel-Binding" and an empty context (RFC 9266 §2). Returns 1,
@@ -24,10 +22,5 @@ int tls_transport_get_exporter(const struct transport *t,
    ends, TLS 1.3 the lowest version allowed. For advertising -PLUS
    mechanisms in a greeting sent before the handshake. */
 bool tls_transport_channel_binding_expected(const struct transport *t);
-/* The subject commonName (the last one) of the client's certificate if
-   the client presented one and it verified against the configured CAs;
-   NULL otherwise, or when the name is unusable (not UTF-8, control
-   characters, longer than TLS_PEER_IDENTITY_MAX_LEN). Temporary memory. */
-const char *tls_transport_get_peer_identity(const struct transport *t);
 
 #endif

@@ -1,10 +1,12 @@
-/* ternctl pw: hash a password for a passwd-file; and reading new passwords
+/* ternctl pw: hash a password for a passwd-file (like doveadm pw), test a
+ * hash against a password, list the schemes; and reading new passwords
  * from a terminal (no echo, asked twice) or from stdin, for every command
  * that sets one. */
 #include "ternctl.h"
 #include "auth-password.h"
 #include "auth-request.h"
 #include "pool.h"
+#include "strnum.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -130,56 +132,152 @@ int ternctl_hash_password(const char *password, const char *scheme,
 	return 0;
 }
 
+/* One password for -t: from a terminal once without echo, else a line of
+   stdin. Returns 0, or -1 after printing why. */
+static int ternctl_read_password_once(const char **password_r)
+{
+	char buf[TERNCTL_PASSWORD_MAX + 3];
+	int ret = isatty(STDIN_FILENO) != 0 ?
+		ternctl_read_tty_password("Enter password to verify: ", buf,
+					  sizeof(buf)) :
+		ternctl_read_line(buf, sizeof(buf));
+
+	if (ret <= 0 || strlen(buf) > TERNCTL_PASSWORD_MAX) {
+		ternctl_error(ret == 0 ? "no password given" :
+			      "password longer than %u bytes", TERNCTL_PASSWORD_MAX);
+		ret = -1;
+	} else {
+		*password_r = t_strdup(buf);
+		ret = 0;
+	}
+	explicit_bzero(buf, sizeof(buf));
+	return ret;
+}
+
+struct pw_args {
+	const char *scheme, *password, *test_hash;
+	struct password_generate_params params;
+	bool list, reverse_verify;
+};
+
+static void cmd_pw_list(void)
+{
+	const char *const *schemes = password_schemes_list();
+
+	for (unsigned int i = 0; schemes[i] != NULL; i++)
+		printf("%s%s", i == 0 ? "" : " ", schemes[i]);
+	printf("\n");
+}
+
+/* Like doveadm pw -t: "<hash> (verified)" and 0, or 1 with the reason. */
+static int cmd_pw_test(const struct pw_args *args)
+{
+	const char *password = args->password, *error;
+
+	if (password == NULL && ternctl_read_password_once(&password) < 0)
+		return TERNCTL_EXIT_ERROR;
+	int ret = password_verify(password, args->test_hash, args->params.user,
+				  &error);
+	if (ret < 0) {
+		ternctl_error("%s", error);
+		return TERNCTL_EXIT_ERROR;
+	}
+	if (ret == 0) {
+		ternctl_error("password mismatch");
+		return TERNCTL_EXIT_ERROR;
+	}
+	printf("%s (verified)\n", args->test_hash);
+	return TERNCTL_EXIT_OK;
+}
+
+static int cmd_pw_generate(const struct ternctl_command *cmd,
+			   const struct pw_args *args)
+{
+	const char *password = args->password, *hash, *error;
+
+	if (!password_scheme_is_known(args->scheme))
+		return ternctl_usage_error(cmd, "unknown password scheme '%s' "
+					   "(see ternctl pw -l)", args->scheme);
+	if (!password_scheme_can_generate(args->scheme))
+		return ternctl_usage_error(cmd, "scheme %s can only verify existing "
+					   "hashes (ternctl pw -t)", args->scheme);
+	if (password == NULL && ternctl_read_new_password(&password) < 0)
+		return TERNCTL_EXIT_ERROR;
+	if (password[0] == '\0')
+		return ternctl_usage_error(cmd, "empty password");
+	if (strlen(password) > TERNCTL_PASSWORD_MAX) {
+		ternctl_error("password longer than %u bytes", TERNCTL_PASSWORD_MAX);
+		return TERNCTL_EXIT_ERROR;
+	}
+	if (password_generate_full(password, args->scheme, &args->params,
+				   t_pool(), &hash, &error) < 0) {
+		ternctl_error("%s", error);
+		return TERNCTL_EXIT_ERROR;
+	}
+	if (args->reverse_verify &&
+	    password_verify(password, hash, args->params.user, &error) != 1) {
+		ternctl_error("reverse verification of the new hash failed%s%s",
+			      error == NULL ? "" : ": ", error == NULL ? "" : error);
+		return TERNCTL_EXIT_ERROR;
+	}
+	printf("%s\n", hash);
+	return TERNCTL_EXIT_OK;
+}
+
 static int cmd_pw_run(const struct ternctl_command *cmd, int argc, char *argv[])
 {
 	static const struct option long_options[] = {
 		{ "scheme", required_argument, NULL, 's' },
 		{ "password", required_argument, NULL, 'p' },
+		{ "rounds", required_argument, NULL, 'r' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "test", required_argument, NULL, 't' },
+		{ "verify", no_argument, NULL, 'V' },
 		{ "list", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *scheme = PASSWORD_SCHEME_DEFAULT, *password = NULL, *hash;
-	bool list = false;
+	struct pw_args args = { .scheme = PASSWORD_SCHEME_DEFAULT };
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "s:p:lh", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:p:r:u:t:Vlh", long_options, NULL)) != -1) {
 		switch (c) {
-		case 's': scheme = optarg; break;
-		case 'p': password = optarg; break;
-		case 'l': list = true; break;
+		case 's': args.scheme = optarg; break;
+		case 'p': args.password = optarg; break;
+		case 'u': args.params.user = optarg; break;
+		case 't': args.test_hash = optarg; break;
+		case 'V': args.reverse_verify = true; break;
+		case 'l': args.list = true; break;
+		case 'r':
+			if (str_to_uint(optarg, &args.params.rounds) < 0 ||
+			    args.params.rounds == 0)
+				return ternctl_usage_error(cmd, "invalid rounds '%s'",
+							   optarg);
+			break;
 		case 'h': return ternctl_usage_print(cmd);
 		default: return ternctl_usage_error(cmd, NULL);
 		}
 	}
 	if (optind != argc)
 		return ternctl_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-	if (list) {
-		const char *const *schemes = password_schemes_list();
-		for (unsigned int i = 0; schemes[i] != NULL; i++)
-			printf("%s%s", i == 0 ? "" : " ", schemes[i]);
-		printf("\n");
+	if (args.list) {
+		cmd_pw_list();
 		return TERNCTL_EXIT_OK;
 	}
-	if (!password_scheme_is_known(scheme))
-		return ternctl_usage_error(cmd, "unknown password scheme '%s' (see ternctl pw -l)",
-					   scheme);
-	if (password == NULL && ternctl_read_new_password(&password) < 0)
-		return TERNCTL_EXIT_ERROR;
-	if (password[0] == '\0')
-		return ternctl_usage_error(cmd, "empty password");
-	if (ternctl_hash_password(password, scheme, &hash) < 0)
-		return TERNCTL_EXIT_ERROR;
-	printf("%s\n", hash);
-	return TERNCTL_EXIT_OK;
+	if (args.test_hash != NULL)
+		return cmd_pw_test(&args);
+	return cmd_pw_generate(cmd, &args);
 }
 
 const struct ternctl_command ternctl_cmd_pw = {
 	.name = "pw",
-	.usage = "pw [-s SCHEME] [-p PASSWORD]\n"
+	.usage = "pw [-s SCHEME] [-r ROUNDS] [-u USER] [-V] [-p PASSWORD]\n"
+		 "pw -t HASH [-u USER] [-p PASSWORD]\n"
 		 "pw -l",
-	.summary = "hash a password for a passwd-file (-l lists the schemes; "
-		   "default " PASSWORD_SCHEME_DEFAULT ")",
+	.summary = "hash a password for a passwd-file or SQL table (default "
+		   PASSWORD_SCHEME_DEFAULT "; -r sets the cost, -V verifies "
+		   "the result), test a hash against a password (-t), or list "
+		   "the schemes (-l)",
 	.run = cmd_pw_run,
 };

@@ -1,0 +1,192 @@
+/* The master's part of the login -> mail hand-off: a login worker sends a
+ * logged-in session (its socket plus the hand-off record), the master picks
+ * or starts a mail worker of that protocol running as the user's uid and
+ * passes both on; a mail worker sends a session back for IMAP
+ * UNAUTHENTICATE, and it goes to the login worker that holds its TLS (or any
+ * login worker of the protocol). The master reads only these records,
+ * never client bytes. */
+#include "server-private.h"
+#include "ipc-handoff.h"
+#include "log.h"
+#include "strnum.h"
+
+#include <pwd.h>
+#include <unistd.h>
+
+/* A session that can't be handed over gets a last word and is closed. */
+static void master_handoff_refuse(const char *protocol, int fd, const char *reason)
+{
+	const char *bye = strcmp(protocol, "pop3") == 0 ?
+		"-ERR [SYS/TEMP] Internal error, try again later.\r\n" :
+		"* BYE [UNAVAILABLE] Internal error, try again later.\r\n";
+	ssize_t ret = write(fd, bye, strlen(bye));
+	(void)ret;
+	close(fd);
+	log_error(NULL, "handoff_failed", "protocol=%s reason=%s", log_value(protocol),
+		  log_value(reason));
+}
+
+/* The uid/gid a user's mail worker runs as; -1 when the master's own.
+   Returns 0 or -1 (refused, *reason_r). */
+static int master_handoff_uid(const struct login_handoff *h, uid_t *uid_r, gid_t *gid_r,
+			      const char **reason_r)
+{
+	uid_t uid = h->uid;
+	gid_t gid = h->gid;
+
+	*uid_r = (uid_t)-1;
+	*gid_r = (gid_t)-1;
+	if (uid == (uid_t)-1 || (uid == geteuid() && (gid == (gid_t)-1 || gid == getegid())))
+		return 0;
+	if (uid == 0) {
+		*reason_r = "userdb uid 0 is not allowed for mail access";
+		return -1;
+	}
+	if (geteuid() != 0) {
+		*reason_r = t_strdup_printf("can't switch to uid %u: not running as root",
+					    (unsigned int)uid);
+		return -1;
+	}
+	if (gid == (gid_t)-1) {
+		char buf[4096];
+		struct passwd pw, *res;
+		if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || res == NULL) {
+			*reason_r = t_strdup_printf("uid %u has no gid in the userdb and no "
+						    "passwd entry", (unsigned int)uid);
+			return -1;
+		}
+		gid = pw.pw_gid;
+	}
+	*uid_r = uid;
+	*gid_r = gid;
+	return 0;
+}
+
+/* The least busy mail worker for the key, or a new one while the service
+   has fewer than its process_count for it. */
+static struct master_worker *master_mail_worker_get(struct master *m, const char *service,
+						    uid_t uid, gid_t gid)
+{
+	const struct service_settings *sset = config_find_service(m->config, service);
+	unsigned int limit = sset == NULL ? 1 : sset->process_count;
+	struct master_worker *best = NULL;
+	unsigned int count = 0;
+
+	for (unsigned int i = 0; i < m->workers.count; i++) {
+		struct master_worker *w = m->workers.v[i];
+		if (w->role != MASTER_ROLE_MAIL || w->retiring || w->chan == NULL ||
+		    w->generation != m->generation || strcmp(w->service, service) != 0 ||
+		    w->uid != uid || w->gid != gid)
+			continue;
+		count++;
+		if (sset != NULL && w->sessions >= sset->client_limit)
+			continue;
+		if (best == NULL || w->sessions < best->sessions)
+			best = w;
+	}
+	if (best != NULL && (best->sessions == 0 || count >= limit))
+		return best;
+	struct master_worker *w = master_mail_worker_spawn(m, service, uid, gid);
+	return w != NULL ? w : best;
+}
+
+static void master_handoff_from_login(struct master *m, struct master_worker *lw,
+				      const char *record, int fd)
+{
+	struct login_handoff h;
+	const char *error;
+	uid_t uid;
+	gid_t gid;
+
+	if (fd < 0 || login_handoff_parse(record, t_pool(), &h, &error) < 0) {
+		log_error(NULL, "handoff_failed", "worker_pid=%ld error=%s", (long)lw->pid,
+			  log_value(fd < 0 ? "no socket" : error));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	if (strcmp(h.protocol, lw->service) != 0) {
+		master_handoff_refuse(lw->service, fd, "protocol mismatch");
+		return;
+	}
+	if (master_handoff_uid(&h, &uid, &gid, &error) < 0) {
+		master_handoff_refuse(h.protocol, fd, t_strdup_printf("user=%s %s", h.user, error));
+		return;
+	}
+	struct master_worker *mw = master_mail_worker_get(m, h.protocol, uid, gid);
+	if (mw == NULL) {
+		master_handoff_refuse(h.protocol, fd, "no mail worker");
+		return;
+	}
+	h.login_pid = (unsigned int)lw->pid;
+	string_t *str = t_str_new(512);
+	str_append(str, "HANDOFF\t");
+	login_handoff_serialize(&h, str);
+	if (ipc_channel_send(mw->chan, str_data(str), str_len(str), fd) < 0) {
+		master_handoff_refuse(h.protocol, fd, "mail worker channel failed");
+		return;
+	}
+	close(fd);
+	mw->sessions++;
+}
+
+/* UNAUTHENTICATE: back to the login worker holding the session's TLS, or
+   to any current login worker of the protocol for a plaintext one. */
+static void master_handoff_resume(struct master *m, struct master_worker *mw,
+				  const char *record, int fd)
+{
+	struct login_handoff h;
+	const char *error;
+	struct master_worker *target = NULL;
+
+	if (fd < 0 || login_handoff_parse(record, t_pool(), &h, &error) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	for (unsigned int i = 0; i < m->workers.count && target == NULL; i++) {
+		struct master_worker *w = m->workers.v[i];
+		if (w->role != MASTER_ROLE_LISTEN || w->chan == NULL ||
+		    strcmp(w->service, mw->service) != 0)
+			continue;
+		if (h.tls ? (unsigned int)w->pid == h.login_pid :
+		    w->generation == m->generation && !w->retiring)
+			target = w;
+	}
+	string_t *str = t_str_new(512);
+	str_append(str, "RESUME\t");
+	str_append(str, record);
+	if (target == NULL || ipc_channel_send(target->chan, str_data(str), str_len(str), fd) < 0)
+		log_warning(NULL, "resume_failed", "session=%s", log_value(h.session_id));
+	close(fd);
+}
+
+void master_handoff_input(struct ipc_channel *chan, const void *data, size_t size,
+			  int fd, void *context)
+{
+	struct master_worker *w = context;
+	struct master *m = w->master;
+
+	if (data == NULL) {
+		/* the worker is gone or broke the channel; reaping follows */
+		ipc_channel_destroy(&w->chan);
+		return;
+	}
+	const char *msg = t_strndup(data, size);
+	unsigned int n;
+	if (w->role == MASTER_ROLE_LISTEN && strncmp(msg, "HANDOFF\t", 8) == 0) {
+		master_handoff_from_login(m, w, msg + 8, fd);
+	} else if (w->role == MASTER_ROLE_MAIL && strncmp(msg, "RESUME\t", 7) == 0) {
+		master_handoff_resume(m, w, msg + 7, fd);
+	} else if (w->role == MASTER_ROLE_MAIL && strncmp(msg, "LOAD\t", 5) == 0 &&
+		   str_to_uint(msg + 5, &n) == 0) {
+		w->sessions = n;
+		if (fd >= 0)
+			close(fd);
+	} else {
+		log_error(NULL, "worker_message_invalid", "worker_pid=%ld", (long)w->pid);
+		if (fd >= 0)
+			close(fd);
+	}
+	(void)chan;
+}
