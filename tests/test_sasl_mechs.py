@@ -525,6 +525,37 @@ passdb users {{
     assert 'user=nosuch event=auth result=fail mech=CRAM-MD5 proto=imap reason="unknown user in userdb"' in log
 
 
+def test_passdb_without_credentials(ternd_factory, stored_hashes):
+    """A PAM passdb checks passwords but hands none out: its users can't
+    use CRAM-MD5 or SCRAM (the log says why), PLAIN still works for the
+    passwd-file users beside it."""
+    srv = ternd_factory(config_extra="""
+auth.mechanisms = PLAIN CRAM-MD5 SCRAM-SHA-256
+passdb system {
+  driver = pam
+  args = tern-test-nonexistent
+}
+passdb users {
+  driver = passwd-file
+  args = passwd
+}
+userdb users {
+  driver = passwd-file
+  args = passwd
+}
+""")
+    write_users(srv, stored_hashes)
+    srv.start()
+    c = RawImap(srv.imap_port)
+    assert imap_authenticate(c, "CRAM-MD5", CramMd5("sysuser", "pw")).startswith(b"a NO")
+    assert imap_authenticate(c, "SCRAM-SHA-256", Scram("sha256", "sysuser", "pw")).startswith(b"a NO")
+    assert imap_authenticate(c, "SCRAM-SHA-256", Scram("sha256", "scram256", "s256pw")).startswith(b"a OK")
+    c.close()
+    log = srv.log_text()
+    assert "reason=\"unknown user (passdb system can't hand out the credentials CRAM-MD5 needs)\"" in log
+    assert "reason=\"unknown user (passdb system can't hand out the credentials SCRAM-SHA-256 needs)\"" in log
+
+
 def test_scram_plus_tls_exporter(srv):
     for mech, hashname, user, password in (("SCRAM-SHA-256-PLUS", "sha256", "scram256", "s256pw"),
                                            ("SCRAM-SHA-1-PLUS", "sha1", "alice", "secret")):
