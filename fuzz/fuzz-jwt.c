@@ -10,21 +10,32 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #define FUZZ_SECRET "fuzz-secret"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static char fuzz_dir[] = "/tmp/fuzz-jwt.XXXXXX";
+static char fuzz_secret_path[sizeof(fuzz_dir) + 8];
+
+static void fuzz_cleanup(void)
+{
+	(void)unlink(fuzz_secret_path);
+	(void)rmdir(fuzz_dir);
+}
+
 static struct auth_oauth2 *fuzz_oauth(void)
 {
 	static struct auth_oauth2 *oauth;
 	if (oauth != NULL)
 		return oauth;
-	char dir[] = "/tmp/fuzz-jwt.XXXXXX";
-	if (mkdtemp(dir) == NULL)
+	if (mkdtemp(fuzz_dir) == NULL)
 		__builtin_trap();
-	const char *path = t_strdup_printf("%s/secret", dir);
+	snprintf(fuzz_secret_path, sizeof(fuzz_secret_path), "%s/secret", fuzz_dir);
+	atexit(fuzz_cleanup);
+	const char *dir = fuzz_dir, *path = fuzz_secret_path;
 	FILE *f = fopen(path, "w");
 	fputs(FUZZ_SECRET, f);
 	fclose(f);
