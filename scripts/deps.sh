@@ -7,6 +7,8 @@ set -eu
 build_pkgs="build-essential clang cmake ninja-build pkg-config libssl-dev libsqlite3-dev
 libgsasl-dev libcrypt-dev libargon2-dev zlib1g-dev libunistring-dev openssl
 libldap-dev libpam0g-dev libpq-dev"
+# SASL OAUTHBEARER/XOAUTH2: JSON (JWTs, introspection answers) and HTTP
+build_pkgs="$build_pkgs libjson-c-dev libcurl4-openssl-dev"
 # real clients and the reference server the tests compare against
 check_pkgs="$build_pkgs libclang-rt-dev python3 python3-pytest curl isync offlineimap3
 fetchmail getmail6 dovecot-imapd dovecot-pop3d

@@ -226,6 +226,14 @@ static const char *auth_client_auth_line(unsigned int id,
 		str_append(str, "\tsecured");
 	if (info->nologin)
 		str_append(str, "\tnologin");
+	if (info->cert_username != NULL) {
+		str_append(str, "\tvalid-client-cert");
+		auth_client_append_param(str, "cert_username", info->cert_username);
+	}
+	if (info->channel_binding_size > 0) {
+		str_append(str, "\tcbind=");
+		base64_encode(info->channel_binding, info->channel_binding_size, str);
+	}
 	if (initial_response != NULL) {
 		/* "=" is an empty initial response (RFC 4959); on the wire
 		   that is an empty resp= */

@@ -43,6 +43,12 @@ struct auth_client_request_info {
 	/* the user won't log in (a password check only): the auth process
 	   then keeps nothing for the master's REQUEST */
 	bool nologin;
+	/* TLS facts (believed only on the login processes' socket): the
+	   tls-exporter channel binding (RFC 9266) and the verified client
+	   certificate's user name; NULL/0 if none */
+	const unsigned char *channel_binding;
+	size_t channel_binding_size;
+	const char *cert_username;
 };
 
 enum auth_client_reply_status {

@@ -42,6 +42,8 @@ struct password_scheme {
    adds schemes declares its set here and lists it in password_scheme_sets[]
    in auth-password.c (one line each). */
 extern const struct password_scheme password_schemes_kdf[];
+/* auth-password-sasl.c: SCRAM-SHA-1, SCRAM-SHA-256, CRAM-MD5 */
+extern const struct password_scheme password_schemes_sasl[];
 
 /* Helpers for scheme implementations. */
 bool password_mem_equal(const void *a, size_t a_size,

@@ -283,6 +283,7 @@ static const struct password_scheme password_schemes_builtin[] = {
 static const struct password_scheme *const password_scheme_sets[] = {
 	password_schemes_builtin,
 	password_schemes_kdf,
+	password_schemes_sasl,
 };
 
 static const struct password_scheme *password_scheme_find(const char *name)

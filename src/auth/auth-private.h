@@ -17,6 +17,7 @@ struct auth {
 	unsigned int failure_delay_ms;
 	struct auth_penalty *penalty; /* NULL: none */
 	bool allow_insecure_plaintext;
+	struct auth_oauth2 *oauth2; /* NULL: no token validation configured */
 	struct auth_request *requests; /* every live request */
 };
 

@@ -2,7 +2,7 @@
  * against the passdb chain (password, nologin, allow_nets, master users), logs each result
  * once and delivers replies from the event loop, failures after the
  * configured delay. */
-#include "auth-private.h"
+#include "auth-request-private.h"
 #include "auth-allow-nets.h"
 #include "auth-password.h"
 #include "base64.h"
@@ -19,47 +19,6 @@
 #define AUTH_REASON_TEMP "Temporary authentication failure."
 #define AUTH_REASON_PLAINTEXT \
 	"Plaintext authentication disallowed on non-secure (SSL/TLS) connections."
-
-enum auth_request_state {
-	/* a reply is scheduled */
-	AUTH_REQUEST_STATE_REPLY_PENDING,
-	/* a CONTINUE was delivered; waiting for auth_request_continue() */
-	AUTH_REQUEST_STATE_WAIT_CLIENT,
-	/* the OK or FAIL reply is scheduled or being delivered */
-	AUTH_REQUEST_STATE_FINISHED,
-};
-
-struct auth_request {
-	struct auth *auth;
-	pool_t pool;
-	struct auth_request *prev, *next;
-	auth_reply_callback_t *cb;
-	void *context;
-
-	struct auth_request_info info;
-	const char *mech; /* canonical, NULL if unknown */
-	struct sasl_session *sasl;
-	struct log_ctx log_ctx;
-	struct timeout *to;
-	enum auth_request_state state;
-	struct auth_reply reply;
-
-	/* set while checking credentials */
-	struct auth_user *user;
-	const char *fail_log_reason;  /* for the log, never the client */
-	const char *fail_user_reason; /* NULL: the generic text */
-	const char *fail_referral;    /* nologin with a referral field */
-	enum auth_fail_code fail_code;
-
-	/* brute-force penalty: the user name counted (NULL until known),
-	   the delay its answer waits, and whether it was refused outright */
-	const char *penalty_user;
-	unsigned int penalty_delay_ms;
-	bool penalty_refused;
-
-	bool in_callback;
-	bool aborted;
-};
 
 static void auth_request_free(struct auth_request *req)
 {
@@ -191,7 +150,7 @@ static void auth_request_challenge(struct auth_request *req, const buffer_t *cha
 
 /* The passdb checks after a password matched: extra fields that refuse
    the login. Returns 1 allowed, 0 refused (reasons set), -1 error. */
-static int auth_request_check_user(struct auth_request *req, const struct auth_user *user)
+int auth_request_check_user(struct auth_request *req, const struct auth_user *user)
 {
 	const char *nets, *error;
 
@@ -222,7 +181,7 @@ static int auth_request_check_user(struct auth_request *req, const struct auth_u
 	return 1;
 }
 
-static void auth_request_lookup_info(struct auth_request *req, const char *user,
+void auth_request_lookup_info(struct auth_request *req, const char *user,
 				     struct auth_db_lookup *lookup_r)
 {
 	*lookup_r = (struct auth_db_lookup){
@@ -235,7 +194,7 @@ static void auth_request_lookup_info(struct auth_request *req, const char *user,
 
 /* The user a passdb approved, with the userdb's fields; 1, 0 (not in the
    userdb) or -1, with reasons set. */
-static int auth_request_finish_user(struct auth_request *req,
+int auth_request_finish_user(struct auth_request *req,
 				    const struct auth_db_lookup *lookup,
 				    struct auth_user *passdb_user)
 {
@@ -324,6 +283,10 @@ static int auth_request_verify_plain(void *context, const char *authzid,
 
 static const struct sasl_callbacks auth_sasl_callbacks = {
 	.verify_plain = auth_request_verify_plain,
+	.lookup_credentials = auth_request_lookup_credentials,
+	.credentials_verified = auth_request_credentials_verified,
+	.verify_token = auth_request_verify_token,
+	.verify_external = auth_request_verify_external,
 };
 
 static void auth_request_step(struct auth_request *req, const void *data,
@@ -332,10 +295,8 @@ static void auth_request_step(struct auth_request *req, const void *data,
 	buffer_t *output = buffer_create(t_pool(), 64);
 	const char *error;
 
-	req->fail_log_reason = NULL;
-	req->fail_user_reason = NULL;
-	req->fail_referral = NULL;
-	req->fail_code = AUTH_FAIL_CREDENTIALS;
+	/* reasons stay from earlier steps: a mechanism may look the user
+	   up in one step and fail in the next (SCRAM, OAUTHBEARER) */
 	int ret = sasl_session_step(req->sasl, data, size, have_input, output, &error);
 	if (ret == 0) {
 		auth_request_challenge(req, output);
@@ -348,11 +309,13 @@ static void auth_request_step(struct auth_request *req, const void *data,
 	} else if (sasl_session_failed_temporarily(req->sasl)) {
 		auth_request_fail(req, AUTH_FAIL_TEMPORARY, req->fail_log_reason,
 				  AUTH_REASON_TEMP);
-	} else if (req->fail_log_reason == NULL) {
+	} else if (req->fail_log_reason == NULL &&
+		   sasl_session_get_rejection(req->sasl) == NULL) {
 		/* refused before any credentials were checked */
 		auth_request_fail(req, AUTH_FAIL_MALFORMED, error, error);
 	} else {
-		auth_request_fail(req, req->fail_code, req->fail_log_reason,
+		auth_request_fail(req, req->fail_code, req->fail_log_reason != NULL ?
+				  req->fail_log_reason : sasl_session_get_rejection(req->sasl),
 				  req->fail_user_reason != NULL ?
 				  req->fail_user_reason : AUTH_REASON_FAILED);
 	}
@@ -391,6 +354,9 @@ static void auth_request_copy_info(struct auth_request *req,
 	req->info.session_id = p_strdup(pool, info->session_id);
 	req->info.remote_ip = p_strdup(pool, info->remote_ip);
 	req->info.local_ip = p_strdup(pool, info->local_ip);
+	req->info.channel_binding = info->channel_binding == NULL ? NULL :
+		p_memdup(pool, info->channel_binding, info->channel_binding_size);
+	req->info.cert_username = p_strdup(pool, info->cert_username);
 	req->log_ctx.session = req->info.session_id;
 	req->log_ctx.remote = req->info.remote_ip;
 }
@@ -421,6 +387,10 @@ static int auth_request_start_sasl(struct auth_request *req)
 		auth_request_fail(req, AUTH_FAIL_TEMPORARY, "SASL start failed",
 				  AUTH_REASON_TEMP);
 		return -1;
+	}
+	if (req->info.channel_binding != NULL) {
+		sasl_session_set_channel_binding(req->sasl, req->info.channel_binding,
+						 req->info.channel_binding_size);
 	}
 	return 0;
 }

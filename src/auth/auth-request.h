@@ -23,6 +23,13 @@ struct auth_request_info {
 	const char *remote_ip, *local_ip; /* NULL for Unix sockets */
 	unsigned int remote_port, local_port;
 	bool secured; /* TLS or loopback */
+	/* the TLS connection's tls-exporter channel binding (RFC 9266; TLS
+	   1.3 only) for SCRAM -PLUS, NULL if none */
+	const unsigned char *channel_binding;
+	size_t channel_binding_size;
+	/* the user named by a verified TLS client certificate (EXTERNAL),
+	   NULL if none */
+	const char *cert_username;
 };
 
 enum auth_reply_status {

@@ -1,6 +1,7 @@
 /* The authentication service object: settings, the passdb/userdb chains and
  * the mechanism lists offered on secured and unsecured connections. */
 #include "auth-private.h"
+#include "auth-sasl.h"
 #include "buffer.h"
 #include "log.h"
 #include "sasl-server.h"
@@ -116,7 +117,9 @@ int auth_create(const struct auth_options *opts, struct auth **auth_r,
 	auth->default_domain = p_strdup(auth->pool, opts->default_domain == NULL ?
 					"" : opts->default_domain);
 	if (auth_penalty_init(auth, opts, error_r) < 0 ||
-	    auth_lookup_init(auth, opts, error_r) < 0) {
+	    auth_lookup_init(auth, opts, error_r) < 0 ||
+	    auth_sasl_init(auth, opts, error_r) < 0) {
+		auth_sasl_deinit(auth);
 		auth_penalty_destroy(&auth->penalty);
 		auth_lookup_deinit(auth);
 		sasl_server_deinit();
@@ -155,6 +158,7 @@ int auth_create_from_settings(const struct tern_settings *set, struct auth **aut
 		.penalty_ipv6_prefix = set->auth.penalty_ipv6_prefix,
 		.allow_insecure_plaintext = set->auth.allow_insecure_plaintext,
 	};
+	auth_oauth2_settings_from_config(&set->auth, &opts.oauth2);
 	return auth_create(&opts, auth_r, error_r);
 }
 
@@ -166,6 +170,7 @@ void auth_destroy(struct auth **_auth)
 		return;
 	*_auth = NULL;
 	auth_requests_free_all(auth);
+	auth_sasl_deinit(auth);
 	auth_lookup_deinit(auth);
 	auth_penalty_destroy(&auth->penalty);
 	sasl_server_deinit();

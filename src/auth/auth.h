@@ -6,6 +6,7 @@
 
 #include "lib.h"
 #include "auth-db.h"
+#include "auth-oauth2.h"
 
 struct auth;
 
@@ -34,6 +35,8 @@ struct auth_options {
 	unsigned int penalty_ipv6_prefix;
 	/* Offer and accept plaintext mechanisms on unsecured connections. */
 	bool allow_insecure_plaintext;
+	/* OAUTHBEARER and XOAUTH2 token validation */
+	struct auth_oauth2_settings oauth2;
 };
 
 /* Fails for a missing passwd_file setting or an unsupported mechanism.

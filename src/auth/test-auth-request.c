@@ -394,9 +394,9 @@ static void test_auth_create_errors(void)
 	const char *error;
 
 	test_begin("auth create");
-	opts.mechanisms = "plain CRAM-MD5";
+	opts.mechanisms = "plain DIGEST-MD5";
 	test_assert(auth_create(&opts, &auth, &error) == -1 && auth == NULL);
-	test_assert(strstr(error, "CRAM-MD5") != NULL);
+	test_assert(strstr(error, "DIGEST-MD5") != NULL);
 	opts.mechanisms = "  ";
 	test_assert(auth_create(&opts, &auth, &error) == -1);
 	opts.mechanisms = "login plain LOGIN";

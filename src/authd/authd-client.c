@@ -35,6 +35,7 @@ struct authd_client_conn {
 	unsigned int cuid;
 	char cookie[AUTH_PROTO_COOKIE_HEX_LEN + 1];
 	pid_t pid; /* CPID; 0 until sent */
+	bool trusted; /* a login process: its TLS facts are believed */
 	bool got_version;
 	struct hash_table *requests; /* id + 1 -> struct authd_request */
 	unsigned int request_count;
@@ -203,7 +204,7 @@ static void authd_request_apop(struct authd_request *r, const struct auth_reques
 }
 
 static void authd_auth_info_fill(struct auth_request_info *info,
-				 const struct authd_auth_cmd *cmd)
+				 const struct authd_auth_cmd *cmd, bool trusted)
 {
 	memset(info, 0, sizeof(*info));
 	info->mech = cmd->mech;
@@ -217,6 +218,11 @@ static void authd_auth_info_fill(struct auth_request_info *info,
 	   safe for a plaintext password as the login processes count it */
 	info->secured = cmd->secured ||
 		(cmd->remote_ip != NULL && net_ip_is_loopback(cmd->remote_ip));
+	if (trusted) {
+		info->cert_username = cmd->valid_client_cert ? cmd->cert_username : NULL;
+		info->channel_binding = cmd->channel_binding;
+		info->channel_binding_size = cmd->channel_binding_size;
+	}
 }
 
 static int authd_client_cmd_auth(struct authd_client_conn *cc, const char *const *args,
@@ -248,7 +254,7 @@ static int authd_client_cmd_auth(struct authd_client_conn *cc, const char *const
 	r->nologin = cmd.nologin;
 	hash_table_insert(cc->requests, authd_request_key(r->id), r);
 	cc->request_count++;
-	authd_auth_info_fill(&info, &cmd);
+	authd_auth_info_fill(&info, &cmd, cc->trusted);
 	if (strcasecmp(cmd.mech, "APOP") == 0) {
 		authd_request_apop(r, &info, cmd.initial_response);
 		return 0;
@@ -408,9 +414,10 @@ static void authd_client_send_handshake(struct authd_client_conn *cc)
 }
 
 void authd_client_conn_create(struct authd *authd, int fd, const struct net_endpoint *remote,
-			      const struct net_endpoint *local)
+			      const struct net_endpoint *local, bool trusted)
 {
 	struct authd_client_conn *cc = i_zalloc(sizeof(*cc));
+	cc->trusted = trusted;
 	unsigned char cookie[AUTH_PROTO_COOKIE_HEX_LEN / 2];
 
 	/* the cookie is what ties a login process's hand-off to this

@@ -29,8 +29,9 @@ struct authd {
 };
 
 /* authd-client.c */
+/* trusted: a login process's connection, whose TLS facts are believed */
 void authd_client_conn_create(struct authd *authd, int fd, const struct net_endpoint *remote,
-			      const struct net_endpoint *local);
+			      const struct net_endpoint *local, bool trusted);
 void authd_client_conns_destroy_all(struct authd *authd);
 
 /* authd-master.c */

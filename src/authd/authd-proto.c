@@ -1,5 +1,6 @@
 /* Command parsing for the auth process's client and master protocols. */
 #include "authd-proto.h"
+#include "base64.h"
 #include "auth-client-proto.h"
 #include "net.h"
 #include "strnum.h"
@@ -67,7 +68,16 @@ static void authd_proto_auth_param(struct authd_auth_cmd *cmd, const char *arg)
 		cmd->remote_port = authd_proto_port(value);
 	else if ((value = auth_proto_arg_value(arg, "resp")) != NULL)
 		cmd->initial_response = value[0] == '\0' ? "=" : value;
-	else if (authd_proto_flag(arg, "secured"))
+	else if ((value = auth_proto_arg_value(arg, "cert_username")) != NULL)
+		cmd->cert_username = value[0] == '\0' ? NULL : value;
+	else if ((value = auth_proto_arg_value(arg, "cbind")) != NULL) {
+		buffer_t *buf = buffer_create(t_pool(), 64);
+		if (strlen(value) <= 1024 && base64_decode(value, strlen(value), buf) == 0 &&
+		    buf->used > 0) {
+			cmd->channel_binding = buf->data;
+			cmd->channel_binding_size = buf->used;
+		}
+	} else if (authd_proto_flag(arg, "secured"))
 		cmd->secured = true;
 	else if (authd_proto_flag(arg, "valid-client-cert"))
 		cmd->valid_client_cert = true;

@@ -17,6 +17,12 @@ struct authd_auth_cmd {
 	const char *local_ip, *remote_ip; /* valid IP addresses or NULL */
 	unsigned int local_port, remote_port; /* 0 if none */
 	bool secured, valid_client_cert, no_penalty, nologin;
+	/* our extensions, believed from login processes only: the verified
+	   client certificate's user name, and the TLS channel binding
+	   (tls-exporter, RFC 9266), base64 on the wire */
+	const char *cert_username;
+	const unsigned char *channel_binding;
+	size_t channel_binding_size;
 	/* base64, "=" for an empty one, NULL for none (auth-request.h's
 	   convention) */
 	const char *initial_response;

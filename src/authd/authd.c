@@ -24,6 +24,9 @@ struct authd_listener {
 	int fd;
 	struct io *io;
 	bool master;
+	/* login processes' socket: their word on TLS facts (client
+	   certificate, channel binding) is taken */
+	bool trusted;
 };
 
 /* MECH lines (Dovecot protocol §MECH): flags tell clients such as Postfix
@@ -103,7 +106,7 @@ void authd_destroy(struct authd **_authd)
 	free(authd);
 }
 
-static void authd_add_connection(struct authd *authd, bool master, int fd,
+static void authd_add_connection(struct authd *authd, bool master, bool trusted, int fd,
 				 const struct net_endpoint *remote,
 				 const struct net_endpoint *local)
 {
@@ -118,7 +121,7 @@ static void authd_add_connection(struct authd *authd, bool master, int fd,
 	if (master)
 		authd_master_conn_create(authd, fd, remote, local);
 	else
-		authd_client_conn_create(authd, fd, remote, local);
+		authd_client_conn_create(authd, fd, remote, local, trusted);
 }
 
 static void authd_listener_accept(void *context)
@@ -129,10 +132,11 @@ static void authd_listener_accept(void *context)
 	int fd = net_accept(l->fd, &remote, &local);
 	if (fd < 0)
 		return;
-	authd_add_connection(l->authd, l->master, fd, &remote, &local);
+	authd_add_connection(l->authd, l->master, l->trusted, fd, &remote, &local);
 }
 
-static void authd_add_listener(struct authd *authd, int listen_fd, bool master)
+static void authd_add_listener(struct authd *authd, int listen_fd, bool master,
+			       bool trusted)
 {
 	struct authd_listener *l = i_zalloc(sizeof(*l));
 
@@ -140,6 +144,7 @@ static void authd_add_listener(struct authd *authd, int listen_fd, bool master)
 	l->authd = authd;
 	l->fd = listen_fd;
 	l->master = master;
+	l->trusted = trusted;
 	l->io = io_add(listen_fd, IO_READ, authd_listener_accept, l);
 	l->next = authd->listeners;
 	authd->listeners = l;
@@ -147,12 +152,17 @@ static void authd_add_listener(struct authd *authd, int listen_fd, bool master)
 
 void authd_add_client_listener(struct authd *authd, int listen_fd)
 {
-	authd_add_listener(authd, listen_fd, false);
+	authd_add_listener(authd, listen_fd, false, false);
+}
+
+void authd_add_login_listener(struct authd *authd, int listen_fd)
+{
+	authd_add_listener(authd, listen_fd, false, true);
 }
 
 void authd_add_master_listener(struct authd *authd, int listen_fd)
 {
-	authd_add_listener(authd, listen_fd, true);
+	authd_add_listener(authd, listen_fd, true, false);
 }
 
 static void authd_add_fd(struct authd *authd, int fd, bool master)
@@ -160,7 +170,7 @@ static void authd_add_fd(struct authd *authd, int fd, bool master)
 	struct net_endpoint ep = { .is_unix = true };
 
 	(void)net_set_nonblock(fd);
-	authd_add_connection(authd, master, fd, &ep, &ep);
+	authd_add_connection(authd, master, false, fd, &ep, &ep);
 }
 
 void authd_add_client_connection(struct authd *authd, int fd)

@@ -49,6 +49,9 @@ void authd_destroy(struct authd **authd);
    connections go on. */
 void authd_stop_listening(struct authd *authd);
 void authd_add_client_listener(struct authd *authd, int listen_fd);
+/* The login processes' client socket: like a client listener, but the
+   TLS facts they report (cert_username, cbind) are believed. */
+void authd_add_login_listener(struct authd *authd, int listen_fd);
 void authd_add_master_listener(struct authd *authd, int listen_fd);
 /* Serves one connected socket (a socketpair end the master passed, or a
    test's), taking ownership of fd. */

@@ -260,6 +260,39 @@ const struct setting_def auth_setting_defs[] = {
 	  DEF(auth_settings, allow_insecure_plaintext), .default_value = "no",
 	  .description = "Allow plaintext authentication on connections "
 		"that are neither TLS nor loopback." },
+	{ .key = "oauth2_jwt_keys_dir", .type = SETTING_TYPE_PATH,
+	  DEF(auth_settings, oauth2_jwt_keys_dir), .default_value = "",
+	  .description = "OAUTHBEARER/XOAUTH2: directory of PEM public keys "
+		"for JWTs signed with RS256/384/512 or ES256/384/512, named "
+		"KID.pem after the token's kid (default.pem for tokens "
+		"without one)." },
+	{ .key = "oauth2_jwt_secret_file", .type = SETTING_TYPE_PATH,
+	  DEF(auth_settings, oauth2_jwt_secret_file), .default_value = "",
+	  .description = "OAUTHBEARER/XOAUTH2: file with the shared secret "
+		"of JWTs signed with HS256/384/512 (a trailing newline is "
+		"not part of it)." },
+	{ .key = "oauth2_introspection_url", .type = SETTING_TYPE_STRING,
+	  DEF(auth_settings, oauth2_introspection_url), .default_value = "",
+	  .description = "OAUTHBEARER/XOAUTH2: RFC 7662 introspection "
+		"endpoint for tokens that aren't JWTs, or when no JWT keys are "
+		"set; client credentials go in the URL "
+		"(https://id:secret@host/path)." },
+	{ .key = "oauth2_username_claim", .type = SETTING_TYPE_STRING,
+	  DEF(auth_settings, oauth2_username_claim), .default_value = "email",
+	  .description = "OAUTHBEARER/XOAUTH2: the claim whose value is the "
+		"user name (such as email, sub or preferred_username)." },
+	{ .key = "oauth2_issuer", .type = SETTING_TYPE_STRING,
+	  DEF(auth_settings, oauth2_issuer), .default_value = "",
+	  .description = "OAUTHBEARER/XOAUTH2: when set, a token's iss "
+		"claim must be this." },
+	{ .key = "oauth2_audience", .type = SETTING_TYPE_STRING,
+	  DEF(auth_settings, oauth2_audience), .default_value = "",
+	  .description = "OAUTHBEARER/XOAUTH2: when set, a token's aud "
+		"claim must be or contain this." },
+	{ .key = "oauth2_timeout", .type = SETTING_TYPE_DURATION,
+	  DEF(auth_settings, oauth2_timeout_ms), .default_value = "5s",
+	  .description = "OAUTHBEARER/XOAUTH2: how long an introspection "
+		"request may take (the login process waits for it)." },
 	{ .key = NULL }
 };
 

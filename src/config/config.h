@@ -83,6 +83,14 @@ struct auth_settings {
 	unsigned int penalty_refuse_time_ms;
 	unsigned int penalty_ipv6_prefix;
 	bool allow_insecure_plaintext;
+	/* OAUTHBEARER and XOAUTH2 token validation ("": not set) */
+	const char *oauth2_jwt_keys_dir;
+	const char *oauth2_jwt_secret_file;
+	const char *oauth2_introspection_url;
+	const char *oauth2_username_claim;
+	const char *oauth2_issuer;
+	const char *oauth2_audience;
+	unsigned int oauth2_timeout_ms;
 };
 
 /* passdb NAME { } and userdb NAME { }: one backend each, tried in the

@@ -1,6 +1,7 @@
 /* Shared pre-login helpers: TLS start, security checks, hand-off. */
 #include "login-common.h"
 #include "istream.h"
+#include "tls-binding.h"
 
 void login_start_tls(struct login_context *ctx, struct connection *conn)
 {
@@ -41,6 +42,39 @@ void login_auth_info_fill(struct auth_client_request_info *info, struct connecti
 	info->remote_port = conn->remote.port;
 	info->local_port = conn->local.port;
 	info->secured = login_connection_is_secured(conn);
+	unsigned char *cb = p_malloc(t_pool(), TLS_EXPORTER_SIZE);
+	if (tls_transport_get_exporter(conn->transport, cb) > 0) {
+		info->channel_binding = cb;
+		info->channel_binding_size = TLS_EXPORTER_SIZE;
+	}
+	info->cert_username = tls_transport_get_peer_cert_username(conn->transport);
+}
+
+const char *login_auth_mechanisms(struct login_context *ctx, struct connection *conn)
+{
+	/* a greeting on an implicit-TLS port goes out before the handshake:
+	   -PLUS only when TLS 1.3 is certain, EXTERNAL only once a
+	   certificate verified (a CAPABILITY after the handshake tells) */
+	bool cbind = tls_transport_channel_binding_expected(conn->transport);
+	bool cert = tls_transport_get_peer_cert_username(conn->transport) != NULL;
+	const char *all = auth_client_get_mechanisms(ctx->auth,
+						     login_connection_is_secured(conn));
+	string_t *str = t_str_new(strlen(all) + 1);
+
+	for (const char *p = all; *p != '\0';) {
+		size_t len = strcspn(p, " ");
+		const char *mech = t_strndup(p, len);
+		bool plus = len > 5 && strcmp(mech + len - 5, "-PLUS") == 0;
+		if ((cbind || !plus) && (cert || strcmp(mech, "EXTERNAL") != 0)) {
+			if (str_len(str) > 0)
+				str_append_c(str, ' ');
+			str_append(str, mech);
+		}
+		p += len;
+		while (*p == ' ')
+			p++;
+	}
+	return str_c(str);
 }
 
 void login_handoff_fill(struct login_handoff *h, struct connection *conn,

@@ -46,7 +46,12 @@ void login_handoff_fill(struct login_handoff *h, struct connection *conn,
 void login_handoff_connection(struct login_context *ctx, struct connection *conn,
 			      const char *protocol, const struct auth_client_reply *reply,
 			      const char *mech, const char *tag, bool starttls);
-/* Fills the auth request info for conn. */
+/* The SASL mechanisms conn is offered (auth_get_mechanisms_for): by its
+   security, its TLS channel binding and its client certificate.
+   Temporary memory. */
+const char *login_auth_mechanisms(struct login_context *ctx, struct connection *conn);
+/* Fills the auth request info for conn, with its TLS channel binding and
+   verified client certificate name (temporary memory). */
 void login_auth_info_fill(struct auth_client_request_info *info, struct connection *conn,
 			  const char *protocol, const char *mech);
 

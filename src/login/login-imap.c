@@ -30,8 +30,7 @@ const char *login_imap_capability(struct imap_login_client *client)
 			client->ctx->tls != NULL && !login_connection_is_tls(client->conn),
 		.plaintext_allowed = login_imap_plaintext_allowed(client),
 		.auth_mechanisms = login_tls_required_unmet(client->tls_mode, client->conn) ?
-			NULL : auth_client_get_mechanisms(client->ctx->auth,
-						   login_connection_is_secured(client->conn)),
+			NULL : login_auth_mechanisms(client->ctx, client->conn),
 		.append_limit = client->ctx->set->imap.max_literal_size,
 		.remove = client->ctx->set->imap.capability_remove,
 		.add = client->ctx->set->imap.capability_add,

@@ -82,8 +82,7 @@ static void login_pop3_auth_list(struct pop3_login_client *client)
 {
 	/* AUTH without a mechanism lists them (as RFC 1734 servers did;
 	   some clients probe with it) */
-	const char *mechs = auth_client_get_mechanisms(client->ctx->auth,
-		login_connection_is_secured(client->conn));
+	const char *mechs = login_auth_mechanisms(client->ctx, client->conn);
 	string_t *str = t_str_new(128);
 	str_append(str, "+OK\r\n");
 	for (const char *p = mechs; *p != '\0'; ) {

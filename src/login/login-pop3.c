@@ -61,8 +61,7 @@ static void cmd_capa(struct pop3_login_client *client, const char *rest)
 		.stls = login_pop3_stls_available(client),
 		.user = login_pop3_plaintext_allowed(client),
 		.sasl_mechs = login_tls_required_unmet(client->tls_mode, client->conn) ?
-			NULL : auth_client_get_mechanisms(client->ctx->auth,
-						   login_connection_is_secured(client->conn)),
+			NULL : login_auth_mechanisms(client->ctx, client->conn),
 		.login_delay_secs = client->ctx->set->pop3.login_delay_ms / 1000,
 	};
 	string_t *str = t_str_new(256);

@@ -1,33 +1,30 @@
-/* SASL server sessions (RFC 4422) over libgsasl. libgsasl parses the
- * mechanism messages; credentials go to the caller through
- * GSASL_VALIDATE_SIMPLE, which we answer synchronously from the callbacks. */
-#include "sasl-server.h"
+/* SASL server sessions (RFC 4422): the mechanism table, libgsasl for PLAIN,
+ * LOGIN and SCRAM, and the step driver shared with our own mechanisms.
+ * Credentials go to the caller through callbacks, answered synchronously. */
+#include "sasl-private.h"
+#include "base64.h"
 
-#include <gsasl.h>
 #include <strings.h>
 
-struct sasl_mech {
-	const char *name;
-	bool plaintext;
-};
+#define SASL_FLAGS_SCRAM SASL_MECH_FLAG_CREDENTIALS
+#define SASL_FLAGS_SCRAM_PLUS (SASL_MECH_FLAG_CREDENTIALS | SASL_MECH_FLAG_CHANNEL_BINDING)
+#define SASL_FLAGS_TOKEN (SASL_MECH_FLAG_PLAINTEXT | SASL_MECH_FLAG_TOKEN)
 
-struct sasl_session {
-	Gsasl_session *gs;
-	const struct sasl_mech *mech;
-	const struct sasl_callbacks *cb;
-	void *context;
-	/* PLAIN's password as the client sent it (see sasl_plain_keep_password) */
-	char *raw_password;
-	unsigned int steps;
-	bool finished;
-	bool temp_failed;
-};
-
-/* Mechanisms we let libgsasl run on the server side. Others it implements
-   (CRAM-MD5, SCRAM, ...) need stored credentials and come later. */
+/* In the order auth.mechanisms' error message lists them. CRAM-MD5 is
+   ours because libgsasl can only check it against a cleartext password,
+   not Dovecot's stored HMAC states; EXTERNAL because libgsasl's loops on
+   an empty message. */
 static const struct sasl_mech sasl_mechs[] = {
-	{ .name = "PLAIN", .plaintext = true },
-	{ .name = "LOGIN", .plaintext = true },
+	{ .name = "PLAIN", .flags = SASL_MECH_FLAG_PLAINTEXT },
+	{ .name = "LOGIN", .flags = SASL_MECH_FLAG_PLAINTEXT },
+	{ .name = "CRAM-MD5", .flags = SASL_MECH_FLAG_CREDENTIALS, .v = &sasl_mech_cram_md5 },
+	{ .name = "SCRAM-SHA-1", .flags = SASL_FLAGS_SCRAM },
+	{ .name = "SCRAM-SHA-1-PLUS", .flags = SASL_FLAGS_SCRAM_PLUS },
+	{ .name = "SCRAM-SHA-256", .flags = SASL_FLAGS_SCRAM },
+	{ .name = "SCRAM-SHA-256-PLUS", .flags = SASL_FLAGS_SCRAM_PLUS },
+	{ .name = "OAUTHBEARER", .flags = SASL_FLAGS_TOKEN, .v = &sasl_mech_oauthbearer },
+	{ .name = "XOAUTH2", .flags = SASL_FLAGS_TOKEN, .v = &sasl_mech_xoauth2 },
+	{ .name = "EXTERNAL", .flags = SASL_MECH_FLAG_EXTERNAL, .v = &sasl_mech_external },
 };
 
 static Gsasl *sasl_ctx;
@@ -40,6 +37,28 @@ static const struct sasl_mech *sasl_mech_find(const char *name)
 			return &sasl_mechs[i];
 	}
 	return NULL;
+}
+
+void sasl_session_set_identities(struct sasl_session *s, const char *authid,
+				 const char *authzid)
+{
+	i_free(s->authid);
+	i_free(s->authzid);
+	s->authid = authid == NULL ? NULL : i_strdup(authid);
+	if (authzid != NULL && authzid[0] != '\0' &&
+	    (authid == NULL || strcmp(authzid, authid) != 0))
+		s->authzid = i_strdup(authzid);
+}
+
+int sasl_session_callback_result(struct sasl_session *s, int ret)
+{
+	if (ret > 0)
+		return 1;
+	if (ret < 0)
+		s->temp_failed = true;
+	else
+		s->rejection = "refused by callback";
+	return -1;
 }
 
 static int sasl_validate_simple(struct sasl_session *s)
@@ -56,15 +75,9 @@ static int sasl_validate_simple(struct sasl_session *s)
 	   yourself is the same as not asking */
 	if (authzid != NULL && (authzid[0] == '\0' || strcmp(authzid, authid) == 0))
 		authzid = NULL;
-	switch (s->cb->verify_plain(s->context, authzid, authid, password)) {
-	case 1:
-		return GSASL_OK;
-	case 0:
-		return GSASL_AUTHENTICATION_ERROR;
-	default:
-		s->temp_failed = true;
-		return GSASL_AUTHENTICATION_ERROR;
-	}
+	int ret = s->cb->verify_plain(s->context, authzid, authid, password);
+	return sasl_session_callback_result(s, ret) > 0 ? GSASL_OK :
+		GSASL_AUTHENTICATION_ERROR;
 }
 
 static int sasl_gsasl_callback(Gsasl *ctx, Gsasl_session *gs, Gsasl_property prop)
@@ -75,6 +88,8 @@ static int sasl_gsasl_callback(Gsasl *ctx, Gsasl_session *gs, Gsasl_property pro
 		return GSASL_NO_CALLBACK;
 	if (prop == GSASL_VALIDATE_SIMPLE && s->cb->verify_plain != NULL)
 		return sasl_validate_simple(s);
+	if ((s->mech->flags & SASL_MECH_FLAG_CREDENTIALS) != 0)
+		return sasl_scram_property(s, prop);
 	/* Never let libgsasl fall back to fetching a cleartext password
 	   (GSASL_PASSWORD) and comparing it itself. */
 	return GSASL_NO_CALLBACK;
@@ -93,7 +108,8 @@ int sasl_server_init(const char **error_r)
 		return -1;
 	}
 	for (size_t i = 0; i < N_ELEMENTS(sasl_mechs); i++) {
-		if (gsasl_server_support_p(sasl_ctx, sasl_mechs[i].name) == 0) {
+		if (sasl_mechs[i].v == NULL &&
+		    gsasl_server_support_p(sasl_ctx, sasl_mechs[i].name) == 0) {
 			*error_r = t_strdup_printf("libgsasl lacks server mechanism %s",
 						   sasl_mechs[i].name);
 			gsasl_done(sasl_ctx);
@@ -122,13 +138,30 @@ bool sasl_mech_is_supported(const char *mech)
 
 bool sasl_mech_is_plaintext(const char *mech)
 {
+	return (sasl_mech_get_flags(mech) & SASL_MECH_FLAG_PLAINTEXT) != 0;
+}
+
+enum sasl_mech_flags sasl_mech_get_flags(const char *mech)
+{
 	const struct sasl_mech *m = mech == NULL ? NULL : sasl_mech_find(mech);
-	return m != NULL && m->plaintext;
+	return m == NULL ? 0 : m->flags;
 }
 
 const char *sasl_mechanisms_supported(void)
 {
-	return "PLAIN LOGIN";
+	static char list[256];
+
+	if (list[0] == '\0') {
+		string_t *str = t_str_new(sizeof(list));
+		for (size_t i = 0; i < N_ELEMENTS(sasl_mechs); i++) {
+			if (i > 0)
+				str_append_c(str, ' ');
+			str_append(str, sasl_mechs[i].name);
+		}
+		i_assert(str_len(str) < sizeof(list));
+		memcpy(list, str_data(str), str_len(str));
+	}
+	return list;
 }
 
 struct sasl_session *sasl_session_begin(const char *mech,
@@ -137,26 +170,44 @@ struct sasl_session *sasl_session_begin(const char *mech,
 {
 	const struct sasl_mech *m = mech == NULL ? NULL : sasl_mech_find(mech);
 	struct sasl_session *s;
-	Gsasl_session *gs;
+	Gsasl_session *gs = NULL;
 
 	i_assert(sasl_ctx != NULL);
 	if (m == NULL) {
 		*error_r = "Unsupported authentication mechanism.";
 		return NULL;
 	}
-	int ret = gsasl_server_start(sasl_ctx, m->name, &gs);
-	if (ret != GSASL_OK) {
-		*error_r = t_strdup_printf("gsasl_server_start(%s) failed: %s",
-					   m->name, gsasl_strerror(ret));
-		return NULL;
+	if (m->v == NULL) {
+		int ret = gsasl_server_start(sasl_ctx, m->name, &gs);
+		if (ret != GSASL_OK) {
+			*error_r = t_strdup_printf("gsasl_server_start(%s) failed: %s",
+						   m->name, gsasl_strerror(ret));
+			return NULL;
+		}
 	}
 	s = i_new(struct sasl_session, 1);
 	s->gs = gs;
 	s->mech = m;
 	s->cb = cb;
 	s->context = context;
-	gsasl_session_hook_set(gs, s);
+	if (gs != NULL)
+		gsasl_session_hook_set(gs, s);
 	return s;
+}
+
+void sasl_session_set_channel_binding(struct sasl_session *s,
+				      const unsigned char *data, size_t size)
+{
+	i_assert(s->steps == 0);
+	i_free(s->channel_binding);
+	s->channel_binding = i_malloc(size);
+	memcpy(s->channel_binding, data, size);
+	s->channel_binding_size = size;
+	if (s->gs != NULL) {
+		string_t *b64 = t_str_new(base64_encoded_size(size) + 1);
+		base64_encode(data, size, b64);
+		(void)gsasl_property_set(s->gs, GSASL_CB_TLS_EXPORTER, str_c(b64));
+	}
 }
 
 static const char *sasl_error_text(struct sasl_session *s, int gsasl_ret)
@@ -165,6 +216,7 @@ static const char *sasl_error_text(struct sasl_session *s, int gsasl_ret)
 		return "Temporary authentication failure.";
 	switch (gsasl_ret) {
 	case GSASL_AUTHENTICATION_ERROR:
+	case GSASL_NO_PASSWORD:
 		return "Authentication failed.";
 	case GSASL_MECHANISM_PARSE_ERROR:
 		return "Invalid authentication message.";
@@ -172,6 +224,9 @@ static const char *sasl_error_text(struct sasl_session *s, int gsasl_ret)
 		return "Invalid characters in credentials.";
 	case GSASL_MECHANISM_CALLED_TOO_MANY_TIMES:
 		return "Authentication exchange too long.";
+	case GSASL_NO_CB_TLS_EXPORTER:
+	case GSASL_NO_CB_TLS_UNIQUE:
+		return "Channel binding is not available on this connection.";
 	default:
 		return "Authentication failed.";
 	}
@@ -211,6 +266,71 @@ static int sasl_gsasl_step(struct sasl_session *s, const void *input,
 	return ret;
 }
 
+/* A mechanism run by libgsasl; same contract as sasl_session_step(). */
+static int sasl_gsasl_run(struct sasl_session *s, const unsigned char *input,
+			  size_t input_len, buffer_t *output, const char **error_r)
+{
+	int ret;
+
+	if (s->steps == 1 && input_len > 0 && strcmp(s->mech->name, "LOGIN") == 0) {
+		/* libgsasl ignores a LOGIN initial response and asks for the
+		   user name anyway; SMTP clients send the user name there. Run
+		   the "User Name" step first so the response answers it. */
+		buffer_t *discard = buffer_create(t_pool(), 16);
+		ret = sasl_gsasl_step(s, NULL, 0, discard);
+		if (ret != GSASL_NEEDS_MORE) {
+			*error_r = sasl_error_text(s, ret);
+			return -1;
+		}
+	}
+	if (s->raw_password == NULL && input_len > 0 &&
+	    strcmp(s->mech->name, "PLAIN") == 0)
+		sasl_plain_keep_password(s, (const char *)input, input_len);
+	size_t output_start = output->used;
+	ret = sasl_gsasl_step(s, input_len == 0 ? NULL : input, input_len, output);
+	if (s->temp_failed) {
+		/* a callback whose error libgsasl can't see (property
+		   requests have no failure code) */
+		ret = GSASL_AUTHENTICATION_ERROR;
+	}
+	if (ret == GSASL_OK && (s->mech->flags & SASL_MECH_FLAG_CREDENTIALS) != 0)
+		ret = sasl_scram_verified(s);
+	if (ret == GSASL_NEEDS_MORE)
+		return 0;
+	if (ret != GSASL_OK) {
+		buffer_set_used_size(output, output_start);
+		if (!s->temp_failed && s->rejection == NULL &&
+		    (ret == GSASL_AUTHENTICATION_ERROR || ret == GSASL_NO_PASSWORD))
+			s->rejection = "credentials mismatch";
+		*error_r = sasl_error_text(s, ret);
+		return -1;
+	}
+	if (output->used > output_start) {
+		/* SCRAM's server signature: the client checks it, and IMAP
+		   and POP3 carry it only as a challenge (RFC 4422 §5) */
+		s->success_pending = true;
+		return 0;
+	}
+	return 1;
+}
+
+/* The client's answer to a challenge sent after success or failure was
+   already decided. */
+static int sasl_session_final_step(struct sasl_session *s, size_t input_len,
+				   const char **error_r)
+{
+	if (s->failure_pending) {
+		*error_r = "Authentication failed.";
+		return -1;
+	}
+	if (input_len > 0) {
+		s->rejection = "data after the final challenge";
+		*error_r = "Unexpected data after the final challenge.";
+		return -1;
+	}
+	return 1;
+}
+
 int sasl_session_step(struct sasl_session *s, const void *input, size_t input_len,
 		      bool have_input, buffer_t *output, const char **error_r)
 {
@@ -229,29 +349,21 @@ int sasl_session_step(struct sasl_session *s, const void *input, size_t input_le
 	}
 	if (!have_input)
 		input_len = 0;
-	if (s->steps == 1 && input_len > 0 && strcmp(s->mech->name, "LOGIN") == 0) {
-		/* libgsasl ignores a LOGIN initial response and asks for the
-		   user name anyway; SMTP clients send the user name there. Run
-		   the "User Name" step first so the response answers it. */
-		buffer_t *discard = buffer_create(t_pool(), 16);
-		ret = sasl_gsasl_step(s, NULL, 0, discard);
-		if (ret != GSASL_NEEDS_MORE) {
-			s->finished = true;
-			*error_r = sasl_error_text(s, ret);
-			return -1;
-		}
+	if (s->steps == 1 && (s->mech->flags & SASL_MECH_FLAG_CHANNEL_BINDING) != 0 &&
+	    s->channel_binding == NULL) {
+		s->finished = true;
+		*error_r = "Channel binding is not available on this connection.";
+		return -1;
 	}
-	if (s->raw_password == NULL && input_len > 0 &&
-	    strcmp(s->mech->name, "PLAIN") == 0)
-		sasl_plain_keep_password(s, input, input_len);
-	ret = sasl_gsasl_step(s, input_len == 0 ? NULL : input, input_len, output);
-	if (ret == GSASL_NEEDS_MORE)
-		return 0;
-	s->finished = true;
-	if (ret == GSASL_OK)
-		return 1;
-	*error_r = sasl_error_text(s, ret);
-	return -1;
+	if (s->success_pending || s->failure_pending)
+		ret = sasl_session_final_step(s, input_len, error_r);
+	else if (s->mech->v != NULL)
+		ret = s->mech->v->step(s, input, input_len, have_input, output, error_r);
+	else
+		ret = sasl_gsasl_run(s, input, input_len, output, error_r);
+	if (ret != 0)
+		s->finished = true;
+	return ret;
 }
 
 bool sasl_session_failed_temporarily(const struct sasl_session *s)
@@ -259,13 +371,22 @@ bool sasl_session_failed_temporarily(const struct sasl_session *s)
 	return s->temp_failed;
 }
 
+const char *sasl_session_get_rejection(const struct sasl_session *s)
+{
+	return s->temp_failed ? NULL : s->rejection;
+}
+
 const char *sasl_session_get_authid(const struct sasl_session *s)
 {
+	if (s->gs == NULL)
+		return s->authid;
 	return gsasl_property_fast(s->gs, GSASL_AUTHID);
 }
 
 const char *sasl_session_get_authzid(const struct sasl_session *s)
 {
+	if (s->gs == NULL)
+		return s->authzid;
 	const char *authzid = gsasl_property_fast(s->gs, GSASL_AUTHZID);
 	const char *authid = gsasl_property_fast(s->gs, GSASL_AUTHID);
 
@@ -287,10 +408,20 @@ void sasl_session_end(struct sasl_session **_s)
 	if (s == NULL)
 		return;
 	*_s = NULL;
+	if (s->mech->v != NULL && s->mech->v->deinit != NULL)
+		s->mech->v->deinit(s);
 	if (s->raw_password != NULL) {
 		explicit_bzero(s->raw_password, strlen(s->raw_password));
 		free(s->raw_password);
 	}
-	gsasl_finish(s->gs);
+	if (s->creds != NULL) {
+		explicit_bzero(s->creds, sizeof(*s->creds));
+		free(s->creds);
+	}
+	i_free(s->authid);
+	i_free(s->authzid);
+	i_free(s->channel_binding);
+	if (s->gs != NULL)
+		gsasl_finish(s->gs);
 	i_free(s);
 }

@@ -61,11 +61,21 @@ static void test_sasl_mechs(void)
 	test_begin("sasl mechanisms");
 	test_assert(sasl_mech_is_supported("PLAIN"));
 	test_assert(sasl_mech_is_supported("login"));
-	test_assert(!sasl_mech_is_supported("CRAM-MD5"));
+	test_assert(sasl_mech_is_supported("CRAM-MD5"));
+	test_assert(sasl_mech_is_supported("scram-sha-256-plus"));
+	test_assert(!sasl_mech_is_supported("DIGEST-MD5"));
 	test_assert(!sasl_mech_is_supported(""));
 	test_assert(!sasl_mech_is_supported(NULL));
 	test_assert(sasl_mech_is_plaintext("Plain"));
-	test_assert(!sasl_mech_is_plaintext("XOAUTH2"));
+	test_assert(sasl_mech_is_plaintext("XOAUTH2"));
+	test_assert(!sasl_mech_is_plaintext("SCRAM-SHA-1"));
+	test_assert(sasl_mech_get_flags("SCRAM-SHA-1-PLUS") ==
+		    (SASL_MECH_FLAG_CREDENTIALS | SASL_MECH_FLAG_CHANNEL_BINDING));
+	test_assert(sasl_mech_get_flags("EXTERNAL") == SASL_MECH_FLAG_EXTERNAL);
+	test_assert(sasl_mech_get_flags("NOSUCH") == 0);
+	test_assert_strcmp(sasl_mechanisms_supported(),
+			   "PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-1-PLUS "
+			   "SCRAM-SHA-256 SCRAM-SHA-256-PLUS OAUTHBEARER XOAUTH2 EXTERNAL");
 	test_assert(sasl_session_begin("NOSUCH", &test_callbacks, NULL, &error) == NULL);
 	test_assert(error != NULL);
 	test_end();

@@ -5,6 +5,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -112,10 +113,26 @@ static const struct {
 	const char *name, *path;
 	mode_t mode;
 } auth_sockets[] = {
-	{ "auth-login", "login/auth", 0666 },
+	{ "auth-login", "login/auth", 0600 },
 	{ "auth-client", "auth-client", 0666 },
 	{ "auth-master", "auth-master", 0600 },
 };
+
+/* The login processes' socket belongs to login_user: only they (and
+   root) can claim TLS facts there. */
+static int master_auth_socket_chown(struct master *m, const char *name, const char *path)
+{
+	struct passwd *pw;
+
+	if (strcmp(name, "auth-login") != 0 || geteuid() != 0)
+		return 0;
+	pw = getpwnam(m->config->set->login_user);
+	if (pw == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	return chown(path, pw->pw_uid, pw->pw_gid);
+}
 
 static int master_run_dir_create(const char *path, const char **error_r)
 {
@@ -154,8 +171,9 @@ int master_auth_listeners_update(struct master *m, const char **error_r)
 			int fd = net_listen_unix(path, LISTEN_BACKLOG, error_r);
 			if (fd < 0)
 				return -1;
-			if (chmod(path, auth_sockets[i].mode) < 0) {
-				*error_r = t_strdup_printf("chmod(%s) failed: %s", path,
+			if (chmod(path, auth_sockets[i].mode) < 0 ||
+			    master_auth_socket_chown(m, auth_sockets[i].name, path) < 0) {
+				*error_r = t_strdup_printf("chmod/chown(%s) failed: %s", path,
 							   strerror(errno));
 				close(fd);
 				return -1;

@@ -22,6 +22,8 @@ int worker_auth_init(const char **error_r)
 		/* authd owns the listening sockets from now on */
 		if (strcmp(l->name, "auth-master") == 0)
 			authd_add_master_listener(worker_authd, l->fd);
+		else if (strcmp(l->name, "auth-login") == 0)
+			authd_add_login_listener(worker_authd, l->fd);
 		else
 			authd_add_client_listener(worker_authd, l->fd);
 		l->fd = -1;
