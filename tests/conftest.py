@@ -180,9 +180,23 @@ listener managesieve {{
     def log_text(self):
         return self.log_path.read_text(errors="replace")
 
-    def worker_pids(self):
+    def worker_pids(self, role=None):
+        """pids of the workers; with role ("imap-login", "imap", "auth",
+        "lmtp" ...), only those running as `ternd --worker ROLE`."""
         out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True)
-        return [int(p) for p in out.stdout.split()]
+        pids = [int(p) for p in out.stdout.split()]
+        if role is None:
+            return pids
+        found = []
+        for pid in pids:
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            if argv[1:3] == [b"--worker", role.encode()]:
+                found.append(pid)
+        return found
 
     def rss_kb(self):
         """Resident memory of the master and its workers, in KiB."""

@@ -10,6 +10,8 @@ import glob
 import hashlib
 import imaplib
 import os
+import pwd
+import pathlib
 import poplib
 import shutil
 import smtplib
@@ -47,9 +49,39 @@ def ssha256(password):
     return "{SSHA256}" + base64.b64encode(digest + salt).decode()
 
 
+def mail_ids():
+    """The uid/gid the userdb gives: as root an unprivileged account (mail
+    processes run as the userdb's uid, and uid 0 is refused), else ours."""
+    if os.getuid() == 0:
+        pw = pwd.getpwnam("nobody")
+        return pw.pw_uid, pw.pw_gid
+    return os.getuid(), os.getgid()
+
+
+_made_homes = []
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _remove_homes():
+    yield
+    for path in _made_homes:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def make_homes():
+    """A directory for the users' homes that their uid can reach and write
+    (pytest's own temp tree is root-only)."""
+    path = pathlib.Path(tempfile.mkdtemp(prefix="tern-sql-homes-"))
+    _made_homes.append(path)
+    uid, gid = mail_ids()
+    os.chown(path, uid, gid)
+    path.chmod(0o755)
+    return path
+
+
 def user_rows(homes):
     """(username, password, home, uid, gid, quota_rule, nologin, reason)."""
-    uid, gid = os.getuid(), os.getgid()
+    uid, gid = mail_ids()
     # alice's hash is stored without its {SCHEME}: the default CRYPT applies
     alice_hash = sha512_crypt(PASSWORDS["alice@example.com"]).split("}", 1)[1]
     rows = [
@@ -201,7 +233,7 @@ def check_logins(srv, homes):
 
 
 def test_sqlite_passdb_userdb(ternd_factory, tmp_path):
-    homes = tmp_path / "homes"
+    homes = make_homes()
     srv = ternd_factory(users={}, pop3=True, lmtp=True,
                         config_extra=sql_config("sqlite", "users.db"))
     # relative to base_dir
@@ -221,7 +253,7 @@ def test_sqlite_passdb_userdb(ternd_factory, tmp_path):
 def test_sqlite_file_replaced_and_missing(ternd_factory, tmp_path):
     """A new database file (written elsewhere and renamed over the old one)
     counts at the next login; a missing one is a temporary failure."""
-    homes = tmp_path / "homes"
+    homes = make_homes()
     srv = ternd_factory(users={}, process_count=1, config_extra=sql_config("sqlite", "users.db"))
     path = srv.base / "users.db"
 
@@ -230,7 +262,7 @@ def test_sqlite_file_replaced_and_missing(ternd_factory, tmp_path):
         db.execute(SCHEMA)
         db.execute("INSERT INTO users VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                    ("erin@example.com", "{PLAIN}" + password, str(homes / "erin"),
-                    os.getuid(), os.getgid(), None, None, None))
+                    *mail_ids(), None, None, None))
         db.commit()
         db.close()
 
@@ -252,7 +284,7 @@ def test_sql_multiple_rows_is_an_error(ternd_factory, tmp_path):
     db = sqlite3.connect(srv.base / "users.db")
     db.execute(SCHEMA)
     db.executemany("INSERT INTO users VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                   user_rows(tmp_path / "homes"))
+                   user_rows(make_homes()))
     db.commit()
     db.close()
     srv.start()
@@ -348,7 +380,7 @@ def postgres(tmp_path_factory):
         pg.start()
         pg.psql("CREATE DATABASE mail", db="postgres")
         pg.psql(SCHEMA)
-        homes = tmp_path_factory.mktemp("pg-homes")
+        homes = make_homes()
         values = ", ".join("(" + ", ".join(pg_literal(v) for v in row) + ")"
                            for row in user_rows(homes))
         pg.psql(f"INSERT INTO users VALUES {values}")

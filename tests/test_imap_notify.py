@@ -654,7 +654,6 @@ def cpu_seconds(pid):
 def test_idle_notify_sessions_use_no_cpu(ternd_factory):
     srv = ternd_factory(process_count=1).start()
     try:
-        [worker] = srv.worker_pids()
         idle = []
         for _ in range(40):
             s = Imap(srv.imap_port)
@@ -662,6 +661,8 @@ def test_idle_notify_sessions_use_no_cpu(ternd_factory):
             s.ok("NOTIFY SET (selected (MessageNew MessageExpunge FlagChange)) "
                  "(personal (MessageNew MessageExpunge FlagChange MailboxName SubscriptionChange))")
             idle.append(s)
+        # the sessions run in the mail worker (one, with process_count 1)
+        [worker] = srv.worker_pids("imap")
         time.sleep(0.5)
         before = cpu_seconds(worker)
         time.sleep(3)

@@ -28,10 +28,11 @@ def login(port):
 
 
 def test_crashed_worker_is_replaced(ternd):
-    pids = ternd.worker_pids()
+    pids = ternd.worker_pids("imap-login")
     assert len(pids) == 2
     os.kill(pids[0], signal.SIGKILL)
-    assert wait_for(lambda: len(ternd.worker_pids()) == 2 and pids[0] not in ternd.worker_pids())
+    assert wait_for(lambda: len(ternd.worker_pids("imap-login")) == 2 and
+                    pids[0] not in ternd.worker_pids("imap-login"))
     for _ in range(4):  # every worker serves
         login(ternd.imap_port).command("x", "LOGOUT")
     assert "event=worker_died" in ternd.log_text()
@@ -39,7 +40,7 @@ def test_crashed_worker_is_replaced(ternd):
 
 def test_session_survives_other_worker_crash(ternd):
     c = login(ternd.imap_port)
-    victim = ternd.worker_pids()[0]
+    victim = ternd.worker_pids("imap-login")[0]
     os.kill(victim, signal.SIGKILL)
     time.sleep(0.3)
     try:

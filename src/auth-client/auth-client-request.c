@@ -259,7 +259,12 @@ auth_client_request_start(struct auth_client *client,
 		return req;
 	}
 	const char *line = auth_client_auth_line(req->id, info, mech, initial_response);
-	if (client->state == AUTH_CLIENT_STATE_READY) {
+	if (strlen(line) > AUTH_PROTO_MAX_LINE_LENGTH) {
+		/* the auth process would drop the whole connection (and every
+		   other client's login on it) for an over-long line */
+		auth_client_request_fail_later(req, AUTH_CLIENT_FAIL_MALFORMED,
+					       "Authentication response too long.");
+	} else if (client->state == AUTH_CLIENT_STATE_READY) {
 		auth_client_request_send(req, line);
 	} else if (client->socket_path != NULL ||
 		   client->state == AUTH_CLIENT_STATE_HANDSHAKE) {
@@ -322,7 +327,14 @@ void auth_client_request_continue(struct auth_client_request *req, const char *r
 	str_printfa(str, "CONT\t%u\t", req->id);
 	auth_proto_escape(str, response);
 	str_append_c(str, '\n');
-	auth_client_request_send(req, str_c(str));
+	if (str_len(str) > AUTH_PROTO_MAX_LINE_LENGTH) {
+		/* as in auth_client_request_start(); the server forgets it */
+		auth_client_send(client, t_strdup_printf("CANCEL\t%u\n", req->id));
+		auth_client_request_fail_later(req, AUTH_CLIENT_FAIL_MALFORMED,
+					       "Authentication response too long.");
+	} else {
+		auth_client_request_send(req, str_c(str));
+	}
 	explicit_bzero(str->data, str->used);
 }
 

@@ -128,6 +128,15 @@ static void auth_master_disconnect(struct auth_master_client *client, const char
 	}
 }
 
+static void auth_master_attach(struct auth_master_client *client, int fd)
+{
+	client->transport = transport_create_fd(fd);
+	client->input = i_stream_create(client->transport, AUTH_MASTER_MAX_LINE_LENGTH + 2);
+	client->output = o_stream_create(client->transport, AUTH_MASTER_OUTPUT_LIMIT);
+	(void)o_stream_printf(client->output, "VERSION\t%u\t%u\n", AUTH_PROTO_MASTER_MAJOR,
+			      AUTH_PROTO_MASTER_MINOR);
+}
+
 static int auth_master_connect(struct auth_master_client *client, const char **error_r)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -135,6 +144,11 @@ static int auth_master_connect(struct auth_master_client *client, const char **e
 
 	if (client->transport != NULL)
 		return 0;
+	if (client->socket_path == NULL) {
+		/* created over a connected fd: gone is gone */
+		*error_r = "connection to the auth process closed";
+		return -1;
+	}
 	if (strlen(client->socket_path) >= sizeof(sa.sun_path)) {
 		*error_r = "socket path too long";
 		return -1;
@@ -156,11 +170,7 @@ static int auth_master_connect(struct auth_master_client *client, const char **e
 		}
 		usleep(10000);
 	}
-	client->transport = transport_create_fd(fd);
-	client->input = i_stream_create(client->transport, AUTH_MASTER_MAX_LINE_LENGTH + 2);
-	client->output = o_stream_create(client->transport, AUTH_MASTER_OUTPUT_LIMIT);
-	(void)o_stream_printf(client->output, "VERSION\t%u\t%u\n", AUTH_PROTO_MASTER_MAJOR,
-			      AUTH_PROTO_MASTER_MINOR);
+	auth_master_attach(client, fd);
 	return 0;
 }
 
@@ -590,6 +600,15 @@ struct auth_master_client *auth_master_client_create(const char *socket_path,
 
 	client->socket_path = i_strdup(socket_path);
 	client->timeout_ms = timeout_ms == 0 ? AUTH_MASTER_DEFAULT_TIMEOUT_MS : timeout_ms;
+	return client;
+}
+
+struct auth_master_client *auth_master_client_create_fd(int fd, unsigned int timeout_ms)
+{
+	struct auth_master_client *client = i_zalloc(sizeof(*client));
+
+	client->timeout_ms = timeout_ms == 0 ? AUTH_MASTER_DEFAULT_TIMEOUT_MS : timeout_ms;
+	auth_master_attach(client, fd);
 	return client;
 }
 

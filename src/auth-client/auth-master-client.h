@@ -36,6 +36,9 @@ struct auth_master_login {
 	const char *cookie;
 };
 
+/* Over an already connected socket (a socketpair to one auth process):
+   takes ownership of fd; no reconnecting once it closes. */
+struct auth_master_client *auth_master_client_create_fd(int fd, unsigned int timeout_ms);
 /* Connects on the first call. timeout_ms (0: 5 s) bounds each call. */
 struct auth_master_client *auth_master_client_create(const char *socket_path,
 						     unsigned int timeout_ms);

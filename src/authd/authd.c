@@ -80,6 +80,11 @@ struct authd *authd_create(struct auth *auth, const struct authd_settings *set)
 	return authd;
 }
 
+unsigned int authd_client_connection_count(const struct authd *authd)
+{
+	return authd->client_conn_count;
+}
+
 void authd_stop_listening(struct authd *authd)
 {
 	while (authd->listeners != NULL) {

@@ -45,6 +45,9 @@ void authd_destroy(struct authd **authd);
    taking ownership of fd. Client listeners speak only the client protocol
    (AUTH); master listeners only the master protocol. Which processes may
    connect is decided by the socket file's permissions. */
+/* Connections on client (and login) sockets: while there are none after
+   a reload, no new login can come to this process. */
+unsigned int authd_client_connection_count(const struct authd *authd);
 /* Closes the listeners (a reload's new auth process takes over); the
    connections go on. */
 void authd_stop_listening(struct authd *authd);

@@ -126,6 +126,10 @@ static void login_proxy_output_drained(struct connection *conn)
 {
 	struct login_proxy *proxy = conn->context;
 	login_proxy_update_io(proxy);
+	/* input isn't read while the output is full: what TLS decrypted
+	   meanwhile waits in the transport, and no fd event will say so */
+	if (!proxy->to_mail_blocked)
+		connection_input_resume(conn);
 }
 
 static void login_proxy_shutdown(struct connection *conn ATTR_UNUSED)

@@ -100,12 +100,10 @@ struct master_handoff_pending {
 	char *record;
 	int fd;
 	struct auth_master_request *req;
-	/* what to ask the auth process */
+	/* what to ask which auth process */
+	pid_t auth_pid;
 	unsigned int request_id;
 	char cookie[65];
-	/* asked again once after a failure: the connection may have been to
-	   an auth process that died since */
-	bool retried;
 };
 
 static void master_handoff_route(struct master *m, pid_t login_pid, struct login_handoff *h,
@@ -124,25 +122,44 @@ static void master_handoff_pending_free(struct master_handoff_pending *p)
 	free(p);
 }
 
-void master_handoff_shutdown(struct master *m)
+static void master_handoff_refuse_pending(struct master *m, pid_t auth_pid,
+					  const char *reason)
 {
-	while (m->handoffs_pending != NULL) {
-		struct master_handoff_pending *p = m->handoffs_pending;
+	struct master_handoff_pending *p = m->handoffs_pending, *next;
+
+	for (; p != NULL; p = next) {
+		next = p->next;
+		if (auth_pid != 0 && p->auth_pid != auth_pid)
+			continue;
 		auth_master_request_abort(&p->req);
-		master_handoff_refuse(p->service, p->fd, "server shutting down");
+		master_handoff_refuse(p->service, p->fd, reason);
 		master_handoff_pending_free(p);
 	}
-	/* the auth process drains once nobody is connected */
-	auth_master_client_destroy(&m->auth_master);
 }
 
-static struct auth_master_client *master_auth_client(struct master *m)
+void master_handoff_shutdown(struct master *m)
 {
-	if (m->auth_master == NULL) {
-		m->auth_master = auth_master_client_create(
-			t_strdup_printf("%s/run/auth-master", m->config->set->base_dir), 0);
+	master_handoff_refuse_pending(m, 0, "server shutting down");
+	/* the auth processes drain once nobody is connected */
+	for (unsigned int i = 0; i < m->workers.count; i++)
+		auth_master_client_destroy(&m->workers.v[i]->auth_master);
+}
+
+void master_handoff_auth_gone(struct master *m, struct master_worker *w)
+{
+	master_handoff_refuse_pending(m, w->pid, "auth process died");
+	auth_master_client_destroy(&w->auth_master);
+}
+
+/* The master's connection to the auth process that made a login. */
+static struct auth_master_client *master_auth_client(struct master *m, pid_t auth_pid)
+{
+	for (unsigned int i = 0; i < m->workers.count; i++) {
+		struct master_worker *w = m->workers.v[i];
+		if (w->pid == auth_pid && w->auth_master != NULL)
+			return w->auth_master;
 	}
-	return m->auth_master;
+	return NULL;
 }
 
 static void master_handoff_resolved(int ret, const struct auth_master_user *user,
@@ -155,8 +172,14 @@ static void master_handoff_resolve(struct master_handoff_pending *p)
 		.request_id = p->request_id,
 		.cookie = p->cookie,
 	};
-	p->req = auth_master_login_resolve_async(master_auth_client(p->m), &login,
-						 master_handoff_resolved, p);
+	struct auth_master_client *client = master_auth_client(p->m, p->auth_pid);
+	if (client == NULL) {
+		master_handoff_refuse(p->service, p->fd,
+				      "the auth process that made the login is gone");
+		master_handoff_pending_free(p);
+		return;
+	}
+	p->req = auth_master_login_resolve_async(client, &login, master_handoff_resolved, p);
 }
 
 static void master_handoff_resolved(int ret, const struct auth_master_user *user,
@@ -167,11 +190,6 @@ static void master_handoff_resolved(int ret, const struct auth_master_user *user
 	const char *perror;
 
 	p->req = NULL;
-	if (ret < 0 && !p->retried) {
-		p->retried = true;
-		master_handoff_resolve(p);
-		return;
-	}
 	if (ret <= 0 || login_handoff_parse(p->record, t_pool(), &h, &perror) < 0) {
 		master_handoff_refuse(p->service, p->fd, t_strdup_printf(
 			"login not confirmed by the auth process: %s",
@@ -193,14 +211,16 @@ static void master_handoff_resolved(int ret, const struct auth_master_user *user
 
 /* "spid:cuid:request_id:cookie" from the login worker; its pid is ours. */
 static int master_handoff_login_parse(const char *ref, pid_t login_pid,
-				      struct auth_master_login *login_r)
+				      struct auth_master_login *login_r, pid_t *auth_pid_r)
 {
 	char cookie[65];
 	long spid;
 	unsigned int cuid, id;
 
-	if (sscanf(ref, "%ld:%u:%u:%64[0-9a-fA-F]", &spid, &cuid, &id, cookie) != 4)
+	if (sscanf(ref, "%ld:%u:%u:%64[0-9a-fA-F]", &spid, &cuid, &id, cookie) != 4 ||
+	    spid <= 0)
 		return -1;
+	*auth_pid_r = (pid_t)spid;
 	login_r->client_pid = login_pid;
 	login_r->request_id = id;
 	login_r->cookie = t_strdup(cookie);
@@ -225,7 +245,8 @@ static void master_handoff_from_login(struct master *m, struct master_worker *lw
 		master_handoff_refuse(lw->service, fd, "protocol mismatch");
 		return;
 	}
-	if (master_handoff_login_parse(h.auth_ref, lw->pid, &login) < 0) {
+	pid_t auth_pid;
+	if (master_handoff_login_parse(h.auth_ref, lw->pid, &login, &auth_pid) < 0) {
 		master_handoff_refuse(lw->service, fd, "no auth reference");
 		return;
 	}
@@ -239,6 +260,7 @@ static void master_handoff_from_login(struct master *m, struct master_worker *lw
 	if (p->next != NULL)
 		p->next->prev = p;
 	m->handoffs_pending = p;
+	p->auth_pid = auth_pid;
 	p->request_id = login.request_id;
 	snprintf(p->cookie, sizeof(p->cookie), "%s", login.cookie);
 	master_handoff_resolve(p);

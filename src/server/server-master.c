@@ -1,7 +1,6 @@
 /* The master's main loop: startup, signals, reload and shutdown. */
 #include "server-private.h"
 #include "buffer.h"
-#include "auth-master-client.h"
 #include "log.h"
 
 #include <errno.h>

@@ -32,5 +32,8 @@ int master_run(const struct master_options *opts, struct tern_config *config);
 /* login and mail workers: their end of the message channel to the
    master (src/ipc/ipc-channel.h) */
 #define MASTER_ENV_CHANNEL_FD "TERN_MASTER_FD"
+/* the auth worker: its end of the master's own master-protocol
+   connection */
+#define MASTER_ENV_AUTH_MASTER_FD "TERN_AUTH_MASTER_FD"
 
 #endif

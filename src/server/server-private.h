@@ -40,6 +40,9 @@ struct master_worker {
 	unsigned int sessions;
 	/* login and mail roles: messages to and from the master */
 	struct ipc_channel *chan;
+	/* auth role: our own master-protocol connection to it, to resolve
+	   the logins it made */
+	struct auth_master_client *auth_master;
 };
 
 struct master {
@@ -50,8 +53,6 @@ struct master {
 	ARRAY(struct master_listener *) listeners;
 	ARRAY(struct master_worker *) workers;
 	struct timeout *restart_to, *kill_to;
-	/* to the auth process's master socket, for resolving hand-offs */
-	struct auth_master_client *auth_master;
 	struct master_handoff_pending *handoffs_pending;
 	bool shutting_down;
 };
@@ -86,6 +87,8 @@ unsigned int master_workers_count(struct master *m);
 /* Refuses the hand-offs still waiting for the auth process and closes the
    connection to it. */
 void master_handoff_shutdown(struct master *m);
+/* An auth worker is gone: hand-offs waiting for it are refused. */
+void master_handoff_auth_gone(struct master *m, struct master_worker *w);
 /* A message from a login or mail worker's channel. */
 void master_handoff_input(struct ipc_channel *chan, const void *data, size_t size,
 			  int fd, void *context);

@@ -2,6 +2,7 @@
  * demand per uid), and reaping and restarting them. */
 #include "server-private.h"
 #include "buffer.h"
+#include "auth-master-client.h"
 #include "log.h"
 
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <grp.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -59,7 +61,7 @@ static void worker_drop_privileges(uid_t uid, gid_t gid)
 }
 
 static ATTR_NORETURN void worker_exec(struct master *m, const struct master_worker *w,
-				      const char *fds_env, int chan_fd)
+				      const char *fds_env, int chan_fd, int auth_master_fd)
 {
 	/* in the child: signals back to normal, die with the master */
 	ioloop_signals_reset();
@@ -82,6 +84,11 @@ static ATTR_NORETURN void worker_exec(struct master *m, const struct master_work
 		clear_cloexec(chan_fd);
 		snprintf(fd_str, sizeof(fd_str), "%d", chan_fd);
 		setenv(MASTER_ENV_CHANNEL_FD, fd_str, 1);
+	}
+	if (auth_master_fd >= 0) {
+		clear_cloexec(auth_master_fd);
+		snprintf(fd_str, sizeof(fd_str), "%d", auth_master_fd);
+		setenv(MASTER_ENV_AUTH_MASTER_FD, fd_str, 1);
 	}
 	worker_drop_privileges(w->uid, w->gid);
 	const char *role = master_worker_role_name(w);
@@ -106,6 +113,14 @@ static struct master_worker *worker_start(struct master *m, const char *service,
 
 	int fds[2] = { -1, -1 };
 	bool channel = strcmp(service, "lmtp") != 0 && strcmp(service, "auth") != 0;
+	bool auth = strcmp(service, "auth") == 0;
+	if (auth && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds) < 0) {
+		log_error(NULL, "spawn_failed", "service=%s error=%s", service,
+			  log_value(strerror(errno)));
+		free(w->service);
+		free(w);
+		return NULL;
+	}
 	if (channel && ipc_channel_pair(fds) < 0) {
 		log_error(NULL, "spawn_failed", "service=%s error=%s", service,
 			  log_value(strerror(errno)));
@@ -117,7 +132,7 @@ static struct master_worker *worker_start(struct master *m, const char *service,
 	if (pid < 0) {
 		log_error(NULL, "spawn_failed", "service=%s error=%s", service,
 			  log_value(strerror(errno)));
-		if (channel) {
+		if (channel || auth) {
 			close(fds[0]);
 			close(fds[1]);
 		}
@@ -126,14 +141,17 @@ static struct master_worker *worker_start(struct master *m, const char *service,
 		return NULL;
 	}
 	if (pid == 0) {
-		if (channel)
+		if (channel || auth)
 			close(fds[0]);
-		worker_exec(m, w, fds_env, fds[1]);
+		worker_exec(m, w, fds_env, channel ? fds[1] : -1, auth ? fds[1] : -1);
 	}
 	w->pid = pid;
 	if (channel) {
 		close(fds[1]);
 		w->chan = ipc_channel_create(fds[0], master_handoff_input, w);
+	} else if (auth) {
+		close(fds[1]);
+		w->auth_master = auth_master_client_create_fd(fds[0], 0);
 	}
 	array_push(&m->workers, w);
 	log_debug(NULL, "spawn", "service=%s role=%s worker_pid=%ld", service,
@@ -264,6 +282,8 @@ void master_workers_reap(struct master *m)
 			array_delete(&m->workers, i, 1);
 			worker_exited(m, w, status);
 			ipc_channel_destroy(&w->chan);
+			if (w->auth_master != NULL)
+				master_handoff_auth_gone(m, w);
 			free(w->service);
 			free(w);
 			break;

@@ -54,6 +54,7 @@ void worker_mail_channel_input(struct ipc_channel *chan, const void *data, size_
 /* ternd-auth.c */
 int worker_auth_init(const char **error_r);
 void worker_auth_stop_listening(void);
+bool worker_auth_idle(void);
 void worker_auth_deinit(void);
 
 /* ternd-worker.c: the master's channel is gone; the worker shuts down. */

@@ -103,7 +103,7 @@ static void worker_stop_listening(void)
 
 static void worker_drain_check(void *context ATTR_UNUSED)
 {
-	if (connection_count() == 0)
+	if (worker.role == WORKER_ROLE_AUTH ? worker_auth_idle() : connection_count() == 0)
 		ioloop_stop();
 }
 
