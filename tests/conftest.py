@@ -126,6 +126,8 @@ auth {{
 }}
 service imap {{
   process_count = {self.process_count}
+  # the suite opens many sessions of one user; tests of the limit set it
+  max_userip_connections = 0
 }}
 listener imap {{
   port = {self.imap_port}
@@ -154,7 +156,8 @@ listener managesieve {{
     def pop3_service(self):
         if not self.pop3:
             return ""
-        return f"service pop3 {{\n  process_count = {self.process_count}\n}}\n"
+        return (f"service pop3 {{\n  process_count = {self.process_count}\n"
+                f"  max_userip_connections = 0\n}}\n")
 
     def lmtp_service(self):
         if not self.lmtp:

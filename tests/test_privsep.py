@@ -176,3 +176,34 @@ def test_tls_session_is_relayed_by_the_login_process(ternd):
                     tcp_in_mail.append(inode)
     assert tcp_in_mail == []
     c.close()
+
+
+def test_connection_limits_per_user_and_ip(ternd_factory):
+    srv = ternd_factory(users={"alice": "secret", "bob": "pw"}, config_extra="""
+service imap {
+  max_userip_connections = 3
+  max_user_connections = 4
+}
+""").start()
+    sessions = [login(srv) for _ in range(3)]
+    # a fourth from the same address is refused after the login
+    c = RawImap(srv.imap_port)
+    c.send(b"l LOGIN alice secret\r\n")
+    line = c.readline()
+    assert line.startswith(b"* BYE [LIMIT]"), line
+    assert c.closed()
+    # other users are not affected
+    login(srv, "bob", "pw").close()
+    # a session that ends frees its place
+    sessions.pop().command("o", "LOGOUT")
+    assert wait_for(lambda: try_login(srv))
+    assert "max_userip_connections=3" in srv.log_text()
+
+
+def try_login(srv):
+    c = RawImap(srv.imap_port)
+    c.send(b"l LOGIN alice secret\r\n")
+    line = c.readline()
+    ok = line.startswith(b"l OK")
+    c.close()
+    return ok

@@ -4,6 +4,7 @@
  * users, the default domain, and the merge of passdb userdb_ fields into
  * the userdb result. */
 #include "auth-private.h"
+#include "auth-password.h"
 #include "log.h"
 
 #include <string.h>
@@ -27,7 +28,21 @@ int auth_passdb_verify(struct auth *auth, const struct auth_db_lookup *lookup,
 		       struct auth_user **user_r)
 {
 	bool failed = false;
+	const char *role = master ? "masterdb" : "passdb";
+	struct auth_user *cached;
 
+	int c = auth_lookup_cache_get(auth, role, lookup->user, pool, &cached);
+	if (c < 0)
+		return 0; /* a cached "no such user" */
+	if (c > 0 && cached->password != NULL) {
+		const char *error;
+		if (password_verify(password, cached->password, cached->name, &error) > 0) {
+			*user_r = cached;
+			return 1;
+		}
+		/* the password may have changed: ask the backends again */
+	}
+	bool unknown = true;
 	for (unsigned int i = 0; i < auth->passdbs.count; i++) {
 		struct auth_db *db = auth->passdbs.v[i];
 		const char *error;
@@ -35,13 +50,26 @@ int auth_passdb_verify(struct auth *auth, const struct auth_db_lookup *lookup,
 			continue;
 		int ret = auth_db_passdb_verify(db, lookup, lookup->user, password,
 						pool, user_r, &error);
-		if (ret > 0)
+		if (ret > 0) {
+			/* only a hash can be checked against later */
+			if ((*user_r)->password != NULL)
+				auth_lookup_cache_put(auth, role, lookup->user, *user_r);
 			return 1;
+		}
 		if (ret < 0) {
 			auth_lookup_log_error(db, "passdb", error);
 			failed = true;
+		} else if (auth->cache != NULL && auth_db_can_lookup_credentials(db)) {
+			/* did it know the user, with another password? */
+			struct auth_user *u;
+			if (auth_db_passdb_lookup(db, lookup, lookup->user, pool, &u, &error) != 0)
+				unknown = false;
+		} else {
+			unknown = false;
 		}
 	}
+	if (!failed && unknown)
+		auth_lookup_cache_put(auth, role, lookup->user, NULL);
 	return failed ? -1 : 0;
 }
 
@@ -96,18 +124,27 @@ int auth_userdb_lookup(struct auth *auth, const struct auth_db_lookup *lookup,
 		auth_user_merge_passdb(*user_r, pu, pool);
 		return 1;
 	}
+	int c = auth_lookup_cache_get(auth, "userdb", lk.user, pool, user_r);
+	if (c != 0) {
+		*error_r = "no such user (cached)";
+		return c > 0 ? 1 : 0;
+	}
 	for (unsigned int i = 0; i < auth->userdbs.count; i++) {
 		struct auth_db *db = auth->userdbs.v[i];
 		const char *error;
 		int ret = auth_db_userdb_lookup(db, &lk, lk.user, pool, user_r, &error);
-		if (ret > 0)
+		if (ret > 0) {
+			auth_lookup_cache_put(auth, "userdb", lk.user, *user_r);
 			return 1;
+		}
 		if (ret < 0) {
 			auth_lookup_log_error(db, "userdb", error);
 			failed = true;
 		}
 	}
 	*error_r = "userdb lookup failed";
+	if (!failed)
+		auth_lookup_cache_put(auth, "userdb", lk.user, NULL);
 	return failed ? -1 : 0;
 }
 

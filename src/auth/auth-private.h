@@ -16,6 +16,7 @@ struct auth {
 	const char *mechs_secured, *mechs_unsecured;
 	unsigned int failure_delay_ms;
 	struct auth_penalty *penalty; /* NULL: none */
+	struct auth_cache *cache;     /* NULL: auth.cache_size is 0 */
 	bool allow_insecure_plaintext;
 	struct auth_oauth2 *oauth2; /* NULL: no token validation configured */
 	struct auth_request *requests; /* every live request */
@@ -47,6 +48,13 @@ int auth_lookup_user_for_login(struct auth *auth, const struct auth_db_lookup *l
    appended as they are. */
 void auth_user_merge_passdb(struct auth_user *user, const struct auth_user *passdb_user,
 			    pool_t pool);
+/* auth-lookup-cache.c: role is "passdb", "masterdb" or "userdb".
+   get: 1 cached user (into pool), -1 cached "no such user", 0 nothing. */
+int auth_lookup_cache_get(struct auth *auth, const char *role, const char *user,
+			  pool_t pool, struct auth_user **user_r);
+/* result NULL: no such user */
+void auth_lookup_cache_put(struct auth *auth, const char *role, const char *user,
+			   const struct auth_user *result);
 /* Frees every request without callbacks (auth_destroy). */
 void auth_requests_free_all(struct auth *auth);
 

@@ -1,6 +1,7 @@
 /* The authentication service object: settings, the passdb/userdb chains and
  * the mechanism lists offered on secured and unsecured connections. */
 #include "auth-private.h"
+#include "auth-cache.h"
 #include "auth-sasl.h"
 #include "buffer.h"
 #include "log.h"
@@ -116,11 +117,20 @@ int auth_create(const struct auth_options *opts, struct auth **auth_r,
 					       "" : opts->master_user_separator);
 	auth->default_domain = p_strdup(auth->pool, opts->default_domain == NULL ?
 					"" : opts->default_domain);
+	if (opts->cache_size > 0) {
+		const struct auth_cache_settings cset = {
+			.ttl_secs = opts->cache_ttl_secs,
+			.negative_ttl_secs = opts->cache_negative_ttl_secs,
+			.max_size = (size_t)opts->cache_size,
+		};
+		auth->cache = auth_cache_create(&cset);
+	}
 	if (auth_penalty_init(auth, opts, error_r) < 0 ||
 	    auth_lookup_init(auth, opts, error_r) < 0 ||
 	    auth_sasl_init(auth, opts, error_r) < 0) {
 		auth_sasl_deinit(auth);
 		auth_penalty_destroy(&auth->penalty);
+		auth_cache_destroy(&auth->cache);
 		auth_lookup_deinit(auth);
 		sasl_server_deinit();
 		pool_destroy(&auth->pool);
@@ -156,6 +166,9 @@ int auth_create_from_settings(const struct tern_settings *set, struct auth **aut
 		.penalty_user_failures = set->auth.penalty_user_failures,
 		.penalty_refuse_secs = set->auth.penalty_refuse_time_ms / 1000,
 		.penalty_ipv6_prefix = set->auth.penalty_ipv6_prefix,
+		.cache_size = set->auth.cache_size,
+		.cache_ttl_secs = set->auth.cache_ttl_ms / 1000,
+		.cache_negative_ttl_secs = set->auth.cache_negative_ttl_ms / 1000,
 		.allow_insecure_plaintext = set->auth.allow_insecure_plaintext,
 	};
 	auth_oauth2_settings_from_config(&set->auth, &opts.oauth2);
@@ -173,6 +186,7 @@ void auth_destroy(struct auth **_auth)
 	auth_sasl_deinit(auth);
 	auth_lookup_deinit(auth);
 	auth_penalty_destroy(&auth->penalty);
+	auth_cache_destroy(&auth->cache);
 	sasl_server_deinit();
 	pool_destroy(&auth->pool);
 	i_free(auth);

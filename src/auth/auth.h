@@ -33,6 +33,9 @@ struct auth_options {
 	unsigned int penalty_network_failures, penalty_user_failures;
 	unsigned int penalty_refuse_secs;
 	unsigned int penalty_ipv6_prefix;
+	/* credential cache: bytes (0: off), positive and negative TTLs */
+	uint64_t cache_size;
+	unsigned int cache_ttl_secs, cache_negative_ttl_secs;
 	/* Offer and accept plaintext mechanisms on unsecured connections. */
 	bool allow_insecure_plaintext;
 	/* OAUTHBEARER and XOAUTH2 token validation */
@@ -56,6 +59,9 @@ void auth_destroy(struct auth **auth);
    only when secured (TLS or loopback) or allow_insecure_plaintext. Owned by
    auth; may be "". */
 const char *auth_get_mechanisms(struct auth *auth, bool secured);
+
+/* Drops cached results of user (NULL: all). Returns how many. */
+unsigned int auth_cache_flush(struct auth *auth, const char *user);
 
 /* Looks up lookup->user in the userdb chain (after auth.default_domain),
    for delivery and other lookups without a login. Synchronous. Returns 1

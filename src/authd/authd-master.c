@@ -188,6 +188,20 @@ static int authd_master_handle_line(struct authd_master_conn *mc, char *line,
 		authd_master_send_simple(mc, "FAIL", id, "PASS lookups are not supported");
 		return 0;
 	}
+	if (strcmp(args[0], "CACHE-FLUSH") == 0 && count >= 2) {
+		/* our extension (ternctl auth cache flush): CACHE-FLUSH <id>
+		   [<user>] -> OK <id> <entries dropped> */
+		unsigned int id;
+		if (str_to_uint(args[1], &id) < 0) {
+			*error_r = "CACHE-FLUSH: invalid id";
+			return -1;
+		}
+		unsigned int n = auth_cache_flush(mc->authd->auth, count >= 3 ? args[2] : NULL);
+		string_t *str = t_str_new(32);
+		str_printfa(str, "OK\t%u\t%u", id, n);
+		authd_master_send(mc, str);
+		return 0;
+	}
 	if (strcmp(args[0], "CPID") == 0)
 		return 0; /* some clients introduce themselves; not needed */
 	*error_r = t_strdup_printf("unknown command %s",

@@ -256,6 +256,21 @@ const struct setting_def auth_setting_defs[] = {
 	  .min = 1, .max = 128,
 	  .description = "IPv6 addresses are counted by this prefix, so a "
 		"host can't escape its penalty by changing addresses." },
+	{ .key = "cache_size", .type = SETTING_TYPE_SIZE,
+	  DEF(auth_settings, cache_size), .default_value = "0",
+	  .description = "Memory for caching passdb and userdb results in "
+		"the auth process (0: no cache). Worth it with SQL or LDAP "
+		"backends; a changed password is noticed at once (a cached "
+		"hash that doesn't match is looked up again), other changes "
+		"after cache_ttl or `ternctl auth cache flush`." },
+	{ .key = "cache_ttl", .type = SETTING_TYPE_DURATION,
+	  DEF(auth_settings, cache_ttl_ms), .default_value = "1h",
+	  .min = 1000,
+	  .description = "How long a cached result is used." },
+	{ .key = "cache_negative_ttl", .type = SETTING_TYPE_DURATION,
+	  DEF(auth_settings, cache_negative_ttl_ms), .default_value = "1h",
+	  .description = "How long a cached \"no such user\" is used (0: "
+		"not cached)." },
 	{ .key = "allow_insecure_plaintext", .type = SETTING_TYPE_BOOL,
 	  DEF(auth_settings, allow_insecure_plaintext), .default_value = "no",
 	  .description = "Allow plaintext authentication on connections "
@@ -655,6 +670,18 @@ const struct setting_def service_setting_defs[] = {
 	  DEF(service_settings, client_limit), .default_value = "10000",
 	  .min = 1, .max = 100000,
 	  .description = "Connections one process serves at a time." },
+	{ .key = "max_user_connections", .type = SETTING_TYPE_UINT,
+	  DEF(service_settings, max_user_connections), .default_value = "0",
+	  .min = 0, .max = 1000000,
+	  .description = "Logged-in sessions one user may have in this "
+		"service at once, from anywhere (0: no limit); more are "
+		"refused with a BYE [LIMIT] (POP3: -ERR [IN-USE])." },
+	{ .key = "max_userip_connections", .type = SETTING_TYPE_UINT,
+	  DEF(service_settings, max_userip_connections), .default_value = "10",
+	  .min = 0, .max = 1000000,
+	  .description = "Logged-in sessions one user may have in this "
+		"service from one remote address (Dovecot's "
+		"mail_max_userip_connections; 0: no limit)." },
 	{ .key = NULL }
 };
 

@@ -82,6 +82,10 @@ struct auth_settings {
 	unsigned int penalty_user_failures;
 	unsigned int penalty_refuse_time_ms;
 	unsigned int penalty_ipv6_prefix;
+	/* credential cache (auth-cache.h); cache_size 0: off */
+	uint64_t cache_size;
+	unsigned int cache_ttl_ms;
+	unsigned int cache_negative_ttl_ms;
 	bool allow_insecure_plaintext;
 	/* OAUTHBEARER and XOAUTH2 token validation ("": not set) */
 	const char *oauth2_jwt_keys_dir;
@@ -194,6 +198,9 @@ struct service_settings {
 	const char *name; /* "imap", "pop3", "lmtp" or "managesieve" */
 	unsigned int process_count;
 	unsigned int client_limit;
+	/* logged-in sessions of one user (from one address); 0: no limit */
+	unsigned int max_user_connections;
+	unsigned int max_userip_connections;
 };
 
 enum listener_tls {

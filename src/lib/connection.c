@@ -18,7 +18,7 @@ static bool tls_like_transport(const struct connection *conn)
 
 static unsigned int connections_alive;
 static struct connection *connections;
-static void (*count_hook)(void);
+static void (*count_hook)(struct connection *conn, bool created);
 
 static void connection_io(void *context);
 
@@ -62,7 +62,7 @@ struct connection *connection_create(int fd, const struct net_endpoint *remote,
 		connections->prev = conn;
 	connections = conn;
 	if (count_hook != NULL)
-		count_hook();
+		count_hook(conn, true);
 	return conn;
 }
 
@@ -103,7 +103,7 @@ void connection_unref(struct connection **_conn)
 	transport_destroy(&conn->transport);
 	connections_alive--;
 	if (count_hook != NULL)
-		count_hook();
+		count_hook(conn, false);
 	if (conn->prev != NULL)
 		conn->prev->next = conn->next;
 	else
@@ -358,7 +358,7 @@ void connection_close(struct connection *conn, const char *reason)
 	conn->linger_to = timeout_add_once(CONNECTION_LINGER_MSECS, connection_linger_timeout, conn);
 }
 
-void connection_set_count_hook(void (*hook)(void))
+void connection_set_count_hook(void (*hook)(struct connection *conn, bool created))
 {
 	count_hook = hook;
 }

@@ -87,9 +87,10 @@ void connection_unref(struct connection **conn);
 bool connection_is_local(const struct connection *conn);
 /* Number of live connections in this process. */
 unsigned int connection_count(void);
-/* Called (from inside connection_create() and the final unref) whenever
+/* Called from inside connection_create() (created) and the final unref
+   (the connection is being freed: read only its session_id) whenever
    connection_count() changed; NULL removes it. */
-void connection_set_count_hook(void (*hook)(void));
+void connection_set_count_hook(void (*hook)(struct connection *conn, bool created));
 /* Calls every connection's shutdown callback (or closes it). */
 void connection_shutdown_all(void);
 /* Closes every connection right away. */

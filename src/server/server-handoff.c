@@ -15,6 +15,16 @@
 #include <unistd.h>
 
 /* A session that can't be handed over gets a last word and is closed. */
+static void master_handoff_refuse_with(const char *protocol, int fd, const char *reason,
+				       const char *bye)
+{
+	ssize_t ret = write(fd, bye, strlen(bye));
+	(void)ret;
+	close(fd);
+	log_warning(NULL, "handoff_refused", "protocol=%s reason=%s", log_value(protocol),
+		    log_value(reason));
+}
+
 static void master_handoff_refuse(const char *protocol, int fd, const char *reason)
 {
 	const char *bye = strcmp(protocol, "pop3") == 0 ?
@@ -273,6 +283,16 @@ static void master_handoff_route(struct master *m, pid_t login_pid, struct login
 	uid_t uid;
 	gid_t gid;
 
+	const struct service_settings *sset = config_find_service(m->config, h->protocol);
+	if (master_sessions_check(m, sset, h->user, h->remote.ip, &error) < 0) {
+		master_handoff_refuse_with(h->protocol, fd, t_strdup_printf(
+			"user=%s rip=%s %s", h->user, h->remote.ip, error),
+			strcmp(h->protocol, "pop3") == 0 ?
+			"-ERR [IN-USE] Too many connections for this user.\r\n" :
+			t_strdup_printf("* BYE [LIMIT] Maximum number of connections "
+					"from user+IP exceeded (%s)\r\n", error));
+		return;
+	}
 	if (master_handoff_uid(h, &uid, &gid, &error) < 0) {
 		master_handoff_refuse(h->protocol, fd, t_strdup_printf("user=%s %s", h->user, error));
 		return;
@@ -292,6 +312,7 @@ static void master_handoff_route(struct master *m, pid_t login_pid, struct login
 	}
 	close(fd);
 	mw->sessions++;
+	master_sessions_add(m, h->protocol, h->session_id, h->user, h->remote.ip);
 }
 
 /* UNAUTHENTICATE: back to the login worker holding the session's TLS, or
@@ -342,6 +363,10 @@ void master_handoff_input(struct ipc_channel *chan, const void *data, size_t siz
 		master_handoff_from_login(m, w, msg + 8, fd);
 	} else if (w->role == MASTER_ROLE_MAIL && strncmp(msg, "RESUME\t", 7) == 0) {
 		master_handoff_resume(m, w, msg + 7, fd);
+	} else if (w->role == MASTER_ROLE_MAIL && strncmp(msg, "END\t", 4) == 0) {
+		master_sessions_end(m, msg + 4);
+		if (fd >= 0)
+			close(fd);
 	} else if (w->role == MASTER_ROLE_MAIL && strncmp(msg, "LOAD\t", 5) == 0 &&
 		   str_to_uint(msg + 5, &n) == 0) {
 		w->sessions = n;

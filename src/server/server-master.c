@@ -159,6 +159,7 @@ int master_run(const struct master_options *opts, struct tern_config *config)
 
 	timeout_remove(&m.kill_to);
 	master_handoff_shutdown(&m);
+	master_sessions_deinit(&m);
 	timeout_remove(&m.restart_to);
 	master_listeners_close_all(&m);
 	array_free(&m.listeners);

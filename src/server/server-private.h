@@ -54,6 +54,7 @@ struct master {
 	ARRAY(struct master_worker *) workers;
 	struct timeout *restart_to, *kill_to;
 	struct master_handoff_pending *handoffs_pending;
+	struct master_sessions *sessions; /* server-sessions.c */
 	bool shutting_down;
 };
 
@@ -82,6 +83,16 @@ void master_workers_signal(struct master *m, int signo, bool only_old);
 void master_workers_reap(struct master *m);
 struct master_worker *master_worker_find(struct master *m, pid_t pid);
 unsigned int master_workers_count(struct master *m);
+
+/* server-sessions.c: logged-in sessions per user and per user + IP */
+/* Returns -1 (*reason_r names the limit) if one more session of user
+   from ip would pass the service's limits. */
+int master_sessions_check(struct master *m, const struct service_settings *sset,
+			  const char *user, const char *ip, const char **reason_r);
+void master_sessions_add(struct master *m, const char *service, const char *session_id,
+			 const char *user, const char *ip);
+void master_sessions_end(struct master *m, const char *session_id);
+void master_sessions_deinit(struct master *m);
 
 /* server-handoff.c */
 /* Refuses the hand-offs still waiting for the auth process and closes the

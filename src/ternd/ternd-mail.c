@@ -30,8 +30,13 @@ static void worker_mail_send_load(void *context ATTR_UNUSED)
 		worker.reported_load = load;
 }
 
-static void worker_mail_count_changed(void)
+static void worker_mail_count_changed(struct connection *conn, bool created)
 {
+	/* the master counts sessions per user and address */
+	if (!created && worker.chan != NULL) {
+		const char *msg = t_strdup_printf("END\t%s", conn->session_id);
+		(void)ipc_channel_send(worker.chan, msg, strlen(msg), -1);
+	}
 	if (worker.load_to == NULL)
 		worker.load_to = timeout_add_once(WORKER_MAIL_LOAD_DELAY_MS,
 						  worker_mail_send_load, NULL);

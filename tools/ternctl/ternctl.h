@@ -27,6 +27,7 @@ extern const struct ternctl_command ternctl_cmd_pw;
 extern const struct ternctl_command ternctl_cmd_user;
 extern const struct ternctl_command ternctl_cmd_config;
 extern const struct ternctl_command ternctl_cmd_index;
+extern const struct ternctl_command ternctl_cmd_auth;
 
 struct tern_config;
 /* The configuration file given with -c, or NULL for the default:
