@@ -706,7 +706,8 @@ static void test_config_dump(void)
 				       "  address = 127.0.0.1\n  port = 4190\n  path = \"\"\n"
 				       "  tls = starttls\n  enabled = yes\n}\n") != NULL);
 	test_assert(strstr(str_c(dump), "\nservice lmtp {\n  process_count = 2\n"
-				       "  client_limit = 10000\n}\n") != NULL);
+				       "  client_limit = 10000\n  max_user_connections = 0\n"
+				       "  max_userip_connections = 10\n}\n") != NULL);
 	test_assert(strncmp(str_c(dump), "base_dir = /", 12) == 0);
 	config_free(&config);
 
