@@ -276,10 +276,10 @@ def setup_ldap_bind(request, common, d):
     srv = Ternd(d, users={}, pop3=True, process_count=1, config_extra=common.config() + ldap_block(
         "passdb", "people", slapd, ldap_auth_bind="yes", ldap_bind_dn='""',
         ldap_bind_password='""') + ldap_userdb(slapd))
-    # the passdb finds the entry but hands out no password (see
-    # test_ldap_bind_credentials_reason for the wording)
+    # the passdb verifies by binding and hands out no password
     return Backend("ldap-bind", srv, "carol", "carolpw", credentials=False, sam=True,
-                   blind_reason="passdb people: no password stored"), None
+                   blind_reason=("unknown user (passdb people can't hand out the "
+                                 "credentials %s needs)")), None
 
 
 def setup_pam(request, common, d):
@@ -562,14 +562,11 @@ def test_login(backend, mech, proto):
     check_stored_scram(backend, mech, proto)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the ldap auth-bind passdb answers CRAM-MD5/SCRAM lookups with an entry "
-    "without a password, so the log says 'passdb people: no password stored' "
-    "(as if the directory had no userPassword) instead of docs/auth.md's "
-    "'unknown user (passdb people can't hand out the credentials X needs)'"))
 def test_ldap_bind_credentials_reason(request, tmp_path, common):
-    """Its own ternd (a backend fixture with a subset of the params would
-    upset pytest's grouping of the module-scoped servers)."""
+    """An auth-bind LDAP passdb never hands out passwords: CRAM-MD5 fails
+    with the same reason as PAM. Its own ternd (a backend fixture with a
+    subset of the params would upset pytest's grouping of the
+    module-scoped servers)."""
     b, _ = setup_ldap_bind(request, common, tmp_path)
     b.srv.start()
     try:

@@ -6,6 +6,7 @@ import os
 import pty
 import select
 import shutil
+import signal
 import subprocess
 import time
 
@@ -138,7 +139,15 @@ def run_on_tty(args, answers):
             if pending and output.rstrip().endswith(b":"):
                 os.write(fd, pending.pop(0).encode() + b"\n")
                 output += b"\n"
-    _, status = os.waitpid(pid, 0)
+    # a ternctl still waiting for input after the deadline must not hang
+    # the suite
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done == 0:
+        time.sleep(0.5)
+        done, status = os.waitpid(pid, os.WNOHANG)
+    if done == 0:
+        os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
     os.close(fd)
     return os.waitstatus_to_exitcode(status), output.decode(errors="replace")
 

@@ -422,11 +422,18 @@ static int ldap_db_userdb_iterate(void *ctx, void (*cb)(const char *user, void *
 	return 0;
 }
 
+static bool ldap_db_passdb_has_passwords(void *ctx)
+{
+	struct ldap_db *db = ctx;
+	return !db->set->ldap_auth_bind;
+}
+
 const struct auth_db_driver auth_db_driver_ldap = {
 	.name = "ldap",
 	.init = ldap_db_init,
 	.deinit = ldap_db_deinit,
 	.passdb_lookup = ldap_db_passdb_lookup,
+	.passdb_has_passwords = ldap_db_passdb_has_passwords,
 	.passdb_verify = ldap_db_passdb_verify,
 	.userdb_lookup = ldap_db_userdb_lookup,
 	.userdb_iterate = ldap_db_userdb_iterate,

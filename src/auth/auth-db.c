@@ -96,6 +96,13 @@ bool auth_db_is_master(const struct auth_db *db)
 	return db->set->master;
 }
 
+bool auth_db_can_hand_out_passwords(const struct auth_db *db)
+{
+	return db->driver->passdb_lookup != NULL &&
+		(db->driver->passdb_has_passwords == NULL ||
+		 db->driver->passdb_has_passwords(db->ctx));
+}
+
 bool auth_db_can_lookup_credentials(const struct auth_db *db)
 {
 	return db->driver->passdb_lookup != NULL;

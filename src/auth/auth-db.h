@@ -36,6 +36,10 @@ struct auth_db_driver {
 	int (*passdb_lookup)(void *ctx, const struct auth_db_lookup *lookup,
 			     const char *name, pool_t pool,
 			     struct auth_user **user_r, const char **error_r);
+	/* passdb: whether passdb_lookup returns stored passwords (optional:
+	   NULL means yes). LDAP in auth-bind mode looks users up but never
+	   hands out their password. */
+	bool (*passdb_has_passwords)(void *ctx);
 	/* passdb: checks a cleartext password itself (PAM, LDAP bind). NULL:
 	   the chain uses passdb_lookup and compares the stored hash. */
 	int (*passdb_verify)(void *ctx, const struct auth_db_lookup *lookup,
@@ -66,6 +70,9 @@ bool auth_db_is_master(const struct auth_db *db);
 /* True if the passdb can return stored credentials (needed by APOP,
    CRAM-MD5 and SCRAM). */
 bool auth_db_can_lookup_credentials(const struct auth_db *db);
+/* True if its lookups also return the stored password (for CRAM-MD5 and
+   SCRAM, which need it). */
+bool auth_db_can_hand_out_passwords(const struct auth_db *db);
 
 /* The roles of one backend. name is the login (lookup->user usually);
    username_format is applied here. */

@@ -69,7 +69,7 @@ static int auth_request_find_credentials(struct auth_request *req, const char *m
 		const char *error = NULL;
 		if (auth_db_is_master(db) != master)
 			continue;
-		if (!auth_db_can_lookup_credentials(db)) {
+		if (!auth_db_can_hand_out_passwords(db)) {
 			blind_db = auth_db_get_name(db);
 			continue;
 		}

@@ -14,18 +14,21 @@
 /* Workers read the exact configuration the master loaded from a memfd, so
    a config file edited between the two loads can't make them disagree. */
 static int master_config_fd_create(struct master *m, const struct tern_config *config,
-				   const char **error_r)
+				   bool attach, const char **error_r)
 {
 	string_t *str = t_str_new(4096);
 	config_dump(config, false, str);
-	if (m->opts->config_attach != NULL) {
+	if (attach && m->opts->config_attach != NULL) {
 		str_append_c(str, '\0');
-		if (m->opts->config_attach(config, str, error_r) < 0)
+		if (m->opts->config_attach(config, str, error_r) < 0) {
+			explicit_bzero(str->data, str->alloc);
 			return -1;
+		}
 	}
 	int fd = memfd_create("tern-config", MFD_CLOEXEC);
 	if (fd < 0) {
 		*error_r = t_strdup_printf("memfd_create() failed: %s", strerror(errno));
+		explicit_bzero(str->data, str->alloc);
 		return -1;
 	}
 	const unsigned char *p = str_data(str);
@@ -35,11 +38,14 @@ static int master_config_fd_create(struct master *m, const struct tern_config *c
 		if (ret <= 0) {
 			*error_r = t_strdup_printf("write(memfd) failed: %s", strerror(errno));
 			close(fd);
+			explicit_bzero(str->data, str->alloc);
 			return -1;
 		}
 		p += ret;
 		left -= (size_t)ret;
 	}
+	/* the attachment holds the TLS private keys */
+	explicit_bzero(str->data, str->alloc);
 	return fd;
 }
 
@@ -48,14 +54,21 @@ static int master_apply_config(struct master *m, struct tern_config *config,
 {
 	if (m->opts->check_config != NULL && m->opts->check_config(config, error_r) < 0)
 		return -1;
-	int fd = master_config_fd_create(m, config, error_r);
+	/* the TLS files go only to the login workers, which hold the TLS */
+	int fd = master_config_fd_create(m, config, false, error_r);
 	if (fd < 0)
 		return -1;
+	int tls_fd = master_config_fd_create(m, config, true, error_r);
+	if (tls_fd < 0) {
+		close(fd);
+		return -1;
+	}
 	struct tern_config *old = m->config;
 	m->config = config;
 	if (master_listeners_update(m, error_r) < 0) {
 		m->config = old;
 		close(fd);
+		close(tls_fd);
 		/* restore in_use flags for the old configuration */
 		if (old != NULL) {
 			const char *error2;
@@ -64,7 +77,9 @@ static int master_apply_config(struct master *m, struct tern_config *config,
 		return -1;
 	}
 	i_close_fd(&m->config_fd);
+	i_close_fd(&m->tls_config_fd);
 	m->config_fd = fd;
+	m->tls_config_fd = tls_fd;
 	m->generation++;
 	config_free(&old);
 	enum log_level level;
@@ -137,7 +152,7 @@ static void master_sig_child(int signo ATTR_UNUSED, void *context)
 
 int master_run(const struct master_options *opts, struct tern_config *config)
 {
-	struct master m = { .opts = opts, .config_fd = -1 };
+	struct master m = { .opts = opts, .config_fd = -1, .tls_config_fd = -1 };
 	const char *error;
 	array_init(&m.listeners, system_pool, 8);
 	array_init(&m.workers, system_pool, 8);
@@ -165,6 +180,7 @@ int master_run(const struct master_options *opts, struct tern_config *config)
 	array_free(&m.listeners);
 	array_free(&m.workers);
 	i_close_fd(&m.config_fd);
+	i_close_fd(&m.tls_config_fd);
 	config_free(&m.config);
 	log_info(NULL, "stopped", NULL);
 	return 0;

@@ -50,6 +50,8 @@ struct master {
 	struct tern_config *config;
 	unsigned int generation;
 	int config_fd; /* memfd holding the current config for workers */
+	/* the same plus the TLS files, for login workers only */
+	int tls_config_fd;
 	ARRAY(struct master_listener *) listeners;
 	ARRAY(struct master_worker *) workers;
 	struct timeout *restart_to, *kill_to;

@@ -76,9 +76,13 @@ static ATTR_NORETURN void worker_exec(struct master *m, const struct master_work
 		}
 		setenv(MASTER_ENV_LISTEN_FDS, fds_env, 1);
 	}
-	clear_cloexec(m->config_fd);
+	/* only login workers (which hold the TLS) get the TLS files */
+	bool login = w->role == MASTER_ROLE_LISTEN && (strcmp(w->service, "imap") == 0 ||
+						       strcmp(w->service, "pop3") == 0);
+	int config_fd = login ? m->tls_config_fd : m->config_fd;
+	clear_cloexec(config_fd);
 	char fd_str[16];
-	snprintf(fd_str, sizeof(fd_str), "%d", m->config_fd);
+	snprintf(fd_str, sizeof(fd_str), "%d", config_fd);
 	setenv(MASTER_ENV_CONFIG_FD, fd_str, 1);
 	if (chan_fd >= 0) {
 		clear_cloexec(chan_fd);

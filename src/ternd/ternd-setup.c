@@ -1,5 +1,6 @@
 /* First-start setup: data directory, certificate, demo user. */
 #include "ternd-setup.h"
+#include "auth.h"
 #include "auth-passwd-file-edit.h"
 #include "auth-password.h"
 #include "buffer.h"
@@ -66,6 +67,13 @@ int ternd_setup_check_config(const struct tern_config *config, const char **erro
 	if (ternd_setup_tls_context(set, NULL, 0, &ctx, error_r) < 0)
 		return -1;
 	tls_context_destroy(&ctx);
+	/* passdb/userdb and mechanism settings: refused here rather than by
+	   an auth process that keeps failing to start (backends connect
+	   only at the first lookup) */
+	struct auth *auth;
+	if (auth_create_from_settings(set, &auth, error_r) < 0)
+		return -1;
+	auth_destroy(&auth);
 	return 0;
 }
 

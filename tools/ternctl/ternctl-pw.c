@@ -54,8 +54,6 @@ static int ternctl_read_tty_password(const char *prompt, char *buf, size_t size)
 	struct termios noecho;
 	int ret;
 
-	fputs(prompt, stderr);
-	fflush(stderr);
 	if (tcgetattr(STDIN_FILENO, &ternctl_saved_termios) < 0) {
 		ternctl_error("tcgetattr() failed: %s", strerror(errno));
 		return -1;
@@ -64,9 +62,14 @@ static int ternctl_read_tty_password(const char *prompt, char *buf, size_t size)
 		sigaction(signals[i], &sa, &old_sa[i]);
 	noecho = ternctl_saved_termios;
 	noecho.c_lflag &= ~(tcflag_t)ECHO;
+	/* echo off before the prompt: what is typed after seeing it is
+	   neither shown nor thrown away (TCSAFLUSH drops only what was typed
+	   before) */
 	(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &noecho);
+	fputs(prompt, stderr);
+	fflush(stderr);
 	ret = ternctl_read_line(buf, size);
-	(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &ternctl_saved_termios);
+	(void)tcsetattr(STDIN_FILENO, TCSADRAIN, &ternctl_saved_termios);
 	for (size_t i = 0; i < N_ELEMENTS(signals); i++)
 		sigaction(signals[i], &old_sa[i], NULL);
 	fputc('\n', stderr);
