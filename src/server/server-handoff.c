@@ -14,7 +14,9 @@
 #include <pwd.h>
 #include <unistd.h>
 
-/* A session that can't be handed over gets a last word and is closed. */
+/* A session that can't be handed over gets a last word and is closed; a
+   limit is a warning (handoff_refused), anything else an error
+   (handoff_failed). */
 static void master_handoff_refuse_with(const char *protocol, int fd, const char *reason,
 				       const char *bye)
 {

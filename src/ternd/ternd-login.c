@@ -67,7 +67,7 @@ static void worker_login_handoff(struct connection *conn, const struct login_han
 static void worker_login_resume(const char *record, int fd)
 {
 	struct login_handoff h;
-	const char *error;
+	const char *error = "not an IMAP session";
 
 	if (login_handoff_parse(record, t_pool(), &h, &error) < 0 ||
 	    strcmp(h.protocol, "imap") != 0) {

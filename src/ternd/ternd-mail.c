@@ -46,12 +46,11 @@ static void worker_mail_handoff(const char *record, int fd)
 {
 	const struct tern_settings *set = worker.config->set;
 	struct login_handoff h;
-	const char *error;
+	const char *error = "wrong protocol";
 
 	if (login_handoff_parse(record, t_pool(), &h, &error) < 0 ||
 	    strcmp(h.protocol, worker.service) != 0) {
-		log_error(NULL, "handoff_failed", "error=%s",
-			  log_value(error == NULL ? "wrong protocol" : error));
+		log_error(NULL, "handoff_failed", "error=%s", log_value(error));
 		close(fd);
 		return;
 	}
