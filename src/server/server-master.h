@@ -35,5 +35,8 @@ int master_run(const struct master_options *opts, struct tern_config *config);
 /* the auth worker: its end of the master's own master-protocol
    connection */
 #define MASTER_ENV_AUTH_MASTER_FD "TERN_AUTH_MASTER_FD"
+/* mail workers: the uid and gid to become right after exec */
+#define MASTER_ENV_UID "TERN_UID"
+#define MASTER_ENV_GID "TERN_GID"
 
 #endif

@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -47,19 +46,6 @@ const char *master_worker_role_name(const struct master_worker *w)
 	return t_strdup_printf("%s-login", w->service);
 }
 
-/* In the child: become uid/gid (when the master is root and one is
-   given), or exit. */
-static void worker_drop_privileges(uid_t uid, gid_t gid)
-{
-	if (uid == (uid_t)-1 || geteuid() != 0)
-		return;
-	if (setgroups(1, &gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0) {
-		fprintf(stderr, "can't become uid %u gid %u: %s\n", (unsigned int)uid,
-			(unsigned int)gid, strerror(errno));
-		_exit(89);
-	}
-}
-
 static ATTR_NORETURN void worker_exec(struct master *m, const struct master_worker *w,
 				      const char *fds_env, int chan_fd, int auth_master_fd)
 {
@@ -94,7 +80,14 @@ static ATTR_NORETURN void worker_exec(struct master *m, const struct master_work
 		snprintf(fd_str, sizeof(fd_str), "%d", auth_master_fd);
 		setenv(MASTER_ENV_AUTH_MASTER_FD, fd_str, 1);
 	}
-	worker_drop_privileges(w->uid, w->gid);
+	if (w->uid != (uid_t)-1) {
+		/* the worker drops to it right after exec: the binary may be
+		   somewhere the user can't reach */
+		snprintf(fd_str, sizeof(fd_str), "%u", (unsigned int)w->uid);
+		setenv(MASTER_ENV_UID, fd_str, 1);
+		snprintf(fd_str, sizeof(fd_str), "%u", (unsigned int)w->gid);
+		setenv(MASTER_ENV_GID, fd_str, 1);
+	}
 	const char *role = master_worker_role_name(w);
 	char *const argv[] = { (char *)"ternd", (char *)"--worker", (char *)role, NULL };
 	execv(m->opts->exe_path, argv);

@@ -17,6 +17,7 @@
 #include "ternd-setup.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -303,10 +304,42 @@ static void worker_deinit(void)
 	config_free(&worker.config);
 }
 
+/* A mail worker becomes the user's uid/gid the master named, before it
+   reads anything. Returns 0 or -1. */
+static int worker_drop_privileges(const char **error_r)
+{
+	const char *uid_s = getenv(MASTER_ENV_UID), *gid_s = getenv(MASTER_ENV_GID);
+	unsigned int uid, gid;
+
+	if (uid_s == NULL)
+		return 0;
+	if (gid_s == NULL || str_to_uint(uid_s, &uid) < 0 || str_to_uint(gid_s, &gid) < 0 ||
+	    uid == 0) {
+		*error_r = "invalid uid/gid from the master";
+		return -1;
+	}
+	gid_t g = (gid_t)gid;
+	if (geteuid() == 0 &&
+	    (setgroups(1, &g) < 0 || setgid(g) < 0 || setuid((uid_t)uid) < 0)) {
+		*error_r = t_strdup_printf("can't become uid %u gid %u: %s", uid, gid,
+					   strerror(errno));
+		return -1;
+	}
+	if (getuid() != (uid_t)uid || geteuid() != (uid_t)uid || setuid(0) == 0) {
+		*error_r = t_strdup_printf("not running as uid %u", uid);
+		return -1;
+	}
+	return 0;
+}
+
 int ternd_worker_main(const char *role)
 {
 	const char *error;
 	log_set_service(role);
+	if (worker_drop_privileges(&error) < 0) {
+		log_error(NULL, "worker_init_failed", "error=%s", log_value(error));
+		return 89;
+	}
 	ioloop_init();
 	(void)signal(SIGPIPE, SIG_IGN);
 	signal_add(SIGTERM, worker_sig_term, NULL);
