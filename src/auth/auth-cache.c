@@ -2,6 +2,7 @@
  * doubly linked LRU list, with TTLs checked against the caller's clock and
  * a byte budget enforced at insert time. */
 #include "auth-cache.h"
+#include "dlist.h"
 #include "hash.h"
 
 #include <openssl/rand.h>
@@ -80,27 +81,13 @@ struct auth_cache *auth_cache_create(const struct auth_cache_settings *set)
 static void auth_cache_unlink(struct auth_cache *cache,
 			      struct auth_cache_entry *entry)
 {
-	if (entry->prev != NULL)
-		entry->prev->next = entry->next;
-	else
-		cache->head = entry->next;
-	if (entry->next != NULL)
-		entry->next->prev = entry->prev;
-	else
-		cache->tail = entry->prev;
-	entry->prev = entry->next = NULL;
+	DLIST_REMOVE(cache->head, cache->tail, entry);
 }
 
 static void auth_cache_link_head(struct auth_cache *cache,
 				 struct auth_cache_entry *entry)
 {
-	entry->prev = NULL;
-	entry->next = cache->head;
-	if (cache->head != NULL)
-		cache->head->prev = entry;
-	cache->head = entry;
-	if (cache->tail == NULL)
-		cache->tail = entry;
+	DLIST_PREPEND(cache->head, cache->tail, entry);
 }
 
 static void auth_cache_entry_free(struct auth_cache *cache,

@@ -2,6 +2,7 @@
  * network, by user name and by (network, user) pair, on an LRU list; the
  * pair entries are what lets a success take back only its own failures. */
 #include "auth-penalty.h"
+#include "dlist.h"
 #include "hash.h"
 
 #include <arpa/inet.h>
@@ -123,27 +124,13 @@ int auth_penalty_create(const struct auth_penalty_settings *set,
 static void penalty_unlink(struct auth_penalty *penalty,
 			   struct penalty_entry *entry)
 {
-	if (entry->prev != NULL)
-		entry->prev->next = entry->next;
-	else
-		penalty->head = entry->next;
-	if (entry->next != NULL)
-		entry->next->prev = entry->prev;
-	else
-		penalty->tail = entry->prev;
-	entry->prev = entry->next = NULL;
+	DLIST_REMOVE(penalty->head, penalty->tail, entry);
 }
 
 static void penalty_link_head(struct auth_penalty *penalty,
 			      struct penalty_entry *entry)
 {
-	entry->prev = NULL;
-	entry->next = penalty->head;
-	if (penalty->head != NULL)
-		penalty->head->prev = entry;
-	penalty->head = entry;
-	if (penalty->tail == NULL)
-		penalty->tail = entry;
+	DLIST_PREPEND(penalty->head, penalty->tail, entry);
 }
 
 static void penalty_entry_free(struct auth_penalty *penalty,
