@@ -207,3 +207,17 @@ def try_login(srv):
     ok = line.startswith(b"l OK")
     c.close()
     return ok
+
+
+def test_idle_mail_workers_exit(ternd_factory):
+    srv = ternd_factory(config_extra="service imap {\n  mail_idle_timeout = 1s\n}\n").start()
+    c = login(srv)
+    assert wait_for(lambda: len(srv.worker_pids("imap")) == 1)
+    # while it has a session it stays
+    time.sleep(2.5)
+    assert len(srv.worker_pids("imap")) == 1
+    c.command("o", "LOGOUT")
+    # without one it goes after the timeout, and a new login starts another
+    assert wait_for(lambda: srv.worker_pids("imap") == [], timeout=10)
+    login(srv).command("o", "LOGOUT")
+    assert "event=worker_died" not in srv.log_text()

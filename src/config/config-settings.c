@@ -682,6 +682,12 @@ const struct setting_def service_setting_defs[] = {
 	  .description = "Logged-in sessions one user may have in this "
 		"service from one remote address (Dovecot's "
 		"mail_max_userip_connections; 0: no limit)." },
+	{ .key = "mail_idle_timeout", .type = SETTING_TYPE_DURATION,
+	  DEF(service_settings, mail_idle_timeout_ms), .default_value = "1m",
+	  .description = "A mail process (one per protocol and user id, "
+		"started on demand) that has had no session for this long "
+		"exits (0: never), so a server with many system users doesn't "
+		"keep a process for each." },
 	{ .key = NULL }
 };
 

@@ -201,6 +201,9 @@ struct service_settings {
 	/* logged-in sessions of one user (from one address); 0: no limit */
 	unsigned int max_user_connections;
 	unsigned int max_userip_connections;
+	/* imap/pop3: a mail worker without sessions this long exits (0:
+	   never) */
+	unsigned int mail_idle_timeout_ms;
 };
 
 enum listener_tls {

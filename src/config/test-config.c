@@ -707,7 +707,8 @@ static void test_config_dump(void)
 				       "  tls = starttls\n  enabled = yes\n}\n") != NULL);
 	test_assert(strstr(str_c(dump), "\nservice lmtp {\n  process_count = 2\n"
 				       "  client_limit = 10000\n  max_user_connections = 0\n"
-				       "  max_userip_connections = 10\n}\n") != NULL);
+				       "  max_userip_connections = 10\n  mail_idle_timeout = 1m\n}\n")
+		    != NULL);
 	test_assert(strncmp(str_c(dump), "base_dir = /", 12) == 0);
 	config_free(&config);
 

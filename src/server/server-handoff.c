@@ -157,6 +157,27 @@ void master_handoff_shutdown(struct master *m)
 		auth_master_client_destroy(&m->workers.v[i]->auth_master);
 }
 
+void master_handoff_retire_idle(struct master *m)
+{
+	uint64_t now = ioloop_now_ms();
+
+	for (unsigned int i = 0; i < m->workers.count; i++) {
+		struct master_worker *w = m->workers.v[i];
+		const struct service_settings *sset =
+			config_find_service(m->config, w->service);
+		if (w->role != MASTER_ROLE_MAIL || w->retiring || w->chan == NULL ||
+		    w->sessions > 0 || sset == NULL || sset->mail_idle_timeout_ms == 0 ||
+		    now - w->idle_since_ms < sset->mail_idle_timeout_ms)
+			continue;
+		/* on the channel, so it comes after any hand-off sent before;
+		   from now on sessions go elsewhere */
+		w->retiring = true;
+		(void)ipc_channel_send(w->chan, "RETIRE", 6, -1);
+		log_debug(NULL, "worker_retire", "service=%s worker_pid=%ld reason=idle",
+			  w->service, (long)w->pid);
+	}
+}
+
 void master_handoff_auth_gone(struct master *m, struct master_worker *w)
 {
 	master_handoff_refuse_pending(m, w->pid, "auth process died");
@@ -371,6 +392,8 @@ void master_handoff_input(struct ipc_channel *chan, const void *data, size_t siz
 			close(fd);
 	} else if (w->role == MASTER_ROLE_MAIL && strncmp(msg, "LOAD\t", 5) == 0 &&
 		   str_to_uint(msg + 5, &n) == 0) {
+		if (n == 0 && w->sessions > 0)
+			w->idle_since_ms = ioloop_now_ms();
 		w->sessions = n;
 		if (fd >= 0)
 			close(fd);

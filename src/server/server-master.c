@@ -8,6 +8,16 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+/* how often idle mail workers are looked for */
+#define MASTER_IDLE_CHECK_MS 1000
+
+static void master_idle_check(void *context)
+{
+	struct master *m = context;
+	if (!m->shutting_down)
+		master_handoff_retire_idle(m);
+}
+
 /* extra time after shutdown_timeout before workers are killed */
 #define MASTER_KILL_GRACE_MS 5000
 
@@ -168,11 +178,13 @@ int master_run(const struct master_options *opts, struct tern_config *config)
 	signal_add(SIGHUP, master_sig_reload, &m);
 	(void)signal(SIGPIPE, SIG_IGN);
 	master_workers_spawn_all(&m);
+	m.idle_to = timeout_add(MASTER_IDLE_CHECK_MS, master_idle_check, &m);
 	log_info(NULL, "started", "version=" TERN_VERSION " config=%s",
 		 log_value(opts->config_path == NULL ? "(embedded default)" : opts->config_path));
 	ioloop_run();
 
 	timeout_remove(&m.kill_to);
+	timeout_remove(&m.idle_to);
 	master_handoff_shutdown(&m);
 	master_sessions_deinit(&m);
 	timeout_remove(&m.restart_to);

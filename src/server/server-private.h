@@ -38,6 +38,7 @@ struct master_worker {
 	uid_t uid;
 	gid_t gid;
 	unsigned int sessions;
+	uint64_t idle_since_ms; /* when sessions last became 0 */
 	/* login and mail roles: messages to and from the master */
 	struct ipc_channel *chan;
 	/* auth role: our own master-protocol connection to it, to resolve
@@ -54,7 +55,7 @@ struct master {
 	int tls_config_fd;
 	ARRAY(struct master_listener *) listeners;
 	ARRAY(struct master_worker *) workers;
-	struct timeout *restart_to, *kill_to;
+	struct timeout *restart_to, *kill_to, *idle_to;
 	struct master_handoff_pending *handoffs_pending;
 	struct master_sessions *sessions; /* server-sessions.c */
 	bool shutting_down;
@@ -97,6 +98,9 @@ void master_sessions_end(struct master *m, const char *session_id);
 void master_sessions_deinit(struct master *m);
 
 /* server-handoff.c */
+/* Retires mail workers that have had no session for
+   service.mail_idle_timeout (the master's periodic check). */
+void master_handoff_retire_idle(struct master *m);
 /* Refuses the hand-offs still waiting for the auth process and closes the
    connection to it. */
 void master_handoff_shutdown(struct master *m);

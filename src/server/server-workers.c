@@ -107,6 +107,7 @@ static struct master_worker *worker_start(struct master *m, const char *service,
 	w->gid = gid;
 	w->generation = m->generation;
 	w->started_ms = ioloop_now_ms();
+	w->idle_since_ms = w->started_ms;
 
 	int fds[2] = { -1, -1 };
 	bool channel = strcmp(service, "lmtp") != 0 && strcmp(service, "auth") != 0;

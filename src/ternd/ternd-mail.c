@@ -121,8 +121,14 @@ void worker_mail_channel_input(struct ipc_channel *chan ATTR_UNUSED, const void 
 		return;
 	}
 	const char *msg = t_strndup(data, size);
-	if (strncmp(msg, "HANDOFF\t", 8) == 0 && fd >= 0 && !worker.draining) {
+	if (strncmp(msg, "HANDOFF\t", 8) == 0 && fd >= 0) {
+		/* even when retiring: the master sent it before it knew */
 		worker_mail_handoff(msg + 8, fd);
+		return;
+	}
+	if (strcmp(msg, "RETIRE") == 0 && fd < 0) {
+		/* idle: exit once the sessions (if one just came) are done */
+		worker_retire();
 		return;
 	}
 	log_error(NULL, "master_message_invalid", NULL);

@@ -57,6 +57,8 @@ void worker_auth_stop_listening(void);
 bool worker_auth_idle(void);
 void worker_auth_deinit(void);
 
+/* ternd-worker.c: stop taking new work, exit when the sessions are over */
+void worker_retire(void);
 /* ternd-worker.c: the master's channel is gone; the worker shuts down. */
 void worker_master_lost(void);
 

@@ -135,6 +135,11 @@ static void worker_sig_term(int signo ATTR_UNUSED, void *context ATTR_UNUSED)
 	}
 }
 
+void worker_retire(void)
+{
+	worker_start_draining();
+}
+
 static void worker_sig_retire(int signo ATTR_UNUSED, void *context ATTR_UNUSED)
 {
 	/* after a reload: established sessions go on until they end */
