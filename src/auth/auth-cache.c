@@ -42,17 +42,7 @@ static uint64_t auth_cache_hash_seed;
 static unsigned int auth_cache_key_hash(const void *p)
 {
 	const struct auth_cache_key *key = p;
-	uint64_t h = 0xcbf29ce484222325ULL ^ auth_cache_hash_seed;
-
-	for (size_t i = 0; i < key->size; i++) {
-		h ^= key->data[i];
-		h *= 0x100000001b3ULL;
-	}
-	/* FNV's low bits are weak and the table masks by them: mix */
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	return (unsigned int)h;
+	return mem_hash_seeded(key->data, key->size, auth_cache_hash_seed);
 }
 
 static int auth_cache_key_cmp(const void *p1, const void *p2)

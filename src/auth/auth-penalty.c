@@ -51,16 +51,7 @@ static uint64_t penalty_hash_seed;
 static unsigned int penalty_key_hash(const void *p)
 {
 	const struct penalty_key *key = p;
-	uint64_t h = 0xcbf29ce484222325ULL ^ penalty_hash_seed;
-
-	for (size_t i = 0; i < key->size; i++) {
-		h ^= key->data[i];
-		h *= 0x100000001b3ULL;
-	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	return (unsigned int)h;
+	return mem_hash_seeded(key->data, key->size, penalty_hash_seed);
 }
 
 static int penalty_key_cmp(const void *p1, const void *p2)

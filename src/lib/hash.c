@@ -169,6 +169,21 @@ unsigned int str_hash(const void *p)
 	return h;
 }
 
+unsigned int mem_hash_seeded(const void *data, size_t size, uint64_t seed)
+{
+	const unsigned char *d = data;
+	uint64_t h = 0xcbf29ce484222325ULL ^ seed;
+
+	for (size_t i = 0; i < size; i++) {
+		h ^= d[i];
+		h *= 0x100000001b3ULL;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return (unsigned int)h;
+}
+
 unsigned int strcase_hash(const void *p)
 {
 	const unsigned char *s = p;

@@ -38,6 +38,10 @@ void hash_table_iter_init(struct hash_table *table, struct hash_iter *iter);
 bool hash_table_iter_next(struct hash_iter *iter, const void **key_r, void **value_r);
 
 unsigned int str_hash(const void *str);
+/* 64-bit FNV-1a of size bytes with a per-table random seed and a final
+   mix (the table masks by the low bits), for tables whose keys an
+   attacker chooses (user names, addresses). */
+unsigned int mem_hash_seeded(const void *data, size_t size, uint64_t seed);
 unsigned int strcase_hash(const void *str);
 int str_cmp(const void *a, const void *b);
 int strcase_cmp(const void *a, const void *b);
