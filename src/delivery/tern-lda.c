@@ -234,6 +234,15 @@ static int lda_deliver(const struct tern_settings *set, const struct lda_args *a
 	}
 	const char *rcpt = args->rcpt != NULL ? args->rcpt : user->name;
 	const char *mailbox = args->mailbox;
+	if (mailbox == NULL && args->rcpt != NULL && set->lmtp.detail_to_mailbox) {
+		/* -a user+detail@domain: the detail's mailbox, as over LMTP */
+		const char *at = strrchr(args->rcpt, '@'), *name, *detail;
+		const char *local = at == NULL ? args->rcpt :
+			t_strndup(args->rcpt, (size_t)(at - args->rcpt));
+		deliver_address_split_detail(local, set->lmtp.detail_delimiter, t_pool(),
+					     &name, &detail);
+		mailbox = detail;
+	}
 	const struct deliver_source source = {
 		.pread = lda_spool_pread, .context = spool, .size = spool->size - spool->skip,
 	};
