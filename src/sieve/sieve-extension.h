@@ -181,6 +181,11 @@ int sieve_run_block(struct sieve_run *run, const struct sieve_ast_node *node);
 /* Ends the run as if "stop" were executed (RFC 5228 §3.3). */
 void sieve_run_stop(struct sieve_run *run);
 bool sieve_run_is_stopped(const struct sieve_run *run);
+/* For test harnesses running many cases in one run: clears stop/return,
+   the last error, or the result (actions, edits, implicit keep, counters). */
+void sieve_run_clear_stop(struct sieve_run *run);
+void sieve_run_clear_error(struct sieve_run *run);
+void sieve_run_reset_result(struct sieve_run *run);
 /* Records a runtime error for node's line and returns -1. */
 int sieve_run_error(struct sieve_run *run, const struct sieve_ast_node *node,
 		    const char *fmt, ...) ATTR_PRINTF(3, 4);

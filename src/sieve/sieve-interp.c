@@ -218,6 +218,29 @@ bool sieve_run_is_stopped(const struct sieve_run *run)
 	return run->stopped || run->returned || run->breaking != NULL;
 }
 
+void sieve_run_clear_stop(struct sieve_run *run)
+{
+	run->stopped = false;
+	run->returned = false;
+	run->breaking = NULL;
+}
+
+void sieve_run_clear_error(struct sieve_run *run)
+{
+	run->error = NULL;
+	run->error_final = false;
+}
+
+void sieve_run_reset_result(struct sieve_run *run)
+{
+	array_clear(&run->result->actions);
+	array_clear(&run->result->header_edits);
+	array_clear(&run->result->duplicate_marks);
+	run->implicit_keep = true;
+	run->action_count = 0;
+	run->redirect_count = 0;
+}
+
 int sieve_run_test(struct sieve_run *run, const struct sieve_ast_node *test)
 {
 	if (sieve_run_check_cpu(run, test) < 0)
