@@ -26,7 +26,15 @@ static const struct sieve_extension_def *const builtin_extensions[] = {
 	&sieve_ext_comparator_numeric,
 	&sieve_ext_copy, &sieve_ext_ereject,
 	&sieve_ext_variables, &sieve_ext_imap4flags, &sieve_ext_relational,
-	&sieve_ext_subaddress, &sieve_ext_regex,
+	&sieve_ext_subaddress, &sieve_ext_body, &sieve_ext_regex,
+	&sieve_ext_date, &sieve_ext_index, &sieve_ext_environment,
+	&sieve_ext_ihave, &sieve_ext_mailbox, &sieve_ext_mboxmetadata,
+	&sieve_ext_servermetadata, &sieve_ext_spamtest,
+	&sieve_ext_spamtestplus, &sieve_ext_virustest, &sieve_ext_editheader,
+	&sieve_ext_duplicate, &sieve_ext_vacation, &sieve_ext_vacation_seconds,
+	&sieve_ext_include, &sieve_ext_enotify, &sieve_ext_mime,
+	&sieve_ext_foreverypart, &sieve_ext_extracttext,
+	&sieve_ext_special_use, &sieve_ext_imapsieve,
 };
 
 static int extension_add(const struct sieve_extension_def *def)

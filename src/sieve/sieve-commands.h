@@ -40,6 +40,9 @@ int sieve_validate_header_names(const struct sieve_ast_arg *arg, const char **er
 int sieve_encoded_character_decode(pool_t pool, struct sieve_ast_node *node,
 				   const char **error_r);
 
+/* ext/mime.c: checks the RFC 5703 tags on header/address/exists */
+int sieve_mime_validate_node(struct sieve_validator *validator,
+			     struct sieve_ast_node *node, const char **error_r);
 /* ext/regex.c: checks constant :regex keys at compile time */
 int sieve_regex_validate_keys(struct sieve_validator *validator,
 			      const struct sieve_ast_node *node,

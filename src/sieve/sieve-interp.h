@@ -89,8 +89,13 @@ struct sieve_vacation {
 	const char *recipient;
 	/* the original's Message-ID for In-Reply-To/References, or NULL */
 	const char *original_message_id;
-	/* the original's Subject (RFC 2047 decoded) */
+	/* the original's Subject (RFC 2047 decoded), NULL if none */
 	const char *original_subject;
+	/* RFC 5230 §4.5-§4.6: NULL, or why no reply may be sent (automatic
+	   or list mail, null sender, the user's own address, the user not an
+	   explicit recipient). The caller MUST NOT send when it is set; the
+	   action stays in the result so the script's intent is visible. */
+	const char *suppress_reason;
 };
 
 /* RFC 5435 §3: a notification through method (e.g. "mailto:...",
@@ -114,16 +119,14 @@ enum sieve_header_edit_type {
 struct sieve_header_edit {
 	enum sieve_header_edit_type type;
 	const char *name;
-	/* ADD: the value (UTF-8 is encoded by the caller as RFC 2047) */
+	/* ADD: the value, unfolded UTF-8 (the caller folds it and encodes
+	   8-bit text as RFC 2047 words if needed) */
 	const char *value;
 	/* ADD: append at the end instead of the top */
 	bool last;
-	/* DELETE: only the index'th field of that name (1-based; counted from
-	   the end with last), 0 = every one */
-	unsigned int index;
-	/* DELETE: only fields whose value matches one of these patterns
-	   (NULL: all); the engine already resolved them: delete_values
-	   lists the matching occurrences (1-based from the top) */
+	/* DELETE: which fields named name go, as 1-based positions among the
+	   fields of that name (top to bottom) at the time of this edit,
+	   ascending */
 	const unsigned int *occurrences;
 	unsigned int occurrence_count;
 };
@@ -154,6 +157,17 @@ struct sieve_action {
 	const struct sieve_notify *notify;
 };
 
+struct sieve_duplicate_mark {
+	/* the tracked value, prefixed with the :handle and a newline */
+	const char *id;
+	uint64_t period_secs;
+	/* the check found it (the caller then only refreshes the time when
+	   last is set, RFC 7352 §3.3) */
+	bool seen;
+	/* :last: the period counts from the last occurrence */
+	bool last;
+};
+
 struct sieve_result {
 	/* In execution order, duplicates removed (RFC 5228 §2.10.3); the
 	   implicit keep last. Never empty: a run that leaves nothing to do
@@ -166,10 +180,6 @@ struct sieve_result {
 	ARRAY(struct sieve_duplicate_mark) duplicate_marks;
 };
 
-struct sieve_duplicate_mark {
-	const char *id;     /* the tracked value, prefixed with the handle */
-	uint64_t period_secs;
-};
 
 enum sieve_include_location {
 	SIEVE_INCLUDE_PERSONAL, /* RFC 6609 §3.2 :personal (the default) */

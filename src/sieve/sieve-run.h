@@ -96,6 +96,11 @@ bool sieve_run_requires(const struct sieve_run *run, const char *extension);
 #define SIEVE_VARIABLE_EXPAND_MAX (1024 * 1024)
 /* ext/variables.c: name refers to the global scope in this script. */
 void sieve_variables_declare_global(struct sieve_run *run, const char *name);
+/* ext/variables.c: applies node's :lower ... :length modifiers in
+   RFC 5229 §4.1 precedence order. */
+const char *sieve_variables_apply_modifiers(struct sieve_run *run,
+					    const struct sieve_ast_node *node,
+					    const char *value);
 /* ext/variables.c: expands "${...}" references (RFC 5229 §3). */
 const char *sieve_variables_expand(struct sieve_run *run, const char *str);
 /* Stores the match values of a successful :matches or :regex. */
@@ -115,6 +120,9 @@ const char *const *sieve_imap4flags_implicit(struct sieve_run *run);
    :param (RFC 5703 §4.2): matches the chosen part of value. 1/0/-1 */
 int sieve_mime_match_header(struct sieve_run *run, const struct sieve_ast_node *node,
 			    struct sieve_match *match, const char *name, const char *value);
+
+/* ext/environment.c: RFC 5183 item name, 1 with *value_r or 0 */
+int sieve_environment_get(struct sieve_run *run, const char *name, const char **value_r);
 
 /* sieve-message.c */
 /* The parsed message (parts, headers); NULL after an error. */

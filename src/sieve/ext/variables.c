@@ -273,10 +273,11 @@ static const char *apply_modifier(const char *name, const char *value)
 	return copy;
 }
 
-static int exec_set(struct sieve_run *run, const struct sieve_ast_node *node)
+const char *sieve_variables_apply_modifiers(struct sieve_run *run,
+					    const struct sieve_ast_node *node,
+					    const char *value)
 {
-	const char *value = sieve_run_string(run, node->positional[1]);
-	unsigned int levels[] = { 40, 30, 20, 15, 10 };
+	static const unsigned int levels[] = { 40, 30, 20, 15, 10 };
 
 	for (unsigned int l = 0; l < N_ELEMENTS(levels); l++) {
 		for (unsigned int i = 0; i < N_ELEMENTS(modifiers); i++) {
@@ -285,6 +286,14 @@ static int exec_set(struct sieve_run *run, const struct sieve_ast_node *node)
 				value = apply_modifier(modifiers[i].name, value);
 		}
 	}
+	return p_strdup(run->pool, value);
+}
+
+static int exec_set(struct sieve_run *run, const struct sieve_ast_node *node)
+{
+	const char *value = sieve_run_string(run, node->positional[1]);
+
+	value = sieve_variables_apply_modifiers(run, node, value);
 	return sieve_run_var_set(run, node, node->positional[0]->strings[0], value);
 }
 
