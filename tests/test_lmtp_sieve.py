@@ -316,3 +316,54 @@ def test_quota_messages_rule(ternd_factory, sink):
     assert replies[0][0] == 250
     codes, _ = s.send(message(subject="two"), ["alice@example.org"])
     assert codes[0][0] == 452 and codes[0][1][0].startswith("4.2.2")
+
+
+def test_vacation_once_per_period_null_sender(ternd_factory, sink):
+    srv = start(ternd_factory, sink)
+    script(srv, 'require "vacation";\n'
+           'vacation :days 7 :subject "Away" "I am away until Monday.";\n')
+    s = Lmtp(srv.lmtp_port)
+    msg = message(subject="hello", to="Alice <alice@example.org>")
+    _, replies = s.send(msg, ["alice@example.org"], sender="bob@example.net")
+    assert replies[0][0] == 250
+    [(mail_from, rcpts, data)] = sink.wait(1)
+    assert mail_from == "" and rcpts == ["bob@example.net"]
+    msgid = re.search(rb"^Message-ID: (<[^>]+>)", msg, re.M).group(1)
+    assert b"In-Reply-To: " + msgid + b"\r\n" in data
+    assert b"Subject: Away\r\n" in data and b"I am away until Monday." in data
+    assert b"Auto-Submitted: auto-replied" in data
+    # the message itself is kept
+    assert [original(b) for b in bodies(srv)] == [msg]
+    # within the period: no second reply to bob
+    _, replies = s.send(message(subject="again"), ["alice@example.org"],
+                        sender="bob@example.net")
+    assert replies[0][0] == 250
+    assert len(sink.wait(2, timeout=1)) == 1
+    # never to list mail or automatic mail or the null sender
+    for headers, sender in ((["List-Id: <list.example.net>"], "carol@example.net"),
+                            (["Auto-Submitted: auto-generated"], "dave@example.net"),
+                            ([], "")):
+        _, replies = s.send(message(subject="auto", headers=headers), ["alice@example.org"],
+                            sender=sender)
+        assert replies[0][0] == 250
+    assert len(sink.wait(2, timeout=1)) == 1
+    # another sender gets one
+    _, replies = s.send(message(subject="hi"), ["alice@example.org"], sender="erin@example.net")
+    assert [m[1] for m in sink.wait(2)] == [["bob@example.net"], ["erin@example.net"]]
+
+
+def test_imap4flags_and_create(ternd_factory, sink):
+    srv = start(ternd_factory, sink)
+    script(srv, 'require ["fileinto", "imap4flags", "mailbox"];\n'
+           'fileinto :create :flags ["\\\\Seen", "$Work"] "Projects/new";\n')
+    s = Lmtp(srv.lmtp_port)
+    msg = message(subject="flagged")
+    _, replies = s.send(msg, ["alice@example.org"])
+    assert replies[0][0] == 250
+    [stored] = bodies(srv, folder="Projects/new")
+    assert original(stored) == msg
+    imap = Imap(srv.imap_port)
+    imap.ok("SELECT Projects/new")
+    untagged = imap.ok("FETCH 1 (FLAGS)")
+    assert any(b"\\Seen" in u and b"$Work" in u for u in untagged), untagged
+    imap.logout()

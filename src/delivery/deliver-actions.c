@@ -227,6 +227,24 @@ static bool deliver_actions_forward_and_store(struct deliver_ctx *ctx,
 	return true;
 }
 
+/* RFC 7352 §3: the duplicate test's ids count once the message is
+   delivered */
+static void deliver_actions_record_duplicates(struct deliver_ctx *ctx)
+{
+	const char *error;
+	if (!array_is_created(&ctx->duplicate_marks) || ctx->duplicate_marks.count == 0 ||
+	    deliver_ctx_duplicate(ctx) < 0)
+		return;
+	for (unsigned int i = 0; i < ctx->duplicate_marks.count; i++) {
+		const struct deliver_duplicate_id *d = &ctx->duplicate_marks.v[i];
+		deliver_duplicate_mark(ctx->dup, "duplicate", d->id, strlen(d->id),
+				       ctx->now + (time_t)d->period_secs);
+	}
+	if (deliver_duplicate_commit(ctx->dup, &error) < 0)
+		log_error(ctx->in->log, "duplicate_db_failed", "user=%s error=%s",
+			  log_value(ctx->in->user->name), log_value(error));
+}
+
 /* True if the message already went through this recipient. */
 static bool deliver_is_loop(struct deliver_ctx *ctx)
 {
@@ -254,5 +272,8 @@ void deliver_actions_execute(struct deliver_ctx *ctx, const deliver_action_array
 		const struct deliver_action *act = &actions->v[i];
 		if (act->type == DELIVER_ACTION_VACATION && !ctx->loop)
 			(void)deliver_vacation_execute(ctx, act);
+		else if (act->type == DELIVER_ACTION_NOTIFY && !ctx->loop)
+			(void)deliver_notify_execute(ctx, act);
 	}
+	deliver_actions_record_duplicates(ctx);
 }

@@ -18,6 +18,8 @@
 #define DELIVER_MAX_HEADER_SIZE (1024 * 1024)
 #define DELIVER_MAX_HEADER_FIELDS 10000
 #define DELIVER_COPY_CHUNK_SIZE (64 * 1024)
+/* message bytes Sieve's body/mime tests see at most */
+#define DELIVER_MAX_SIEVE_DATA (16 * 1024 * 1024)
 /* the user's script error log is cut back when it grows past this */
 #define DELIVER_USER_LOG_MAX_SIZE (64 * 1024)
 /* name of the duplicate database in the user's home */
@@ -61,6 +63,7 @@ enum deliver_action_type {
 	DELIVER_ACTION_REJECT,
 	DELIVER_ACTION_EREJECT,
 	DELIVER_ACTION_VACATION,
+	DELIVER_ACTION_NOTIFY,
 	DELIVER_ACTION_COUNT
 };
 
@@ -73,6 +76,15 @@ struct deliver_vacation {
 	const char *handle;      /* NULL: derived from the parameters */
 	const char *const *addresses; /* more addresses of the user, or NULL */
 	uint64_t period_secs;    /* 0: sieve.vacation_default_period */
+	/* the Sieve engine's §4.5/§4.6 verdict: why no reply, or NULL */
+	const char *suppress_reason;
+};
+
+/* RFC 5435 notifications; only the mailto method (RFC 5436) is known */
+struct deliver_notify {
+	const char *method;  /* "mailto:addr?..." */
+	const char *from;    /* NULL: the postmaster address */
+	const char *message; /* NULL: a summary of the message */
 };
 
 struct deliver_action {
@@ -85,12 +97,18 @@ struct deliver_action {
 	uint32_t flags;     /* imap4flags (RFC 5232): system flags */
 	const char *const *keywords;
 	const struct deliver_vacation *vacation;
+	const struct deliver_notify *notify;
 	const char *script; /* for the log */
 	unsigned int line;
 };
 typedef ARRAY(struct deliver_action) deliver_action_array_t;
 
 struct mail_user;
+
+struct deliver_duplicate_id {
+	const char *id;
+	uint64_t period_secs;
+};
 
 /* One delivery in progress. */
 struct deliver_ctx {
@@ -110,6 +128,11 @@ struct deliver_ctx {
 	bool no_auto_reply;
 	/* storing into the default mailbox failed with OVERQUOTA */
 	bool overquota;
+	/* RFC 7352 duplicate ids to record once the actions are done */
+	ARRAY(struct deliver_duplicate_id) duplicate_marks;
+	/* the whole message for Sieve's body/mime tests, read on demand */
+	const unsigned char *data;
+	size_t data_size;
 };
 
 /* deliver-sieve.c: runs the configured scripts and fills actions
@@ -125,6 +148,9 @@ const char *deliver_ctx_helo(const struct deliver_ctx *ctx);
 /* deliver-vacation.c: sends the reply when RFC 5230 §4 allows. Returns
    1 sent, 0 not sent (a rule said no; logged), -1 failed (logged). */
 int deliver_vacation_execute(struct deliver_ctx *ctx, const struct deliver_action *act);
+/* deliver-vacation.c: sends a mailto notification (RFC 5436). Returns
+   1 sent, 0 not sent, -1 failed (all logged). */
+int deliver_notify_execute(struct deliver_ctx *ctx, const struct deliver_action *act);
 /* deliver-reject.c: sends the RFC 5429 §2.1.1 rejection message (an
    RFC 3798 MDN). Returns 1 sent or not needed (null sender), 0 refused
    for good, -1 temporary failure. */

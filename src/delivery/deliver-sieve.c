@@ -10,11 +10,13 @@
  * deliver actions here, in one place. */
 #include "deliver-private.h"
 #include "hash.h"
+#include "mail-storage.h"
 #include "sieve-interp.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -142,10 +144,6 @@ static int deliver_script_get(struct deliver_ctx *ctx, const char *path,
 	if (script != NULL) {
 		(void)hash_table_remove(deliver_scripts, path);
 		deliver_script_free(script);
-	} else if (hash_table_count(deliver_scripts) >= DELIVER_SCRIPT_CACHE_MAX) {
-		deliver_sieve_deinit();
-		deliver_scripts = hash_table_create(system_pool, str_hash,
-						    (hash_cmp_fn_t *)strcmp);
 	}
 	script = deliver_script_compile(ctx, path, &st);
 	hash_table_insert(deliver_scripts, script->path, script);
@@ -185,10 +183,9 @@ static void deliver_scripts_add(const char *path, array_str_t *paths)
 		array_push(paths, names.v[i]);
 }
 
-/* sieve.script with %h, %u and %% expanded; relative to the home. */
-static const char *deliver_user_script_path(struct deliver_ctx *ctx)
+/* A template with %h, %u and %% expanded; relative to the home. */
+static const char *deliver_expand_path(struct deliver_ctx *ctx, const char *tmpl)
 {
-	const char *tmpl = ctx->set->sieve.script;
 	if (tmpl[0] == '\0')
 		return NULL;
 	string_t *str = t_str_new(128);
@@ -209,6 +206,11 @@ static const char *deliver_user_script_path(struct deliver_ctx *ctx)
 	if (path[0] != '/')
 		path = t_strdup_printf("%s/%s", ctx->in->user->home, path);
 	return p_strdup(ctx->pool, path);
+}
+
+static const char *deliver_user_script_path(struct deliver_ctx *ctx)
+{
+	return deliver_expand_path(ctx, ctx->set->sieve.script);
 }
 
 /* Pigeonhole keeps "<script>.log" for the user: errors of their own
@@ -255,9 +257,41 @@ static int deliver_sieve_get_envelope(void *context, enum sieve_envelope_part pa
 		*value_r = ctx->in->sender;
 		return 1;
 	case SIEVE_ENVELOPE_TO:
+	case SIEVE_ENVELOPE_ORIG_TO:
 		*value_r = ctx->in->rcpt;
 		return *value_r == NULL ? 0 : 1;
+	case SIEVE_ENVELOPE_AUTH:
+		break;
 	}
+	return 0;
+}
+
+/* The whole message for body, mime and editheader tests: read once, up
+   to DELIVER_MAX_SIEVE_DATA (a bigger message is seen cut there). */
+static int deliver_sieve_get_data(void *context, const unsigned char **data_r, size_t *size_r,
+				  const char **error_r)
+{
+	struct deliver_ctx *ctx = context;
+	if (ctx->data == NULL) {
+		uint64_t size = I_MIN(deliver_message_size(ctx->msg), DELIVER_MAX_SIEVE_DATA);
+		unsigned char *data = p_malloc(ctx->pool, (size_t)size + 1);
+		size_t used = 0;
+		while (used < size) {
+			ssize_t n = ctx->msg->source.pread(ctx->msg->source.context, data + used,
+							   (size_t)size - used, used);
+			if (n < 0) {
+				*error_r = "reading the message failed";
+				return -1;
+			}
+			if (n == 0)
+				break;
+			used += (size_t)n;
+		}
+		ctx->data = data;
+		ctx->data_size = used;
+	}
+	*data_r = ctx->data;
+	*size_r = ctx->data_size;
 	return 0;
 }
 
@@ -272,11 +306,77 @@ static const struct sieve_message_vfuncs deliver_sieve_message_vfuncs = {
 	.get_headers = deliver_sieve_get_headers,
 	.get_envelope = deliver_sieve_get_envelope,
 	.get_size = deliver_sieve_get_size,
+	.get_data = deliver_sieve_get_data,
 };
+
+/* --- what else the run asks of delivery (struct sieve_env) --- */
+
+static int deliver_env_get_environment(void *context, const char *name, const char **value_r)
+{
+	struct deliver_ctx *ctx = context;
+	/* RFC 5183 §4 */
+	if (strcmp(name, "host") == 0 || strcmp(name, "domain") == 0) {
+		*value_r = deliver_ctx_helo(ctx);
+		return 1;
+	}
+	if (strcmp(name, "phase") == 0) {
+		*value_r = "during";
+		return 1;
+	}
+	return 0;
+}
+
+static int deliver_env_mailbox_exists(void *context, const char *mailbox, const char **error_r)
+{
+	struct deliver_ctx *ctx = context;
+	struct mailbox_status status;
+	if (mailbox_get_status(ctx->user, mailbox, STATUS_MESSAGES, t_pool(), &status) == 0)
+		return 1;
+	const char *text;
+	enum mail_error error = mail_user_get_error(ctx->user, &text);
+	if (error == MAIL_ERROR_NOTFOUND || error == MAIL_ERROR_PARAMS)
+		return 0;
+	*error_r = text;
+	return -1;
+}
+
+static int deliver_env_duplicate_check(void *context, const char *id, uint64_t period_secs,
+				       const char **error_r)
+{
+	struct deliver_ctx *ctx = context;
+	if (deliver_ctx_duplicate(ctx) < 0) {
+		*error_r = "duplicate database not available";
+		return -1;
+	}
+	return deliver_duplicate_exists(ctx->dup, "duplicate", id, strlen(id), ctx->now) ? 1 : 0;
+}
+
+/* RFC 6609: :personal scripts are NAME.sieve in sieve.script_dir */
+static int deliver_env_include_load(void *context, enum sieve_include_location location,
+				    const char *name, const struct sieve_ast **ast_r,
+				    const char **error_r)
+{
+	struct deliver_ctx *ctx = context;
+	if (location != SIEVE_INCLUDE_PERSONAL || strchr(name, '/') != NULL || name[0] == '.')
+		return 0;
+	const char *dir = deliver_expand_path(ctx, ctx->set->sieve.script_dir);
+	if (dir == NULL)
+		return 0;
+	struct deliver_script *script;
+	if (deliver_script_get(ctx, t_strdup_printf("%s/%s.sieve", dir, name), &script) == 0)
+		return 0;
+	if (script->ast == NULL) {
+		*error_r = script->error;
+		return -1;
+	}
+	*ast_r = script->ast;
+	return 1;
+}
 
 /* --- the engine's actions to delivery's --- */
 
 struct deliver_sieve_state {
+	pool_t pool;
 	deliver_action_array_t *actions;
 	/* the keep carried to the next script (or done at the end) */
 	bool keep;
@@ -295,6 +395,53 @@ static bool deliver_actions_have(const deliver_action_array_t *actions,
 	return false;
 }
 
+/* RFC 5232 flags: system flags to bits, the rest are keywords. */
+static void deliver_sieve_flags(pool_t pool, const char *const *flags, uint32_t *flags_r,
+				const char *const **keywords_r)
+{
+	static const struct { const char *name; uint32_t flag; } system_flags[] = {
+		{ "\\Seen", MAIL_SEEN }, { "\\Answered", MAIL_ANSWERED },
+		{ "\\Flagged", MAIL_FLAGGED }, { "\\Deleted", MAIL_DELETED },
+		{ "\\Draft", MAIL_DRAFT },
+	};
+	*flags_r = 0;
+	*keywords_r = NULL;
+	if (flags == NULL)
+		return;
+	ARRAY(const char *) keywords;
+	array_init(&keywords, pool, 4);
+	for (unsigned int i = 0; flags[i] != NULL; i++) {
+		unsigned int j;
+		for (j = 0; j < N_ELEMENTS(system_flags); j++) {
+			if (strcasecmp(flags[i], system_flags[j].name) == 0) {
+				*flags_r |= system_flags[j].flag;
+				break;
+			}
+		}
+		/* \Recent and unknown \ flags can't be set (RFC 5232 §3) */
+		if (j == N_ELEMENTS(system_flags) && flags[i][0] != '\\' && flags[i][0] != '\0')
+			array_push(&keywords, p_strdup(pool, flags[i]));
+	}
+	if (keywords.count > 0) {
+		array_push(&keywords, NULL);
+		*keywords_r = keywords.v;
+	}
+}
+
+static const struct deliver_vacation *deliver_sieve_vacation(pool_t pool,
+							     const struct sieve_vacation *sv)
+{
+	struct deliver_vacation *v = p_malloc(pool, sizeof(*v));
+	v->reason = sv->reason;
+	v->mime = sv->mime;
+	v->subject = sv->subject;
+	v->from = sv->from;
+	v->handle = sv->handle;
+	v->period_secs = sv->period_secs;
+	v->suppress_reason = sv->suppress_reason;
+	return v;
+}
+
 /* Translates one action of a script's result. */
 static void deliver_sieve_translate(struct deliver_sieve_state *state, const char *script,
 				    const struct sieve_action *sa)
@@ -305,6 +452,7 @@ static void deliver_sieve_translate(struct deliver_sieve_state *state, const cha
 		act.type = DELIVER_ACTION_STORE;
 		act.target = NULL;
 		act.implicit = sa->implicit;
+		deliver_sieve_flags(state->pool, sa->flags, &act.flags, &act.keywords);
 		state->keep = true;
 		state->keep_action = act;
 		return;
@@ -322,7 +470,24 @@ static void deliver_sieve_translate(struct deliver_sieve_state *state, const cha
 		break;
 	case SIEVE_ACTION_DISCARD:
 		return;
+	case SIEVE_ACTION_VACATION:
+		act.type = DELIVER_ACTION_VACATION;
+		act.vacation = deliver_sieve_vacation(state->pool, sa->vacation);
+		array_push(state->actions, act);
+		return;
+	case SIEVE_ACTION_NOTIFY: {
+		struct deliver_notify *n = p_malloc(state->pool, sizeof(*n));
+		n->method = sa->notify->method;
+		n->from = sa->notify->from;
+		n->message = sa->notify->message;
+		act.type = DELIVER_ACTION_NOTIFY;
+		act.notify = n;
+		array_push(state->actions, act);
+		return;
 	}
+	}
+	act.create = sa->create;
+	deliver_sieve_flags(state->pool, sa->flags, &act.flags, &act.keywords);
 	if (!deliver_actions_have(state->actions, &act))
 		array_push(state->actions, act);
 }
@@ -351,12 +516,26 @@ static int deliver_sieve_run_script(struct deliver_ctx *ctx, struct deliver_siev
 		const struct sieve_exec_limits limits = {
 			.max_actions = ctx->set->sieve.max_actions,
 			.max_redirects = ctx->set->sieve.max_redirects,
+			.max_cpu_ms = ctx->set->sieve.max_cpu_time_ms,
 		};
 		const struct sieve_message smsg = {
 			.v = &deliver_sieve_message_vfuncs, .context = ctx,
 		};
+		const struct sieve_env env = {
+			.context = ctx,
+			.get_environment = deliver_env_get_environment,
+			.mailbox_exists = deliver_env_mailbox_exists,
+			.duplicate_check = deliver_env_duplicate_check,
+			.include_load = deliver_env_include_load,
+			.subaddress_delimiter = ctx->set->lmtp.detail_delimiter[0] == '\0' ? NULL :
+				t_strndup(ctx->set->lmtp.detail_delimiter, 1),
+			.vacation_min_period = ctx->set->sieve.vacation_min_period_ms / 1000,
+			.vacation_max_period = ctx->set->sieve.vacation_max_period_ms / 1000,
+			.now = ctx->now,
+		};
 		double start = deliver_cpu_seconds();
-		if (sieve_execute(script->ast, &smsg, &limits, ctx->pool, &result, &error) == 0 &&
+		if (sieve_execute_env(script->ast, &smsg, &env, &limits, ctx->pool, &result,
+				      &error) == 0 &&
 		    (deliver_cpu_seconds() - start) * 1000.0 > ctx->set->sieve.max_cpu_time_ms) {
 			script->excessive = true;
 			error = "script used more than sieve.max_cpu_time";
@@ -377,12 +556,29 @@ static int deliver_sieve_run_script(struct deliver_ctx *ctx, struct deliver_siev
 	state->keep = false;
 	for (unsigned int i = 0; i < result->actions.count; i++)
 		deliver_sieve_translate(state, p_strdup(ctx->pool, path), &result->actions.v[i]);
+	for (unsigned int i = 0; i < result->duplicate_marks.count; i++) {
+		const struct sieve_duplicate_mark *m = &result->duplicate_marks.v[i];
+		/* RFC 7352 §3.3: a seen id keeps its time unless :last */
+		if (m->seen && !m->last)
+			continue;
+		struct deliver_duplicate_id *d = array_append_space(&ctx->duplicate_marks);
+		d->id = m->id;
+		d->period_secs = m->period_secs;
+	}
+	if (result->header_edits.count > 0)
+		log_warning(ctx->in->log, "sieve_editheader_ignored", "user=%s script=%s",
+			    log_value(ctx->in->user->name), log_value(path));
 	return state->keep ? 1 : 0;
 }
 
 void deliver_sieve_run(struct deliver_ctx *ctx, deliver_action_array_t *actions)
 {
-	struct deliver_sieve_state state = { .actions = actions, .keep = true };
+	struct deliver_sieve_state state = { .pool = ctx->pool, .actions = actions, .keep = true };
+	array_init(&ctx->duplicate_marks, ctx->pool, 2);
+	/* a full cache starts over now, never while a run uses its trees */
+	if (deliver_scripts != NULL &&
+	    hash_table_count(deliver_scripts) >= DELIVER_SCRIPT_CACHE_MAX)
+		deliver_sieve_deinit();
 	state.keep_action.type = DELIVER_ACTION_STORE;
 	state.keep_action.implicit = true;
 

@@ -6,7 +6,6 @@
  * the reply itself (§5: null envelope sender, Auto-Submitted, In-Reply-To
  * and References). */
 #include "deliver-private.h"
-#include "mime-address.h"
 
 #include <strings.h>
 
@@ -50,51 +49,6 @@ static const char *vacation_refusal(struct deliver_ctx *ctx)
 	if (vacation_sender_is_daemon(ctx->in->sender))
 		return "sender is a mailer daemon or list";
 	return NULL;
-}
-
-static bool vacation_address_matches(const char *addr, const struct deliver_ctx *ctx,
-				     const struct deliver_vacation *vac)
-{
-	if (strcasecmp(addr, ctx->in->rcpt) == 0 || strcasecmp(addr, ctx->in->user->name) == 0)
-		return true;
-	/* the recipient without its +detail */
-	const char *at = strrchr(ctx->in->rcpt, '@');
-	const char *delims = ctx->set->lmtp.detail_delimiter;
-	if (at != NULL && delims[0] != '\0') {
-		size_t len = strcspn(ctx->in->rcpt, delims);
-		if (len < (size_t)(at - ctx->in->rcpt) &&
-		    strcasecmp(addr, t_strdup_printf("%.*s%s", (int)len, ctx->in->rcpt, at)) == 0)
-			return true;
-	}
-	for (unsigned int i = 0; vac->addresses != NULL && vac->addresses[i] != NULL; i++) {
-		if (strcasecmp(addr, vac->addresses[i]) == 0)
-			return true;
-	}
-	return false;
-}
-
-/* RFC 5230 §4.5: one of the user's addresses in a recipient field. */
-static bool vacation_is_addressed(struct deliver_ctx *ctx, const struct deliver_vacation *vac)
-{
-	static const char *const fields[] = {
-		"To", "Cc", "Bcc", "Resent-To", "Resent-Cc", "Resent-Bcc", NULL
-	};
-	for (unsigned int f = 0; fields[f] != NULL; f++) {
-		const char *const *values = deliver_message_get_headers(ctx->msg, fields[f]);
-		for (unsigned int i = 0; values[i] != NULL; i++) {
-			struct mime_address_list list = { .head = NULL };
-			mime_address_parse(t_pool(), values[i], strlen(values[i]), 256, 0, &list);
-			for (const struct mime_address *a = list.head; a != NULL; a = a->next) {
-				if (a->mailbox == NULL || a->domain == NULL)
-					continue;
-				const char *addr = a->domain[0] == '\0' ? a->mailbox :
-					t_strdup_printf("%s@%s", a->mailbox, a->domain);
-				if (vacation_address_matches(addr, ctx, vac))
-					return true;
-			}
-		}
-	}
-	return false;
 }
 
 static uint64_t vacation_period(const struct deliver_ctx *ctx, const struct deliver_vacation *vac)
@@ -157,10 +111,12 @@ static const char *vacation_handle(const struct deliver_vacation *vac)
 int deliver_vacation_execute(struct deliver_ctx *ctx, const struct deliver_action *act)
 {
 	const struct deliver_vacation *vac = act->vacation;
-	const char *refusal = vacation_refusal(ctx), *error;
-	if (refusal == NULL && !vacation_is_addressed(ctx, vac))
-		refusal = "not addressed to the user";
-	if (refusal == NULL && vacation_address_matches(ctx->in->sender, ctx, vac))
+	/* the engine checked §4.5 (addressed to the user) and §4.6; these
+	   RFC 3834 rules are checked here again as the last line */
+	const char *refusal = vac->suppress_reason, *error;
+	if (refusal == NULL)
+		refusal = vacation_refusal(ctx);
+	if (refusal == NULL && strcasecmp(ctx->in->sender, ctx->in->rcpt) == 0)
 		refusal = "sender is the user";
 	if (refusal != NULL) {
 		log_info(ctx->in->log, "vacation_skipped", "user=%s sender=%s reason=%s",
@@ -198,5 +154,72 @@ int deliver_vacation_execute(struct deliver_ctx *ctx, const struct deliver_actio
 			log_error(ctx->in->log, "duplicate_db_failed", "user=%s error=%s",
 				  log_value(ctx->in->user->name), log_value(error));
 	}
+	return 1;
+}
+
+/* The address of a mailto: URI (RFC 6068), %XX-decoded; NULL if none. */
+static const char *notify_mailto_address(const char *method)
+{
+	if (strncasecmp(method, "mailto:", 7) != 0)
+		return NULL;
+	const char *p = method + 7;
+	size_t len = strcspn(p, "?,");
+	string_t *str = t_str_new(len + 1);
+	for (size_t i = 0; i < len; i++) {
+		unsigned int c;
+		if (p[i] == '%' && i + 2 < len + 1 && sscanf(p + i + 1, "%2x", &c) == 1) {
+			str_append_c(str, (char)c);
+			i += 2;
+		} else {
+			str_append_c(str, p[i]);
+		}
+	}
+	const char *addr = str_c(str);
+	if (addr[0] == '\0' || strchr(addr, '@') == NULL || strpbrk(addr, "\r\n<> ") != NULL)
+		return NULL;
+	return addr;
+}
+
+int deliver_notify_execute(struct deliver_ctx *ctx, const struct deliver_action *act)
+{
+	const struct deliver_notify *n = act->notify;
+	const char *to = notify_mailto_address(n->method), *error;
+	/* RFC 5436 §2.7: never for automatic mail */
+	const char *refusal = to == NULL ? "unsupported notification method" :
+		vacation_refusal(ctx);
+	if (refusal != NULL && to != NULL && ctx->in->sender[0] == '\0')
+		refusal = NULL; /* a bounce may be notified about; it is not answered */
+	if (refusal != NULL) {
+		log_info(ctx->in->log, "notify_skipped", "user=%s method=%s reason=%s",
+			 log_value(ctx->in->user->name), log_value(n->method), log_value(refusal));
+		return 0;
+	}
+	const char *subject = deliver_message_get_first(ctx->msg, "Subject");
+	const char *from = deliver_message_get_first(ctx->msg, "From");
+	const char *text = n->message != NULL ? n->message :
+		t_strdup_printf("New mail from %s: %s", from == NULL ? "unknown" : from,
+				subject == NULL ? "" : subject);
+	string_t *str = t_str_new(512);
+	str_printfa(str, "From: %s\r\n", deliver_header_value(
+		n->from != NULL ? n->from : deliver_postmaster_address(ctx)));
+	str_printfa(str, "To: <%s>\r\n", to);
+	str_printfa(str, "Subject: %s\r\n", deliver_header_value(text));
+	str_printfa(str, "Date: %s\r\n", deliver_date_now());
+	str_printfa(str, "Message-ID: <%s@%s>\r\n", deliver_unique_token(), deliver_ctx_helo(ctx));
+	/* RFC 5436 §2.7 */
+	str_append(str, "Auto-Submitted: auto-notified\r\n");
+	str_append(str, "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+		   "Content-Transfer-Encoding: 8bit\r\n\r\n");
+	str_printfa(str, "%s\r\n", text);
+	const struct deliver_submit_request req = {
+		.sender = "", .rcpt = to, .helo = deliver_ctx_helo(ctx), .prefix = str_c(str),
+	};
+	if (deliver_submit(&ctx->set->submission, &req, &error) <= 0) {
+		log_error(ctx->in->log, "notify_failed", "user=%s to=%s error=%s",
+			  log_value(ctx->in->user->name), log_value(to), log_value(error));
+		return -1;
+	}
+	log_info(ctx->in->log, "notify_sent", "user=%s to=%s", log_value(ctx->in->user->name),
+		 log_value(to));
 	return 1;
 }
