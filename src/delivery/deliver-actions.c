@@ -217,7 +217,9 @@ static bool deliver_actions_forward_and_store(struct deliver_ctx *ctx,
 	if (stores > 0 && stored == 0) {
 		deliver_set_status(ctx, ctx->overquota ? MAIL_DELIVER_OVERQUOTA :
 				   MAIL_DELIVER_TEMPFAIL, "storing failed");
-		ctx->result->permanent = ctx->overquota && !ctx->set->quota.full_tempfail;
+		/* the storage enforces no quota yet: its OVERQUOTA is a full
+		   disk, which must never bounce mail */
+		ctx->result->permanent = false;
 		return false;
 	}
 	if (stores == 0)
