@@ -607,6 +607,203 @@ static const struct setting_def pop3_setting_defs[] = {
 	{ .key = NULL }
 };
 
+/* lmtp.detail_delimiter: printable ASCII that can't be part of a domain
+   or break an address apart */
+static int check_detail_delimiter(const char *value, const char **error_r)
+{
+	for (const char *p = value; *p != '\0'; p++) {
+		if (*p <= ' ' || *p >= 0x7f || strchr("@<>\"\\", *p) != NULL) {
+			*error_r = "expected printable characters other than @ < > \" \\";
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* quota.default_rule: "" or "*:storage=SIZE" / "*:messages=N" (more
+   rules separated by spaces) */
+static int check_quota_rule(const char *value, const char **error_r)
+{
+	char *copy = t_strdup_printf("%s", value);
+	for (char *tok = strtok(copy, " "); tok != NULL; tok = strtok(NULL, " ")) {
+		uint64_t num;
+		if (strncmp(tok, "*:storage=", 10) == 0 && str_parse_size(tok + 10, &num) == 0)
+			continue;
+		if (strncmp(tok, "*:messages=", 11) == 0 && str_to_uint64(tok + 11, &num) == 0)
+			continue;
+		*error_r = "expected *:storage=SIZE or *:messages=N";
+		return -1;
+	}
+	return 0;
+}
+
+static const struct setting_def lmtp_setting_defs[] = {
+	{ .key = "max_message_size", .type = SETTING_TYPE_SIZE,
+	  DEF(lmtp_settings, max_message_size), .default_value = "50M",
+	  .min = 1024,
+	  .description = "Largest message accepted (advertised as SIZE, "
+		"RFC 1870); bigger ones get 552 5.3.4 for every recipient." },
+	{ .key = "max_recipients", .type = SETTING_TYPE_UINT,
+	  DEF(lmtp_settings, max_recipients), .default_value = "50",
+	  .min = 1, .max = 10000,
+	  .description = "Recipients per transaction; more get 452 4.5.3 "
+		"and the MTA sends them in a new transaction." },
+	{ .key = "delivered_to", .type = SETTING_TYPE_BOOL,
+	  DEF(lmtp_settings, delivered_to), .default_value = "yes",
+	  .description = "Add a Delivered-To: header with the recipient's "
+		"address to each stored copy (MTAs use it to detect loops)." },
+	{ .key = "detail_delimiter", .type = SETTING_TYPE_STRING,
+	  DEF(lmtp_settings, detail_delimiter), .default_value = "+",
+	  .check = check_detail_delimiter,
+	  .description = "Characters that separate a local part from its "
+		"detail (user+detail@domain): any one of them, the first "
+		"found, as Dovecot's recipient_delimiter. Empty: no detail "
+		"addressing. Also used by tern-lda -a." },
+	{ .key = "detail_to_mailbox", .type = SETTING_TYPE_BOOL,
+	  DEF(lmtp_settings, detail_to_mailbox), .default_value = "yes",
+	  .description = "Deliver user+detail@domain into the mailbox named "
+		"detail when it exists (else INBOX), unless a Sieve script "
+		"decides otherwise." },
+	{ .key = "hostname", .type = SETTING_TYPE_STRING,
+	  DEF(lmtp_settings, hostname), .default_value = "",
+	  .description = "Name in the greeting, Received: headers and "
+		"rejection messages; empty: the system's host name." },
+	{ .key = "idle_timeout", .type = SETTING_TYPE_DURATION,
+	  DEF(lmtp_settings, idle_timeout_ms), .default_value = "5m",
+	  .min = 1000,
+	  .description = "Close a session idle this long with 421 4.4.2 "
+		"(RFC 5321 §4.5.3.2.7 asks for 5 minutes)." },
+	{ .key = "output_timeout", .type = SETTING_TYPE_DURATION,
+	  DEF(lmtp_settings, output_timeout_ms), .default_value = "5m",
+	  .min = 1000,
+	  .description = "Close a session whose client doesn't read its "
+		"replies for this long." },
+	{ .key = "output_buffer_limit", .type = SETTING_TYPE_SIZE,
+	  DEF(lmtp_settings, output_buffer_limit), .default_value = "64k",
+	  .min = 1024,
+	  .description = "Replies buffered for a client before the session "
+		"stops reading commands until the client reads." },
+	{ .key = "spool_memory_limit", .type = SETTING_TYPE_SIZE,
+	  DEF(lmtp_settings, spool_memory_limit), .default_value = "128k",
+	  .min = 0, .max = 64 * 1024 * 1024,
+	  .description = "A message is held in memory up to this size, "
+		"then in an unlinked temporary file under base_dir." },
+	{ .key = NULL }
+};
+
+static const struct setting_def sieve_setting_defs[] = {
+	{ .key = "script", .type = SETTING_TYPE_STRING,
+	  DEF(sieve_settings, script), .default_value = "%h/.dovecot.sieve",
+	  .description = "The user's active Sieve script run at delivery "
+		"(%h: the user's home, %u: the user name); usually a link "
+		"into script_dir that ManageSieve SETACTIVE maintains. "
+		"Missing: the message is kept (stored in INBOX). Empty: no "
+		"user scripts." },
+	{ .key = "script_dir", .type = SETTING_TYPE_STRING,
+	  DEF(sieve_settings, script_dir), .default_value = "%h/sieve",
+	  .description = "Directory of the user's Sieve scripts "
+		"(NAME.sieve), managed over ManageSieve." },
+	{ .key = "before", .type = SETTING_TYPE_PATH,
+	  DEF(sieve_settings, before), .default_value = "",
+	  .description = "Administrator script run before the user's: a "
+		"file, or a directory whose *.sieve files run in name order. "
+		"The next script runs only while the message is still kept "
+		"(no fileinto, redirect or discard cancelled the keep)." },
+	{ .key = "after", .type = SETTING_TYPE_PATH,
+	  DEF(sieve_settings, after), .default_value = "",
+	  .description = "Administrator script run after the user's, on the "
+		"same terms as before." },
+	{ .key = "max_script_size", .type = SETTING_TYPE_SIZE,
+	  DEF(sieve_settings, max_script_size), .default_value = "1M",
+	  .min = 1024, .max = 64 * 1024 * 1024,
+	  .description = "Larger scripts are not run (the message is kept "
+		"and the error logged)." },
+	{ .key = "max_cpu_time", .type = SETTING_TYPE_DURATION,
+	  DEF(sieve_settings, max_cpu_time_ms), .default_value = "30s",
+	  .min = 10,
+	  .description = "CPU time a script may use on one message. A script "
+		"that used more is treated as failed (its actions are "
+		"dropped, the message is kept) and is not run again until "
+		"the file changes." },
+	{ .key = "max_redirects", .type = SETTING_TYPE_UINT,
+	  DEF(sieve_settings, max_redirects), .default_value = "4",
+	  .min = 0, .max = 64,
+	  .description = "Redirect actions one script may cause; more is a "
+		"runtime error (the message is kept)." },
+	{ .key = "max_actions", .type = SETTING_TYPE_UINT,
+	  DEF(sieve_settings, max_actions), .default_value = "32",
+	  .min = 1, .max = 1024,
+	  .description = "Actions one script may cause." },
+	{ .key = "vacation_min_period", .type = SETTING_TYPE_DURATION,
+	  DEF(sieve_settings, vacation_min_period_ms), .default_value = "1d",
+	  .description = "Shortest interval between two vacation replies to "
+		"the same sender (RFC 5230 §4.1); shorter :days or :seconds "
+		"are raised to it. 0 allows any." },
+	{ .key = "vacation_max_period", .type = SETTING_TYPE_DURATION,
+	  DEF(sieve_settings, vacation_max_period_ms), .default_value = "0",
+	  .description = "Longest interval; longer :days are lowered to it. "
+		"0: no upper bound." },
+	{ .key = "vacation_default_period", .type = SETTING_TYPE_DURATION,
+	  DEF(sieve_settings, vacation_default_period_ms), .default_value = "7d",
+	  .min = 1000,
+	  .description = "Interval when the script gives no :days." },
+	{ .key = "redirect_duplicate_period", .type = SETTING_TYPE_DURATION,
+	  DEF(sieve_settings, redirect_duplicate_period_ms), .default_value = "12h",
+	  .description = "A message (by Message-ID) redirected to an address "
+		"is not redirected there again within this time: a delivery "
+		"the MTA retries, or a forwarding loop, sends it once." },
+	{ .key = "user_log", .type = SETTING_TYPE_BOOL,
+	  DEF(sieve_settings, user_log), .default_value = "yes",
+	  .description = "Append errors of the user's script to "
+		"<script>.log (at most 64 KiB) so the user can see them." },
+	{ .key = NULL }
+};
+
+static const struct setting_def submission_setting_defs[] = {
+	{ .key = "host", .type = SETTING_TYPE_STRING,
+	  DEF(submission_settings, host), .default_value = "",
+	  .description = "host:port of the SMTP server (usually the local "
+		"MTA, plain SMTP) that redirects, vacation replies and "
+		"rejection messages are sent through. Empty: sendmail_path." },
+	{ .key = "sendmail_path", .type = SETTING_TYPE_STRING,
+	  DEF(submission_settings, sendmail_path),
+	  .default_value = "/usr/sbin/sendmail",
+	  .description = "Program run as `sendmail_path -i -f SENDER -- "
+		"RCPT` with the message on its input, when host is empty." },
+	{ .key = "timeout", .type = SETTING_TYPE_DURATION,
+	  DEF(submission_settings, timeout_ms), .default_value = "30s",
+	  .min = 100,
+	  .description = "Time allowed per SMTP reply, or for sendmail to "
+		"finish; past it the submission failed temporarily." },
+	{ .key = "redirect_sender", .type = SETTING_TYPE_STRING,
+	  DEF(submission_settings, redirect_sender), .default_value = "",
+	  .description = "Envelope sender of redirected messages: empty "
+		"keeps the original sender (the redirect is transparent); an "
+		"address replaces it (for SPF-strict relays)." },
+	{ .key = "postmaster_address", .type = SETTING_TYPE_STRING,
+	  DEF(submission_settings, postmaster_address), .default_value = "",
+	  .description = "From: of rejection messages (Sieve reject); "
+		"empty: postmaster@ the LMTP host name." },
+	{ .key = NULL }
+};
+
+static const struct setting_def quota_setting_defs[] = {
+	{ .key = "default_rule", .type = SETTING_TYPE_STRING,
+	  DEF(quota_settings, default_rule), .default_value = "",
+	  .check = check_quota_rule,
+	  .description = "Limit for users whose userdb entry has no "
+		"quota_rule field: *:storage=SIZE and/or *:messages=N "
+		"separated by spaces; *:storage=0 means none. Empty: no "
+		"limit. Checked at delivery only (LMTP RCPT and DATA, "
+		"tern-lda)." },
+	{ .key = "full_tempfail", .type = SETTING_TYPE_BOOL,
+	  DEF(quota_settings, full_tempfail), .default_value = "yes",
+	  .description = "Over quota is a temporary failure (452 4.2.2, "
+		"tern-lda exit 75: the MTA retries) rather than a permanent "
+		"one (552 5.2.2, exit 77: the sender gets a bounce)." },
+	{ .key = NULL }
+};
+
 static const char *const mail_driver_values[] = { "maildir", NULL };
 
 const struct setting_def mail_setting_defs[] = {
@@ -974,6 +1171,37 @@ static const struct config_block_def config_block_mail = {
 	.description = "Where and how users' mail is stored.",
 };
 
+static const struct config_block_def config_block_lmtp = {
+	.name = "lmtp",
+	.defs = lmtp_setting_defs,
+	.offset = offsetof(struct tern_settings, lmtp),
+	.description = "LMTP delivery sessions: limits, timeouts, headers "
+		"and +detail addressing (docs/lmtp.md).",
+};
+
+static const struct config_block_def config_block_sieve = {
+	.name = "sieve",
+	.defs = sieve_setting_defs,
+	.offset = offsetof(struct tern_settings, sieve),
+	.description = "Sieve filtering at delivery (LMTP and tern-lda): "
+		"scripts, limits and vacation periods.",
+};
+
+static const struct config_block_def config_block_submission = {
+	.name = "submission",
+	.defs = submission_setting_defs,
+	.offset = offsetof(struct tern_settings, submission),
+	.description = "How delivery sends mail: redirects, vacation "
+		"replies and rejection messages.",
+};
+
+static const struct config_block_def config_block_quota = {
+	.name = "quota",
+	.defs = quota_setting_defs,
+	.offset = offsetof(struct tern_settings, quota),
+	.description = "The storage limit checked at delivery.",
+};
+
 const struct config_block_def config_block_service = {
 	.name = "service",
 	.defs = service_setting_defs,
@@ -1040,6 +1268,8 @@ const struct config_block_def config_block_userdb = {
 const struct config_block_def *const config_blocks[] = {
 	&config_block_top, &config_block_tls, &config_block_auth,
 	&config_block_imap, &config_block_pop3, &config_block_mail,
+	&config_block_lmtp, &config_block_sieve, &config_block_submission,
+	&config_block_quota,
 	&config_block_service,
 	&config_block_listener,
 	&config_block_passdb, &config_block_userdb,

@@ -194,6 +194,68 @@ struct mail_settings {
 	uint64_t mime_max_header_size;
 };
 
+/* lmtp { }: the LMTP delivery server (docs/lmtp.md) */
+struct lmtp_settings {
+	uint64_t max_message_size;
+	unsigned int max_recipients;
+	bool delivered_to;      /* add Delivered-To: per recipient */
+	/* characters that start the +detail of a local part (any one of
+	   them, Dovecot's recipient_delimiter); "": no detail addressing */
+	const char *detail_delimiter;
+	bool detail_to_mailbox; /* +detail selects an existing mailbox */
+	const char *hostname;   /* "": the system's host name */
+	unsigned int idle_timeout_ms, output_timeout_ms;
+	uint64_t output_buffer_limit;
+	uint64_t spool_memory_limit;
+};
+
+/* sieve { }: Sieve at delivery (docs/lmtp.md, docs/sieve.md) */
+struct sieve_settings {
+	/* the user's active script and the ManageSieve script directory:
+	   templates with %h (home) and %u (user) */
+	const char *script;
+	const char *script_dir;
+	/* administrator scripts (a file, or a directory of *.sieve run in
+	   name order), "": none */
+	const char *before;
+	const char *after;
+	uint64_t max_script_size;
+	unsigned int max_cpu_time_ms;
+	unsigned int max_redirects;
+	unsigned int max_actions;
+	/* RFC 5230 §4.1 :days bounds (max 0: none) and default, RFC 6131
+	   :seconds too */
+	unsigned int vacation_min_period_ms;
+	unsigned int vacation_max_period_ms;
+	unsigned int vacation_default_period_ms;
+	/* a redirected message is not redirected again to the same address
+	   within this time (a retried delivery, a loop) */
+	unsigned int redirect_duplicate_period_ms;
+	/* append runtime errors to "<script>.log" for the user to see */
+	bool user_log;
+};
+
+/* submission { }: where redirects, auto-replies and rejections go */
+struct submission_settings {
+	const char *host;          /* "host:port" over SMTP; "": sendmail */
+	const char *sendmail_path; /* run as "-i -f SENDER -- RCPT" */
+	unsigned int timeout_ms;
+	/* envelope sender of redirects: "" keeps the original sender */
+	const char *redirect_sender;
+	/* From: of rejection messages; "": postmaster@<lmtp hostname> */
+	const char *postmaster_address;
+};
+
+/* quota { }: the delivery-side storage limit (docs/lmtp.md) */
+struct quota_settings {
+	/* rule for users without a quota_rule userdb field, e.g.
+	   "*:storage=1G" or "*:messages=10000"; "": no limit */
+	const char *default_rule;
+	/* over quota is temporary (452 4.2.2, lda exit 75) rather than
+	   permanent (552 5.2.2, lda exit 77) */
+	bool full_tempfail;
+};
+
 struct service_settings {
 	const char *name; /* "imap", "pop3", "lmtp" or "managesieve" */
 	unsigned int process_count;
@@ -240,6 +302,10 @@ struct tern_settings {
 	struct imap_settings imap;
 	struct pop3_settings pop3;
 	struct mail_settings mail;
+	struct lmtp_settings lmtp;
+	struct sieve_settings sieve;
+	struct submission_settings submission;
+	struct quota_settings quota;
 
 	/* all listeners, including disabled ones, in the order the embedded
 	   default and then the config defined them */

@@ -17,20 +17,22 @@ static const char *lmtp_hostname(void)
 	return host;
 }
 
-void lmtp_settings_init(const struct tern_settings *set, struct lmtp_settings *lset_r)
+void lmtp_settings_init(const struct tern_settings *set, struct lmtp_client_settings *lset_r)
 {
-	/* TODO: an lmtp block in src/config; until then the defaults */
+	const struct lmtp_settings *ls = &set->lmtp;
 	memset(lset_r, 0, sizeof(*lset_r));
-	lset_r->max_message_size = LMTP_DEFAULT_MAX_MESSAGE_SIZE;
-	lset_r->max_recipients = LMTP_DEFAULT_MAX_RECIPIENTS;
-	lset_r->delivered_to = true;
-	lset_r->detail_to_mailbox = true;
-	lset_r->detail_delimiter = LMTP_DEFAULT_DETAIL_DELIMITER;
-	lset_r->hostname = lmtp_hostname();
+	lset_r->max_message_size = ls->max_message_size;
+	lset_r->max_recipients = ls->max_recipients;
+	lset_r->delivered_to = ls->delivered_to;
+	lset_r->detail_to_mailbox = ls->detail_to_mailbox;
+	lset_r->detail_delimiter = ls->detail_delimiter;
+	lset_r->hostname = ls->hostname[0] != '\0' && lmtp_proto_lhlo_name_is_valid(ls->hostname) ?
+		ls->hostname : lmtp_hostname();
 	lset_r->spool_dir = set->base_dir;
-	lset_r->idle_timeout_ms = LMTP_DEFAULT_IDLE_TIMEOUT_MS;
-	lset_r->output_timeout_ms = LMTP_DEFAULT_OUTPUT_TIMEOUT_MS;
-	lset_r->output_buffer_limit = LMTP_DEFAULT_OUTPUT_BUFFER_LIMIT;
+	lset_r->spool_memory_limit = ls->spool_memory_limit;
+	lset_r->idle_timeout_ms = ls->idle_timeout_ms;
+	lset_r->output_timeout_ms = ls->output_timeout_ms;
+	lset_r->output_buffer_limit = (size_t)ls->output_buffer_limit;
 }
 
 void lmtp_client_send_line(struct lmtp_client *client, const char *line)

@@ -10,29 +10,24 @@
 #include "config.h"
 #include "connection.h"
 #include "lmtp-proto.h"
+#include "mail-deliver.h"
 
-/* Settings without a config block yet (see lmtp_settings_init()). */
-#define LMTP_DEFAULT_MAX_MESSAGE_SIZE (50ULL * 1024 * 1024)
-#define LMTP_DEFAULT_MAX_RECIPIENTS 50
-#define LMTP_DEFAULT_DETAIL_DELIMITER '+'
-#define LMTP_DEFAULT_IDLE_TIMEOUT_MS (5 * 60 * 1000) /* RFC 5321 §4.5.3.2.7 */
-#define LMTP_DEFAULT_OUTPUT_TIMEOUT_MS (5 * 60 * 1000)
-#define LMTP_DEFAULT_OUTPUT_BUFFER_LIMIT (64 * 1024)
-/* A message is kept in memory up to this size, then spooled to a file. */
-#define LMTP_SPOOL_MEMORY_LIMIT (128 * 1024)
 /* Input buffered at a time: a command line, or a slice of message data. */
 #define LMTP_INPUT_BUFFER_SIZE (64 * 1024)
 /* Consecutive failed commands before the session is closed */
 #define LMTP_MAX_BAD_COMMANDS 20
 
-struct lmtp_settings {
+/* The session's settings: the config's lmtp block, with what it leaves
+   to the system filled in. */
+struct lmtp_client_settings {
 	uint64_t max_message_size;
 	unsigned int max_recipients;
 	bool delivered_to;      /* add Delivered-To: per recipient */
 	bool detail_to_mailbox; /* +detail selects an existing mailbox */
-	char detail_delimiter;  /* '\0': no detail addressing */
+	const char *detail_delimiter; /* "": no detail addressing */
 	const char *hostname;   /* in the greeting and Received: */
 	const char *spool_dir;  /* for messages over the memory limit */
+	uint64_t spool_memory_limit;
 	unsigned int idle_timeout_ms, output_timeout_ms;
 	size_t output_buffer_limit;
 };
@@ -40,12 +35,9 @@ struct lmtp_settings {
 /* An accepted RCPT TO. */
 struct lmtp_recipient {
 	const char *address; /* as given, without <> */
-	const char *user;    /* canonical userdb name */
-	const char *home;
 	const char *detail;  /* NULL if none */
-	/* the userdb's uid/gid ((uid_t)-1: deliver as this process) */
-	uid_t uid;
-	gid_t gid;
+	/* the userdb's user: name, home, uid/gid, quota rule */
+	struct deliver_user user;
 };
 
 enum lmtp_input_mode {
@@ -66,7 +58,7 @@ struct lmtp_spool {
 struct lmtp_client {
 	struct connection *conn;
 	const struct tern_settings *set;
-	struct lmtp_settings lset;
+	struct lmtp_client_settings lset;
 	struct line_reader *reader;
 	unsigned int bad_count;
 	char lhlo_name[LMTP_PROTO_MAX_DOMAIN_LENGTH + 1]; /* "" before LHLO */
@@ -106,9 +98,8 @@ void lmtp_client_create(const struct tern_settings *set, int fd,
 /* Frees the process-wide state (the userdb); call at process exit. */
 void lmtp_clients_deinit(void);
 
-/* The settings of the session: the constants above until the config has
-   an lmtp block. */
-void lmtp_settings_init(const struct tern_settings *set, struct lmtp_settings *lset_r);
+/* The settings of the session, from set's lmtp block. */
+void lmtp_settings_init(const struct tern_settings *set, struct lmtp_client_settings *lset_r);
 
 /* lmtp-client.c */
 /* Sends one reply line (CRLF is added). */
@@ -147,6 +138,10 @@ void lmtp_spool_free(struct lmtp_spool *spool);
    from pool, 0 for an unknown user, -1 on a temporary failure (logged). */
 int lmtp_deliver_lookup(struct lmtp_client *client, const struct lmtp_address *addr,
 			pool_t pool, struct lmtp_recipient *rcpt_r);
+/* The RCPT-time quota check (docs/lmtp.md): NULL when the recipient may
+   receive the message (of MAIL's SIZE=, if given), else the reply. */
+const char *lmtp_deliver_quota_refusal(struct lmtp_client *client,
+				       const struct lmtp_recipient *rcpt);
 /* Saves the spooled message for every recipient and sends each one's
    reply (RFC 2033 §4.2), in the order of RCPT. */
 void lmtp_deliver_all(struct lmtp_client *client);

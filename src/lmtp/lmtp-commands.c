@@ -95,12 +95,20 @@ static void cmd_rcpt(struct lmtp_client *client, const char *args)
 			"550 5.1.1 <%s> User doesn't exist.", shown));
 		return;
 	}
+	const char *refusal = lmtp_deliver_quota_refusal(client, &rcpt);
+	if (refusal != NULL) {
+		lmtp_client_send_line(client, refusal);
+		return;
+	}
 	pool_t pool = client->trans_pool;
 	struct lmtp_recipient *r = array_append_space(&client->rcpts);
 	r->address = p_strdup(pool, shown);
-	r->user = p_strdup(pool, rcpt.user);
-	r->home = p_strdup(pool, rcpt.home);
 	r->detail = rcpt.detail == NULL ? NULL : p_strdup(pool, rcpt.detail);
+	r->user = rcpt.user;
+	r->user.name = p_strdup(pool, rcpt.user.name);
+	r->user.home = p_strdup(pool, rcpt.user.home);
+	r->user.quota_rule = rcpt.user.quota_rule == NULL ? NULL :
+		p_strdup(pool, rcpt.user.quota_rule);
 	lmtp_client_send_line(client, "250 2.1.5 OK");
 }
 

@@ -1,7 +1,7 @@
 /* Message input: DATA (RFC 5321 §4.1.1.4, dot-unstuffed by lmtp-proto)
  * and BDAT chunks (RFC 3030 §2), the size limit (RFC 1870 §6.3: 552 5.3.4
  * once the data is over it), and the spool that holds the message until
- * it is delivered: memory up to LMTP_SPOOL_MEMORY_LIMIT, then an unlinked
+ * it is delivered: memory up to lmtp.spool_memory_limit, then an unlinked
  * temporary file, so a big message never sits in memory. */
 #include "lmtp-client.h"
 
@@ -52,10 +52,11 @@ int lmtp_spool_write(struct lmtp_client *client, const void *data, size_t size)
 		return -1;
 	if (spool->fd == -1) {
 		size_t used = spool->mem == NULL ? 0 : spool->mem->used;
-		if (used + size <= LMTP_SPOOL_MEMORY_LIMIT) {
+		uint64_t limit = client->lset.spool_memory_limit;
+		if (used + size <= limit) {
 			if (spool->mem == NULL)
-				spool->mem = buffer_create(system_pool, I_MIN(size + 4096,
-					(size_t)LMTP_SPOOL_MEMORY_LIMIT));
+				spool->mem = buffer_create(system_pool, (size_t)I_MIN(size + 4096,
+					limit));
 			buffer_append(spool->mem, data, size);
 			spool->size += size;
 			return 0;
