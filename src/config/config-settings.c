@@ -607,6 +607,73 @@ static const struct setting_def pop3_setting_defs[] = {
 	{ .key = NULL }
 };
 
+static const struct setting_def sieve_setting_defs[] = {
+	{ .key = "script_dir", .type = SETTING_TYPE_STRING,
+	  DEF(sieve_settings, script_dir), .default_value = "%h/sieve",
+	  .check = check_not_empty,
+	  .description = "Directory of a user's Sieve scripts, one NAME.sieve "
+		"file each (Pigeonhole's layout). %h is the user's home, %u "
+		"the login name, %n its local part, %d its domain; a relative "
+		"path is taken under the home." },
+	{ .key = "script", .type = SETTING_TYPE_STRING,
+	  DEF(sieve_settings, script), .default_value = "%h/.dovecot.sieve",
+	  .check = check_not_empty,
+	  .description = "The active script: a symlink to one file of "
+		"script_dir, which ManageSieve SETACTIVE replaces. A regular "
+		"file here is run at delivery too; activating a script moves "
+		"it into script_dir as dovecot.orig, as Pigeonhole does." },
+	{ .key = "quota_max_scripts", .type = SETTING_TYPE_UINT,
+	  DEF(sieve_settings, quota_max_scripts), .default_value = "0",
+	  .max = 1000000,
+	  .description = "Scripts a user may store (0: no limit); beyond it "
+		"PUTSCRIPT answers NO (QUOTA/MAXSCRIPTS)." },
+	{ .key = "quota_max_storage", .type = SETTING_TYPE_SIZE,
+	  DEF(sieve_settings, quota_max_storage), .default_value = "0",
+	  .description = "Total size of a user's scripts (0: no limit); "
+		"beyond it PUTSCRIPT answers NO (QUOTA)." },
+	{ .key = "max_script_size", .type = SETTING_TYPE_SIZE,
+	  DEF(sieve_settings, max_script_size), .default_value = "1M",
+	  .min = 1024, .max = 16 * 1024 * 1024,
+	  .description = "Largest script; a larger one is refused with NO "
+		"(QUOTA/MAXSIZE), and ManageSieve literals are limited to it." },
+	{ .key = "max_redirects", .type = SETTING_TYPE_UINT,
+	  DEF(sieve_settings, max_redirects), .default_value = "4",
+	  .min = 1, .max = 1000,
+	  .description = "Redirect actions one script run may do; "
+		"advertised as ManageSieve MAXREDIRECTS." },
+	{ .key = NULL }
+};
+
+static const struct setting_def managesieve_setting_defs[] = {
+	{ .key = "max_line_length", .type = SETTING_TYPE_SIZE,
+	  DEF(managesieve_settings, max_line_length), .default_value = "8k",
+	  .min = 1024, .max = 1024 * 1024,
+	  .description = "Longest command line a client may send, literal "
+		"contents not counted; a longer one is answered with NO and "
+		"skipped." },
+	{ .key = "login_timeout", .type = SETTING_TYPE_DURATION,
+	  DEF(managesieve_settings, login_timeout_ms), .default_value = "1m",
+	  .min = 1000,
+	  .description = "Disconnect a client that is idle this long before "
+		"logging in." },
+	{ .key = "idle_timeout", .type = SETTING_TYPE_DURATION,
+	  DEF(managesieve_settings, idle_timeout_ms), .default_value = "30m",
+	  .min = 1000,
+	  .description = "Disconnect a logged-in client that is idle this "
+		"long." },
+	{ .key = "output_buffer_limit", .type = SETTING_TYPE_SIZE,
+	  DEF(managesieve_settings, output_buffer_limit), .default_value = "256k",
+	  .min = 1024,
+	  .description = "Output buffered for a client before the server "
+		"stops reading its commands until it reads." },
+	{ .key = "output_timeout", .type = SETTING_TYPE_DURATION,
+	  DEF(managesieve_settings, output_timeout_ms), .default_value = "5m",
+	  .min = 1000,
+	  .description = "Disconnect a client that does not read its pending "
+		"output for this long." },
+	{ .key = NULL }
+};
+
 static const char *const mail_driver_values[] = { "maildir", NULL };
 
 const struct setting_def mail_setting_defs[] = {
@@ -974,6 +1041,21 @@ static const struct config_block_def config_block_mail = {
 	.description = "Where and how users' mail is stored.",
 };
 
+static const struct config_block_def config_block_sieve = {
+	.name = "sieve",
+	.defs = sieve_setting_defs,
+	.offset = offsetof(struct tern_settings, sieve),
+	.description = "Users' Sieve scripts: where they are stored, and "
+		"their limits. See docs/managesieve.md.",
+};
+
+static const struct config_block_def config_block_managesieve = {
+	.name = "managesieve",
+	.defs = managesieve_setting_defs,
+	.offset = offsetof(struct tern_settings, managesieve),
+	.description = "ManageSieve sessions (RFC 5804): limits and timeouts.",
+};
+
 const struct config_block_def config_block_service = {
 	.name = "service",
 	.defs = service_setting_defs,
@@ -1040,6 +1122,7 @@ const struct config_block_def config_block_userdb = {
 const struct config_block_def *const config_blocks[] = {
 	&config_block_top, &config_block_tls, &config_block_auth,
 	&config_block_imap, &config_block_pop3, &config_block_mail,
+	&config_block_sieve, &config_block_managesieve,
 	&config_block_service,
 	&config_block_listener,
 	&config_block_passdb, &config_block_userdb,

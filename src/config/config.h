@@ -178,6 +178,25 @@ struct pop3_settings {
 	bool lock; /* one POP3 session per maildrop at a time */
 };
 
+/* A user's Sieve scripts (src/sieve-storage, docs/managesieve.md) */
+struct sieve_settings {
+	const char *script_dir; /* template: %h home, %u user, %n, %d */
+	const char *script;     /* the active script's symlink, a template */
+	unsigned int quota_max_scripts; /* 0: no limit */
+	uint64_t quota_max_storage;     /* 0: no limit */
+	uint64_t max_script_size;
+	unsigned int max_redirects;
+};
+
+/* ManageSieve sessions (RFC 5804) */
+struct managesieve_settings {
+	uint64_t max_line_length;
+	unsigned int login_timeout_ms;
+	unsigned int idle_timeout_ms;
+	uint64_t output_buffer_limit;
+	unsigned int output_timeout_ms;
+};
+
 struct mail_settings {
 	const char *home;   /* template: %u user, %n local part, %d domain */
 	const char *driver; /* "maildir" */
@@ -240,6 +259,8 @@ struct tern_settings {
 	struct imap_settings imap;
 	struct pop3_settings pop3;
 	struct mail_settings mail;
+	struct sieve_settings sieve;
+	struct managesieve_settings managesieve;
 
 	/* all listeners, including disabled ones, in the order the embedded
 	   default and then the config defined them */
