@@ -370,6 +370,15 @@ int sieve_storage_mkdir(struct sieve_storage *storage, const char *path)
 {
 	if (mkdir(path, 0700) == 0 || errno == EEXIST)
 		return 0;
+	/* a user who never got mail has no home yet: create the parents,
+	   private like the mail home itself */
+	const char *slash = strrchr(path, '/');
+	if (errno == ENOENT && slash != NULL && slash != path) {
+		if (sieve_storage_mkdir(storage, t_strndup(path, (size_t)(slash - path))) < 0)
+			return -1;
+		if (mkdir(path, 0700) == 0 || errno == EEXIST)
+			return 0;
+	}
 	sieve_storage_set_syserror(storage, "mkdir", path);
 	return -1;
 }

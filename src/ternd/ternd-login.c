@@ -10,6 +10,7 @@
 #include "ipc-handoff.h"
 #include "log.h"
 #include "login-imap.h"
+#include "login-managesieve.h"
 #include "login-pop3.h"
 #include "login-proxy.h"
 #include "net.h"
@@ -63,14 +64,15 @@ static void worker_login_handoff(struct connection *conn, const struct login_han
 	connection_release(conn);
 }
 
-/* IMAP UNAUTHENTICATE: the session returns to the pre-login engine. */
+/* IMAP and ManageSieve UNAUTHENTICATE: the session returns to the
+   pre-login engine. */
 static void worker_login_resume(const char *record, int fd)
 {
 	struct login_handoff h;
-	const char *error = "not an IMAP session";
+	const char *error = "not an IMAP or ManageSieve session";
 
 	if (login_handoff_parse(record, t_pool(), &h, &error) < 0 ||
-	    strcmp(h.protocol, "imap") != 0) {
+	    (strcmp(h.protocol, "imap") != 0 && strcmp(h.protocol, "managesieve") != 0)) {
 		log_error(NULL, "resume_failed", "error=%s", log_value(error));
 		close(fd);
 		return;
@@ -97,7 +99,10 @@ static void worker_login_resume(const char *record, int fd)
 			return;
 		}
 	}
-	login_imap_client_resume(&worker.login, conn, h.starttls);
+	if (strcmp(h.protocol, "managesieve") == 0)
+		login_managesieve_client_resume(&worker.login, conn, h.starttls);
+	else
+		login_imap_client_resume(&worker.login, conn, h.starttls);
 }
 
 void worker_login_channel_input(struct ipc_channel *chan ATTR_UNUSED, const void *data,
