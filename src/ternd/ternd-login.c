@@ -22,6 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Client bytes taken along when a TLS session comes back
+   (UNAUTHENTICATE); more can't be pipelined input of a login command. */
+#define WORKER_LOGIN_RESUME_MAX_INPUT (1024 * 1024)
 /* How long a starting login worker waits for the auth process. */
 #define WORKER_LOGIN_AUTH_WAIT_MS 10000
 
@@ -85,7 +88,16 @@ static void worker_login_resume(const char *record, int fd)
 			close(fd);
 			return;
 		}
-		conn = login_proxy_detach(proxy, h.input, h.input_size);
+		/* what the proxy relayed after the mail process's last read
+		   is still unread in its end of the socketpair */
+		string_t *input = t_str_new(h.input_size + 256);
+		str_append_n(input, h.input, h.input_size);
+		char buf[4096];
+		ssize_t n;
+		while (str_len(input) < WORKER_LOGIN_RESUME_MAX_INPUT &&
+		       (n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+			str_append_n(input, buf, (size_t)n);
+		conn = login_proxy_detach(proxy, str_data(input), str_len(input));
 		close(fd);
 		if (conn == NULL)
 			return;
