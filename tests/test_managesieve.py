@@ -89,12 +89,14 @@ class RawSieve:
             caps[m.group(1).decode()] = (m.group(2) or b"").decode()
         return caps, status
 
-    def starttls(self):
+    def starttls(self, context=None):
         _, status = self.command("STARTTLS")
         assert status[0] == "OK", status
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
+        ctx = context
+        if ctx is None:
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
         self.sock = ctx.wrap_socket(self.sock)
         self.buf = b""
         # RFC 5804 §2.2: the capabilities again, under TLS
