@@ -142,7 +142,10 @@ static int exec_test_config_reload(struct sieve_run *run, const struct sieve_ast
 {
 	/* the engine reads ts->env through a pointer: updating it is the
 	   reload, whichever extension is named */
-	sieve_testsuite_env_update(ext_ts(run));
+	struct sieve_testsuite *ts = ext_ts(run);
+
+	sieve_testsuite_env_update(ts);
+	sieve_run_set_limits(run, &ts->limits);
 	return 0;
 }
 
