@@ -38,6 +38,7 @@ struct sieve_testsuite *sieve_testsuite_create(const char *test_path)
 	array_init(&ts->binaries, pool, 4);
 	array_init(&ts->errors, pool, 8);
 	array_init(&ts->messages, pool, 8);
+	array_init(&ts->duplicates, pool, 4);
 	(void)sieve_testsuite_mailbox_create(ts, "INBOX");
 	sieve_testsuite_set_message(ts, default_message, sizeof(default_message) - 1);
 	return ts;
