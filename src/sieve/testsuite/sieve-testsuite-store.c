@@ -254,6 +254,18 @@ int sieve_testsuite_setting_set(struct sieve_testsuite *ts, const char *name, co
 {
 	struct sieve_testsuite_setting *setting;
 
+	/* settings are trimmed as in a configuration file */
+	if (value != NULL) {
+		size_t len;
+
+		while (*value == ' ' || *value == '\t')
+			value++;
+		len = strlen(value);
+		while (len > 0 && (value[len - 1] == ' ' || value[len - 1] == '\t'))
+			len--;
+		value = t_strndup(value, len);
+	}
+
 	for (unsigned int i = 0; i < ts->settings.count; i++) {
 		if (strcmp(ts->settings.v[i].name, name) == 0) {
 			ts->settings.v[i].value = value == NULL ? NULL : p_strdup(ts->pool, value);
