@@ -139,7 +139,7 @@ def run_file(rel):
     args = [str(RUNNER)]
     if rel.startswith(EXPECT_FAILURE):
         args.append("-F")
-    proc = subprocess.run(args + [str(TESTS_DIR / rel)], capture_output=True, text=True,
+    proc = subprocess.run(args + [str(TESTS_DIR / rel)], capture_output=True, text=True, errors="replace",
                           timeout=120, cwd=str(TESTS_DIR / os.path.dirname(rel)) if os.path.dirname(rel) else str(TESTS_DIR))
     cases = {}
     lines = proc.stdout.splitlines()
