@@ -32,8 +32,18 @@ typedef ARRAY(struct sieve_ast_arg) sieve_ast_arg_array_t;
 
 /* Most positional arguments any base command or test takes. */
 #define SIEVE_MAX_POSITIONAL 4
-/* Tags a command may know, indexed by its definition's tag table. */
+/* Tags one command may carry. */
 #define SIEVE_MAX_TAGS 16
+
+struct sieve_tag_def;
+struct sieve_extension_def;
+
+/* A tagged argument of a validated node. */
+struct sieve_node_tag {
+	const struct sieve_tag_def *def;
+	/* the tag itself, and its value (NULL for tags without one) */
+	const struct sieve_ast_arg *arg, *value;
+};
 
 /* One command, or one test (the grammar is the same). */
 struct sieve_ast_node {
@@ -52,12 +62,17 @@ struct sieve_ast_node {
 	const struct sieve_command_def *def;
 	const struct sieve_ast_arg *positional[SIEVE_MAX_POSITIONAL];
 	unsigned int positional_count;
-	/* tag arguments by the index in def->tags; the tag's own arg for
-	   tags without a value, the value for tags with one */
-	const struct sieve_ast_arg *tags[SIEVE_MAX_TAGS];
+	/* the extension defining the command (NULL: base language) */
+	const struct sieve_extension_def *ext;
+	struct sieve_node_tag tags[SIEVE_MAX_TAGS];
+	unsigned int tag_count;
 	enum sieve_comparator comparator;
 	enum sieve_match_type match_type;
+	/* for :count and :value (RFC 5231) */
+	enum sieve_relation relation;
 	enum sieve_address_part address_part;
+	/* the block is not validated and never run (if ihave "unknown") */
+	bool skip_block;
 };
 
 struct sieve_ast {
@@ -67,6 +82,8 @@ struct sieve_ast {
 	/* extensions the script requires, each once (set by the
 	   validator) */
 	array_str_t extensions;
+	/* the script's name (include, diagnostics); NULL if none */
+	const char *name;
 };
 
 struct sieve_ast *sieve_ast_create(pool_t pool);

@@ -1,116 +1,67 @@
-/* The table of Sieve commands and tests the validator knows, with their
- * signatures (RFC 5228 §2.6: positional arguments, tagged arguments, test
- * and block placement), and the registry of extensions a script may
- * require (RFC 5228 §3.2). Extensions will move to ext/<name>/; for now
- * they are rows of these tables. */
+/* The registry of Sieve extensions and their commands, tests and tags
+ * (RFC 5228 §3.2), with the base language of RFC 5228 as the one
+ * extension without a name. Internal to src/sieve: extensions use
+ * sieve-extension.h. */
 #ifndef TERN_SIEVE_COMMANDS_H
 #define TERN_SIEVE_COMMANDS_H
 
-#include "sieve-ast.h"
+#include "sieve-extension.h"
 
-enum sieve_command_id {
-	SIEVE_CMD_REQUIRE,
-	SIEVE_CMD_IF,
-	SIEVE_CMD_ELSIF,
-	SIEVE_CMD_ELSE,
-	SIEVE_CMD_STOP,
-	SIEVE_CMD_KEEP,
-	SIEVE_CMD_DISCARD,
-	SIEVE_CMD_REDIRECT,
-	SIEVE_CMD_FILEINTO,
-	SIEVE_CMD_REJECT,
-	SIEVE_CMD_EREJECT,
-	SIEVE_TEST_ADDRESS,
-	SIEVE_TEST_ENVELOPE,
-	SIEVE_TEST_HEADER,
-	SIEVE_TEST_EXISTS,
-	SIEVE_TEST_SIZE,
-	SIEVE_TEST_ALLOF,
-	SIEVE_TEST_ANYOF,
-	SIEVE_TEST_NOT,
-	SIEVE_TEST_TRUE,
-	SIEVE_TEST_FALSE,
+/* Registers the built-in extensions once (idempotent). */
+void sieve_extensions_init(void);
+/* Finds a command (or with is_test a test) by identifier
+   (case-insensitive) and the extension defining it (NULL for the base
+   language); a definition of the other kind if that is all there is. */
+const struct sieve_command_def *sieve_command_lookup(const char *identifier, bool is_test,
+	const struct sieve_extension_def **ext_r);
+/* Finds tag name for node's command: its own tags first, then the ones
+   extensions add. *ext_name_r is the extension the script must require
+   (NULL for none). NULL if unknown. */
+const struct sieve_tag_def *sieve_command_find_tag(const struct sieve_ast_node *node,
+						   const char *name,
+						   const char **ext_name_r);
 
-	SIEVE_COMMAND_COUNT
-};
+/* The base language's control commands, which the validator and the
+   interpreter treat specially. */
+extern const struct sieve_command_def sieve_base_commands[];
+#define SIEVE_DEF_REQUIRE (&sieve_base_commands[0])
+#define SIEVE_DEF_IF (&sieve_base_commands[1])
+#define SIEVE_DEF_ELSIF (&sieve_base_commands[2])
+#define SIEVE_DEF_ELSE (&sieve_base_commands[3])
 
-enum sieve_arg_kind {
-	SIEVE_ARG_NONE = 0,
-	SIEVE_ARG_STRING,
-	SIEVE_ARG_STRING_LIST, /* a single string is accepted too */
-	SIEVE_ARG_NUMBER,
-};
-
-struct sieve_tag_def {
-	const char *name;
-	/* the argument the tag takes, or SIEVE_ARG_NONE */
-	enum sieve_arg_kind value;
-	/* extension the script must require to use the tag; NULL for none */
-	const char *extension;
-};
-
-enum sieve_command_flags {
-	/* takes the :comparator, match-type and address-part tags of
-	   RFC 5228 §2.7 */
-	SIEVE_CMD_FLAG_COMPARATOR = 0x01,
-	SIEVE_CMD_FLAG_MATCH_TYPE = 0x02,
-	SIEVE_CMD_FLAG_ADDRESS_PART = 0x04,
-	/* is a test (else a command) */
-	SIEVE_CMD_FLAG_TEST = 0x08,
-	/* needs a block (if, elsif, else) */
-	SIEVE_CMD_FLAG_BLOCK = 0x10,
-};
-
-enum sieve_test_args {
-	SIEVE_TESTS_NONE = 0,
-	SIEVE_TESTS_ONE,  /* exactly one test, not in parentheses */
-	SIEVE_TESTS_LIST, /* a "( ... )" test list */
-};
-
-struct sieve_validator;
-
-struct sieve_command_def {
-	const char *identifier;
-	enum sieve_command_id id;
-	enum sieve_command_flags flags;
-	/* extension to require first; NULL for the base language */
-	const char *extension;
-	enum sieve_arg_kind positional[SIEVE_MAX_POSITIONAL];
-	const struct sieve_tag_def *tags; /* NULL-name terminated, or NULL */
-	enum sieve_test_args tests;
-	/* command-specific checks after the generic signature check;
-	   returns -1 with an error (without the line prefix) */
-	int (*validate)(struct sieve_validator *validator,
-			struct sieve_ast_node *node, const char **error_r);
-};
-
-/* Finds a command or test by identifier (case-insensitive). */
-const struct sieve_command_def *sieve_command_lookup(const char *identifier);
-/* True if name is an extension this build implements. */
-bool sieve_extension_is_known(const char *name);
-/* The names of the implemented extensions, NULL-terminated (for the
-   ManageSieve SIEVE capability). */
-const char *const *sieve_extension_names(void);
-/* Index of the tag in def->tags, -1 if it has no such tag. */
-int sieve_command_find_tag(const struct sieve_command_def *def, const char *name);
-
-/* for the table in sieve-commands.c: command-specific validation in
-   sieve-validator.c */
+/* validate hooks of the base language (sieve-validator.c) */
 int sieve_validate_require(struct sieve_validator *validator,
 			   struct sieve_ast_node *node, const char **error_r);
 int sieve_validate_elsif(struct sieve_validator *validator,
 			 struct sieve_ast_node *node, const char **error_r);
-int sieve_validate_redirect(struct sieve_validator *validator,
-			    struct sieve_ast_node *node, const char **error_r);
-int sieve_validate_fileinto(struct sieve_validator *validator,
-			    struct sieve_ast_node *node, const char **error_r);
-int sieve_validate_address(struct sieve_validator *validator,
-			   struct sieve_ast_node *node, const char **error_r);
-int sieve_validate_envelope(struct sieve_validator *validator,
-			    struct sieve_ast_node *node, const char **error_r);
-int sieve_validate_header(struct sieve_validator *validator,
-			  struct sieve_ast_node *node, const char **error_r);
-int sieve_validate_size(struct sieve_validator *validator,
-			struct sieve_ast_node *node, const char **error_r);
+/* RFC 5322 §3.6.8 field names (sieve-base.c) */
+int sieve_validate_header_names(const struct sieve_ast_arg *arg, const char **error_r);
+/* RFC 5228 §2.4.2.4 on a command and its children
+   (ext/encoded-character.c); -1 with "line N: text" */
+int sieve_encoded_character_decode(pool_t pool, struct sieve_ast_node *node,
+				   const char **error_r);
+
+/* ext/mime.c: checks the RFC 5703 tags on header/address/exists */
+int sieve_mime_validate_node(struct sieve_validator *validator,
+			     struct sieve_ast_node *node, const char **error_r);
+/* ext/regex.c: checks constant :regex keys at compile time */
+int sieve_regex_validate_keys(struct sieve_validator *validator,
+			      const struct sieve_ast_node *node,
+			      const struct sieve_ast_arg *keys, const char **error_r);
+
+/* Built-in extensions (one file each in ext/). */
+extern const struct sieve_extension_def sieve_ext_fileinto, sieve_ext_envelope,
+	sieve_ext_copy, sieve_ext_reject, sieve_ext_ereject,
+	sieve_ext_encoded_character, sieve_ext_comparator_octet,
+	sieve_ext_comparator_casemap, sieve_ext_comparator_numeric,
+	sieve_ext_variables, sieve_ext_imap4flags, sieve_ext_relational,
+	sieve_ext_subaddress, sieve_ext_body, sieve_ext_regex, sieve_ext_date,
+	sieve_ext_index, sieve_ext_environment, sieve_ext_ihave,
+	sieve_ext_mailbox, sieve_ext_mboxmetadata, sieve_ext_servermetadata,
+	sieve_ext_spamtest, sieve_ext_spamtestplus, sieve_ext_virustest,
+	sieve_ext_editheader, sieve_ext_duplicate, sieve_ext_vacation,
+	sieve_ext_vacation_seconds, sieve_ext_include, sieve_ext_enotify,
+	sieve_ext_mime, sieve_ext_foreverypart, sieve_ext_extracttext,
+	sieve_ext_special_use, sieve_ext_imapsieve;
 
 #endif

@@ -1,34 +1,72 @@
-/* Sieve interpreter: walks the validated tree, evaluating tests (RFC 5228
- * §5) and collecting actions (§4) with the implicit keep (§2.10.2),
- * duplicate suppression (§2.10.3) and the action limits of §2.10.5. */
-#include "sieve-interp.h"
+/* Sieve interpreter core: walks the validated tree calling each command's
+ * execute hook, collects actions with the implicit keep (RFC 5228
+ * §2.10.2), duplicate suppression (§2.10.3), conflicts and the limits of
+ * §2.10.5, and enforces the CPU time limit. The run-time services of
+ * sieve-extension.h live here. */
 #include "sieve-commands.h"
-#include "mime-address.h"
-#include "mime-encoded-word.h"
+#include "sieve-run.h"
 
+#include <stdarg.h>
 #include <strings.h>
+#include <time.h>
 
 #define SIEVE_DEFAULT_MAX_ACTIONS 32
 #define SIEVE_DEFAULT_MAX_REDIRECTS 4
 #define SIEVE_DEFAULT_MAX_ADDRESSES 256
+#define SIEVE_DEFAULT_MAX_CPU_MS 3000
+#define SIEVE_DEFAULT_MAX_INCLUDE_DEPTH 10
+#define SIEVE_DEFAULT_MAX_INCLUDES 255
+#define SIEVE_DEFAULT_MAX_VARIABLES 255
+#define SIEVE_DEFAULT_MAX_VARIABLE_SIZE 4096
+#define SIEVE_DEFAULT_MAX_HEADER_EDITS 1024
+/* the CPU clock is read every this many steps */
+#define SIEVE_CPU_CHECK_INTERVAL 32
 
-struct sieve_interp {
-	const struct sieve_message *msg;
-	pool_t pool, tmp_pool;
-	struct sieve_exec_limits limits;
-	struct sieve_result *result;
-	unsigned int action_count, redirect_count;
-	bool implicit_keep, stopped;
-	const char *error;
-};
+static const struct sieve_env empty_env;
 
-typedef int sieve_exec_fn(struct sieve_interp *interp, const struct sieve_ast_node *node);
-
-static int interp_fail(struct sieve_interp *interp, const struct sieve_ast_node *node,
-		       const char *error)
+static uint64_t cpu_now_us(void)
 {
-	interp->error = p_strdup_printf(interp->pool, "line %u: %s", node->line, error);
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) < 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+int sieve_run_error(struct sieve_run *run, const struct sieve_ast_node *node,
+		    const char *fmt, ...)
+{
+	va_list args;
+
+	va_start(args, fmt);
+	const char *text = p_strdup_vprintf(run->pool, fmt, args);
+	va_end(args);
+	if (run->error == NULL || !run->error_final) {
+		run->error = node == NULL ? text :
+			p_strdup_printf(run->pool, "line %u: %s", node->line, text);
+		if (run->script_name != NULL)
+			run->error = p_strdup_printf(run->pool, "%s: %s", run->script_name,
+						     run->error);
+	}
+	run->error_final = true;
 	return -1;
+}
+
+const char *sieve_run_get_error(const struct sieve_run *run)
+{
+	return run->error;
+}
+
+/* RFC 5228 §2.10.6-style limit on work: the clock is the process's CPU
+   time, so waiting on callbacks does not count. */
+int sieve_run_check_cpu(struct sieve_run *run, const struct sieve_ast_node *node)
+{
+	if (++run->steps % SIEVE_CPU_CHECK_INTERVAL != 0)
+		return 0;
+	if (cpu_now_us() - run->cpu_start_us <= (uint64_t)run->limits.max_cpu_ms * 1000)
+		return 0;
+	return sieve_run_error(run, node, "CPU time limit exceeded (%u ms)",
+			       run->limits.max_cpu_ms);
 }
 
 /* --- actions --- */
@@ -46,9 +84,17 @@ static bool action_is_duplicate(const struct sieve_action *a, const struct sieve
 		return true;
 	if (a->type != b->type || a->type == SIEVE_ACTION_KEEP)
 		return false;
-	if (a->type == SIEVE_ACTION_REDIRECT)
+	switch (a->type) {
+	case SIEVE_ACTION_REDIRECT:
 		return strcasecmp(a->target, b->target) == 0;
-	return a->type == SIEVE_ACTION_FILEINTO && strcmp(a->target, b->target) == 0;
+	case SIEVE_ACTION_FILEINTO:
+		return strcmp(a->target, b->target) == 0;
+	case SIEVE_ACTION_NOTIFY:
+		/* RFC 5435 §3.8: the same method twice is one notification */
+		return strcmp(a->notify->method, b->notify->method) == 0;
+	default:
+		return false;
+	}
 }
 
 static bool action_is_reject(enum sieve_action_type type)
@@ -56,430 +102,412 @@ static bool action_is_reject(enum sieve_action_type type)
 	return type == SIEVE_ACTION_REJECT || type == SIEVE_ACTION_EREJECT;
 }
 
-/* RFC 5429 §2.1: a reject cannot go with actions that deliver. */
+static bool action_delivers(enum sieve_action_type type)
+{
+	return type == SIEVE_ACTION_KEEP || type == SIEVE_ACTION_FILEINTO ||
+		type == SIEVE_ACTION_REDIRECT;
+}
+
+/* RFC 5429 §2.1: a reject cannot go with actions that deliver, nor with
+   vacation (RFC 5230 §4.7); RFC 5230 §4.7: one vacation per run. */
 static const char *action_conflict(const struct sieve_action *a, const struct sieve_action *b)
 {
 	if (action_is_reject(a->type) && action_is_reject(b->type))
 		return "reject given more than once";
-	if (action_is_reject(a->type) != action_is_reject(b->type))
+	if ((action_is_reject(a->type) && action_delivers(b->type)) ||
+	    (action_is_reject(b->type) && action_delivers(a->type)))
 		return "reject cannot be combined with keep, fileinto or redirect";
+	if ((action_is_reject(a->type) && b->type == SIEVE_ACTION_VACATION) ||
+	    (action_is_reject(b->type) && a->type == SIEVE_ACTION_VACATION))
+		return "reject cannot be combined with vacation";
+	if (a->type == SIEVE_ACTION_VACATION && b->type == SIEVE_ACTION_VACATION)
+		return "vacation given more than once";
 	return NULL;
 }
 
-static int interp_add_action(struct sieve_interp *interp, const struct sieve_ast_node *node,
-			     enum sieve_action_type type, const char *target, bool copy)
+static const char *const *flags_union(pool_t pool, const char *const *a, const char *const *b)
 {
-	struct sieve_action new_action = {
-		.type = type, .copy = copy, .line = node->line,
-		.target = target == NULL ? NULL : p_strdup(interp->pool, target),
-	};
+	ARRAY(const char *) flags;
+
+	if (a == NULL || b == NULL)
+		return a == NULL ? b : a;
+	array_init(&flags, pool, 8);
+	for (; *a != NULL; a++)
+		array_push(&flags, *a);
+	for (; *b != NULL; b++) {
+		unsigned int i;
+
+		for (i = 0; i < flags.count && strcasecmp(flags.v[i], *b) != 0; i++) ;
+		if (i == flags.count)
+			array_push(&flags, *b);
+	}
+	array_push(&flags, NULL);
+	return flags.v;
+}
+
+static int action_check_limits(struct sieve_run *run, const struct sieve_ast_node *node,
+			       enum sieve_action_type type)
+{
+	if (++run->action_count > run->limits.max_actions)
+		return sieve_run_error(run, node, "too many actions (limit %u)",
+				       run->limits.max_actions);
+	if (type == SIEVE_ACTION_REDIRECT &&
+	    ++run->redirect_count > run->limits.max_redirects)
+		return sieve_run_error(run, node, "too many redirects (limit %u)",
+				       run->limits.max_redirects);
+	return 0;
+}
+
+int sieve_run_add_action(struct sieve_run *run, const struct sieve_ast_node *node,
+			 const struct sieve_action *action)
+{
+	struct sieve_action new_action = *action;
 	const char *conflict;
 
-	if (type != SIEVE_ACTION_FILEINTO && type != SIEVE_ACTION_REDIRECT)
+	new_action.line = node == NULL ? 0 : node->line;
+	if (action->target != NULL)
+		new_action.target = p_strdup(run->pool, action->target);
+	if (action->type != SIEVE_ACTION_FILEINTO && action->type != SIEVE_ACTION_REDIRECT)
 		new_action.copy = false;
-	if (!new_action.copy)
-		interp->implicit_keep = false;
-	for (unsigned int i = 0; i < interp->result->actions.count; i++) {
-		struct sieve_action *old = &interp->result->actions.v[i];
+	if (!new_action.copy && action->type != SIEVE_ACTION_VACATION &&
+	    action->type != SIEVE_ACTION_NOTIFY)
+		run->implicit_keep = false;
+	for (unsigned int i = 0; i < run->result->actions.count; i++) {
+		struct sieve_action *old = &run->result->actions.v[i];
 
 		if ((conflict = action_conflict(old, &new_action)) != NULL)
-			return interp_fail(interp, node, conflict);
+			return sieve_run_error(run, node, "%s", conflict);
 		if (action_is_duplicate(old, &new_action)) {
 			/* the stronger form wins: without :copy it cancelled
 			   the implicit keep already */
 			old->copy = old->copy && new_action.copy;
+			old->flags = flags_union(run->pool, old->flags, new_action.flags);
+			old->create = old->create || new_action.create;
+			if (old->implicit && !new_action.implicit) {
+				old->implicit = false;
+				old->line = new_action.line;
+			}
 			return 0;
 		}
 	}
-	if (++interp->action_count > interp->limits.max_actions) {
-		return interp_fail(interp, node, t_strdup_printf(
-			"too many actions (limit %u)", interp->limits.max_actions));
-	}
-	if (type == SIEVE_ACTION_REDIRECT &&
-	    ++interp->redirect_count > interp->limits.max_redirects) {
-		return interp_fail(interp, node, t_strdup_printf(
-			"too many redirects (limit %u)", interp->limits.max_redirects));
-	}
-	array_push(&interp->result->actions, new_action);
+	if (!new_action.implicit && action_check_limits(run, node, action->type) < 0)
+		return -1;
+	array_push(&run->result->actions, new_action);
 	return 0;
 }
 
-static bool node_has_copy(const struct sieve_ast_node *node)
+void sieve_run_cancel_implicit_keep(struct sieve_run *run)
 {
-	return node->tags[0] != NULL;
+	run->implicit_keep = false;
 }
 
-static int exec_keep(struct sieve_interp *interp, const struct sieve_ast_node *node)
+struct sieve_result *sieve_run_get_result(struct sieve_run *run)
 {
-	return interp_add_action(interp, node, SIEVE_ACTION_KEEP, NULL, false);
-}
-
-static int exec_discard(struct sieve_interp *interp, const struct sieve_ast_node *node)
-{
-	interp->implicit_keep = false;
-	return 0;
-}
-
-static int exec_stop(struct sieve_interp *interp, const struct sieve_ast_node *node)
-{
-	interp->stopped = true;
-	return 0;
-}
-
-static int exec_redirect(struct sieve_interp *interp, const struct sieve_ast_node *node)
-{
-	return interp_add_action(interp, node, SIEVE_ACTION_REDIRECT,
-				 node->positional[0]->strings[0], node_has_copy(node));
-}
-
-static int exec_fileinto(struct sieve_interp *interp, const struct sieve_ast_node *node)
-{
-	return interp_add_action(interp, node, SIEVE_ACTION_FILEINTO,
-				 node->positional[0]->strings[0], node_has_copy(node));
-}
-
-static int exec_reject(struct sieve_interp *interp, const struct sieve_ast_node *node)
-{
-	return interp_add_action(interp, node,
-		node->def->id == SIEVE_CMD_REJECT ? SIEVE_ACTION_REJECT : SIEVE_ACTION_EREJECT,
-		node->positional[0]->strings[0], false);
-}
-
-/* --- tests --- */
-
-static int interp_test(struct sieve_interp *interp, const struct sieve_ast_node *node);
-
-static bool match_keys(const struct sieve_ast_node *node, const char *value)
-{
-	const struct sieve_ast_arg *keys = node->positional[node->positional_count - 1];
-
-	for (unsigned int i = 0; i < keys->string_count; i++) {
-		if (sieve_match(node->comparator, node->match_type, value, keys->strings[i]))
-			return true;
-	}
-	return false;
-}
-
-static int interp_get_headers(struct sieve_interp *interp, const struct sieve_ast_node *node,
-			      const char *name, const char *const **values_r)
-{
-	const char *error;
-
-	if (interp->msg->v->get_headers(interp->msg->context, name, values_r, &error) < 0)
-		return interp_fail(interp, node, t_strdup_printf(
-			"failed to read header %s: %s", name, error));
-	return 0;
-}
-
-/* RFC 5228 §5.7: header values are compared unfolded and with RFC 2047
-   encoded words decoded; surrounding whitespace is not part of them. */
-static const char *header_value_prepare(pool_t pool, const char *value)
-{
-	size_t len;
-
-	while (*value == ' ' || *value == '\t')
-		value++;
-	len = strlen(value);
-	while (len > 0 && (value[len - 1] == ' ' || value[len - 1] == '\t'))
-		len--;
-	if (!mime_encoded_word_has_words(value, len))
-		return p_strndup(pool, value, len);
-	string_t *dest = str_new(pool, len + 16);
-	mime_encoded_word_decode(value, len, dest);
-	return str_c(dest);
-}
-
-static int test_header(struct sieve_interp *interp, const struct sieve_ast_node *node)
-{
-	const struct sieve_ast_arg *names = node->positional[0];
-	const char *const *values;
-
-	for (unsigned int i = 0; i < names->string_count; i++) {
-		if (interp_get_headers(interp, node, names->strings[i], &values) < 0)
-			return -1;
-		for (; *values != NULL; values++) {
-			if (match_keys(node, header_value_prepare(interp->tmp_pool, *values)))
-				return 1;
-		}
-	}
-	return 0;
-}
-
-static int test_exists(struct sieve_interp *interp, const struct sieve_ast_node *node)
-{
-	const struct sieve_ast_arg *names = node->positional[0];
-	const char *const *values;
-
-	for (unsigned int i = 0; i < names->string_count; i++) {
-		if (interp_get_headers(interp, node, names->strings[i], &values) < 0)
-			return -1;
-		if (values[0] == NULL)
-			return 0;
-	}
-	return 1;
-}
-
-/* RFC 5228 §2.7.4; NULL when the part does not exist. */
-static const char *address_part(pool_t pool, enum sieve_address_part part,
-				const char *localpart, const char *domain)
-{
-	switch (part) {
-	case SIEVE_ADDRESS_ALL:
-		return domain[0] == '\0' ? localpart : p_strconcat(pool, localpart, "@", domain, NULL);
-	case SIEVE_ADDRESS_LOCALPART:
-		return localpart;
-	case SIEVE_ADDRESS_DOMAIN:
-		return domain;
-	}
-	i_unreached();
-}
-
-static bool address_header_matches(struct sieve_interp *interp,
-				   const struct sieve_ast_node *node, const char *value)
-{
-	struct mime_address_list list = { NULL, NULL, 0 };
-
-	mime_address_parse(interp->tmp_pool, value, strlen(value),
-			   interp->limits.max_addresses, 0, &list);
-	for (const struct mime_address *addr = list.head; addr != NULL; addr = addr->next) {
-		const char *part;
-
-		if (addr->domain == NULL)
-			continue; /* group marker */
-		if (addr->invalid || addr->mailbox[0] == '\0') {
-			/* an unparsable address has no local part or
-			   domain; :all still sees the raw text */
-			if (node->address_part != SIEVE_ADDRESS_ALL)
-				continue;
-			part = header_value_prepare(interp->tmp_pool, value);
-		} else {
-			part = address_part(interp->tmp_pool, node->address_part,
-					    addr->mailbox, addr->domain);
-		}
-		if (match_keys(node, part))
-			return true;
-	}
-	return false;
-}
-
-static int test_address(struct sieve_interp *interp, const struct sieve_ast_node *node)
-{
-	const struct sieve_ast_arg *names = node->positional[0];
-	const char *const *values;
-
-	for (unsigned int i = 0; i < names->string_count; i++) {
-		if (interp_get_headers(interp, node, names->strings[i], &values) < 0)
-			return -1;
-		for (; *values != NULL; values++) {
-			if (address_header_matches(interp, node, *values))
-				return 1;
-		}
-	}
-	return 0;
-}
-
-static int test_envelope(struct sieve_interp *interp, const struct sieve_ast_node *node)
-{
-	const struct sieve_ast_arg *parts = node->positional[0];
-
-	for (unsigned int i = 0; i < parts->string_count; i++) {
-		enum sieve_envelope_part part = strcasecmp(parts->strings[i], "from") == 0 ?
-			SIEVE_ENVELOPE_FROM : SIEVE_ENVELOPE_TO;
-		const char *value, *error, *at, *local, *domain;
-		int ret = interp->msg->v->get_envelope(interp->msg->context, part,
-						       &value, &error);
-
-		if (ret < 0)
-			return interp_fail(interp, node, t_strdup_printf(
-				"failed to read the envelope: %s", error));
-		if (ret == 0)
-			continue;
-		/* RFC 5228 §5.4: the null reverse-path is "" for every
-		   address part */
-		at = strrchr(value, '@');
-		local = at == NULL ? value : p_strndup(interp->tmp_pool, value,
-						       (size_t)(at - value));
-		domain = at == NULL ? "" : at + 1;
-		if (match_keys(node, value[0] == '\0' ? "" :
-			       address_part(interp->tmp_pool, node->address_part, local, domain)))
-			return 1;
-	}
-	return 0;
-}
-
-static int test_size(struct sieve_interp *interp, const struct sieve_ast_node *node)
-{
-	uint64_t size, limit = node->positional[0]->number;
-	const char *error;
-
-	if (interp->msg->v->get_size(interp->msg->context, &size, &error) < 0)
-		return interp_fail(interp, node, t_strdup_printf(
-			"failed to read the message size: %s", error));
-	/* tags[0] is :over, tags[1] :under (RFC 5228 §5.9: strict) */
-	return node->tags[0] != NULL ? size > limit : size < limit;
-}
-
-static int test_allof(struct sieve_interp *interp, const struct sieve_ast_node *node)
-{
-	bool all = node->def->id == SIEVE_TEST_ALLOF;
-
-	for (unsigned int i = 0; i < node->tests.count; i++) {
-		int ret = interp_test(interp, node->tests.v[i]);
-
-		if (ret < 0)
-			return -1;
-		if ((ret > 0) != all)
-			return all ? 0 : 1;
-	}
-	return all ? 1 : 0;
-}
-
-static int test_not(struct sieve_interp *interp, const struct sieve_ast_node *node)
-{
-	int ret = interp_test(interp, node->tests.v[0]);
-
-	return ret < 0 ? -1 : !ret;
-}
-
-static int test_true(struct sieve_interp *interp, const struct sieve_ast_node *node)
-{
-	return node->def->id == SIEVE_TEST_TRUE ? 1 : 0;
-}
-
-static sieve_exec_fn *const handlers[SIEVE_COMMAND_COUNT] = {
-	[SIEVE_CMD_STOP] = exec_stop,
-	[SIEVE_CMD_KEEP] = exec_keep,
-	[SIEVE_CMD_DISCARD] = exec_discard,
-	[SIEVE_CMD_REDIRECT] = exec_redirect,
-	[SIEVE_CMD_FILEINTO] = exec_fileinto,
-	[SIEVE_CMD_REJECT] = exec_reject,
-	[SIEVE_CMD_EREJECT] = exec_reject,
-	[SIEVE_TEST_ADDRESS] = test_address,
-	[SIEVE_TEST_ENVELOPE] = test_envelope,
-	[SIEVE_TEST_HEADER] = test_header,
-	[SIEVE_TEST_EXISTS] = test_exists,
-	[SIEVE_TEST_SIZE] = test_size,
-	[SIEVE_TEST_ALLOF] = test_allof,
-	[SIEVE_TEST_ANYOF] = test_allof,
-	[SIEVE_TEST_NOT] = test_not,
-	[SIEVE_TEST_TRUE] = test_true,
-	[SIEVE_TEST_FALSE] = test_true,
-};
-
-/* Returns 1 true, 0 false, -1 error. */
-static int interp_test(struct sieve_interp *interp, const struct sieve_ast_node *node)
-{
-	return handlers[node->def->id](interp, node);
+	return run->result;
 }
 
 /* --- control (RFC 5228 §3) --- */
 
-static int interp_block(struct sieve_interp *interp, const struct sieve_ast_node *block)
+void sieve_run_stop(struct sieve_run *run)
+{
+	run->stopped = true;
+}
+
+bool sieve_run_is_stopped(const struct sieve_run *run)
+{
+	return run->stopped || run->returned || run->breaking != NULL;
+}
+
+void sieve_run_clear_stop(struct sieve_run *run)
+{
+	run->stopped = false;
+	run->returned = false;
+	run->breaking = NULL;
+}
+
+void sieve_run_resume(struct sieve_run *run)
+{
+	sieve_run_clear_stop(run);
+}
+
+bool sieve_run_implicit_keep(const struct sieve_run *run)
+{
+	return run->implicit_keep;
+}
+
+void sieve_run_clear_error(struct sieve_run *run)
+{
+	run->error = NULL;
+	run->error_final = false;
+}
+
+void sieve_run_reset_result(struct sieve_run *run)
+{
+	array_clear(&run->result->actions);
+	array_clear(&run->result->header_edits);
+	array_clear(&run->result->duplicate_marks);
+	run->implicit_keep = true;
+	run->action_count = 0;
+	run->redirect_count = 0;
+	sieve_run_set_ext_context(run, &sieve_ext_imap4flags, NULL);
+}
+
+int sieve_run_test(struct sieve_run *run, const struct sieve_ast_node *test)
+{
+	if (sieve_run_check_cpu(run, test) < 0)
+		return -1;
+	if (test->def->execute == NULL)
+		return 0;
+	return test->def->execute(run, test);
+}
+
+static bool node_is_chain(const struct sieve_ast_node *cmd)
+{
+	return cmd->def == SIEVE_DEF_IF || cmd->def == SIEVE_DEF_ELSIF ||
+		cmd->def == SIEVE_DEF_ELSE;
+}
+
+int sieve_run_block(struct sieve_run *run, const struct sieve_ast_node *block)
 {
 	/* an if/elsif chain already took a branch */
 	bool chain_done = false;
 
-	for (unsigned int i = 0; i < block->block.count && !interp->stopped; i++) {
+	if (block->skip_block)
+		return 0;
+	for (unsigned int i = 0; i < block->block.count && !sieve_run_is_stopped(run); i++) {
 		const struct sieve_ast_node *cmd = block->block.v[i];
-		enum sieve_command_id id = cmd->def->id;
 		int ret;
 
-		if (id == SIEVE_CMD_REQUIRE)
-			continue;
-		if (id != SIEVE_CMD_IF && id != SIEVE_CMD_ELSIF && id != SIEVE_CMD_ELSE) {
-			if (handlers[id](interp, cmd) < 0)
+		if (sieve_run_check_cpu(run, cmd) < 0)
+			return -1;
+		if (!node_is_chain(cmd)) {
+			if (cmd->def->execute != NULL && cmd->def->execute(run, cmd) < 0)
 				return -1;
 			continue;
 		}
-		if (id == SIEVE_CMD_IF)
+		if (cmd->def == SIEVE_DEF_IF)
 			chain_done = false;
 		if (chain_done)
 			continue;
-		ret = id == SIEVE_CMD_ELSE ? 1 : interp_test(interp, cmd->tests.v[0]);
+		ret = cmd->def == SIEVE_DEF_ELSE ? 1 : sieve_run_test(run, cmd->tests.v[0]);
 		if (ret < 0)
 			return -1;
 		if (ret > 0) {
 			chain_done = true;
-			if (interp_block(interp, cmd) < 0)
+			if (sieve_run_block(run, cmd) < 0)
 				return -1;
 		}
 	}
 	return 0;
 }
 
-static void result_add_implicit_keep(struct sieve_result *result)
-{
-	struct sieve_action keep = { .type = SIEVE_ACTION_KEEP, .implicit = true };
+/* --- run state --- */
 
-	for (unsigned int i = 0; i < result->actions.count; i++) {
-		if (action_is_keep(&result->actions.v[i]))
+const struct sieve_message *sieve_run_get_message(struct sieve_run *run)
+{
+	return run->msg;
+}
+
+void sieve_run_set_message(struct sieve_run *run, const struct sieve_message *msg)
+{
+	run->msg = msg;
+	run->parsed = NULL;
+	sieve_run_set_ext_context(run, &sieve_ext_imap4flags, NULL);
+	run->current_part = 0;
+	array_clear(&run->overlays);
+}
+
+const struct sieve_env *sieve_run_get_env(struct sieve_run *run)
+{
+	return run->env;
+}
+
+pool_t sieve_run_pool(struct sieve_run *run)
+{
+	return run->pool;
+}
+
+void *sieve_run_ext_context(struct sieve_run *run, const struct sieve_extension_def *ext)
+{
+	for (unsigned int i = 0; i < run->ext_contexts.count; i++) {
+		if (run->ext_contexts.v[i].ext == ext)
+			return run->ext_contexts.v[i].context;
+	}
+	return NULL;
+}
+
+void sieve_run_set_ext_context(struct sieve_run *run, const struct sieve_extension_def *ext,
+			       void *context)
+{
+	struct sieve_run_ext_context *ctx;
+
+	for (unsigned int i = 0; i < run->ext_contexts.count; i++) {
+		if (run->ext_contexts.v[i].ext == ext) {
+			run->ext_contexts.v[i].context = context;
+			return;
+		}
+	}
+	ctx = array_append_space(&run->ext_contexts);
+	ctx->ext = ext;
+	ctx->context = context;
+}
+
+bool sieve_run_requires(const struct sieve_run *run, const char *extension)
+{
+	return run->ast != NULL && sieve_ast_requires(run->ast, extension);
+}
+
+const char *sieve_run_string(struct sieve_run *run, const struct sieve_ast_arg *arg)
+{
+	const char *str = arg->strings[0];
+
+	if (!run->variables || strchr(str, '$') == NULL)
+		return str;
+	return sieve_variables_expand(run, str);
+}
+
+unsigned int sieve_run_strings(struct sieve_run *run, const struct sieve_ast_arg *arg,
+			       const char *const **strings_r)
+{
+	if (!run->variables) {
+		*strings_r = arg->strings;
+		return arg->string_count;
+	}
+	const char **strings = p_new(run->pool, const char *, arg->string_count + 1);
+	for (unsigned int i = 0; i < arg->string_count; i++) {
+		strings[i] = strchr(arg->strings[i], '$') == NULL ? arg->strings[i] :
+			sieve_variables_expand(run, arg->strings[i]);
+	}
+	*strings_r = strings;
+	return arg->string_count;
+}
+
+/* --- running a script --- */
+
+static void run_limits_init(struct sieve_run *run, const struct sieve_exec_limits *limits)
+{
+	if (limits != NULL)
+		run->limits = *limits;
+	else
+		memset(&run->limits, 0, sizeof(run->limits));
+#define DEFAULT(field, value) if (run->limits.field == 0) run->limits.field = value
+	DEFAULT(max_actions, SIEVE_DEFAULT_MAX_ACTIONS);
+	DEFAULT(max_redirects, SIEVE_DEFAULT_MAX_REDIRECTS);
+	DEFAULT(max_addresses, SIEVE_DEFAULT_MAX_ADDRESSES);
+	DEFAULT(max_cpu_ms, SIEVE_DEFAULT_MAX_CPU_MS);
+	DEFAULT(max_include_depth, SIEVE_DEFAULT_MAX_INCLUDE_DEPTH);
+	DEFAULT(max_includes, SIEVE_DEFAULT_MAX_INCLUDES);
+	DEFAULT(max_variables, SIEVE_DEFAULT_MAX_VARIABLES);
+	DEFAULT(max_variable_size, SIEVE_DEFAULT_MAX_VARIABLE_SIZE);
+	DEFAULT(max_header_edits, SIEVE_DEFAULT_MAX_HEADER_EDITS);
+#undef DEFAULT
+}
+
+void sieve_run_set_limits(struct sieve_run *run, const struct sieve_exec_limits *limits)
+{
+	run_limits_init(run, limits);
+}
+
+int sieve_run_script(struct sieve_run *run, const struct sieve_ast *ast)
+{
+	const struct sieve_ast *old_ast = run->ast;
+	bool old_variables = run->variables;
+	int ret;
+
+	run->ast = ast;
+	run->variables = sieve_ast_requires(ast, "variables");
+	ret = sieve_run_block(run, ast->root);
+	run->returned = false;
+	run->ast = old_ast;
+	run->variables = old_variables;
+	return ret;
+}
+
+static void result_add_implicit_keep(struct sieve_run *run)
+{
+	struct sieve_action keep = {
+		.type = SIEVE_ACTION_KEEP, .implicit = true,
+		.flags = run->error != NULL ? NULL : sieve_imap4flags_implicit(run),
+	};
+
+	for (unsigned int i = 0; i < run->result->actions.count; i++) {
+		if (action_is_keep(&run->result->actions.v[i]))
 			return;
 	}
-	array_push(&result->actions, keep);
+	array_push(&run->result->actions, keep);
+}
+
+static void run_finish(struct sieve_run *run, int ret)
+{
+	if (ret < 0) {
+		/* RFC 5228 §2.10.6: on a runtime error, keep the message */
+		array_clear(&run->result->actions);
+		array_clear(&run->result->header_edits);
+		array_clear(&run->result->duplicate_marks);
+		result_add_implicit_keep(run);
+	} else if (run->implicit_keep) {
+		result_add_implicit_keep(run);
+	} else {
+		bool delivers = false;
+
+		for (unsigned int i = 0; i < run->result->actions.count; i++) {
+			if (run->result->actions.v[i].type != SIEVE_ACTION_VACATION &&
+			    run->result->actions.v[i].type != SIEVE_ACTION_NOTIFY)
+				delivers = true;
+		}
+		if (!delivers) {
+			struct sieve_action discard = { .type = SIEVE_ACTION_DISCARD };
+			array_push(&run->result->actions, discard);
+		}
+	}
+}
+
+int sieve_execute_multi(const struct sieve_ast *const *asts, unsigned int count,
+			const struct sieve_message *msg, const struct sieve_env *env,
+			const struct sieve_exec_limits *limits, pool_t pool,
+			struct sieve_result **result_r, const char **error_r)
+{
+	struct sieve_run run = {
+		.msg = msg, .env = env == NULL ? &empty_env : env, .pool = pool,
+		.implicit_keep = true, .cpu_start_us = cpu_now_us(),
+	};
+	int ret = 0;
+
+	run_limits_init(&run, limits);
+	run.result = p_new(pool, struct sieve_result, 1);
+	array_init(&run.result->actions, pool, 4);
+	array_init(&run.result->header_edits, pool, 1);
+	array_init(&run.result->duplicate_marks, pool, 1);
+	array_init(&run.ext_contexts, pool, 4);
+	array_init(&run.overlays, pool, 1);
+	run.tmp_pool = pool_create("sieve execute", 4096);
+
+	for (unsigned int i = 0; i < count && ret == 0; i++) {
+		if (i > 0 && !run.implicit_keep)
+			break;
+		/* each script has its own variables and stop */
+		run.scope = NULL;
+		sieve_run_clear_stop(&run);
+		ret = sieve_run_script(&run, asts[i]);
+	}
+	pool_destroy(&run.tmp_pool);
+	run_finish(&run, ret);
+	if (ret < 0)
+		*error_r = run.error;
+	*result_r = run.result;
+	return ret;
+}
+
+int sieve_execute_env(const struct sieve_ast *ast, const struct sieve_message *msg,
+		      const struct sieve_env *env, const struct sieve_exec_limits *limits,
+		      pool_t pool, struct sieve_result **result_r, const char **error_r)
+{
+	return sieve_execute_multi(&ast, 1, msg, env, limits, pool, result_r, error_r);
 }
 
 int sieve_execute(const struct sieve_ast *ast, const struct sieve_message *msg,
 		  const struct sieve_exec_limits *limits, pool_t pool,
 		  struct sieve_result **result_r, const char **error_r)
 {
-	struct sieve_interp interp = {
-		.msg = msg, .pool = pool, .implicit_keep = true,
-	};
-	int ret;
-
-	if (limits != NULL)
-		interp.limits = *limits;
-	if (interp.limits.max_actions == 0)
-		interp.limits.max_actions = SIEVE_DEFAULT_MAX_ACTIONS;
-	if (interp.limits.max_redirects == 0)
-		interp.limits.max_redirects = SIEVE_DEFAULT_MAX_REDIRECTS;
-	if (interp.limits.max_addresses == 0)
-		interp.limits.max_addresses = SIEVE_DEFAULT_MAX_ADDRESSES;
-	interp.result = p_new(pool, struct sieve_result, 1);
-	array_init(&interp.result->actions, pool, 4);
-	interp.tmp_pool = pool_create("sieve execute", 4096);
-
-	ret = interp_block(&interp, ast->root);
-	pool_destroy(&interp.tmp_pool);
-	if (ret < 0) {
-		/* RFC 5228 §2.10.6: on a runtime error, keep the message */
-		array_clear(&interp.result->actions);
-		result_add_implicit_keep(interp.result);
-		*error_r = interp.error;
-	} else if (interp.implicit_keep) {
-		result_add_implicit_keep(interp.result);
-	} else if (interp.result->actions.count == 0) {
-		struct sieve_action discard = { .type = SIEVE_ACTION_DISCARD };
-		array_push(&interp.result->actions, discard);
-	}
-	*result_r = interp.result;
-	return ret;
-}
-
-void sieve_result_write(string_t *dest, const struct sieve_result *result)
-{
-	static const char *const names[] = {
-		[SIEVE_ACTION_KEEP] = "keep",
-		[SIEVE_ACTION_FILEINTO] = "fileinto",
-		[SIEVE_ACTION_REDIRECT] = "redirect",
-		[SIEVE_ACTION_REJECT] = "reject",
-		[SIEVE_ACTION_EREJECT] = "ereject",
-		[SIEVE_ACTION_DISCARD] = "discard",
-	};
-
-	for (unsigned int i = 0; i < result->actions.count; i++) {
-		const struct sieve_action *action = &result->actions.v[i];
-
-		if (i > 0)
-			str_append_c(dest, '\n');
-		str_append(dest, names[action->type]);
-		if (action->implicit)
-			str_append(dest, ":implicit");
-		if (action->copy)
-			str_append(dest, ":copy");
-		if (action->target != NULL) {
-			str_append_c(dest, ' ');
-			sieve_ast_write_string(dest, action->target);
-		}
-	}
+	return sieve_execute_env(ast, msg, NULL, limits, pool, result_r, error_r);
 }

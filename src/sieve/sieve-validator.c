@@ -1,30 +1,23 @@
-/* Sieve validation: the generic signature check driven by the command
- * table, then command-specific checks (RFC 5228 §3-§5). */
+/* Sieve validation: the generic signature check driven by the registered
+ * command definitions (RFC 5228 §2.6-§2.7, §3.2), then each command's own
+ * validate hook. Reports several errors per compile, each with its line. */
 #include "sieve-validator.h"
 #include "sieve-commands.h"
-#include "mime-address.h"
-#include "mime-charset.h"
 
+#include <stdio.h>
 #include <strings.h>
+
+#define SIEVE_DEFAULT_MAX_ERRORS 10
 
 struct sieve_validator {
 	struct sieve_ast *ast;
 	pool_t pool;
+	sieve_diag_array_t *diags;
+	unsigned int max_errors, error_count;
 	/* the command before the one being validated in its block */
 	const struct sieve_ast_node *prev_command;
 	/* a non-require command was seen at the top level */
 	bool commands_started;
-};
-
-static const char *const address_headers[] = {
-	/* RFC 5228 §5.1 requires these ... */
-	"from", "to", "cc", "bcc", "sender", "resent-from", "resent-to",
-	/* ... and allows other headers holding addresses */
-	"reply-to", "resent-cc", "resent-bcc", "resent-sender", "resent-reply-to",
-	"return-path", "delivered-to", "errors-to", "envelope-to", "x-original-to",
-	"disposition-notification-to", "original-recipient", "mail-followup-to",
-	"mail-reply-to", "x-envelope-to", "x-delivered-to",
-	NULL
 };
 
 bool sieve_ast_requires(const struct sieve_ast *ast, const char *extension)
@@ -38,6 +31,62 @@ bool sieve_ast_requires(const struct sieve_ast *ast, const char *extension)
 	return false;
 }
 
+struct sieve_ast *sieve_validator_get_ast(struct sieve_validator *validator)
+{
+	return validator->ast;
+}
+
+int sieve_validator_add_extension(struct sieve_validator *validator, const char *name)
+{
+	const struct sieve_extension_def *ext = sieve_extension_lookup(name);
+	const char *error;
+
+	if (ext == NULL)
+		return -1;
+	if (sieve_ast_requires(validator->ast, name))
+		return 0;
+	array_push(&validator->ast->extensions, ext->name);
+	if (ext->require != NULL && ext->require(validator, &error) < 0)
+		return -1;
+	for (unsigned int i = 0; ext->implies != NULL && ext->implies[i] != NULL; i++) {
+		if (sieve_validator_add_extension(validator, ext->implies[i]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+void sieve_validator_skip_block(struct sieve_validator *validator,
+				struct sieve_ast_node *node)
+{
+	node->skip_block = true;
+}
+
+static void validator_diag(struct sieve_validator *validator, unsigned int line,
+			   bool warning, const char *text)
+{
+	struct sieve_diag diag = {
+		.line = line, .warning = warning,
+		.text = p_strdup_printf(validator->pool, "line %u: %s%s", line,
+					warning ? "warning: " : "", text),
+	};
+
+	if (!warning)
+		validator->error_count++;
+	if (validator->diags != NULL && validator->diags->count < validator->max_errors * 2)
+		array_push(validator->diags, diag);
+}
+
+void sieve_validator_warning(struct sieve_validator *validator,
+			     const struct sieve_ast_node *node, const char *text)
+{
+	validator_diag(validator, node->line, true, text);
+}
+
+bool sieve_validator_string_is_dynamic(struct sieve_validator *validator, const char *str)
+{
+	return sieve_ast_requires(validator->ast, "variables") && strstr(str, "${") != NULL;
+}
+
 static int validate_extension(struct sieve_validator *validator, const char *extension,
 			      const char *what, const char **error_r)
 {
@@ -48,50 +97,96 @@ static int validate_extension(struct sieve_validator *validator, const char *ext
 	return -1;
 }
 
-/* RFC 5228 §2.7: the :comparator, match type and address part tags.
-   Returns 1 if tag was one of them, 0 if not, -1 on error. */
-static int validate_match_tag(struct sieve_validator *validator, struct sieve_ast_node *node,
-			      const struct sieve_ast_arg *arg, const struct sieve_ast_arg *next,
-			      bool *seen, const char **error_r)
-{
-	static const char *const names[] = {
-		"is", "contains", "matches", "all", "localpart", "domain", "comparator",
-	};
-	enum sieve_command_flags flags = node->def->flags;
-	unsigned int i;
+struct match_tag {
+	const char *name;
+	unsigned int group; /* 0 match type, 1 address part, 2 comparator */
+	unsigned int value;
+	const char *extension;
+};
 
-	for (i = 0; i < N_ELEMENTS(names); i++) {
-		if (strcasecmp(arg->tag, names[i]) == 0)
-			break;
-	}
-	unsigned int group = i < 3 ? 0 : i < 6 ? 1 : 2;
-	enum sieve_command_flags need = group == 0 ? SIEVE_CMD_FLAG_MATCH_TYPE :
-		group == 1 ? SIEVE_CMD_FLAG_ADDRESS_PART : SIEVE_CMD_FLAG_COMPARATOR;
-	if (i == N_ELEMENTS(names) || (flags & need) == 0)
-		return 0;
-	if (seen[group]) {
-		static const char *const what[] = { "match type", "address part", "comparator" };
-		*error_r = t_strdup_printf("more than one %s given", what[group]);
+static const struct match_tag match_tags[] = {
+	{ "is", 0, SIEVE_MATCH_IS, NULL },
+	{ "contains", 0, SIEVE_MATCH_CONTAINS, NULL },
+	{ "matches", 0, SIEVE_MATCH_MATCHES, NULL },
+	{ "count", 0, SIEVE_MATCH_COUNT, "relational" },
+	{ "value", 0, SIEVE_MATCH_VALUE, "relational" },
+	{ "regex", 0, SIEVE_MATCH_REGEX, "regex" },
+	{ "all", 1, SIEVE_ADDRESS_ALL, NULL },
+	{ "localpart", 1, SIEVE_ADDRESS_LOCALPART, NULL },
+	{ "domain", 1, SIEVE_ADDRESS_DOMAIN, NULL },
+	{ "user", 1, SIEVE_ADDRESS_USER, "subaddress" },
+	{ "detail", 1, SIEVE_ADDRESS_DETAIL, "subaddress" },
+	{ "comparator", 2, 0, NULL },
+};
+
+static int validate_comparator(struct sieve_validator *validator, struct sieve_ast_node *node,
+			       const struct sieve_ast_arg *next, const char **error_r)
+{
+	if (next == NULL || next->type != SIEVE_AST_ARG_STRING) {
+		*error_r = "the :comparator tag needs a string argument";
 		return -1;
 	}
-	seen[group] = true;
-	if (group == 0) {
-		node->match_type = (enum sieve_match_type)i;
-	} else if (group == 1) {
-		node->address_part = (enum sieve_address_part)(i - 3);
+	if (sieve_comparator_lookup(next->strings[0], &node->comparator) == 0) {
+		*error_r = t_strdup_printf("unknown comparator \"%s\"", next->strings[0]);
+		return -1;
+	}
+	return validate_extension(validator, sieve_comparator_extension(node->comparator),
+				  t_strdup_printf("comparator \"%s\"", next->strings[0]),
+				  error_r);
+}
+
+static int validate_relation(struct sieve_ast_node *node, const struct sieve_ast_arg *next,
+			     const char **error_r)
+{
+	/* RFC 5231 §4: :count and :value take the relational operator */
+	if (next == NULL || next->type != SIEVE_AST_ARG_STRING ||
+	    sieve_relation_lookup(next->strings[0], &node->relation) == 0) {
+		*error_r = "the :count and :value tags need a relational operator "
+			"(\"gt\", \"ge\", \"lt\", \"le\", \"eq\" or \"ne\")";
+		return -1;
+	}
+	return 0;
+}
+
+/* RFC 5228 §2.7: the :comparator, match type and address part tags.
+   Returns 1 if tag was one of them (*used_r: it consumed the next
+   argument), 0 if not, -1 on error. */
+static int validate_match_tag(struct sieve_validator *validator, struct sieve_ast_node *node,
+			      const struct sieve_ast_arg *arg, const struct sieve_ast_arg *next,
+			      bool *seen, bool *used_r, const char **error_r)
+{
+	static const enum sieve_command_flags need[] = {
+		SIEVE_CMD_FLAG_MATCH_TYPE, SIEVE_CMD_FLAG_ADDRESS_PART, SIEVE_CMD_FLAG_COMPARATOR,
+	};
+	static const char *const what[] = { "match type", "address part", "comparator" };
+	const struct match_tag *tag = NULL;
+
+	*used_r = false;
+	for (unsigned int i = 0; i < N_ELEMENTS(match_tags); i++) {
+		if (strcasecmp(arg->tag, match_tags[i].name) == 0)
+			tag = &match_tags[i];
+	}
+	if (tag == NULL || (node->def->flags & need[tag->group]) == 0)
+		return 0;
+	if (validate_extension(validator, tag->extension,
+			       t_strdup_printf("tag ':%s'", tag->name), error_r) < 0)
+		return -1;
+	if (seen[tag->group]) {
+		*error_r = t_strdup_printf("more than one %s given", what[tag->group]);
+		return -1;
+	}
+	seen[tag->group] = true;
+	if (tag->group == 0) {
+		node->match_type = (enum sieve_match_type)tag->value;
+		if (node->match_type == SIEVE_MATCH_COUNT || node->match_type == SIEVE_MATCH_VALUE) {
+			*used_r = true;
+			return validate_relation(node, next, error_r) < 0 ? -1 : 1;
+		}
+	} else if (tag->group == 1) {
+		node->address_part = (enum sieve_address_part)tag->value;
 	} else {
-		if (next == NULL || next->type != SIEVE_AST_ARG_STRING) {
-			*error_r = "the :comparator tag needs a string argument";
-			return -1;
-		}
-		if (sieve_comparator_lookup(next->strings[0], &node->comparator) == 0) {
-			*error_r = t_strdup_printf("unknown comparator \"%s\"", next->strings[0]);
-			return -1;
-		}
-		if (validate_extension(validator, sieve_comparator_extension(node->comparator),
-				       t_strdup_printf("comparator \"%s\"", next->strings[0]),
-				       error_r) < 0)
-			return -1;
+		*used_r = true;
+		return validate_comparator(validator, node, next, error_r) < 0 ? -1 : 1;
 	}
 	return 1;
 }
@@ -124,36 +219,43 @@ static int validate_tag(struct sieve_validator *validator, struct sieve_ast_node
 	const struct sieve_ast_arg *arg = &node->args.v[*idx];
 	const struct sieve_ast_arg *next =
 		*idx + 1 < node->args.count ? &node->args.v[*idx + 1] : NULL;
-	int ret, tag_idx;
+	const char *ext_name;
+	bool used;
+	int ret;
 
-	ret = validate_match_tag(validator, node, arg, next, seen, error_r);
+	ret = validate_match_tag(validator, node, arg, next, seen, &used, error_r);
 	if (ret != 0) {
-		if (ret > 0 && strcasecmp(arg->tag, "comparator") == 0)
+		if (ret > 0 && used)
 			(*idx)++;
 		return ret < 0 ? -1 : 0;
 	}
-	tag_idx = sieve_command_find_tag(node->def, arg->tag);
-	if (tag_idx < 0 || tag_idx >= SIEVE_MAX_TAGS) {
+	const struct sieve_tag_def *tag = sieve_command_find_tag(node, arg->tag, &ext_name);
+	if (tag == NULL) {
 		*error_r = t_strdup_printf("unknown tag ':%s' for '%s'", arg->tag,
 					   node->def->identifier);
 		return -1;
 	}
-	const struct sieve_tag_def *tag = &node->def->tags[tag_idx];
-	if (validate_extension(validator, tag->extension,
+	if (validate_extension(validator, ext_name,
 			       t_strdup_printf("tag ':%s'", tag->name), error_r) < 0)
 		return -1;
-	if (node->tags[tag_idx] != NULL) {
+	if (sieve_node_tag(node, tag->name) != NULL) {
 		*error_r = t_strdup_printf("tag ':%s' given more than once", tag->name);
 		return -1;
 	}
-	node->tags[tag_idx] = arg;
+	if (node->tag_count >= SIEVE_MAX_TAGS) {
+		*error_r = "too many tagged arguments";
+		return -1;
+	}
+	struct sieve_node_tag *ntag = &node->tags[node->tag_count++];
+	ntag->def = tag;
+	ntag->arg = arg;
 	if (tag->value != SIEVE_ARG_NONE) {
 		if (next == NULL || !arg_kind_ok(tag->value, next)) {
 			*error_r = t_strdup_printf("tag ':%s' needs %s argument", tag->name,
 						   arg_kind_name(tag->value));
 			return -1;
 		}
-		node->tags[tag_idx] = next;
+		ntag->value = next;
 		(*idx)++;
 	}
 	return 0;
@@ -168,12 +270,34 @@ static unsigned int def_positional_count(const struct sieve_command_def *def)
 	return n;
 }
 
+static int validate_positional(struct sieve_ast_node *node, const struct sieve_ast_arg *arg,
+			       unsigned int expected, const char **error_r)
+{
+	const struct sieve_command_def *def = node->def;
+	bool any = (def->flags & SIEVE_CMD_FLAG_ANY_ARGS) != 0;
+
+	if ((!any && node->positional_count >= expected) ||
+	    node->positional_count >= SIEVE_MAX_POSITIONAL) {
+		*error_r = t_strdup_printf("too many arguments for '%s'", def->identifier);
+		return -1;
+	}
+	if (!any && !arg_kind_ok(def->positional[node->positional_count], arg)) {
+		*error_r = t_strdup_printf("argument %u of '%s' must be %s",
+			node->positional_count + 1, def->identifier,
+			arg_kind_name(def->positional[node->positional_count]));
+		return -1;
+	}
+	node->positional[node->positional_count++] = arg;
+	return 0;
+}
+
 /* RFC 5228 §2.6: tagged arguments, then positional ones. */
 static int validate_arguments(struct sieve_validator *validator, struct sieve_ast_node *node,
 			      const char **error_r)
 {
 	const struct sieve_command_def *def = node->def;
 	unsigned int expected = def_positional_count(def);
+	unsigned int min = expected - I_MIN(expected, def->optional_positional);
 	bool seen[3] = { false, false, false };
 
 	for (unsigned int i = 0; i < node->args.count; i++) {
@@ -182,25 +306,13 @@ static int validate_arguments(struct sieve_validator *validator, struct sieve_as
 		if (arg->type == SIEVE_AST_ARG_TAG) {
 			if (validate_tag(validator, node, &i, seen, error_r) < 0)
 				return -1;
-			continue;
-		}
-		if (node->positional_count >= expected) {
-			*error_r = t_strdup_printf("too many arguments for '%s'",
-						   def->identifier);
+		} else if (validate_positional(node, arg, expected, error_r) < 0) {
 			return -1;
 		}
-		if (!arg_kind_ok(def->positional[node->positional_count], arg)) {
-			*error_r = t_strdup_printf("argument %u of '%s' must be %s",
-				node->positional_count + 1, def->identifier,
-				arg_kind_name(def->positional[node->positional_count]));
-			return -1;
-		}
-		node->positional[node->positional_count++] = arg;
 	}
-	if (node->positional_count < expected) {
+	if ((def->flags & SIEVE_CMD_FLAG_ANY_ARGS) == 0 && node->positional_count < min) {
 		*error_r = t_strdup_printf("'%s' needs %u argument%s, got %u",
-			def->identifier, expected, expected == 1 ? "" : "s",
-			node->positional_count);
+			def->identifier, min, min == 1 ? "" : "s", node->positional_count);
 		return -1;
 	}
 	if (!sieve_comparator_supports(node->comparator, node->match_type)) {
@@ -208,6 +320,10 @@ static int validate_arguments(struct sieve_validator *validator, struct sieve_as
 					   sieve_comparator_name(node->comparator));
 		return -1;
 	}
+	if (node->match_type == SIEVE_MATCH_REGEX && node->positional_count > 0 &&
+	    sieve_regex_validate_keys(validator, node,
+				      node->positional[node->positional_count - 1], error_r) < 0)
+		return -1;
 	return 0;
 }
 
@@ -236,6 +352,8 @@ static int validate_structure(struct sieve_ast_node *node, const char **error_r)
 		}
 		break;
 	}
+	if ((def->flags & SIEVE_CMD_FLAG_BLOCK_OPTIONAL) != 0)
+		return 0;
 	if ((def->flags & SIEVE_CMD_FLAG_BLOCK) != 0 && !node->has_block) {
 		*error_r = t_strdup_printf("'%s' needs a block", def->identifier);
 		return -1;
@@ -248,53 +366,72 @@ static int validate_structure(struct sieve_ast_node *node, const char **error_r)
 }
 
 static int validate_node(struct sieve_validator *validator, struct sieve_ast_node *node,
-			 bool is_test, const char **error_r);
+			 bool is_test);
 
-static int validate_children(struct sieve_validator *validator, struct sieve_ast_node *node,
-			     const char **error_r)
+/* Validates every child even after an error, so one compile reports
+   several; returns -1 if any failed. */
+static int validate_children(struct sieve_validator *validator, struct sieve_ast_node *node)
 {
+	int ret = 0;
+
 	for (unsigned int i = 0; i < node->tests.count; i++) {
-		if (validate_node(validator, node->tests.v[i], true, error_r) < 0)
-			return -1;
+		if (validate_node(validator, node->tests.v[i], true) < 0)
+			ret = -1;
 	}
+	if (node->skip_block)
+		return ret;
 	for (unsigned int i = 0; i < node->block.count; i++) {
-		validator->prev_command = i == 0 ? NULL : node->block.v[i - 1];
-		if (validate_node(validator, node->block.v[i], false, error_r) < 0)
+		if (validator->error_count >= validator->max_errors)
 			return -1;
+		validator->prev_command = i == 0 ? NULL : node->block.v[i - 1];
+		if (validate_node(validator, node->block.v[i], false) < 0)
+			ret = -1;
+	}
+	return ret;
+}
+
+static int validate_def(struct sieve_validator *validator, struct sieve_ast_node *node,
+			bool is_test, const char **error_r)
+{
+	const struct sieve_extension_def *ext;
+	const struct sieve_command_def *def = sieve_command_lookup(node->identifier, is_test, &ext);
+
+	if (def == NULL) {
+		*error_r = t_strdup_printf("unknown %s '%s'", is_test ? "test" : "command",
+					   node->identifier);
+		return -1;
+	}
+	if (((def->flags & SIEVE_CMD_FLAG_TEST) != 0) != is_test) {
+		*error_r = t_strdup_printf("'%s' is a %s, not a %s", def->identifier,
+					   is_test ? "command" : "test",
+					   is_test ? "test" : "command");
+		return -1;
+	}
+	node->def = def;
+	node->ext = ext;
+	if (validate_extension(validator, ext == NULL ? NULL : ext->name,
+			       t_strdup_printf("'%s'", def->identifier), error_r) < 0 ||
+	    validate_arguments(validator, node, error_r) < 0 ||
+	    validate_structure(node, error_r) < 0 ||
+	    (def->validate != NULL && def->validate(validator, node, error_r) < 0)) {
+		node->def = NULL;
+		return -1;
 	}
 	return 0;
 }
 
 static int validate_node(struct sieve_validator *validator, struct sieve_ast_node *node,
-			 bool is_test, const char **error_r)
+			 bool is_test)
 {
-	const struct sieve_command_def *def = sieve_command_lookup(node->identifier);
 	const char *error = NULL;
 
-	if (def == NULL) {
-		error = t_strdup_printf("unknown %s '%s'", is_test ? "test" : "command",
-					node->identifier);
-	} else if (((def->flags & SIEVE_CMD_FLAG_TEST) != 0) != is_test) {
-		error = t_strdup_printf("'%s' is a %s, not a %s", def->identifier,
-					is_test ? "command" : "test",
-					is_test ? "test" : "command");
-	} else {
-		node->def = def;
-		if (validate_extension(validator, def->extension,
-				       t_strdup_printf("'%s'", def->identifier), &error) < 0 ||
-		    validate_arguments(validator, node, &error) < 0 ||
-		    validate_structure(node, &error) < 0 ||
-		    (def->validate != NULL && def->validate(validator, node, &error) < 0))
-			node->def = NULL;
-	}
-	if (error != NULL) {
-		*error_r = p_strdup_printf(validator->pool, "line %u: %s", node->line, error);
+	if (validate_def(validator, node, is_test, &error) < 0) {
+		validator_diag(validator, node->line, false, error);
 		return -1;
 	}
-	if (!is_test && node->parent == validator->ast->root &&
-	    def->id != SIEVE_CMD_REQUIRE)
+	if (!is_test && node->parent == validator->ast->root && node->def != SIEVE_DEF_REQUIRE)
 		validator->commands_started = true;
-	return validate_children(validator, node, error_r);
+	return validate_children(validator, node);
 }
 
 /* RFC 5228 §3.2: require only at the top, before any other command, and
@@ -314,8 +451,11 @@ int sieve_validate_require(struct sieve_validator *validator,
 						   arg->strings[i]);
 			return -1;
 		}
-		if (!sieve_ast_requires(validator->ast, arg->strings[i]))
-			array_push(&validator->ast->extensions, arg->strings[i]);
+		if (sieve_validator_add_extension(validator, arg->strings[i]) < 0) {
+			*error_r = t_strdup_printf("extension \"%s\" cannot be used here",
+						   arg->strings[i]);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -327,7 +467,7 @@ int sieve_validate_elsif(struct sieve_validator *validator,
 	const struct sieve_ast_node *prev = validator->prev_command;
 
 	if (prev == NULL || prev->def == NULL ||
-	    (prev->def->id != SIEVE_CMD_IF && prev->def->id != SIEVE_CMD_ELSIF)) {
+	    (prev->def != SIEVE_DEF_IF && prev->def != SIEVE_DEF_ELSIF)) {
 		*error_r = t_strdup_printf("'%s' must follow 'if' or 'elsif'",
 					   node->def->identifier);
 		return -1;
@@ -335,253 +475,87 @@ int sieve_validate_elsif(struct sieve_validator *validator,
 	return 0;
 }
 
-/* RFC 5228 §4.2: the address must be a valid RFC 5322 addr-spec. */
-int sieve_validate_redirect(struct sieve_validator *validator,
-			    struct sieve_ast_node *node, const char **error_r)
+static int sieve_validate_diag(struct sieve_ast *ast, unsigned int max_errors,
+			       sieve_diag_array_t *diags)
 {
-	const char *address = node->positional[0]->strings[0];
-	struct mime_address_list list = { NULL, NULL, 0 };
-
-	mime_address_parse(validator->pool, address, strlen(address), 2, 0, &list);
-	if (list.count != 1 || list.head->invalid || list.head->domain == NULL ||
-	    list.head->mailbox[0] == '\0' || list.head->domain[0] == '\0' ||
-	    list.head->name != NULL || list.head->route != NULL ||
-	    strchr(address, '<') != NULL) {
-		*error_r = t_strdup_printf("invalid redirect address \"%s\"", address);
-		return -1;
-	}
-	return 0;
-}
-
-int sieve_validate_fileinto(struct sieve_validator *validator,
-			    struct sieve_ast_node *node, const char **error_r)
-{
-	const char *mailbox = node->positional[0]->strings[0];
-
-	if (mailbox[0] == '\0' || !charset_utf8_is_valid(mailbox, strlen(mailbox))) {
-		*error_r = "invalid mailbox name for fileinto (empty or not UTF-8)";
-		return -1;
-	}
-	return 0;
-}
-
-/* RFC 5322 §3.6.8: field-name = 1*ftext (printable ASCII but ':'). */
-static int validate_header_names(const struct sieve_ast_arg *arg, const char **error_r)
-{
-	for (unsigned int i = 0; i < arg->string_count; i++) {
-		const unsigned char *p = (const unsigned char *)arg->strings[i];
-
-		if (*p == '\0')
-			goto invalid;
-		for (; *p != '\0'; p++) {
-			if (*p <= 32 || *p >= 127 || *p == ':')
-				goto invalid;
-		}
-		continue;
-	invalid:
-		*error_r = t_strdup_printf("invalid header name \"%s\"", arg->strings[i]);
-		return -1;
-	}
-	return 0;
-}
-
-int sieve_validate_header(struct sieve_validator *validator,
-			  struct sieve_ast_node *node, const char **error_r)
-{
-	return validate_header_names(node->positional[0], error_r);
-}
-
-/* RFC 5228 §5.1: the address test only works on headers with addresses. */
-int sieve_validate_address(struct sieve_validator *validator,
-			   struct sieve_ast_node *node, const char **error_r)
-{
-	const struct sieve_ast_arg *arg = node->positional[0];
-
-	if (validate_header_names(arg, error_r) < 0)
-		return -1;
-	for (unsigned int i = 0; i < arg->string_count; i++) {
-		unsigned int j;
-
-		for (j = 0; address_headers[j] != NULL; j++) {
-			if (strcasecmp(address_headers[j], arg->strings[i]) == 0)
-				break;
-		}
-		if (address_headers[j] == NULL) {
-			*error_r = t_strdup_printf("header \"%s\" holds no addresses "
-						   "(not allowed in the address test)",
-						   arg->strings[i]);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* RFC 5228 §5.4: "from" and "to" are the envelope parts we know. */
-int sieve_validate_envelope(struct sieve_validator *validator,
-			    struct sieve_ast_node *node, const char **error_r)
-{
-	const struct sieve_ast_arg *arg = node->positional[0];
-
-	for (unsigned int i = 0; i < arg->string_count; i++) {
-		if (strcasecmp(arg->strings[i], "from") != 0 &&
-		    strcasecmp(arg->strings[i], "to") != 0) {
-			*error_r = t_strdup_printf("unknown envelope part \"%s\"",
-						   arg->strings[i]);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* RFC 5228 §5.9: exactly one of :over and :under. */
-int sieve_validate_size(struct sieve_validator *validator,
-			struct sieve_ast_node *node, const char **error_r)
-{
-	if ((node->tags[0] == NULL) == (node->tags[1] == NULL)) {
-		*error_r = "size needs exactly one of :over and :under";
-		return -1;
-	}
-	return 0;
-}
-
-static int hex_value(int c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
-		c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-/* Decodes the body of one "${hex:...}" or "${unicode:...}" (p just after
-   the ':'); returns 1 and the position after '}' if well-formed, 0 if not
-   (then the text stays as it is), -1 on a forbidden value. */
-static int encoded_decode_one(const char *p, bool unicode, string_t *dest,
-			      const char **end_r, const char **error_r)
-{
-	size_t start_len = str_len(dest);
-	bool any = false;
-
-	for (;;) {
-		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
-			p++;
-		if (*p == '}')
-			break;
-		uint32_t value = 0;
-		unsigned int digits = 0;
-		while (hex_value(*p) >= 0) {
-			if (value > 0x10ffff)
-				goto bad_value;
-			value = value * 16 + (uint32_t)hex_value(*p++);
-			digits++;
-		}
-		if (digits == 0 || (!unicode && digits != 2) ||
-		    (*p != '}' && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n'))
-			goto malformed;
-		if (unicode && (value > 0x10ffff || (value >= 0xd800 && value <= 0xdfff)))
-			goto bad_value;
-		if (value == 0)
-			goto bad_value;
-		if (unicode)
-			str_append_utf8(dest, value);
-		else
-			str_append_c(dest, (char)value);
-		any = true;
-	}
-	/* RFC 5228 §2.4.2.4: at least one hex pair or code point */
-	if (!any)
-		goto malformed;
-	*end_r = p + 1;
-	return 1;
-malformed:
-	str_truncate(dest, start_len);
-	return 0;
-bad_value:
-	*error_r = "invalid character value in encoded-character string";
-	return -1;
-}
-
-/* RFC 5228 §2.4.2.4 */
-static int encoded_decode_string(pool_t pool, const char **strp, const char **error_r)
-{
-	const char *s = *strp, *p;
-	string_t *dest;
-
-	if (strstr(s, "${") == NULL)
-		return 0;
-	dest = str_new(pool, strlen(s) + 1);
-	while ((p = strstr(s, "${")) != NULL) {
-		const char *q = p + 2, *end;
-		bool unicode;
-		int ret = 0;
-
-		str_append_n(dest, s, (size_t)(p - s));
-		while (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n')
-			q++;
-		if ((unicode = strncasecmp(q, "unicode:", 8) == 0) ||
-		    strncasecmp(q, "hex:", 4) == 0)
-			ret = encoded_decode_one(q + (unicode ? 8 : 4), unicode, dest, &end, error_r);
-		if (ret < 0)
-			return -1;
-		if (ret == 0) {
-			str_append_n(dest, p, 2);
-			s = p + 2;
-		} else {
-			s = end;
-		}
-	}
-	str_append(dest, s);
-	*strp = str_c(dest);
-	return 0;
-}
-
-static int encoded_decode_node(pool_t pool, struct sieve_ast_node *node, const char **error_r)
-{
-	for (unsigned int i = 0; i < node->args.count; i++) {
-		struct sieve_ast_arg *arg = &node->args.v[i];
-
-		for (unsigned int j = 0; j < arg->string_count; j++) {
-			if (encoded_decode_string(pool, &arg->strings[j], error_r) < 0) {
-				*error_r = p_strdup_printf(pool, "line %u: %s", arg->line,
-							   *error_r);
-				return -1;
-			}
-		}
-	}
-	for (unsigned int i = 0; i < node->tests.count; i++) {
-		if (encoded_decode_node(pool, node->tests.v[i], error_r) < 0)
-			return -1;
-	}
-	for (unsigned int i = 0; i < node->block.count; i++) {
-		if (encoded_decode_node(pool, node->block.v[i], error_r) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-int sieve_validate(struct sieve_ast *ast, const char **error_r)
-{
-	struct sieve_validator validator = { .ast = ast, .pool = ast->pool };
+	struct sieve_validator validator = {
+		.ast = ast, .pool = ast->pool, .diags = diags,
+		.max_errors = max_errors == 0 ? SIEVE_DEFAULT_MAX_ERRORS : max_errors,
+	};
 	struct sieve_ast_node *root = ast->root;
+	const char *error;
 	unsigned int i;
 
+	sieve_extensions_init();
 	/* the requires first: encoded-character changes the strings the
 	   other commands are checked with */
 	for (i = 0; i < root->block.count; i++) {
 		if (strcasecmp(root->block.v[i]->identifier, "require") != 0)
 			break;
 		validator.prev_command = i == 0 ? NULL : root->block.v[i - 1];
-		if (validate_node(&validator, root->block.v[i], false, error_r) < 0)
-			return -1;
+		(void)validate_node(&validator, root->block.v[i], false);
 	}
-	if (sieve_ast_requires(ast, "encoded-character")) {
+	if (validator.error_count == 0 && sieve_ast_requires(ast, "encoded-character")) {
 		for (unsigned int j = i; j < root->block.count; j++) {
-			if (encoded_decode_node(ast->pool, root->block.v[j], error_r) < 0)
+			if (sieve_encoded_character_decode(ast->pool, root->block.v[j],
+							   &error) < 0) {
+				/* error already has its "line N: " */
+				struct sieve_diag diag = { .text = error };
+
+				(void)sscanf(error, "line %u:", &diag.line);
+				array_push(diags, diag);
 				return -1;
+			}
 		}
 	}
 	for (; i < root->block.count; i++) {
+		if (validator.error_count >= validator.max_errors)
+			break;
 		validator.prev_command = i == 0 ? NULL : root->block.v[i - 1];
-		if (validate_node(&validator, root->block.v[i], false, error_r) < 0)
-			return -1;
+		(void)validate_node(&validator, root->block.v[i], false);
 	}
+	return validator.error_count > 0 ? -1 : 0;
+}
+
+static const char *diag_first_error(const sieve_diag_array_t *diags)
+{
+	for (unsigned int i = 0; i < diags->count; i++) {
+		if (!diags->v[i].warning)
+			return diags->v[i].text;
+	}
+	return "compile failed";
+}
+
+int sieve_validate(struct sieve_ast *ast, const char **error_r)
+{
+	sieve_diag_array_t diags;
+
+	array_init(&diags, ast->pool, 2);
+	if (sieve_validate_diag(ast, 1, &diags) < 0) {
+		*error_r = diag_first_error(&diags);
+		return -1;
+	}
+	return 0;
+}
+
+int sieve_compile_diag(pool_t pool, const void *data, size_t size,
+		       const struct sieve_parser_limits *limits, unsigned int max_errors,
+		       struct sieve_ast **ast_r, sieve_diag_array_t *diags)
+{
+	struct sieve_ast *ast;
+	const char *error;
+
+	if (sieve_parse(pool, data, size, limits, &ast, &error) < 0) {
+		struct sieve_diag diag = { .text = error };
+
+		/* "line N: ..." from the parser */
+		(void)sscanf(error, "line %u:", &diag.line);
+		array_push(diags, diag);
+		return -1;
+	}
+	if (sieve_validate_diag(ast, max_errors, diags) < 0)
+		return -1;
+	*ast_r = ast;
 	return 0;
 }
 
@@ -589,11 +563,12 @@ int sieve_compile(pool_t pool, const void *data, size_t size,
 		  const struct sieve_parser_limits *limits,
 		  struct sieve_ast **ast_r, const char **error_r)
 {
-	struct sieve_ast *ast;
+	sieve_diag_array_t diags;
 
-	if (sieve_parse(pool, data, size, limits, &ast, error_r) < 0 ||
-	    sieve_validate(ast, error_r) < 0)
+	array_init(&diags, pool, 2);
+	if (sieve_compile_diag(pool, data, size, limits, 1, ast_r, &diags) < 0) {
+		*error_r = diag_first_error(&diags);
 		return -1;
-	*ast_r = ast;
+	}
 	return 0;
 }

@@ -1,5 +1,5 @@
-/* Sieve validator: checks a parsed script against the command table
- * (sieve-commands.h) and RFC 5228 semantics - require at the top and of
+/* Sieve validator: checks a parsed script against the registered commands
+ * (sieve-extension.h) and RFC 5228 semantics - require at the top and of
  * known extensions only, argument signatures, tags and their values,
  * elsif/else placement, comparators and match types - and resolves each
  * node for the interpreter. Also applies encoded-character (RFC 5228
@@ -8,6 +8,15 @@
 #define TERN_SIEVE_VALIDATOR_H
 
 #include "sieve-parser.h"
+
+/* A compile error or warning. */
+struct sieve_diag {
+	unsigned int line; /* 0 if unknown */
+	bool warning;
+	/* "line N: text" (warnings: "line N: warning: text") */
+	const char *text;
+};
+typedef ARRAY(struct sieve_diag) sieve_diag_array_t;
 
 /* Validates ast in place. Returns 0 on success, -1 with *error_r
    "line N: text" (allocated from the tree's pool) on the first error. */
@@ -19,6 +28,13 @@ int sieve_validate(struct sieve_ast *ast, const char **error_r);
 int sieve_compile(pool_t pool, const void *data, size_t size,
 		  const struct sieve_parser_limits *limits,
 		  struct sieve_ast **ast_r, const char **error_r);
+
+/* Like sieve_compile() but collects up to max_errors errors (0 = 10) and
+   the warnings into diags (initialised by the caller, entries allocated
+   from pool); a syntax error stops parsing, so it is always alone. */
+int sieve_compile_diag(pool_t pool, const void *data, size_t size,
+		       const struct sieve_parser_limits *limits, unsigned int max_errors,
+		       struct sieve_ast **ast_r, sieve_diag_array_t *diags);
 
 /* True if the script requires the extension (valid after validation). */
 bool sieve_ast_requires(const struct sieve_ast *ast, const char *extension);

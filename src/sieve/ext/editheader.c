@@ -1,0 +1,206 @@
+/* The editheader extension (RFC 5293): addheader (§4) and deleteheader
+ * (§5) change the header that later tests see and that keep and fileinto
+ * store; the changes reach the caller as result->header_edits. Received
+ * and Auto-Submitted are protected (§6): edits to them are ignored. */
+#include "sieve-run.h"
+#include "mime-charset.h"
+
+#include <strings.h>
+
+/* RFC 5322 §2.1.1: a field line is at most 998 octets */
+#define SIEVE_EDITHEADER_MAX_VALUE 8192
+
+static const char *const protected_headers[] = { "received", "auto-submitted" };
+
+static bool header_protected(const char *name)
+{
+	for (unsigned int i = 0; i < N_ELEMENTS(protected_headers); i++) {
+		if (strcasecmp(protected_headers[i], name) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool field_name_valid(const char *name)
+{
+	if (*name == '\0')
+		return false;
+	for (const unsigned char *p = (const unsigned char *)name; *p != '\0'; p++) {
+		if (*p <= 32 || *p >= 127 || *p == ':')
+			return false;
+	}
+	return true;
+}
+
+static bool field_value_valid(const char *value)
+{
+	/* RFC 5293 §4: no bare CR or LF (folding is the caller's) */
+	return strpbrk(value, "\r\n") == NULL && strlen(value) <= SIEVE_EDITHEADER_MAX_VALUE &&
+		charset_utf8_is_valid(value, strlen(value));
+}
+
+static int validate_addheader(struct sieve_validator *validator,
+			      struct sieve_ast_node *node, const char **error_r)
+{
+	const char *name = node->positional[0]->strings[0];
+	const char *value = node->positional[1]->strings[0];
+
+	if (!sieve_validator_string_is_dynamic(validator, name) && !field_name_valid(name)) {
+		*error_r = t_strdup_printf("addheader: invalid field name \"%s\"", name);
+		return -1;
+	}
+	if (!sieve_validator_string_is_dynamic(validator, value) && !field_value_valid(value)) {
+		*error_r = "addheader: invalid field value";
+		return -1;
+	}
+	return 0;
+}
+
+static int validate_deleteheader(struct sieve_validator *validator,
+				 struct sieve_ast_node *node, const char **error_r)
+{
+	const char *name = node->positional[0]->strings[0];
+
+	if (node->positional[0]->type != SIEVE_AST_ARG_STRING) {
+		*error_r = "deleteheader: the field name must be a string";
+		return -1;
+	}
+	if (!sieve_validator_string_is_dynamic(validator, name) && !field_name_valid(name)) {
+		*error_r = t_strdup_printf("deleteheader: invalid field name \"%s\"", name);
+		return -1;
+	}
+	if (sieve_node_has_tag(node, "last") && !sieve_node_has_tag(node, "index")) {
+		*error_r = "deleteheader: :last needs :index";
+		return -1;
+	}
+	if (sieve_node_tag_value(node, "index") != NULL &&
+	    sieve_node_tag_value(node, "index")->number == 0) {
+		*error_r = "deleteheader: :index must be at least 1";
+		return -1;
+	}
+	return 0;
+}
+
+static int edit_check_limit(struct sieve_run *run, const struct sieve_ast_node *node)
+{
+	if (run->result->header_edits.count >= run->limits.max_header_edits)
+		return sieve_run_error(run, node, "too many header changes (limit %u)",
+				       run->limits.max_header_edits);
+	return 0;
+}
+
+static int exec_addheader(struct sieve_run *run, const struct sieve_ast_node *node)
+{
+	const char *name = sieve_run_string(run, node->positional[0]);
+	const char *value = sieve_run_string(run, node->positional[1]);
+	struct sieve_header_overlay *ov;
+	struct sieve_header_edit edit = {
+		.type = SIEVE_HEADER_EDIT_ADD, .last = sieve_node_has_tag(node, "last"),
+	};
+
+	if (!field_name_valid(name))
+		return sieve_run_error(run, node, "addheader: invalid field name \"%s\"", name);
+	if (!field_value_valid(value))
+		return sieve_run_error(run, node, "addheader: invalid field value");
+	if (header_protected(name))
+		return 0;
+	if (edit_check_limit(run, node) < 0 ||
+	    (ov = sieve_run_header_overlay(run, node, name)) == NULL)
+		return -1;
+	edit.name = p_strdup(run->pool, name);
+	edit.value = p_strdup(run->pool, value);
+	array_push(&ov->values, edit.value);
+	if (!edit.last) {
+		memmove(&ov->values.v[1], &ov->values.v[0],
+			sizeof(ov->values.v[0]) * (ov->values.count - 1));
+		ov->values.v[0] = edit.value;
+	}
+	array_push(&run->result->header_edits, edit);
+	return 0;
+}
+
+/* Is occurrence i (0-based, of count) a candidate under :index/:last? */
+static bool index_selects(const struct sieve_ast_node *node, unsigned int i,
+			  unsigned int count)
+{
+	const struct sieve_ast_arg *index = sieve_node_tag_value(node, "index");
+
+	if (index == NULL)
+		return true;
+	if (index->number > count)
+		return false;
+	return sieve_node_has_tag(node, "last") ? i == count - index->number :
+		i == index->number - 1;
+}
+
+static int exec_deleteheader(struct sieve_run *run, const struct sieve_ast_node *node)
+{
+	const char *name = sieve_run_string(run, node->positional[0]);
+	const struct sieve_ast_arg *patterns = sieve_node_arg(node, 1);
+	struct sieve_header_overlay *ov;
+	ARRAY(unsigned int) occurrences;
+	int ret;
+
+	if (!field_name_valid(name))
+		return sieve_run_error(run, node, "deleteheader: invalid field name \"%s\"", name);
+	if (header_protected(name))
+		return 0;
+	if (edit_check_limit(run, node) < 0 ||
+	    (ov = sieve_run_header_overlay(run, node, name)) == NULL)
+		return -1;
+	array_init(&occurrences, run->pool, 4);
+	unsigned int count = ov->values.count;
+	for (unsigned int i = 0, orig = 0; orig < count; orig++) {
+		bool del = index_selects(node, orig, count);
+
+		if (del && patterns != NULL) {
+			struct sieve_match *match = sieve_run_match_begin(run, node, patterns);
+
+			ret = sieve_run_match_value(match,
+				sieve_header_value_prepare(run->tmp_pool, ov->values.v[i]));
+			if (ret < 0)
+				return -1;
+			del = sieve_run_match_end(&match) > 0 || ret > 0;
+		}
+		if (!del) {
+			i++;
+			continue;
+		}
+		array_push(&occurrences, orig + 1);
+		array_delete(&ov->values, i, 1);
+	}
+	if (occurrences.count > 0) {
+		struct sieve_header_edit edit = {
+			.type = SIEVE_HEADER_EDIT_DELETE, .name = p_strdup(run->pool, name),
+			.occurrences = occurrences.v, .occurrence_count = occurrences.count,
+		};
+		array_push(&run->result->header_edits, edit);
+	}
+	return 0;
+}
+
+static const struct sieve_tag_def addheader_tags[] = {
+	{ .name = "last" },
+	{ .name = NULL },
+};
+
+static const struct sieve_tag_def deleteheader_tags[] = {
+	{ .name = "index", .value = SIEVE_ARG_NUMBER },
+	{ .name = "last" },
+	{ .name = NULL },
+};
+
+static const struct sieve_command_def editheader_commands[] = {
+	{ .identifier = "addheader", .positional = { SIEVE_ARG_STRING, SIEVE_ARG_STRING },
+	  .tags = addheader_tags, .validate = validate_addheader, .execute = exec_addheader },
+	{ .identifier = "deleteheader",
+	  .flags = SIEVE_CMD_FLAG_COMPARATOR | SIEVE_CMD_FLAG_MATCH_TYPE,
+	  .positional = { SIEVE_ARG_STRING_LIST, SIEVE_ARG_STRING_LIST },
+	  .optional_positional = 1, .tags = deleteheader_tags,
+	  .validate = validate_deleteheader, .execute = exec_deleteheader },
+	{ .identifier = NULL },
+};
+
+const struct sieve_extension_def sieve_ext_editheader = {
+	.name = "editheader", .commands = editheader_commands,
+};

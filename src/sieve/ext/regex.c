@@ -1,0 +1,92 @@
+/* The regex match type (draft-ietf-sieve-regex-01): ":regex" keys are
+ * POSIX extended regular expressions, case-insensitive under
+ * i;ascii-casemap; groups fill the match variables. Back-references are
+ * refused so that matching stays polynomial. */
+#include "sieve-run.h"
+
+#include <regex.h>
+
+/* longest pattern accepted */
+#define SIEVE_REGEX_MAX_PATTERN 1024
+
+static int regex_compile(regex_t *re, const char *key, enum sieve_comparator cmp,
+			 const char **error_r)
+{
+	char errbuf[128];
+	int ret;
+
+	if (strlen(key) > SIEVE_REGEX_MAX_PATTERN) {
+		*error_r = "regular expression too long";
+		return -1;
+	}
+	for (const char *p = key; *p != '\0'; p++) {
+		if (*p == '\\' && p[1] >= '1' && p[1] <= '9') {
+			*error_r = "back-references are not supported in :regex";
+			return -1;
+		}
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+	}
+	ret = regcomp(re, key, REG_EXTENDED |
+		      (cmp == SIEVE_COMPARATOR_ASCII_CASEMAP ? REG_ICASE : 0));
+	if (ret != 0) {
+		(void)regerror(ret, re, errbuf, sizeof(errbuf));
+		*error_r = t_strdup_printf("invalid regular expression \"%s\": %s", key, errbuf);
+		return -1;
+	}
+	return 0;
+}
+
+/* Called for every node with a :regex match type through the validator's
+   generic hook below: the key list is checked when it is constant. */
+int sieve_regex_validate_keys(struct sieve_validator *validator,
+			      const struct sieve_ast_node *node,
+			      const struct sieve_ast_arg *keys, const char **error_r)
+{
+	regex_t re;
+
+	if (node->comparator == SIEVE_COMPARATOR_ASCII_NUMERIC) {
+		*error_r = "comparator i;ascii-numeric cannot be used with :regex";
+		return -1;
+	}
+	for (unsigned int i = 0; i < keys->string_count; i++) {
+		if (sieve_validator_string_is_dynamic(validator, keys->strings[i]))
+			continue;
+		if (regex_compile(&re, keys->strings[i], node->comparator, error_r) < 0)
+			return -1;
+		regfree(&re);
+	}
+	return 0;
+}
+
+int sieve_regex_match(struct sieve_run *run, const struct sieve_ast_node *node,
+		      const char *value, const char *key, struct sieve_match_capture *cap)
+{
+	regmatch_t groups[SIEVE_MATCH_MAX_CAPTURES];
+	const char *error;
+	regex_t re;
+	int ret;
+
+	if (regex_compile(&re, key, node->comparator, &error) < 0)
+		return sieve_run_error(run, node, "%s", error);
+	ret = regexec(&re, value, N_ELEMENTS(groups), groups, 0);
+	regfree(&re);
+	if (ret != 0)
+		return 0;
+	memset(cap, 0, sizeof(*cap));
+	for (unsigned int i = 0; i < N_ELEMENTS(groups); i++) {
+		if (groups[i].rm_so < 0) {
+			cap->start[i] = 0;
+			cap->len[i] = 0;
+		} else {
+			cap->start[i] = (size_t)groups[i].rm_so;
+			cap->len[i] = (size_t)(groups[i].rm_eo - groups[i].rm_so);
+		}
+		cap->count = i + 1;
+	}
+	return 1;
+}
+
+const struct sieve_extension_def sieve_ext_regex = {
+	.name = "regex",
+};

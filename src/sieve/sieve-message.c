@@ -1,0 +1,310 @@
+/* The message as tests see it: header values through the caller's callback
+ * with editheader's changes (RFC 5293), :index/:last (RFC 5260 §6) and the
+ * current MIME part of foreverypart (RFC 5703 §4); the MIME structure
+ * parsed with src/mime from the caller's raw bytes; address parts (RFC 5228
+ * §2.7.4, RFC 5233). */
+#include "sieve-run.h"
+#include "mime-address.h"
+#include "mime-charset.h"
+#include "mime-encoded-word.h"
+#include "mime-parser.h"
+
+#include <strings.h>
+
+int sieve_run_get_data(struct sieve_run *run, const struct sieve_ast_node *node,
+		       const unsigned char **data_r, size_t *size_r)
+{
+	const char *error;
+
+	*data_r = (const unsigned char *)"";
+	*size_r = 0;
+	if (run->msg->v->get_data == NULL)
+		return 0;
+	if (run->msg->v->get_data(run->msg->context, data_r, size_r, &error) < 0)
+		return sieve_run_error(run, node, "failed to read the message: %s", error);
+	return 0;
+}
+
+static void parsed_header_cb(struct mime_part *part, const struct mime_header_field *field,
+			     void *context)
+{
+	struct sieve_parsed_message *parsed = context;
+	struct sieve_msg_part *mpart;
+
+	if (parsed->parts.count == 0 ||
+	    parsed->parts.v[parsed->parts.count - 1].part != part) {
+		mpart = array_append_space(&parsed->parts);
+		mpart->part = part;
+		mpart->parent = -1;
+		for (unsigned int i = parsed->parts.count - 1; i-- > 0; ) {
+			if (parsed->parts.v[i].part == part->parent) {
+				mpart->parent = (int)i;
+				break;
+			}
+		}
+		array_init(&mpart->names, parsed->parts.pool, 8);
+		array_init(&mpart->values, parsed->parts.pool, 8);
+	}
+	mpart = &parsed->parts.v[parsed->parts.count - 1];
+	if (field != NULL && !field->no_colon) {
+		array_push(&mpart->names, p_strdup(parsed->parts.pool, field->name));
+		array_push(&mpart->values, p_strdup(parsed->parts.pool, field->value));
+	}
+}
+
+struct sieve_parsed_message *sieve_run_parse_message(struct sieve_run *run,
+						     const struct sieve_ast_node *node)
+{
+	struct sieve_parsed_message *parsed;
+	struct mime_parser_limits limits = {
+		.max_depth = 20, .max_parts = 1000, .max_header_fields = 1000,
+	};
+
+	if (run->parsed != NULL)
+		return run->parsed;
+	parsed = p_new(run->pool, struct sieve_parsed_message, 1);
+	if (sieve_run_get_data(run, node, &parsed->data, &parsed->size) < 0)
+		return NULL;
+	array_init(&parsed->parts, run->pool, 4);
+	struct mime_parser *parser = mime_parser_create(run->pool, &limits);
+	mime_parser_set_header_callback(parser, parsed_header_cb, parsed);
+	mime_parser_feed(parser, parsed->data, parsed->size);
+	(void)mime_parser_finish(parser);
+	mime_parser_destroy(&parser);
+	for (unsigned int i = 0; i < parsed->parts.count; i++) {
+		struct sieve_msg_part *part = &parsed->parts.v[i];
+
+		part->raw = parsed->data + part->part->body_offset;
+		part->raw_size = (size_t)part->part->body_size;
+	}
+	run->parsed = parsed;
+	return parsed;
+}
+
+const char *const *sieve_msg_part_headers(struct sieve_run *run, struct sieve_msg_part *part,
+					  const char *name)
+{
+	ARRAY(const char *) values;
+
+	array_init(&values, run->pool, 4);
+	for (unsigned int i = 0; i < part->names.count; i++) {
+		if (strcasecmp(part->names.v[i], name) == 0)
+			array_push(&values, part->values.v[i]);
+	}
+	array_push(&values, NULL);
+	return values.v;
+}
+
+const char *sieve_msg_part_text(struct sieve_run *run, struct sieve_msg_part *part)
+{
+	buffer_t *decoded;
+	string_t *text;
+
+	if (part->text != NULL)
+		return part->text;
+	decoded = buffer_create(run->pool, part->raw_size + 1);
+	if (mime_decode(part->part->encoding, part->raw, part->raw_size, decoded) < 0) {
+		buffer_set_used_size(decoded, 0);
+		buffer_append(decoded, part->raw, part->raw_size);
+	}
+	text = str_new(run->pool, decoded->used + 1);
+	if (charset_to_utf8(mime_part_get_charset(part->part), decoded->data,
+			    decoded->used, text) < 0) {
+		str_truncate(text, 0);
+		charset_utf8_append_valid(text, decoded->data, decoded->used);
+	}
+	/* NULs would cut the C string short; a space keeps words apart */
+	for (size_t i = 0; i < str_len(text); i++) {
+		if (text->data[i] == '\0')
+			((unsigned char *)text->data)[i] = ' ';
+	}
+	part->text = str_c(text);
+	return part->text;
+}
+
+static int get_message_headers(struct sieve_run *run, const struct sieve_ast_node *node,
+			       const char *name, const char *const **values_r)
+{
+	const char *error;
+
+	for (unsigned int i = 0; i < run->overlays.count; i++) {
+		if (strcasecmp(run->overlays.v[i].name, name) == 0) {
+			struct sieve_header_overlay *ov = &run->overlays.v[i];
+			const char **values = p_new(run->pool, const char *, ov->values.count + 1);
+
+			memcpy(values, ov->values.v, sizeof(*values) * ov->values.count);
+			*values_r = values;
+			return 0;
+		}
+	}
+	if (run->msg->v->get_headers(run->msg->context, name, values_r, &error) < 0)
+		return sieve_run_error(run, node, "failed to read header %s: %s", name, error);
+	return 0;
+}
+
+struct sieve_header_overlay *sieve_run_header_overlay(struct sieve_run *run,
+						      const struct sieve_ast_node *node,
+						      const char *name)
+{
+	const char *const *values;
+	struct sieve_header_overlay *ov;
+
+	for (unsigned int i = 0; i < run->overlays.count; i++) {
+		if (strcasecmp(run->overlays.v[i].name, name) == 0)
+			return &run->overlays.v[i];
+	}
+	if (get_message_headers(run, node, name, &values) < 0)
+		return NULL;
+	ov = array_append_space(&run->overlays);
+	ov->name = p_strdup(run->pool, name);
+	array_init(&ov->values, run->pool, 4);
+	for (; *values != NULL; values++)
+		array_push(&ov->values, *values);
+	return ov;
+}
+
+static int get_mime_headers(struct sieve_run *run, const struct sieve_ast_node *node,
+			    const char *name, const char *const **values_r)
+{
+	struct sieve_parsed_message *parsed = sieve_run_parse_message(run, node);
+	ARRAY(const char *) values;
+	unsigned int first = run->current_part == 0 ? 0 : run->current_part - 1;
+	bool anychild = sieve_node_has_tag(node, "anychild");
+
+	if (parsed == NULL)
+		return -1;
+	array_init(&values, run->pool, 4);
+	for (unsigned int i = first; i < parsed->parts.count; i++) {
+		struct sieve_msg_part *part = &parsed->parts.v[i];
+
+		if (i > first) {
+			/* only descendants of the current part */
+			if (!anychild || part->part->depth <= parsed->parts.v[first].part->depth)
+				break;
+		}
+		for (const char *const *v = sieve_msg_part_headers(run, part, name); *v != NULL; v++)
+			array_push(&values, *v);
+	}
+	array_push(&values, NULL);
+	*values_r = values.v;
+	return 0;
+}
+
+static void apply_index(const struct sieve_ast_node *node, const char *const **values_r)
+{
+	const struct sieve_ast_arg *index = sieve_node_tag_value(node, "index");
+	const char *const *values = *values_r;
+	static const char *const none[] = { NULL };
+	unsigned int count = 0;
+
+	if (index == NULL)
+		return;
+	while (values[count] != NULL)
+		count++;
+	if (index->number == 0 || index->number > count) {
+		*values_r = none;
+		return;
+	}
+	/* RFC 5260 §6: counted from the top, or from the end with :last */
+	const char **one = t_new(const char *, 2);
+	one[0] = sieve_node_has_tag(node, "last") ? values[count - index->number] :
+		values[index->number - 1];
+	*values_r = one;
+}
+
+int sieve_run_get_headers(struct sieve_run *run, const struct sieve_ast_node *node,
+			  const char *name, const char *const **values_r)
+{
+	int ret;
+
+	if (sieve_node_has_tag(node, "mime") && (run->current_part != 0 ||
+						 sieve_node_has_tag(node, "anychild")))
+		ret = get_mime_headers(run, node, name, values_r);
+	else
+		ret = get_message_headers(run, node, name, values_r);
+	if (ret == 0)
+		apply_index(node, values_r);
+	return ret;
+}
+
+/* RFC 5228 §5.7: header values are compared unfolded and with RFC 2047
+   encoded words decoded; surrounding whitespace is not part of them. */
+const char *sieve_header_value_prepare(pool_t pool, const char *value)
+{
+	size_t len;
+
+	while (*value == ' ' || *value == '\t')
+		value++;
+	len = strlen(value);
+	while (len > 0 && (value[len - 1] == ' ' || value[len - 1] == '\t'))
+		len--;
+	if (!mime_encoded_word_has_words(value, len))
+		return p_strndup(pool, value, len);
+	string_t *dest = str_new(pool, len + 16);
+	mime_encoded_word_decode(value, len, dest);
+	return str_c(dest);
+}
+
+/* RFC 5233 §4: user and detail split at the first delimiter (any of the
+   delimiter characters) */
+static const char *subaddress_part(struct sieve_run *run, const char *localpart, bool detail)
+{
+	const char *delims = run->env->subaddress_delimiter;
+	size_t pos;
+
+	if (delims == NULL || delims[0] == '\0')
+		delims = "+";
+	pos = strcspn(localpart, delims);
+	if (localpart[pos] == '\0')
+		return detail ? NULL : localpart;
+	return detail ? localpart + pos + 1 : p_strndup(run->pool, localpart, pos);
+}
+
+const char *sieve_address_part_get(struct sieve_run *run, const struct sieve_ast_node *node,
+				   const char *localpart, const char *domain)
+{
+	switch (node->address_part) {
+	case SIEVE_ADDRESS_ALL:
+		return domain[0] == '\0' ? localpart :
+			p_strconcat(run->pool, localpart, "@", domain, NULL);
+	case SIEVE_ADDRESS_LOCALPART:
+		return localpart;
+	case SIEVE_ADDRESS_DOMAIN:
+		return domain;
+	case SIEVE_ADDRESS_USER:
+		return subaddress_part(run, localpart, false);
+	case SIEVE_ADDRESS_DETAIL:
+		return subaddress_part(run, localpart, true);
+	}
+	return NULL;
+}
+
+int sieve_match_address_header(struct sieve_run *run, const struct sieve_ast_node *node,
+			       struct sieve_match *match, const char *value)
+{
+	struct mime_address_list list = { NULL, NULL, 0 };
+	int ret;
+
+	mime_address_parse(run->tmp_pool, value, strlen(value),
+			   run->limits.max_addresses, 0, &list);
+	for (const struct mime_address *addr = list.head; addr != NULL; addr = addr->next) {
+		const char *part;
+
+		if (addr->domain == NULL)
+			continue; /* group marker */
+		if (addr->invalid || addr->mailbox[0] == '\0') {
+			/* an unparsable address has no local part or
+			   domain; :all still sees the raw text */
+			if (node->address_part != SIEVE_ADDRESS_ALL)
+				continue;
+			part = sieve_header_value_prepare(run->tmp_pool, value);
+		} else {
+			part = sieve_address_part_get(run, node, addr->mailbox, addr->domain);
+		}
+		if (part == NULL)
+			continue;
+		if ((ret = sieve_run_match_value(match, part)) != 0)
+			return ret;
+	}
+	return 0;
+}
