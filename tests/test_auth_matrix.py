@@ -1,5 +1,6 @@
 """Issue 8's login matrix: every SASL mechanism (and the IMAP LOGIN / POP3
-USER+PASS commands) over IMAP AUTHENTICATE and POP3 AUTH, against every
+USER+PASS commands) over IMAP AUTHENTICATE, POP3 AUTH and ManageSieve
+AUTHENTICATE (after STARTTLS where TLS is needed), against every
 backend: passwd-file, static passdb+userdb, SQL on SQLite and on a real
 PostgreSQL, LDAP search+compare and LDAP auth-bind on a real slapd, and PAM
 with a system user. One ternd per backend serves all of that backend's cells.
@@ -17,7 +18,9 @@ auth tests (test_sasl_mechs.py, test_auth_sql.py, ldaputil.py,
 test_auth_pam.py).
 
 SCRAM-SHA-1 runs without an initial response, SCRAM-SHA-256 with one (IMAP
-SASL-IR, RFC 4959; POP3 AUTH's initial response, RFC 5034)."""
+SASL-IR, RFC 4959; POP3 AUTH's initial response, RFC 5034; ManageSieve's,
+RFC 5804 §2.1)."""
+import base64
 import os
 import pathlib
 import pwd
@@ -32,14 +35,15 @@ import time
 import pytest
 
 import ldaputil
-from conftest import Ternd
+from conftest import Ternd, free_port
 from imaputil import RawImap
 from test_auth_ldap import ldap_block, quote, userdb as ldap_userdb
 from test_auth_pam import PAM_DIR, UNIX_SERVICE, pam_config
 from test_auth_sql import SCHEMA, Postgres, pg_bindir, pg_literal, sql_config
-from test_sasl_mechs import (CramMd5, External, Login, OAuthBearer, Plain, Pop, Scram,
+from test_sasl_mechs import (CramMd5, External, Login, OAuthBearer, Plain, Pop, Scram, b64,
                              claims_for, client_tls_context, imap_authenticate, jwt_hs256,
                              pop3_auth, ternctl_pw, tls_exporter)
+from test_managesieve import RawSieve
 from tlsutil import Pki, wait_log as tlsutil_wait_log
 
 MECHS = ["LOGIN-command", "PLAIN", "PLAIN-no-ir", "LOGIN", "CRAM-MD5", "SCRAM-SHA-1",
@@ -300,6 +304,14 @@ def backend(request, tmp_path_factory, common):
     d = tmp_path_factory.mktemp("matrix-" + request.param)
     b, cleanup = SETUP[request.param](request, common, d)
     b.common = common
+    # ManageSieve, the third protocol of the matrix
+    b.srv.sieve_port = free_port()
+    b.srv.write_config(b.srv.config_extra + f"""
+listener.managesieve.enabled = yes
+listener.managesieve.port = {b.srv.sieve_port}
+service.managesieve.process_count = 1
+service.managesieve.max_userip_connections = 0
+""")
     try:
         b.srv.start()
         yield b
@@ -311,7 +323,27 @@ def backend(request, tmp_path_factory, common):
                 cleanup()
 
 
-# ---- one connection, IMAP or POP3 ----
+def managesieve_authenticate(conn, mech, client, initial=True):
+    """Runs AUTHENTICATE (RFC 5804 §2.1); returns the final line."""
+    first = client.initial()
+    if initial and first is not None:
+        conn.send(f'AUTHENTICATE "{mech}" "{b64(first)}"\r\n')
+        first = None
+    else:
+        conn.send(f'AUTHENTICATE "{mech}"\r\n')
+    while True:
+        line = conn.read_item()
+        if not line.startswith(b'"'):
+            return line
+        challenge = base64.b64decode(line[1:-1])
+        if first is not None:
+            answer, first = first, None
+        else:
+            answer = client.respond(challenge)
+        conn.send(f'"{b64(answer)}"\r\n')
+
+
+# ---- one connection, IMAP, POP3 or ManageSieve ----
 
 class Session:
     def __init__(self, backend, proto, tls=False, context=None):
@@ -327,6 +359,11 @@ class Session:
                 self.conn.greeting = self.conn.readline()
             else:
                 self.conn = RawImap(port)
+        elif proto == "managesieve":
+            # no implicit-TLS port: STARTTLS, as ManageSieve clients do
+            self.conn = RawSieve(self.srv.sieve_port)
+            if tls:
+                self.conn.starttls(context or client_tls_context())
         else:
             port = self.srv.pop3s_port if tls else self.srv.pop3_port
             self.conn = Pop(port, tls=tls, context=context)
@@ -334,6 +371,8 @@ class Session:
     def authenticate(self, mech, client, initial=True):
         if self.proto == "imap":
             return self._result(imap_authenticate(self.conn, mech, client, sasl_ir=initial))
+        if self.proto == "managesieve":
+            return self._result(managesieve_authenticate(self.conn, mech, client, initial))
         return self._result(pop3_auth(self.conn, mech, client, initial_response=initial))
 
     def login_command(self, user, password):
@@ -348,11 +387,14 @@ class Session:
     def _result(self, line):
         """"ok", "fail" (a clean authentication failure) or "other"."""
         self.line = line
-        if line.startswith(b"a OK" if self.proto == "imap" else b"+OK"):
+        ok, fail = {"imap": (b"a OK", b"a NO [AUTHENTICATIONFAILED]"),
+                    "pop3": (b"+OK", b"-ERR [AUTH]"),
+                    "managesieve": (b'OK "Logged in."', b'NO "Authentication failed."')
+                    }[self.proto]
+        if line.startswith(ok):
             self.logged_in = True
             return "ok"
-        if line.startswith(b"a NO [AUTHENTICATIONFAILED]" if self.proto == "imap"
-                           else b"-ERR [AUTH]"):
+        if line.startswith(fail):
             return "fail"
         return "other"
 
@@ -360,6 +402,11 @@ class Session:
         if self.proto == "imap":
             _, tagged = self.conn.command("s", "SELECT INBOX")
             assert tagged.startswith(b"s OK"), tagged
+        elif self.proto == "managesieve":
+            # the script storage, written as the user's uid
+            assert self.conn.putscript("matrix", b"keep;\r\n")[0] == "OK"
+            assert self.conn.command('SETACTIVE "matrix"')[1][0] == "OK"
+            assert self.conn.command("LISTSCRIPTS")[0] == [b'"matrix" ACTIVE']
         else:
             assert self.conn.cmd("STAT") == b"+OK 0 0"
 
@@ -369,6 +416,8 @@ class Session:
                 # POP3's QUIT releases the maildrop for the next cell
                 if self.proto == "imap":
                     self.conn.command("z", "LOGOUT")
+                elif self.proto == "managesieve":
+                    assert self.conn.command("LOGOUT")[1][0] == "OK"
                 else:
                     assert self.conn.cmd("QUIT").startswith(b"+OK")
         finally:
@@ -388,6 +437,7 @@ def attempt(backend, proto, mech, variant):
         cert_user = "nosuch-user" if variant == "unknown user" else user
         s = Session(backend, proto, tls=True, context=common.cert_context(cert_user))
         # a good login names itself over POP3 and nobody over IMAP
+        # and ManageSieve
         authzid = {"good": user if proto == "pop3" else "",
                    "other authzid": "postmaster"}.get(variant, "")
         client = External(authzid)
@@ -406,7 +456,8 @@ def attempt(backend, proto, mech, variant):
     if mech == "LOGIN-command":
         return s, s.login_command(user, password), None
     if mech == "OAUTHBEARER":
-        port = backend.srv.imap_port if proto == "imap" else backend.srv.pop3_port
+        port = {"imap": backend.srv.imap_port, "pop3": backend.srv.pop3_port,
+                "managesieve": backend.srv.sieve_port}[proto]
         if variant == "bad token":
             token = common.jwt(user, secret=b"not the secret")
         elif variant == "unknown user":
@@ -554,9 +605,11 @@ def check_stored_scram(backend, mech, proto):
     watch.wait()
 
 
-@pytest.mark.parametrize("proto", ["imap", "pop3"])
+@pytest.mark.parametrize("proto", ["imap", "pop3", "managesieve"])
 @pytest.mark.parametrize("mech", MECHS)
 def test_login(backend, mech, proto):
+    if mech == "LOGIN-command" and proto == "managesieve":
+        pytest.skip("ManageSieve has no plaintext login command, only AUTHENTICATE")
     check_good(backend, mech, proto)
     check_negatives(backend, mech, proto)
     check_stored_scram(backend, mech, proto)

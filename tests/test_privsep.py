@@ -221,3 +221,41 @@ def test_idle_mail_workers_exit(ternd_factory):
     assert wait_for(lambda: srv.worker_pids("imap") == [], timeout=10)
     login(srv).command("o", "LOGOUT")
     assert "event=worker_died" not in srv.log_text()
+
+
+def test_managesieve_processes(ternd_factory):
+    """ManageSieve's login worker is chrooted like imap-login; its
+    sessions run as the userdb's uid and the scripts belong to the user."""
+    import tempfile
+    import pathlib
+    from conftest import free_port
+    from test_managesieve import RawSieve
+    login_pw, vmail = pwd.getpwnam("tern-login"), pwd.getpwnam("nobody")
+    base = pathlib.Path(tempfile.mkdtemp(prefix="tern-privsep-"))
+    base.chmod(0o755)
+    home = base / "dora"
+    home.mkdir()
+    os.chown(home, vmail.pw_uid, vmail.pw_gid)
+    port = free_port()
+    srv = ternd_factory(users={}, config_extra=f"listener.managesieve.enabled = yes\n"
+                                               f"listener.managesieve.port = {port}\n")
+    with open(srv.passwd_path, "a") as f:
+        f.write(f"dora:{{PLAIN}}pw:{vmail.pw_uid}:{vmail.pw_gid}::{home}::\n")
+    srv.start()
+    pids = workers(srv, "managesieve-login")
+    assert len(pids) == 2
+    assert wait_for(lambda: all(proc_ids(p)[0] != 0 for p in pids))
+    for pid in pids:
+        assert proc_ids(pid) == (login_pw.pw_uid, login_pw.pw_gid)
+        assert os.readlink(f"/proc/{pid}/root") == str(srv.base / "run" / "login")
+    c = RawSieve(port)
+    assert c.login("dora", "pw")[0] == "OK"
+    assert c.putscript("s", b"keep;\r\n")[0] == "OK"
+    assert c.command('SETACTIVE "s"')[1][0] == "OK"
+    mail = [p for p in workers(srv, "managesieve") if proc_ids(p)[0] == vmail.pw_uid]
+    assert len(mail) == 1
+    c.close()
+    for path in (home / "sieve", home / "sieve" / "s.sieve"):
+        st = os.stat(path)
+        assert (st.st_uid, st.st_mode & 0o077) == (vmail.pw_uid, 0), path
+    assert os.lstat(home / ".dovecot.sieve").st_uid == vmail.pw_uid

@@ -692,17 +692,20 @@ static const struct setting_def lmtp_setting_defs[] = {
 };
 
 static const struct setting_def sieve_setting_defs[] = {
-	{ .key = "script", .type = SETTING_TYPE_STRING,
-	  DEF(sieve_settings, script), .default_value = "%h/.dovecot.sieve",
-	  .description = "The user's active Sieve script run at delivery "
-		"(%h: the user's home, %u: the user name); usually a link "
-		"into script_dir that ManageSieve SETACTIVE maintains. "
-		"Missing: the message is kept (stored in INBOX). Empty: no "
-		"user scripts." },
 	{ .key = "script_dir", .type = SETTING_TYPE_STRING,
 	  DEF(sieve_settings, script_dir), .default_value = "%h/sieve",
-	  .description = "Directory of the user's Sieve scripts "
-		"(NAME.sieve), managed over ManageSieve." },
+	  .check = check_not_empty,
+	  .description = "Directory of a user's Sieve scripts, one NAME.sieve "
+		"file each (Pigeonhole's layout). %h is the user's home, %u "
+		"the login name, %n its local part, %d its domain; a relative "
+		"path is taken under the home." },
+	{ .key = "script", .type = SETTING_TYPE_STRING,
+	  DEF(sieve_settings, script), .default_value = "%h/.dovecot.sieve",
+	  .check = check_not_empty,
+	  .description = "The active script: a symlink to one file of "
+		"script_dir, which ManageSieve SETACTIVE replaces. A regular "
+		"file here is run at delivery too; activating a script moves "
+		"it into script_dir as dovecot.orig, as Pigeonhole does." },
 	{ .key = "before", .type = SETTING_TYPE_PATH,
 	  DEF(sieve_settings, before), .default_value = "",
 	  .description = "Administrator script run before the user's: a "
@@ -713,11 +716,22 @@ static const struct setting_def sieve_setting_defs[] = {
 	  DEF(sieve_settings, after), .default_value = "",
 	  .description = "Administrator script run after the user's, on the "
 		"same terms as before." },
+	{ .key = "quota_max_scripts", .type = SETTING_TYPE_UINT,
+	  DEF(sieve_settings, quota_max_scripts), .default_value = "0",
+	  .max = 1000000,
+	  .description = "Scripts a user may store (0: no limit); beyond it "
+		"PUTSCRIPT answers NO (QUOTA/MAXSCRIPTS)." },
+	{ .key = "quota_max_storage", .type = SETTING_TYPE_SIZE,
+	  DEF(sieve_settings, quota_max_storage), .default_value = "0",
+	  .description = "Total size of a user's scripts (0: no limit); "
+		"beyond it PUTSCRIPT answers NO (QUOTA)." },
 	{ .key = "max_script_size", .type = SETTING_TYPE_SIZE,
 	  DEF(sieve_settings, max_script_size), .default_value = "1M",
-	  .min = 1024, .max = 64 * 1024 * 1024,
-	  .description = "Larger scripts are not run (the message is kept "
-		"and the error logged)." },
+	  .min = 1024, .max = 16 * 1024 * 1024,
+	  .description = "Largest script: a larger one is not run at "
+		"delivery (the message is kept and the error logged), and "
+		"ManageSieve refuses it with NO (QUOTA/MAXSIZE) and limits "
+		"literals to it." },
 	{ .key = "max_cpu_time", .type = SETTING_TYPE_DURATION,
 	  DEF(sieve_settings, max_cpu_time_ms), .default_value = "30s",
 	  .min = 10,
@@ -729,7 +743,8 @@ static const struct setting_def sieve_setting_defs[] = {
 	  DEF(sieve_settings, max_redirects), .default_value = "4",
 	  .min = 0, .max = 64,
 	  .description = "Redirect actions one script may cause; more is a "
-		"runtime error (the message is kept)." },
+		"runtime error (the message is kept). Advertised as "
+		"ManageSieve MAXREDIRECTS." },
 	{ .key = "max_actions", .type = SETTING_TYPE_UINT,
 	  DEF(sieve_settings, max_actions), .default_value = "32",
 	  .min = 1, .max = 1024,
@@ -801,6 +816,36 @@ static const struct setting_def quota_setting_defs[] = {
 	  .description = "Over quota is a temporary failure (452 4.2.2, "
 		"tern-lda exit 75: the MTA retries) rather than a permanent "
 		"one (552 5.2.2, exit 77: the sender gets a bounce)." },
+	{ .key = NULL }
+};
+
+static const struct setting_def managesieve_setting_defs[] = {
+	{ .key = "max_line_length", .type = SETTING_TYPE_SIZE,
+	  DEF(managesieve_settings, max_line_length), .default_value = "8k",
+	  .min = 1024, .max = 1024 * 1024,
+	  .description = "Longest command line a client may send, literal "
+		"contents not counted; a longer one is answered with NO and "
+		"skipped." },
+	{ .key = "login_timeout", .type = SETTING_TYPE_DURATION,
+	  DEF(managesieve_settings, login_timeout_ms), .default_value = "1m",
+	  .min = 1000,
+	  .description = "Disconnect a client that is idle this long before "
+		"logging in." },
+	{ .key = "idle_timeout", .type = SETTING_TYPE_DURATION,
+	  DEF(managesieve_settings, idle_timeout_ms), .default_value = "30m",
+	  .min = 1000,
+	  .description = "Disconnect a logged-in client that is idle this "
+		"long." },
+	{ .key = "output_buffer_limit", .type = SETTING_TYPE_SIZE,
+	  DEF(managesieve_settings, output_buffer_limit), .default_value = "256k",
+	  .min = 1024,
+	  .description = "Output buffered for a client before the server "
+		"stops reading its commands until it reads." },
+	{ .key = "output_timeout", .type = SETTING_TYPE_DURATION,
+	  DEF(managesieve_settings, output_timeout_ms), .default_value = "5m",
+	  .min = 1000,
+	  .description = "Disconnect a client that does not read its pending "
+		"output for this long." },
 	{ .key = NULL }
 };
 
@@ -1183,8 +1228,9 @@ static const struct config_block_def config_block_sieve = {
 	.name = "sieve",
 	.defs = sieve_setting_defs,
 	.offset = offsetof(struct tern_settings, sieve),
-	.description = "Sieve filtering at delivery (LMTP and tern-lda): "
-		"scripts, limits and vacation periods.",
+	.description = "Users' Sieve scripts: where they are stored "
+		"(docs/managesieve.md), how they run at delivery (LMTP and "
+		"tern-lda), their limits and vacation periods.",
 };
 
 static const struct config_block_def config_block_submission = {
@@ -1200,6 +1246,13 @@ static const struct config_block_def config_block_quota = {
 	.defs = quota_setting_defs,
 	.offset = offsetof(struct tern_settings, quota),
 	.description = "The storage limit checked at delivery.",
+};
+
+static const struct config_block_def config_block_managesieve = {
+	.name = "managesieve",
+	.defs = managesieve_setting_defs,
+	.offset = offsetof(struct tern_settings, managesieve),
+	.description = "ManageSieve sessions (RFC 5804): limits and timeouts.",
 };
 
 const struct config_block_def config_block_service = {
@@ -1269,7 +1322,7 @@ const struct config_block_def *const config_blocks[] = {
 	&config_block_top, &config_block_tls, &config_block_auth,
 	&config_block_imap, &config_block_pop3, &config_block_mail,
 	&config_block_lmtp, &config_block_sieve, &config_block_submission,
-	&config_block_quota,
+	&config_block_quota, &config_block_managesieve,
 	&config_block_service,
 	&config_block_listener,
 	&config_block_passdb, &config_block_userdb,

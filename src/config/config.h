@@ -178,6 +178,16 @@ struct pop3_settings {
 	bool lock; /* one POP3 session per maildrop at a time */
 };
 
+/* A user's Sieve scripts (src/sieve-storage, docs/managesieve.md) */
+/* ManageSieve sessions (RFC 5804) */
+struct managesieve_settings {
+	uint64_t max_line_length;
+	unsigned int login_timeout_ms;
+	unsigned int idle_timeout_ms;
+	uint64_t output_buffer_limit;
+	unsigned int output_timeout_ms;
+};
+
 struct mail_settings {
 	const char *home;   /* template: %u user, %n local part, %d domain */
 	const char *driver; /* "maildir" */
@@ -219,6 +229,9 @@ struct sieve_settings {
 	   name order), "": none */
 	const char *before;
 	const char *after;
+	/* ManageSieve storage limits, 0: none */
+	unsigned int quota_max_scripts;
+	uint64_t quota_max_storage;
 	uint64_t max_script_size;
 	unsigned int max_cpu_time_ms;
 	unsigned int max_redirects;
@@ -306,6 +319,7 @@ struct tern_settings {
 	struct sieve_settings sieve;
 	struct submission_settings submission;
 	struct quota_settings quota;
+	struct managesieve_settings managesieve;
 
 	/* all listeners, including disabled ones, in the order the embedded
 	   default and then the config defined them */

@@ -31,6 +31,8 @@ static void master_handoff_refuse(const char *protocol, int fd, const char *reas
 {
 	const char *bye = strcmp(protocol, "pop3") == 0 ?
 		"-ERR [SYS/TEMP] Internal error, try again later.\r\n" :
+		strcmp(protocol, "managesieve") == 0 ?
+		"BYE (TRYLATER) \"Internal error, try again later.\"\r\n" :
 		"* BYE [UNAVAILABLE] Internal error, try again later.\r\n";
 	ssize_t ret = write(fd, bye, strlen(bye));
 	(void)ret;
@@ -312,6 +314,8 @@ static void master_handoff_route(struct master *m, pid_t login_pid, struct login
 			"user=%s rip=%s %s", h->user, h->remote.ip, error),
 			strcmp(h->protocol, "pop3") == 0 ?
 			"-ERR [IN-USE] Too many connections for this user.\r\n" :
+			strcmp(h->protocol, "managesieve") == 0 ?
+			"BYE (TRYLATER) \"Too many connections for this user.\"\r\n" :
 			t_strdup_printf("* BYE [LIMIT] Maximum number of connections "
 					"from user+IP exceeded (%s)\r\n", error));
 		return;

@@ -64,7 +64,8 @@ static ATTR_NORETURN void worker_exec(struct master *m, const struct master_work
 	}
 	/* only login workers (which hold the TLS) get the TLS files */
 	bool login = w->role == MASTER_ROLE_LISTEN && (strcmp(w->service, "imap") == 0 ||
-						       strcmp(w->service, "pop3") == 0);
+						       strcmp(w->service, "pop3") == 0 ||
+						       strcmp(w->service, "managesieve") == 0);
 	int config_fd = login ? m->tls_config_fd : m->config_fd;
 	clear_cloexec(config_fd);
 	char fd_str[16];

@@ -10,6 +10,7 @@
 #include "ipc-handoff.h"
 #include "log.h"
 #include "login-imap.h"
+#include "login-managesieve.h"
 #include "login-pop3.h"
 #include "login-proxy.h"
 #include "net.h"
@@ -21,6 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Client bytes taken along when a TLS session comes back
+   (UNAUTHENTICATE); more can't be pipelined input of a login command. */
+#define WORKER_LOGIN_RESUME_MAX_INPUT (1024 * 1024)
 /* How long a starting login worker waits for the auth process. */
 #define WORKER_LOGIN_AUTH_WAIT_MS 10000
 
@@ -63,14 +67,15 @@ static void worker_login_handoff(struct connection *conn, const struct login_han
 	connection_release(conn);
 }
 
-/* IMAP UNAUTHENTICATE: the session returns to the pre-login engine. */
+/* IMAP and ManageSieve UNAUTHENTICATE: the session returns to the
+   pre-login engine. */
 static void worker_login_resume(const char *record, int fd)
 {
 	struct login_handoff h;
-	const char *error = "not an IMAP session";
+	const char *error = "not an IMAP or ManageSieve session";
 
 	if (login_handoff_parse(record, t_pool(), &h, &error) < 0 ||
-	    strcmp(h.protocol, "imap") != 0) {
+	    (strcmp(h.protocol, "imap") != 0 && strcmp(h.protocol, "managesieve") != 0)) {
 		log_error(NULL, "resume_failed", "error=%s", log_value(error));
 		close(fd);
 		return;
@@ -83,7 +88,16 @@ static void worker_login_resume(const char *record, int fd)
 			close(fd);
 			return;
 		}
-		conn = login_proxy_detach(proxy, h.input, h.input_size);
+		/* what the proxy relayed after the mail process's last read
+		   is still unread in its end of the socketpair */
+		string_t *input = t_str_new(h.input_size + 256);
+		str_append_n(input, h.input, h.input_size);
+		char buf[4096];
+		ssize_t n;
+		while (str_len(input) < WORKER_LOGIN_RESUME_MAX_INPUT &&
+		       (n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+			str_append_n(input, buf, (size_t)n);
+		conn = login_proxy_detach(proxy, str_data(input), str_len(input));
 		close(fd);
 		if (conn == NULL)
 			return;
@@ -97,7 +111,10 @@ static void worker_login_resume(const char *record, int fd)
 			return;
 		}
 	}
-	login_imap_client_resume(&worker.login, conn, h.starttls);
+	if (strcmp(h.protocol, "managesieve") == 0)
+		login_managesieve_client_resume(&worker.login, conn, h.starttls);
+	else
+		login_imap_client_resume(&worker.login, conn, h.starttls);
 }
 
 void worker_login_channel_input(struct ipc_channel *chan ATTR_UNUSED, const void *data,

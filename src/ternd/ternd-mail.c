@@ -9,6 +9,7 @@
 #include "imap-client.h"
 #include "ipc-handoff.h"
 #include "log.h"
+#include "managesieve-client.h"
 #include "pop3-client.h"
 
 #include <unistd.h>
@@ -55,11 +56,18 @@ static void worker_mail_handoff(const char *record, int fd)
 		return;
 	}
 	bool pop3 = strcmp(h.protocol, "pop3") == 0;
+	bool sieve = strcmp(h.protocol, "managesieve") == 0;
 	size_t max_line = pop3 ? set->pop3.max_line_length : set->imap.max_line_length;
 	uint64_t out_limit = pop3 ? set->pop3.output_buffer_limit :
 		set->imap.output_buffer_limit;
 	unsigned int out_timeout = pop3 ? set->pop3.output_timeout_ms :
 		set->imap.output_timeout_ms;
+	if (sieve) {
+		/* literals stream through the parser: a line's worth */
+		max_line = set->managesieve.max_line_length;
+		out_limit = set->managesieve.output_buffer_limit;
+		out_timeout = set->managesieve.output_timeout_ms;
+	}
 	struct connection *conn =
 		connection_create(fd, &h.remote, &h.local, &mail_released_vfuncs, NULL,
 				  max_line + 1024, out_limit);
@@ -72,6 +80,8 @@ static void worker_mail_handoff(const char *record, int fd)
 	connection_ref(conn);
 	if (pop3)
 		pop3_client_create(set, conn, &h);
+	else if (sieve)
+		managesieve_client_create(set, conn, &h);
 	else
 		imap_client_create(set, conn, &h);
 	/* commands pipelined behind the login are buffered already */
@@ -82,8 +92,8 @@ static void worker_mail_handoff(const char *record, int fd)
 
 /* After UNAUTHENTICATE's OK: the socket and what the client pipelined go
    back through the master to a login process. */
-static void worker_mail_unauthenticated(struct connection *conn, bool starttls, bool tls,
-					unsigned int login_pid)
+static void worker_mail_send_back(struct connection *conn, const char *protocol,
+				  bool starttls, bool tls, unsigned int login_pid)
 {
 	conn->v = &mail_released_vfuncs;
 	/* the OK must be out before another process writes to the client */
@@ -96,7 +106,7 @@ static void worker_mail_unauthenticated(struct connection *conn, bool starttls, 
 		return;
 	}
 	struct login_handoff h = {
-		.protocol = "imap", .user = "", .home = "", .uid = (uid_t)-1,
+		.protocol = protocol, .user = "", .home = "", .uid = (uid_t)-1,
 		.gid = (gid_t)-1, .session_id = conn->session_id,
 		.remote = conn->remote, .local = conn->local, .tls = tls,
 		.starttls = starttls, .login_pid = login_pid, .mech = "", .tag = "",
@@ -111,6 +121,18 @@ static void worker_mail_unauthenticated(struct connection *conn, bool starttls, 
 		return;
 	}
 	connection_release(conn);
+}
+
+static void worker_mail_unauthenticated(struct connection *conn, bool starttls, bool tls,
+					unsigned int login_pid)
+{
+	worker_mail_send_back(conn, "imap", starttls, tls, login_pid);
+}
+
+static void worker_mail_sieve_unauthenticated(struct connection *conn, bool starttls,
+					      bool tls, unsigned int login_pid)
+{
+	worker_mail_send_back(conn, "managesieve", starttls, tls, login_pid);
 }
 
 void worker_mail_channel_input(struct ipc_channel *chan ATTR_UNUSED, const void *data,
@@ -141,6 +163,7 @@ int worker_mail_init(const char **error_r ATTR_UNUSED)
 	const struct tern_settings *set = worker.config->set;
 
 	imap_client_set_unauthenticated_callback(worker_mail_unauthenticated);
+	managesieve_client_set_unauthenticated_callback(worker_mail_sieve_unauthenticated);
 	connection_set_count_hook(worker_mail_count_changed);
 	if (set->mail.cache_at_save) {
 		/* the bounds FETCH parses with, so that both render alike */

@@ -17,7 +17,8 @@
 
 #define TERND_SYSTEM_CONFIG "/etc/tern/tern.conf"
 
-static const char *const implemented_protocols[] = { "imap", "pop3", "lmtp", NULL };
+static const char *const implemented_protocols[] = { "imap", "pop3", "lmtp", "managesieve",
+							       NULL };
 
 static void usage(FILE *out)
 {

@@ -10,6 +10,7 @@
 #include "lmtp-client.h"
 #include "log.h"
 #include "login-imap.h"
+#include "login-managesieve.h"
 #include "login-pop3.h"
 #include "net.h"
 #include "server-master.h"
@@ -44,10 +45,12 @@ static void worker_accept(void *context)
 		}
 		bool pop3 = strcmp(l->protocol, "pop3") == 0;
 		bool lmtp = strcmp(l->protocol, "lmtp") == 0;
+		bool sieve = strcmp(l->protocol, "managesieve") == 0;
 		if (sset != NULL && connection_count() >= sset->client_limit) {
 			const char *bye = pop3 ?
 				"-ERR [SYS/TEMP] Too many connections, try again later.\r\n" :
 				lmtp ? "421 4.3.2 Too many connections, try again later.\r\n" :
+				sieve ? "BYE (TRYLATER) \"Too many connections, try again later.\"\r\n" :
 				"* BYE [UNAVAILABLE] Too many connections, try again later.\r\n";
 			ssize_t ret = write(fd, bye, strlen(bye));
 			(void)ret;
@@ -60,6 +63,9 @@ static void worker_accept(void *context)
 			lmtp_client_create(worker.config->set, fd, &remote, &local);
 		else if (pop3)
 			login_pop3_client_create(&worker.login, fd, &remote, &local, l->tls);
+		else if (sieve)
+			login_managesieve_client_create(&worker.login, fd, &remote, &local,
+							l->tls);
 		else
 			login_imap_client_create(&worker.login, fd, &remote, &local, l->tls);
 	}
@@ -209,6 +215,8 @@ static int worker_role_parse(const char *role)
 		{ "pop3-login", "pop3", WORKER_ROLE_LOGIN },
 		{ "imap", "imap", WORKER_ROLE_MAIL },
 		{ "pop3", "pop3", WORKER_ROLE_MAIL },
+		{ "managesieve-login", "managesieve", WORKER_ROLE_LOGIN },
+		{ "managesieve", "managesieve", WORKER_ROLE_MAIL },
 		{ "lmtp", "lmtp", WORKER_ROLE_LMTP },
 		{ "auth", "auth", WORKER_ROLE_AUTH },
 	};

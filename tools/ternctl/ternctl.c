@@ -15,6 +15,7 @@ static const struct ternctl_command *const ternctl_commands[] = {
 	&ternctl_cmd_config,
 	&ternctl_cmd_index,
 	&ternctl_cmd_auth,
+	&ternctl_cmd_sieve,
 	NULL,
 };
 

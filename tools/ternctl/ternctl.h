@@ -28,6 +28,7 @@ extern const struct ternctl_command ternctl_cmd_user;
 extern const struct ternctl_command ternctl_cmd_config;
 extern const struct ternctl_command ternctl_cmd_index;
 extern const struct ternctl_command ternctl_cmd_auth;
+extern const struct ternctl_command ternctl_cmd_sieve;
 
 struct tern_config;
 /* The configuration file given with -c, or NULL for the default:
