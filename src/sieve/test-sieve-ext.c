@@ -343,6 +343,10 @@ static const struct ext_test ext_tests[] = {
 	  "ERR:line 1: extracttext outside" },
 	{ "require \"mime\"; if header :type \"content-type\" \"text\" { keep; }",
 	  "ERR:line 1: the :anychild, :type" },
+	/* redirect accepts a name-addr and keeps its addr-spec */
+	{ "redirect \"\\\"Joe\\\" <\\\"j.x\\\"@b.c>\";", "redirect \"j.x@b.c\"" },
+	{ "require \"variables\"; set \"a\" \"x y\"; redirect \"${a}\";",
+	  "RUN:line 1: invalid redirect address \"x y\"" },
 	/* several compile errors are reported, and the first is returned */
 	{ "unknown1; keep;\nunknown2;", "ERR:line 1: unknown command 'unknown1'" },
 };
