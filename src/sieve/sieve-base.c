@@ -220,6 +220,11 @@ static int test_size(struct sieve_run *run, const struct sieve_ast_node *node)
 
 	if (run->msg->v->get_size(run->msg->context, &size, &error) < 0)
 		return sieve_run_error(run, node, "failed to read the message size: %s", error);
+	/* editheader's changes count (RFC 5293 §7: later tests see them) */
+	if (run->size_delta < 0 && (uint64_t)-run->size_delta > size)
+		size = 0;
+	else
+		size = (uint64_t)((int64_t)size + run->size_delta);
 	/* RFC 5228 §5.9: strict comparisons */
 	return sieve_node_has_tag(node, "over") ? size > limit : size < limit;
 }

@@ -124,8 +124,9 @@ enum sieve_header_edit_type {
 struct sieve_header_edit {
 	enum sieve_header_edit_type type;
 	const char *name;
-	/* ADD: the value, unfolded UTF-8 (the caller folds it and encodes
-	   8-bit text as RFC 2047 words if needed) */
+	/* ADD: the value, UTF-8; line breaks in it already folded as
+	   "\r\n" + whitespace (the caller encodes 8-bit text as RFC 2047
+	   words if it must) */
 	const char *value;
 	/* ADD: append at the end instead of the top */
 	bool last;

@@ -333,7 +333,7 @@ static const struct ext_test ext_tests[] = {
 	{ "require [\"mime\", \"foreverypart\", \"fileinto\", \"variables\"]; set \"n\" \"\"; "
 	  "foreverypart { if header :mime :subtype \"content-type\" \"pdf\" { "
 	  "fileinto \"pdf\"; break; } set \"n\" \"${n}x\"; } fileinto \"n${n}\";",
-	  "fileinto \"pdf\"|fileinto \"nx\"" },
+	  "fileinto \"pdf\"|fileinto \"nxx\"" },
 	{ "require [\"foreverypart\", \"extracttext\", \"variables\", \"mime\", \"fileinto\"]; "
 	  "foreverypart { if header :mime :contenttype \"content-type\" \"text/plain\" { "
 	  "extracttext :first 10 \"t\"; fileinto \"${t}\"; } }",
