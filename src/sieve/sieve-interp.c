@@ -315,6 +315,7 @@ void sieve_run_set_message(struct sieve_run *run, const struct sieve_message *ms
 	sieve_run_set_ext_context(run, &sieve_ext_imap4flags, NULL);
 	run->current_part = 0;
 	array_clear(&run->overlays);
+	run->size_delta = 0;
 }
 
 const struct sieve_env *sieve_run_get_env(struct sieve_run *run)

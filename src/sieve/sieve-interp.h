@@ -124,8 +124,9 @@ enum sieve_header_edit_type {
 struct sieve_header_edit {
 	enum sieve_header_edit_type type;
 	const char *name;
-	/* ADD: the value, unfolded UTF-8 (the caller folds it and encodes
-	   8-bit text as RFC 2047 words if needed) */
+	/* ADD: the value, UTF-8; line breaks in it already folded as
+	   "\r\n" + whitespace (the caller encodes 8-bit text as RFC 2047
+	   words if it must) */
 	const char *value;
 	/* ADD: append at the end instead of the top */
 	bool last;
@@ -186,6 +187,12 @@ struct sieve_result {
 };
 
 
+enum sieve_score_kind {
+	SIEVE_SCORE_SPAM,         /* RFC 5235 spamtest: "0" or "1".."10" */
+	SIEVE_SCORE_SPAM_PERCENT, /* spamtestplus :percent: "0".."100" */
+	SIEVE_SCORE_VIRUS,        /* virustest: "0" or "1".."5" */
+};
+
 enum sieve_include_location {
 	SIEVE_INCLUDE_PERSONAL, /* RFC 6609 §3.2 :personal (the default) */
 	SIEVE_INCLUDE_GLOBAL,   /* :global */
@@ -234,6 +241,11 @@ struct sieve_env {
 	const char *spam_header;
 	double spam_max;
 	const char *virus_header;
+	/* Optional, replaces the header rules above for callers with their
+	   own scoring (regex-extracted scores, text values): 1 with the
+	   test's value in *value_r, 0 not tested ("0"), -1 error. */
+	int (*score_get)(void *context, enum sieve_score_kind kind, const char **value_r,
+			 const char **error_r);
 	/* RFC 5230/6131: the allowed :days/:seconds range; 0 = defaults
 	   (1 day min for :days, 0 s; 90 days max) */
 	uint64_t vacation_min_period, vacation_max_period;

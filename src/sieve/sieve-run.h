@@ -90,6 +90,8 @@ struct sieve_run {
 	/* foreverypart's current part index + 1 (0: none) */
 	unsigned int current_part;
 	ARRAY(struct sieve_header_overlay) overlays;
+	/* how much editheader changed the message's size (size test) */
+	int64_t size_delta;
 };
 
 /* Runs ast's top level with run's result (include). 0 or -1. */

@@ -333,7 +333,7 @@ static const struct ext_test ext_tests[] = {
 	{ "require [\"mime\", \"foreverypart\", \"fileinto\", \"variables\"]; set \"n\" \"\"; "
 	  "foreverypart { if header :mime :subtype \"content-type\" \"pdf\" { "
 	  "fileinto \"pdf\"; break; } set \"n\" \"${n}x\"; } fileinto \"n${n}\";",
-	  "fileinto \"pdf\"|fileinto \"nx\"" },
+	  "fileinto \"pdf\"|fileinto \"nxx\"" },
 	{ "require [\"foreverypart\", \"extracttext\", \"variables\", \"mime\", \"fileinto\"]; "
 	  "foreverypart { if header :mime :contenttype \"content-type\" \"text/plain\" { "
 	  "extracttext :first 10 \"t\"; fileinto \"${t}\"; } }",
@@ -343,6 +343,10 @@ static const struct ext_test ext_tests[] = {
 	  "ERR:line 1: extracttext outside" },
 	{ "require \"mime\"; if header :type \"content-type\" \"text\" { keep; }",
 	  "ERR:line 1: the :anychild, :type" },
+	/* redirect accepts a name-addr and keeps its addr-spec */
+	{ "redirect \"\\\"Joe\\\" <\\\"j.x\\\"@b.c>\";", "redirect \"j.x@b.c\"" },
+	{ "require \"variables\"; set \"a\" \"x y\"; redirect \"${a}\";",
+	  "RUN:line 1: invalid redirect address \"x y\"" },
 	/* several compile errors are reported, and the first is returned */
 	{ "unknown1; keep;\nunknown2;", "ERR:line 1: unknown command 'unknown1'" },
 };

@@ -34,9 +34,35 @@ static bool field_name_valid(const char *name)
 
 static bool field_value_valid(const char *value)
 {
-	/* RFC 5293 §4: no bare CR or LF (folding is the caller's) */
-	return strpbrk(value, "\r\n") == NULL && strlen(value) <= SIEVE_EDITHEADER_MAX_VALUE &&
+	return strlen(value) <= SIEVE_EDITHEADER_MAX_VALUE &&
 		charset_utf8_is_valid(value, strlen(value));
+}
+
+/* Line breaks in a value become folds (CRLF + whitespace), as RFC 5322
+   §2.2.3 needs; *unfolded_r is the value as header tests see it. */
+static const char *value_fold(pool_t pool, const char *value, const char **unfolded_r)
+{
+	string_t *folded = str_new(pool, strlen(value) + 8);
+	string_t *unfolded = str_new(pool, strlen(value) + 1);
+
+	for (const char *p = value; *p != '\0'; p++) {
+		if (*p != '\r' && *p != '\n') {
+			str_append_c(folded, *p);
+			str_append_c(unfolded, *p);
+			continue;
+		}
+		if (*p == '\r' && p[1] == '\n')
+			p++;
+		if (p[1] == '\0')
+			break;
+		str_append(folded, "\r\n");
+		if (p[1] != ' ' && p[1] != '\t') {
+			str_append_c(folded, ' ');
+			str_append_c(unfolded, ' ');
+		}
+	}
+	*unfolded_r = str_c(unfolded);
+	return str_c(folded);
 }
 
 static int validate_addheader(struct sieve_validator *validator,
@@ -49,10 +75,9 @@ static int validate_addheader(struct sieve_validator *validator,
 		*error_r = t_strdup_printf("addheader: invalid field name \"%s\"", name);
 		return -1;
 	}
-	if (!sieve_validator_string_is_dynamic(validator, value) && !field_value_valid(value)) {
-		*error_r = "addheader: invalid field value";
-		return -1;
-	}
+	/* the value is checked when run: an invalid one is a runtime error,
+	   as other implementations do */
+	(void)value;
 	return 0;
 }
 
@@ -107,15 +132,17 @@ static int exec_addheader(struct sieve_run *run, const struct sieve_ast_node *no
 	if (edit_check_limit(run, node) < 0 ||
 	    (ov = sieve_run_header_overlay(run, node, name)) == NULL)
 		return -1;
+	const char *unfolded;
 	edit.name = p_strdup(run->pool, name);
-	edit.value = p_strdup(run->pool, value);
-	array_push(&ov->values, edit.value);
+	edit.value = value_fold(run->pool, value, &unfolded);
+	array_push(&ov->values, unfolded);
 	if (!edit.last) {
 		memmove(&ov->values.v[1], &ov->values.v[0],
 			sizeof(ov->values.v[0]) * (ov->values.count - 1));
-		ov->values.v[0] = edit.value;
+		ov->values.v[0] = unfolded;
 	}
 	array_push(&run->result->header_edits, edit);
+	run->size_delta += (int64_t)(strlen(name) + 2 + strlen(value) + 2);
 	return 0;
 }
 
@@ -167,6 +194,7 @@ static int exec_deleteheader(struct sieve_run *run, const struct sieve_ast_node 
 			continue;
 		}
 		array_push(&occurrences, orig + 1);
+		run->size_delta -= (int64_t)(strlen(name) + 2 + strlen(ov->values.v[i]) + 2);
 		array_delete(&ov->values, i, 1);
 	}
 	if (occurrences.count > 0) {

@@ -103,8 +103,10 @@ static int validate_notify(struct sieve_validator *validator,
 	const struct sieve_ast_arg *importance = sieve_node_tag_value(node, "importance");
 	const struct sieve_ast_arg *from = sieve_node_tag_value(node, "from");
 
+	/* only the scheme at compile time; a malformed URI is a runtime
+	   error (RFC 5435 §3.1 lets either happen) */
 	if (!sieve_validator_string_is_dynamic(validator, method) &&
-	    !notify_method_valid(method, error_r))
+	    !notify_method_valid(method, error_r) && strncasecmp(method, "mailto:", 7) != 0)
 		return -1;
 	if (importance != NULL &&
 	    !sieve_validator_string_is_dynamic(validator, importance->strings[0]) &&

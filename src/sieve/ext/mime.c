@@ -114,15 +114,18 @@ static int exec_foreverypart(struct sieve_run *run, const struct sieve_ast_node 
 		return -1;
 	if (parsed->parts.count == 0)
 		return 0;
-	/* the parts below the current one (the message at the top) */
-	first = saved == 0 ? 0 : saved - 1;
-	unsigned int depth = parsed->parts.v[first].part->depth;
-	for (end = first + 1; end < parsed->parts.count &&
-	     parsed->parts.v[end].part->depth > depth; end++) ;
-	if (end > first + 1)
-		first++;
-	else if (saved != 0)
-		return 0;
+	/* RFC 5703 §3: at the top the message itself and every part in it;
+	   nested, the parts below the current one */
+	if (saved == 0) {
+		first = 0;
+		end = parsed->parts.count;
+	} else {
+		unsigned int depth = parsed->parts.v[saved - 1].part->depth;
+
+		first = saved;
+		for (end = first; end < parsed->parts.count &&
+		     parsed->parts.v[end].part->depth > depth; end++) ;
+	}
 	for (unsigned int i = first; i < end && ret == 0; i++) {
 		run->current_part = i + 1;
 		ret = sieve_run_block(run, node);

@@ -29,16 +29,38 @@ static int header_score(struct sieve_run *run, const struct sieve_ast_node *node
 	return 0;
 }
 
+/* 1: the caller's score_get answered (*value_r set), 0: use the header
+   rules, -1: error */
+static int env_score(struct sieve_run *run, const struct sieve_ast_node *node,
+		     enum sieve_score_kind kind, struct sieve_match *match)
+{
+	const struct sieve_env *env = run->env;
+	const char *value, *error;
+	int ret;
+
+	if (env->score_get == NULL)
+		return 0;
+	ret = env->score_get(env->context, kind, &value, &error);
+	if (ret < 0)
+		return sieve_run_error(run, node, "spamtest: %s", error);
+	if (sieve_run_match_value(match, ret == 0 ? "0" : value) < 0)
+		return -1;
+	return 1;
+}
+
 static int test_spamtest(struct sieve_run *run, const struct sieve_ast_node *node)
 {
 	const struct sieve_env *env = run->env;
 	struct sieve_match *match = sieve_run_match_begin(run, node, node->positional[0]);
 	bool percent = sieve_node_has_tag(node, "percent");
 	double score = 0, max = env->spam_max > 0 ? env->spam_max : 10;
-	int ret = header_score(run, node, env->spam_header, &score);
 	long value = 0;
+	int ret = env_score(run, node, percent ? SIEVE_SCORE_SPAM_PERCENT : SIEVE_SCORE_SPAM,
+			    match);
 
-	if (ret < 0)
+	if (ret != 0)
+		return ret < 0 ? -1 : sieve_run_match_end(&match);
+	if ((ret = header_score(run, node, env->spam_header, &score)) < 0)
 		return -1;
 	if (ret > 0) {
 		double ratio = score <= 0 ? 0 : score >= max ? 1 : score / max;
@@ -55,10 +77,12 @@ static int test_virustest(struct sieve_run *run, const struct sieve_ast_node *no
 {
 	struct sieve_match *match = sieve_run_match_begin(run, node, node->positional[0]);
 	double score = 0;
-	int ret = header_score(run, node, run->env->virus_header, &score);
 	long value = 0;
+	int ret = env_score(run, node, SIEVE_SCORE_VIRUS, match);
 
-	if (ret < 0)
+	if (ret != 0)
+		return ret < 0 ? -1 : sieve_run_match_end(&match);
+	if ((ret = header_score(run, node, run->env->virus_header, &score)) < 0)
 		return -1;
 	if (ret > 0)
 		value = score < 1 ? 1 : score > 5 ? 5 : lround(score);
