@@ -125,6 +125,11 @@ def run_on_tty(args, answers):
         os.execv(str(TERNCTL), [str(TERNCTL), *args])
     output = b""
     pending = list(answers)
+    # where the unanswered part of the output starts: the next answer waits
+    # for a prompt printed after the previous answer (the newline ternctl
+    # prints after a hidden answer must not count as the next prompt, or the
+    # answer is typed while the echo is back on, and thrown away)
+    answered_at = 0
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         ready, _, _ = select.select([fd], [], [], 0.2)
@@ -136,9 +141,11 @@ def run_on_tty(args, answers):
             if not chunk:
                 break
             output += chunk
-            if pending and output.rstrip().endswith(b":"):
+            fresh = output[answered_at:].strip()
+            if pending and fresh.endswith(b":"):
                 os.write(fd, pending.pop(0).encode() + b"\n")
                 output += b"\n"
+                answered_at = len(output)
     # a ternctl still waiting for input after the deadline must not hang
     # the suite
     done, status = os.waitpid(pid, os.WNOHANG)
