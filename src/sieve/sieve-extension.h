@@ -85,6 +85,9 @@ struct sieve_command_def {
 	enum sieve_arg_kind positional[SIEVE_MAX_POSITIONAL];
 	/* the last this many of positional[] may be left out */
 	unsigned int optional_positional;
+	/* optional: what each positional argument is, for error messages
+	   ("header names", "key list") */
+	const char *positional_names[SIEVE_MAX_POSITIONAL];
 	const struct sieve_tag_def *tags; /* NULL-name terminated, or NULL */
 	enum sieve_test_args tests;
 	/* command-specific checks after the generic signature check;

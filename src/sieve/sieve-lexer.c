@@ -14,7 +14,11 @@ struct sieve_lexer {
 	size_t size, pos;
 	unsigned int line, column;
 	struct sieve_lexer_limits limits;
+	/* a fatal error: every later call fails with it */
 	const char *error;
+	/* a recoverable error of the token just read (a stand-in token was
+	   produced) */
+	const char *soft_error;
 };
 
 struct sieve_lexer *sieve_lexer_create(pool_t pool, const void *data, size_t size,
@@ -65,6 +69,21 @@ static int lexer_fail(struct sieve_lexer *lexer, unsigned int line,
 	lexer->error = p_strconcat(lexer->pool,
 				   p_strdup_printf(lexer->pool, "line %u: ", line),
 				   p_strdup_vprintf(lexer->pool, fmt, args), NULL);
+	va_end(args);
+	return -1;
+}
+
+/* A recoverable error: the caller gets a stand-in token and may go on. */
+static int lexer_fail_soft(struct sieve_lexer *lexer, unsigned int line,
+			   const char *fmt, ...) ATTR_PRINTF(3, 4);
+static int lexer_fail_soft(struct sieve_lexer *lexer, unsigned int line,
+			   const char *fmt, ...)
+{
+	va_list args;
+
+	va_start(args, fmt);
+	lexer->soft_error = t_strconcat(t_strdup_printf("line %u: ", line),
+					p_strdup_vprintf(t_pool(), fmt, args), NULL);
 	va_end(args);
 	return -1;
 }
@@ -250,29 +269,37 @@ static int lexer_read_identifier(struct sieve_lexer *lexer, struct sieve_token *
 
 	while (is_ident_char(lexer_peek(lexer, len)))
 		len++;
-	if (len > SIEVE_IDENTIFIER_MAX_LEN) {
-		return lexer_fail(lexer, lexer->line, "%s is too long (limit %u characters)",
-				  type == SIEVE_TOKEN_TAG ? "tag" : "identifier",
-				  SIEVE_IDENTIFIER_MAX_LEN);
-	}
 	for (size_t i = 0; i < len; i++)
 		lexer_advance(lexer);
 	token_r->type = type;
+	if (len > SIEVE_IDENTIFIER_MAX_LEN) {
+		/* the stand-in keeps the first characters */
+		token_r->str = p_strndup(lexer->pool, lexer->data + start,
+					 SIEVE_IDENTIFIER_MAX_LEN);
+		token_r->str_len = SIEVE_IDENTIFIER_MAX_LEN;
+		return lexer_fail_soft(lexer, token_r->line,
+				       "%s is too long (limit %u characters)",
+				       type == SIEVE_TOKEN_TAG ? "tag" : "identifier",
+				       SIEVE_IDENTIFIER_MAX_LEN);
+	}
 	token_r->str = p_strndup(lexer->pool, lexer->data + start, len);
 	token_r->str_len = len;
 	return 1;
 }
 
-/* RFC 5228 §2.4.1: digits with an optional K, M or G (powers of 1024). */
+/* RFC 5228 §2.4.1: digits with an optional K, M or G (powers of 1024).
+   Too large or followed by letters: a soft error, the whole run of
+   characters is one (saturated) number. */
 static int lexer_read_number(struct sieve_lexer *lexer, struct sieve_token *token_r)
 {
 	uint64_t value = 0;
+	bool overflow = false;
 	int c;
 
 	while ((c = lexer_peek(lexer, 0)) >= '0' && c <= '9') {
 		if (__builtin_mul_overflow(value, 10, &value) ||
 		    __builtin_add_overflow(value, (uint64_t)(c - '0'), &value))
-			return lexer_fail(lexer, lexer->line, "number is too large");
+			overflow = true;
 		lexer_advance(lexer);
 	}
 	unsigned int shift = 0;
@@ -283,16 +310,39 @@ static int lexer_read_number(struct sieve_lexer *lexer, struct sieve_token *toke
 	}
 	if (shift != 0) {
 		if (value > (UINT64_MAX >> shift))
-			return lexer_fail(lexer, lexer->line, "number is too large");
+			overflow = true;
 		value <<= shift;
 		lexer_advance(lexer);
 		c = lexer_peek(lexer, 0);
 	}
-	if (is_ident_char(c))
-		return lexer_fail(lexer, lexer->line, "invalid character after number");
 	token_r->type = SIEVE_TOKEN_NUMBER;
-	token_r->number = value;
+	token_r->number = overflow ? UINT64_MAX : value;
+	if (is_ident_char(c)) {
+		while (is_ident_char(lexer_peek(lexer, 0)))
+			lexer_advance(lexer);
+		return lexer_fail_soft(lexer, token_r->line, "invalid character after number");
+	}
+	if (overflow)
+		return lexer_fail_soft(lexer, token_r->line, "number is too large");
 	return 1;
+}
+
+/* Skips a run of characters no token starts with; they become one
+   SIEVE_TOKEN_INVALID (a soft error). */
+static int lexer_read_invalid(struct sieve_lexer *lexer, struct sieve_token *token_r)
+{
+	int c = lexer_peek(lexer, 0);
+	const char *error = c >= 0x20 && c < 0x7f ?
+		t_strdup_printf("unexpected character '%c'", c) :
+		t_strdup_printf("unexpected byte 0x%02x", (unsigned int)c);
+
+	do {
+		lexer_advance(lexer);
+		c = lexer_peek(lexer, 0);
+	} while (c > 0 && c != ' ' && c != '\t' && c != '\r' && c != '\n' &&
+		 strchr("[]{}(),;\":#/", c) == NULL && !is_ident_char(c));
+	token_r->type = SIEVE_TOKEN_INVALID;
+	return lexer_fail_soft(lexer, token_r->line, "%s", error);
 }
 
 static int lexer_read_token(struct sieve_lexer *lexer, struct sieve_token *token_r)
@@ -320,8 +370,12 @@ static int lexer_read_token(struct sieve_lexer *lexer, struct sieve_token *token
 	if (c >= '0' && c <= '9')
 		return lexer_read_number(lexer, token_r);
 	if (c == ':') {
-		if (!is_ident_start(lexer_peek(lexer, 1)))
-			return lexer_fail(lexer, lexer->line, "':' not followed by a tag name");
+		if (!is_ident_start(lexer_peek(lexer, 1))) {
+			lexer_advance(lexer);
+			token_r->type = SIEVE_TOKEN_INVALID;
+			return lexer_fail_soft(lexer, token_r->line,
+					       "':' not followed by a tag name");
+		}
 		lexer_advance(lexer);
 		return lexer_read_identifier(lexer, token_r, SIEVE_TOKEN_TAG);
 	}
@@ -331,9 +385,9 @@ static int lexer_read_token(struct sieve_lexer *lexer, struct sieve_token *token
 			return lexer_read_multiline(lexer, token_r);
 		return lexer_read_identifier(lexer, token_r, SIEVE_TOKEN_IDENTIFIER);
 	}
-	if (c >= 0x20 && c < 0x7f)
-		return lexer_fail(lexer, lexer->line, "unexpected character '%c'", c);
-	return lexer_fail(lexer, lexer->line, "unexpected byte 0x%02x", (unsigned int)c);
+	if (c == 0)
+		return lexer_fail(lexer, lexer->line, "NUL byte in script");
+	return lexer_read_invalid(lexer, token_r);
 }
 
 int sieve_lexer_next(struct sieve_lexer *lexer, struct sieve_token *token_r,
@@ -342,15 +396,25 @@ int sieve_lexer_next(struct sieve_lexer *lexer, struct sieve_token *token_r,
 	int ret;
 
 	memset(token_r, 0, sizeof(*token_r));
+	lexer->soft_error = NULL;
 	if (lexer->error == NULL && lexer_skip_white(lexer) == 0) {
 		token_r->line = lexer->line;
 		token_r->column = lexer->column;
 		ret = lexer_read_token(lexer, token_r);
 		if (ret >= 0)
 			return ret;
+		if (lexer->error == NULL) {
+			*error_r = lexer->soft_error;
+			return -1;
+		}
 	}
 	*error_r = lexer->error;
 	return -1;
+}
+
+bool sieve_lexer_failed(const struct sieve_lexer *lexer)
+{
+	return lexer->error != NULL;
 }
 
 const char *sieve_token_type_name(enum sieve_token_type type)
@@ -369,6 +433,7 @@ const char *sieve_token_type_name(enum sieve_token_type type)
 		[SIEVE_TOKEN_RBRACE] = "'}'",
 		[SIEVE_TOKEN_COMMA] = "','",
 		[SIEVE_TOKEN_SEMICOLON] = "';'",
+		[SIEVE_TOKEN_INVALID] = "invalid characters",
 	};
 	return type < N_ELEMENTS(names) ? names[type] : "?";
 }

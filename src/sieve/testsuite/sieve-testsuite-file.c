@@ -34,6 +34,25 @@ static int testsuite_compile_file(struct sieve_testsuite *ts, const char *path,
 	return ret < 0 ? -1 : 0;
 }
 
+int sieve_testsuite_compile_only(const char *path)
+{
+	struct sieve_testsuite *ts = sieve_testsuite_create(path);
+	struct sieve_ast *ast;
+	int ret;
+
+	const char *slash = strrchr(path, '/');
+
+	(void)sieve_extension_register(&sieve_testsuite_extension);
+	sieve_testsuite_message_init(ts, &ts->sieve_msg);
+	sieve_testsuite_env_update(ts);
+	ret = sieve_testsuite_script_compile(ts, slash == NULL ? path : slash + 1, &ast);
+	for (unsigned int i = 0; i < ts->errors.count; i++)
+		printf("%u: %s\n", i + 1, ts->errors.v[i]);
+	printf("%s: %u errors\n", ret > 0 ? "OK" : "FAILED", ts->errors.count);
+	sieve_testsuite_destroy(&ts);
+	return ret > 0 ? 0 : -1;
+}
+
 static void testsuite_file_fail(struct sieve_testsuite *ts, const char *reason)
 {
 	sieve_testsuite_test_begin(ts, "(file)");

@@ -110,13 +110,16 @@ static const char *redirect_envelope_from(struct sieve_testsuite *ts)
 	return ts->envelope.from;
 }
 
-static int execute_redirect(struct sieve_testsuite *ts, const struct sieve_action *action)
+static int execute_redirect(struct sieve_testsuite *ts, const struct sieve_result *result,
+			    const struct sieve_action *action)
 {
-	string_t *data = t_str_new(ts->msg->size + 128);
+	/* RFC 5293 §1: the edited message is what gets redirected */
+	const struct sieve_testsuite_message *msg = stored_message(ts, result);
+	string_t *data = t_str_new(msg->size + 128);
 
 	if (ts->envelope.to != NULL)
 		header_add(data, "X-Sieve-Redirected-From", ts->envelope.to);
-	str_append_n(data, ts->msg->data, ts->msg->size);
+	str_append_n(data, msg->data, msg->size);
 	return sieve_testsuite_send(ts, redirect_envelope_from(ts), action->target,
 				    str_data(data), str_len(data));
 }
@@ -274,11 +277,14 @@ static int execute_action(struct sieve_testsuite *ts, const struct sieve_result 
 	case SIEVE_ACTION_FILEINTO:
 		return execute_store(ts, result, action);
 	case SIEVE_ACTION_REDIRECT:
-		return execute_redirect(ts, action);
+		return execute_redirect(ts, result, action);
 	case SIEVE_ACTION_REJECT:
 	case SIEVE_ACTION_EREJECT:
 		return execute_reject(ts, action);
 	case SIEVE_ACTION_VACATION:
+		/* RFC 5230 §4.5/§4.6: the engine decided no reply goes out */
+		if (action->vacation->suppress_reason != NULL)
+			return 0;
 		return execute_vacation(ts, action->vacation);
 	case SIEVE_ACTION_NOTIFY:
 		return execute_notify(ts, action->notify);

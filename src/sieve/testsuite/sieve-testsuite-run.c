@@ -191,12 +191,16 @@ int sieve_testsuite_script_compile(struct sieve_testsuite *ts, const char *path,
 		return 0;
 	}
 	array_init(&diags, ts->pool, 4);
-	ret = sieve_compile_diag(ts->pool, data, size, NULL, 0, ast_r, &diags);
+	ret = sieve_compile_diag(ts->pool, data, size, NULL, SIEVE_TESTSUITE_MAX_COMPILE_ERRORS,
+				 ast_r, &diags);
 	for (unsigned int i = 0; i < diags.count; i++) {
 		if (!diags.v[i].warning)
 			sieve_testsuite_error_add(ts, error_text(diags.v[i].text));
 	}
 	if (ret < 0) {
+		/* Pigeonhole's error handler ends a failed compile with one
+		   more message ("validation failed"): test_error counts it */
+		sieve_testsuite_error_add(ts, "script compilation failed");
 		*ast_r = NULL;
 		return 0;
 	}
