@@ -198,6 +198,31 @@ enum sieve_include_location {
 	SIEVE_INCLUDE_GLOBAL,   /* :global */
 };
 
+/* RFC 5235 scores read from headers an anti-spam/anti-virus filter
+   added, in the form Pigeonhole's sieve_spamtest_* / sieve_virustest_*
+   settings use. */
+enum sieve_score_status_type {
+	SIEVE_SCORE_STATUS_SCORE,  /* a decimal score, scaled by the max */
+	SIEVE_SCORE_STATUS_STRLEN, /* a run of one repeated character ("*****") */
+	SIEVE_SCORE_STATUS_TEXT,   /* a text, looked up in text_values */
+};
+
+struct sieve_score_config {
+	/* "Header-Name" or "Header-Name: regex": the POSIX extended regex is
+	   searched for in the header's first value and its first group is
+	   the status */
+	const char *status_header;
+	enum sieve_score_status_type status_type;
+	/* SCORE and STRLEN: the value that means "certainly spam" (or a
+	   virus), from a header ("Name" or "Name: regex", like
+	   status_header) or, when max_header is NULL, max_value */
+	const char *max_header;
+	double max_value;
+	/* TEXT: the status text for each value 0..10 (virustest 0..5);
+	   NULL entries never match */
+	const char *text_values[11];
+};
+
 /* What the run needs from the caller besides the message. Every callback
    may be NULL: then the feature behaves as if nothing exists. */
 struct sieve_env {
@@ -246,6 +271,11 @@ struct sieve_env {
 	   test's value in *value_r, 0 not tested ("0"), -1 error. */
 	int (*score_get)(void *context, enum sieve_score_kind kind, const char **value_r,
 			 const char **error_r);
+	/* Optional, replaces spam_header/spam_max (spamtest, spamtestplus)
+	   and virus_header (virustest): Pigeonhole-style score rules. A
+	   status header that is missing or does not match means "not
+	   tested" ("0"). */
+	const struct sieve_score_config *spam_score, *virus_score;
 	/* RFC 5230/6131: the allowed :days/:seconds range; 0 = defaults
 	   (1 day min for :days, 0 s; 90 days max) */
 	uint64_t vacation_min_period, vacation_max_period;

@@ -467,6 +467,65 @@ static void test_sieve_vacation_rules(void)
 	pool_destroy(&pool);
 }
 
+/* the spamtest value of message for a configuration (or the error) */
+static const char *score_of(pool_t pool, struct sieve_env *env, const char *message,
+			    const char *test)
+{
+	struct sieve_result *result;
+	const char *script = t_strdup_printf(
+		"require [\"spamtestplus\", \"virustest\", \"variables\"];\n"
+		"if %s :matches \"*\" { set \"v\" \"${0}\"; }\n"
+		"if string :is \"${v}\" \"\" { discard; } else { redirect \"${v}@x.example\"; }",
+		test);
+	const char *error = run_script(pool, script, message, env, &result);
+
+	if (error != NULL)
+		return error;
+	if (result->actions.v[0].type != SIEVE_ACTION_REDIRECT)
+		return "none";
+	return t_strndup(result->actions.v[0].target,
+			 strcspn(result->actions.v[0].target, "@"));
+}
+
+/* RFC 5235 scores from Pigeonhole-style header rules */
+static void test_sieve_score_config(void)
+{
+	pool_t pool = pool_create("test sieve score", 4096);
+	struct sieve_env env = test_env(pool);
+	struct sieve_score_config spam = {
+		.status_header = "X-Check: [a-zA-Z]+, score=(-?[0-9]+.[0-9]+)",
+		.max_header = "X-Check: [a-zA-Z]+, score=-?[0-9]+.[0-9]+ required=([0-9.]+)",
+	};
+	struct sieve_score_config virus = {
+		.status_header = "X-Virus-Scan", .status_type = SIEVE_SCORE_STATUS_TEXT,
+		.text_values = { [1] = "clean", [4] = "suspicious", [5] = "infected" },
+	};
+	const char *msg = "From: a@b.c\r\nX-Check: Yes, score=4.0 required=5.0\r\n"
+		"X-Virus-Scan: infected\r\nX-Stars: ******\r\n\r\nbody\r\n";
+
+	test_begin("sieve spamtest/virustest score rules");
+	env.spam_score = &spam;
+	env.virus_score = &virus;
+	test_assert_strcmp(score_of(pool, &env, msg, "spamtest"), "8");
+	test_assert_strcmp(score_of(pool, &env, msg, "spamtest :percent"), "80");
+	test_assert_strcmp(score_of(pool, &env, msg, "virustest"), "5");
+	/* a run of characters against a fixed maximum, past the maximum */
+	spam = (struct sieve_score_config){
+		.status_header = "X-Stars", .status_type = SIEVE_SCORE_STATUS_STRLEN,
+		.max_value = 5,
+	};
+	test_assert_strcmp(score_of(pool, &env, msg, "spamtest"), "10");
+	/* a missing header or a regex that does not match: not tested */
+	spam.status_header = "X-Nothing";
+	test_assert_strcmp(score_of(pool, &env, msg, "spamtest"), "0");
+	spam.status_header = "X-Check: nomatch=([0-9]+)";
+	test_assert_strcmp(score_of(pool, &env, msg, "spamtest :percent"), "0");
+	virus.text_values[5] = NULL;
+	test_assert_strcmp(score_of(pool, &env, msg, "virustest"), "0");
+	test_end();
+	pool_destroy(&pool);
+}
+
 static void test_sieve_editheader_result(void)
 {
 	pool_t pool = pool_create("test sieve editheader", 4096);
@@ -590,6 +649,7 @@ int main(void)
 	static void (*const tests[])(void) = {
 		test_sieve_extensions,
 		test_sieve_vacation_rules,
+		test_sieve_score_config,
 		test_sieve_editheader_result,
 		test_sieve_duplicate_marks,
 		test_sieve_multiple_errors,

@@ -127,6 +127,48 @@ static const char *setting_header_name(struct sieve_testsuite *ts, const char *n
 	return colon == NULL ? value : p_strndup(ts->pool, value, colon - value);
 }
 
+/* Pigeonhole's sieve_<ext>_status_header, _status_type, _max_header,
+   _max_value and _text_value<N>: NULL when not (or badly) configured, as
+   the test then always yields "0". */
+static const struct sieve_score_config *
+setting_score(struct sieve_testsuite *ts, const char *ext, struct sieve_score_config *cfg)
+{
+	const char *type = sieve_testsuite_setting_get(ts, t_strdup_printf("sieve_%s_status_type", ext));
+	const char *max_value = sieve_testsuite_setting_get(ts, t_strdup_printf("sieve_%s_max_value", ext));
+	char *end;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->status_header = sieve_testsuite_setting_get(ts, t_strdup_printf("sieve_%s_status_header", ext));
+	cfg->max_header = sieve_testsuite_setting_get(ts, t_strdup_printf("sieve_%s_max_header", ext));
+	if (cfg->status_header == NULL)
+		return NULL;
+	if (type == NULL || strcmp(type, "score") == 0)
+		cfg->status_type = SIEVE_SCORE_STATUS_SCORE;
+	else if (strcmp(type, "strlen") == 0)
+		cfg->status_type = SIEVE_SCORE_STATUS_STRLEN;
+	else if (strcmp(type, "text") == 0)
+		cfg->status_type = SIEVE_SCORE_STATUS_TEXT;
+	else
+		return NULL;
+	if (cfg->status_type == SIEVE_SCORE_STATUS_TEXT) {
+		for (unsigned int i = 0; i < N_ELEMENTS(cfg->text_values); i++) {
+			cfg->text_values[i] = sieve_testsuite_setting_get(ts,
+				t_strdup_printf("sieve_%s_text_value%u", ext, i));
+		}
+		cfg->max_header = NULL;
+		return cfg;
+	}
+	/* exactly one of the two maximums */
+	if ((cfg->max_header == NULL) == (max_value == NULL))
+		return NULL;
+	if (max_value != NULL) {
+		cfg->max_value = strtod(max_value, &end);
+		if (*end != '\0' || cfg->max_value <= 0)
+			return NULL;
+	}
+	return cfg;
+}
+
 void sieve_testsuite_env_update(struct sieve_testsuite *ts)
 {
 	struct sieve_env *env = &ts->env;
@@ -145,6 +187,8 @@ void sieve_testsuite_env_update(struct sieve_testsuite *ts)
 	value = sieve_testsuite_setting_get(ts, "sieve_spamtest_max_value");
 	env->spam_max = value == NULL ? 0 : strtod(value, NULL);
 	env->virus_header = setting_header_name(ts, "sieve_virustest_status_header");
+	env->spam_score = setting_score(ts, "spamtest", &ts->spam_score);
+	env->virus_score = setting_score(ts, "virustest", &ts->virus_score);
 	value = sieve_testsuite_setting_get(ts, "sieve_vacation_min_period");
 	env->vacation_min_period = value == NULL ? 0 : setting_interval(value);
 	value = sieve_testsuite_setting_get(ts, "sieve_vacation_max_period");

@@ -102,6 +102,8 @@ struct sieve_testsuite {
 	   envelope), the environment built from the settings */
 	struct sieve_message sieve_msg;
 	struct sieve_env env;
+	/* sieve_spamtest_* / sieve_virustest_* settings for env */
+	struct sieve_score_config spam_score, virus_score;
 	struct sieve_exec_limits limits;
 	/* the mail test_message :folder selected (hasflag reads its flags) */
 	struct sieve_testsuite_mail *current_mail;
