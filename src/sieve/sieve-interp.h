@@ -101,6 +101,11 @@ struct sieve_vacation {
 	   explicit recipient). The caller MUST NOT send when it is set; the
 	   action stays in the result so the script's intent is visible. */
 	const char *suppress_reason;
+	/* the user's address found among the original's recipients (the
+	   envelope recipient, the original recipient, an :addresses entry
+	   or one of env->user_addresses): the reply's From when :from is
+	   not given; NULL if none was found */
+	const char *reply_from;
 };
 
 /* RFC 5435 §3: a notification through method (e.g. "mailto:...",
@@ -276,6 +281,9 @@ struct sieve_env {
 	   status header that is missing or does not match means "not
 	   tested" ("0"). */
 	const struct sieve_score_config *spam_score, *virus_score;
+	/* RFC 5230 §4.5 "explicit recipient" check: also accept the
+	   envelope's original recipient (ORCPT), or skip the check */
+	bool vacation_use_original_recipient, vacation_dont_check_recipient;
 	/* RFC 5230/6131: the allowed :days/:seconds range; 0 = defaults
 	   (1 day min for :days, 0 s; 90 days max) */
 	uint64_t vacation_min_period, vacation_max_period;

@@ -463,6 +463,23 @@ static void test_sieve_vacation_rules(void)
 	test_assert(run_script(pool, script, not_to_me, &env, &result) == NULL);
 	test_assert_strcmp(result->actions.v[0].vacation->suppress_reason,
 			   "the user is not an explicit recipient");
+	/* ... unless the caller skips that check */
+	env.vacation_dont_check_recipient = true;
+	test_assert(run_script(pool, script, not_to_me, &env, &result) == NULL);
+	test_assert(result->actions.v[0].vacation->suppress_reason == NULL);
+	test_assert(result->actions.v[0].vacation->reply_from == NULL);
+	env.vacation_dont_check_recipient = false;
+
+	/* the address that made the user a recipient is the reply's From */
+	const char *to_alias = "From: a@b.c\r\nTo: Bob <BOB@example.net>\r\n\r\nx\r\n";
+	test_assert(run_script(pool, script, to_alias, &env, &result) == NULL);
+	test_assert_strcmp(result->actions.v[0].vacation->reply_from, "bob@example.net");
+
+	/* Microsoft's opt-out of automatic replies */
+	const char *oof = "From: a@b.c\r\nTo: alice@example.org\r\n"
+		"X-Auto-Response-Suppress: DR, OOF, RN\r\n\r\nx\r\n";
+	test_assert(run_script(pool, script, oof, &env, &result) == NULL);
+	test_assert(result->actions.v[0].vacation->suppress_reason != NULL);
 	test_end();
 	pool_destroy(&pool);
 }

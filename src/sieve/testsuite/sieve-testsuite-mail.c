@@ -6,6 +6,7 @@
 #include "sieve-testsuite-ext.h"
 #include "sieve-extension.h"
 #include "date.h"
+#include "mime-address.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -166,30 +167,133 @@ static int execute_reject(struct sieve_testsuite *ts, const struct sieve_action 
 	return sieve_testsuite_send(ts, "", sender, str_data(data), str_len(data));
 }
 
+static bool setting_yes(struct sieve_testsuite *ts, const char *name)
+{
+	const char *value = sieve_testsuite_setting_get(ts, name);
+
+	return value != NULL && strcasecmp(value, "yes") == 0;
+}
+
+/* The reply's subject: :subject, else the configured template ("%$" or
+   "%{subject}" is the original subject) or "Auto: " + the original's,
+   else the configured default; at most sieve_vacation_max_subject_codepoints
+   characters, "…" marking a cut. */
+static const char *vacation_subject(struct sieve_testsuite *ts, const struct sieve_vacation *vac)
+{
+	const char *tmpl = sieve_testsuite_setting_get(ts, "sieve_vacation_default_subject_template");
+	const char *dflt = sieve_testsuite_setting_get(ts, "sieve_vacation_default_subject");
+	const char *max_str = sieve_testsuite_setting_get(ts, "sieve_vacation_max_subject_codepoints");
+	const char *subject = vac->subject, *orig = vac->original_subject;
+	unsigned long max = max_str == NULL ? 256 : strtoul(max_str, NULL, 10);
+	size_t pos = 0, chars = 0;
+
+	if (subject == NULL || *subject == '\0') {
+		if (orig == NULL) {
+			subject = dflt != NULL && *dflt != '\0' ? dflt : "Automated reply";
+		} else if (tmpl != NULL && *tmpl != '\0') {
+			string_t *str = t_str_new(128);
+
+			for (const char *p = tmpl; *p != '\0'; p++) {
+				if (p[0] == '%' && p[1] == '$') {
+					str_append(str, orig);
+					p++;
+				} else if (strncmp(p, "%{subject}", 10) == 0) {
+					str_append(str, orig);
+					p += 9;
+				} else {
+					str_append_c(str, *p);
+				}
+			}
+			subject = str_c(str);
+		} else {
+			subject = t_strconcat("Auto: ", orig, NULL);
+		}
+	}
+	/* count UTF-8 characters; cut one short to make room for "…" */
+	for (; subject[pos] != '\0'; chars++) {
+		if (chars + 1 == max && strlen(subject + pos) > 0) {
+			size_t rest = pos, n = 0;
+
+			while (subject[rest] != '\0' && n < 2) {
+				rest++;
+				while ((subject[rest] & 0xc0) == 0x80)
+					rest++;
+				n++;
+			}
+			if (n > 1)
+				return t_strconcat(t_strndup(subject, pos), "\xe2\x80\xa6", NULL);
+		}
+		pos++;
+		while ((subject[pos] & 0xc0) == 0x80)
+			pos++;
+	}
+	return subject;
+}
+
+/* RFC 5230 §5: the To header names the reply's recipient as the original
+   message did (Sender, Resent-From or From holding that address, with its
+   display name). */
+static const char *vacation_to(struct sieve_testsuite *ts, const char *recipient)
+{
+	static const char *const headers[] = { "Sender", "Resent-From", "From" };
+	bool any = setting_yes(ts, "sieve_vacation_to_header_ignore_envelope");
+
+	for (unsigned int i = 0; i < N_ELEMENTS(headers); i++) {
+		const char *value = first_header(ts, headers[i]);
+		struct mime_address_list list = { NULL, NULL, 0 };
+
+		if (value == NULL)
+			continue;
+		mime_address_parse(t_pool(), value, strlen(value), 64, 0, &list);
+		for (const struct mime_address *a = list.head; a != NULL; a = a->next) {
+			const char *addr;
+
+			if (a->domain == NULL || *a->domain == '\0' || a->invalid)
+				continue;
+			addr = t_strconcat(a->mailbox, "@", a->domain, NULL);
+			if (!any && strcasecmp(addr, recipient) != 0)
+				continue;
+			if (a->name == NULL)
+				return t_strdup_printf("<%s>", addr);
+			string_t *str = t_str_new(128);
+
+			str_append_c(str, '"');
+			for (const char *p = a->name; *p != '\0'; p++) {
+				if (*p == '"' || *p == '\\')
+					str_append_c(str, '\\');
+				str_append_c(str, *p);
+			}
+			str_printfa(str, "\" <%s>", addr);
+			return str_c(str);
+		}
+	}
+	return t_strdup_printf("<%s>", recipient);
+}
+
 /* RFC 5230 §5: the reply, sent with the null reverse path (§5.1). */
 static int execute_vacation(struct sieve_testsuite *ts, const struct sieve_vacation *vac)
 {
 	const char *to = vac->recipient, *from = vac->from;
-	const char *subject = vac->subject;
+	const char *references = first_header(ts, "References");
 	string_t *data = t_str_new(1024);
 
 	/* no duplicate-response database here, as in pigeonhole's runner:
 	   every test expects its reply */
 	if (from == NULL)
-		from = ts->envelope.to;
-	if (subject == NULL) {
-		subject = t_strconcat("Auto: ", vac->original_subject == NULL ? "" :
-				      vac->original_subject, NULL);
-	}
+		from = vac->reply_from != NULL ? vac->reply_from : ts->envelope.to;
 	header_add(data, "X-Sieve", "Tern tern-sieve-test");
-	if (vac->original_message_id != NULL) {
-		header_add(data, "In-Reply-To", vac->original_message_id);
-		header_add(data, "References", vac->original_message_id);
-	}
 	compose_date_and_id(data);
 	header_add(data, "From", from == NULL ? "" : from);
-	header_add(data, "To", to);
-	header_add(data, "Subject", subject);
+	header_add(data, "To", vacation_to(ts, to));
+	header_add(data, "Subject", vacation_subject(ts, vac));
+	/* RFC 5230 §5.8: In-Reply-To and References thread the reply */
+	if (vac->original_message_id != NULL) {
+		header_add(data, "In-Reply-To", vac->original_message_id);
+		header_add(data, "References", references == NULL ? vac->original_message_id :
+			   t_strconcat(references, "\r\n ", vac->original_message_id, NULL));
+	} else if (references != NULL) {
+		header_add(data, "References", references);
+	}
 	header_add(data, "Auto-Submitted", "auto-replied (vacation)");
 	header_add(data, "Precedence", "bulk");
 	header_add(data, "MIME-Version", "1.0");
@@ -199,7 +303,11 @@ static int execute_vacation(struct sieve_testsuite *ts, const struct sieve_vacat
 		str_append(data, "\r\n");
 	}
 	str_append(data, vac->reason);
-	return sieve_testsuite_send(ts, "", to, str_data(data), str_len(data));
+	/* RFC 5230 §5.1 wants the null path; Pigeonhole can be told to
+	   send from the recipient instead */
+	return sieve_testsuite_send(ts, setting_yes(ts, "sieve_vacation_send_from_recipient") &&
+				    ts->envelope.to != NULL ? ts->envelope.to : "",
+				    to, str_data(data), str_len(data));
 }
 
 static const char *uri_decode(const char *str, size_t len)

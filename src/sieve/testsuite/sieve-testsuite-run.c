@@ -169,6 +169,14 @@ setting_score(struct sieve_testsuite *ts, const char *ext, struct sieve_score_co
 	return cfg;
 }
 
+static bool setting_bool(struct sieve_testsuite *ts, const char *name)
+{
+	const char *value = sieve_testsuite_setting_get(ts, name);
+
+	return value != NULL && (strcasecmp(value, "yes") == 0 || strcmp(value, "1") == 0 ||
+				 strcasecmp(value, "true") == 0);
+}
+
 void sieve_testsuite_env_update(struct sieve_testsuite *ts)
 {
 	struct sieve_env *env = &ts->env;
@@ -187,6 +195,12 @@ void sieve_testsuite_env_update(struct sieve_testsuite *ts)
 	value = sieve_testsuite_setting_get(ts, "sieve_spamtest_max_value");
 	env->spam_max = value == NULL ? 0 : strtod(value, NULL);
 	env->virus_header = setting_header_name(ts, "sieve_virustest_status_header");
+	ts->user_addresses[0] = sieve_testsuite_setting_get(ts, "sieve_user_email");
+	env->user_addresses = ts->user_addresses;
+	env->vacation_use_original_recipient =
+		setting_bool(ts, "sieve_vacation_use_original_recipient");
+	env->vacation_dont_check_recipient =
+		setting_bool(ts, "sieve_vacation_dont_check_recipient");
 	env->spam_score = setting_score(ts, "spamtest", &ts->spam_score);
 	env->virus_score = setting_score(ts, "virustest", &ts->virus_score);
 	value = sieve_testsuite_setting_get(ts, "sieve_vacation_min_period");

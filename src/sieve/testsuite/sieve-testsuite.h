@@ -104,6 +104,8 @@ struct sieve_testsuite {
 	struct sieve_env env;
 	/* sieve_spamtest_* / sieve_virustest_* settings for env */
 	struct sieve_score_config spam_score, virus_score;
+	/* sieve_user_email as env->user_addresses */
+	const char *user_addresses[2];
 	struct sieve_exec_limits limits;
 	/* the mail test_message :folder selected (hasflag reads its flags) */
 	struct sieve_testsuite_mail *current_mail;
