@@ -346,6 +346,9 @@ void sieve_testsuite_test_begin(struct sieve_testsuite *ts, const char *name)
 	ts->test_name = p_strdup(ts->pool, name);
 	ts->fail_reason = NULL;
 	ts->test_count++;
+	if (!array_is_created(&ts->started))
+		array_init(&ts->started, ts->pool, 16);
+	array_push(&ts->started, ts->test_name);
 }
 
 void sieve_testsuite_test_fail(struct sieve_testsuite *ts, const char *reason)

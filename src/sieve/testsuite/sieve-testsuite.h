@@ -122,6 +122,8 @@ struct sieve_testsuite {
 	const char *test_name; /* NULL outside a test block */
 	const char *fail_reason;
 	unsigned int test_count, fail_count;
+	/* names of the test blocks started, in order */
+	ARRAY(const char *) started;
 	bool verbose;
 };
 
