@@ -108,6 +108,47 @@ struct sieve_vacation {
 	const char *reply_from;
 };
 
+/* A mailto URI (RFC 6068) split up by sieve_mailto_parse(). */
+enum sieve_mailto_field {
+	SIEVE_MAILTO_TO,  /* the URI's recipient part or a "to" field */
+	SIEVE_MAILTO_CC,
+	SIEVE_MAILTO_BCC, /* gets the notification, not shown in a header */
+};
+
+struct sieve_mailto_recipient {
+	/* addr-spec, for the envelope */
+	const char *address;
+	/* the address as written (percent-decoded, a display name kept),
+	   for the To/Cc header of the notification */
+	const char *text;
+	enum sieve_mailto_field field;
+};
+
+struct sieve_mailto_header {
+	const char *name, *value;
+};
+
+#define SIEVE_MAILTO_MAX_RECIPIENTS 32
+#define SIEVE_MAILTO_MAX_HEADERS 32
+
+struct sieve_mailto {
+	/* at least one; duplicates removed (the first one stays) */
+	ARRAY(struct sieve_mailto_recipient) recipients;
+	/* header fields to add besides To/Cc/Subject; the ones the notifier
+	   must control itself (From, Date, Auto-Submitted, ... RFC 5436
+	   §2.2) are dropped */
+	ARRAY(struct sieve_mailto_header) headers;
+	/* the "subject" and "body" fields, NULL if absent */
+	const char *subject, *body;
+};
+
+/* Parses and checks a "mailto:" URI (RFC 6068 §2, RFC 5436 §2): URI
+   characters, percent-encoding, the addresses (RFC 5322 with a domain)
+   and header field names. Returns 0 with *mailto_r from pool, -1 with
+   *error_r. */
+int sieve_mailto_parse(pool_t pool, const char *uri, struct sieve_mailto **mailto_r,
+		       const char **error_r);
+
 /* RFC 5435 §3: a notification through method (e.g. "mailto:...",
    RFC 5436). Importance "1" high, "2" normal (default), "3" low. */
 struct sieve_notify {
@@ -116,6 +157,12 @@ struct sieve_notify {
 	const char *importance; /* "1", "2" or "3" */
 	const char *const *options; /* NULL-terminated, maybe empty */
 	const char *message;    /* NULL: the caller's default */
+	/* the method parsed, for "mailto:" (the only method known) */
+	const struct sieve_mailto *mailto;
+	/* RFC 5436 §2.7: NULL, or why no notification may be sent (the
+	   message is itself automatic: Auto-Submitted other than "no").
+	   The caller MUST NOT send when it is set. */
+	const char *suppress_reason;
 };
 
 /* RFC 5293 editheader: the header changes, in order, that keep and

@@ -158,7 +158,8 @@ static int lexer_string_append(struct sieve_lexer *lexer, string_t *str,
 }
 
 /* RFC 5228 §2.4.2: a backslash escapes the next character; unknown
-   escapes just lose the backslash. */
+   escapes just lose the backslash. A line break inside the string is CRLF
+   in the value (the grammar's CRLF), also where the file has a bare LF. */
 static int lexer_read_quoted(struct sieve_lexer *lexer, struct sieve_token *token_r)
 {
 	string_t *str = str_new(lexer->pool, 64);
@@ -172,13 +173,18 @@ static int lexer_read_quoted(struct sieve_lexer *lexer, struct sieve_token *toke
 			return lexer_fail(lexer, line, "unterminated quoted string");
 		if (c == '"')
 			break;
-		if (c == '\\') {
+		bool escaped = c == '\\';
+		if (escaped) {
 			lexer_advance(lexer);
 			c = lexer_peek(lexer, 0);
 			if (c < 0)
 				return lexer_fail(lexer, line, "unterminated quoted string");
 		}
 		if (lexer_check_nul(lexer) < 0)
+			return -1;
+		if (c == '\n' && !escaped &&
+		    (str_len(str) == 0 || str_data(str)[str_len(str) - 1] != '\r') &&
+		    lexer_string_append(lexer, str, "\r", 1, line) < 0)
 			return -1;
 		unsigned char ch = (unsigned char)c;
 		if (lexer_string_append(lexer, str, &ch, 1, line) < 0)
@@ -204,7 +210,9 @@ static size_t lexer_line_length(const struct sieve_lexer *lexer)
 
 /* RFC 5228 §2.4.2 multi-line strings: "text:" then optional whitespace
    and a hash comment up to the line end, then dot-stuffed lines ended by
-   a line holding a single ".". Line endings are kept as written. */
+   a line holding a single ".". Every line ends in CRLF in the value, as
+   the grammar writes it (CRLF), whatever the stored script used, so a
+   text: value is the same whether the file has LF or CRLF lines. */
 static int lexer_read_multiline(struct sieve_lexer *lexer, struct sieve_token *token_r)
 {
 	string_t *str = str_new(lexer->pool, 128);
@@ -240,7 +248,15 @@ static int lexer_read_multiline(struct sieve_lexer *lexer, struct sieve_token *t
 			break;
 		}
 		size_t skip = p[0] == '.' && len > 1 && p[1] == '.' ? 1 : 0;
-		if (lexer_string_append(lexer, str, p + skip, len - skip, line) < 0)
+		size_t text_len = len - skip;
+		bool nl = p[len - 1] == '\n';
+
+		if (nl)
+			text_len -= len - skip >= 2 && p[len - 2] == '\r' ? 2 : 1;
+		if (lexer_string_append(lexer, str, p + skip, text_len, line) < 0)
+			return -1;
+		if (nl && lexer_string_append(lexer, str, (const unsigned char *)"\r\n", 2,
+					      line) < 0)
 			return -1;
 		for (size_t i = 0; i < len; i++)
 			lexer_advance(lexer);

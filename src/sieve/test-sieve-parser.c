@@ -39,7 +39,7 @@ static const struct parse_test parse_tests[] = {
 	  "if anyof (not exists \"x\", size :over 1048576, allof (true, false)) {\n}\n" },
 	{ "if true { if false { keep; } }",
 	  "if true {\n\tif false {\n\t\tkeep;\n\t}\n}\n" },
-	{ "redirect text:\na@b\n.\n;", "redirect \"a@b\n\";\n" },
+	{ "redirect text:\na@b\n.\n;", "redirect \"a@b\r\n\";\n" },
 	{ "x 1 \"s\" :t [\"a\"] y;", "x 1 \"s\" :t [\"a\"] y;\n" },
 	{ "x y z;", "x y z;\n" },
 	/* errors */

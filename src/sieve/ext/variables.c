@@ -220,29 +220,55 @@ static int validate_set(struct sieve_validator *validator,
 	return 0;
 }
 
-static const char *quote_chars(const char *value, const char *special)
+/* Length of the UTF-8 character at p (1 for a stray byte). */
+static size_t utf8_char_len(const unsigned char *p)
+{
+	size_t len = 1;
+
+	while ((p[len] & 0xc0) == 0x80 && len < 4)
+		len++;
+	return len;
+}
+
+/* The escaping modifiers stop before a character whose escaped form would
+   pass max (the variable size limit), so the value is never cut inside an
+   escape ("\*", "%E4%B8%83") - a half escape would mean something else. */
+static const char *quote_chars(const char *value, const char *special, size_t max)
 {
 	string_t *dest = t_str_new(strlen(value) * 2 + 1);
 
-	for (; *value != '\0'; value++) {
-		if (strchr(special, *value) != NULL)
+	for (const unsigned char *p = (const unsigned char *)value; *p != '\0';) {
+		size_t len = utf8_char_len(p);
+		bool quote = len == 1 && strchr(special, *p) != NULL;
+
+		if (str_len(dest) + len + (quote ? 1 : 0) > max)
+			break;
+		if (quote)
 			str_append_c(dest, '\\');
-		str_append_c(dest, *value);
+		str_append_n(dest, p, len);
+		p += len;
 	}
 	return str_c(dest);
 }
 
-static const char *encode_url(const char *value)
+static const char *encode_url(const char *value, size_t max)
 {
 	/* RFC 5435 §6: percent-encode all but the RFC 3986 unreserved set */
 	string_t *dest = t_str_new(strlen(value) * 3 + 1);
 
-	for (const unsigned char *p = (const unsigned char *)value; *p != '\0'; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || strchr("-._~", *p) != NULL)
-			str_append_c(dest, (char)*p);
-		else
-			str_printfa(dest, "%%%02X", *p);
+	for (const unsigned char *p = (const unsigned char *)value; *p != '\0';) {
+		size_t len = utf8_char_len(p);
+		bool plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			(*p >= '0' && *p <= '9') || strchr("-._~", *p) != NULL;
+
+		if (str_len(dest) + (plain ? 1 : len * 3) > max)
+			break;
+		for (size_t i = 0; i < len; i++, p++) {
+			if (plain)
+				str_append_c(dest, (char)*p);
+			else
+				str_printfa(dest, "%%%02X", *p);
+		}
 	}
 	return str_c(dest);
 }
@@ -258,7 +284,7 @@ static unsigned int utf8_length(const char *value)
 	return n;
 }
 
-static const char *apply_modifier(const char *name, const char *value)
+static const char *apply_modifier(const char *name, const char *value, size_t max)
 {
 	char *copy = t_strdup(value);
 
@@ -276,11 +302,11 @@ static const char *apply_modifier(const char *name, const char *value)
 		if (copy[0] >= 'a' && copy[0] <= 'z')
 			copy[0] = (char)(copy[0] - 'a' + 'A');
 	} else if (strcmp(name, "quotewildcard") == 0) {
-		return quote_chars(value, "*?\\");
+		return quote_chars(value, "*?\\", max);
 	} else if (strcmp(name, "quoteregex") == 0) {
-		return quote_chars(value, "*?\\.^$|+()[]{}");
+		return quote_chars(value, "*?\\.^$|+()[]{}", max);
 	} else if (strcmp(name, "encodeurl") == 0) {
-		return encode_url(value);
+		return encode_url(value, max);
 	} else if (strcmp(name, "length") == 0) {
 		return t_strdup_printf("%u", utf8_length(value));
 	}
@@ -297,7 +323,8 @@ const char *sieve_variables_apply_modifiers(struct sieve_run *run,
 		for (unsigned int i = 0; i < N_ELEMENTS(modifiers); i++) {
 			if (modifiers[i].precedence == levels[l] &&
 			    sieve_node_has_tag(node, modifiers[i].name))
-				value = apply_modifier(modifiers[i].name, value);
+				value = apply_modifier(modifiers[i].name, value,
+						       run->limits.max_variable_size);
 		}
 	}
 	return p_strdup(run->pool, value);

@@ -310,75 +310,111 @@ static int execute_vacation(struct sieve_testsuite *ts, const struct sieve_vacat
 				    to, str_data(data), str_len(data));
 }
 
-static const char *uri_decode(const char *str, size_t len)
+/* sieve_notify_mailto_envelope_from: the null path stays null; the
+   setting (sender, recipient, orig_recipient, user_email, postmaster,
+   <address>) wins; by default :from, else the postmaster */
+static const char *notify_envelope_from(struct sieve_testsuite *ts,
+					const struct sieve_notify *notify)
 {
-	string_t *dest = t_str_new(len);
+	const char *setting = sieve_testsuite_setting_get(ts, "sieve_notify_mailto_envelope_from");
+	const char *user_email = sieve_testsuite_setting_get(ts, "sieve_user_email");
+	const char *postmaster = sieve_testsuite_setting_get(ts, "postmaster_address");
 
-	for (size_t i = 0; i < len; i++) {
-		if (str[i] == '%' && i + 2 < len) {
-			char hex[3] = { str[i + 1], str[i + 2], '\0' };
-			str_append_c(dest, (char)strtol(hex, NULL, 16));
-			i += 2;
-		} else {
-			str_append_c(dest, str[i]);
-		}
-	}
-	return str_c(dest);
+	if (postmaster == NULL)
+		postmaster = "postmaster@example.com";
+	if (ts->envelope.from == NULL || *ts->envelope.from == '\0')
+		return "";
+	if (setting == NULL || *setting == '\0' || strcmp(setting, "default") == 0)
+		return notify->from != NULL ? notify->from : postmaster;
+	if (strcmp(setting, "sender") == 0)
+		return ts->envelope.from;
+	if (strcmp(setting, "recipient") == 0)
+		return ts->envelope.to != NULL ? ts->envelope.to : "";
+	if (strcmp(setting, "orig_recipient") == 0)
+		return ts->envelope.orig_to != NULL ? ts->envelope.orig_to : ts->envelope.to;
+	if (strcmp(setting, "user_email") == 0)
+		return user_email != NULL ? user_email : ts->envelope.to;
+	if (setting[0] == '<' && strlen(setting) >= 2)
+		return t_strndup(setting + 1, strlen(setting) - 2);
+	return postmaster;
 }
 
-/* RFC 5436: mailto:to1,to2?subject=..&body=.. */
-static int execute_notify(struct sieve_testsuite *ts, const struct sieve_notify *notify)
+static void notify_header_list(string_t *dest, const char *name, const struct sieve_mailto *mailto,
+			       enum sieve_mailto_field field, const bool *skip)
 {
-	const char *uri = notify->method, *query, *recipients, *subject = NULL, *body = NULL;
-	const char *from = sieve_testsuite_setting_get(ts, "sieve_notify_mailto_envelope_from");
-	string_t *data = t_str_new(1024);
+	bool first = true;
 
-	if (strncasecmp(uri, "mailto:", 7) != 0)
-		return 0;
-	uri += 7;
-	query = strchr(uri, '?');
-	recipients = query == NULL ? uri : t_strndup(uri, query - uri);
-	for (const char *p = query; p != NULL && *p != '\0';) {
-		const char *end = strchr(++p, '&'), *eq = strchr(p, '=');
-		size_t len = end == NULL ? strlen(p) : (size_t)(end - p);
-
-		if (eq != NULL && (size_t)(eq - p) < len) {
-			const char *value = uri_decode(eq + 1, len - (eq + 1 - p));
-			if ((size_t)(eq - p) == 7 && strncasecmp(p, "subject", 7) == 0)
-				subject = value;
-			else if ((size_t)(eq - p) == 4 && strncasecmp(p, "body", 4) == 0)
-				body = value;
-		}
-		p = end;
+	for (unsigned int i = 0; i < mailto->recipients.count; i++) {
+		if (mailto->recipients.v[i].field != field || skip[i])
+			continue;
+		if (first)
+			str_printfa(dest, "%s: %s", name, mailto->recipients.v[i].text);
+		else
+			str_printfa(dest, ",\r\n\t%s", mailto->recipients.v[i].text);
+		first = false;
 	}
-	if (subject == NULL)
-		subject = notify->message != NULL ? notify->message : first_header(ts, "Subject");
-	header_add(data, "From", notify->from != NULL ? notify->from : "postmaster@example.com");
-	header_add(data, "To", uri_decode(recipients, strlen(recipients)));
-	header_add(data, "Subject", subject == NULL ? "" : subject);
+	if (!first)
+		str_append(dest, "\r\n");
+}
+
+/* RFC 5436 §2: one message per recipient of the mailto URI; recipients
+   an earlier notification of this result reached are left out (§2.7) */
+static int execute_notify(struct sieve_testsuite *ts, const struct sieve_notify *notify,
+			  array_str_t *notified)
+{
+	static const char *const priorities[] = {
+		"1 (Highest)", "High", "3 (Normal)", "Normal", "5 (Lowest)", "Low",
+	};
+	const struct sieve_mailto *mailto = notify->mailto;
+	const char *subject, *body, *from = notify_envelope_from(ts, notify);
+	unsigned int prio = notify->importance[0] == '1' ? 0 : notify->importance[0] == '3' ? 2 : 1;
+	string_t *data = t_str_new(1024);
+	bool *skip;
+
+	if (mailto == NULL || notify->suppress_reason != NULL)
+		return 0;
+	skip = t_new(bool, mailto->recipients.count + 1);
+	for (unsigned int i = 0; i < mailto->recipients.count; i++) {
+		for (unsigned int j = 0; j < notified->count; j++) {
+			if (strcasecmp(notified->v[j], mailto->recipients.v[i].address) == 0)
+				skip[i] = true;
+		}
+	}
+	subject = mailto->subject != NULL ? mailto->subject :
+		notify->message != NULL ? notify->message : first_header(ts, "Subject");
+	body = mailto->body != NULL ? mailto->body :
+		notify->message != NULL ? notify->message : "";
+	header_add(data, "X-Sieve", "Tern Sieve (tern-sieve-test)");
+	header_add(data, "From", notify->from != NULL ? notify->from :
+		   t_strdup_printf("Postmaster <%s>", "postmaster@example.com"));
+	notify_header_list(data, "To", mailto, SIEVE_MAILTO_TO, skip);
+	notify_header_list(data, "Cc", mailto, SIEVE_MAILTO_CC, skip);
+	header_add(data, "Subject", subject == NULL ? "Notification" : subject);
+	for (unsigned int i = 0; i < mailto->headers.count; i++)
+		header_add(data, mailto->headers.v[i].name, mailto->headers.v[i].value);
 	compose_date_and_id(data);
 	header_add(data, "Auto-Submitted", "auto-notified; owner-email=\"recipient@example.com\"");
 	header_add(data, "Precedence", "bulk");
+	header_add(data, "X-Priority", priorities[prio * 2]);
+	header_add(data, "Importance", priorities[prio * 2 + 1]);
+	header_add(data, "Content-Type", "text/plain; charset=utf-8");
+	header_add(data, "Content-Transfer-Encoding", "8bit");
 	str_append(data, "\r\n");
-	str_append(data, body != NULL ? body : (notify->message != NULL ? notify->message : ""));
+	str_append(data, body);
 	str_append(data, "\r\n");
-	if (from == NULL || strcmp(from, "sender") == 0 || strcmp(from, "default") == 0)
-		from = "";
-	else if (strcmp(from, "recipient") == 0)
-		from = ts->envelope.to;
-	for (const char *p = uri_decode(recipients, strlen(recipients)); *p != '\0';) {
-		const char *comma = strchr(p, ',');
-		const char *rcpt = comma == NULL ? p : t_strndup(p, comma - p);
-
-		if (sieve_testsuite_send(ts, from, rcpt, str_data(data), str_len(data)) < 0)
+	for (unsigned int i = 0; i < mailto->recipients.count; i++) {
+		if (skip[i])
+			continue;
+		array_push(notified, p_strdup(ts->pool, mailto->recipients.v[i].address));
+		if (sieve_testsuite_send(ts, from, mailto->recipients.v[i].address,
+					 str_data(data), str_len(data)) < 0)
 			return -1;
-		p = comma == NULL ? "" : comma + 1;
 	}
 	return 0;
 }
 
 static int execute_action(struct sieve_testsuite *ts, const struct sieve_result *result,
-			  const struct sieve_action *action)
+			  const struct sieve_action *action, array_str_t *notified)
 {
 	switch (action->type) {
 	case SIEVE_ACTION_KEEP:
@@ -395,7 +431,7 @@ static int execute_action(struct sieve_testsuite *ts, const struct sieve_result 
 			return 0;
 		return execute_vacation(ts, action->vacation);
 	case SIEVE_ACTION_NOTIFY:
-		return execute_notify(ts, action->notify);
+		return execute_notify(ts, action->notify, notified);
 	case SIEVE_ACTION_DISCARD:
 		return 0;
 	}
@@ -406,10 +442,12 @@ int sieve_testsuite_result_execute(struct sieve_testsuite *ts, struct sieve_run 
 {
 	const struct sieve_result *result = sieve_run_get_result(run);
 	struct sieve_action keep = { .type = SIEVE_ACTION_KEEP, .implicit = true };
+	array_str_t notified;
 	int ret = 0;
 
+	array_init(&notified, t_pool(), 8);
 	for (unsigned int i = ts->executed_actions; i < result->actions.count; i++) {
-		if (execute_action(ts, result, &result->actions.v[i]) < 0)
+		if (execute_action(ts, result, &result->actions.v[i], &notified) < 0)
 			ret = -1;
 	}
 	ts->executed_actions = result->actions.count;

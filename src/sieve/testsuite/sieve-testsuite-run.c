@@ -81,7 +81,9 @@ static int env_get_environment(void *context, const char *name, const char **val
 	else if (strcmp(name, "phase") == 0)
 		*value_r = "during";
 	else if (strcmp(name, "location") == 0)
-		*value_r = "MDA";
+		/* RFC 5183 §4.1: the runner evaluates scripts on stored test
+		   messages, outside delivery: a message store */
+		*value_r = "MS";
 	else if (strcmp(name, "vnd.dovecot.default-mailbox") == 0)
 		*value_r = "INBOX";
 	else if (strcmp(name, "vnd.dovecot.username") == 0 && ts->username != NULL)

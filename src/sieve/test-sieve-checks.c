@@ -1,0 +1,212 @@
+/* Unit tests for the engine's compile-time and run-time checks that the
+ * Pigeonhole suite found missing: mailto URIs (RFC 6068, RFC 5436),
+ * notify :options, escaping modifiers at the variable size limit, unknown
+ * environment items, text: line endings, and includes resolved at
+ * compile time (RFC 6609). */
+#include "test-common.h"
+#include "sieve-extension.h"
+
+#include <strings.h>
+
+static const char test_message[] =
+	"From: joe@example.com\r\n"
+	"To: alice@example.org\r\n"
+	"Subject: hello\r\n"
+	"\r\n"
+	"body\r\n";
+
+/* Compiles and runs script; returns "ERR:...", "RUN:..." or the
+   result with '|' between actions. */
+static const char *run(pool_t pool, const char *script, const char *message,
+		       const struct sieve_env *env, const struct sieve_exec_limits *limits,
+		       struct sieve_result **result_r)
+{
+	struct sieve_envelope envelope = { .from = "joe@example.com", .to = "alice@example.org" };
+	const struct sieve_message *msg = sieve_message_from_memory(
+		pool, message, strlen(message), &envelope);
+	struct sieve_result *result;
+	struct sieve_ast *ast;
+	const char *error;
+	string_t *out = t_str_new(256);
+
+	if (sieve_compile(pool, script, strlen(script), NULL, &ast, &error) < 0)
+		return t_strconcat("ERR:", error, NULL);
+	if (sieve_execute_env(ast, msg, env, limits, pool, &result, &error) < 0)
+		return t_strconcat("RUN:", error, NULL);
+	sieve_result_write(out, result);
+	for (size_t i = 0; i < str_len(out); i++) {
+		if (out->data[i] == '\n')
+			((unsigned char *)out->data)[i] = '|';
+	}
+	if (result_r != NULL)
+		*result_r = result;
+	return str_c(out);
+}
+
+static void test_sieve_mailto(void)
+{
+	static const struct {
+		const char *uri;
+		/* "ERR" or the recipients as "T:addr C:addr B:addr" */
+		const char *expected;
+	} tests[] = {
+		{ "mailto:a@example.org", "T:a@example.org" },
+		{ "MAILTO:a@example.org,b@example.org", "T:a@example.org T:b@example.org" },
+		/* an encoded comma separates recipients too */
+		{ "mailto:a@example.org%2cb@example.org?cc=c@example.org",
+		  "T:a@example.org T:b@example.org C:c@example.org" },
+		/* duplicates go, the first stays */
+		{ "mailto:a@example.org?cc=A@example.org&bcc=d@example.org",
+		  "T:a@example.org B:d@example.org" },
+		{ "mailto:?to=%22Joe%20X%22%20%3Cj@example.org%3E", "T:j@example.org" },
+		{ "mailto:a@example.org;?header=x", "ERR" },
+		{ "mailto:a@example.org?header<=x", "ERR" },
+		{ "mailto:a@example.org?header=x>y", "ERR" },
+		{ "mailto:a@example.org?header:=x", "ERR" },
+		{ "mailto:a%23example.org", "ERR" },
+		{ "mailto:a@example.org?to=b%23example.org", "ERR" },
+		{ "mailto:a@example.org?subject=a%0d%0ab", "ERR" },
+		{ "mailto:a@example.org%00", "ERR" },
+		{ "mailto:a@example.org%4", "ERR" },
+		{ "mailto:", "ERR" },
+		{ "mailto:?subject=x", "ERR" },
+		{ "http://example.org/", "ERR" },
+	};
+	pool_t pool = pool_create("test mailto", 1024);
+
+	test_begin("sieve mailto URIs");
+	for (unsigned int i = 0; i < N_ELEMENTS(tests); i++) {
+		struct sieve_mailto *mailto;
+		const char *error, *got = "ERR";
+
+		if (sieve_mailto_parse(pool, tests[i].uri, &mailto, &error) == 0) {
+			string_t *str = t_str_new(64);
+			for (unsigned int j = 0; j < mailto->recipients.count; j++) {
+				const struct sieve_mailto_recipient *r = &mailto->recipients.v[j];
+				str_printfa(str, "%s%c:%s", j == 0 ? "" : " ",
+					    r->field == SIEVE_MAILTO_TO ? 'T' :
+					    r->field == SIEVE_MAILTO_CC ? 'C' : 'B', r->address);
+			}
+			got = str_c(str);
+		}
+		if (strcmp(got, tests[i].expected) != 0)
+			printf("  uri %u: %s\n", i, tests[i].uri);
+		test_assert_strcmp(got, tests[i].expected);
+	}
+	/* header fields: subject and body apart, the unsafe ones dropped */
+	struct sieve_mailto *mailto;
+	const char *error;
+	test_assert(sieve_mailto_parse(pool, "mailto:a@example.org?subject=Hi%20there&"
+				       "body=x%0D%0Ay&from=evil@example.com&X-Tag=1",
+				       &mailto, &error) == 0);
+	test_assert_strcmp(mailto->subject, "Hi there");
+	test_assert_strcmp(mailto->body, "x\r\ny");
+	test_assert(mailto->headers.count == 1);
+	test_assert_strcmp(mailto->headers.v[0].name, "X-Tag");
+	test_end();
+	pool_destroy(&pool);
+}
+
+static void test_sieve_notify_checks(void)
+{
+	static const struct {
+		const char *script, *expected;
+	} tests[] = {
+		/* a constant URI is checked at compile time */
+		{ "require \"enotify\"; notify \"mailto:a%23example.org\";",
+		  "ERR:line 1: invalid mailto URI" },
+		{ "require \"enotify\"; notify :options \"frop\" \"mailto:a@example.org\";",
+		  "ERR:line 1: notify: invalid :options value 'frop'" },
+		{ "require \"enotify\"; notify :options \"_x=1\" \"mailto:a@example.org\";",
+		  "ERR:line 1: notify: invalid :options value" },
+		/* a variable one at run time */
+		{ "require [\"enotify\", \"variables\"]; set \"u\" \"mailto:a%23x\"; notify \"${u}\";",
+		  "RUN:line 1: notify: invalid mailto URI" },
+		{ "require \"enotify\"; notify :options \"a.b-c=x y\" \"mailto:a@example.org\";",
+		  "notify \"mailto:a@example.org\" importance=\"2\" options=[\"a.b-c=x y\"]|"
+		  "keep:implicit" },
+		{ "require \"enotify\"; if valid_notify_method \"mailto:a@example.org?to=b%23x\" "
+		  "{ discard; }", "keep:implicit" },
+	};
+	pool_t pool = pool_create("test notify", 1024);
+
+	test_begin("sieve notify checks");
+	for (unsigned int i = 0; i < N_ELEMENTS(tests); i++) {
+		const char *got = run(pool, tests[i].script, test_message, NULL, NULL, NULL);
+		size_t len = strlen(tests[i].expected);
+		bool prefix = strncmp(tests[i].expected, "ERR:", 4) == 0 ||
+			strncmp(tests[i].expected, "RUN:", 4) == 0;
+
+		if (prefix ? strncmp(got, tests[i].expected, len) != 0 :
+		    strcmp(got, tests[i].expected) != 0) {
+			printf("  script %u: %s\n", i, tests[i].script);
+			test_assert_strcmp(got, tests[i].expected);
+		}
+	}
+	/* RFC 5436 §2.7: no notification about an automatic message */
+	struct sieve_result *result;
+	const char *auto_msg = "From: a@example.com\r\nAuto-Submitted: auto-replied\r\n\r\nx\r\n";
+	test_assert_strcmp(run(pool, "require \"enotify\"; notify \"mailto:a@example.org\";",
+			       auto_msg, NULL, NULL, &result),
+			   "notify \"mailto:a@example.org\" importance=\"2\"|keep:implicit");
+	test_assert(result->actions.v[0].notify->suppress_reason != NULL);
+	test_assert(result->actions.v[0].notify->mailto->recipients.count == 1);
+	test_end();
+	pool_destroy(&pool);
+}
+
+static void test_sieve_variable_limits(void)
+{
+	static const struct {
+		const char *script, *expected;
+	} tests[] = {
+		/* 9 bytes allowed: "%40%40%40" fits, a 4th escape would be cut */
+		{ "require [\"variables\", \"enotify\", \"fileinto\"]; "
+		  "set :encodeurl \"a\" \"@@@@\"; fileinto \"${a}\";", "fileinto \"%40%40%40\"" },
+		{ "require [\"variables\", \"enotify\", \"fileinto\"]; "
+		  "set :encodeurl \"a\" \"0@@@@\"; fileinto \"${a}\";", "fileinto \"0%40%40\"" },
+		/* a UTF-8 character's escapes stay together */
+		{ "require [\"variables\", \"enotify\", \"fileinto\"]; "
+		  "set :encodeurl \"a\" \"x\xe4\xb8\x83\"; fileinto \"${a}\";", "fileinto \"x\"" },
+		{ "require [\"variables\", \"fileinto\"]; "
+		  "set :quotewildcard \"a\" \"0****\"; fileinto \"${a}\";",
+		  "fileinto \"0\\\\*\\\\*\\\\*\\\\*\"" },
+		{ "require [\"variables\", \"fileinto\"]; "
+		  "set :quotewildcard \"a\" \"00****\"; fileinto \"${a}\";",
+		  "fileinto \"00\\\\*\\\\*\\\\*\"" },
+		/* text: lines end in CRLF whatever the script file has */
+		{ "require [\"variables\", \"fileinto\"]; set \"a\" text:\nab\n.\n;"
+		  "set :length \"l\" \"${a}\"; fileinto \"${l}\";", "fileinto \"4\"" },
+		/* RFC 5183: an unknown item matches nothing, even :count 0 */
+		{ "require [\"environment\", \"relational\", \"fileinto\"]; "
+		  "if environment :count \"eq\" \"nonsense\" \"0\" { fileinto \"x\"; }",
+		  "keep:implicit" },
+		{ "require [\"environment\", \"relational\", \"fileinto\"]; "
+		  "if environment :count \"eq\" \"location\" \"1\" { fileinto \"x\"; }",
+		  "fileinto \"x\"" },
+	};
+	pool_t pool = pool_create("test variable limits", 1024);
+	struct sieve_exec_limits limits = { .max_variable_size = 9 };
+
+	test_begin("sieve escaping modifiers at the size limit");
+	for (unsigned int i = 0; i < N_ELEMENTS(tests); i++) {
+		const char *got = run(pool, tests[i].script, test_message, NULL, &limits, NULL);
+
+		if (strcmp(got, tests[i].expected) != 0)
+			printf("  script %u: %s\n", i, tests[i].script);
+		test_assert_strcmp(got, tests[i].expected);
+	}
+	test_end();
+	pool_destroy(&pool);
+}
+
+int main(void)
+{
+	static void (*const tests[])(void) = {
+		test_sieve_mailto,
+		test_sieve_notify_checks,
+		test_sieve_variable_limits,
+		NULL
+	};
+	return test_run(tests);
+}
