@@ -364,6 +364,36 @@ struct sieve_exec_limits {
 	unsigned int max_header_edits;
 };
 
+/* Compile-time checks that need the caller's other scripts: with a loader,
+   an include (RFC 6609) whose name is a constant is resolved while
+   compiling, as far down as the included scripts go - a missing script
+   (unless :optional), a circular include, the nesting depth and the
+   number of scripts are compile errors then, each failing level adding
+   an error that names it. Names built from variables are still resolved
+   at run time. */
+struct sieve_compile_env {
+	void *context;
+	/* as sieve_env.include_load; NULL: no compile-time include checks */
+	int (*include_load)(void *context, enum sieve_include_location location,
+			    const char *name, const struct sieve_ast **ast_r,
+			    const char **error_r);
+	/* 0 = the run-time defaults (10 and 255) */
+	unsigned int max_include_depth, max_includes;
+	/* RFC 5229: more distinct variables assigned in one script than this
+	   is a compile error; 0 = 255 (as struct sieve_exec_limits) */
+	unsigned int max_variables;
+	/* a missing included script is a warning, not an error: for scripts
+	   uploaded before the ones they include (ManageSieve PUTSCRIPT) */
+	bool missing_include_is_warning;
+};
+
+/* sieve_compile_diag() with compile-time checks through cenv (may be
+   NULL: the same as sieve_compile_diag()). */
+int sieve_compile_env_diag(pool_t pool, const void *data, size_t size,
+			   const struct sieve_parser_limits *limits, unsigned int max_errors,
+			   const struct sieve_compile_env *cenv, struct sieve_ast **ast_r,
+			   sieve_diag_array_t *diags);
+
 /* Runs the validated script on msg. The result is allocated from pool.
    Returns 0 on success. Returns -1 on a runtime error (a limit, an action
    conflict, a failing callback) with *error_r "line N: text": *result_r is

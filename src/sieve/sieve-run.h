@@ -87,8 +87,9 @@ struct sieve_run {
 
 	/* parsed on first need from msg->v->get_data */
 	struct sieve_parsed_message *parsed;
-	/* foreverypart's current part index + 1 (0: none) */
-	unsigned int current_part;
+	/* foreverypart's current part index + 1 (0: none), and how many
+	   foreverypart loops are running (includes counted) */
+	unsigned int current_part, loop_depth;
 	ARRAY(struct sieve_header_overlay) overlays;
 	/* how much editheader changed the message's size (size test) */
 	int64_t size_delta;
@@ -102,6 +103,19 @@ bool sieve_run_requires(const struct sieve_run *run, const char *extension);
 
 /* An expanded string never grows past this (1 MiB). */
 #define SIEVE_VARIABLE_EXPAND_MAX (1024 * 1024)
+/* Longest variable name (RFC 5229 leaves it open), and the highest match
+   variable a script may name (${0}..${32}; more than the 9 RFC 5229 §3.2
+   requires) */
+#define SIEVE_VARIABLE_NAME_MAX 64
+#define SIEVE_MATCH_VARIABLE_MAX 32
+/* ext/variables.c, compile time: name is one a script may assign (set,
+   extracttext): an identifier, not too long, a known namespace. 0 or -1. */
+int sieve_variables_validate_assignment(struct sieve_validator *validator, const char *name,
+					const char **error_r);
+/* ext/variables.c, compile time: the variable references in str name
+   known namespaces and match variables in range. 0 or -1. */
+int sieve_variables_validate_string(struct sieve_validator *validator, const char *str,
+				    const char **error_r);
 /* ext/variables.c: name refers to the global scope in this script. */
 void sieve_variables_declare_global(struct sieve_run *run, const char *name);
 /* ext/variables.c: applies node's :lower ... :length modifiers in

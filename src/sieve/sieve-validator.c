@@ -2,12 +2,17 @@
  * command definitions (RFC 5228 §2.6-§2.7, §3.2), then each command's own
  * validate hook. Reports several errors per compile, each with its line. */
 #include "sieve-validator.h"
-#include "sieve-commands.h"
+#include "sieve-run.h"
 
 #include <stdio.h>
 #include <strings.h>
 
 #define SIEVE_DEFAULT_MAX_ERRORS 10
+
+struct sieve_validator_ext_context {
+	const struct sieve_extension_def *ext;
+	void *context;
+};
 
 struct sieve_validator {
 	struct sieve_ast *ast;
@@ -20,6 +25,10 @@ struct sieve_validator {
 	bool commands_started;
 	/* unknown command and test names already reported */
 	ARRAY(const char *) unknown;
+	/* sieve_compile_env_diag(): the caller's loader for compile-time
+	   checks, and one state pointer per extension using it */
+	const struct sieve_compile_env *cenv;
+	ARRAY(struct sieve_validator_ext_context) ext_contexts;
 };
 
 bool sieve_ast_requires(const struct sieve_ast *ast, const char *extension)
@@ -93,6 +102,41 @@ void sieve_validator_warning(struct sieve_validator *validator,
 			     const struct sieve_ast_node *node, const char *text)
 {
 	validator_diag(validator, node->line, true, text);
+}
+
+void sieve_validator_error(struct sieve_validator *validator,
+			   const struct sieve_ast_node *node, const char *text)
+{
+	validator_diag(validator, node->line, false, text);
+}
+
+const struct sieve_compile_env *sieve_validator_compile_env(struct sieve_validator *validator)
+{
+	return validator->cenv;
+}
+
+void *sieve_validator_ext_context(struct sieve_validator *validator,
+				  const struct sieve_extension_def *ext)
+{
+	for (unsigned int i = 0; i < validator->ext_contexts.count; i++) {
+		if (validator->ext_contexts.v[i].ext == ext)
+			return validator->ext_contexts.v[i].context;
+	}
+	return NULL;
+}
+
+void sieve_validator_set_ext_context(struct sieve_validator *validator,
+				     const struct sieve_extension_def *ext, void *context)
+{
+	struct sieve_validator_ext_context ctx = { .ext = ext, .context = context };
+
+	for (unsigned int i = 0; i < validator->ext_contexts.count; i++) {
+		if (validator->ext_contexts.v[i].ext == ext) {
+			validator->ext_contexts.v[i].context = context;
+			return;
+		}
+	}
+	array_push(&validator->ext_contexts, ctx);
 }
 
 bool sieve_validator_string_is_dynamic(struct sieve_validator *validator, const char *str)
@@ -458,6 +502,25 @@ static int validate_structure(struct sieve_ast_node *node, const char **error_r)
 static int validate_node(struct sieve_validator *validator, struct sieve_ast_node *node,
 			 bool is_test);
 
+/* RFC 5229 §3: variable references in the node's strings name known
+   namespaces and match variables in range */
+static int validate_variable_refs(struct sieve_validator *validator,
+				  const struct sieve_ast_node *node, const char **error_r)
+{
+	if (!sieve_ast_requires(validator->ast, "variables"))
+		return 0;
+	for (unsigned int i = 0; i < node->args.count; i++) {
+		const struct sieve_ast_arg *arg = &node->args.v[i];
+
+		for (unsigned int j = 0; j < arg->string_count; j++) {
+			if (sieve_variables_validate_string(validator, arg->strings[j],
+							    error_r) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
 /* Validates every child even after an error, so one compile reports
    several; returns -1 if any failed. */
 static int validate_children(struct sieve_validator *validator, struct sieve_ast_node *node)
@@ -522,7 +585,8 @@ static int validate_def(struct sieve_validator *validator, struct sieve_ast_node
 		return -1;
 	}
 	if (validate_structure(node, &error) < 0 ||
-	    (def->validate != NULL && def->validate(validator, node, &error) < 0)) {
+	    (def->validate != NULL && def->validate(validator, node, &error) < 0) ||
+	    validate_variable_refs(validator, node, &error) < 0) {
 		if (error != NULL)
 			validator_diag(validator, node->line, false, error);
 		return -1;
@@ -600,18 +664,41 @@ int sieve_validate_elsif(struct sieve_validator *validator,
 	return 0;
 }
 
+/* An extension that is only usable with another one (extracttext inside
+   foreverypart loops, RFC 5703 §7) refuses a script not requiring both. */
+static void validator_check_needs(struct sieve_validator *validator,
+				  const struct sieve_ast_node *last_require)
+{
+	const struct sieve_ast *ast = validator->ast;
+
+	for (unsigned int i = 0; i < ast->extensions.count; i++) {
+		const struct sieve_extension_def *ext = sieve_extension_lookup(ast->extensions.v[i]);
+
+		for (unsigned int j = 0; ext != NULL && ext->needs != NULL &&
+		     ext->needs[j] != NULL; j++) {
+			if (!sieve_ast_requires(ast, ext->needs[j])) {
+				validator_diag(validator, last_require->line, false, t_strdup_printf(
+					"the %s extension cannot be used without the %s extension",
+					ext->name, ext->needs[j]));
+			}
+		}
+	}
+}
+
 static int sieve_validate_diag(struct sieve_ast *ast, unsigned int max_errors,
-			       sieve_diag_array_t *diags)
+			       const struct sieve_compile_env *cenv, sieve_diag_array_t *diags)
 {
 	struct sieve_validator validator = {
 		.ast = ast, .pool = ast->pool, .diags = diags,
 		.max_errors = max_errors == 0 ? SIEVE_DEFAULT_MAX_ERRORS : max_errors,
+		.cenv = cenv,
 	};
 	struct sieve_ast_node *root = ast->root;
 	const char *error;
 	unsigned int i;
 
 	array_init(&validator.unknown, ast->pool, 4);
+	array_init(&validator.ext_contexts, ast->pool, 2);
 	sieve_extensions_init();
 	/* the requires first: encoded-character changes the strings the
 	   other commands are checked with */
@@ -621,6 +708,8 @@ static int sieve_validate_diag(struct sieve_ast *ast, unsigned int max_errors,
 		validator.prev_command = i == 0 ? NULL : root->block.v[i - 1];
 		(void)validate_node(&validator, root->block.v[i], false);
 	}
+	if (i > 0)
+		validator_check_needs(&validator, root->block.v[i - 1]);
 	if (validator.error_count == 0 && sieve_ast_requires(ast, "encoded-character")) {
 		for (unsigned int j = i; j < root->block.count; j++) {
 			if (sieve_encoded_character_decode(ast->pool, root->block.v[j],
@@ -657,10 +746,25 @@ int sieve_validate(struct sieve_ast *ast, const char **error_r)
 	sieve_diag_array_t diags;
 
 	array_init(&diags, ast->pool, 2);
-	if (sieve_validate_diag(ast, 1, &diags) < 0) {
+	if (sieve_validate_diag(ast, 1, NULL, &diags) < 0) {
 		*error_r = diag_first_error(&diags);
 		return -1;
 	}
+	return 0;
+}
+
+int sieve_compile_env_diag(pool_t pool, const void *data, size_t size,
+			   const struct sieve_parser_limits *limits, unsigned int max_errors,
+			   const struct sieve_compile_env *cenv, struct sieve_ast **ast_r,
+			   sieve_diag_array_t *diags)
+{
+	struct sieve_ast *ast;
+
+	if (sieve_parse_diag(pool, data, size, limits, max_errors, &ast, diags) < 0)
+		return -1;
+	if (sieve_validate_diag(ast, max_errors, cenv, diags) < 0)
+		return -1;
+	*ast_r = ast;
 	return 0;
 }
 
@@ -668,14 +772,7 @@ int sieve_compile_diag(pool_t pool, const void *data, size_t size,
 		       const struct sieve_parser_limits *limits, unsigned int max_errors,
 		       struct sieve_ast **ast_r, sieve_diag_array_t *diags)
 {
-	struct sieve_ast *ast;
-
-	if (sieve_parse_diag(pool, data, size, limits, max_errors, &ast, diags) < 0)
-		return -1;
-	if (sieve_validate_diag(ast, max_errors, diags) < 0)
-		return -1;
-	*ast_r = ast;
-	return 0;
+	return sieve_compile_env_diag(pool, data, size, limits, max_errors, NULL, ast_r, diags);
 }
 
 int sieve_compile(pool_t pool, const void *data, size_t size,

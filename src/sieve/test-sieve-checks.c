@@ -200,12 +200,178 @@ static void test_sieve_variable_limits(void)
 	pool_destroy(&pool);
 }
 
+/* included scripts for the compile-time loader: name -> source */
+static const struct {
+	const char *name, *script;
+} included[] = {
+	{ "plain", "keep;" },
+	{ "self", "require \"include\"; include \"self\";" },
+	{ "a", "require \"include\"; include \"b\";" },
+	{ "b", "require \"include\"; include \"a\";" },
+	{ "deep1", "require \"include\"; include \"deep2\";" },
+	{ "deep2", "require \"include\"; include \"plain\";" },
+	{ "once", "require \"include\"; include :once \"once\"; keep;" },
+	{ "broken", "frop;" },
+};
+
+static int load_included(void *context, enum sieve_include_location location,
+			 const char *name, const struct sieve_ast **ast_r, const char **error_r)
+{
+	pool_t pool = context;
+
+	for (unsigned int i = 0; i < N_ELEMENTS(included); i++) {
+		struct sieve_ast *ast;
+
+		if (strcmp(included[i].name, name) != 0)
+			continue;
+		if (sieve_compile(pool, included[i].script, strlen(included[i].script), NULL,
+				  &ast, error_r) < 0)
+			return -1;
+		*ast_r = ast;
+		return 1;
+	}
+	return 0;
+}
+
+/* "OK" or the error texts (warnings with "W:") joined by '|' */
+static const char *compile_env(pool_t pool, const char *script,
+			       const struct sieve_compile_env *cenv)
+{
+	sieve_diag_array_t diags;
+	struct sieve_ast *ast;
+	string_t *out = t_str_new(128);
+	int ret;
+
+	array_init(&diags, pool, 4);
+	ret = sieve_compile_env_diag(pool, script, strlen(script), NULL, 0, cenv, &ast, &diags);
+	for (unsigned int i = 0; i < diags.count; i++) {
+		str_printfa(out, "%s%s%s", i == 0 ? "" : "|",
+			    diags.v[i].warning ? "W:" : "", diags.v[i].text);
+	}
+	return ret == 0 && str_len(out) == 0 ? "OK" : str_c(out);
+}
+
+static void test_sieve_compile_includes(void)
+{
+	static const struct {
+		const char *script, *expected;
+	} tests[] = {
+		{ "require \"include\"; include \"plain\"; include :optional \"none\";", "OK" },
+		{ "require \"include\"; include \"none\";",
+		  "line 1: included script 'none' does not exist" },
+		{ "require \"include\";\ninclude \"self\";",
+		  "line 2: included script 'self', line 1: circular include of script 'self'|"
+		  "line 2: failed to compile included script 'self'" },
+		{ "require \"include\"; include \"a\";",
+		  "line 1: included script 'b', line 1: circular include of script 'a'|"
+		  "line 1: included script 'a', line 1: failed to compile included script 'b'|"
+		  "line 1: failed to compile included script 'a'" },
+		{ "require \"include\"; include \"once\";", "OK" },
+		{ "require \"include\"; include \"broken\";",
+		  "line 1: failed to compile included script 'broken': line 1: unknown command" },
+		/* names with variables wait for the run */
+		{ "require [\"include\", \"variables\"]; set \"n\" \"none\"; include \"${n}\";",
+		  "OK" },
+		/* RFC 5804 §1.6 script names */
+		{ "require [\"include\", \"encoded-character\"]; include \"x${unicode:2028}\";",
+		  "line 1: include: invalid script name" },
+		{ "require \"include\"; include \"../x\";", "line 1: include: invalid script name" },
+	};
+	pool_t pool = pool_create("test includes", 4096);
+	struct sieve_compile_env cenv = { .context = pool, .include_load = load_included };
+
+	test_begin("sieve includes at compile time");
+	for (unsigned int i = 0; i < N_ELEMENTS(tests); i++) {
+		const char *got = compile_env(pool, tests[i].script, &cenv);
+
+		if (strncmp(got, tests[i].expected, strlen(tests[i].expected)) != 0) {
+			printf("  script %u: %s\n", i, tests[i].script);
+			test_assert_strcmp(got, tests[i].expected);
+		}
+	}
+	/* the depth and count limits */
+	cenv.max_include_depth = 2;
+	test_assert(strstr(compile_env(pool, "require \"include\"; include \"deep1\";", &cenv),
+			   "nested too deep (limit 2)") != NULL);
+	cenv.max_include_depth = 3;
+	test_assert_strcmp(compile_env(pool, "require \"include\"; include \"deep1\";", &cenv),
+			   "OK");
+	cenv.max_includes = 2;
+	test_assert(strstr(compile_env(pool, "require \"include\"; include \"deep1\";", &cenv),
+			   "too many included scripts (limit 2)") != NULL);
+	/* ManageSieve: a script may be uploaded before the one it includes */
+	cenv.max_includes = 0;
+	cenv.missing_include_is_warning = true;
+	test_assert_strcmp(compile_env(pool, "require \"include\"; include \"none\";", &cenv),
+			   "W:line 1: warning: included script 'none' does not exist");
+	/* without a loader nothing is resolved at compile time */
+	test_assert_strcmp(compile_env(pool, "require \"include\"; include \"none\";", NULL),
+			   "OK");
+	test_end();
+	pool_destroy(&pool);
+}
+
+static void test_sieve_compile_checks(void)
+{
+	static const struct {
+		const char *script, *expected;
+	} tests[] = {
+		/* RFC 5229 §3 namespaces */
+		{ "require \"variables\"; set \"ns.x\" \"1\";",
+		  "line 1: unknown variable namespace 'ns'" },
+		{ "require [\"variables\", \"fileinto\"]; fileinto \"${ns.x}\";",
+		  "line 1: unknown variable namespace 'ns'" },
+		{ "require [\"variables\", \"include\"]; set \"global.x\" \"1\"; global \"x\";",
+		  "OK" },
+		{ "require [\"variables\", \"include\"]; set \"global.a.b\" \"1\";",
+		  "line 1: invalid variable name 'global.a.b'" },
+		{ "require [\"variables\", \"fileinto\"]; fileinto \"${32}${ a}${x\";", "OK" },
+		{ "require [\"variables\", \"fileinto\"]; fileinto \"${33}\";",
+		  "line 1: match variable ${33} out of range" },
+		{ "require \"variables\"; set "
+		  "\"a1234567890123456789012345678901234567890123456789012345678901234\" \"\";",
+		  "line 1: variable name too long" },
+		/* RFC 5703 §7 */
+		{ "require [\"extracttext\", \"variables\"];\nkeep;",
+		  "line 1: the extracttext extension cannot be used without the foreverypart" },
+		{ "require [\"extracttext\", \"variables\", \"foreverypart\"]; "
+		  "foreverypart { extracttext \"0\"; }", "line 1: invalid variable name \"0\"" },
+		{ "require \"foreverypart\"; foreverypart { foreverypart { foreverypart { "
+		  "foreverypart { keep; } } } }", "OK" },
+		{ "require \"foreverypart\"; foreverypart { foreverypart { foreverypart { "
+		  "foreverypart { foreverypart { keep; } } } } }",
+		  "line 1: foreverypart loops nested too deep (limit 4)" },
+	};
+	pool_t pool = pool_create("test compile checks", 4096);
+	struct sieve_compile_env cenv = { .max_variables = 3 };
+
+	test_begin("sieve compile-time checks");
+	for (unsigned int i = 0; i < N_ELEMENTS(tests); i++) {
+		const char *got = compile_env(pool, tests[i].script, NULL);
+
+		if (strncmp(got, tests[i].expected, strlen(tests[i].expected)) != 0) {
+			printf("  script %u: %s\n", i, tests[i].script);
+			test_assert_strcmp(got, tests[i].expected);
+		}
+	}
+	/* the variable count, with a compile environment only */
+	const char *many = "require \"variables\"; set \"a\" \"\"; set \"b\" \"\"; "
+		"set \"A\" \"\"; set \"c\" \"\"; set \"d\" \"\"; set \"e\" \"\";";
+	test_assert_strcmp(compile_env(pool, many, NULL), "OK");
+	test_assert_strcmp(compile_env(pool, many, &cenv),
+			   "line 1: too many variables in one script (limit 3)");
+	test_end();
+	pool_destroy(&pool);
+}
+
 int main(void)
 {
 	static void (*const tests[])(void) = {
 		test_sieve_mailto,
 		test_sieve_notify_checks,
 		test_sieve_variable_limits,
+		test_sieve_compile_includes,
+		test_sieve_compile_checks,
 		NULL
 	};
 	return test_run(tests);

@@ -339,7 +339,7 @@ static const struct ext_test ext_tests[] = {
 	  "extracttext :first 10 \"t\"; fileinto \"${t}\"; } }",
 	  "fileinto \"Hello caf\xc3\xa9\"" },
 	{ "require \"foreverypart\"; break;", "ERR:line 1: break outside of foreverypart" },
-	{ "require [\"extracttext\", \"variables\"]; extracttext \"x\";",
+	{ "require [\"extracttext\", \"variables\", \"foreverypart\"]; extracttext \"x\";",
 	  "ERR:line 1: extracttext outside" },
 	{ "require \"mime\"; if header :type \"content-type\" \"text\" { keep; }",
 	  "ERR:line 1: the :anychild, :type" },

@@ -462,4 +462,6 @@ const struct sieve_extension_def sieve_testsuite_extension = {
 	.name = "vnd.dovecot.testsuite",
 	.commands = testsuite_commands,
 	.hidden = true,
+	/* ${tst.path} etc. (only "Namespace - dict" uses it; not runnable) */
+	.variable_namespace = "tst",
 };

@@ -27,8 +27,13 @@ static int testsuite_compile_file(struct sieve_testsuite *ts, const char *path,
 		printf("ERROR %s: %s\n", path, ret == 0 ? "file not found" : error);
 		return -1;
 	}
+	struct sieve_compile_env cenv;
+
 	array_init(&diags, ts->pool, 4);
-	ret = sieve_compile_diag(ts->pool, data, size, NULL, 0, ast_r, &diags);
+	sieve_testsuite_compile_env(ts, &cenv);
+	ts->compiling = true;
+	ret = sieve_compile_env_diag(ts->pool, data, size, NULL, 0, &cenv, ast_r, &diags);
+	ts->compiling = false;
 	for (unsigned int i = 0; i < diags.count; i++) {
 		if (!diags.v[i].warning || ts->verbose)
 			printf("%s %s\n", diags.v[i].warning ? "WARNING" : "ERROR", diags.v[i].text);

@@ -59,7 +59,7 @@ static int env_include_load(void *context, enum sieve_include_location location,
 	array_init(&diags, ts->pool, 4);
 	if (sieve_compile_diag(ts->pool, data, size, NULL, 0, &ast, &diags) < 0) {
 		*error_r = diags.count > 0 ? diags.v[0].text : "compile failed";
-		for (unsigned int i = 0; i < diags.count; i++) {
+		for (unsigned int i = 0; i < diags.count && !ts->compiling; i++) {
 			if (!diags.v[i].warning)
 				sieve_testsuite_error_add(ts, diags.v[i].text);
 		}
@@ -219,6 +219,16 @@ void sieve_testsuite_env_update(struct sieve_testsuite *ts)
 	ts->limits.max_cpu_ms = setting_uint(ts, "sieve_max_cpu_time") * 1000;
 }
 
+void sieve_testsuite_compile_env(struct sieve_testsuite *ts, struct sieve_compile_env *cenv_r)
+{
+	memset(cenv_r, 0, sizeof(*cenv_r));
+	cenv_r->context = ts;
+	cenv_r->include_load = env_include_load;
+	cenv_r->max_includes = ts->limits.max_includes;
+	cenv_r->max_include_depth = ts->limits.max_include_depth;
+	cenv_r->max_variables = ts->limits.max_variables;
+}
+
 /* --- other scripts --- */
 
 /* "line 3: unknown command" -> "unknown command": test_error patterns are
@@ -250,9 +260,14 @@ int sieve_testsuite_script_compile(struct sieve_testsuite *ts, const char *path,
 			t_strdup_printf("script '%s' not found", path) : error);
 		return 0;
 	}
+	struct sieve_compile_env cenv;
+
 	array_init(&diags, ts->pool, 4);
-	ret = sieve_compile_diag(ts->pool, data, size, NULL, SIEVE_TESTSUITE_MAX_COMPILE_ERRORS,
-				 ast_r, &diags);
+	sieve_testsuite_compile_env(ts, &cenv);
+	ts->compiling = true;
+	ret = sieve_compile_env_diag(ts->pool, data, size, NULL,
+				     SIEVE_TESTSUITE_MAX_COMPILE_ERRORS, &cenv, ast_r, &diags);
+	ts->compiling = false;
 	for (unsigned int i = 0; i < diags.count; i++) {
 		if (!diags.v[i].warning)
 			sieve_testsuite_error_add(ts, error_text(diags.v[i].text));

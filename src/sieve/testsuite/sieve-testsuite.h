@@ -125,7 +125,14 @@ struct sieve_testsuite {
 	/* names of the test blocks started, in order */
 	ARRAY(const char *) started;
 	bool verbose;
+	/* a compile is resolving includes: the loader leaves the error list
+	   alone (the compile reports the failure itself) */
+	bool compiling;
 };
+
+/* The compile-time environment from the settings: includes resolved
+   through the same loader as at run time. */
+void sieve_testsuite_compile_env(struct sieve_testsuite *ts, struct sieve_compile_env *cenv_r);
 
 /* --- sieve-testsuite-message.c --- */
 
