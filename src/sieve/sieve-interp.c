@@ -187,6 +187,12 @@ int sieve_run_add_action(struct sieve_run *run, const struct sieve_ast_node *nod
 				old->implicit = false;
 				old->line = new_action.line;
 			}
+			/* keep and fileinto "INBOX" collapse into the keep */
+			if (new_action.type == SIEVE_ACTION_KEEP && !new_action.implicit &&
+			    old->type == SIEVE_ACTION_FILEINTO) {
+				old->type = SIEVE_ACTION_KEEP;
+				old->target = NULL;
+			}
 			return 0;
 		}
 	}

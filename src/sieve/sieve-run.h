@@ -125,6 +125,9 @@ const char *sieve_variables_apply_modifiers(struct sieve_run *run,
 					    const char *value);
 /* ext/variables.c: expands "${...}" references (RFC 5229 §3). */
 const char *sieve_variables_expand(struct sieve_run *run, const char *str);
+/* RFC 5232 §4: hasflag keys are flag lists too: "b A" is the keys "b" and
+   "A" (not for :count). */
+void sieve_match_split_keys(struct sieve_match *match);
 /* Stores the match values of a successful :matches or :regex. */
 void sieve_run_set_match_values(struct sieve_run *run, const char *value,
 				const struct sieve_match_capture *cap);

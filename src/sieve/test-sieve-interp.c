@@ -121,7 +121,7 @@ static const struct interp_test interp_tests[] = {
 	{ "require \"fileinto\"; fileinto \"A\"; fileinto \"A\"; fileinto \"B\";",
 	  "fileinto \"A\"|fileinto \"B\"" },
 	{ "require \"fileinto\"; keep; fileinto \"INBOX\";", "keep" },
-	{ "require \"fileinto\"; fileinto \"inbox\"; keep;", "fileinto \"inbox\"" },
+	{ "require \"fileinto\"; fileinto \"inbox\"; keep;", "keep" },
 	{ "redirect \"a@b.c\"; redirect \"A@B.C\";", "redirect \"a@b.c\"" },
 	{ "require [\"copy\",\"fileinto\"]; fileinto :copy \"A\"; fileinto \"A\";",
 	  "fileinto \"A\"" },

@@ -154,6 +154,7 @@ static int test_hasflag(struct sieve_run *run, const struct sieve_ast_node *node
 		sieve_run_strings(run, node->positional[0], &vars) : 1;
 	int ret = 0;
 
+	sieve_match_split_keys(match);
 	for (unsigned int i = 0; i < var_count && ret == 0; i++) {
 		flag_array_t flags;
 

@@ -28,8 +28,8 @@ static int validate_mime_tags(struct sieve_validator *validator,
 	return 0;
 }
 
-/* RFC 5703 §4.2: the option picks a piece of a Content-Type (or for
-   :param also Content-Disposition) value. */
+/* RFC 5703 §4.2: the option picks a piece of a Content-Type or
+   Content-Disposition value. */
 int sieve_mime_match_header(struct sieve_run *run, const struct sieve_ast_node *node,
 			    struct sieve_match *match, const char *name, const char *value)
 {
@@ -52,11 +52,17 @@ int sieve_mime_match_header(struct sieve_run *run, const struct sieve_ast_node *
 		}
 		plist = ct.params;
 		pcount = ct.params_count;
-	} else if (strcasecmp(name, "content-disposition") == 0 && params != NULL) {
+	} else if (strcasecmp(name, "content-disposition") == 0) {
 		struct mime_content_disposition cd;
 
-		if (mime_content_disposition_parse(run->pool, value, strlen(value), &cd) < 0)
+		if (mime_content_disposition_parse(run->pool, value, strlen(value), &cd) < 0 ||
+		    cd.type == NULL)
 			return 0;
+		/* RFC 5703 §4.2: a disposition has a type and no subtype */
+		if (type || contenttype)
+			return sieve_run_match_value(match, cd.type);
+		if (subtype)
+			return sieve_run_match_value(match, "");
 		plist = cd.params;
 		pcount = cd.params_count;
 	} else {

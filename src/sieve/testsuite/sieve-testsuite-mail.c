@@ -17,8 +17,7 @@ const char *sieve_testsuite_action_name(const struct sieve_action *action)
 {
 	switch (action->type) {
 	case SIEVE_ACTION_KEEP: return "keep";
-	case SIEVE_ACTION_FILEINTO:
-		return strcasecmp(action->target, "INBOX") == 0 ? "keep" : "store";
+	case SIEVE_ACTION_FILEINTO: return "store";
 	case SIEVE_ACTION_REDIRECT: return "redirect";
 	case SIEVE_ACTION_REJECT: return "reject";
 	case SIEVE_ACTION_EREJECT: return "ereject";
