@@ -89,7 +89,8 @@ static const char *redirect_address_normalise(pool_t pool, const char *address)
 	    list.head->mailbox[0] == '\0' || list.head->domain[0] == '\0' ||
 	    list.head->route != NULL)
 		return NULL;
-	return p_strconcat(pool, list.head->mailbox, "@", list.head->domain, NULL);
+	return p_strconcat(pool, sieve_address_local_quote(pool, list.head->mailbox), "@",
+			   list.head->domain, NULL);
 }
 
 static int validate_redirect(struct sieve_validator *validator,

@@ -56,6 +56,13 @@ struct sieve_envelope {
 	const char *from, *to, *auth, *orig_to;
 };
 
+/* Parses an SMTP path as the envelope test reads it (RFC 5321 §4.1.2):
+   angle brackets optional, a source route skipped, a quoted local part
+   unquoted; *domain_r NULL for a path that is only a local part
+   ("MAILER-DAEMON"). Returns 0, -1 if the path is not valid. */
+int sieve_envelope_path_parse(pool_t pool, const char *path, const char **local_r,
+			      const char **domain_r);
+
 /* A message held in memory (copied into pool), with all the callbacks
    filled in: headers parsed once, get_data serving the bytes. */
 const struct sieve_message *sieve_message_from_memory(pool_t pool, const void *data,

@@ -260,6 +260,30 @@ static const char *subaddress_part(struct sieve_run *run, const char *localpart,
 	return detail ? localpart + pos + 1 : p_strndup(run->pool, localpart, pos);
 }
 
+const char *sieve_address_local_quote(pool_t pool, const char *local)
+{
+	const unsigned char *p;
+	string_t *str;
+
+	for (p = (const unsigned char *)local; *p != '\0'; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p >= 0x80 ||
+		      strchr("!#$%&'*+-/=?^_`{|}~.", *p) != NULL))
+			break;
+	}
+	if (*p == '\0' && *local != '\0')
+		return p_strdup(pool, local);
+	str = t_str_new(strlen(local) + 8);
+	str_append_c(str, '"');
+	for (p = (const unsigned char *)local; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			str_append_c(str, '\\');
+		str_append_c(str, (char)*p);
+	}
+	str_append_c(str, '"');
+	return p_strdup(pool, str_c(str));
+}
+
 const char *sieve_address_part_get(struct sieve_run *run, const struct sieve_ast_node *node,
 				   const char *localpart, const char *domain)
 {

@@ -169,6 +169,10 @@ const char *sieve_header_value_prepare(pool_t pool, const char *value);
    5228 §5.1, with node's address part). 1 matched, 0 not, -1 error. */
 int sieve_match_address_header(struct sieve_run *run, const struct sieve_ast_node *node,
 			       struct sieve_match *match, const char *value);
+/* A local part as written in an address: as it is when atext and dots
+   (dots anywhere, as mailers send them), else as a quoted string (RFC 5322
+   §3.4.1): "S[r]us" -> "\"S[r]us\"". */
+const char *sieve_address_local_quote(pool_t pool, const char *local);
 /* The address part of node (RFC 5228 §2.7.4, RFC 5233) of an address;
    NULL when the part does not exist (no detail). */
 const char *sieve_address_part_get(struct sieve_run *run, const struct sieve_ast_node *node,

@@ -1,8 +1,8 @@
 /* Unit tests for the engine's compile-time and run-time checks that the
  * Pigeonhole suite found missing: mailto URIs (RFC 6068, RFC 5436),
  * notify :options, escaping modifiers at the variable size limit, unknown
- * environment items, text: line endings, and includes resolved at
- * compile time (RFC 6609). */
+ * environment items, text: line endings, includes resolved at compile
+ * time (RFC 6609), envelope paths, and result rules. */
 #include "test-common.h"
 #include "sieve-extension.h"
 
@@ -364,6 +364,100 @@ static void test_sieve_compile_checks(void)
 	pool_destroy(&pool);
 }
 
+static void test_sieve_envelope_paths(void)
+{
+	static const struct {
+		const char *path, *expected;
+	} tests[] = {
+		{ "a@example.org", "a|example.org" },
+		{ "<a@example.org>", "a|example.org" },
+		{ "<@r1.example,@r2.example:a@example.org>", "a|example.org" },
+		{ "<MAILER-DAEMON>", "MAILER-DAEMON|" },
+		{ "..a...b..@ex_ample.com", "..a...b..|ex_ample.com" },
+		{ "\"S[r]us\"@example.net", "\"S[r]us\"|example.net" },
+		{ "\"Sirius\"@example.net", "Sirius|example.net" },
+		{ "<<a@example.org>", NULL },
+		{ "a@example.org>", NULL },
+		{ "<a@example.org", NULL },
+		{ "a example.org", NULL },
+		{ "a@@example.org", NULL },
+		{ "a@", NULL },
+		{ "<r.example:a@example.org>", NULL },
+		{ "<@.example:a@example.org>", NULL },
+		{ "<@r..nl:a@example.org>", NULL },
+		{ "<@r.example,r2.example:a@example.org>", NULL },
+		{ "<@r.example,@r2.example,a@example.org>", NULL },
+	};
+	pool_t pool = pool_create("test paths", 1024);
+
+	test_begin("sieve envelope paths");
+	for (unsigned int i = 0; i < N_ELEMENTS(tests); i++) {
+		const char *local, *domain, *got = NULL;
+
+		if (sieve_envelope_path_parse(pool, tests[i].path, &local, &domain) == 0)
+			got = t_strdup_printf("%s|%s", local, domain == NULL ? "" : domain);
+		if (got == NULL || tests[i].expected == NULL) {
+			if (got != tests[i].expected)
+				printf("  path %u: %s -> %s\n", i, tests[i].path, got);
+			test_assert(got == tests[i].expected);
+		} else {
+			test_assert_strcmp(got, tests[i].expected);
+		}
+	}
+	test_end();
+	pool_destroy(&pool);
+}
+
+static void test_sieve_result_rules(void)
+{
+	static const struct {
+		const char *script, *expected;
+	} tests[] = {
+		/* RFC 5232 §5: the last flag list wins */
+		{ "require [\"imap4flags\", \"fileinto\"]; fileinto :flags \"A\" \"X\"; "
+		  "fileinto :flags \"B\" \"X\";", "fileinto \"X\" flags=[\"B\"]" },
+		/* keep after fileinto "INBOX" is one keep */
+		{ "require \"fileinto\"; fileinto \"INBOX\"; keep;", "keep" },
+		{ "require [\"mime\", \"fileinto\"]; if header :mime :type "
+		  "\"content-disposition\" \"attachment\" { fileinto \"t\"; }", "fileinto \"t\"" },
+		{ "require [\"mime\", \"fileinto\"]; if header :mime :subtype "
+		  "\"content-disposition\" \"\" { fileinto \"s\"; }", "fileinto \"s\"" },
+		{ "require [\"imap4flags\", \"fileinto\"]; setflag \"A B\"; "
+		  "if hasflag :is \"b a\" { fileinto \"f\"; }", "fileinto \"f\" flags=[\"A\", \"B\"]" },
+		{ "require [\"envelope\", \"fileinto\"]; "
+		  "if envelope :localpart \"from\" \"joe\" { fileinto \"e\"; }", "fileinto \"e\"" },
+	};
+	pool_t pool = pool_create("test result rules", 1024);
+	const char *att = "From: a@example.com\r\nContent-Disposition: attachment; filename=x\r\n"
+		"\r\nbody\r\n";
+
+	test_begin("sieve result rules");
+	for (unsigned int i = 0; i < N_ELEMENTS(tests); i++) {
+		const char *got = run(pool, tests[i].script, att, NULL, NULL, NULL);
+
+		if (strcmp(got, tests[i].expected) != 0)
+			printf("  script %u: %s\n", i, tests[i].script);
+		test_assert_strcmp(got, tests[i].expected);
+	}
+	/* a later script of a sequence stores with the flags an earlier one
+	   set, without requiring imap4flags itself */
+	const char *scripts[] = { "require \"imap4flags\"; setflag \"$label1\";",
+				  "require \"fileinto\"; fileinto \"F\";" };
+	struct sieve_ast *asts[2];
+	struct sieve_result *result;
+	const char *error;
+	const struct sieve_message *msg = sieve_message_from_memory(pool, att, strlen(att), NULL);
+	for (unsigned int i = 0; i < 2; i++)
+		test_assert(sieve_compile(pool, scripts[i], strlen(scripts[i]), NULL,
+					  &asts[i], &error) == 0);
+	test_assert(sieve_execute_multi((const struct sieve_ast *const *)asts, 2, msg, NULL, NULL,
+					pool, &result, &error) == 0);
+	test_assert(result->actions.count == 1 && result->actions.v[0].flags != NULL &&
+		    strcmp(result->actions.v[0].flags[0], "$label1") == 0);
+	test_end();
+	pool_destroy(&pool);
+}
+
 int main(void)
 {
 	static void (*const tests[])(void) = {
@@ -372,6 +466,8 @@ int main(void)
 		test_sieve_variable_limits,
 		test_sieve_compile_includes,
 		test_sieve_compile_checks,
+		test_sieve_envelope_paths,
+		test_sieve_result_rules,
 		NULL
 	};
 	return test_run(tests);

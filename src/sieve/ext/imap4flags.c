@@ -186,8 +186,10 @@ const char *const *sieve_imap4flags_for_action(struct sieve_run *run,
 {
 	const struct sieve_ast_arg *arg;
 
+	/* a script without imap4flags still stores with the flags an
+	   earlier script of the sequence set (administrator scripts) */
 	if (!sieve_run_requires(run, "imap4flags"))
-		return NULL;
+		return sieve_imap4flags_implicit(run);
 	arg = sieve_node_tag_value(node, "flags");
 	if (arg == NULL)
 		return sieve_imap4flags_implicit(run);

@@ -28,7 +28,7 @@ static int mailto_hexval(char c)
 static bool mailto_qchar(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		strchr("-._~!$'()*+,;:@", c) != NULL;
+		(c != '\0' && strchr("-._~!$'()*+,;:@", c) != NULL);
 }
 
 /* Percent-decodes str[0..len); NULL on a character outside qchar (stop

@@ -312,16 +312,17 @@ int sieve_testsuite_script_run(struct sieve_testsuite *ts, struct sieve_run *run
 	const char *error;
 
 	sieve_testsuite_errors_clear(ts);
-	for (unsigned int i = 0; i < count; i++) {
-		if (sieve_execute_env(scripts[i], &ts->sieve_msg, &ts->env, &ts->limits,
-				      ts->pool, &result, &error) < 0) {
-			sieve_testsuite_error_add(ts, error_text(error));
-			return 0;
-		}
-		if (script_result_merge(run, node, result) < 0) {
-			sieve_testsuite_error_add(ts, error_text(sieve_run_get_error(run)));
-			return 0;
-		}
+	/* several scripts run as one sequence on one result, the way
+	   delivery runs the administrator's scripts around the user's */
+	if (sieve_execute_multi((const struct sieve_ast *const *)scripts, count,
+				&ts->sieve_msg, &ts->env, &ts->limits, ts->pool, &result,
+				&error) < 0) {
+		sieve_testsuite_error_add(ts, error_text(error));
+		return 0;
+	}
+	if (script_result_merge(run, node, result) < 0) {
+		sieve_testsuite_error_add(ts, error_text(sieve_run_get_error(run)));
+		return 0;
 	}
 	return 1;
 }
