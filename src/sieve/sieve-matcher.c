@@ -57,7 +57,7 @@ void sieve_match_split_keys(struct sieve_match *match)
 void sieve_run_set_match_values(struct sieve_run *run, const char *value,
 				const struct sieve_match_capture *cap)
 {
-	if (!run->variables)
+	if (!run->variables || run->match_values_off)
 		return;
 	for (unsigned int i = 0; i < SIEVE_MATCH_MAX_CAPTURES; i++) {
 		run->match_values[i] = i >= cap->count ? NULL :

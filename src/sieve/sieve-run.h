@@ -81,7 +81,9 @@ struct sieve_run {
 
 	/* variables: the running script's scope, the global one */
 	struct sieve_var_scope *scope, *global_scope;
-	/* RFC 5229 §3.2 match variables ${0}..${9} */
+	/* RFC 5229 §3.2 match variables ${0}..${9}; not set while off (the
+	   body test) */
+	bool match_values_off;
 	const char *match_values[SIEVE_MATCH_MAX_CAPTURES];
 	unsigned int match_count;
 
@@ -159,6 +161,12 @@ const char *const *sieve_msg_part_headers(struct sieve_run *run, struct sieve_ms
 /* The decoded text of a leaf part (transfer encoding undone, charset
    converted to UTF-8). */
 const char *sieve_msg_part_text(struct sieve_run *run, struct sieve_msg_part *part);
+/* The text of HTML markup: tags dropped (a space instead), script and
+   style content skipped, the common entities decoded. */
+const char *sieve_html_to_text(pool_t pool, const char *html);
+/* sieve_msg_part_text(), with text/html turned into its text (RFC 5173
+   §5.3 :text, RFC 5703 §7 extracttext). */
+const char *sieve_msg_part_plain_text(struct sieve_run *run, struct sieve_msg_part *part);
 /* The overlay for name, created from the message's values. NULL on error. */
 struct sieve_header_overlay *sieve_run_header_overlay(struct sieve_run *run,
 						      const struct sieve_ast_node *node,

@@ -5,6 +5,7 @@
  * time (RFC 6609), envelope paths, and result rules. */
 #include "test-common.h"
 #include "sieve-extension.h"
+#include "sieve-run.h"
 
 #include <strings.h>
 
@@ -439,6 +440,20 @@ static void test_sieve_result_rules(void)
 			printf("  script %u: %s\n", i, tests[i].script);
 		test_assert_strcmp(got, tests[i].expected);
 	}
+	/* RFC 5173: body never sets match variables; no body, no match */
+	const char *html = "From: a@example.com\r\nContent-Type: text/html\r\n\r\n"
+		"<html><style>p{}</style><b>Bold</b>&amp;<i>x</i></html>\r\n";
+	test_assert_strcmp(run(pool, "require [\"body\", \"variables\", \"fileinto\"]; "
+			       "if body :matches \"*Bold*\" { fileinto \"[${1}]\"; }", html,
+			       NULL, NULL, NULL), "fileinto \"[]\"");
+	test_assert_strcmp(run(pool, "require [\"body\", \"fileinto\"]; "
+			       "if body :contains \"<b>\" { fileinto \"m\"; }", html,
+			       NULL, NULL, NULL), "keep:implicit");
+	test_assert_strcmp(run(pool, "require [\"body\", \"fileinto\"]; "
+			       "if body :raw :contains \"\" { fileinto \"m\"; }",
+			       "From: a@example.com\r\n", NULL, NULL, NULL), "keep:implicit");
+	test_assert_strcmp(sieve_html_to_text(pool, "<html><style>p{}</style><b>Bold</b>&amp;"
+						 "<i>x</i></html>"), "Bold & x ");
 	/* a later script of a sequence stores with the flags an earlier one
 	   set, without requiring imap4flags itself */
 	const char *scripts[] = { "require \"imap4flags\"; setflag \"$label1\";",

@@ -226,7 +226,7 @@ static int exec_extracttext(struct sieve_run *run, const struct sieve_ast_node *
 		/* only text parts have text (RFC 5703 §7) */
 		if (!part->part->is_multipart && !part->part->is_message &&
 		    strcasecmp(part->part->content_type.type, "text") == 0)
-			text = sieve_msg_part_text(run, part);
+			text = sieve_msg_part_plain_text(run, part);
 	}
 	if (first != NULL) {
 		/* RFC 5703 §7: :first counts characters */
