@@ -173,8 +173,7 @@ static int lexer_read_quoted(struct sieve_lexer *lexer, struct sieve_token *toke
 			return lexer_fail(lexer, line, "unterminated quoted string");
 		if (c == '"')
 			break;
-		bool escaped = c == '\\';
-		if (escaped) {
+		if (c == '\\') {
 			lexer_advance(lexer);
 			c = lexer_peek(lexer, 0);
 			if (c < 0)
@@ -182,7 +181,9 @@ static int lexer_read_quoted(struct sieve_lexer *lexer, struct sieve_token *toke
 		}
 		if (lexer_check_nul(lexer) < 0)
 			return -1;
-		if (c == '\n' && !escaped &&
+		/* an escaped line break is a line break too (RFC 5228
+		   §2.4.2: other escapes just lose the backslash) */
+		if (c == '\n' &&
 		    (str_len(str) == 0 || str_data(str)[str_len(str) - 1] != '\r') &&
 		    lexer_string_append(lexer, str, "\r", 1, line) < 0)
 			return -1;

@@ -69,7 +69,7 @@ static const struct lex_test lex_tests[] = {
 	{ "\"a\\\"b\\\\c\"", "<a\"b\\c>" },
 	{ "\"\\a\\a\\q\"", "<aaq>" },
 	{ "\"line1\nline2\"", "<line1\r\nline2>" },
-	{ "\"a\r\nb\\\nc\"", "<a\r\nb\nc>" },
+	{ "\"a\r\nb\\\nc\"", "<a\r\nb\r\nc>" },
 	{ "\"open", "ERR:line 1: unterminated quoted string" },
 	{ "\"esc\\", "ERR:line 1: unterminated quoted string" },
 	/* multi-line strings and dot-stuffing */
