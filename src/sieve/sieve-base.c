@@ -89,7 +89,8 @@ static const char *redirect_address_normalise(pool_t pool, const char *address)
 	    list.head->mailbox[0] == '\0' || list.head->domain[0] == '\0' ||
 	    list.head->route != NULL)
 		return NULL;
-	return p_strconcat(pool, list.head->mailbox, "@", list.head->domain, NULL);
+	return p_strconcat(pool, sieve_address_local_quote(pool, list.head->mailbox), "@",
+			   list.head->domain, NULL);
 }
 
 static int validate_redirect(struct sieve_validator *validator,
@@ -282,10 +283,13 @@ const struct sieve_command_def sieve_base_commands[] = {
 	{ .identifier = "redirect", .positional = { SIEVE_ARG_STRING },
 	  .validate = validate_redirect, .execute = exec_redirect },
 	{ .identifier = "address", .flags = MATCH_FLAGS | SIEVE_CMD_FLAG_ADDRESS_PART,
-	  .positional = { SL, SL }, .validate = validate_address, .execute = test_address },
+	  .positional = { SL, SL }, .positional_names = { "header list", "key list" },
+	  .validate = validate_address, .execute = test_address },
 	{ .identifier = "header", .flags = MATCH_FLAGS, .positional = { SL, SL },
+	  .positional_names = { "header names", "key list" },
 	  .validate = validate_header, .execute = test_header },
 	{ .identifier = "exists", .flags = SIEVE_CMD_FLAG_TEST, .positional = { SL },
+	  .positional_names = { "header names" },
 	  .validate = validate_header, .execute = test_exists },
 	{ .identifier = "size", .flags = SIEVE_CMD_FLAG_TEST,
 	  .positional = { SIEVE_ARG_NUMBER }, .tags = size_tags,

@@ -85,6 +85,9 @@ struct sieve_command_def {
 	enum sieve_arg_kind positional[SIEVE_MAX_POSITIONAL];
 	/* the last this many of positional[] may be left out */
 	unsigned int optional_positional;
+	/* optional: what each positional argument is, for error messages
+	   ("header names", "key list") */
+	const char *positional_names[SIEVE_MAX_POSITIONAL];
 	const struct sieve_tag_def *tags; /* NULL-name terminated, or NULL */
 	enum sieve_test_args tests;
 	/* command-specific checks after the generic signature check;
@@ -114,6 +117,13 @@ struct sieve_extension_def {
 	const char *const *implies;
 	/* not listed by sieve_extension_names() (vnd.* test extensions) */
 	bool hidden;
+	/* extensions the script must require as well, NULL-terminated or
+	   NULL (extracttext needs foreverypart, RFC 5703 §7) */
+	const char *const *needs;
+	/* a variable namespace the extension defines (RFC 5229 §3, "global"
+	   of RFC 6609 §3.5), or NULL; with variables, "${ns.x}" and set
+	   "ns.x" are only valid when the script requires such an extension */
+	const char *variable_namespace;
 	/* called when a script requires the extension; -1 refuses it */
 	int (*require)(struct sieve_validator *validator, const char **error_r);
 };
@@ -146,6 +156,18 @@ void sieve_validator_skip_block(struct sieve_validator *validator,
 /* Adds a warning for the node's line (reported by sieve_compile_diag()). */
 void sieve_validator_warning(struct sieve_validator *validator,
 			     const struct sieve_ast_node *node, const char *text);
+/* Adds an error for the node's line besides the one a validate hook
+   returns (a hook reporting several problems). */
+void sieve_validator_error(struct sieve_validator *validator,
+			   const struct sieve_ast_node *node, const char *text);
+/* The caller's compile-time environment (sieve_compile_env_diag()), or
+   NULL. */
+const struct sieve_compile_env *sieve_validator_compile_env(struct sieve_validator *validator);
+/* Per-compile state of an extension (lives as long as the tree). */
+void *sieve_validator_ext_context(struct sieve_validator *validator,
+				  const struct sieve_extension_def *ext);
+void sieve_validator_set_ext_context(struct sieve_validator *validator,
+				     const struct sieve_extension_def *ext, void *context);
 
 /* --- arguments of a validated node (compile and run time) --- */
 

@@ -125,26 +125,6 @@ static const char *action_conflict(const struct sieve_action *a, const struct si
 	return NULL;
 }
 
-static const char *const *flags_union(pool_t pool, const char *const *a, const char *const *b)
-{
-	ARRAY(const char *) flags;
-
-	if (a == NULL || b == NULL)
-		return a == NULL ? b : a;
-	array_init(&flags, pool, 8);
-	for (; *a != NULL; a++)
-		array_push(&flags, *a);
-	for (; *b != NULL; b++) {
-		unsigned int i;
-
-		for (i = 0; i < flags.count && strcasecmp(flags.v[i], *b) != 0; i++) ;
-		if (i == flags.count)
-			array_push(&flags, *b);
-	}
-	array_push(&flags, NULL);
-	return flags.v;
-}
-
 static int action_check_limits(struct sieve_run *run, const struct sieve_ast_node *node,
 			       enum sieve_action_type type)
 {
@@ -181,11 +161,21 @@ int sieve_run_add_action(struct sieve_run *run, const struct sieve_ast_node *nod
 			/* the stronger form wins: without :copy it cancelled
 			   the implicit keep already */
 			old->copy = old->copy && new_action.copy;
-			old->flags = flags_union(run->pool, old->flags, new_action.flags);
+			/* RFC 5232 §5: with duplicate elimination the
+			   last flag list wins */
+			if (new_action.type == SIEVE_ACTION_KEEP ||
+			    new_action.type == SIEVE_ACTION_FILEINTO)
+				old->flags = new_action.flags;
 			old->create = old->create || new_action.create;
 			if (old->implicit && !new_action.implicit) {
 				old->implicit = false;
 				old->line = new_action.line;
+			}
+			/* keep and fileinto "INBOX" collapse into the keep */
+			if (new_action.type == SIEVE_ACTION_KEEP && !new_action.implicit &&
+			    old->type == SIEVE_ACTION_FILEINTO) {
+				old->type = SIEVE_ACTION_KEEP;
+				old->target = NULL;
 			}
 			return 0;
 		}

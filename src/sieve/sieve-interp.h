@@ -56,6 +56,13 @@ struct sieve_envelope {
 	const char *from, *to, *auth, *orig_to;
 };
 
+/* Parses an SMTP path as the envelope test reads it (RFC 5321 §4.1.2):
+   angle brackets optional, a source route skipped, a quoted local part
+   unquoted; *domain_r NULL for a path that is only a local part
+   ("MAILER-DAEMON"). Returns 0, -1 if the path is not valid. */
+int sieve_envelope_path_parse(pool_t pool, const char *path, const char **local_r,
+			      const char **domain_r);
+
 /* A message held in memory (copied into pool), with all the callbacks
    filled in: headers parsed once, get_data serving the bytes. */
 const struct sieve_message *sieve_message_from_memory(pool_t pool, const void *data,
@@ -101,7 +108,53 @@ struct sieve_vacation {
 	   explicit recipient). The caller MUST NOT send when it is set; the
 	   action stays in the result so the script's intent is visible. */
 	const char *suppress_reason;
+	/* the user's address found among the original's recipients (the
+	   envelope recipient, the original recipient, an :addresses entry
+	   or one of env->user_addresses): the reply's From when :from is
+	   not given; NULL if none was found */
+	const char *reply_from;
 };
+
+/* A mailto URI (RFC 6068) split up by sieve_mailto_parse(). */
+enum sieve_mailto_field {
+	SIEVE_MAILTO_TO,  /* the URI's recipient part or a "to" field */
+	SIEVE_MAILTO_CC,
+	SIEVE_MAILTO_BCC, /* gets the notification, not shown in a header */
+};
+
+struct sieve_mailto_recipient {
+	/* addr-spec, for the envelope */
+	const char *address;
+	/* the address as written (percent-decoded, a display name kept),
+	   for the To/Cc header of the notification */
+	const char *text;
+	enum sieve_mailto_field field;
+};
+
+struct sieve_mailto_header {
+	const char *name, *value;
+};
+
+#define SIEVE_MAILTO_MAX_RECIPIENTS 32
+#define SIEVE_MAILTO_MAX_HEADERS 32
+
+struct sieve_mailto {
+	/* at least one; duplicates removed (the first one stays) */
+	ARRAY(struct sieve_mailto_recipient) recipients;
+	/* header fields to add besides To/Cc/Subject; the ones the notifier
+	   must control itself (From, Date, Auto-Submitted, ... RFC 5436
+	   §2.2) are dropped */
+	ARRAY(struct sieve_mailto_header) headers;
+	/* the "subject" and "body" fields, NULL if absent */
+	const char *subject, *body;
+};
+
+/* Parses and checks a "mailto:" URI (RFC 6068 §2, RFC 5436 §2): URI
+   characters, percent-encoding, the addresses (RFC 5322 with a domain)
+   and header field names. Returns 0 with *mailto_r from pool, -1 with
+   *error_r. */
+int sieve_mailto_parse(pool_t pool, const char *uri, struct sieve_mailto **mailto_r,
+		       const char **error_r);
 
 /* RFC 5435 §3: a notification through method (e.g. "mailto:...",
    RFC 5436). Importance "1" high, "2" normal (default), "3" low. */
@@ -111,6 +164,12 @@ struct sieve_notify {
 	const char *importance; /* "1", "2" or "3" */
 	const char *const *options; /* NULL-terminated, maybe empty */
 	const char *message;    /* NULL: the caller's default */
+	/* the method parsed, for "mailto:" (the only method known) */
+	const struct sieve_mailto *mailto;
+	/* RFC 5436 §2.7: NULL, or why no notification may be sent (the
+	   message is itself automatic: Auto-Submitted other than "no").
+	   The caller MUST NOT send when it is set. */
+	const char *suppress_reason;
 };
 
 /* RFC 5293 editheader: the header changes, in order, that keep and
@@ -198,6 +257,31 @@ enum sieve_include_location {
 	SIEVE_INCLUDE_GLOBAL,   /* :global */
 };
 
+/* RFC 5235 scores read from headers an anti-spam/anti-virus filter
+   added, in the form Pigeonhole's sieve_spamtest_* / sieve_virustest_*
+   settings use. */
+enum sieve_score_status_type {
+	SIEVE_SCORE_STATUS_SCORE,  /* a decimal score, scaled by the max */
+	SIEVE_SCORE_STATUS_STRLEN, /* a run of one repeated character ("*****") */
+	SIEVE_SCORE_STATUS_TEXT,   /* a text, looked up in text_values */
+};
+
+struct sieve_score_config {
+	/* "Header-Name" or "Header-Name: regex": the POSIX extended regex is
+	   searched for in the header's first value and its first group is
+	   the status */
+	const char *status_header;
+	enum sieve_score_status_type status_type;
+	/* SCORE and STRLEN: the value that means "certainly spam" (or a
+	   virus), from a header ("Name" or "Name: regex", like
+	   status_header) or, when max_header is NULL, max_value */
+	const char *max_header;
+	double max_value;
+	/* TEXT: the status text for each value 0..10 (virustest 0..5);
+	   NULL entries never match */
+	const char *text_values[11];
+};
+
 /* What the run needs from the caller besides the message. Every callback
    may be NULL: then the feature behaves as if nothing exists. */
 struct sieve_env {
@@ -246,6 +330,14 @@ struct sieve_env {
 	   test's value in *value_r, 0 not tested ("0"), -1 error. */
 	int (*score_get)(void *context, enum sieve_score_kind kind, const char **value_r,
 			 const char **error_r);
+	/* Optional, replaces spam_header/spam_max (spamtest, spamtestplus)
+	   and virus_header (virustest): Pigeonhole-style score rules. A
+	   status header that is missing or does not match means "not
+	   tested" ("0"). */
+	const struct sieve_score_config *spam_score, *virus_score;
+	/* RFC 5230 §4.5 "explicit recipient" check: also accept the
+	   envelope's original recipient (ORCPT), or skip the check */
+	bool vacation_use_original_recipient, vacation_dont_check_recipient;
 	/* RFC 5230/6131: the allowed :days/:seconds range; 0 = defaults
 	   (1 day min for :days, 0 s; 90 days max) */
 	uint64_t vacation_min_period, vacation_max_period;
@@ -278,6 +370,36 @@ struct sieve_exec_limits {
 	/* editheader changes per run; 0 = 1024 */
 	unsigned int max_header_edits;
 };
+
+/* Compile-time checks that need the caller's other scripts: with a loader,
+   an include (RFC 6609) whose name is a constant is resolved while
+   compiling, as far down as the included scripts go - a missing script
+   (unless :optional), a circular include, the nesting depth and the
+   number of scripts are compile errors then, each failing level adding
+   an error that names it. Names built from variables are still resolved
+   at run time. */
+struct sieve_compile_env {
+	void *context;
+	/* as sieve_env.include_load; NULL: no compile-time include checks */
+	int (*include_load)(void *context, enum sieve_include_location location,
+			    const char *name, const struct sieve_ast **ast_r,
+			    const char **error_r);
+	/* 0 = the run-time defaults (10 and 255) */
+	unsigned int max_include_depth, max_includes;
+	/* RFC 5229: more distinct variables assigned in one script than this
+	   is a compile error; 0 = 255 (as struct sieve_exec_limits) */
+	unsigned int max_variables;
+	/* a missing included script is a warning, not an error: for scripts
+	   uploaded before the ones they include (ManageSieve PUTSCRIPT) */
+	bool missing_include_is_warning;
+};
+
+/* sieve_compile_diag() with compile-time checks through cenv (may be
+   NULL: the same as sieve_compile_diag()). */
+int sieve_compile_env_diag(pool_t pool, const void *data, size_t size,
+			   const struct sieve_parser_limits *limits, unsigned int max_errors,
+			   const struct sieve_compile_env *cenv, struct sieve_ast **ast_r,
+			   sieve_diag_array_t *diags);
 
 /* Runs the validated script on msg. The result is allocated from pool.
    Returns 0 on success. Returns -1 on a runtime error (a limit, an action

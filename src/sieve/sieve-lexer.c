@@ -14,7 +14,11 @@ struct sieve_lexer {
 	size_t size, pos;
 	unsigned int line, column;
 	struct sieve_lexer_limits limits;
+	/* a fatal error: every later call fails with it */
 	const char *error;
+	/* a recoverable error of the token just read (a stand-in token was
+	   produced) */
+	const char *soft_error;
 };
 
 struct sieve_lexer *sieve_lexer_create(pool_t pool, const void *data, size_t size,
@@ -65,6 +69,21 @@ static int lexer_fail(struct sieve_lexer *lexer, unsigned int line,
 	lexer->error = p_strconcat(lexer->pool,
 				   p_strdup_printf(lexer->pool, "line %u: ", line),
 				   p_strdup_vprintf(lexer->pool, fmt, args), NULL);
+	va_end(args);
+	return -1;
+}
+
+/* A recoverable error: the caller gets a stand-in token and may go on. */
+static int lexer_fail_soft(struct sieve_lexer *lexer, unsigned int line,
+			   const char *fmt, ...) ATTR_PRINTF(3, 4);
+static int lexer_fail_soft(struct sieve_lexer *lexer, unsigned int line,
+			   const char *fmt, ...)
+{
+	va_list args;
+
+	va_start(args, fmt);
+	lexer->soft_error = t_strconcat(t_strdup_printf("line %u: ", line),
+					p_strdup_vprintf(t_pool(), fmt, args), NULL);
 	va_end(args);
 	return -1;
 }
@@ -139,7 +158,8 @@ static int lexer_string_append(struct sieve_lexer *lexer, string_t *str,
 }
 
 /* RFC 5228 §2.4.2: a backslash escapes the next character; unknown
-   escapes just lose the backslash. */
+   escapes just lose the backslash. A line break inside the string is CRLF
+   in the value (the grammar's CRLF), also where the file has a bare LF. */
 static int lexer_read_quoted(struct sieve_lexer *lexer, struct sieve_token *token_r)
 {
 	string_t *str = str_new(lexer->pool, 64);
@@ -160,6 +180,12 @@ static int lexer_read_quoted(struct sieve_lexer *lexer, struct sieve_token *toke
 				return lexer_fail(lexer, line, "unterminated quoted string");
 		}
 		if (lexer_check_nul(lexer) < 0)
+			return -1;
+		/* an escaped line break is a line break too (RFC 5228
+		   §2.4.2: other escapes just lose the backslash) */
+		if (c == '\n' &&
+		    (str_len(str) == 0 || str_data(str)[str_len(str) - 1] != '\r') &&
+		    lexer_string_append(lexer, str, "\r", 1, line) < 0)
 			return -1;
 		unsigned char ch = (unsigned char)c;
 		if (lexer_string_append(lexer, str, &ch, 1, line) < 0)
@@ -185,7 +211,9 @@ static size_t lexer_line_length(const struct sieve_lexer *lexer)
 
 /* RFC 5228 §2.4.2 multi-line strings: "text:" then optional whitespace
    and a hash comment up to the line end, then dot-stuffed lines ended by
-   a line holding a single ".". Line endings are kept as written. */
+   a line holding a single ".". Every line ends in CRLF in the value, as
+   the grammar writes it (CRLF), whatever the stored script used, so a
+   text: value is the same whether the file has LF or CRLF lines. */
 static int lexer_read_multiline(struct sieve_lexer *lexer, struct sieve_token *token_r)
 {
 	string_t *str = str_new(lexer->pool, 128);
@@ -221,7 +249,15 @@ static int lexer_read_multiline(struct sieve_lexer *lexer, struct sieve_token *t
 			break;
 		}
 		size_t skip = p[0] == '.' && len > 1 && p[1] == '.' ? 1 : 0;
-		if (lexer_string_append(lexer, str, p + skip, len - skip, line) < 0)
+		size_t text_len = len - skip;
+		bool nl = p[len - 1] == '\n';
+
+		if (nl)
+			text_len -= len - skip >= 2 && p[len - 2] == '\r' ? 2 : 1;
+		if (lexer_string_append(lexer, str, p + skip, text_len, line) < 0)
+			return -1;
+		if (nl && lexer_string_append(lexer, str, (const unsigned char *)"\r\n", 2,
+					      line) < 0)
 			return -1;
 		for (size_t i = 0; i < len; i++)
 			lexer_advance(lexer);
@@ -250,29 +286,37 @@ static int lexer_read_identifier(struct sieve_lexer *lexer, struct sieve_token *
 
 	while (is_ident_char(lexer_peek(lexer, len)))
 		len++;
-	if (len > SIEVE_IDENTIFIER_MAX_LEN) {
-		return lexer_fail(lexer, lexer->line, "%s is too long (limit %u characters)",
-				  type == SIEVE_TOKEN_TAG ? "tag" : "identifier",
-				  SIEVE_IDENTIFIER_MAX_LEN);
-	}
 	for (size_t i = 0; i < len; i++)
 		lexer_advance(lexer);
 	token_r->type = type;
+	if (len > SIEVE_IDENTIFIER_MAX_LEN) {
+		/* the stand-in keeps the first characters */
+		token_r->str = p_strndup(lexer->pool, lexer->data + start,
+					 SIEVE_IDENTIFIER_MAX_LEN);
+		token_r->str_len = SIEVE_IDENTIFIER_MAX_LEN;
+		return lexer_fail_soft(lexer, token_r->line,
+				       "%s is too long (limit %u characters)",
+				       type == SIEVE_TOKEN_TAG ? "tag" : "identifier",
+				       SIEVE_IDENTIFIER_MAX_LEN);
+	}
 	token_r->str = p_strndup(lexer->pool, lexer->data + start, len);
 	token_r->str_len = len;
 	return 1;
 }
 
-/* RFC 5228 §2.4.1: digits with an optional K, M or G (powers of 1024). */
+/* RFC 5228 §2.4.1: digits with an optional K, M or G (powers of 1024).
+   Too large or followed by letters: a soft error, the whole run of
+   characters is one (saturated) number. */
 static int lexer_read_number(struct sieve_lexer *lexer, struct sieve_token *token_r)
 {
 	uint64_t value = 0;
+	bool overflow = false;
 	int c;
 
 	while ((c = lexer_peek(lexer, 0)) >= '0' && c <= '9') {
 		if (__builtin_mul_overflow(value, 10, &value) ||
 		    __builtin_add_overflow(value, (uint64_t)(c - '0'), &value))
-			return lexer_fail(lexer, lexer->line, "number is too large");
+			overflow = true;
 		lexer_advance(lexer);
 	}
 	unsigned int shift = 0;
@@ -283,16 +327,39 @@ static int lexer_read_number(struct sieve_lexer *lexer, struct sieve_token *toke
 	}
 	if (shift != 0) {
 		if (value > (UINT64_MAX >> shift))
-			return lexer_fail(lexer, lexer->line, "number is too large");
+			overflow = true;
 		value <<= shift;
 		lexer_advance(lexer);
 		c = lexer_peek(lexer, 0);
 	}
-	if (is_ident_char(c))
-		return lexer_fail(lexer, lexer->line, "invalid character after number");
 	token_r->type = SIEVE_TOKEN_NUMBER;
-	token_r->number = value;
+	token_r->number = overflow ? UINT64_MAX : value;
+	if (is_ident_char(c)) {
+		while (is_ident_char(lexer_peek(lexer, 0)))
+			lexer_advance(lexer);
+		return lexer_fail_soft(lexer, token_r->line, "invalid character after number");
+	}
+	if (overflow)
+		return lexer_fail_soft(lexer, token_r->line, "number is too large");
 	return 1;
+}
+
+/* Skips a run of characters no token starts with; they become one
+   SIEVE_TOKEN_INVALID (a soft error). */
+static int lexer_read_invalid(struct sieve_lexer *lexer, struct sieve_token *token_r)
+{
+	int c = lexer_peek(lexer, 0);
+	const char *error = c >= 0x20 && c < 0x7f ?
+		t_strdup_printf("unexpected character '%c'", c) :
+		t_strdup_printf("unexpected byte 0x%02x", (unsigned int)c);
+
+	do {
+		lexer_advance(lexer);
+		c = lexer_peek(lexer, 0);
+	} while (c > 0 && c != ' ' && c != '\t' && c != '\r' && c != '\n' &&
+		 strchr("[]{}(),;\":#/", c) == NULL && !is_ident_char(c));
+	token_r->type = SIEVE_TOKEN_INVALID;
+	return lexer_fail_soft(lexer, token_r->line, "%s", error);
 }
 
 static int lexer_read_token(struct sieve_lexer *lexer, struct sieve_token *token_r)
@@ -320,8 +387,12 @@ static int lexer_read_token(struct sieve_lexer *lexer, struct sieve_token *token
 	if (c >= '0' && c <= '9')
 		return lexer_read_number(lexer, token_r);
 	if (c == ':') {
-		if (!is_ident_start(lexer_peek(lexer, 1)))
-			return lexer_fail(lexer, lexer->line, "':' not followed by a tag name");
+		if (!is_ident_start(lexer_peek(lexer, 1))) {
+			lexer_advance(lexer);
+			token_r->type = SIEVE_TOKEN_INVALID;
+			return lexer_fail_soft(lexer, token_r->line,
+					       "':' not followed by a tag name");
+		}
 		lexer_advance(lexer);
 		return lexer_read_identifier(lexer, token_r, SIEVE_TOKEN_TAG);
 	}
@@ -331,9 +402,9 @@ static int lexer_read_token(struct sieve_lexer *lexer, struct sieve_token *token
 			return lexer_read_multiline(lexer, token_r);
 		return lexer_read_identifier(lexer, token_r, SIEVE_TOKEN_IDENTIFIER);
 	}
-	if (c >= 0x20 && c < 0x7f)
-		return lexer_fail(lexer, lexer->line, "unexpected character '%c'", c);
-	return lexer_fail(lexer, lexer->line, "unexpected byte 0x%02x", (unsigned int)c);
+	if (c == 0)
+		return lexer_fail(lexer, lexer->line, "NUL byte in script");
+	return lexer_read_invalid(lexer, token_r);
 }
 
 int sieve_lexer_next(struct sieve_lexer *lexer, struct sieve_token *token_r,
@@ -342,15 +413,25 @@ int sieve_lexer_next(struct sieve_lexer *lexer, struct sieve_token *token_r,
 	int ret;
 
 	memset(token_r, 0, sizeof(*token_r));
+	lexer->soft_error = NULL;
 	if (lexer->error == NULL && lexer_skip_white(lexer) == 0) {
 		token_r->line = lexer->line;
 		token_r->column = lexer->column;
 		ret = lexer_read_token(lexer, token_r);
 		if (ret >= 0)
 			return ret;
+		if (lexer->error == NULL) {
+			*error_r = lexer->soft_error;
+			return -1;
+		}
 	}
 	*error_r = lexer->error;
 	return -1;
+}
+
+bool sieve_lexer_failed(const struct sieve_lexer *lexer)
+{
+	return lexer->error != NULL;
 }
 
 const char *sieve_token_type_name(enum sieve_token_type type)
@@ -369,6 +450,7 @@ const char *sieve_token_type_name(enum sieve_token_type type)
 		[SIEVE_TOKEN_RBRACE] = "'}'",
 		[SIEVE_TOKEN_COMMA] = "','",
 		[SIEVE_TOKEN_SEMICOLON] = "';'",
+		[SIEVE_TOKEN_INVALID] = "invalid characters",
 	};
 	return type < N_ELEMENTS(names) ? names[type] : "?";
 }

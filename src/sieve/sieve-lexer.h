@@ -25,6 +25,8 @@ enum sieve_token_type {
 	SIEVE_TOKEN_RBRACE,     /* } */
 	SIEVE_TOKEN_COMMA,
 	SIEVE_TOKEN_SEMICOLON,
+	/* characters no token starts with (after a soft error) */
+	SIEVE_TOKEN_INVALID,
 };
 
 struct sieve_token {
@@ -58,10 +60,15 @@ void sieve_lexer_destroy(struct sieve_lexer **lexer);
 
 /* Returns 1 with the next token, 0 at the end of the script (token_r is
    SIEVE_TOKEN_EOF with the end's position), -1 on a lexical error with
-   *error_r "line N: text" (temporary memory); after an error every call
-   fails the same way. */
+   *error_r "line N: text" (temporary memory). Most errors are soft: token_r
+   then holds a stand-in (a too large number as UINT64_MAX, a too long
+   identifier cut, SIEVE_TOKEN_INVALID for stray characters) and the next
+   call goes on, so a parser can report several errors. After a fatal error
+   (sieve_lexer_failed(): unterminated string or comment, NUL byte, a
+   limit) every call fails the same way. */
 int sieve_lexer_next(struct sieve_lexer *lexer, struct sieve_token *token_r,
 		     const char **error_r);
+bool sieve_lexer_failed(const struct sieve_lexer *lexer);
 
 /* The position the next token will be read from. */
 void sieve_lexer_get_position(const struct sieve_lexer *lexer,

@@ -34,8 +34,9 @@ enum sieve_relation {
 	SIEVE_RELATION_NE,
 };
 
-/* ${0} .. ${9} of RFC 5229 §3.2 */
-#define SIEVE_MATCH_MAX_CAPTURES 10
+/* ${0} .. ${31}: RFC 5229 §3.2 asks for at least ${0} .. ${9}; more help
+   long :matches patterns (one per wildcard) */
+#define SIEVE_MATCH_MAX_CAPTURES 32
 
 struct sieve_match_capture {
 	/* start and length of each wildcard's (or group's) text in the

@@ -27,10 +27,37 @@ struct sieve_match *sieve_run_match_begin(struct sieve_run *run,
 	return match;
 }
 
+void sieve_match_split_keys(struct sieve_match *match)
+{
+	ARRAY(const char *) keys;
+
+	if (match->node->match_type == SIEVE_MATCH_COUNT)
+		return;
+	array_init(&keys, match->run->pool, match->key_count + 4);
+	for (unsigned int i = 0; i < match->key_count; i++) {
+		const char *p = match->keys[i];
+
+		/* bounded by the keys' length */
+		while (*p != '\0') {
+			const char *end = strchr(p, ' ');
+			size_t len = end == NULL ? strlen(p) : (size_t)(end - p);
+
+			if (len > 0)
+				array_push(&keys, p_strndup(match->run->pool, p, len));
+			p += len;
+			while (*p == ' ')
+				p++;
+		}
+	}
+	array_push(&keys, NULL);
+	match->keys = keys.v;
+	match->key_count = keys.count - 1;
+}
+
 void sieve_run_set_match_values(struct sieve_run *run, const char *value,
 				const struct sieve_match_capture *cap)
 {
-	if (!run->variables)
+	if (!run->variables || run->match_values_off)
 		return;
 	for (unsigned int i = 0; i < SIEVE_MATCH_MAX_CAPTURES; i++) {
 		run->match_values[i] = i >= cap->count ? NULL :

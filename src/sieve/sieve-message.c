@@ -122,6 +122,74 @@ const char *sieve_msg_part_text(struct sieve_run *run, struct sieve_msg_part *pa
 	return part->text;
 }
 
+/* Skips an element's content up to its closing tag ("</script"); returns
+   the position after it or the end. */
+static const char *html_skip_element(const char *p, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (; *p != '\0'; p++) {
+		if (p[0] == '<' && p[1] == '/' && strncasecmp(p + 2, name, len) == 0) {
+			const char *gt = strchr(p, '>');
+			return gt == NULL ? p + strlen(p) : gt + 1;
+		}
+	}
+	return p;
+}
+
+const char *sieve_html_to_text(pool_t pool, const char *html)
+{
+	static const struct {
+		const char *entity, *text;
+	} entities[] = {
+		{ "&amp;", "&" }, { "&lt;", "<" }, { "&gt;", ">" }, { "&quot;", "\"" },
+		{ "&apos;", "'" }, { "&nbsp;", " " },
+	};
+	string_t *text = t_str_new(strlen(html) + 1);
+	const char *p = html;
+
+	while (*p != '\0') {
+		if (*p == '<') {
+			const char *gt = strchr(p, '>');
+			const char *skip = strncasecmp(p, "<script", 7) == 0 ? "script" :
+				strncasecmp(p, "<style", 6) == 0 ? "style" : NULL;
+
+			if (gt == NULL)
+				break;
+			/* a tag separates words */
+			if (str_len(text) > 0 && str_data(text)[str_len(text) - 1] != ' ')
+				str_append_c(text, ' ');
+			p = skip != NULL ? html_skip_element(gt + 1, skip) : gt + 1;
+			continue;
+		}
+		if (*p == '&') {
+			unsigned int i;
+
+			for (i = 0; i < N_ELEMENTS(entities); i++) {
+				size_t len = strlen(entities[i].entity);
+				if (strncasecmp(p, entities[i].entity, len) == 0) {
+					str_append(text, entities[i].text);
+					p += len;
+					break;
+				}
+			}
+			if (i < N_ELEMENTS(entities))
+				continue;
+		}
+		str_append_c(text, *p++);
+	}
+	return p_strdup(pool, str_c(text));
+}
+
+const char *sieve_msg_part_plain_text(struct sieve_run *run, struct sieve_msg_part *part)
+{
+	const char *text = sieve_msg_part_text(run, part);
+
+	if (strcasecmp(part->part->content_type.subtype, "html") != 0)
+		return text;
+	return sieve_html_to_text(run->pool, text);
+}
+
 static int get_message_headers(struct sieve_run *run, const struct sieve_ast_node *node,
 			       const char *name, const char *const **values_r)
 {
@@ -258,6 +326,30 @@ static const char *subaddress_part(struct sieve_run *run, const char *localpart,
 	if (localpart[pos] == '\0')
 		return detail ? NULL : localpart;
 	return detail ? localpart + pos + 1 : p_strndup(run->pool, localpart, pos);
+}
+
+const char *sieve_address_local_quote(pool_t pool, const char *local)
+{
+	const unsigned char *p;
+	string_t *str;
+
+	for (p = (const unsigned char *)local; *p != '\0'; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p >= 0x80 ||
+		      strchr("!#$%&'*+-/=?^_`{|}~.", *p) != NULL))
+			break;
+	}
+	if (*p == '\0' && *local != '\0')
+		return p_strdup(pool, local);
+	str = t_str_new(strlen(local) + 8);
+	str_append_c(str, '"');
+	for (p = (const unsigned char *)local; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			str_append_c(str, '\\');
+		str_append_c(str, (char)*p);
+	}
+	str_append_c(str, '"');
+	return p_strdup(pool, str_c(str));
 }
 
 const char *sieve_address_part_get(struct sieve_run *run, const struct sieve_ast_node *node,

@@ -81,14 +81,17 @@ struct sieve_run {
 
 	/* variables: the running script's scope, the global one */
 	struct sieve_var_scope *scope, *global_scope;
-	/* RFC 5229 §3.2 match variables ${0}..${9} */
+	/* RFC 5229 §3.2 match variables ${0}..${9}; not set while off (the
+	   body test) */
+	bool match_values_off;
 	const char *match_values[SIEVE_MATCH_MAX_CAPTURES];
 	unsigned int match_count;
 
 	/* parsed on first need from msg->v->get_data */
 	struct sieve_parsed_message *parsed;
-	/* foreverypart's current part index + 1 (0: none) */
-	unsigned int current_part;
+	/* foreverypart's current part index + 1 (0: none), and how many
+	   foreverypart loops are running (includes counted) */
+	unsigned int current_part, loop_depth;
 	ARRAY(struct sieve_header_overlay) overlays;
 	/* how much editheader changed the message's size (size test) */
 	int64_t size_delta;
@@ -102,6 +105,19 @@ bool sieve_run_requires(const struct sieve_run *run, const char *extension);
 
 /* An expanded string never grows past this (1 MiB). */
 #define SIEVE_VARIABLE_EXPAND_MAX (1024 * 1024)
+/* Longest variable name (RFC 5229 leaves it open), and the highest match
+   variable a script may name (${0}..${32}; more than the 9 RFC 5229 §3.2
+   requires) */
+#define SIEVE_VARIABLE_NAME_MAX 64
+#define SIEVE_MATCH_VARIABLE_MAX 32
+/* ext/variables.c, compile time: name is one a script may assign (set,
+   extracttext): an identifier, not too long, a known namespace. 0 or -1. */
+int sieve_variables_validate_assignment(struct sieve_validator *validator, const char *name,
+					const char **error_r);
+/* ext/variables.c, compile time: the variable references in str name
+   known namespaces and match variables in range. 0 or -1. */
+int sieve_variables_validate_string(struct sieve_validator *validator, const char *str,
+				    const char **error_r);
 /* ext/variables.c: name refers to the global scope in this script. */
 void sieve_variables_declare_global(struct sieve_run *run, const char *name);
 /* ext/variables.c: applies node's :lower ... :length modifiers in
@@ -111,6 +127,9 @@ const char *sieve_variables_apply_modifiers(struct sieve_run *run,
 					    const char *value);
 /* ext/variables.c: expands "${...}" references (RFC 5229 §3). */
 const char *sieve_variables_expand(struct sieve_run *run, const char *str);
+/* RFC 5232 §4: hasflag keys are flag lists too: "b A" is the keys "b" and
+   "A" (not for :count). */
+void sieve_match_split_keys(struct sieve_match *match);
 /* Stores the match values of a successful :matches or :regex. */
 void sieve_run_set_match_values(struct sieve_run *run, const char *value,
 				const struct sieve_match_capture *cap);
@@ -142,6 +161,12 @@ const char *const *sieve_msg_part_headers(struct sieve_run *run, struct sieve_ms
 /* The decoded text of a leaf part (transfer encoding undone, charset
    converted to UTF-8). */
 const char *sieve_msg_part_text(struct sieve_run *run, struct sieve_msg_part *part);
+/* The text of HTML markup: tags dropped (a space instead), script and
+   style content skipped, the common entities decoded. */
+const char *sieve_html_to_text(pool_t pool, const char *html);
+/* sieve_msg_part_text(), with text/html turned into its text (RFC 5173
+   §5.3 :text, RFC 5703 §7 extracttext). */
+const char *sieve_msg_part_plain_text(struct sieve_run *run, struct sieve_msg_part *part);
 /* The overlay for name, created from the message's values. NULL on error. */
 struct sieve_header_overlay *sieve_run_header_overlay(struct sieve_run *run,
 						      const struct sieve_ast_node *node,
@@ -152,6 +177,10 @@ const char *sieve_header_value_prepare(pool_t pool, const char *value);
    5228 §5.1, with node's address part). 1 matched, 0 not, -1 error. */
 int sieve_match_address_header(struct sieve_run *run, const struct sieve_ast_node *node,
 			       struct sieve_match *match, const char *value);
+/* A local part as written in an address: as it is when atext and dots
+   (dots anywhere, as mailers send them), else as a quoted string (RFC 5322
+   §3.4.1): "S[r]us" -> "\"S[r]us\"". */
+const char *sieve_address_local_quote(pool_t pool, const char *local);
 /* The address part of node (RFC 5228 §2.7.4, RFC 5233) of an address;
    NULL when the part does not exist (no detail). */
 const char *sieve_address_part_get(struct sieve_run *run, const struct sieve_ast_node *node,

@@ -9,15 +9,6 @@
 
 #include "sieve-parser.h"
 
-/* A compile error or warning. */
-struct sieve_diag {
-	unsigned int line; /* 0 if unknown */
-	bool warning;
-	/* "line N: text" (warnings: "line N: warning: text") */
-	const char *text;
-};
-typedef ARRAY(struct sieve_diag) sieve_diag_array_t;
-
 /* Validates ast in place. Returns 0 on success, -1 with *error_r
    "line N: text" (allocated from the tree's pool) on the first error. */
 int sieve_validate(struct sieve_ast *ast, const char **error_r);
@@ -31,7 +22,9 @@ int sieve_compile(pool_t pool, const void *data, size_t size,
 
 /* Like sieve_compile() but collects up to max_errors errors (0 = 10) and
    the warnings into diags (initialised by the caller, entries allocated
-   from pool); a syntax error stops parsing, so it is always alone. */
+   from pool). Syntax errors are reported up to max_errors too (the parser
+   skips to the end of a broken command); a script with syntax errors is
+   not validated. */
 int sieve_compile_diag(pool_t pool, const void *data, size_t size,
 		       const struct sieve_parser_limits *limits, unsigned int max_errors,
 		       struct sieve_ast **ast_r, sieve_diag_array_t *diags);

@@ -56,7 +56,7 @@ static void test_sieve_cache_errors(void)
 
 	test_begin("sieve cache errors");
 	test_assert(sieve_cache_get(cache, path, &ast, &error) == -1);
-	test_assert_strcmp(error, "line 2: unknown command 'bogus'");
+	test_assert_strcmp(error, "line 2: unknown command 'bogus' (reported once)");
 	test_assert(sieve_cache_get(cache, path, &ast, &error) == -1);
 	test_assert(sieve_cache_count(cache) == 1);
 	test_assert(sieve_cache_get(cache, t_strdup_printf("%s/none.sieve", test_dir),

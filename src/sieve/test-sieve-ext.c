@@ -339,7 +339,7 @@ static const struct ext_test ext_tests[] = {
 	  "extracttext :first 10 \"t\"; fileinto \"${t}\"; } }",
 	  "fileinto \"Hello caf\xc3\xa9\"" },
 	{ "require \"foreverypart\"; break;", "ERR:line 1: break outside of foreverypart" },
-	{ "require [\"extracttext\", \"variables\"]; extracttext \"x\";",
+	{ "require [\"extracttext\", \"variables\", \"foreverypart\"]; extracttext \"x\";",
 	  "ERR:line 1: extracttext outside" },
 	{ "require \"mime\"; if header :type \"content-type\" \"text\" { keep; }",
 	  "ERR:line 1: the :anychild, :type" },
@@ -348,7 +348,7 @@ static const struct ext_test ext_tests[] = {
 	{ "require \"variables\"; set \"a\" \"x y\"; redirect \"${a}\";",
 	  "RUN:line 1: invalid redirect address \"x y\"" },
 	/* several compile errors are reported, and the first is returned */
-	{ "unknown1; keep;\nunknown2;", "ERR:line 1: unknown command 'unknown1'" },
+	{ "unknown1; keep;\nunknown2;", "ERR:line 1: unknown command 'unknown1' (reported once)" },
 };
 
 static void test_run_one(pool_t pool, const struct ext_test *t, const struct sieve_env *env,
@@ -463,6 +463,82 @@ static void test_sieve_vacation_rules(void)
 	test_assert(run_script(pool, script, not_to_me, &env, &result) == NULL);
 	test_assert_strcmp(result->actions.v[0].vacation->suppress_reason,
 			   "the user is not an explicit recipient");
+	/* ... unless the caller skips that check */
+	env.vacation_dont_check_recipient = true;
+	test_assert(run_script(pool, script, not_to_me, &env, &result) == NULL);
+	test_assert(result->actions.v[0].vacation->suppress_reason == NULL);
+	test_assert(result->actions.v[0].vacation->reply_from == NULL);
+	env.vacation_dont_check_recipient = false;
+
+	/* the address that made the user a recipient is the reply's From */
+	const char *to_alias = "From: a@b.c\r\nTo: Bob <BOB@example.net>\r\n\r\nx\r\n";
+	test_assert(run_script(pool, script, to_alias, &env, &result) == NULL);
+	test_assert_strcmp(result->actions.v[0].vacation->reply_from, "bob@example.net");
+
+	/* Microsoft's opt-out of automatic replies */
+	const char *oof = "From: a@b.c\r\nTo: alice@example.org\r\n"
+		"X-Auto-Response-Suppress: DR, OOF, RN\r\n\r\nx\r\n";
+	test_assert(run_script(pool, script, oof, &env, &result) == NULL);
+	test_assert(result->actions.v[0].vacation->suppress_reason != NULL);
+	test_end();
+	pool_destroy(&pool);
+}
+
+/* the spamtest value of message for a configuration (or the error) */
+static const char *score_of(pool_t pool, struct sieve_env *env, const char *message,
+			    const char *test)
+{
+	struct sieve_result *result;
+	const char *script = t_strdup_printf(
+		"require [\"spamtestplus\", \"virustest\", \"variables\"];\n"
+		"if %s :matches \"*\" { set \"v\" \"${0}\"; }\n"
+		"if string :is \"${v}\" \"\" { discard; } else { redirect \"${v}@x.example\"; }",
+		test);
+	const char *error = run_script(pool, script, message, env, &result);
+
+	if (error != NULL)
+		return error;
+	if (result->actions.v[0].type != SIEVE_ACTION_REDIRECT)
+		return "none";
+	return t_strndup(result->actions.v[0].target,
+			 strcspn(result->actions.v[0].target, "@"));
+}
+
+/* RFC 5235 scores from Pigeonhole-style header rules */
+static void test_sieve_score_config(void)
+{
+	pool_t pool = pool_create("test sieve score", 4096);
+	struct sieve_env env = test_env(pool);
+	struct sieve_score_config spam = {
+		.status_header = "X-Check: [a-zA-Z]+, score=(-?[0-9]+.[0-9]+)",
+		.max_header = "X-Check: [a-zA-Z]+, score=-?[0-9]+.[0-9]+ required=([0-9.]+)",
+	};
+	struct sieve_score_config virus = {
+		.status_header = "X-Virus-Scan", .status_type = SIEVE_SCORE_STATUS_TEXT,
+		.text_values = { [1] = "clean", [4] = "suspicious", [5] = "infected" },
+	};
+	const char *msg = "From: a@b.c\r\nX-Check: Yes, score=4.0 required=5.0\r\n"
+		"X-Virus-Scan: infected\r\nX-Stars: ******\r\n\r\nbody\r\n";
+
+	test_begin("sieve spamtest/virustest score rules");
+	env.spam_score = &spam;
+	env.virus_score = &virus;
+	test_assert_strcmp(score_of(pool, &env, msg, "spamtest"), "8");
+	test_assert_strcmp(score_of(pool, &env, msg, "spamtest :percent"), "80");
+	test_assert_strcmp(score_of(pool, &env, msg, "virustest"), "5");
+	/* a run of characters against a fixed maximum, past the maximum */
+	spam = (struct sieve_score_config){
+		.status_header = "X-Stars", .status_type = SIEVE_SCORE_STATUS_STRLEN,
+		.max_value = 5,
+	};
+	test_assert_strcmp(score_of(pool, &env, msg, "spamtest"), "10");
+	/* a missing header or a regex that does not match: not tested */
+	spam.status_header = "X-Nothing";
+	test_assert_strcmp(score_of(pool, &env, msg, "spamtest"), "0");
+	spam.status_header = "X-Check: nomatch=([0-9]+)";
+	test_assert_strcmp(score_of(pool, &env, msg, "spamtest :percent"), "0");
+	virus.text_values[5] = NULL;
+	test_assert_strcmp(score_of(pool, &env, msg, "virustest"), "0");
 	test_end();
 	pool_destroy(&pool);
 }
@@ -590,6 +666,7 @@ int main(void)
 	static void (*const tests[])(void) = {
 		test_sieve_extensions,
 		test_sieve_vacation_rules,
+		test_sieve_score_config,
 		test_sieve_editheader_result,
 		test_sieve_duplicate_marks,
 		test_sieve_multiple_errors,

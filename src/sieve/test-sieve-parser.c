@@ -39,7 +39,7 @@ static const struct parse_test parse_tests[] = {
 	  "if anyof (not exists \"x\", size :over 1048576, allof (true, false)) {\n}\n" },
 	{ "if true { if false { keep; } }",
 	  "if true {\n\tif false {\n\t\tkeep;\n\t}\n}\n" },
-	{ "redirect text:\na@b\n.\n;", "redirect \"a@b\n\";\n" },
+	{ "redirect text:\na@b\n.\n;", "redirect \"a@b\r\n\";\n" },
 	{ "x 1 \"s\" :t [\"a\"] y;", "x 1 \"s\" :t [\"a\"] y;\n" },
 	{ "x y z;", "x y z;\n" },
 	/* errors */
@@ -109,8 +109,74 @@ static void test_parser_nesting(void)
 	test_end();
 }
 
+/* The errors of one parse, "|"-separated. */
+static const char *parse_errors(const char *script, unsigned int max_errors)
+{
+	pool_t pool = pool_create("test", 1024);
+	sieve_diag_array_t diags;
+	struct sieve_ast *ast;
+	string_t *out = t_str_new(256);
+
+	array_init(&diags, pool, 4);
+	if (sieve_parse_diag(pool, script, strlen(script), NULL, max_errors, &ast, &diags) == 0)
+		str_append(out, "OK");
+	for (unsigned int i = 0; i < diags.count; i++)
+		str_printfa(out, "%s%s", i == 0 ? "" : "|", diags.v[i].text);
+	pool_destroy(&pool);
+	return str_c(out);
+}
+
+static void test_parser_recovery(void)
+{
+	test_begin("sieve parser error recovery");
+	/* a broken command is skipped up to its ';' */
+	test_assert_strcmp(parse_errors("keep ,;\nfrop $$$;\nkeep;", 0),
+			   "line 1: expected ';' or '{' after the arguments of 'keep', found ','|"
+			   "line 2: unexpected character '$'|"
+			   "line 2: expected ';' or '{' after the arguments of 'frop', found "
+			   "invalid characters");
+	/* ... or the end of its block, which stays closed */
+	test_assert_strcmp(parse_errors("if true {\n keep\n}\nif true { discard\n}", 0),
+			   "line 3: expected ';' or '{' after the arguments of 'keep', found '}'|"
+			   "line 5: expected ';' or '{' after the arguments of 'discard', found '}'");
+	/* ... or over a block of its own */
+	test_assert_strcmp(parse_errors("if anyof(true,) { keep; stop; }\nkeep,", 0),
+			   "line 1: expected test in test list, found ')'|"
+			   "line 2: expected ';' or '{' after the arguments of 'keep', found ','");
+	/* lexical errors do not stop the parse */
+	test_assert_strcmp(parse_errors("if size :over 99999999999999999999 { stop; }\n"
+					"if size :over 12x { stop; }", 0),
+			   "line 1: number is too large|line 2: invalid character after number");
+	/* the end of the script is reported once, not for every open block */
+	test_assert_strcmp(parse_errors("if true { if true { if true { keep;", 0),
+			   "line 1: expected '}' to close the block, found end of script");
+	/* a stray '}' at the top */
+	test_assert_strcmp(parse_errors("keep; } discard;", 0),
+			   "line 1: expected command, found '}'");
+	/* argument count limit */
+	string_t *args = t_str_new(256);
+	str_append(args, "x");
+	for (unsigned int i = 0; i <= SIEVE_PARSER_MAX_ARGS; i++)
+		str_append(args, " 1");
+	str_append(args, "; keep;");
+	test_assert_strcmp(parse_errors(str_c(args), 0),
+			   "line 1: too many arguments for 'x' (limit 32)");
+	/* the error limit, and fatal lexer errors end the parse */
+	test_assert_strcmp(parse_errors("a,; b,; c,;", 2),
+			   "line 1: expected ';' or '{' after the arguments of 'a', found ','|"
+			   "line 1: expected ';' or '{' after the arguments of 'b', found ','");
+	test_assert_strcmp(parse_errors("a,; \"open", 0),
+			   "line 1: expected ';' or '{' after the arguments of 'a', found ','|"
+			   "line 1: unterminated quoted string");
+	test_assert_strcmp(parse_errors("keep; if true { stop; }", 0), "OK");
+	t_pool_clear();
+	test_end();
+}
+
 int main(void)
 {
-	static void (*const tests[])(void) = { test_parser, test_parser_nesting, NULL };
+	static void (*const tests[])(void) = {
+		test_parser, test_parser_nesting, test_parser_recovery, NULL,
+	};
 	return test_run(tests);
 }

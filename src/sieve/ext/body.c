@@ -71,6 +71,20 @@ static int body_match_raw(struct sieve_run *run, const struct sieve_ast_node *no
 	return sieve_run_match_value(match, text);
 }
 
+static bool message_has_body(const struct sieve_parsed_message *parsed)
+{
+	const unsigned char *d = parsed->data;
+	size_t body = (size_t)parsed->parts.v[0].part->body_offset;
+
+	if (body < parsed->size)
+		return true;
+	/* nothing after the header: a body only if the header ended with
+	   the empty line */
+	return (body >= 2 && d[body - 1] == '\n' &&
+		(d[body - 2] == '\n' || (body >= 3 && d[body - 2] == '\r' && d[body - 3] == '\n'))) ||
+		(body >= 1 && d[0] == '\n') || (body >= 2 && d[0] == '\r' && d[1] == '\n');
+}
+
 static int test_body(struct sieve_run *run, const struct sieve_ast_node *node)
 {
 	struct sieve_parsed_message *parsed = sieve_run_parse_message(run, node);
@@ -84,8 +98,15 @@ static int test_body(struct sieve_run *run, const struct sieve_ast_node *node)
 	if (parsed == NULL)
 		return -1;
 	match = sieve_run_match_begin(run, node, node->positional[0]);
-	if (parsed->parts.count == 0)
-		return sieve_run_match_end(&match);
+	/* RFC 5173 §5: a message without a body (no empty line after the
+	   header) has no body parts: every body test is false, even for "" */
+	if (parsed->parts.count == 0 || !message_has_body(parsed)) {
+		sieve_run_match_end(&match);
+		return 0;
+	}
+	/* RFC 5173 updates RFC 5229: body never sets match variables (a body
+	   can be large; the suite checks ${0} stays as it was) */
+	run->match_values_off = true;
 	if (sieve_node_has_tag(node, "raw")) {
 		ret = body_match_raw(run, node, match, parsed);
 	} else {
@@ -97,11 +118,15 @@ static int test_body(struct sieve_run *run, const struct sieve_ast_node *node)
 			if (part->part->is_multipart || part->part->is_message ||
 			    !part_wanted(part, types, type_count))
 				continue;
-			ret = sieve_run_match_value(match, sieve_msg_part_text(run, part));
+			ret = sieve_run_match_value(match, content != NULL ?
+				sieve_msg_part_text(run, part) : sieve_msg_part_plain_text(run, part));
 		}
 	}
-	if (ret < 0)
+	run->match_values_off = false;
+	if (ret < 0) {
+		sieve_run_match_end(&match);
 		return -1;
+	}
 	return sieve_run_match_end(&match);
 }
 

@@ -1,38 +1,12 @@
 /* The enotify extension (RFC 5435) with the mailto method (RFC 5436):
  * notify produces a SIEVE_ACTION_NOTIFY for the caller to send;
  * valid_notify_method and notify_method_capability (§4-§5). Only mailto
- * URIs are supported; their syntax is checked here (RFC 6068). */
+ * URIs are supported; ext/mailto.c checks their syntax (RFC 6068). */
 #include "sieve-run.h"
 #include "mime-address.h"
 
+#include <ctype.h>
 #include <strings.h>
-
-static int hexval(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
-		c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-/* Percent-decodes str[0..len) into a new string; NULL if malformed. */
-static const char *uri_decode(const char *str, size_t len)
-{
-	string_t *dest = t_str_new(len + 1);
-
-	for (size_t i = 0; i < len; i++) {
-		if (str[i] != '%') {
-			str_append_c(dest, str[i]);
-			continue;
-		}
-		if (i + 2 >= len)
-			return NULL;
-		int hi = hexval(str[i + 1]), lo = hexval(str[i + 2]);
-		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
-			return NULL;
-		str_append_c(dest, (char)(hi * 16 + lo));
-		i += 2;
-	}
-	return str_c(dest);
-}
 
 static bool address_valid(const char *addr)
 {
@@ -43,43 +17,28 @@ static bool address_valid(const char *addr)
 		list.head->mailbox[0] != '\0' && list.head->domain[0] != '\0';
 }
 
-/* RFC 6068 §2: mailto:[addr *("," addr)]["?" hfield *("&" hfield)] with at
-   least one recipient somewhere ("to" header field counts) */
 static bool mailto_valid(const char *uri, const char **error_r)
 {
-	const char *p = uri + 7, *q = strchr(p, '?');
-	size_t to_len = q == NULL ? strlen(p) : (size_t)(q - p);
-	unsigned int recipients = 0;
+	struct sieve_mailto *mailto;
 
-	while (to_len > 0) {
-		const char *comma = memchr(p, ',', to_len);
-		size_t len = comma == NULL ? to_len : (size_t)(comma - p);
-		const char *addr = uri_decode(p, len);
-
-		if (addr == NULL || !address_valid(addr))
-			return (*error_r = "invalid mailto recipient", false);
-		recipients++;
-		p += len;
-		to_len -= len;
-		if (comma != NULL) {
-			p++;
-			to_len--;
-		}
+	if (sieve_mailto_parse(t_pool(), uri, &mailto, error_r) < 0) {
+		*error_r = t_strdup_printf("invalid mailto URI '%s': %s", uri, *error_r);
+		return false;
 	}
-	for (const char *h = q; h != NULL && *h != '\0'; ) {
-		const char *eq = strchr(h + 1, '='), *amp = strchr(h + 1, '&');
-
-		if (eq == NULL || (amp != NULL && amp < eq))
-			return (*error_r = "invalid mailto header field", false);
-		if (eq == h + 1)
-			return (*error_r = "empty mailto header field name", false);
-		if ((size_t)(eq - h - 1) == 2 && strncasecmp(h + 1, "to", 2) == 0)
-			recipients++;
-		h = amp;
-	}
-	if (recipients == 0)
-		return (*error_r = "mailto URI without recipient", false);
 	return true;
+}
+
+/* RFC 5435 §3.4: option = optionname "=" optionvalue, the name
+   ALPHA/DIGIT then ALPHA/DIGIT/"."/"-", the value without CR and LF */
+static bool notify_option_valid(const char *option)
+{
+	const char *p = option;
+
+	if (!isalnum((unsigned char)*p))
+		return false;
+	while (isalnum((unsigned char)*p) || *p == '.' || *p == '-')
+		p++;
+	return *p == '=' && strpbrk(p, "\r\n") == NULL;
 }
 
 static bool notify_method_valid(const char *uri, const char **error_r)
@@ -103,11 +62,20 @@ static int validate_notify(struct sieve_validator *validator,
 	const struct sieve_ast_arg *importance = sieve_node_tag_value(node, "importance");
 	const struct sieve_ast_arg *from = sieve_node_tag_value(node, "from");
 
-	/* only the scheme at compile time; a malformed URI is a runtime
-	   error (RFC 5435 §3.1 lets either happen) */
+	const struct sieve_ast_arg *options = sieve_node_tag_value(node, "options");
+
+	/* RFC 5435 §3.1: a method known at compile time is checked then */
 	if (!sieve_validator_string_is_dynamic(validator, method) &&
-	    !notify_method_valid(method, error_r) && strncasecmp(method, "mailto:", 7) != 0)
+	    !notify_method_valid(method, error_r))
 		return -1;
+	for (unsigned int i = 0; options != NULL && i < options->string_count; i++) {
+		if (!sieve_validator_string_is_dynamic(validator, options->strings[i]) &&
+		    !notify_option_valid(options->strings[i])) {
+			*error_r = t_strdup_printf("notify: invalid :options value '%s'",
+						   options->strings[i]);
+			return -1;
+		}
+	}
 	if (importance != NULL &&
 	    !sieve_validator_string_is_dynamic(validator, importance->strings[0]) &&
 	    (strlen(importance->strings[0]) != 1 ||
@@ -124,6 +92,17 @@ static int validate_notify(struct sieve_validator *validator,
 	return 0;
 }
 
+static int header_first(struct sieve_run *run, const struct sieve_ast_node *node,
+			const char *name, const char **value_r)
+{
+	const char *const *values;
+
+	if (sieve_run_get_headers(run, node, name, &values) < 0)
+		return -1;
+	*value_r = values[0] == NULL ? NULL : sieve_header_value_prepare(run->pool, values[0]);
+	return 0;
+}
+
 static int exec_notify(struct sieve_run *run, const struct sieve_ast_node *node)
 {
 	const struct sieve_ast_arg *from = sieve_node_tag_value(node, "from");
@@ -135,9 +114,19 @@ static int exec_notify(struct sieve_run *run, const struct sieve_ast_node *node)
 	static const char *const no_options[] = { NULL };
 	const char *error;
 
+	struct sieve_mailto *mailto;
+	const char *value;
+
 	notify->method = p_strdup(run->pool, sieve_run_string(run, node->positional[0]));
-	if (!notify_method_valid(notify->method, &error))
+	if (!notify_method_valid(notify->method, &error) ||
+	    sieve_mailto_parse(run->pool, notify->method, &mailto, &error) < 0)
 		return sieve_run_error(run, node, "notify: %s", error);
+	notify->mailto = mailto;
+	/* RFC 5436 §2.7: no notifications about automatic messages */
+	if (header_first(run, node, "auto-submitted", &value) < 0)
+		return -1;
+	if (value != NULL && strcasecmp(value, "no") != 0)
+		notify->suppress_reason = "auto-submitted message";
 	notify->from = from == NULL ? NULL : p_strdup(run->pool, sieve_run_string(run, from));
 	notify->importance = importance == NULL ? "2" :
 		p_strdup(run->pool, sieve_run_string(run, importance));
@@ -148,6 +137,11 @@ static int exec_notify(struct sieve_run *run, const struct sieve_ast_node *node)
 	notify->options = no_options;
 	if (options != NULL)
 		(void)sieve_run_strings(run, options, (const char *const **)&notify->options);
+	for (unsigned int i = 0; notify->options[i] != NULL; i++) {
+		if (!notify_option_valid(notify->options[i]))
+			return sieve_run_error(run, node, "notify: invalid :options value '%s'",
+					       notify->options[i]);
+	}
 	return sieve_run_add_action(run, node, &action);
 }
 

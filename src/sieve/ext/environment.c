@@ -40,11 +40,14 @@ static int test_environment(struct sieve_run *run, const struct sieve_ast_node *
 	const char *name = sieve_run_string(run, node->positional[0]);
 	struct sieve_match *match = sieve_run_match_begin(run, node, node->positional[1]);
 	const char *value;
+	int ret = sieve_environment_get(run, name, &value);
 
-	if (sieve_environment_get(run, name, &value) > 0 &&
-	    sieve_run_match_value(match, value) < 0)
-		return -1;
-	return sieve_run_match_end(&match);
+	/* RFC 5183 §4: an item the implementation does not know makes the
+	   test false, whatever the match type (even :count "eq" "0") */
+	if (ret > 0 && sieve_run_match_value(match, value) < 0)
+		ret = -1;
+	int matched = sieve_run_match_end(&match);
+	return ret <= 0 ? ret : matched;
 }
 
 static const struct sieve_command_def environment_commands[] = {

@@ -154,6 +154,7 @@ static int test_hasflag(struct sieve_run *run, const struct sieve_ast_node *node
 		sieve_run_strings(run, node->positional[0], &vars) : 1;
 	int ret = 0;
 
+	sieve_match_split_keys(match);
 	for (unsigned int i = 0; i < var_count && ret == 0; i++) {
 		flag_array_t flags;
 
@@ -185,8 +186,10 @@ const char *const *sieve_imap4flags_for_action(struct sieve_run *run,
 {
 	const struct sieve_ast_arg *arg;
 
+	/* a script without imap4flags still stores with the flags an
+	   earlier script of the sequence set (administrator scripts) */
 	if (!sieve_run_requires(run, "imap4flags"))
-		return NULL;
+		return sieve_imap4flags_implicit(run);
 	arg = sieve_node_tag_value(node, "flags");
 	if (arg == NULL)
 		return sieve_imap4flags_implicit(run);

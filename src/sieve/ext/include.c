@@ -2,7 +2,10 @@
  * or :global, :once, :optional) with its own variables but the same
  * result; return leaves the current script; global shares variables
  * (§3.4). Scripts come compiled from the caller (sieve_env.include_load);
- * nesting depth, total count and cycles are checked here. */
+ * nesting depth, total count and cycles are checked here, at compile time
+ * for constant names when the caller gives a loader then
+ * (sieve_compile_env_diag()), else and for names with variables at run
+ * time. */
 #include "sieve-run.h"
 
 #include <strings.h>
@@ -40,20 +43,194 @@ static bool entries_contain(const struct include_entry *v, unsigned int count,
 	return false;
 }
 
+/* RFC 6609 §3.2 names a script, not a path: no "/"; and as a script
+   name (RFC 5804 §1.6) valid UTF-8 without the control characters
+   U+0000-001F, U+007F-009F and the separators U+2028, U+2029. */
+static bool include_name_valid(const char *name)
+{
+	const unsigned char *p = (const unsigned char *)name;
+
+	if (*p == '\0' || strchr(name, '/') != NULL)
+		return false;
+	while (*p != '\0') {
+		unsigned int cp, len;
+
+		if (*p < 0x80) {
+			cp = *p;
+			len = 1;
+		} else if ((*p & 0xe0) == 0xc0) {
+			cp = *p & 0x1f;
+			len = 2;
+		} else if ((*p & 0xf0) == 0xe0) {
+			cp = *p & 0x0f;
+			len = 3;
+		} else if ((*p & 0xf8) == 0xf0) {
+			cp = *p & 0x07;
+			len = 4;
+		} else {
+			return false;
+		}
+		for (unsigned int i = 1; i < len; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (p[i] & 0x3f);
+		}
+		if (cp <= 0x1f || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029)
+			return false;
+		p += len;
+	}
+	return true;
+}
+
+/* Compile-time include resolution (struct sieve_compile_env): the chain
+   of scripts being checked and every script seen, per compile. */
+struct include_check {
+	const struct sieve_compile_env *cenv;
+	unsigned int max_depth, max_includes;
+	ARRAY(struct include_entry) stack;
+	ARRAY(struct include_entry) seen;
+};
+
+static const char *include_resolve(struct sieve_validator *validator,
+				   const struct sieve_ast_node *top, struct include_check *chk,
+				   const struct include_entry *entry,
+				   const struct sieve_ast_node *node);
+
+/* The includes with constant names in a compiled script's commands
+   (blocks included). Returns the first failure's text or NULL. */
+static const char *include_check_nodes(struct sieve_validator *validator,
+				       const struct sieve_ast_node *top,
+				       struct include_check *chk, const struct sieve_ast *ast,
+				       const struct sieve_ast_node *node, const char *script)
+{
+	for (unsigned int i = 0; i < node->block.count; i++) {
+		const struct sieve_ast_node *child = node->block.v[i];
+		const char *error;
+
+		if (child->def != NULL && child->ext == &sieve_ext_include &&
+		    strcasecmp(child->identifier, "include") == 0 && child->positional[0] != NULL) {
+			const char *name = child->positional[0]->strings[0];
+			struct include_entry entry = {
+				.location = sieve_node_has_tag(child, "global") ?
+					SIEVE_INCLUDE_GLOBAL : SIEVE_INCLUDE_PERSONAL,
+				.name = name,
+			};
+
+			if ((sieve_ast_requires(ast, "variables") && strstr(name, "${") != NULL) ||
+			    !include_name_valid(name))
+				continue;
+			error = include_resolve(validator, top, chk, &entry, child);
+			if (error != NULL) {
+				/* the failing level's own error; this level's
+				   failure is the caller's to report */
+				sieve_validator_error(validator, top, t_strdup_printf(
+					"included script '%s', line %u: %s", script,
+					child->line, error));
+				return t_strdup_printf("failed to compile included script '%s'",
+						       script);
+			}
+		}
+		if (child->has_block && !child->skip_block) {
+			error = include_check_nodes(validator, top, chk, ast, child, script);
+			if (error != NULL)
+				return error;
+		}
+	}
+	return NULL;
+}
+
+static const char *include_resolve(struct sieve_validator *validator,
+				   const struct sieve_ast_node *top, struct include_check *chk,
+				   const struct include_entry *entry,
+				   const struct sieve_ast_node *node)
+{
+	const struct sieve_ast *ast;
+	const char *error = "no script loader";
+	int ret;
+
+	/* RFC 6609 §3.2: :once skips a script included before (or running:
+	   a script may include itself :once) */
+	if (sieve_node_has_tag(node, "once") &&
+	    (entries_contain(chk->seen.v, chk->seen.count, entry->location, entry->name) ||
+	     entries_contain(chk->stack.v, chk->stack.count, entry->location, entry->name)))
+		return NULL;
+
+	/* RFC 6609 §3.2: a script including itself, directly or not */
+	if (entries_contain(chk->stack.v, chk->stack.count, entry->location, entry->name))
+		return t_strdup_printf("circular include of script '%s'", entry->name);
+	if (chk->stack.count >= chk->max_depth)
+		return t_strdup_printf("includes nested too deep (limit %u)", chk->max_depth);
+	if (!entries_contain(chk->seen.v, chk->seen.count, entry->location, entry->name)) {
+		if (chk->seen.count >= chk->max_includes)
+			return t_strdup_printf("too many included scripts (limit %u)",
+					       chk->max_includes);
+		array_push(&chk->seen, *entry);
+	}
+	ret = chk->cenv->include_load(chk->cenv->context, entry->location, entry->name,
+				      &ast, &error);
+	if (ret < 0)
+		return t_strdup_printf("failed to compile included script '%s': %s",
+				       entry->name, error);
+	if (ret == 0) {
+		if (sieve_node_has_tag(node, "optional"))
+			return NULL;
+		error = t_strdup_printf("included script '%s' does not exist", entry->name);
+		if (!chk->cenv->missing_include_is_warning)
+			return error;
+		sieve_validator_warning(validator, top, error);
+		return NULL;
+	}
+	array_push(&chk->stack, *entry);
+	error = include_check_nodes(validator, top, chk, ast, ast->root, entry->name);
+	chk->stack.count--;
+	return error;
+}
+
+static struct include_check *include_check_get(struct sieve_validator *validator,
+					       const struct sieve_compile_env *cenv)
+{
+	struct include_check *chk = sieve_validator_ext_context(validator, &sieve_ext_include);
+	pool_t pool = sieve_validator_get_ast(validator)->pool;
+
+	if (chk == NULL) {
+		chk = p_new(pool, struct include_check, 1);
+		chk->cenv = cenv;
+		chk->max_depth = cenv->max_include_depth == 0 ? 10 : cenv->max_include_depth;
+		chk->max_includes = cenv->max_includes == 0 ? 255 : cenv->max_includes;
+		array_init(&chk->stack, pool, 4);
+		array_init(&chk->seen, pool, 8);
+		sieve_validator_set_ext_context(validator, &sieve_ext_include, chk);
+	}
+	return chk;
+}
+
 static int validate_include(struct sieve_validator *validator,
 			    struct sieve_ast_node *node, const char **error_r)
 {
+	const struct sieve_compile_env *cenv = sieve_validator_compile_env(validator);
 	const char *name = node->positional[0]->strings[0];
 
 	if (sieve_node_has_tag(node, "personal") && sieve_node_has_tag(node, "global")) {
 		*error_r = "include takes only one of :personal and :global";
 		return -1;
 	}
-	/* RFC 6609 §3.2: a script name, not a path */
-	if (!sieve_validator_string_is_dynamic(validator, name) &&
-	    (name[0] == '\0' || strchr(name, '/') != NULL)) {
+	if (sieve_validator_string_is_dynamic(validator, name))
+		return 0;
+	if (!include_name_valid(name)) {
 		*error_r = t_strdup_printf("include: invalid script name \"%s\"", name);
 		return -1;
+	}
+	if (cenv != NULL && cenv->include_load != NULL) {
+		struct include_entry entry = {
+			.location = sieve_node_has_tag(node, "global") ?
+				SIEVE_INCLUDE_GLOBAL : SIEVE_INCLUDE_PERSONAL,
+			.name = p_strdup(sieve_validator_get_ast(validator)->pool, name),
+		};
+
+		*error_r = include_resolve(validator, node, include_check_get(validator, cenv),
+					   &entry, node);
+		if (*error_r != NULL)
+			return -1;
 	}
 	return 0;
 }
@@ -160,4 +337,5 @@ static const struct sieve_command_def include_commands[] = {
 
 const struct sieve_extension_def sieve_ext_include = {
 	.name = "include", .commands = include_commands,
+	.variable_namespace = "global",
 };

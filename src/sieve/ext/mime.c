@@ -28,8 +28,8 @@ static int validate_mime_tags(struct sieve_validator *validator,
 	return 0;
 }
 
-/* RFC 5703 §4.2: the option picks a piece of a Content-Type (or for
-   :param also Content-Disposition) value. */
+/* RFC 5703 §4.2: the option picks a piece of a Content-Type or
+   Content-Disposition value. */
 int sieve_mime_match_header(struct sieve_run *run, const struct sieve_ast_node *node,
 			    struct sieve_match *match, const char *name, const char *value)
 {
@@ -52,11 +52,17 @@ int sieve_mime_match_header(struct sieve_run *run, const struct sieve_ast_node *
 		}
 		plist = ct.params;
 		pcount = ct.params_count;
-	} else if (strcasecmp(name, "content-disposition") == 0 && params != NULL) {
+	} else if (strcasecmp(name, "content-disposition") == 0) {
 		struct mime_content_disposition cd;
 
-		if (mime_content_disposition_parse(run->pool, value, strlen(value), &cd) < 0)
+		if (mime_content_disposition_parse(run->pool, value, strlen(value), &cd) < 0 ||
+		    cd.type == NULL)
 			return 0;
+		/* RFC 5703 §4.2: a disposition has a type and no subtype */
+		if (type || contenttype)
+			return sieve_run_match_value(match, cd.type);
+		if (subtype)
+			return sieve_run_match_value(match, "");
 		plist = cd.params;
 		pcount = cd.params_count;
 	} else {
@@ -104,12 +110,39 @@ static int validate_break(struct sieve_validator *validator,
 	return 0;
 }
 
+/* foreverypart loops nested in each other, in one script or across
+   includes: each level walks the parts below the current one, so the work
+   grows with the parts to the power of the depth */
+#define SIEVE_FOREVERYPART_MAX_DEPTH 4
+
+static int validate_foreverypart(struct sieve_validator *validator,
+				 struct sieve_ast_node *node, const char **error_r)
+{
+	unsigned int depth = 1;
+
+	for (const struct sieve_ast_node *p = node->parent; p != NULL; p = p->parent) {
+		if (p->def != NULL && strcasecmp(p->identifier, "foreverypart") == 0)
+			depth++;
+	}
+	if (depth > SIEVE_FOREVERYPART_MAX_DEPTH) {
+		*error_r = t_strdup_printf("foreverypart loops nested too deep (limit %u)",
+					   SIEVE_FOREVERYPART_MAX_DEPTH);
+		return -1;
+	}
+	return 0;
+}
+
 static int exec_foreverypart(struct sieve_run *run, const struct sieve_ast_node *node)
 {
-	struct sieve_parsed_message *parsed = sieve_run_parse_message(run, node);
+	struct sieve_parsed_message *parsed;
 	unsigned int saved = run->current_part, first, end;
 	int ret = 0;
 
+	if (run->loop_depth >= SIEVE_FOREVERYPART_MAX_DEPTH) {
+		return sieve_run_error(run, node, "foreverypart loops nested too deep "
+				       "(limit %u, includes counted)", SIEVE_FOREVERYPART_MAX_DEPTH);
+	}
+	parsed = sieve_run_parse_message(run, node);
 	if (parsed == NULL)
 		return -1;
 	if (parsed->parts.count == 0)
@@ -126,6 +159,7 @@ static int exec_foreverypart(struct sieve_run *run, const struct sieve_ast_node 
 		for (end = first; end < parsed->parts.count &&
 		     parsed->parts.v[end].part->depth > depth; end++) ;
 	}
+	run->loop_depth++;
 	for (unsigned int i = first; i < end && ret == 0; i++) {
 		run->current_part = i + 1;
 		ret = sieve_run_block(run, node);
@@ -139,6 +173,7 @@ static int exec_foreverypart(struct sieve_run *run, const struct sieve_ast_node 
 		if (run->stopped || run->returned)
 			break;
 	}
+	run->loop_depth--;
 	run->current_part = saved;
 	return ret;
 }
@@ -173,7 +208,8 @@ static int validate_extracttext(struct sieve_validator *validator,
 		*error_r = "extracttext outside of foreverypart";
 		return -1;
 	}
-	return 0;
+	return sieve_variables_validate_assignment(validator, node->positional[0]->strings[0],
+						   error_r);
 }
 
 static int exec_extracttext(struct sieve_run *run, const struct sieve_ast_node *node)
@@ -190,7 +226,7 @@ static int exec_extracttext(struct sieve_run *run, const struct sieve_ast_node *
 		/* only text parts have text (RFC 5703 §7) */
 		if (!part->part->is_multipart && !part->part->is_message &&
 		    strcasecmp(part->part->content_type.type, "text") == 0)
-			text = sieve_msg_part_text(run, part);
+			text = sieve_msg_part_plain_text(run, part);
 	}
 	if (first != NULL) {
 		/* RFC 5703 §7: :first counts characters */
@@ -224,7 +260,7 @@ static const struct sieve_tag_def extracttext_tags[] = {
 
 static const struct sieve_command_def foreverypart_commands[] = {
 	{ .identifier = "foreverypart", .flags = SIEVE_CMD_FLAG_BLOCK, .tags = name_tags,
-	  .execute = exec_foreverypart },
+	  .validate = validate_foreverypart, .execute = exec_foreverypart },
 	{ .identifier = "break", .tags = name_tags, .validate = validate_break,
 	  .execute = exec_break },
 	{ .identifier = NULL },
@@ -265,8 +301,11 @@ const struct sieve_extension_def sieve_ext_foreverypart = {
 	.name = "foreverypart", .commands = foreverypart_commands,
 };
 
+static const char *const extracttext_needs[] = { "foreverypart", NULL };
+
 const struct sieve_extension_def sieve_ext_extracttext = {
 	.name = "extracttext", .commands = extracttext_commands,
+	.needs = extracttext_needs,
 };
 
 /* called by the validator for header, address and exists nodes */

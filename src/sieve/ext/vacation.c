@@ -62,8 +62,10 @@ static uint64_t vacation_period(struct sieve_run *run, const struct sieve_ast_no
 	return period > max ? max : period;
 }
 
-static bool address_is_user(struct sieve_run *run, const struct sieve_ast_node *node,
-			    const char *address)
+/* Is address one of the user's? Returns the address as the user knows it
+   (for the reply's From), or NULL. */
+static const char *address_user(struct sieve_run *run, const struct sieve_ast_node *node,
+				const char *address)
 {
 	const struct sieve_ast_arg *addresses = sieve_node_tag_value(node, "addresses");
 	const char *recipient, *error;
@@ -71,10 +73,15 @@ static bool address_is_user(struct sieve_run *run, const struct sieve_ast_node *
 	if (run->msg->v->get_envelope(run->msg->context, SIEVE_ENVELOPE_TO,
 				      &recipient, &error) > 0 &&
 	    strcasecmp(recipient, address) == 0)
-		return true;
+		return recipient;
+	if (run->env->vacation_use_original_recipient &&
+	    run->msg->v->get_envelope(run->msg->context, SIEVE_ENVELOPE_ORIG_TO,
+				      &recipient, &error) > 0 &&
+	    strcasecmp(recipient, address) == 0)
+		return recipient;
 	for (const char *const *a = run->env->user_addresses; a != NULL && *a != NULL; a++) {
 		if (strcasecmp(*a, address) == 0)
-			return true;
+			return *a;
 	}
 	if (addresses != NULL) {
 		const char *const *list;
@@ -82,14 +89,22 @@ static bool address_is_user(struct sieve_run *run, const struct sieve_ast_node *
 
 		for (unsigned int i = 0; i < count; i++) {
 			if (strcasecmp(list[i], address) == 0)
-				return true;
+				return list[i];
 		}
 	}
-	return false;
+	return NULL;
 }
 
-/* RFC 5230 §4.5: the user must be an explicit recipient in these */
-static int user_is_recipient(struct sieve_run *run, const struct sieve_ast_node *node)
+static bool address_is_user(struct sieve_run *run, const struct sieve_ast_node *node,
+			    const char *address)
+{
+	return address_user(run, node, address) != NULL;
+}
+
+/* RFC 5230 §4.5: the user must be an explicit recipient in these. 1 with
+   the user's address found, 0 not found, -1 error. */
+static int user_is_recipient(struct sieve_run *run, const struct sieve_ast_node *node,
+			     const char **address_r)
 {
 	static const char *const headers[] = {
 		"to", "cc", "bcc", "resent-to", "resent-cc", "resent-bcc",
@@ -106,14 +121,34 @@ static int user_is_recipient(struct sieve_run *run, const struct sieve_ast_node 
 			mime_address_parse(run->tmp_pool, *values, strlen(*values),
 					   run->limits.max_addresses, 0, &list);
 			for (const struct mime_address *a = list.head; a != NULL; a = a->next) {
-				if (a->domain != NULL && !a->invalid &&
-				    address_is_user(run, node, t_strconcat(a->mailbox, "@",
-									   a->domain, NULL)))
+				if (a->domain == NULL || a->invalid)
+					continue;
+				*address_r = address_user(run, node, t_strconcat(a->mailbox, "@",
+										 a->domain, NULL));
+				if (*address_r != NULL)
 					return 1;
 			}
 		}
 	}
 	return 0;
+}
+
+/* Microsoft's X-Auto-Response-Suppress: a list of response kinds the
+   sender does not want; "All" or "OOF" (out of office) rule out a
+   vacation reply. */
+static bool auto_response_suppressed(const char *value)
+{
+	while (*value != '\0') {
+		size_t len;
+
+		value += strspn(value, ", \t");
+		len = strcspn(value, ", \t");
+		if ((len == 3 && strncasecmp(value, "all", 3) == 0) ||
+		    (len == 3 && strncasecmp(value, "oof", 3) == 0))
+			return true;
+		value += len;
+	}
+	return false;
 }
 
 static int header_first(struct sieve_run *run, const struct sieve_ast_node *node,
@@ -151,6 +186,11 @@ static int automatic_reason(struct sieve_run *run, const struct sieve_ast_node *
 	if (value != NULL && (strcasecmp(value, "bulk") == 0 || strcasecmp(value, "list") == 0 ||
 			      strcasecmp(value, "junk") == 0))
 		return (*reason_r = "bulk or list message (Precedence)", 1);
+	if (header_first(run, node, "x-auto-response-suppress", &value) < 0)
+		return -1;
+	if (value != NULL && auto_response_suppressed(value))
+		return (*reason_r = "the sender asked for no automatic replies "
+			"(X-Auto-Response-Suppress)", 1);
 	for (unsigned int i = 0; i < N_ELEMENTS(list_headers); i++) {
 		if (header_first(run, node, list_headers[i], &value) < 0)
 			return -1;
@@ -187,11 +227,14 @@ static int vacation_check(struct sieve_run *run, const struct sieve_ast_node *no
 		vac->suppress_reason = reason;
 		return ret < 0 ? -1 : 0;
 	}
-	if ((ret = user_is_recipient(run, node)) <= 0) {
-		if (ret == 0)
-			vac->suppress_reason = "the user is not an explicit recipient";
-		return ret;
+	if ((ret = user_is_recipient(run, node, &vac->reply_from)) < 0)
+		return -1;
+	if (ret == 0 && !run->env->vacation_dont_check_recipient) {
+		vac->suppress_reason = "the user is not an explicit recipient";
+		return 0;
 	}
+	if (vac->reply_from != NULL)
+		vac->reply_from = p_strdup(run->pool, vac->reply_from);
 	return 0;
 }
 

@@ -5,6 +5,7 @@
  * global scope of include (RFC 6609 §3.4). */
 #include "sieve-run.h"
 
+#include <stdlib.h>
 #include <strings.h>
 
 /* RFC 5229 §3 variable-name = identifier ("." identifier)*; a number
@@ -197,15 +198,125 @@ static const struct modifier modifiers[] = {
 	{ "length", 10 },
 };
 
+static bool var_namespace_known(const struct sieve_ast *ast, const char *ns, size_t len)
+{
+	for (unsigned int i = 0; i < ast->extensions.count; i++) {
+		const struct sieve_extension_def *ext = sieve_extension_lookup(ast->extensions.v[i]);
+
+		if (ext != NULL && ext->variable_namespace != NULL &&
+		    strlen(ext->variable_namespace) == len &&
+		    strncasecmp(ext->variable_namespace, ns, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* RFC 5229 §3: a namespaced name ("ns.name") needs the extension that
+   defines the namespace (struct sieve_extension_def.variable_namespace);
+   RFC 6609 §3.5's "global" holds plain identifiers. */
+static int var_namespace_check(struct sieve_validator *validator, const char *name,
+			       const char **error_r)
+{
+	const char *dot = strchr(name, '.');
+
+	if (dot == NULL)
+		return 0;
+	if (!var_namespace_known(sieve_validator_get_ast(validator), name,
+				 (size_t)(dot - name))) {
+		*error_r = t_strdup_printf("unknown variable namespace '%s' in '%s'",
+					   t_strndup(name, (size_t)(dot - name)), name);
+		return -1;
+	}
+	if ((size_t)(dot - name) == 6 && strncasecmp(name, "global", 6) == 0 &&
+	    (strchr(dot + 1, '.') != NULL || !var_name_valid(dot + 1, strlen(dot + 1), false))) {
+		*error_r = t_strdup_printf("invalid variable name '%s' in the global namespace",
+					   name);
+		return -1;
+	}
+	return 0;
+}
+
+int sieve_variables_validate_assignment(struct sieve_validator *validator, const char *name,
+					const char **error_r)
+{
+	if (!var_name_valid(name, strlen(name), false)) {
+		*error_r = t_strdup_printf("invalid variable name \"%s\"", name);
+		return -1;
+	}
+	if (strlen(name) > SIEVE_VARIABLE_NAME_MAX) {
+		*error_r = t_strdup_printf("variable name too long (limit %u characters)",
+					   SIEVE_VARIABLE_NAME_MAX);
+		return -1;
+	}
+	return var_namespace_check(validator, name, error_r);
+}
+
+int sieve_variables_validate_string(struct sieve_validator *validator, const char *str,
+				    const char **error_r)
+{
+	for (const char *p = strstr(str, "${"); p != NULL; p = strstr(p + 2, "${")) {
+		const char *start = p + 2, *end = start;
+
+		while ((*end >= 'a' && *end <= 'z') || (*end >= 'A' && *end <= 'Z') ||
+		       (*end >= '0' && *end <= '9') || *end == '_' || *end == '.')
+			end++;
+		/* not a reference: the text stays as it is (RFC 5229 §3) */
+		if (*end != '}' || !var_name_valid(start, (size_t)(end - start), true))
+			continue;
+		const char *name = t_strndup(start, (size_t)(end - start));
+		if (name[0] >= '0' && name[0] <= '9') {
+			if (strtoul(name, NULL, 10) > SIEVE_MATCH_VARIABLE_MAX) {
+				*error_r = t_strdup_printf("match variable ${%s} out of range "
+					"(limit %u)", name, SIEVE_MATCH_VARIABLE_MAX);
+				return -1;
+			}
+		} else if (var_namespace_check(validator, name, error_r) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* With a compile environment, the distinct names a script assigns are
+   counted against the scope limit (reported once) */
+static int var_count_check(struct sieve_validator *validator, const char *name,
+			   const char **error_r)
+{
+	const struct sieve_compile_env *cenv = sieve_validator_compile_env(validator);
+	array_str_t *names = sieve_validator_ext_context(validator, &sieve_ext_variables);
+	pool_t pool = sieve_validator_get_ast(validator)->pool;
+	unsigned int max;
+
+	if (cenv == NULL || strchr(name, '.') != NULL)
+		return 0;
+	max = cenv->max_variables == 0 ? 255 : cenv->max_variables;
+	if (names == NULL) {
+		names = p_new(pool, array_str_t, 1);
+		array_init(names, pool, 16);
+		sieve_validator_set_ext_context(validator, &sieve_ext_variables, names);
+	}
+	for (unsigned int i = 0; i < names->count; i++) {
+		if (strcasecmp(names->v[i], name) == 0)
+			return 0;
+	}
+	/* one past the limit marks "reported" and stops the growth */
+	if (names->count > max)
+		return 0;
+	array_push(names, p_strdup(pool, name));
+	if (names->count <= max)
+		return 0;
+	*error_r = t_strdup_printf("too many variables in one script (limit %u)", max);
+	return -1;
+}
+
 static int validate_set(struct sieve_validator *validator,
 			struct sieve_ast_node *node, const char **error_r)
 {
 	const char *name = node->positional[0]->strings[0];
 
-	if (!var_name_valid(name, strlen(name), false)) {
-		*error_r = t_strdup_printf("invalid variable name \"%s\"", name);
+	if (sieve_variables_validate_assignment(validator, name, error_r) < 0 ||
+	    var_count_check(validator, name, error_r) < 0)
 		return -1;
-	}
 	for (unsigned int i = 0; i < N_ELEMENTS(modifiers); i++) {
 		for (unsigned int j = i + 1; j < N_ELEMENTS(modifiers); j++) {
 			if (modifiers[i].precedence == modifiers[j].precedence &&
@@ -220,29 +331,55 @@ static int validate_set(struct sieve_validator *validator,
 	return 0;
 }
 
-static const char *quote_chars(const char *value, const char *special)
+/* Length of the UTF-8 character at p (1 for a stray byte). */
+static size_t utf8_char_len(const unsigned char *p)
+{
+	size_t len = 1;
+
+	while ((p[len] & 0xc0) == 0x80 && len < 4)
+		len++;
+	return len;
+}
+
+/* The escaping modifiers stop before a character whose escaped form would
+   pass max (the variable size limit), so the value is never cut inside an
+   escape ("\*", "%E4%B8%83") - a half escape would mean something else. */
+static const char *quote_chars(const char *value, const char *special, size_t max)
 {
 	string_t *dest = t_str_new(strlen(value) * 2 + 1);
 
-	for (; *value != '\0'; value++) {
-		if (strchr(special, *value) != NULL)
+	for (const unsigned char *p = (const unsigned char *)value; *p != '\0';) {
+		size_t len = utf8_char_len(p);
+		bool quote = len == 1 && strchr(special, *p) != NULL;
+
+		if (str_len(dest) + len + (quote ? 1 : 0) > max)
+			break;
+		if (quote)
 			str_append_c(dest, '\\');
-		str_append_c(dest, *value);
+		str_append_n(dest, p, len);
+		p += len;
 	}
 	return str_c(dest);
 }
 
-static const char *encode_url(const char *value)
+static const char *encode_url(const char *value, size_t max)
 {
 	/* RFC 5435 §6: percent-encode all but the RFC 3986 unreserved set */
 	string_t *dest = t_str_new(strlen(value) * 3 + 1);
 
-	for (const unsigned char *p = (const unsigned char *)value; *p != '\0'; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || strchr("-._~", *p) != NULL)
-			str_append_c(dest, (char)*p);
-		else
-			str_printfa(dest, "%%%02X", *p);
+	for (const unsigned char *p = (const unsigned char *)value; *p != '\0';) {
+		size_t len = utf8_char_len(p);
+		bool plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			(*p >= '0' && *p <= '9') || strchr("-._~", *p) != NULL;
+
+		if (str_len(dest) + (plain ? 1 : len * 3) > max)
+			break;
+		for (size_t i = 0; i < len; i++, p++) {
+			if (plain)
+				str_append_c(dest, (char)*p);
+			else
+				str_printfa(dest, "%%%02X", *p);
+		}
 	}
 	return str_c(dest);
 }
@@ -258,7 +395,7 @@ static unsigned int utf8_length(const char *value)
 	return n;
 }
 
-static const char *apply_modifier(const char *name, const char *value)
+static const char *apply_modifier(const char *name, const char *value, size_t max)
 {
 	char *copy = t_strdup(value);
 
@@ -276,11 +413,11 @@ static const char *apply_modifier(const char *name, const char *value)
 		if (copy[0] >= 'a' && copy[0] <= 'z')
 			copy[0] = (char)(copy[0] - 'a' + 'A');
 	} else if (strcmp(name, "quotewildcard") == 0) {
-		return quote_chars(value, "*?\\");
+		return quote_chars(value, "*?\\", max);
 	} else if (strcmp(name, "quoteregex") == 0) {
-		return quote_chars(value, "*?\\.^$|+()[]{}");
+		return quote_chars(value, "*?\\.^$|+()[]{}", max);
 	} else if (strcmp(name, "encodeurl") == 0) {
-		return encode_url(value);
+		return encode_url(value, max);
 	} else if (strcmp(name, "length") == 0) {
 		return t_strdup_printf("%u", utf8_length(value));
 	}
@@ -297,7 +434,8 @@ const char *sieve_variables_apply_modifiers(struct sieve_run *run,
 		for (unsigned int i = 0; i < N_ELEMENTS(modifiers); i++) {
 			if (modifiers[i].precedence == levels[l] &&
 			    sieve_node_has_tag(node, modifiers[i].name))
-				value = apply_modifier(modifiers[i].name, value);
+				value = apply_modifier(modifiers[i].name, value,
+						       run->limits.max_variable_size);
 		}
 	}
 	return p_strdup(run->pool, value);

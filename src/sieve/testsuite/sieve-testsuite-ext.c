@@ -98,6 +98,8 @@ static int exec_test_set(struct sieve_run *run, const struct sieve_ast_node *nod
 	const char *value = node_string(run, node, 1);
 
 	if (strcasecmp(object, "message") == 0) {
+		/* a new message is not stored anywhere: it has no flags */
+		ts->current_mail = NULL;
 		sieve_testsuite_set_message(ts, value, strlen(value));
 		sieve_run_set_message(run, &ts->sieve_msg);
 		return 0;
@@ -462,4 +464,6 @@ const struct sieve_extension_def sieve_testsuite_extension = {
 	.name = "vnd.dovecot.testsuite",
 	.commands = testsuite_commands,
 	.hidden = true,
+	/* ${tst.path} etc. (only "Namespace - dict" uses it; not runnable) */
+	.variable_namespace = "tst",
 };

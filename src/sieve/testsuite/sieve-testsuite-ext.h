@@ -43,5 +43,8 @@ struct sieve_ast *sieve_testsuite_binary_load(struct sieve_testsuite *ts, const 
    Returns 0 if every test passed (with expect_failure: if every test
    failed), -1 otherwise. */
 int sieve_testsuite_run_file(const char *path, bool expect_failure, bool verbose);
+/* Compiles one script (path relative to the current directory) and prints
+   its errors as test_error sees them; 0 if it compiled. */
+int sieve_testsuite_compile_only(const char *path);
 
 #endif

@@ -7,6 +7,8 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
 static int testsuite_compile_file(struct sieve_testsuite *ts, const char *path,
 				  struct sieve_ast **ast_r)
@@ -25,13 +27,76 @@ static int testsuite_compile_file(struct sieve_testsuite *ts, const char *path,
 		printf("ERROR %s: %s\n", path, ret == 0 ? "file not found" : error);
 		return -1;
 	}
+	struct sieve_compile_env cenv;
+
 	array_init(&diags, ts->pool, 4);
-	ret = sieve_compile_diag(ts->pool, data, size, NULL, 0, ast_r, &diags);
+	sieve_testsuite_compile_env(ts, &cenv);
+	ts->compiling = true;
+	ret = sieve_compile_env_diag(ts->pool, data, size, NULL, 0, &cenv, ast_r, &diags);
+	ts->compiling = false;
 	for (unsigned int i = 0; i < diags.count; i++) {
 		if (!diags.v[i].warning || ts->verbose)
 			printf("%s %s\n", diags.v[i].warning ? "WARNING" : "ERROR", diags.v[i].text);
 	}
 	return ret < 0 ? -1 : 0;
+}
+
+/* The test blocks of the file, in order (also inside other blocks). */
+static void testsuite_collect_tests(const struct sieve_ast_node *node, array_str_t *names)
+{
+	for (unsigned int i = 0; i < node->block.count; i++) {
+		const struct sieve_ast_node *cmd = node->block.v[i];
+
+		if (strcasecmp(cmd->identifier, "test") == 0 && cmd->positional_count > 0)
+			array_push(names, cmd->positional[0]->strings[0]);
+		testsuite_collect_tests(cmd, names);
+	}
+}
+
+/* After a runtime error ended the file: the test blocks after the last
+   one started fail as not reached, so every case gets its line. */
+static void testsuite_report_unreached(struct sieve_testsuite *ts, const struct sieve_ast *ast)
+{
+	array_str_t names;
+	unsigned int i, last = 0;
+	bool found = false;
+
+	array_init(&names, ts->pool, 16);
+	testsuite_collect_tests(ast->root, &names);
+	if (array_is_created(&ts->started) && ts->started.count > 0) {
+		const char *last_name = ts->started.v[ts->started.count - 1];
+
+		for (i = 0; i < names.count; i++) {
+			if (strcmp(names.v[i], last_name) == 0) {
+				last = i + 1;
+				found = true;
+			}
+		}
+	}
+	for (i = found ? last : 0; i < names.count; i++) {
+		sieve_testsuite_test_begin(ts, names.v[i]);
+		sieve_testsuite_test_fail(ts, "not reached: the file ended with a runtime error");
+		sieve_testsuite_test_end(ts);
+	}
+}
+
+int sieve_testsuite_compile_only(const char *path)
+{
+	struct sieve_testsuite *ts = sieve_testsuite_create(path);
+	struct sieve_ast *ast;
+	int ret;
+
+	const char *slash = strrchr(path, '/');
+
+	(void)sieve_extension_register(&sieve_testsuite_extension);
+	sieve_testsuite_message_init(ts, &ts->sieve_msg);
+	sieve_testsuite_env_update(ts);
+	ret = sieve_testsuite_script_compile(ts, slash == NULL ? path : slash + 1, &ast);
+	for (unsigned int i = 0; i < ts->errors.count; i++)
+		printf("%u: %s\n", i + 1, ts->errors.v[i]);
+	printf("%s: %u errors\n", ret > 0 ? "OK" : "FAILED", ts->errors.count);
+	sieve_testsuite_destroy(&ts);
+	return ret > 0 ? 0 : -1;
 }
 
 static void testsuite_file_fail(struct sieve_testsuite *ts, const char *reason)
@@ -58,8 +123,11 @@ int sieve_testsuite_run_file(const char *path, bool expect_failure, bool verbose
 	if (testsuite_compile_file(ts, path, &ast) < 0)
 		testsuite_file_fail(ts, "failed to compile the test script");
 	else if (sieve_execute_env(ast, &ts->sieve_msg, &ts->env, &ts->limits, ts->pool,
-				   &result, &error) < 0 && !ts->aborted)
-		testsuite_file_fail(ts, t_strdup_printf("script execution aborted: %s", error));
+				   &result, &error) < 0) {
+		if (!ts->aborted)
+			testsuite_file_fail(ts, t_strdup_printf("script execution aborted: %s", error));
+		testsuite_report_unreached(ts, ast);
+	}
 
 	if (expect_failure) {
 		ok = ts->fail_count > 0 && ts->fail_count >= ts->test_count;

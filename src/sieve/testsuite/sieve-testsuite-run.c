@@ -59,7 +59,7 @@ static int env_include_load(void *context, enum sieve_include_location location,
 	array_init(&diags, ts->pool, 4);
 	if (sieve_compile_diag(ts->pool, data, size, NULL, 0, &ast, &diags) < 0) {
 		*error_r = diags.count > 0 ? diags.v[0].text : "compile failed";
-		for (unsigned int i = 0; i < diags.count; i++) {
+		for (unsigned int i = 0; i < diags.count && !ts->compiling; i++) {
 			if (!diags.v[i].warning)
 				sieve_testsuite_error_add(ts, diags.v[i].text);
 		}
@@ -81,7 +81,9 @@ static int env_get_environment(void *context, const char *name, const char **val
 	else if (strcmp(name, "phase") == 0)
 		*value_r = "during";
 	else if (strcmp(name, "location") == 0)
-		*value_r = "MDA";
+		/* RFC 5183 §4.1: the runner evaluates scripts on stored test
+		   messages, outside delivery: a message store */
+		*value_r = "MS";
 	else if (strcmp(name, "vnd.dovecot.default-mailbox") == 0)
 		*value_r = "INBOX";
 	else if (strcmp(name, "vnd.dovecot.username") == 0 && ts->username != NULL)
@@ -127,6 +129,56 @@ static const char *setting_header_name(struct sieve_testsuite *ts, const char *n
 	return colon == NULL ? value : p_strndup(ts->pool, value, colon - value);
 }
 
+/* Pigeonhole's sieve_<ext>_status_header, _status_type, _max_header,
+   _max_value and _text_value<N>: NULL when not (or badly) configured, as
+   the test then always yields "0". */
+static const struct sieve_score_config *
+setting_score(struct sieve_testsuite *ts, const char *ext, struct sieve_score_config *cfg)
+{
+	const char *type = sieve_testsuite_setting_get(ts, t_strdup_printf("sieve_%s_status_type", ext));
+	const char *max_value = sieve_testsuite_setting_get(ts, t_strdup_printf("sieve_%s_max_value", ext));
+	char *end;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->status_header = sieve_testsuite_setting_get(ts, t_strdup_printf("sieve_%s_status_header", ext));
+	cfg->max_header = sieve_testsuite_setting_get(ts, t_strdup_printf("sieve_%s_max_header", ext));
+	if (cfg->status_header == NULL)
+		return NULL;
+	if (type == NULL || strcmp(type, "score") == 0)
+		cfg->status_type = SIEVE_SCORE_STATUS_SCORE;
+	else if (strcmp(type, "strlen") == 0)
+		cfg->status_type = SIEVE_SCORE_STATUS_STRLEN;
+	else if (strcmp(type, "text") == 0)
+		cfg->status_type = SIEVE_SCORE_STATUS_TEXT;
+	else
+		return NULL;
+	if (cfg->status_type == SIEVE_SCORE_STATUS_TEXT) {
+		for (unsigned int i = 0; i < N_ELEMENTS(cfg->text_values); i++) {
+			cfg->text_values[i] = sieve_testsuite_setting_get(ts,
+				t_strdup_printf("sieve_%s_text_value%u", ext, i));
+		}
+		cfg->max_header = NULL;
+		return cfg;
+	}
+	/* exactly one of the two maximums */
+	if ((cfg->max_header == NULL) == (max_value == NULL))
+		return NULL;
+	if (max_value != NULL) {
+		cfg->max_value = strtod(max_value, &end);
+		if (*end != '\0' || cfg->max_value <= 0)
+			return NULL;
+	}
+	return cfg;
+}
+
+static bool setting_bool(struct sieve_testsuite *ts, const char *name)
+{
+	const char *value = sieve_testsuite_setting_get(ts, name);
+
+	return value != NULL && (strcasecmp(value, "yes") == 0 || strcmp(value, "1") == 0 ||
+				 strcasecmp(value, "true") == 0);
+}
+
 void sieve_testsuite_env_update(struct sieve_testsuite *ts)
 {
 	struct sieve_env *env = &ts->env;
@@ -145,6 +197,14 @@ void sieve_testsuite_env_update(struct sieve_testsuite *ts)
 	value = sieve_testsuite_setting_get(ts, "sieve_spamtest_max_value");
 	env->spam_max = value == NULL ? 0 : strtod(value, NULL);
 	env->virus_header = setting_header_name(ts, "sieve_virustest_status_header");
+	ts->user_addresses[0] = sieve_testsuite_setting_get(ts, "sieve_user_email");
+	env->user_addresses = ts->user_addresses;
+	env->vacation_use_original_recipient =
+		setting_bool(ts, "sieve_vacation_use_original_recipient");
+	env->vacation_dont_check_recipient =
+		setting_bool(ts, "sieve_vacation_dont_check_recipient");
+	env->spam_score = setting_score(ts, "spamtest", &ts->spam_score);
+	env->virus_score = setting_score(ts, "virustest", &ts->virus_score);
 	value = sieve_testsuite_setting_get(ts, "sieve_vacation_min_period");
 	env->vacation_min_period = value == NULL ? 0 : setting_interval(value);
 	value = sieve_testsuite_setting_get(ts, "sieve_vacation_max_period");
@@ -157,6 +217,16 @@ void sieve_testsuite_env_update(struct sieve_testsuite *ts)
 	ts->limits.max_actions = setting_uint(ts, "sieve_max_actions");
 	ts->limits.max_redirects = setting_uint(ts, "sieve_max_redirects");
 	ts->limits.max_cpu_ms = setting_uint(ts, "sieve_max_cpu_time") * 1000;
+}
+
+void sieve_testsuite_compile_env(struct sieve_testsuite *ts, struct sieve_compile_env *cenv_r)
+{
+	memset(cenv_r, 0, sizeof(*cenv_r));
+	cenv_r->context = ts;
+	cenv_r->include_load = env_include_load;
+	cenv_r->max_includes = ts->limits.max_includes;
+	cenv_r->max_include_depth = ts->limits.max_include_depth;
+	cenv_r->max_variables = ts->limits.max_variables;
 }
 
 /* --- other scripts --- */
@@ -190,13 +260,22 @@ int sieve_testsuite_script_compile(struct sieve_testsuite *ts, const char *path,
 			t_strdup_printf("script '%s' not found", path) : error);
 		return 0;
 	}
+	struct sieve_compile_env cenv;
+
 	array_init(&diags, ts->pool, 4);
-	ret = sieve_compile_diag(ts->pool, data, size, NULL, 0, ast_r, &diags);
+	sieve_testsuite_compile_env(ts, &cenv);
+	ts->compiling = true;
+	ret = sieve_compile_env_diag(ts->pool, data, size, NULL,
+				     SIEVE_TESTSUITE_MAX_COMPILE_ERRORS, &cenv, ast_r, &diags);
+	ts->compiling = false;
 	for (unsigned int i = 0; i < diags.count; i++) {
 		if (!diags.v[i].warning)
 			sieve_testsuite_error_add(ts, error_text(diags.v[i].text));
 	}
 	if (ret < 0) {
+		/* Pigeonhole's error handler ends a failed compile with one
+		   more message ("validation failed"): test_error counts it */
+		sieve_testsuite_error_add(ts, "script compilation failed");
 		*ast_r = NULL;
 		return 0;
 	}
@@ -233,16 +312,17 @@ int sieve_testsuite_script_run(struct sieve_testsuite *ts, struct sieve_run *run
 	const char *error;
 
 	sieve_testsuite_errors_clear(ts);
-	for (unsigned int i = 0; i < count; i++) {
-		if (sieve_execute_env(scripts[i], &ts->sieve_msg, &ts->env, &ts->limits,
-				      ts->pool, &result, &error) < 0) {
-			sieve_testsuite_error_add(ts, error_text(error));
-			return 0;
-		}
-		if (script_result_merge(run, node, result) < 0) {
-			sieve_testsuite_error_add(ts, error_text(sieve_run_get_error(run)));
-			return 0;
-		}
+	/* several scripts run as one sequence on one result, the way
+	   delivery runs the administrator's scripts around the user's */
+	if (sieve_execute_multi((const struct sieve_ast *const *)scripts, count,
+				&ts->sieve_msg, &ts->env, &ts->limits, ts->pool, &result,
+				&error) < 0) {
+		sieve_testsuite_error_add(ts, error_text(error));
+		return 0;
+	}
+	if (script_result_merge(run, node, result) < 0) {
+		sieve_testsuite_error_add(ts, error_text(sieve_run_get_error(run)));
+		return 0;
 	}
 	return 1;
 }

@@ -154,9 +154,12 @@ struct sieve_testsuite_mailbox *sieve_testsuite_mailbox_find(struct sieve_testsu
 	for (unsigned int i = 0; i < ts->mailboxes.count; i++) {
 		const char *box = ts->mailboxes.v[i]->name;
 
-		/* RFC 3501 §5.1: INBOX is case-insensitive */
+		/* RFC 3501 §5.1: INBOX is case-insensitive, also as the
+		   first level of a hierarchy name ("Inbox.Junk") */
 		if (strcmp(box, name) == 0 ||
-		    (strcasecmp(box, "INBOX") == 0 && strcasecmp(name, "INBOX") == 0))
+		    (strncasecmp(box, "INBOX", 5) == 0 && strncasecmp(name, "INBOX", 5) == 0 &&
+		     (box[5] == '\0' || box[5] == '.' || box[5] == '/') &&
+		     strcmp(box + 5, name + 5) == 0))
 			return ts->mailboxes.v[i];
 	}
 	return NULL;
@@ -346,6 +349,9 @@ void sieve_testsuite_test_begin(struct sieve_testsuite *ts, const char *name)
 	ts->test_name = p_strdup(ts->pool, name);
 	ts->fail_reason = NULL;
 	ts->test_count++;
+	if (!array_is_created(&ts->started))
+		array_init(&ts->started, ts->pool, 16);
+	array_push(&ts->started, ts->test_name);
 }
 
 void sieve_testsuite_test_fail(struct sieve_testsuite *ts, const char *reason)

@@ -15,6 +15,8 @@
 #define SIEVE_TESTSUITE_MAX_MAILS 10000
 #define SIEVE_TESTSUITE_MAX_SENT 10000
 #define SIEVE_TESTSUITE_MAX_ERRORS 1000
+/* errors one test_script_compile collects (Pigeonhole reports them all) */
+#define SIEVE_TESTSUITE_MAX_COMPILE_ERRORS 100
 #define SIEVE_TESTSUITE_MAX_SETTINGS 1000
 #define SIEVE_TESTSUITE_MAX_SCRIPT_SIZE (1024 * 1024)
 
@@ -100,6 +102,10 @@ struct sieve_testsuite {
 	   envelope), the environment built from the settings */
 	struct sieve_message sieve_msg;
 	struct sieve_env env;
+	/* sieve_spamtest_* / sieve_virustest_* settings for env */
+	struct sieve_score_config spam_score, virus_score;
+	/* sieve_user_email as env->user_addresses */
+	const char *user_addresses[2];
 	struct sieve_exec_limits limits;
 	/* the mail test_message :folder selected (hasflag reads its flags) */
 	struct sieve_testsuite_mail *current_mail;
@@ -116,8 +122,17 @@ struct sieve_testsuite {
 	const char *test_name; /* NULL outside a test block */
 	const char *fail_reason;
 	unsigned int test_count, fail_count;
+	/* names of the test blocks started, in order */
+	ARRAY(const char *) started;
 	bool verbose;
+	/* a compile is resolving includes: the loader leaves the error list
+	   alone (the compile reports the failure itself) */
+	bool compiling;
 };
+
+/* The compile-time environment from the settings: includes resolved
+   through the same loader as at run time. */
+void sieve_testsuite_compile_env(struct sieve_testsuite *ts, struct sieve_compile_env *cenv_r);
 
 /* --- sieve-testsuite-message.c --- */
 
