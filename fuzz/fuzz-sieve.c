@@ -1,10 +1,12 @@
 /* libFuzzer target for src/sieve: tokenises the input, compiles it
  * (parse + validate, with tight limits when the first byte is odd) and,
  * when it compiles, re-prints the tree, checks that the re-print compiles
- * to the same text, and runs it on a fixed message. */
+ * to the same text, and runs it on a fixed message, once through the
+ * header callbacks only and once on a MIME message with every extension
+ * callback. */
 #include "buffer.h"
 #include "mime-header.h"
-#include "sieve-interp.h"
+#include "sieve-extension.h"
 
 #include <strings.h>
 
@@ -92,6 +94,81 @@ static void fuzz_run(pool_t pool, struct sieve_ast *ast)
 	sieve_result_write(out, result);
 }
 
+static const char fuzz_mime_message[] =
+	"From: a+b@example.com\r\nTo: c@example.org\r\nSubject: test 42\r\n"
+	"Date: Tue, 3 Mar 2026 14:05:06 +0100\r\nMessage-ID: <x@y>\r\n"
+	"X-Spam: 5\r\nMIME-Version: 1.0\r\n"
+	"Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+	"--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nhello\r\n"
+	"--b\r\nContent-Type: message/rfc822\r\n\r\nSubject: inner\r\n\r\ninner body\r\n"
+	"--b--\r\n";
+
+static int fuzz_env_get(void *context, const char *name, const char **value_r)
+{
+	*value_r = "x";
+	return name[0] == 'd' ? 1 : 0;
+}
+
+static int fuzz_env_mailbox(void *context, const char *mailbox, const char **error_r)
+{
+	return mailbox[0] == 'I' ? 1 : 0;
+}
+
+static int fuzz_env_metadata(void *context, const char *mailbox, const char *entry,
+			     const char **value_r, const char **error_r)
+{
+	*value_r = "v";
+	return 1;
+}
+
+static int fuzz_env_duplicate(void *context, const char *id, uint64_t period,
+			      const char **error_r)
+{
+	return strlen(id) % 2;
+}
+
+/* every included script is this one again: exercises the loop check and
+   the nesting limits */
+static const struct sieve_ast *fuzz_include_ast;
+
+static int fuzz_env_include(void *context, enum sieve_include_location location,
+			    const char *name, const struct sieve_ast **ast_r,
+			    const char **error_r)
+{
+	if (name[0] == 'n')
+		return 0;
+	*ast_r = fuzz_include_ast;
+	return 1;
+}
+
+static void fuzz_run_full(pool_t pool, struct sieve_ast *ast)
+{
+	struct sieve_envelope envelope = { .from = "s@example.com", .to = "c@example.org" };
+	const struct sieve_message *msg =
+		sieve_message_from_memory(pool, fuzz_mime_message, sizeof(fuzz_mime_message) - 1,
+					  &envelope);
+	struct sieve_env env = {
+		.get_environment = fuzz_env_get, .mailbox_exists = fuzz_env_mailbox,
+		.metadata_get = fuzz_env_metadata, .duplicate_check = fuzz_env_duplicate,
+		.include_load = fuzz_env_include, .spam_header = "X-Spam", .spam_max = 10,
+		.local_zone_set = true, .now = 1770000000,
+	};
+	struct sieve_exec_limits limits = {
+		.max_actions = 8, .max_redirects = 2, .max_include_depth = 3,
+		.max_includes = 8, .max_variables = 16, .max_variable_size = 256,
+		.max_cpu_ms = 500,
+	};
+	struct sieve_result *result;
+	const char *error;
+	string_t *out = str_new(pool, 256);
+
+	fuzz_include_ast = ast;
+	if (sieve_execute_env(ast, msg, &env, &limits, pool, &result, &error) < 0)
+		i_assert(error != NULL);
+	i_assert(result->actions.count > 0);
+	sieve_result_write(out, result);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct sieve_parser_limits limits = { .max_nesting = 4, .lexer = {
@@ -122,6 +199,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			i_panic("re-print failed to parse: %s\n%s", error, str_c(text));
 		}
 		fuzz_run(pool, ast);
+		fuzz_run_full(pool, ast);
 	}
 	pool_destroy(&pool);
 	t_pool_clear();

@@ -47,7 +47,13 @@ static int extension_add(const struct sieve_extension_def *def)
 		return -1;
 	for (unsigned int i = 0; def->commands != NULL &&
 	     def->commands[i].identifier != NULL; i++) {
-		if (sieve_command_lookup(def->commands[i].identifier, &owner) != NULL)
+		const struct sieve_command_def *cmd = &def->commands[i];
+		const struct sieve_command_def *old =
+			sieve_command_lookup(cmd->identifier,
+					     (cmd->flags & SIEVE_CMD_FLAG_TEST) != 0, &owner);
+
+		if (old != NULL && (old->flags & SIEVE_CMD_FLAG_TEST) ==
+				   (cmd->flags & SIEVE_CMD_FLAG_TEST))
 			return -1;
 	}
 	extensions[extension_count++] = def;
@@ -95,21 +101,29 @@ const char *const *sieve_extension_names(void)
 	return extension_names;
 }
 
-const struct sieve_command_def *sieve_command_lookup(const char *identifier,
+const struct sieve_command_def *sieve_command_lookup(const char *identifier, bool is_test,
 	const struct sieve_extension_def **ext_r)
 {
+	const struct sieve_command_def *found = NULL;
+
 	sieve_extensions_init();
 	for (unsigned int i = 0; i < extension_count; i++) {
 		const struct sieve_command_def *cmds = extensions[i]->commands;
 
 		for (unsigned int j = 0; cmds != NULL && cmds[j].identifier != NULL; j++) {
-			if (strcasecmp(cmds[j].identifier, identifier) == 0) {
+			if (strcasecmp(cmds[j].identifier, identifier) != 0)
+				continue;
+			/* the kind the script's position asks for wins; the
+			   other is returned so the error can say why */
+			if (found == NULL || ((cmds[j].flags & SIEVE_CMD_FLAG_TEST) != 0) == is_test) {
+				found = &cmds[j];
 				*ext_r = extensions[i]->name == NULL ? NULL : extensions[i];
-				return &cmds[j];
 			}
+			if (((cmds[j].flags & SIEVE_CMD_FLAG_TEST) != 0) == is_test)
+				return found;
 		}
 	}
-	return NULL;
+	return found;
 }
 
 const struct sieve_tag_def *sieve_command_find_tag(const struct sieve_ast_node *node,

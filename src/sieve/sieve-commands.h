@@ -9,9 +9,10 @@
 
 /* Registers the built-in extensions once (idempotent). */
 void sieve_extensions_init(void);
-/* Finds a command or test by identifier (case-insensitive) and the
-   extension defining it (NULL for the base language). */
-const struct sieve_command_def *sieve_command_lookup(const char *identifier,
+/* Finds a command (or with is_test a test) by identifier
+   (case-insensitive) and the extension defining it (NULL for the base
+   language); a definition of the other kind if that is all there is. */
+const struct sieve_command_def *sieve_command_lookup(const char *identifier, bool is_test,
 	const struct sieve_extension_def **ext_r);
 /* Finds tag name for node's command: its own tags first, then the ones
    extensions add. *ext_name_r is the extension the script must require

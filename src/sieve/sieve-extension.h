@@ -120,7 +120,8 @@ struct sieve_extension_def {
 
 /* Registers an extension (the definition must stay valid for the
    process's life). Returns 0, or -1 if its name or one of its commands is
-   already registered by another extension. The built-in extensions are
+   already registered by another extension. A command and a test may share
+   an identifier (looked up by position in the script). The built-in extensions are
    registered on first use of the engine. */
 int sieve_extension_register(const struct sieve_extension_def *def);
 /* The registered extension with this capability name, or NULL. */
@@ -181,11 +182,19 @@ int sieve_run_block(struct sieve_run *run, const struct sieve_ast_node *node);
 /* Ends the run as if "stop" were executed (RFC 5228 §3.3). */
 void sieve_run_stop(struct sieve_run *run);
 bool sieve_run_is_stopped(const struct sieve_run *run);
-/* For test harnesses running many cases in one run: clears stop/return,
-   the last error, or the result (actions, edits, implicit keep, counters). */
+/* For test harnesses running many cases in one run: clears stop/return/
+   break (sieve_run_resume() is the same as sieve_run_clear_stop()), the
+   last error, or the result (actions, edits, duplicate marks, implicit keep
+   re-armed, counters, imap4flags' internal variable re-read). */
 void sieve_run_clear_stop(struct sieve_run *run);
+void sieve_run_resume(struct sieve_run *run);
 void sieve_run_clear_error(struct sieve_run *run);
 void sieve_run_reset_result(struct sieve_run *run);
+/* Would the implicit keep happen if the run ended now? */
+bool sieve_run_implicit_keep(const struct sieve_run *run);
+/* Re-applies limits (0 fields = defaults) mid-run, e.g. after a harness
+   changed its configuration. */
+void sieve_run_set_limits(struct sieve_run *run, const struct sieve_exec_limits *limits);
 /* Records a runtime error for node's line and returns -1. */
 int sieve_run_error(struct sieve_run *run, const struct sieve_ast_node *node,
 		    const char *fmt, ...) ATTR_PRINTF(3, 4);

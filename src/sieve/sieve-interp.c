@@ -225,6 +225,16 @@ void sieve_run_clear_stop(struct sieve_run *run)
 	run->breaking = NULL;
 }
 
+void sieve_run_resume(struct sieve_run *run)
+{
+	sieve_run_clear_stop(run);
+}
+
+bool sieve_run_implicit_keep(const struct sieve_run *run)
+{
+	return run->implicit_keep;
+}
+
 void sieve_run_clear_error(struct sieve_run *run)
 {
 	run->error = NULL;
@@ -239,6 +249,7 @@ void sieve_run_reset_result(struct sieve_run *run)
 	run->implicit_keep = true;
 	run->action_count = 0;
 	run->redirect_count = 0;
+	sieve_run_set_ext_context(run, &sieve_ext_imap4flags, NULL);
 }
 
 int sieve_run_test(struct sieve_run *run, const struct sieve_ast_node *test)
@@ -301,6 +312,7 @@ void sieve_run_set_message(struct sieve_run *run, const struct sieve_message *ms
 {
 	run->msg = msg;
 	run->parsed = NULL;
+	sieve_run_set_ext_context(run, &sieve_ext_imap4flags, NULL);
 	run->current_part = 0;
 	array_clear(&run->overlays);
 }
@@ -342,7 +354,7 @@ void sieve_run_set_ext_context(struct sieve_run *run, const struct sieve_extensi
 
 bool sieve_run_requires(const struct sieve_run *run, const char *extension)
 {
-	return sieve_ast_requires(run->ast, extension);
+	return run->ast != NULL && sieve_ast_requires(run->ast, extension);
 }
 
 const char *sieve_run_string(struct sieve_run *run, const struct sieve_ast_arg *arg)
@@ -376,6 +388,8 @@ static void run_limits_init(struct sieve_run *run, const struct sieve_exec_limit
 {
 	if (limits != NULL)
 		run->limits = *limits;
+	else
+		memset(&run->limits, 0, sizeof(run->limits));
 #define DEFAULT(field, value) if (run->limits.field == 0) run->limits.field = value
 	DEFAULT(max_actions, SIEVE_DEFAULT_MAX_ACTIONS);
 	DEFAULT(max_redirects, SIEVE_DEFAULT_MAX_REDIRECTS);
@@ -387,6 +401,11 @@ static void run_limits_init(struct sieve_run *run, const struct sieve_exec_limit
 	DEFAULT(max_variable_size, SIEVE_DEFAULT_MAX_VARIABLE_SIZE);
 	DEFAULT(max_header_edits, SIEVE_DEFAULT_MAX_HEADER_EDITS);
 #undef DEFAULT
+}
+
+void sieve_run_set_limits(struct sieve_run *run, const struct sieve_exec_limits *limits)
+{
+	run_limits_init(run, limits);
 }
 
 int sieve_run_script(struct sieve_run *run, const struct sieve_ast *ast)
@@ -443,15 +462,16 @@ static void run_finish(struct sieve_run *run, int ret)
 	}
 }
 
-int sieve_execute_env(const struct sieve_ast *ast, const struct sieve_message *msg,
-		      const struct sieve_env *env, const struct sieve_exec_limits *limits,
-		      pool_t pool, struct sieve_result **result_r, const char **error_r)
+int sieve_execute_multi(const struct sieve_ast *const *asts, unsigned int count,
+			const struct sieve_message *msg, const struct sieve_env *env,
+			const struct sieve_exec_limits *limits, pool_t pool,
+			struct sieve_result **result_r, const char **error_r)
 {
 	struct sieve_run run = {
 		.msg = msg, .env = env == NULL ? &empty_env : env, .pool = pool,
 		.implicit_keep = true, .cpu_start_us = cpu_now_us(),
 	};
-	int ret;
+	int ret = 0;
 
 	run_limits_init(&run, limits);
 	run.result = p_new(pool, struct sieve_result, 1);
@@ -462,13 +482,27 @@ int sieve_execute_env(const struct sieve_ast *ast, const struct sieve_message *m
 	array_init(&run.overlays, pool, 1);
 	run.tmp_pool = pool_create("sieve execute", 4096);
 
-	ret = sieve_run_script(&run, ast);
+	for (unsigned int i = 0; i < count && ret == 0; i++) {
+		if (i > 0 && !run.implicit_keep)
+			break;
+		/* each script has its own variables and stop */
+		run.scope = NULL;
+		sieve_run_clear_stop(&run);
+		ret = sieve_run_script(&run, asts[i]);
+	}
 	pool_destroy(&run.tmp_pool);
 	run_finish(&run, ret);
 	if (ret < 0)
 		*error_r = run.error;
 	*result_r = run.result;
 	return ret;
+}
+
+int sieve_execute_env(const struct sieve_ast *ast, const struct sieve_message *msg,
+		      const struct sieve_env *env, const struct sieve_exec_limits *limits,
+		      pool_t pool, struct sieve_result **result_r, const char **error_r)
+{
+	return sieve_execute_multi(&ast, 1, msg, env, limits, pool, result_r, error_r);
 }
 
 int sieve_execute(const struct sieve_ast *ast, const struct sieve_message *msg,

@@ -39,6 +39,11 @@ struct sieve_message_vfuncs {
 	   must stay valid until the run ends. Returns 0. */
 	int (*get_data)(void *context, const unsigned char **data_r, size_t *size_r,
 			const char **error_r);
+	/* Optional: the IMAP flags the message already has (a stored
+	   message, e.g. on an IMAP event, RFC 6785), the start value of
+	   imap4flags' internal variable (RFC 5232 §3); NULL-terminated.
+	   NULL: no flags. Returns 0. */
+	int (*get_flags)(void *context, const char *const **flags_r, const char **error_r);
 };
 
 struct sieve_message {
@@ -274,6 +279,16 @@ int sieve_execute(const struct sieve_ast *ast, const struct sieve_message *msg,
 int sieve_execute_env(const struct sieve_ast *ast, const struct sieve_message *msg,
 		      const struct sieve_env *env, const struct sieve_exec_limits *limits,
 		      pool_t pool, struct sieve_result **result_r, const char **error_r);
+
+/* Runs several scripts in order on one result, as for administrator
+   scripts before and after the user's (and Pigeonhole's test_multiscript):
+   stop ends one script; the next one runs only while the implicit keep is
+   still in effect; a runtime error ends the sequence with the RFC 5228
+   §2.10.6 fallback. */
+int sieve_execute_multi(const struct sieve_ast *const *asts, unsigned int count,
+			const struct sieve_message *msg, const struct sieve_env *env,
+			const struct sieve_exec_limits *limits, pool_t pool,
+			struct sieve_result **result_r, const char **error_r);
 
 /* Writes the actions as "keep", "fileinto:copy \"A\"", ... one per
    line (for tests and logs); flags as " flags=[\"\\\\Seen\"]", vacation as

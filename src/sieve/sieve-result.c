@@ -107,7 +107,7 @@ static void edit_collect(const struct mime_header_field *field, void *context)
 	struct edit_field *f = array_append_space(&ctx->fields);
 
 	f->name = t_strdup(field->name);
-	f->data = field->full;
+	f->data = p_memdup(t_pool(), field->full, field->full_size);
 	f->size = field->full_size;
 }
 

@@ -17,11 +17,17 @@ struct sieve_run_ext_context {
 
 /* One variable scope (RFC 5229 §3): a script's own, or the global one of
    RFC 6609 §3.4. */
+struct sieve_var {
+	const char *name, *value;
+};
+typedef ARRAY(struct sieve_var) sieve_var_array_t;
+
 struct sieve_var_scope {
-	struct hash_table *vars; /* name -> value (case-insensitive) */
-	unsigned int count;
-	/* names this script declared global (RFC 6609 §3.4), or NULL */
-	struct hash_table *globals;
+	/* names compare case-insensitively (RFC 5229 §3) */
+	sieve_var_array_t vars;
+	/* names this script declared global (RFC 6609 §3.4); not created
+	   until the first global command */
+	sieve_var_array_t globals;
 };
 
 /* editheader's view of one header name (RFC 5293): the values after the

@@ -394,7 +394,7 @@ static int validate_def(struct sieve_validator *validator, struct sieve_ast_node
 			bool is_test, const char **error_r)
 {
 	const struct sieve_extension_def *ext;
-	const struct sieve_command_def *def = sieve_command_lookup(node->identifier, &ext);
+	const struct sieve_command_def *def = sieve_command_lookup(node->identifier, is_test, &ext);
 
 	if (def == NULL) {
 		*error_r = t_strdup_printf("unknown %s '%s'", is_test ? "test" : "command",

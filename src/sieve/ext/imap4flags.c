@@ -18,8 +18,23 @@ static struct imap4flags_context *imap4flags_get(struct sieve_run *run)
 	struct imap4flags_context *ctx = sieve_run_ext_context(run, &sieve_ext_imap4flags);
 
 	if (ctx == NULL) {
+		const struct sieve_message *msg = sieve_run_get_message(run);
+		const char *const *flags, *error;
+
 		ctx = p_new(sieve_run_pool(run), struct imap4flags_context, 1);
 		ctx->internal = "";
+		/* a stored message starts with its own flags */
+		if (msg->v->get_flags != NULL &&
+		    msg->v->get_flags(msg->context, &flags, &error) == 0 && flags != NULL) {
+			string_t *str = str_new(sieve_run_pool(run), 64);
+
+			for (unsigned int i = 0; flags[i] != NULL; i++) {
+				if (i > 0)
+					str_append_c(str, ' ');
+				str_append(str, flags[i]);
+			}
+			ctx->internal = str_c(str);
+		}
 		sieve_run_set_ext_context(run, &sieve_ext_imap4flags, ctx);
 	}
 	return ctx;
@@ -191,6 +206,7 @@ const char *const *sieve_imap4flags_for_action(struct sieve_run *run,
 
 const char *const *sieve_imap4flags_implicit(struct sieve_run *run)
 {
+	/* set once a script used imap4flags (the run may be over) */
 	struct imap4flags_context *ctx = sieve_run_ext_context(run, &sieve_ext_imap4flags);
 
 	return ctx == NULL ? NULL : flags_to_list(run, ctx->internal);

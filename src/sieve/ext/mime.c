@@ -189,11 +189,15 @@ static int exec_extracttext(struct sieve_run *run, const struct sieve_ast_node *
 		    strcasecmp(part->part->content_type.type, "text") == 0)
 			text = sieve_msg_part_text(run, part);
 	}
-	if (first != NULL && strlen(text) > first->number) {
-		size_t len = (size_t)first->number;
+	if (first != NULL) {
+		/* RFC 5703 §7: :first counts characters */
+		uint64_t chars = 0;
+		size_t len = 0;
 
-		while (len > 0 && ((unsigned char)text[len] & 0xc0) == 0x80)
-			len--;
+		for (; text[len] != '\0'; len++) {
+			if (((unsigned char)text[len] & 0xc0) != 0x80 && chars++ == first->number)
+				break;
+		}
 		text = p_strndup(run->pool, text, len);
 	}
 	text = sieve_variables_apply_modifiers(run, node, text);

@@ -4,7 +4,6 @@
  * the string test (§5). Variable storage is per script scope, with the
  * global scope of include (RFC 6609 §3.4). */
 #include "sieve-run.h"
-#include "hash.h"
 
 #include <strings.h>
 
@@ -44,8 +43,18 @@ static struct sieve_var_scope *scope_create(struct sieve_run *run)
 {
 	struct sieve_var_scope *scope = p_new(run->pool, struct sieve_var_scope, 1);
 
-	scope->vars = hash_table_create(run->pool, strcase_hash, strcase_cmp);
+	array_init(&scope->vars, run->pool, 8);
 	return scope;
+}
+
+/* Linear: a scope holds at most max_variables (255 by default). */
+static struct sieve_var *scope_find(const sieve_var_array_t *vars, const char *name)
+{
+	for (unsigned int i = 0; i < vars->count; i++) {
+		if (strcasecmp(vars->v[i].name, name) == 0)
+			return &vars->v[i];
+	}
+	return NULL;
 }
 
 /* The scope a name lives in and the name within it. */
@@ -59,8 +68,8 @@ static struct sieve_var_scope *var_scope(struct sieve_run *run, const char **nam
 	}
 	if (run->scope == NULL)
 		run->scope = scope_create(run);
-	if (run->global_scope != NULL && run->scope->globals != NULL &&
-	    hash_table_lookup(run->scope->globals, *name) != NULL)
+	if (run->global_scope != NULL && array_is_created(&run->scope->globals) &&
+	    scope_find(&run->scope->globals, *name) != NULL)
 		return run->global_scope;
 	return run->scope;
 }
@@ -68,8 +77,9 @@ static struct sieve_var_scope *var_scope(struct sieve_run *run, const char **nam
 const char *sieve_run_var_get(struct sieve_run *run, const char *name)
 {
 	struct sieve_var_scope *scope = var_scope(run, &name);
+	struct sieve_var *var = scope_find(&scope->vars, name);
 
-	return hash_table_lookup(scope->vars, name);
+	return var == NULL ? NULL : var->value;
 }
 
 /* Cuts value to the size limit at a UTF-8 character boundary. */
@@ -88,31 +98,35 @@ int sieve_run_var_set(struct sieve_run *run, const struct sieve_ast_node *node,
 		      const char *name, const char *value)
 {
 	struct sieve_var_scope *scope = var_scope(run, &name);
-	const void *old_key;
-	void *old_value;
+	struct sieve_var *var = scope_find(&scope->vars, name);
 
-	if (hash_table_lookup_full(scope->vars, name, &old_key, &old_value)) {
-		hash_table_insert(scope->vars, old_key, (void *)var_value_limit(run, value));
-		return 0;
+	if (var == NULL) {
+		if (scope->vars.count >= run->limits.max_variables)
+			return sieve_run_error(run, node, "too many variables (limit %u)",
+					       run->limits.max_variables);
+		var = array_append_space(&scope->vars);
+		var->name = p_strdup(run->pool, name);
 	}
-	if (scope->count >= run->limits.max_variables)
-		return sieve_run_error(run, node, "too many variables (limit %u)",
-				       run->limits.max_variables);
-	scope->count++;
-	hash_table_insert(scope->vars, p_strdup(run->pool, name),
-			  (void *)var_value_limit(run, value));
+	var->value = var_value_limit(run, value);
 	return 0;
 }
 
 void sieve_variables_declare_global(struct sieve_run *run, const char *name)
 {
+	struct sieve_var *var;
+
 	if (run->scope == NULL)
 		run->scope = scope_create(run);
 	if (run->global_scope == NULL)
 		run->global_scope = scope_create(run);
-	if (run->scope->globals == NULL)
-		run->scope->globals = hash_table_create(run->pool, strcase_hash, strcase_cmp);
-	hash_table_insert(run->scope->globals, p_strdup(run->pool, name), (void *)1);
+	if (!array_is_created(&run->scope->globals))
+		array_init(&run->scope->globals, run->pool, 4);
+	if (scope_find(&run->scope->globals, name) != NULL ||
+	    run->scope->globals.count >= run->limits.max_variables)
+		return;
+	var = array_append_space(&run->scope->globals);
+	var->name = p_strdup(run->pool, name);
+	var->value = "";
 }
 
 static const char *var_lookup_ref(struct sieve_run *run, const char *name, size_t len)

@@ -142,7 +142,10 @@ static int exec_test_config_reload(struct sieve_run *run, const struct sieve_ast
 {
 	/* the engine reads ts->env through a pointer: updating it is the
 	   reload, whichever extension is named */
-	sieve_testsuite_env_update(ext_ts(run));
+	struct sieve_testsuite *ts = ext_ts(run);
+
+	sieve_testsuite_env_update(ts);
+	sieve_run_set_limits(run, &ts->limits);
 	return 0;
 }
 
@@ -253,7 +256,12 @@ static void testsuite_result_reset(struct sieve_testsuite *ts, struct sieve_run 
 
 static int exec_test_result_reset(struct sieve_run *run, const struct sieve_ast_node *node)
 {
-	testsuite_result_reset(ext_ts(run), run);
+	struct sieve_testsuite *ts = ext_ts(run);
+
+	testsuite_result_reset(ts, run);
+	/* the outgoing queue starts over too: the next test reads its first
+	   message as test_message :smtp 0 */
+	array_clear(&ts->sent);
 	return 0;
 }
 

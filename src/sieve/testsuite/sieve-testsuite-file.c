@@ -16,7 +16,11 @@ static int testsuite_compile_file(struct sieve_testsuite *ts, const char *path,
 	size_t size;
 	int ret;
 
-	ret = sieve_testsuite_read_file(ts, ts->pool, path, &data, &size, &error);
+	/* the test directory is the file's own: read it by its base name */
+	const char *slash = strrchr(path, '/');
+
+	ret = sieve_testsuite_read_file(ts, ts->pool, slash == NULL ? path : slash + 1,
+					&data, &size, &error);
 	if (ret <= 0) {
 		printf("ERROR %s: %s\n", path, ret == 0 ? "file not found" : error);
 		return -1;

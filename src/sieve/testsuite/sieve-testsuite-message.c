@@ -131,7 +131,25 @@ static int ts_get_data(void *context, const unsigned char **data_r, size_t *size
 	return 0;
 }
 
+/* the flags of the stored message test_message :folder selected */
+static int ts_get_flags(void *context, const char *const **flags_r, const char **error_r)
+{
+	struct sieve_testsuite *ts = context;
+	const char **flags;
+
+	if (ts->current_mail == NULL) {
+		*flags_r = NULL;
+		return 0;
+	}
+	flags = p_new(ts->pool, const char *, ts->current_mail->flags.count + 1);
+	for (unsigned int i = 0; i < ts->current_mail->flags.count; i++)
+		flags[i] = ts->current_mail->flags.v[i];
+	*flags_r = flags;
+	return 0;
+}
+
 static const struct sieve_message_vfuncs ts_message_vfuncs = {
+	.get_flags = ts_get_flags,
 	.get_headers = ts_get_headers,
 	.get_data = ts_get_data,
 	.get_envelope = ts_get_envelope,

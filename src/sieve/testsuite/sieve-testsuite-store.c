@@ -38,6 +38,7 @@ struct sieve_testsuite *sieve_testsuite_create(const char *test_path)
 	array_init(&ts->binaries, pool, 4);
 	array_init(&ts->errors, pool, 8);
 	array_init(&ts->messages, pool, 8);
+	array_init(&ts->duplicates, pool, 4);
 	(void)sieve_testsuite_mailbox_create(ts, "INBOX");
 	sieve_testsuite_set_message(ts, default_message, sizeof(default_message) - 1);
 	return ts;
@@ -252,6 +253,18 @@ int sieve_testsuite_send(struct sieve_testsuite *ts, const char *envelope_from,
 int sieve_testsuite_setting_set(struct sieve_testsuite *ts, const char *name, const char *value)
 {
 	struct sieve_testsuite_setting *setting;
+
+	/* settings are trimmed as in a configuration file */
+	if (value != NULL) {
+		size_t len;
+
+		while (*value == ' ' || *value == '\t')
+			value++;
+		len = strlen(value);
+		while (len > 0 && (value[len - 1] == ' ' || value[len - 1] == '\t'))
+			len--;
+		value = t_strndup(value, len);
+	}
 
 	for (unsigned int i = 0; i < ts->settings.count; i++) {
 		if (strcmp(ts->settings.v[i].name, name) == 0) {
