@@ -87,6 +87,14 @@ struct deliver_notify {
 	const char *message; /* NULL: a summary of the message */
 };
 
+/* RFC 5293 editheader: a script's header changes, as the new header
+   block and where the original body starts */
+struct deliver_edited_header {
+	const unsigned char *data;
+	size_t size;
+	uint64_t body_offset;
+};
+
 struct deliver_action {
 	enum deliver_action_type type;
 	/* STORE: mailbox (NULL: the default one, i.e. keep); REDIRECT:
@@ -100,6 +108,11 @@ struct deliver_action {
 	const struct deliver_notify *notify;
 	const char *script; /* for the log */
 	unsigned int line;
+	/* STORE/REDIRECT: the message with its script's editheader changes
+	   (NULL: as received) */
+	const struct deliver_edited_header *header;
+	/* fileinto :specialuse (RFC 8579): "\\Junk" ..., or NULL */
+	const char *specialuse;
 };
 typedef ARRAY(struct deliver_action) deliver_action_array_t;
 
@@ -133,7 +146,37 @@ struct deliver_ctx {
 	/* the whole message for Sieve's body/mime tests, read on demand */
 	const unsigned char *data;
 	size_t data_size;
+	/* RFC 5235 verdicts from the configured headers (deliver-spamtest.c):
+	   1..10 and 1..5, 0 when not tested */
+	unsigned int spam_verdict, virus_verdict;
+	/* set when the scripts run for an IMAP event (RFC 6785,
+	   deliver-imapsieve.c), NULL at delivery */
+	const struct deliver_imap_event *imap;
 };
+
+struct sieve_result;
+struct deliver_imap_event;
+/* deliver-editheader.c: the new header block of result's editheader
+   changes (memory from ctx->pool), NULL when there are none or they
+   can't be applied (logged). */
+const struct deliver_edited_header *
+deliver_editheader_apply(struct deliver_ctx *ctx, const struct sieve_result *result,
+			 const char *script);
+/* deliver-spamtest.c: sets ctx->spam_verdict and virus_verdict. */
+void deliver_spamtest_prepare(struct deliver_ctx *ctx);
+/* deliver-actions.c: the mailbox with the special-use flag ("\\Junk"),
+   NULL if none (or the flag is unknown). Temporary memory. */
+const char *deliver_specialuse_mailbox(struct deliver_ctx *ctx, const char *flag);
+/* RFC 8579 specialuse_exists: 1 if mailbox (NULL: any) has the flag. */
+int deliver_specialuse_has(struct deliver_ctx *ctx, const char *mailbox, const char *flag);
+/* deliver-actions.c: stores one copy into name (the imapsieve fileinto
+   too). Returns 1 stored, 0 the mailbox doesn't exist, -1 failed
+   (logged). */
+int deliver_store_into(struct deliver_ctx *ctx, const char *name,
+		       const struct deliver_action *act);
+/* deliver-actions.c: sends a redirect. Returns 1 sent (or sent before), 0
+   refused for good, -1 temporary failure (logged). */
+int deliver_redirect(struct deliver_ctx *ctx, const struct deliver_action *act);
 
 /* deliver-sieve.c: runs the configured scripts and fills actions
    (always at least a keep unless the scripts cancelled it). */
