@@ -113,6 +113,9 @@ struct deliver_action {
 	const struct deliver_edited_header *header;
 	/* fileinto :specialuse (RFC 8579): "\\Junk" ..., or NULL */
 	const char *specialuse;
+	/* keep on an IMAP event: imap4flags decided the flags, so flags and
+	   keywords replace the message's (an empty set clears them) */
+	bool flags_given;
 };
 typedef ARRAY(struct deliver_action) deliver_action_array_t;
 
@@ -151,7 +154,19 @@ struct deliver_ctx {
 	unsigned int spam_verdict, virus_verdict;
 	/* set when the scripts run for an IMAP event (RFC 6785,
 	   deliver-imapsieve.c), NULL at delivery */
-	const struct deliver_imap_event *imap;
+	struct deliver_imap_event *imap;
+};
+
+/* One message's IMAP event, as the scripts see it (RFC 6785 §4). */
+struct deliver_imap_event {
+	const char *user, *email;   /* imap.user, imap.email */
+	const char *cause;          /* imap.cause: "APPEND", "COPY", "FLAG" */
+	const char *mailbox;        /* imap.mailbox */
+	const char *changed_flags;  /* imap.changedflags ("" unless FLAG) */
+	/* the stored message's flags and keywords, NULL-terminated */
+	const char *const *flags;
+	/* the running script read them (imap4flags was used) */
+	bool flags_read;
 };
 
 struct sieve_result;
@@ -177,6 +192,28 @@ int deliver_store_into(struct deliver_ctx *ctx, const char *name,
 /* deliver-actions.c: sends a redirect. Returns 1 sent (or sent before), 0
    refused for good, -1 temporary failure (logged). */
 int deliver_redirect(struct deliver_ctx *ctx, const struct deliver_action *act);
+
+/* deliver-sieve.c: a path template with %h (home), %u (user) and %%
+   expanded, relative to the home; NULL for "" (memory from ctx->pool). */
+const char *deliver_expand_path(struct deliver_ctx *ctx, const char *tmpl);
+/* deliver-sieve.c: adds the script at path, or the *.sieve files of the
+   directory at path in name order ("" adds nothing). */
+void deliver_scripts_add(const char *path, array_str_t *paths);
+/* deliver-sieve.c: runs the scripts at paths in order (as
+   deliver_sieve_run() does with the configured ones); ctx->user_script
+   names the one whose errors go to its .log. */
+void deliver_sieve_run_paths(struct deliver_ctx *ctx, const array_str_t *paths,
+			     deliver_action_array_t *actions);
+struct sieve_ast;
+/* deliver-imapsieve.c: the environment items of RFC 6785 §4.2-§4.5;
+   true with *value_r when name is one. */
+bool deliver_imapsieve_environment(struct deliver_ctx *ctx, const char *name,
+				   const char **value_r);
+/* deliver-imapsieve.c: why a script may not run for an IMAP event (it
+   requires reject, ereject or vacation, RFC 6785 §3.11), or NULL. */
+const char *deliver_imapsieve_check_script(const struct sieve_ast *ast);
+/* deliver-imapsieve.c: the same for the actions of a result. */
+const char *deliver_imapsieve_check_result(const struct sieve_result *result);
 
 /* deliver-sieve.c: runs the configured scripts and fills actions
    (always at least a keep unless the scripts cancelled it). */

@@ -157,9 +157,7 @@ static int name_cmp(const void *p1, const void *p2)
 	return strcmp(*(const char *const *)p1, *(const char *const *)p2);
 }
 
-/* Adds the script at path, or the *.sieve files of the directory at path
-   in name order. */
-static void deliver_scripts_add(const char *path, array_str_t *paths)
+void deliver_scripts_add(const char *path, array_str_t *paths)
 {
 	struct stat st;
 	if (path[0] == '\0' || stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
@@ -184,8 +182,7 @@ static void deliver_scripts_add(const char *path, array_str_t *paths)
 		array_push(paths, names.v[i]);
 }
 
-/* A template with %h, %u and %% expanded; relative to the home. */
-static const char *deliver_expand_path(struct deliver_ctx *ctx, const char *tmpl)
+const char *deliver_expand_path(struct deliver_ctx *ctx, const char *tmpl)
 {
 	if (tmpl[0] == '\0')
 		return NULL;
@@ -273,6 +270,11 @@ static int deliver_sieve_get_envelope(void *context, enum sieve_envelope_part pa
 				      const char **value_r, const char **error_r)
 {
 	struct deliver_ctx *ctx = context;
+	if (ctx->imap != NULL) {
+		/* RFC 6785 §4.6: there is no envelope on an IMAP event */
+		*error_r = "envelope tests are not allowed for IMAP events";
+		return -1;
+	}
 	switch (part) {
 	case SIEVE_ENVELOPE_FROM:
 		*value_r = ctx->in->sender;
@@ -323,11 +325,27 @@ static int deliver_sieve_get_size(void *context, uint64_t *size_r, const char **
 	return 0;
 }
 
+/* RFC 6785 §3.8: on an IMAP event imap4flags starts from the stored
+   message's flags; that a script read them also says its keep decides
+   the flags (deliver-imapsieve.c) */
+static int deliver_sieve_get_flags(void *context, const char *const **flags_r,
+				   const char **error_r)
+{
+	struct deliver_ctx *ctx = context;
+	*flags_r = NULL;
+	if (ctx->imap != NULL) {
+		*flags_r = ctx->imap->flags;
+		ctx->imap->flags_read = true;
+	}
+	return 0;
+}
+
 static const struct sieve_message_vfuncs deliver_sieve_message_vfuncs = {
 	.get_headers = deliver_sieve_get_headers,
 	.get_envelope = deliver_sieve_get_envelope,
 	.get_size = deliver_sieve_get_size,
 	.get_data = deliver_sieve_get_data,
+	.get_flags = deliver_sieve_get_flags,
 };
 
 /* --- what else the run asks of delivery (struct sieve_env) --- */
@@ -335,12 +353,15 @@ static const struct sieve_message_vfuncs deliver_sieve_message_vfuncs = {
 static int deliver_env_get_environment(void *context, const char *name, const char **value_r)
 {
 	struct deliver_ctx *ctx = context;
+	if (ctx->imap != NULL && deliver_imapsieve_environment(ctx, name, value_r))
+		return 1;
 	/* RFC 5183 §4 */
 	if (strcmp(name, "host") == 0 || strcmp(name, "domain") == 0) {
 		*value_r = deliver_ctx_helo(ctx);
 		return 1;
 	}
-	if (strcmp(name, "phase") == 0) {
+	/* the engine says "post" for IMAP events (RFC 6785 §4.1) */
+	if (strcmp(name, "phase") == 0 && ctx->imap == NULL) {
 		*value_r = "during";
 		return 1;
 	}
@@ -436,6 +457,8 @@ struct deliver_sieve_state {
 	const struct deliver_edited_header *header;
 	/* the keep carried to the next script (or done at the end) */
 	bool keep;
+	/* IMAP event: the running script read the message's flags */
+	bool flags_read;
 	struct deliver_action keep_action;
 };
 
@@ -512,6 +535,7 @@ static void deliver_sieve_translate(struct deliver_sieve_state *state, const cha
 		act.target = NULL;
 		act.implicit = sa->implicit;
 		deliver_sieve_flags(state->pool, sa->flags, &act.flags, &act.keywords);
+		act.flags_given = sa->flags != NULL || state->flags_read;
 		state->keep = true;
 		state->keep_action = act;
 		return;
@@ -570,6 +594,8 @@ static int deliver_sieve_run_script(struct deliver_ctx *ctx, struct deliver_siev
 	const char *error = script->error;
 	if (script->excessive)
 		error = "script used too much CPU time before; not run until it changes";
+	if (error == NULL && ctx->imap != NULL)
+		error = deliver_imapsieve_check_script(script->ast);
 	struct sieve_result *result = NULL;
 	if (error == NULL) {
 		const struct sieve_exec_limits limits = {
@@ -595,7 +621,10 @@ static int deliver_sieve_run_script(struct deliver_ctx *ctx, struct deliver_siev
 			.vacation_min_period = ctx->set->sieve.vacation_min_period_ms / 1000,
 			.vacation_max_period = ctx->set->sieve.vacation_max_period_ms / 1000,
 			.now = ctx->now,
+			.imap_event = ctx->imap != NULL,
 		};
+		if (ctx->imap != NULL)
+			ctx->imap->flags_read = false;
 		double start = deliver_cpu_seconds();
 		if (sieve_execute_env(script->ast, &smsg, &env, &limits, ctx->pool, &result,
 				      &error) == 0 &&
@@ -603,6 +632,8 @@ static int deliver_sieve_run_script(struct deliver_ctx *ctx, struct deliver_siev
 			script->excessive = true;
 			error = "script used more than sieve.max_cpu_time";
 		}
+		if (error == NULL && ctx->imap != NULL)
+			error = deliver_imapsieve_check_result(result);
 	}
 	if (error != NULL) {
 		log_error(ctx->in->log, "sieve_failed", "user=%s script=%s error=%s",
@@ -617,6 +648,7 @@ static int deliver_sieve_run_script(struct deliver_ctx *ctx, struct deliver_siev
 		return 0;
 	}
 	state->keep = false;
+	state->flags_read = ctx->imap != NULL && ctx->imap->flags_read;
 	state->header = deliver_editheader_apply(ctx, result, path);
 	for (unsigned int i = 0; i < result->actions.count; i++)
 		deliver_sieve_translate(state, p_strdup(ctx->pool, path), &result->actions.v[i]);
@@ -634,6 +666,19 @@ static int deliver_sieve_run_script(struct deliver_ctx *ctx, struct deliver_siev
 
 void deliver_sieve_run(struct deliver_ctx *ctx, deliver_action_array_t *actions)
 {
+	array_str_t paths;
+	array_init(&paths, t_pool(), 8);
+	ctx->user_script = deliver_user_script_path(ctx);
+	deliver_scripts_add(ctx->set->sieve.before, &paths);
+	if (ctx->user_script != NULL)
+		array_push(&paths, ctx->user_script);
+	deliver_scripts_add(ctx->set->sieve.after, &paths);
+	deliver_sieve_run_paths(ctx, &paths, actions);
+}
+
+void deliver_sieve_run_paths(struct deliver_ctx *ctx, const array_str_t *script_paths,
+			     deliver_action_array_t *actions)
+{
 	struct deliver_sieve_state state = { .pool = ctx->pool, .actions = actions, .keep = true };
 	array_init(&ctx->duplicate_marks, ctx->pool, 2);
 	/* a full cache starts over now, never while a run uses its trees */
@@ -643,14 +688,7 @@ void deliver_sieve_run(struct deliver_ctx *ctx, deliver_action_array_t *actions)
 	state.keep_action.type = DELIVER_ACTION_STORE;
 	state.keep_action.implicit = true;
 
-	array_str_t paths;
-	array_init(&paths, t_pool(), 8);
-	ctx->user_script = deliver_user_script_path(ctx);
-	deliver_scripts_add(ctx->set->sieve.before, &paths);
-	if (ctx->user_script != NULL)
-		array_push(&paths, ctx->user_script);
-	deliver_scripts_add(ctx->set->sieve.after, &paths);
-
+	array_str_t paths = *script_paths;
 	const char *error;
 	if (paths.count > 0 && deliver_message_parse(ctx->msg, &error) < 0) {
 		log_error(ctx->in->log, "sieve_failed", "user=%s error=%s",
