@@ -865,9 +865,9 @@ static const struct setting_def sieve_setting_defs[] = {
 	{ .key = "spamtest_max_value", .type = SETTING_TYPE_STRING,
 	  DEF(sieve_settings, spamtest_max_value), .default_value = "",
 	  .check = check_decimal,
-	  .description = "The score that counts as certainly spam when "
-		"spamtest_max_header gives none. Empty: 10 (score), 5 "
-		"(strlen)." },
+	  .description = "The score (or string length) that counts as "
+		"certainly spam when spamtest_max_header gives none. Empty: "
+		"10." },
 	{ .key = "spamtest_text_values", .type = SETTING_TYPE_STRING,
 	  DEF(sieve_settings, spamtest_text_values), .default_value = "",
 	  .check = check_text_values,

@@ -235,7 +235,8 @@ static void imapsieve_ctx_init(struct imapsieve_ctx *ictx,
 	ictx->duser.home = s->home;
 	ictx->duser.uid = (uid_t)-1;
 	ictx->duser.gid = (gid_t)-1;
-	const char *email = p_strdup(pool, imapsieve_email(s));
+	/* the address only matters when a message runs the scripts */
+	const char *email = event->count == 0 ? s->username : p_strdup(pool, imapsieve_email(s));
 	ictx->in = (struct mail_deliver_input){
 		.set = s->set, .log = s->log, .session_id = "imapsieve",
 		/* §3.4: redirects are sent as the mailbox's owner */
@@ -255,10 +256,21 @@ static void imapsieve_bare_ctx(struct imapsieve_ctx *ictx, struct deliver_ctx *c
 	ctx_r->user = ictx->session->user;
 }
 
+/* Nothing can run: no user scripts and no administrator's blocks. The
+   common case, checked before anything else on every command. */
+static bool imapsieve_off(const struct tern_settings *set)
+{
+	return set->imapsieve.url[0] == '\0' &&
+		(!array_is_created(&set->imapsieve_mailboxes) ||
+		 set->imapsieve_mailboxes.count == 0);
+}
+
 int deliver_imapsieve_wanted(const struct deliver_imapsieve_session *session,
 			     enum deliver_imapsieve_cause cause, const char *mailbox,
 			     const char *src_mailbox)
 {
+	if (imapsieve_off(session->set))
+		return 0;
 	struct imapsieve_ctx ictx;
 	struct deliver_ctx ctx;
 	const struct deliver_imapsieve_event event = { .cause = cause, .mailbox = mailbox };
@@ -587,6 +599,8 @@ static void imapsieve_run_message(struct imapsieve_ctx *ictx, uint32_t uid, cons
 void deliver_imapsieve_run(const struct deliver_imapsieve_session *session,
 			   const struct deliver_imapsieve_event *event)
 {
+	if (imapsieve_off(session->set) || event->count == 0)
+		return;
 	pool_t pool = pool_create("imapsieve", 4096);
 	struct imapsieve_ctx ictx;
 	struct deliver_ctx ctx;
