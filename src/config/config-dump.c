@@ -138,6 +138,14 @@ static void config_dump_auth_dbs(string_t *dest, const struct tern_settings *set
 				  t_strdup_printf("userdb %s", set->userdbs.v[i]->name),
 				  set->userdbs.v[i], set->base_dir, NULL, NULL, true);
 	}
+	/* imapsieve_mailbox blocks aren't in the embedded default either */
+	for (unsigned int i = 0; array_is_created(&set->imapsieve_mailboxes) &&
+	     i < set->imapsieve_mailboxes.count; i++) {
+		const struct imapsieve_mailbox_settings *mb = set->imapsieve_mailboxes.v[i];
+		config_dump_block(dest, config_block_imapsieve_mailbox.defs,
+				  t_strdup_printf("imapsieve_mailbox %s", mb->label),
+				  mb, set->base_dir, NULL, NULL, true);
+	}
 }
 
 void config_dump(const struct tern_config *config, bool non_default_only,

@@ -5,6 +5,8 @@
 
 #include <arpa/inet.h>
 #include <limits.h>
+#include <regex.h>
+#include <stdlib.h>
 #include <strings.h>
 
 #define DEF(block, field) .offset = offsetof(struct block, field)
@@ -637,6 +639,81 @@ static int check_quota_rule(const char *value, const char **error_r)
 	return 0;
 }
 
+/* sieve.spamtest_status_header and the like: "" or "Header-Name" with
+   an optional ": regex" (POSIX extended) */
+static int check_status_header(const char *value, const char **error_r)
+{
+	const char *colon = strchr(value, ':');
+	size_t len = colon == NULL ? strlen(value) : (size_t)(colon - value);
+	for (size_t i = 0; i < len; i++) {
+		if (value[i] <= ' ' || value[i] > '~') {
+			*error_r = "expected a header name, optionally followed by ': regex'";
+			return -1;
+		}
+	}
+	if (colon == NULL)
+		return 0;
+	if (len == 0) {
+		*error_r = "the header name is missing before ':'";
+		return -1;
+	}
+	const char *re = colon + 1;
+	while (*re == ' ' || *re == '\t')
+		re++;
+	regex_t preg;
+	if (regcomp(&preg, re, REG_EXTENDED) != 0) {
+		*error_r = "invalid regular expression";
+		return -1;
+	}
+	regfree(&preg);
+	return 0;
+}
+
+/* sieve.spamtest_max_value: "" or a positive decimal number */
+static int check_decimal(const char *value, const char **error_r)
+{
+	char *end;
+	if (value[0] == '\0')
+		return 0;
+	double d = strtod(value, &end);
+	if (*end != '\0' || !(d > 0)) {
+		*error_r = "expected a positive number";
+		return -1;
+	}
+	return 0;
+}
+
+/* sieve.spamtest_text_values: "N:text" items separated by commas */
+static int check_text_values(const char *value, const char **error_r)
+{
+	char *copy = t_strdup_printf("%s", value);
+	for (char *tok = strtok(copy, ","); tok != NULL; tok = strtok(NULL, ",")) {
+		char *end;
+		while (*tok == ' ')
+			tok++;
+		long n = strtol(tok, &end, 10);
+		if (end == tok || *end != ':' || n < 1 || n > 10) {
+			*error_r = "expected N:text items (N 1-10) separated by commas";
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* imapsieve_mailbox.causes: APPEND, COPY and FLAG */
+static int check_imapsieve_causes(const char *value, const char **error_r)
+{
+	char *copy = t_strdup_printf("%s", value);
+	for (char *tok = strtok(copy, " ,"); tok != NULL; tok = strtok(NULL, " ,")) {
+		if (strcasecmp(tok, "APPEND") != 0 && strcasecmp(tok, "COPY") != 0 &&
+		    strcasecmp(tok, "FLAG") != 0) {
+			*error_r = "expected APPEND, COPY and/or FLAG";
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static const struct setting_def lmtp_setting_defs[] = {
 	{ .key = "max_message_size", .type = SETTING_TYPE_SIZE,
 	  DEF(lmtp_settings, max_message_size), .default_value = "50M",
@@ -771,6 +848,116 @@ static const struct setting_def sieve_setting_defs[] = {
 	  DEF(sieve_settings, user_log), .default_value = "yes",
 	  .description = "Append errors of the user's script to "
 		"<script>.log (at most 64 KiB) so the user can see them." },
+	{ .key = "global_dir", .type = SETTING_TYPE_PATH,
+	  DEF(sieve_settings, global_dir), .default_value = "",
+	  .description = "Directory of the scripts that `include :global "
+		"\"NAME\"` reads (NAME.sieve, RFC 6609). Empty: :global "
+		"includes find nothing." },
+	{ .key = "spamtest_status_type", .type = SETTING_TYPE_ENUM,
+	  DEF(sieve_settings, spamtest_status_type), .default_value = "score",
+	  .values = (const char *const[]){ "score", "strlen", "text", NULL },
+	  .description = "How spamtest (RFC 5235) reads the value that "
+		"spamtest_status_header finds: score, a number scaled by "
+		"the maximum onto 1-10; strlen, the value's length (\"*****\") "
+		"scaled the same way; text, looked up in "
+		"spamtest_text_values." },
+	{ .key = "spamtest_status_header", .type = SETTING_TYPE_STRING,
+	  DEF(sieve_settings, spamtest_status_header), .default_value = "",
+	  .check = check_status_header,
+	  .description = "The header holding the spam verdict, optionally "
+		"with a POSIX extended regular expression whose first group "
+		"(or whole match) is the value: `X-Spam-Score: "
+		"^(-?[0-9.]+)`. Empty: spamtest always finds \"0\" (not "
+		"tested). A message without the header, or whose value "
+		"doesn't match, is \"0\" too." },
+	{ .key = "spamtest_max_header", .type = SETTING_TYPE_STRING,
+	  DEF(sieve_settings, spamtest_max_header), .default_value = "",
+	  .check = check_status_header,
+	  .description = "The header (and regex) holding the score that "
+		"counts as certainly spam (score and strlen types), e.g. "
+		"`X-Spam-Status: required=([0-9.]+)`; used before "
+		"spamtest_max_value." },
+	{ .key = "spamtest_max_value", .type = SETTING_TYPE_STRING,
+	  DEF(sieve_settings, spamtest_max_value), .default_value = "",
+	  .check = check_decimal,
+	  .description = "The score (or string length) that counts as "
+		"certainly spam when spamtest_max_header gives none. Empty: "
+		"10." },
+	{ .key = "spamtest_text_values", .type = SETTING_TYPE_STRING,
+	  DEF(sieve_settings, spamtest_text_values), .default_value = "",
+	  .check = check_text_values,
+	  .description = "For status type text: `N:text` items separated by "
+		"commas; a value equal to text (case-insensitively) is "
+		"spamtest value N (1 not spam ... 10 spam), e.g. `1:No, "
+		"10:Yes`." },
+	{ .key = "virustest_status_type", .type = SETTING_TYPE_ENUM,
+	  DEF(sieve_settings, virustest_status_type), .default_value = "score",
+	  .values = (const char *const[]){ "score", "strlen", "text", NULL },
+	  .description = "The same as spamtest_status_type for virustest "
+		"(values 1 clean ... 5 infected)." },
+	{ .key = "virustest_status_header", .type = SETTING_TYPE_STRING,
+	  DEF(sieve_settings, virustest_status_header), .default_value = "",
+	  .check = check_status_header,
+	  .description = "The header (and regex) of the virus verdict. "
+		"Empty: virustest always finds \"0\"." },
+	{ .key = "virustest_max_header", .type = SETTING_TYPE_STRING,
+	  DEF(sieve_settings, virustest_max_header), .default_value = "",
+	  .check = check_status_header,
+	  .description = "As spamtest_max_header, for virustest." },
+	{ .key = "virustest_max_value", .type = SETTING_TYPE_STRING,
+	  DEF(sieve_settings, virustest_max_value), .default_value = "",
+	  .check = check_decimal,
+	  .description = "As spamtest_max_value, for virustest. Empty: 5." },
+	{ .key = "virustest_text_values", .type = SETTING_TYPE_STRING,
+	  DEF(sieve_settings, virustest_text_values), .default_value = "",
+	  .check = check_text_values,
+	  .description = "As spamtest_text_values, with N from 1 (clean) to "
+		"5 (infected)." },
+	{ .key = NULL }
+};
+
+static const struct setting_def imapsieve_setting_defs[] = {
+	{ .key = "url", .type = SETTING_TYPE_STRING,
+	  DEF(imapsieve_settings, url), .default_value = "",
+	  .description = "The ManageSieve server of this IMAP server, "
+		"`sieve://host[:port]`, advertised as IMAPSIEVE= (RFC 6785 "
+		"§2.1). Set, the users' own scripts named by the METADATA "
+		"entry /shared/imapsieve/script run on IMAP events (needs "
+		"imap.metadata). Empty: only imapsieve_mailbox scripts run "
+		"and nothing is advertised." },
+	{ .key = "expunge_discarded", .type = SETTING_TYPE_BOOL,
+	  DEF(imapsieve_settings, expunge_discarded), .default_value = "no",
+	  .description = "A message whose keep a script cancelled "
+		"(discard, fileinto, redirect) is expunged at once (as a "
+		"UID EXPUNGE of it alone) rather than only flagged \\Deleted "
+		"(RFC 6785 §2.2.4)." },
+	{ .key = NULL }
+};
+
+static const struct setting_def imapsieve_mailbox_setting_defs[] = {
+	{ .key = "name", .type = SETTING_TYPE_STRING,
+	  DEF(imapsieve_mailbox_settings, name), .default_value = "",
+	  .description = "The mailboxes the block applies to: a name, with "
+		"`*` for any characters and `?` for one (`*` alone: every "
+		"mailbox). Empty: the block is not used." },
+	{ .key = "causes", .type = SETTING_TYPE_STRING,
+	  DEF(imapsieve_mailbox_settings, causes), .default_value = "APPEND COPY",
+	  .check = check_imapsieve_causes,
+	  .description = "The IMAP events that run the scripts: APPEND, "
+		"COPY (MOVE too) and FLAG (a STORE that changed flags), "
+		"separated by spaces." },
+	{ .key = "from", .type = SETTING_TYPE_STRING,
+	  DEF(imapsieve_mailbox_settings, from), .default_value = "*",
+	  .description = "For COPY: the mailbox the messages came from, a "
+		"pattern like name (`*`: any)." },
+	{ .key = "before", .type = SETTING_TYPE_PATH,
+	  DEF(imapsieve_mailbox_settings, before), .default_value = "",
+	  .description = "Script run before the user's own (a file, or a "
+		"directory whose *.sieve files run in name order)." },
+	{ .key = "after", .type = SETTING_TYPE_PATH,
+	  DEF(imapsieve_mailbox_settings, after), .default_value = "",
+	  .description = "Script run after the user's own, while the "
+		"message is still kept." },
 	{ .key = NULL }
 };
 
@@ -1174,6 +1361,32 @@ static void *certificate_item_add(struct tern_settings *set, pool_t pool,
 	return cert;
 }
 
+static int imapsieve_mailbox_label_check(const char *label, const char **error_r)
+{
+	for (const char *p = label; *p != '\0'; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-')) {
+			*error_r = t_strdup_printf(
+				"invalid imapsieve_mailbox name '%s' (letters, "
+				"digits, '_' and '-' only)", label);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void *imapsieve_mailbox_item_add(struct tern_settings *set, pool_t pool,
+					const char *label)
+{
+	struct imapsieve_mailbox_settings *mb =
+		p_new(pool, struct imapsieve_mailbox_settings, 1);
+	mb->label = p_strdup(pool, label);
+	if (!array_is_created(&set->imapsieve_mailboxes))
+		array_init(&set->imapsieve_mailboxes, pool, 4);
+	array_push(&set->imapsieve_mailboxes, mb);
+	return mb;
+}
+
 const struct config_block_def config_block_top = {
 	.name = NULL,
 	.defs = tern_setting_defs,
@@ -1255,6 +1468,28 @@ static const struct config_block_def config_block_managesieve = {
 	.description = "ManageSieve sessions (RFC 5804): limits and timeouts.",
 };
 
+static const struct config_block_def config_block_imapsieve = {
+	.name = "imapsieve",
+	.defs = imapsieve_setting_defs,
+	.offset = offsetof(struct tern_settings, imapsieve),
+	.description = "Sieve scripts run on IMAP events (RFC 6785, "
+		"docs/imapsieve.md): the users' own, named by METADATA.",
+};
+
+const struct config_block_def config_block_imapsieve_mailbox = {
+	.name = "imapsieve_mailbox",
+	.defs = imapsieve_mailbox_setting_defs,
+	.labelled = true,
+	.struct_size = sizeof(struct imapsieve_mailbox_settings),
+	.label_check = imapsieve_mailbox_label_check,
+	.item_add = imapsieve_mailbox_item_add,
+	.description = "Administrator scripts run on IMAP events in the "
+		"mailboxes matching name, e.g. a report to the spam filter "
+		"when a message is moved to Junk (docs/imapsieve.md). NAME "
+		"is any name made of letters, digits, '_' and '-'; the "
+		"scripts of every matching block run, in config order.",
+};
+
 const struct config_block_def config_block_service = {
 	.name = "service",
 	.defs = service_setting_defs,
@@ -1322,11 +1557,12 @@ const struct config_block_def *const config_blocks[] = {
 	&config_block_top, &config_block_tls, &config_block_auth,
 	&config_block_imap, &config_block_pop3, &config_block_mail,
 	&config_block_lmtp, &config_block_sieve, &config_block_submission,
-	&config_block_quota, &config_block_managesieve,
+	&config_block_quota, &config_block_managesieve, &config_block_imapsieve,
 	&config_block_service,
 	&config_block_listener,
 	&config_block_passdb, &config_block_userdb,
 	&config_block_certificate,
+	&config_block_imapsieve_mailbox,
 	NULL
 };
 

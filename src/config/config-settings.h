@@ -69,6 +69,7 @@ extern const struct config_block_def config_block_listener;
 extern const struct config_block_def config_block_certificate;
 extern const struct config_block_def config_block_passdb;
 extern const struct config_block_def config_block_userdb;
+extern const struct config_block_def config_block_imapsieve_mailbox;
 
 /* The embedded default, in config syntax. */
 extern const char config_embedded_default[];

@@ -246,6 +246,44 @@ struct sieve_settings {
 	unsigned int redirect_duplicate_period_ms;
 	/* append runtime errors to "<script>.log" for the user to see */
 	bool user_log;
+	/* RFC 6609 include :global scripts: NAME.sieve in this directory
+	   ("": none) */
+	const char *global_dir;
+	/* RFC 5235 spamtest/virustest: where the scanner's verdict is
+	   (docs/lmtp.md "Spam and virus tests") */
+	const char *spamtest_status_type; /* "score", "strlen" or "text" */
+	const char *spamtest_status_header; /* "Header[: regex]", "": none */
+	const char *spamtest_max_header;    /* "Header[: regex]" or "" */
+	const char *spamtest_max_value;     /* decimal, or "" */
+	const char *spamtest_text_values;   /* "N:text, ..." (1..10) */
+	const char *virustest_status_type;
+	const char *virustest_status_header;
+	const char *virustest_max_header;
+	const char *virustest_max_value;
+	const char *virustest_text_values;  /* "N:text, ..." (1..5) */
+};
+
+/* imapsieve { }: Sieve scripts run on IMAP events (RFC 6785,
+   docs/imapsieve.md) */
+struct imapsieve_settings {
+	/* the ManageSieve URL advertised as IMAPSIEVE= (RFC 6785 §2.1);
+	   "": the users' own scripts (METADATA /shared/imapsieve/script)
+	   are not run and nothing is advertised */
+	const char *url;
+	/* a message whose keep the scripts cancelled is expunged, not only
+	   flagged \Deleted (RFC 6785 §2.2.4) */
+	bool expunge_discarded;
+};
+
+/* imapsieve_mailbox NAME { }: an administrator's scripts for IMAP events
+   in the mailboxes matching name */
+struct imapsieve_mailbox_settings {
+	const char *label;
+	const char *name;   /* mailbox name pattern: '*' any, '?' one char */
+	const char *causes; /* of "APPEND COPY FLAG", space separated */
+	const char *from;   /* COPY: source mailbox pattern ("*": any) */
+	const char *before; /* scripts run before the user's ("": none) */
+	const char *after;  /* and after it */
 };
 
 /* submission { }: where redirects, auto-replies and rejections go */
@@ -320,6 +358,10 @@ struct tern_settings {
 	struct submission_settings submission;
 	struct quota_settings quota;
 	struct managesieve_settings managesieve;
+	struct imapsieve_settings imapsieve;
+	/* imapsieve_mailbox blocks in config order; not created while
+	   empty */
+	ARRAY(struct imapsieve_mailbox_settings *) imapsieve_mailboxes;
 
 	/* all listeners, including disabled ones, in the order the embedded
 	   default and then the config defined them */

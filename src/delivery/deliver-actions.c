@@ -34,10 +34,68 @@ static int deliver_save_write(void *context, const void *data, size_t size)
 	return mail_save_write(context, data, size);
 }
 
-/* Stores one copy into name. Returns 1 stored, 0 the mailbox doesn't
-   exist (nothing logged), -1 failed (logged, ctx->overquota set). */
-static int deliver_store_into(struct deliver_ctx *ctx, const char *name,
-			      const struct deliver_action *act)
+/* RFC 8579 special-use flags and the storage's bits */
+static const struct {
+	const char *flag;
+	enum mailbox_special_use use;
+} deliver_special_uses[] = {
+	{ "\\All", MAILBOX_SPECIAL_ALL }, { "\\Archive", MAILBOX_SPECIAL_ARCHIVE },
+	{ "\\Drafts", MAILBOX_SPECIAL_DRAFTS }, { "\\Flagged", MAILBOX_SPECIAL_FLAGGED },
+	{ "\\Junk", MAILBOX_SPECIAL_JUNK }, { "\\Sent", MAILBOX_SPECIAL_SENT },
+	{ "\\Trash", MAILBOX_SPECIAL_TRASH }, { "\\Important", MAILBOX_SPECIAL_IMPORTANT },
+};
+
+static enum mailbox_special_use deliver_specialuse_bit(const char *flag)
+{
+	for (unsigned int i = 0; i < N_ELEMENTS(deliver_special_uses); i++) {
+		if (strcasecmp(deliver_special_uses[i].flag, flag) == 0)
+			return deliver_special_uses[i].use;
+	}
+	return MAILBOX_SPECIAL_NONE;
+}
+
+/* The first selectable mailbox (or the one named mailbox) with the flag. */
+static const char *deliver_specialuse_find(struct deliver_ctx *ctx, const char *mailbox,
+					   const char *flag)
+{
+	enum mailbox_special_use use = deliver_specialuse_bit(flag);
+	const struct mailbox_list_entry *entries;
+	unsigned int count;
+	if (use == MAILBOX_SPECIAL_NONE ||
+	    mail_user_list_mailboxes(ctx->user, t_pool(), &entries, &count) < 0)
+		return NULL;
+	for (unsigned int i = 0; i < count; i++) {
+		if ((entries[i].special_use & use) != 0 &&
+		    (entries[i].attrs & (MAILBOX_ATTR_NOSELECT | MAILBOX_ATTR_NONEXISTENT)) == 0 &&
+		    (mailbox == NULL || strcmp(entries[i].name, mailbox_name_canonical(mailbox)) == 0))
+			return entries[i].name;
+	}
+	return NULL;
+}
+
+const char *deliver_specialuse_mailbox(struct deliver_ctx *ctx, const char *flag)
+{
+	return deliver_specialuse_find(ctx, NULL, flag);
+}
+
+int deliver_specialuse_has(struct deliver_ctx *ctx, const char *mailbox, const char *flag)
+{
+	return deliver_specialuse_find(ctx, mailbox, flag) != NULL ? 1 : 0;
+}
+
+/* The message from its (edited) header on, after what is already written. */
+static int deliver_write_message(struct deliver_ctx *ctx, const struct deliver_action *act,
+				 deliver_write_fn_t *write_fn, void *context)
+{
+	if (act->header == NULL)
+		return deliver_message_copy(ctx->msg, 0, write_fn, context);
+	if (write_fn(context, act->header->data, act->header->size) < 0)
+		return -1;
+	return deliver_message_copy(ctx->msg, act->header->body_offset, write_fn, context);
+}
+
+int deliver_store_into(struct deliver_ctx *ctx, const char *name,
+		       const struct deliver_action *act)
 {
 	struct mail_save_params params = {
 		.internal_date = (time_t)-1,
@@ -57,7 +115,7 @@ static int deliver_store_into(struct deliver_ctx *ctx, const char *name,
 	uint32_t uidvalidity, uid;
 	if (mail_save_write(save, rp, strlen(rp)) < 0 ||
 	    mail_save_write(save, ctx->in->trace_headers, strlen(ctx->in->trace_headers)) < 0 ||
-	    deliver_message_copy(ctx->msg, 0, deliver_save_write, save) < 0) {
+	    deliver_write_message(ctx, act, deliver_save_write, save) < 0) {
 		mail_save_abort(&save);
 		goto failed;
 	}
@@ -84,10 +142,18 @@ static int deliver_store(struct deliver_ctx *ctx, const struct deliver_action *a
 {
 	const char *name = act->target == NULL ? deliver_default_mailbox(ctx) :
 		mailbox_name_canonical(act->target);
+	/* RFC 8579 §4: the mailbox with the special use, if there is one */
+	const char *special = act->specialuse == NULL ? NULL :
+		deliver_specialuse_mailbox(ctx, act->specialuse);
+	if (special != NULL)
+		name = special;
 	int ret = deliver_store_into(ctx, name, act);
 	if (ret == 0 && act->target != NULL && act->create) {
-		/* RFC 5490 §3.2: fileinto :create */
-		if (mailbox_create(ctx->user, name, MAILBOX_SPECIAL_NONE) == 0 ||
+		/* RFC 5490 §3.2: fileinto :create; with :specialuse the new
+		   mailbox gets the special use (RFC 8579 §4) */
+		enum mailbox_special_use use = act->specialuse == NULL ? MAILBOX_SPECIAL_NONE :
+			deliver_specialuse_bit(act->specialuse);
+		if (mailbox_create(ctx->user, name, use) == 0 ||
 		    mail_user_get_error(ctx->user, &(const char *){NULL}) == MAIL_ERROR_EXISTS)
 			ret = deliver_store_into(ctx, name, act);
 	}
@@ -109,8 +175,7 @@ static const char *deliver_redirect_id(struct deliver_ctx *ctx, const char *addr
 	return t_strdup_printf("%s\n%s", msgid, address);
 }
 
-/* Returns 1 sent (or sent before), 0 refused for good, -1 temporary. */
-static int deliver_redirect(struct deliver_ctx *ctx, const struct deliver_action *act)
+int deliver_redirect(struct deliver_ctx *ctx, const struct deliver_action *act)
 {
 	const char *id = deliver_redirect_id(ctx, act->target), *error;
 	if (id != NULL && deliver_ctx_duplicate(ctx) == 0 &&
@@ -121,9 +186,13 @@ static int deliver_redirect(struct deliver_ctx *ctx, const struct deliver_action
 	}
 	const char *sender = ctx->set->submission.redirect_sender[0] != '\0' ?
 		ctx->set->submission.redirect_sender : ctx->in->sender;
+	/* RFC 5293: the script's header changes go with the redirect */
 	const struct deliver_submit_request req = {
 		.sender = sender, .rcpt = act->target, .helo = deliver_ctx_helo(ctx),
-		.prefix = ctx->in->trace_headers, .body = ctx->msg,
+		.prefix = act->header == NULL ? ctx->in->trace_headers :
+			t_strconcat(ctx->in->trace_headers,
+				    t_strndup(act->header->data, act->header->size), NULL),
+		.body = ctx->msg, .body_offset = act->header == NULL ? 0 : act->header->body_offset,
 	};
 	int ret = deliver_submit(&ctx->set->submission, &req, &error);
 	if (ret <= 0) {

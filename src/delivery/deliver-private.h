@@ -87,6 +87,14 @@ struct deliver_notify {
 	const char *message; /* NULL: a summary of the message */
 };
 
+/* RFC 5293 editheader: a script's header changes, as the new header
+   block and where the original body starts */
+struct deliver_edited_header {
+	const unsigned char *data;
+	size_t size;
+	uint64_t body_offset;
+};
+
 struct deliver_action {
 	enum deliver_action_type type;
 	/* STORE: mailbox (NULL: the default one, i.e. keep); REDIRECT:
@@ -100,6 +108,14 @@ struct deliver_action {
 	const struct deliver_notify *notify;
 	const char *script; /* for the log */
 	unsigned int line;
+	/* STORE/REDIRECT: the message with its script's editheader changes
+	   (NULL: as received) */
+	const struct deliver_edited_header *header;
+	/* fileinto :specialuse (RFC 8579): "\\Junk" ..., or NULL */
+	const char *specialuse;
+	/* keep on an IMAP event: imap4flags decided the flags, so flags and
+	   keywords replace the message's (an empty set clears them) */
+	bool flags_given;
 };
 typedef ARRAY(struct deliver_action) deliver_action_array_t;
 
@@ -133,7 +149,71 @@ struct deliver_ctx {
 	/* the whole message for Sieve's body/mime tests, read on demand */
 	const unsigned char *data;
 	size_t data_size;
+	/* RFC 5235 verdicts from the configured headers (deliver-spamtest.c):
+	   1..10 and 1..5, 0 when not tested */
+	unsigned int spam_verdict, virus_verdict;
+	/* set when the scripts run for an IMAP event (RFC 6785,
+	   deliver-imapsieve.c), NULL at delivery */
+	struct deliver_imap_event *imap;
 };
+
+/* One message's IMAP event, as the scripts see it (RFC 6785 §4). */
+struct deliver_imap_event {
+	const char *user, *email;   /* imap.user, imap.email */
+	const char *cause;          /* imap.cause: "APPEND", "COPY", "FLAG" */
+	const char *mailbox;        /* imap.mailbox */
+	const char *changed_flags;  /* imap.changedflags ("" unless FLAG) */
+	/* the stored message's flags and keywords, NULL-terminated */
+	const char *const *flags;
+	/* the running script read them (imap4flags was used) */
+	bool flags_read;
+};
+
+struct sieve_result;
+struct deliver_imap_event;
+/* deliver-editheader.c: the new header block of result's editheader
+   changes (memory from ctx->pool), NULL when there are none or they
+   can't be applied (logged). */
+const struct deliver_edited_header *
+deliver_editheader_apply(struct deliver_ctx *ctx, const struct sieve_result *result,
+			 const char *script);
+/* deliver-spamtest.c: sets ctx->spam_verdict and virus_verdict. */
+void deliver_spamtest_prepare(struct deliver_ctx *ctx);
+/* deliver-actions.c: the mailbox with the special-use flag ("\\Junk"),
+   NULL if none (or the flag is unknown). Temporary memory. */
+const char *deliver_specialuse_mailbox(struct deliver_ctx *ctx, const char *flag);
+/* RFC 8579 specialuse_exists: 1 if mailbox (NULL: any) has the flag. */
+int deliver_specialuse_has(struct deliver_ctx *ctx, const char *mailbox, const char *flag);
+/* deliver-actions.c: stores one copy into name (the imapsieve fileinto
+   too). Returns 1 stored, 0 the mailbox doesn't exist, -1 failed
+   (logged). */
+int deliver_store_into(struct deliver_ctx *ctx, const char *name,
+		       const struct deliver_action *act);
+/* deliver-actions.c: sends a redirect. Returns 1 sent (or sent before), 0
+   refused for good, -1 temporary failure (logged). */
+int deliver_redirect(struct deliver_ctx *ctx, const struct deliver_action *act);
+
+/* deliver-sieve.c: a path template with %h (home), %u (user) and %%
+   expanded, relative to the home; NULL for "" (memory from ctx->pool). */
+const char *deliver_expand_path(struct deliver_ctx *ctx, const char *tmpl);
+/* deliver-sieve.c: adds the script at path, or the *.sieve files of the
+   directory at path in name order ("" adds nothing). */
+void deliver_scripts_add(const char *path, array_str_t *paths);
+/* deliver-sieve.c: runs the scripts at paths in order (as
+   deliver_sieve_run() does with the configured ones); ctx->user_script
+   names the one whose errors go to its .log. */
+void deliver_sieve_run_paths(struct deliver_ctx *ctx, const array_str_t *paths,
+			     deliver_action_array_t *actions);
+struct sieve_ast;
+/* deliver-imapsieve.c: the environment items of RFC 6785 §4.2-§4.5;
+   true with *value_r when name is one. */
+bool deliver_imapsieve_environment(struct deliver_ctx *ctx, const char *name,
+				   const char **value_r);
+/* deliver-imapsieve.c: why a script may not run for an IMAP event (it
+   requires reject, ereject or vacation, RFC 6785 §3.11), or NULL. */
+const char *deliver_imapsieve_check_script(const struct sieve_ast *ast);
+/* deliver-imapsieve.c: the same for the actions of a result. */
+const char *deliver_imapsieve_check_result(const struct sieve_result *result);
 
 /* deliver-sieve.c: runs the configured scripts and fills actions
    (always at least a keep unless the scripts cancelled it). */

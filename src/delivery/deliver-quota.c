@@ -1,9 +1,9 @@
 /* The delivery-side quota check: a per-user limit on storage and message
  * count from the userdb's Dovecot-style quota_rule fields (or
  * quota.default_rule), compared with the usage the user's index keeps
- * (every mailbox's message count and size, exact in its index row). A
- * later quota issue extends this to IMAP (RFC 9208) and to enforcement
- * in the storage itself. */
+ * (mail_user_get_usage(): every mailbox's exact message count and size
+ * summed in one query). A later quota issue extends this to IMAP
+ * (RFC 9208) and to enforcement in the storage itself. */
 #include "deliver-private.h"
 #include "mail-storage.h"
 #include "strnum.h"
@@ -46,40 +46,12 @@ int deliver_quota_get(const struct tern_settings *set, const struct log_ctx *log
 	return quota_r->storage != 0 || quota_r->messages != 0 ? 1 : 0;
 }
 
-/* Sums messages and sizes over the user's mailboxes. The storage API
-   offers the counts per mailbox (kept exact in the index rows); a single
-   SUM query over the index would be cheaper for users with thousands of
-   mailboxes (noted in docs/lmtp.md). */
-static int deliver_quota_usage(struct mail_user *user, uint64_t *bytes_r,
-			       uint64_t *messages_r)
-{
-	const struct mailbox_list_entry *entries;
-	unsigned int count;
-	*bytes_r = *messages_r = 0;
-	if (mail_user_list_mailboxes(user, t_pool(), &entries, &count) < 0)
-		return -1;
-	for (unsigned int i = 0; i < count; i++) {
-		if ((entries[i].attrs & (MAILBOX_ATTR_NOSELECT | MAILBOX_ATTR_NONEXISTENT)) != 0)
-			continue;
-		struct mailbox_status status;
-		if (mailbox_get_status(user, entries[i].name, STATUS_MESSAGES | STATUS_SIZE,
-				       t_pool(), &status) < 0) {
-			const char *text;
-			if (mail_user_get_error(user, &text) == MAIL_ERROR_NOTFOUND)
-				continue; /* deleted meanwhile */
-			return -1;
-		}
-		*bytes_r += status.size;
-		*messages_r += status.messages;
-	}
-	return 0;
-}
-
 int deliver_quota_fits(struct mail_user *user, const struct deliver_quota *quota,
 		       uint64_t size)
 {
 	uint64_t bytes, messages;
-	if (deliver_quota_usage(user, &bytes, &messages) < 0)
+	/* one sum over the index, whatever the number of mailboxes */
+	if (mail_user_get_usage(user, &bytes, &messages) < 0)
 		return -1;
 	if (quota->storage != 0 && bytes + size > quota->storage)
 		return 0;

@@ -11,6 +11,7 @@
 #include "deliver-private.h"
 #include "hash.h"
 #include "mail-storage.h"
+#include "mailbox-attribute.h"
 #include "sieve-interp.h"
 
 #include <dirent.h>
@@ -156,9 +157,7 @@ static int name_cmp(const void *p1, const void *p2)
 	return strcmp(*(const char *const *)p1, *(const char *const *)p2);
 }
 
-/* Adds the script at path, or the *.sieve files of the directory at path
-   in name order. */
-static void deliver_scripts_add(const char *path, array_str_t *paths)
+void deliver_scripts_add(const char *path, array_str_t *paths)
 {
 	struct stat st;
 	if (path[0] == '\0' || stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
@@ -183,8 +182,7 @@ static void deliver_scripts_add(const char *path, array_str_t *paths)
 		array_push(paths, names.v[i]);
 }
 
-/* A template with %h, %u and %% expanded; relative to the home. */
-static const char *deliver_expand_path(struct deliver_ctx *ctx, const char *tmpl)
+const char *deliver_expand_path(struct deliver_ctx *ctx, const char *tmpl)
 {
 	if (tmpl[0] == '\0')
 		return NULL;
@@ -240,11 +238,31 @@ static void deliver_sieve_user_log(struct deliver_ctx *ctx, const char *script,
 
 /* --- the message as the interpreter reads it --- */
 
+/* The engine reads spamtest and virustest verdicts as the first number
+   of a header it is told; these names can't be real header fields (':'
+   is not allowed in a field name), so they are served from
+   deliver-spamtest.c's verdicts: for spamtest the verdict 1..10 as 0..9
+   on a scale of 9, for virustest 1..5 as it is. */
+#define DELIVER_SPAMTEST_HEADER "tern:spamtest"
+#define DELIVER_VIRUSTEST_HEADER "tern:virustest"
+
+static const char *const *deliver_verdict_header(unsigned int verdict, unsigned int offset)
+{
+	const char **values = t_new(const char *, 2);
+	values[0] = verdict == 0 ? NULL : t_strdup_printf("%u", verdict - offset);
+	return values;
+}
+
 static int deliver_sieve_get_headers(void *context, const char *name,
 				     const char *const **values_r, const char **error_r)
 {
 	struct deliver_ctx *ctx = context;
-	*values_r = deliver_message_get_headers(ctx->msg, name);
+	if (strcmp(name, DELIVER_SPAMTEST_HEADER) == 0)
+		*values_r = deliver_verdict_header(ctx->spam_verdict, 1);
+	else if (strcmp(name, DELIVER_VIRUSTEST_HEADER) == 0)
+		*values_r = deliver_verdict_header(ctx->virus_verdict, 0);
+	else
+		*values_r = deliver_message_get_headers(ctx->msg, name);
 	return 0;
 }
 
@@ -252,6 +270,11 @@ static int deliver_sieve_get_envelope(void *context, enum sieve_envelope_part pa
 				      const char **value_r, const char **error_r)
 {
 	struct deliver_ctx *ctx = context;
+	if (ctx->imap != NULL) {
+		/* RFC 6785 §4.6: there is no envelope on an IMAP event */
+		*error_r = "envelope tests are not allowed for IMAP events";
+		return -1;
+	}
 	switch (part) {
 	case SIEVE_ENVELOPE_FROM:
 		*value_r = ctx->in->sender;
@@ -302,11 +325,27 @@ static int deliver_sieve_get_size(void *context, uint64_t *size_r, const char **
 	return 0;
 }
 
+/* RFC 6785 §3.8: on an IMAP event imap4flags starts from the stored
+   message's flags; that a script read them also says its keep decides
+   the flags (deliver-imapsieve.c) */
+static int deliver_sieve_get_flags(void *context, const char *const **flags_r,
+				   const char **error_r)
+{
+	struct deliver_ctx *ctx = context;
+	*flags_r = NULL;
+	if (ctx->imap != NULL) {
+		*flags_r = ctx->imap->flags;
+		ctx->imap->flags_read = true;
+	}
+	return 0;
+}
+
 static const struct sieve_message_vfuncs deliver_sieve_message_vfuncs = {
 	.get_headers = deliver_sieve_get_headers,
 	.get_envelope = deliver_sieve_get_envelope,
 	.get_size = deliver_sieve_get_size,
 	.get_data = deliver_sieve_get_data,
+	.get_flags = deliver_sieve_get_flags,
 };
 
 /* --- what else the run asks of delivery (struct sieve_env) --- */
@@ -314,12 +353,15 @@ static const struct sieve_message_vfuncs deliver_sieve_message_vfuncs = {
 static int deliver_env_get_environment(void *context, const char *name, const char **value_r)
 {
 	struct deliver_ctx *ctx = context;
+	if (ctx->imap != NULL && deliver_imapsieve_environment(ctx, name, value_r))
+		return 1;
 	/* RFC 5183 §4 */
 	if (strcmp(name, "host") == 0 || strcmp(name, "domain") == 0) {
 		*value_r = deliver_ctx_helo(ctx);
 		return 1;
 	}
-	if (strcmp(name, "phase") == 0) {
+	/* the engine says "post" for IMAP events (RFC 6785 §4.1) */
+	if (strcmp(name, "phase") == 0 && ctx->imap == NULL) {
 		*value_r = "during";
 		return 1;
 	}
@@ -340,6 +382,36 @@ static int deliver_env_mailbox_exists(void *context, const char *mailbox, const 
 	return -1;
 }
 
+/* RFC 8579 §3 specialuse_exists: mailbox NULL asks for any mailbox */
+static int deliver_env_specialuse_exists(void *context, const char *mailbox, const char *flag,
+					 const char **error_r)
+{
+	return deliver_specialuse_has(context, mailbox, flag);
+}
+
+/* RFC 5490 §3.3, §3.4: metadata and servermetadata read METADATA
+   entries (mailbox NULL: the server's) */
+static int deliver_env_metadata_get(void *context, const char *mailbox, const char *entry,
+				    const char **value_r, const char **error_r)
+{
+	struct deliver_ctx *ctx = context;
+	enum mail_attribute_type type;
+	const char *key, *text;
+	struct mail_attribute attr;
+	if (mail_attribute_entry_parse(entry, &type, &key, error_r) < 0)
+		return 0;
+	int ret = mail_attribute_get(ctx->user, mailbox == NULL ? MAIL_ATTRIBUTE_SERVER : mailbox,
+				     type, key, NULL, t_pool(), &attr);
+	if (ret > 0) {
+		*value_r = t_strndup(attr.value, attr.size);
+		return 1;
+	}
+	if (ret == 0 || mail_user_get_error(ctx->user, &text) == MAIL_ERROR_NOTFOUND)
+		return 0;
+	*error_r = text;
+	return -1;
+}
+
 static int deliver_env_duplicate_check(void *context, const char *id, uint64_t period_secs,
 				       const char **error_r)
 {
@@ -351,15 +423,18 @@ static int deliver_env_duplicate_check(void *context, const char *id, uint64_t p
 	return deliver_duplicate_exists(ctx->dup, "duplicate", id, strlen(id), ctx->now) ? 1 : 0;
 }
 
-/* RFC 6609: :personal scripts are NAME.sieve in sieve.script_dir */
+/* RFC 6609: :personal scripts are NAME.sieve in sieve.script_dir,
+   :global ones in sieve.global_dir */
 static int deliver_env_include_load(void *context, enum sieve_include_location location,
 				    const char *name, const struct sieve_ast **ast_r,
 				    const char **error_r)
 {
 	struct deliver_ctx *ctx = context;
-	if (location != SIEVE_INCLUDE_PERSONAL || strchr(name, '/') != NULL || name[0] == '.')
+	if (strchr(name, '/') != NULL || name[0] == '.' || name[0] == '\0')
 		return 0;
-	const char *dir = deliver_expand_path(ctx, ctx->set->sieve.script_dir);
+	const char *dir = location == SIEVE_INCLUDE_GLOBAL ?
+		deliver_expand_path(ctx, ctx->set->sieve.global_dir) :
+		deliver_expand_path(ctx, ctx->set->sieve.script_dir);
 	if (dir == NULL)
 		return 0;
 	struct deliver_script *script;
@@ -378,8 +453,12 @@ static int deliver_env_include_load(void *context, enum sieve_include_location l
 struct deliver_sieve_state {
 	pool_t pool;
 	deliver_action_array_t *actions;
+	/* the running script's editheader changes, or NULL */
+	const struct deliver_edited_header *header;
 	/* the keep carried to the next script (or done at the end) */
 	bool keep;
+	/* IMAP event: the running script read the message's flags */
+	bool flags_read;
 	struct deliver_action keep_action;
 };
 
@@ -446,13 +525,17 @@ static const struct deliver_vacation *deliver_sieve_vacation(pool_t pool,
 static void deliver_sieve_translate(struct deliver_sieve_state *state, const char *script,
 				    const struct sieve_action *sa)
 {
-	struct deliver_action act = { .script = script, .line = sa->line, .target = sa->target };
+	struct deliver_action act = {
+		.script = script, .line = sa->line, .target = sa->target,
+		.header = state->header, .specialuse = sa->specialuse,
+	};
 	switch (sa->type) {
 	case SIEVE_ACTION_KEEP:
 		act.type = DELIVER_ACTION_STORE;
 		act.target = NULL;
 		act.implicit = sa->implicit;
 		deliver_sieve_flags(state->pool, sa->flags, &act.flags, &act.keywords);
+		act.flags_given = sa->flags != NULL || state->flags_read;
 		state->keep = true;
 		state->keep_action = act;
 		return;
@@ -511,6 +594,8 @@ static int deliver_sieve_run_script(struct deliver_ctx *ctx, struct deliver_siev
 	const char *error = script->error;
 	if (script->excessive)
 		error = "script used too much CPU time before; not run until it changes";
+	if (error == NULL && ctx->imap != NULL)
+		error = deliver_imapsieve_check_script(script->ast);
 	struct sieve_result *result = NULL;
 	if (error == NULL) {
 		const struct sieve_exec_limits limits = {
@@ -527,12 +612,19 @@ static int deliver_sieve_run_script(struct deliver_ctx *ctx, struct deliver_siev
 			.mailbox_exists = deliver_env_mailbox_exists,
 			.duplicate_check = deliver_env_duplicate_check,
 			.include_load = deliver_env_include_load,
+			.specialuse_exists = deliver_env_specialuse_exists,
+			.metadata_get = deliver_env_metadata_get,
+			.spam_header = DELIVER_SPAMTEST_HEADER, .spam_max = 9,
+			.virus_header = DELIVER_VIRUSTEST_HEADER,
 			.subaddress_delimiter = ctx->set->lmtp.detail_delimiter[0] == '\0' ? NULL :
 				t_strndup(ctx->set->lmtp.detail_delimiter, 1),
 			.vacation_min_period = ctx->set->sieve.vacation_min_period_ms / 1000,
 			.vacation_max_period = ctx->set->sieve.vacation_max_period_ms / 1000,
 			.now = ctx->now,
+			.imap_event = ctx->imap != NULL,
 		};
+		if (ctx->imap != NULL)
+			ctx->imap->flags_read = false;
 		double start = deliver_cpu_seconds();
 		if (sieve_execute_env(script->ast, &smsg, &env, &limits, ctx->pool, &result,
 				      &error) == 0 &&
@@ -540,6 +632,8 @@ static int deliver_sieve_run_script(struct deliver_ctx *ctx, struct deliver_siev
 			script->excessive = true;
 			error = "script used more than sieve.max_cpu_time";
 		}
+		if (error == NULL && ctx->imap != NULL)
+			error = deliver_imapsieve_check_result(result);
 	}
 	if (error != NULL) {
 		log_error(ctx->in->log, "sieve_failed", "user=%s script=%s error=%s",
@@ -554,6 +648,8 @@ static int deliver_sieve_run_script(struct deliver_ctx *ctx, struct deliver_siev
 		return 0;
 	}
 	state->keep = false;
+	state->flags_read = ctx->imap != NULL && ctx->imap->flags_read;
+	state->header = deliver_editheader_apply(ctx, result, path);
 	for (unsigned int i = 0; i < result->actions.count; i++)
 		deliver_sieve_translate(state, p_strdup(ctx->pool, path), &result->actions.v[i]);
 	for (unsigned int i = 0; i < result->duplicate_marks.count; i++) {
@@ -565,13 +661,23 @@ static int deliver_sieve_run_script(struct deliver_ctx *ctx, struct deliver_siev
 		d->id = m->id;
 		d->period_secs = m->period_secs;
 	}
-	if (result->header_edits.count > 0)
-		log_warning(ctx->in->log, "sieve_editheader_ignored", "user=%s script=%s",
-			    log_value(ctx->in->user->name), log_value(path));
 	return state->keep ? 1 : 0;
 }
 
 void deliver_sieve_run(struct deliver_ctx *ctx, deliver_action_array_t *actions)
+{
+	array_str_t paths;
+	array_init(&paths, t_pool(), 8);
+	ctx->user_script = deliver_user_script_path(ctx);
+	deliver_scripts_add(ctx->set->sieve.before, &paths);
+	if (ctx->user_script != NULL)
+		array_push(&paths, ctx->user_script);
+	deliver_scripts_add(ctx->set->sieve.after, &paths);
+	deliver_sieve_run_paths(ctx, &paths, actions);
+}
+
+void deliver_sieve_run_paths(struct deliver_ctx *ctx, const array_str_t *script_paths,
+			     deliver_action_array_t *actions)
 {
 	struct deliver_sieve_state state = { .pool = ctx->pool, .actions = actions, .keep = true };
 	array_init(&ctx->duplicate_marks, ctx->pool, 2);
@@ -582,20 +688,15 @@ void deliver_sieve_run(struct deliver_ctx *ctx, deliver_action_array_t *actions)
 	state.keep_action.type = DELIVER_ACTION_STORE;
 	state.keep_action.implicit = true;
 
-	array_str_t paths;
-	array_init(&paths, t_pool(), 8);
-	ctx->user_script = deliver_user_script_path(ctx);
-	deliver_scripts_add(ctx->set->sieve.before, &paths);
-	if (ctx->user_script != NULL)
-		array_push(&paths, ctx->user_script);
-	deliver_scripts_add(ctx->set->sieve.after, &paths);
-
+	array_str_t paths = *script_paths;
 	const char *error;
 	if (paths.count > 0 && deliver_message_parse(ctx->msg, &error) < 0) {
 		log_error(ctx->in->log, "sieve_failed", "user=%s error=%s",
 			  log_value(ctx->in->user->name), log_value(error));
 		paths.count = 0;
 	}
+	if (paths.count > 0)
+		deliver_spamtest_prepare(ctx);
 	for (unsigned int i = 0; i < paths.count; i++) {
 		if (deliver_sieve_run_script(ctx, &state, paths.v[i]) == 0)
 			break;

@@ -1,6 +1,7 @@
 /* Post-login IMAP session: command loop, response writing, teardown. */
 #include "imap-client.h"
 #include "imap-capability.h"
+#include "imap-sieve.h"
 #include "imap-commands.h"
 #include "imap-notify.h"
 #include "imap-quote.h"
@@ -27,6 +28,10 @@ const char *imap_client_capability(struct imap_client *client)
 		.remove = client->set->imap.capability_remove,
 		.add = client->set->imap.capability_add,
 	};
+	/* RFC 6785 §2.1: IMAPSIEVE= names the ManageSieve server */
+	const char *imapsieve = imap_sieve_capability(client);
+	if (imapsieve != NULL)
+		opts.add = t_strconcat(imapsieve, " ", opts.add == NULL ? "" : opts.add, NULL);
 	return imap_capability_string(&opts);
 }
 

@@ -11,6 +11,7 @@
 #include "imap-capability.h"
 #include "imap-limits.h"
 #include "imap-seqset.h"
+#include "imap-sieve.h"
 #include "imap-storage.h"
 #include "imap-uidonly.h"
 #include "istream.h"
@@ -320,6 +321,8 @@ static void append_finish(struct imap_cmd *cmd, struct append_ctx *ctx)
 		imap_cmd_storage_error(cmd);
 		return;
 	}
+	/* RFC 6785 §2.2.1: each message is an event */
+	imap_sieve_appended(cmd->client, ctx->mailbox, uids, count);
 	if (ctx->replace) {
 		append_replace_done(cmd, uidvalidity, uids[0]);
 		return;

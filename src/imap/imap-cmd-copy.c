@@ -7,6 +7,7 @@
 #include "imap-progress.h"
 #include "imap-seqs.h"
 #include "imap-seqset.h"
+#include "imap-sieve.h"
 #include "imap-storage.h"
 #include "imap-uidonly.h"
 
@@ -80,6 +81,8 @@ static bool cmd_copy_full(struct imap_cmd *cmd, bool move)
 		imap_cmd_finish(cmd, "%s", reply);
 		return true;
 	}
+	/* RFC 6785 §2.2.2: the copies are events (cause COPY, MOVE too) */
+	imap_sieve_copied(client, dest, &res);
 	if (move) {
 		/* RFC 6851 §4.3: COPYUID in an untagged OK before the
 		   EXPUNGEs, which the sync in imap_cmd_finish() sends */

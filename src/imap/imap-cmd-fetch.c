@@ -4,6 +4,7 @@
  * in imap-fetch.c; this sets it up, sets \Seen for non-PEEK body
  * fetches, and keeps calling the producer until it is done. */
 #include "imap-commands.h"
+#include "imap-sieve.h"
 #include "imap-arg.h"
 #include "imap-fetch.h"
 #include "imap-limits.h"
@@ -180,10 +181,14 @@ static bool fetch_cmd_start(struct imap_cmd *cmd, struct fetch_cmd_ctx *ctx)
 		/* RFC 9051 §6.4.5: BODY[...] sets \Seen, and so does BINARY[...]
 		   (RFC 3516 §4.2) */
 		struct mail_flags_change change = { .modify = MAIL_FLAGS_ADD, .flags = MAIL_SEEN };
+		/* RFC 6785 §2.2.3: setting \Seen is a flag change event */
+		struct imap_sieve_flags *sieve_flags =
+			imap_sieve_flags_before(cmd, seqs->v, seqs->count);
 		if (mailbox_update_flags(client->box, seqs->v, seqs->count, &change, cmd->pool, NULL) < 0) {
 			imap_cmd_storage_error(cmd);
 			return false;
 		}
+		imap_sieve_flags_after(cmd, &sieve_flags);
 	}
 	ctx->fetch = imap_fetch_begin(cmd, items, seqs);
 	return true;

@@ -9,6 +9,7 @@
 #include "imap-limits.h"
 #include "imap-search-return.h"
 #include "imap-seqs.h"
+#include "imap-sieve.h"
 #include "imap-storage.h"
 #include "imap-uidonly.h"
 #include "strnum.h"
@@ -248,6 +249,8 @@ bool imap_cmd_store(struct imap_cmd *cmd)
 		imap_client_enable_condstore(client);
 	array_uint32_t failed;
 	array_init(&failed, cmd->pool, 4);
+	/* RFC 6785 §2.2.3: flag changes are events */
+	struct imap_sieve_flags *sieve_flags = imap_sieve_flags_before(cmd, seqs.v, seqs.count);
 	if (conditional && change.unchanged_since == 0) {
 		/* RFC 7162 §3.1.3: every message has a modseq above 0 */
 		for (unsigned int i = 0; i < seqs.count; i++)
@@ -269,6 +272,7 @@ bool imap_cmd_store(struct imap_cmd *cmd)
 		};
 		store_send_fetches(cmd, &seqs, &ctx);
 	}
+	imap_sieve_flags_after(cmd, &sieve_flags);
 	store_finish_modified(cmd, &failed, uid, limit > 0);
 	return true;
 }

@@ -188,6 +188,9 @@ static const char *const index_stmt_sql[INDEX_STMT_COUNT] = {
 		" FROM attributes",
 	[INDEX_STMT_ATTR_MOVE] =
 		"UPDATE OR REPLACE attributes SET mailbox_id = ?2 WHERE mailbox_id = ?1",
+	[INDEX_STMT_MB_USAGE] =
+		"SELECT coalesce(sum(messages), 0), coalesce(sum(vsize), 0) FROM mailboxes"
+		" WHERE selectable",
 };
 
 static int index_db_ensure(struct index_db *db);

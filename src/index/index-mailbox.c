@@ -74,6 +74,19 @@ int index_mailbox_list(struct index_db *db, pool_t pool, struct index_mailbox **
 	return 0;
 }
 
+int index_mailbox_usage(struct index_db *db, uint64_t *messages_r, uint64_t *vsize_r)
+{
+	sqlite3_stmt *stmt = index_db_stmt(db, INDEX_STMT_MB_USAGE);
+	if (stmt == NULL)
+		return -1;
+	if (index_db_step_row(db, stmt, "sum mailboxes") <= 0)
+		return -1;
+	*messages_r = (uint64_t)sqlite3_column_int64(stmt, 0);
+	*vsize_r = (uint64_t)sqlite3_column_int64(stmt, 1);
+	sqlite3_reset(stmt);
+	return 0;
+}
+
 int index_mailbox_create(struct index_db *db, const char *name, const char *dir,
 			 uint32_t special_use, int64_t *id_r)
 {

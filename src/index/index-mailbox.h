@@ -34,6 +34,11 @@ int index_mailbox_get(struct index_db *db, int64_t id, pool_t pool,
 int index_mailbox_list(struct index_db *db, pool_t pool, struct index_mailbox **list_r,
 		       unsigned int *count_r);
 
+/* The user's totals over every mailbox: messages and their RFC822.SIZE,
+   summed from the mailbox rows' exact counts in one query (quota).
+   Returns 0 or -1. */
+int index_mailbox_usage(struct index_db *db, uint64_t *messages_r, uint64_t *vsize_r);
+
 /* The functions below need a write transaction; they return 0 or -1. */
 
 /* Adds a mailbox (selectable with a fresh UIDVALIDITY when dir != NULL,

@@ -155,6 +155,11 @@ struct mailbox_status {
 int mailbox_get_status(struct mail_user *user, const char *name,
 		       enum mailbox_status_items items, pool_t pool,
 		       struct mailbox_status *status_r);
+/* The user's usage over all mailboxes (quota): bytes (RFC822.SIZE) and
+   messages, one sum over the index's exact per-mailbox counts. Unlike
+   mailbox_get_status() it does not look at the disk first: what other
+   programs put into a mailbox counts from its next sync. Returns 0 or -1. */
+int mail_user_get_usage(struct mail_user *user, uint64_t *bytes_r, uint64_t *messages_r);
 
 /* --- an open mailbox: one session's view --- */
 

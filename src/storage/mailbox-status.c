@@ -1,6 +1,7 @@
 /* STATUS of a mailbox that need not be selected (RFC 9051 §6.3.11): every
  * item comes from the mailbox's index row (counts are kept exact there),
- * after picking up changes made on the disk by other programs. */
+ * after picking up changes made on the disk by other programs; and the
+ * user's usage over all mailboxes, for quota. */
 #include "mail-storage-private.h"
 
 static int mailbox_status_fill(struct mail_user *user, const struct index_mailbox *mb,
@@ -60,5 +61,14 @@ int mailbox_get_status(struct mail_user *user, const char *name,
 		return mail_user_set_index_error(user, "status");
 	if (ret == 0 || !mb.selectable)
 		return mail_user_set_error(user, MAIL_ERROR_NOTFOUND, "Mailbox doesn't exist.");
+	return 0;
+}
+
+int mail_user_get_usage(struct mail_user *user, uint64_t *bytes_r, uint64_t *messages_r)
+{
+	mail_user_clear_error(user);
+	*bytes_r = *messages_r = 0;
+	if (index_mailbox_usage(user->db, messages_r, bytes_r) < 0)
+		return mail_user_set_index_error(user, "usage");
 	return 0;
 }
