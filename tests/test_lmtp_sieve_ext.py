@@ -184,7 +184,7 @@ sieve {{
     create_mailboxes(srv, "Lists")
     script(srv, 'require ["include"];\n'
            'include :global "lists";\n'
-           'include :global "missing" :optional;\n')
+           'include :global :optional "missing";\n')
     deliver(srv, message(subject="list mail", headers=("List-Id: <dev.example.org>",)))
     deliver(srv, message(subject="personal"))
     assert len(bodies(srv, folder="Lists")) == 1
