@@ -210,3 +210,37 @@ def test_mboxmetadata(ternd_factory, sink):
            '{ fileinto "Archive2"; }\n')
     deliver(srv, message(subject="x"))
     assert len(bodies(srv, folder="Archive2")) == 1
+
+
+def test_notify_mailto(ternd_factory, sink):
+    """enotify with mailto (RFC 5435, RFC 5436): every recipient of the URI
+    gets the notification from the null sender, To/Cc as written, Bcc not
+    shown, the URI's subject and body win over :message, unsafe header
+    fields of the URI are dropped; never for automatic mail (§2.7)."""
+    srv = start(ternd_factory, sink)
+    script(srv, 'require ["enotify"];\n'
+           'notify :message "fallback text" '
+           '"mailto:ops@example.net?cc=Boss%20%3Cboss@example.net%3E'
+           '&bcc=audit@example.net&subject=New%20order&body=See%20INBOX'
+           '&X-Ticket=42&From=evil@example.com";\n')
+    deliver(srv, message(subject="order 7"))
+    got = sink.wait(3)
+    assert sorted(r for _, rcpts, _ in got for r in rcpts) == \
+        ["audit@example.net", "boss@example.net", "ops@example.net"]
+    for mail_from, _, data in got:
+        assert mail_from == ""
+        head, body = data.split(b"\r\n\r\n", 1)
+        assert b"\r\nTo: ops@example.net\r\n" in head
+        assert b"\r\nCc: Boss <boss@example.net>\r\n" in head
+        assert b"audit@" not in head
+        assert b"\r\nSubject: New order\r\n" in head
+        assert b"\r\nX-Ticket: 42\r\n" in head
+        assert b"evil@" not in head
+        assert b"\r\nAuto-Submitted: auto-notified\r\n" in head
+        assert body == b"See INBOX\r\n"
+    # the message itself is kept
+    assert len(bodies(srv)) == 1
+    # automatic mail is never notified about
+    deliver(srv, message(subject="auto", headers=("Auto-Submitted: auto-replied",)))
+    assert "event=notify_skipped" in srv.log_text()
+    assert len(sink.wait(4, timeout=1.0)) == 3

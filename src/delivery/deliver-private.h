@@ -6,6 +6,7 @@
 #define TERN_DELIVER_PRIVATE_H
 
 #include "mail-deliver.h"
+#include "sieve-interp.h"
 #include "array.h"
 #include "buffer.h"
 #include "deliver-duplicate.h"
@@ -83,8 +84,13 @@ struct deliver_vacation {
 /* RFC 5435 notifications; only the mailto method (RFC 5436) is known */
 struct deliver_notify {
 	const char *method;  /* "mailto:addr?..." */
+	/* the method parsed by the engine (RFC 6068), NULL for an unknown
+	   method */
+	const struct sieve_mailto *mailto;
 	const char *from;    /* NULL: the postmaster address */
 	const char *message; /* NULL: a summary of the message */
+	/* the engine's RFC 5436 §2.7 verdict: NULL, or why not to send */
+	const char *suppress_reason;
 };
 
 /* RFC 5293 editheader: a script's header changes, as the new header

@@ -561,6 +561,8 @@ static void deliver_sieve_translate(struct deliver_sieve_state *state, const cha
 	case SIEVE_ACTION_NOTIFY: {
 		struct deliver_notify *n = p_malloc(state->pool, sizeof(*n));
 		n->method = sa->notify->method;
+		n->mailto = sa->notify->mailto;
+		n->suppress_reason = sa->notify->suppress_reason;
 		n->from = sa->notify->from;
 		n->message = sa->notify->message;
 		act.type = DELIVER_ACTION_NOTIFY;

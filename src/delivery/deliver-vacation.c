@@ -157,69 +157,94 @@ int deliver_vacation_execute(struct deliver_ctx *ctx, const struct deliver_actio
 	return 1;
 }
 
-/* The address of a mailto: URI (RFC 6068), %XX-decoded; NULL if none. */
-static const char *notify_mailto_address(const char *method)
+/* Why no notification may be sent (RFC 5436 §2.7: never for automatic
+   mail), or NULL. A bounce may be notified about: it is not answered. */
+static const char *notify_refusal(struct deliver_ctx *ctx, const struct deliver_notify *n)
 {
-	if (strncasecmp(method, "mailto:", 7) != 0)
+	if (n->mailto == NULL)
+		return "unsupported notification method";
+	if (n->suppress_reason != NULL)
+		return n->suppress_reason;
+	if (ctx->in->sender[0] == '\0')
 		return NULL;
-	const char *p = method + 7;
-	size_t len = strcspn(p, "?,");
-	string_t *str = t_str_new(len + 1);
-	for (size_t i = 0; i < len; i++) {
-		unsigned int c;
-		if (p[i] == '%' && i + 2 < len + 1 && sscanf(p + i + 1, "%2x", &c) == 1) {
-			str_append_c(str, (char)c);
-			i += 2;
-		} else {
-			str_append_c(str, p[i]);
-		}
-	}
-	const char *addr = str_c(str);
-	if (addr[0] == '\0' || strchr(addr, '@') == NULL || strpbrk(addr, "\r\n<> ") != NULL)
-		return NULL;
-	return addr;
+	return vacation_refusal(ctx);
 }
 
-int deliver_notify_execute(struct deliver_ctx *ctx, const struct deliver_action *act)
+/* "To:"/"Cc:" with the URI's recipients of that kind as written; nothing
+   when there are none (Bcc recipients are never shown) */
+static void notify_append_recipients(string_t *str, const char *field,
+				     const struct sieve_mailto *mailto,
+				     enum sieve_mailto_field kind)
 {
-	const struct deliver_notify *n = act->notify;
-	const char *to = notify_mailto_address(n->method), *error;
-	/* RFC 5436 §2.7: never for automatic mail */
-	const char *refusal = to == NULL ? "unsupported notification method" :
-		vacation_refusal(ctx);
-	if (refusal != NULL && to != NULL && ctx->in->sender[0] == '\0')
-		refusal = NULL; /* a bounce may be notified about; it is not answered */
-	if (refusal != NULL) {
-		log_info(ctx->in->log, "notify_skipped", "user=%s method=%s reason=%s",
-			 log_value(ctx->in->user->name), log_value(n->method), log_value(refusal));
-		return 0;
+	bool first = true;
+	for (unsigned int i = 0; i < mailto->recipients.count; i++) {
+		const struct sieve_mailto_recipient *r = &mailto->recipients.v[i];
+		if (r->field != kind)
+			continue;
+		str_append(str, first ? field : ",\r\n ");
+		str_append(str, deliver_header_value(r->text));
+		first = false;
 	}
+	if (!first)
+		str_append(str, "\r\n");
+}
+
+/* RFC 5436 §2.2-§2.7: the notification message for the mailto URI */
+static const char *notify_compose(struct deliver_ctx *ctx, const struct deliver_notify *n)
+{
+	const struct sieve_mailto *mailto = n->mailto;
 	const char *subject = deliver_message_get_first(ctx->msg, "Subject");
 	const char *from = deliver_message_get_first(ctx->msg, "From");
-	const char *text = n->message != NULL ? n->message :
+	const char *summary = n->message != NULL ? n->message :
 		t_strdup_printf("New mail from %s: %s", from == NULL ? "unknown" : from,
 				subject == NULL ? "" : subject);
 	string_t *str = t_str_new(512);
 	str_printfa(str, "From: %s\r\n", deliver_header_value(
 		n->from != NULL ? n->from : deliver_postmaster_address(ctx)));
-	str_printfa(str, "To: <%s>\r\n", to);
-	str_printfa(str, "Subject: %s\r\n", deliver_header_value(text));
+	notify_append_recipients(str, "To: ", mailto, SIEVE_MAILTO_TO);
+	notify_append_recipients(str, "Cc: ", mailto, SIEVE_MAILTO_CC);
+	/* §2.3: the URI's subject wins over :message */
+	str_printfa(str, "Subject: %s\r\n", deliver_header_value(
+		mailto->subject != NULL ? mailto->subject : summary));
+	for (unsigned int i = 0; i < mailto->headers.count; i++) {
+		const struct sieve_mailto_header *h = &mailto->headers.v[i];
+		str_printfa(str, "%s: %s\r\n", h->name, deliver_header_value(h->value));
+	}
 	str_printfa(str, "Date: %s\r\n", deliver_date_now());
 	str_printfa(str, "Message-ID: <%s@%s>\r\n", deliver_unique_token(), deliver_ctx_helo(ctx));
-	/* RFC 5436 §2.7 */
 	str_append(str, "Auto-Submitted: auto-notified\r\n");
 	str_append(str, "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
 		   "Content-Transfer-Encoding: 8bit\r\n\r\n");
-	str_printfa(str, "%s\r\n", text);
-	const struct deliver_submit_request req = {
-		.sender = "", .rcpt = to, .helo = deliver_ctx_helo(ctx), .prefix = str_c(str),
-	};
-	if (deliver_submit(&ctx->set->submission, &req, &error) <= 0) {
-		log_error(ctx->in->log, "notify_failed", "user=%s to=%s error=%s",
-			  log_value(ctx->in->user->name), log_value(to), log_value(error));
-		return -1;
+	/* §2.4: the URI's body, else the :message text */
+	str_printfa(str, "%s\r\n", mailto->body != NULL ? mailto->body : summary);
+	return str_c(str);
+}
+
+int deliver_notify_execute(struct deliver_ctx *ctx, const struct deliver_action *act)
+{
+	const struct deliver_notify *n = act->notify;
+	const char *refusal = notify_refusal(ctx, n), *error;
+	if (refusal != NULL) {
+		log_info(ctx->in->log, "notify_skipped", "user=%s method=%s reason=%s",
+			 log_value(ctx->in->user->name), log_value(n->method), log_value(refusal));
+		return 0;
 	}
-	log_info(ctx->in->log, "notify_sent", "user=%s to=%s", log_value(ctx->in->user->name),
-		 log_value(to));
-	return 1;
+	const char *message = notify_compose(ctx, n);
+	int ret = 1;
+	/* one submission per recipient: a refused one doesn't stop the rest */
+	for (unsigned int i = 0; i < n->mailto->recipients.count; i++) {
+		const char *to = n->mailto->recipients.v[i].address;
+		const struct deliver_submit_request req = {
+			.sender = "", .rcpt = to, .helo = deliver_ctx_helo(ctx), .prefix = message,
+		};
+		if (deliver_submit(&ctx->set->submission, &req, &error) <= 0) {
+			log_error(ctx->in->log, "notify_failed", "user=%s to=%s error=%s",
+				  log_value(ctx->in->user->name), log_value(to), log_value(error));
+			ret = -1;
+			continue;
+		}
+		log_info(ctx->in->log, "notify_sent", "user=%s to=%s",
+			 log_value(ctx->in->user->name), log_value(to));
+	}
+	return ret;
 }
