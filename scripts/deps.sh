@@ -12,7 +12,7 @@ build_pkgs="$build_pkgs libjson-c-dev libcurl4-openssl-dev"
 # real clients and the reference server the tests compare against
 check_pkgs="$build_pkgs libclang-rt-dev python3 python3-pytest curl isync offlineimap3
 fetchmail getmail6 dovecot-imapd dovecot-pop3d
-slapd ldap-utils postgresql"
+slapd ldap-utils postgresql postfix swaks sieve-connect"
 
 case "${1:-build}" in
 	build) want=$build_pkgs ;;
@@ -60,5 +60,9 @@ esac
 # likewise PostgreSQL: the sql tests run their own server in a temp dir
 case "$missing" in
 	*postgresql*) systemctl disable --now postgresql >/dev/null 2>&1 || true ;;
+esac
+# and Postfix: the SMTP AUTH and LMTP tests run private instances
+case "$missing" in
+	*postfix*) systemctl disable --now postfix >/dev/null 2>&1 || postfix stop >/dev/null 2>&1 || true ;;
 esac
 echo "Installed:$missing"
