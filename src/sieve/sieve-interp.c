@@ -19,6 +19,7 @@
 #define SIEVE_DEFAULT_MAX_VARIABLES 255
 #define SIEVE_DEFAULT_MAX_VARIABLE_SIZE 4096
 #define SIEVE_DEFAULT_MAX_HEADER_EDITS 1024
+#define SIEVE_DEFAULT_MAX_HEADER_SIZE 8192
 /* the CPU clock is read every this many steps */
 #define SIEVE_CPU_CHECK_INTERVAL 32
 
@@ -145,6 +146,7 @@ int sieve_run_add_action(struct sieve_run *run, const struct sieve_ast_node *nod
 	const char *conflict;
 
 	new_action.line = node == NULL ? 0 : node->line;
+	new_action.header_edits = run->result->header_edits.count;
 	if (action->target != NULL)
 		new_action.target = p_strdup(run->pool, action->target);
 	if (action->type != SIEVE_ACTION_FILEINTO && action->type != SIEVE_ACTION_REDIRECT)
@@ -391,6 +393,7 @@ static void run_limits_init(struct sieve_run *run, const struct sieve_exec_limit
 	DEFAULT(max_variables, SIEVE_DEFAULT_MAX_VARIABLES);
 	DEFAULT(max_variable_size, SIEVE_DEFAULT_MAX_VARIABLE_SIZE);
 	DEFAULT(max_header_edits, SIEVE_DEFAULT_MAX_HEADER_EDITS);
+	DEFAULT(max_header_size, SIEVE_DEFAULT_MAX_HEADER_SIZE);
 #undef DEFAULT
 }
 
@@ -419,11 +422,19 @@ static void result_add_implicit_keep(struct sieve_run *run)
 	struct sieve_action keep = {
 		.type = SIEVE_ACTION_KEEP, .implicit = true,
 		.flags = run->error != NULL ? NULL : sieve_imap4flags_implicit(run),
+		.header_edits = run->result->header_edits.count,
 	};
 
 	for (unsigned int i = 0; i < run->result->actions.count; i++) {
-		if (action_is_keep(&run->result->actions.v[i]))
+		struct sieve_action *old = &run->result->actions.v[i];
+
+		if (action_is_keep(old)) {
+			/* an implicit keep carried over from an earlier
+			   script of a sequence takes the later edits too */
+			if (old->implicit)
+				old->header_edits = keep.header_edits;
 			return;
+		}
 	}
 	array_push(&run->result->actions, keep);
 }

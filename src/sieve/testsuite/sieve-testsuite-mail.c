@@ -30,15 +30,16 @@ const char *sieve_testsuite_action_name(const struct sieve_action *action)
 
 /* The message as stored: editheader's changes applied to its header. */
 static struct sieve_testsuite_message *stored_message(struct sieve_testsuite *ts,
-						      const struct sieve_result *result)
+						      const struct sieve_result *result,
+						      const struct sieve_action *action)
 {
 	const struct sieve_testsuite_message *msg = ts->msg;
 	string_t *data;
 
-	if (result->header_edits.count == 0)
+	if (result->header_edits.count == 0 || action->header_edits == 0)
 		return ts->msg;
 	data = t_str_new(msg->size + 256);
-	sieve_header_edits_apply(result, msg->data, msg->body_offset, data);
+	sieve_header_edits_apply_action(result, action, msg->data, msg->body_offset, data);
 	str_append_n(data, msg->data + msg->body_offset, msg->size - msg->body_offset);
 	struct sieve_testsuite_message *edited =
 		sieve_testsuite_message_parse(str_data(data), str_len(data));
@@ -64,7 +65,7 @@ static int execute_store(struct sieve_testsuite *ts, const struct sieve_result *
 		while (action->flags[flag_count] != NULL)
 			flag_count++;
 	}
-	if (sieve_testsuite_mailbox_save(ts, box, stored_message(ts, result),
+	if (sieve_testsuite_mailbox_save(ts, box, stored_message(ts, result, action),
 					 action->flags, flag_count) < 0) {
 		sieve_testsuite_error_add(ts, t_strdup_printf(
 			"failed to store into mailbox '%s': too many messages", name));
@@ -114,7 +115,7 @@ static int execute_redirect(struct sieve_testsuite *ts, const struct sieve_resul
 			    const struct sieve_action *action)
 {
 	/* RFC 5293 §1: the edited message is what gets redirected */
-	const struct sieve_testsuite_message *msg = stored_message(ts, result);
+	const struct sieve_testsuite_message *msg = stored_message(ts, result, action);
 	string_t *data = t_str_new(msg->size + 128);
 
 	if (ts->envelope.to != NULL)
@@ -455,6 +456,8 @@ int sieve_testsuite_result_execute(struct sieve_testsuite *ts, struct sieve_run 
 	/* RFC 5228 §2.10.6: a failed action falls back to keep */
 	if ((ret < 0 || sieve_run_implicit_keep(run)) && !ts->implicit_kept) {
 		ts->implicit_kept = true;
+		/* the fallback keeps the message as it came */
+		keep.header_edits = ret < 0 ? 0 : result->header_edits.count;
 		if (execute_store(ts, result, &keep) < 0)
 			ret = -1;
 	}
