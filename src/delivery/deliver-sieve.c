@@ -656,6 +656,12 @@ static int deliver_sieve_run_script(struct deliver_ctx *ctx, struct deliver_siev
 		state->keep_action.implicit = true;
 		return 0;
 	}
+	for (unsigned int i = 0; i < result->warnings.count; i++) {
+		log_warning(ctx->in->log, "sieve_warning", "user=%s script=%s warning=%s",
+			    log_value(ctx->in->user->name), log_value(path),
+			    log_value(result->warnings.v[i]));
+		deliver_sieve_user_log(ctx, path, result->warnings.v[i]);
+	}
 	state->keep = false;
 	state->flags_read = ctx->imap != NULL && ctx->imap->flags_read;
 	state->header = deliver_editheader_apply(ctx, result, path);

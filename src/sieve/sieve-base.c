@@ -44,7 +44,8 @@ int sieve_validate_header_names(const struct sieve_ast_arg *arg, const char **er
 static int validate_header(struct sieve_validator *validator,
 			   struct sieve_ast_node *node, const char **error_r)
 {
-	if (sieve_mime_validate_node(validator, node, error_r) < 0)
+	if (sieve_mime_validate_node(validator, node, error_r) < 0 ||
+	    sieve_index_validate(node, error_r) < 0)
 		return -1;
 	return sieve_validate_header_names(node->positional[0], error_r);
 }
@@ -56,6 +57,7 @@ static int validate_address(struct sieve_validator *validator,
 	const struct sieve_ast_arg *arg = node->positional[0];
 
 	if (sieve_mime_validate_node(validator, node, error_r) < 0 ||
+	    sieve_index_validate(node, error_r) < 0 ||
 	    sieve_validate_header_names(arg, error_r) < 0)
 		return -1;
 	for (unsigned int i = 0; i < arg->string_count; i++) {

@@ -53,6 +53,23 @@ int sieve_run_error(struct sieve_run *run, const struct sieve_ast_node *node,
 	return -1;
 }
 
+void sieve_run_warning(struct sieve_run *run, const struct sieve_ast_node *node,
+		       const char *fmt, ...)
+{
+	va_list args;
+
+	if (run->result->warnings.count >= SIEVE_MAX_RUN_WARNINGS)
+		return;
+	va_start(args, fmt);
+	const char *text = p_strdup_vprintf(run->pool, fmt, args);
+	va_end(args);
+	if (node != NULL)
+		text = p_strdup_printf(run->pool, "line %u: %s", node->line, text);
+	if (run->script_name != NULL)
+		text = p_strdup_printf(run->pool, "%s: %s", run->script_name, text);
+	array_push(&run->result->warnings, text);
+}
+
 const char *sieve_run_get_error(const struct sieve_run *run)
 {
 	return run->error;
@@ -130,11 +147,11 @@ static int action_check_limits(struct sieve_run *run, const struct sieve_ast_nod
 			       enum sieve_action_type type)
 {
 	if (++run->action_count > run->limits.max_actions)
-		return sieve_run_error(run, node, "too many actions (limit %u)",
+		return sieve_run_error(run, node, "total number of actions exceeds policy limit (%u)",
 				       run->limits.max_actions);
 	if (type == SIEVE_ACTION_REDIRECT &&
 	    ++run->redirect_count > run->limits.max_redirects)
-		return sieve_run_error(run, node, "too many redirects (limit %u)",
+		return sieve_run_error(run, node, "number of redirect actions exceeds policy limit (%u)",
 				       run->limits.max_redirects);
 	return 0;
 }
@@ -238,6 +255,7 @@ void sieve_run_reset_result(struct sieve_run *run)
 	array_clear(&run->result->actions);
 	array_clear(&run->result->header_edits);
 	array_clear(&run->result->duplicate_marks);
+	array_clear(&run->result->warnings);
 	run->implicit_keep = true;
 	run->action_count = 0;
 	run->redirect_count = 0;
@@ -480,6 +498,7 @@ int sieve_execute_multi(const struct sieve_ast *const *asts, unsigned int count,
 	array_init(&run.result->actions, pool, 4);
 	array_init(&run.result->header_edits, pool, 1);
 	array_init(&run.result->duplicate_marks, pool, 1);
+	array_init(&run.result->warnings, pool, 1);
 	array_init(&run.ext_contexts, pool, 4);
 	array_init(&run.overlays, pool, 1);
 	run.tmp_pool = pool_create("sieve execute", 4096);

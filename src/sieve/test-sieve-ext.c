@@ -660,6 +660,26 @@ static void test_sieve_error_counts(void)
 	pool_destroy(&pool);
 }
 
+/* A :regex key built at run time that is no regex: the test is false,
+   the run goes on, the problem is in result->warnings. */
+static void test_sieve_run_warnings(void)
+{
+	pool_t pool = pool_create("test sieve warnings", 4096);
+	struct sieve_env env = test_env(pool);
+	struct sieve_result *result;
+
+	test_begin("sieve run warnings");
+	test_assert(run_script(pool, "require [\"regex\", \"variables\", \"fileinto\"];\n"
+			       "set \"r\" \"[\";\nif header :regex \"to\" \"${r}\" { fileinto \"x\"; }\n"
+			       "fileinto \"y\";", test_message, &env, &result) == NULL);
+	test_assert(result->warnings.count == 1 &&
+		    strncmp(result->warnings.v[0], "line 3: ", 8) == 0);
+	test_assert(result->actions.count == 1 &&
+		    strcmp(result->actions.v[0].target, "y") == 0);
+	test_end();
+	pool_destroy(&pool);
+}
+
 static void test_sieve_duplicate_marks(void)
 {
 	pool_t pool = pool_create("test sieve duplicate", 4096);
@@ -768,6 +788,7 @@ int main(void)
 		test_sieve_editheader_result,
 		test_sieve_editheader_config,
 		test_sieve_error_counts,
+		test_sieve_run_warnings,
 		test_sieve_duplicate_marks,
 		test_sieve_multiple_errors,
 		test_sieve_registry,

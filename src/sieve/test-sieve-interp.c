@@ -209,7 +209,7 @@ static const struct interp_test interp_tests[] = {
 	  "RUN:line 1: failed to read header x-fail: simulated failure" },
 	{ "redirect \"a@b.c\"; redirect \"b@b.c\"; redirect \"c@b.c\";\n"
 	  "redirect \"d@b.c\";\nredirect \"e@b.c\";",
-	  "RUN:line 3: too many redirects (limit 4)" },
+	  "RUN:line 3: number of redirect actions exceeds policy limit (4)" },
 };
 
 /* envelope (RFC 5228 §5.4) */
@@ -383,10 +383,10 @@ static void test_action_limits(void)
 	test_assert_strcmp(run_script("require \"fileinto\"; fileinto \"a\"; fileinto \"b\";\n"
 				      "keep; fileinto \"c\";", default_message,
 				      NULL, NULL, &limits),
-			   "RUN:line 2: too many actions (limit 3)");
+			   "RUN:line 2: total number of actions exceeds policy limit (3)");
 	test_assert_strcmp(run_script("redirect \"a@b.c\";\nredirect \"b@b.c\";",
 				      default_message, NULL, NULL, &limits),
-			   "RUN:line 2: too many redirects (limit 1)");
+			   "RUN:line 2: number of redirect actions exceeds policy limit (1)");
 	t_pool_clear();
 	test_end();
 }

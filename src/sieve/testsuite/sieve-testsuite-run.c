@@ -340,6 +340,9 @@ int sieve_testsuite_script_run(struct sieve_testsuite *ts, struct sieve_run *run
 		sieve_testsuite_error_add(ts, error_text(sieve_run_get_error(run)));
 		return 0;
 	}
+	/* the run went on past these; Pigeonhole's error handler counts them */
+	for (unsigned int i = 0; i < result->warnings.count; i++)
+		sieve_testsuite_error_add(ts, error_text(result->warnings.v[i]));
 	return 1;
 }
 
