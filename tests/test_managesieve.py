@@ -130,7 +130,7 @@ class RawSieve:
 
 
 USERS = {u: "pw-" + u for u in ("alice", "bob", "carol", "dave", "erin", "frank", "gina",
-                               "hank", "ivy", "jack")}
+                               "hank", "ivy", "jack", "kate")}
 
 
 @pytest.fixture(scope="module")
@@ -294,6 +294,38 @@ def test_compile_errors(srv):
     status = c.command('SETACTIVE "manual"')[1]
     assert status[0] == "NO" and status[2].startswith("line 3: ")
     assert not os.path.lexists(home(srv, "erin") / ".dovecot.sieve")
+    c.close()
+
+
+def test_includes_and_warnings(srv):
+    """PUTSCRIPT/CHECKSCRIPT resolve constant includes (RFC 6609) over the
+    user's storage: a missing script is a warning (RFC 5804 §1.3 WARNINGS,
+    the script is stored), a broken or circular one an error."""
+    c = session(srv, "kate")
+    main = b'require "include";\r\ninclude "lib";\r\nkeep;\r\n'
+    status = c.putscript("main", main)
+    assert status[:2] == ("OK", "WARNINGS"), status
+    assert status[2] == "line 2: warning: included script 'lib' does not exist", status
+    assert (home(srv, "kate") / "sieve" / "main.sieve").read_bytes() == main
+    status = c.command(b"CHECKSCRIPT {%d+}\r\n" % len(main) + main)[1]
+    assert status[:2] == ("OK", "WARNINGS") and "'lib'" in status[2], status
+    # a broken included script makes the includer fail too
+    status = c.putscript("lib", BROKEN)
+    assert status[0] == "NO" and status[2].startswith("line 3: "), status
+    sdir = home(srv, "kate") / "sieve"
+    (sdir / "lib.sieve").write_bytes(BROKEN)
+    status = c.command(b"CHECKSCRIPT {%d+}\r\n" % len(main) + main)[1]
+    assert status[0] == "NO" and "lib" in status[2], status
+    # once it is good, no warning is left
+    assert c.putscript("lib", b"discard;\r\n") == ("OK", None, "PUTSCRIPT completed.")
+    assert c.putscript("main", main) == ("OK", None, "PUTSCRIPT completed.")
+    assert c.command(b"CHECKSCRIPT {%d+}\r\n" % len(main) + main)[1] == (
+        "OK", None, "Script is valid.")
+    # including each other is an error
+    loop = b'require "include";\r\ninclude "main";\r\n'
+    status = c.putscript("lib", loop)
+    assert status[0] == "NO" and "circular" in status[2], status
+    assert (sdir / "lib.sieve").read_bytes() == b"discard;\r\n"
     c.close()
 
 

@@ -913,6 +913,25 @@ static const struct setting_def sieve_setting_defs[] = {
 	  .check = check_text_values,
 	  .description = "As spamtest_text_values, with N from 1 (clean) to "
 		"5 (infected)." },
+	{ .key = "editheader_protected", .type = SETTING_TYPE_STRING,
+	  DEF(sieve_settings, editheader_protected), .default_value = "",
+	  .description = "Header fields (names separated by spaces) that "
+		"editheader's addheader and deleteheader (RFC 5293) may "
+		"neither add nor delete; such edits are ignored. Subject is "
+		"always editable; Received and Auto-Submitted are never "
+		"deleted. Invalid names are ignored." },
+	{ .key = "editheader_forbid_add", .type = SETTING_TYPE_STRING,
+	  DEF(sieve_settings, editheader_forbid_add), .default_value = "",
+	  .description = "Header fields addheader may not add." },
+	{ .key = "editheader_forbid_delete", .type = SETTING_TYPE_STRING,
+	  DEF(sieve_settings, editheader_forbid_delete), .default_value = "",
+	  .description = "Header fields deleteheader may not delete." },
+	{ .key = "editheader_max_header_size", .type = SETTING_TYPE_SIZE,
+	  DEF(sieve_settings, editheader_max_header_size), .default_value = "8k",
+	  .min = 1024, .max = 1024 * 1024,
+	  .description = "Largest header field (name and value) addheader "
+		"may add; a larger constant one is a compile error, a larger "
+		"computed one a runtime error (the message is kept)." },
 	{ .key = NULL }
 };
 

@@ -261,6 +261,12 @@ struct sieve_settings {
 	const char *virustest_max_header;
 	const char *virustest_max_value;
 	const char *virustest_text_values;  /* "N:text, ..." (1..5) */
+	/* RFC 5293 editheader: header fields scripts may not change
+	   (space-separated names) and the largest field addheader adds */
+	const char *editheader_protected;
+	const char *editheader_forbid_add;
+	const char *editheader_forbid_delete;
+	uint64_t editheader_max_header_size;
 };
 
 /* imapsieve { }: Sieve scripts run on IMAP events (RFC 6785,

@@ -604,6 +604,7 @@ static int deliver_sieve_run_script(struct deliver_ctx *ctx, struct deliver_siev
 			.max_actions = ctx->set->sieve.max_actions,
 			.max_redirects = ctx->set->sieve.max_redirects,
 			.max_cpu_ms = ctx->set->sieve.max_cpu_time_ms,
+			.max_header_size = (unsigned int)ctx->set->sieve.editheader_max_header_size,
 		};
 		const struct sieve_message smsg = {
 			.v = &deliver_sieve_message_vfuncs, .context = ctx,
@@ -624,6 +625,12 @@ static int deliver_sieve_run_script(struct deliver_ctx *ctx, struct deliver_siev
 			.vacation_max_period = ctx->set->sieve.vacation_max_period_ms / 1000,
 			.now = ctx->now,
 			.imap_event = ctx->imap != NULL,
+			.editheader_protected = sieve_header_name_list_parse(ctx->pool,
+				ctx->set->sieve.editheader_protected),
+			.editheader_forbid_add = sieve_header_name_list_parse(ctx->pool,
+				ctx->set->sieve.editheader_forbid_add),
+			.editheader_forbid_delete = sieve_header_name_list_parse(ctx->pool,
+				ctx->set->sieve.editheader_forbid_delete),
 		};
 		if (ctx->imap != NULL)
 			ctx->imap->flags_read = false;
@@ -648,6 +655,12 @@ static int deliver_sieve_run_script(struct deliver_ctx *ctx, struct deliver_siev
 		state->keep_action.type = DELIVER_ACTION_STORE;
 		state->keep_action.implicit = true;
 		return 0;
+	}
+	for (unsigned int i = 0; i < result->warnings.count; i++) {
+		log_warning(ctx->in->log, "sieve_warning", "user=%s script=%s warning=%s",
+			    log_value(ctx->in->user->name), log_value(path),
+			    log_value(result->warnings.v[i]));
+		deliver_sieve_user_log(ctx, path, result->warnings.v[i]);
 	}
 	state->keep = false;
 	state->flags_read = ctx->imap != NULL && ctx->imap->flags_read;

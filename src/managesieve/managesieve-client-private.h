@@ -12,6 +12,7 @@ struct managesieve_client {
 	struct managesieve_parser *parser;
 	struct sieve_storage *storage;
 	const char *user; /* conn->pool */
+	const char *home; /* conn->pool: for sieve.global_dir's template */
 	unsigned int bad_count;
 	/* where the session came from, for UNAUTHENTICATE */
 	bool starttls, tls;

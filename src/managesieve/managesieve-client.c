@@ -131,6 +131,7 @@ static int managesieve_client_open(struct managesieve_client *client,
 		return -1;
 	}
 	client->storage = sieve_storage_create(&sset);
+	client->home = p_strdup(client->conn->pool, home);
 	return 0;
 }
 

@@ -6,6 +6,12 @@
 #include "managesieve-capability.h"
 #include "sieve-commands.h"
 #include "sieve-validator.h"
+#include "sieve-interp.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 struct managesieve_command {
 	const char *name;
@@ -51,20 +57,143 @@ static void managesieve_storage_error(struct managesieve_client *client)
 	managesieve_client_send_reply(client, "NO", code, text);
 }
 
-/* Compiles a script. Returns 0, or -1 after answering NO with the
-   engine's "line N: text". */
-static int managesieve_check_script(struct managesieve_client *client,
-				    const struct managesieve_arg *script)
+/* An include (RFC 6609) while checking an upload: :personal scripts from
+   the user's storage, :global ones from sieve.global_dir. */
+struct managesieve_include_ctx {
+	struct managesieve_client *client;
+	pool_t pool;
+	/* PUTSCRIPT: the script being stored, as its includers will see it
+	   (so a circle through it is found); NULL otherwise */
+	const char *name;
+	const struct managesieve_arg *script;
+};
+
+/* A :global script file, at most max bytes. 1, 0 missing, -1 error. */
+static int managesieve_read_global(const char *path, uint64_t max, pool_t pool,
+				   const char **data_r, size_t *size_r, const char **error_r)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return 0;
+		*error_r = "global script not readable";
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
+		close(fd);
+		*error_r = "global script not readable or too large";
+		return -1;
+	}
+	char *data = p_malloc(pool, (size_t)st.st_size + 1);
+	ssize_t n = read(fd, data, (size_t)st.st_size);
+	close(fd);
+	if (n != st.st_size) {
+		*error_r = "global script not readable";
+		return -1;
+	}
+	*data_r = data;
+	*size_r = (size_t)n;
+	return 1;
+}
+
+static int managesieve_include_load(void *context, enum sieve_include_location location,
+				    const char *name, const struct sieve_ast **ast_r,
+				    const char **error_r)
+{
+	struct managesieve_include_ctx *ictx = context;
+	struct managesieve_client *client = ictx->client;
+	const char *data, *dir;
+	size_t size;
+	int ret;
+
+	if (!sieve_storage_name_is_valid(name))
+		return 0;
+	if (location == SIEVE_INCLUDE_PERSONAL && ictx->name != NULL &&
+	    strcmp(name, ictx->name) == 0) {
+		data = ictx->script->str;
+		size = ictx->script->size;
+		ret = 1;
+	} else if (location == SIEVE_INCLUDE_PERSONAL) {
+		ret = sieve_storage_get(client->storage, name, ictx->pool, &data, &size);
+		if (ret < 0)
+			*error_r = "script storage not readable";
+	} else {
+		if (client->set->sieve.global_dir[0] == '\0' ||
+		    (dir = sieve_storage_expand(client->set->sieve.global_dir, client->user,
+						client->home, error_r)) == NULL)
+			return 0;
+		ret = managesieve_read_global(t_strdup_printf("%s/%s.sieve", dir, name),
+					      client->set->sieve.max_script_size, ictx->pool,
+					      &data, &size, error_r);
+	}
+	if (ret <= 0)
+		return ret;
+	const struct sieve_parser_limits limits = {
+		.lexer.max_script_size = (size_t)client->set->sieve.max_script_size,
+	};
+	struct sieve_ast *ast;
+	if (sieve_compile(ictx->pool, data, size, &limits, &ast, error_r) < 0)
+		return -1;
+	ast->name = p_strdup(ictx->pool, name);
+	*ast_r = ast;
+	return 1;
+}
+
+/* The warnings as one text for the WARNINGS response code (RFC 5804
+   §1.3), or NULL. */
+static const char *managesieve_warnings_text(const sieve_diag_array_t *diags)
+{
+	string_t *str = t_str_new(128);
+	for (unsigned int i = 0; i < diags->count; i++) {
+		if (!diags->v[i].warning)
+			continue;
+		if (str_len(str) > 0)
+			str_append(str, "\r\n");
+		str_append(str, diags->v[i].text);
+	}
+	return str_len(str) == 0 ? NULL : str_c(str);
+}
+
+/* Compiles a script, its constant includes resolved (a missing one is a
+   warning: it may be uploaded next). Returns 0 with *warnings_r (NULL if
+   none), or -1 after answering NO with the engine's "line N: text". */
+static int managesieve_check_script(struct managesieve_client *client, const char *name,
+				    const struct managesieve_arg *script,
+				    const char **warnings_r)
 {
 	struct sieve_parser_limits limits = {
 		.lexer.max_script_size = (size_t)client->set->sieve.max_script_size,
 	};
-	struct sieve_ast *ast;
-	const char *error;
 	pool_t pool = pool_create("managesieve check", 4096);
-	int ret = sieve_compile(pool, script->str, script->size, &limits, &ast, &error);
-	if (ret < 0)
+	struct managesieve_include_ctx ictx = {
+		.client = client, .pool = pool, .name = name, .script = script,
+	};
+	const struct sieve_compile_env cenv = {
+		.context = &ictx,
+		.include_load = managesieve_include_load,
+		.missing_include_is_warning = true,
+		.max_header_size = (unsigned int)client->set->sieve.editheader_max_header_size,
+	};
+	sieve_diag_array_t diags;
+	struct sieve_ast *ast;
+
+	array_init(&diags, pool, 4);
+	int ret = sieve_compile_env_diag(pool, script->str, script->size, &limits, 1, &cenv,
+					 &ast, &diags);
+	*warnings_r = NULL;
+	if (ret < 0) {
+		const char *error = "script compilation failed";
+		for (unsigned int i = 0; i < diags.count; i++) {
+			if (!diags.v[i].warning) {
+				error = diags.v[i].text;
+				break;
+			}
+		}
 		managesieve_client_send_reply(client, "NO", NULL, error);
+	} else {
+		*warnings_r = managesieve_warnings_text(&diags);
+	}
 	pool_destroy(&pool);
 	return ret < 0 ? -1 : 0;
 }
@@ -117,7 +246,8 @@ static void cmd_putscript(struct managesieve_client *client,
 		managesieve_storage_error(client);
 		return;
 	}
-	if (managesieve_check_script(client, &args[1]) < 0)
+	const char *warnings;
+	if (managesieve_check_script(client, name, &args[1], &warnings) < 0)
 		return;
 	if (sieve_storage_put(client->storage, name, args[1].str, args[1].size) < 0) {
 		managesieve_storage_error(client);
@@ -125,15 +255,19 @@ static void cmd_putscript(struct managesieve_client *client,
 	}
 	log_info(&client->conn->log, "putscript", "script=%s size=%zu",
 		 managesieve_printable(name), args[1].size);
-	managesieve_client_send_reply(client, "OK", NULL, "PUTSCRIPT completed.");
+	/* RFC 5804 §2.6: OK (WARNINGS) with the compiler's warnings */
+	managesieve_client_send_reply(client, "OK", warnings == NULL ? NULL : "WARNINGS",
+				      warnings == NULL ? "PUTSCRIPT completed." : warnings);
 }
 
 static void cmd_checkscript(struct managesieve_client *client,
 			    const struct managesieve_arg *args, unsigned int count)
 {
-	if (managesieve_check_script(client, &args[0]) < 0)
+	const char *warnings;
+	if (managesieve_check_script(client, NULL, &args[0], &warnings) < 0)
 		return;
-	managesieve_client_send_reply(client, "OK", NULL, "Script is valid.");
+	managesieve_client_send_reply(client, "OK", warnings == NULL ? NULL : "WARNINGS",
+				      warnings == NULL ? "Script is valid." : warnings);
 }
 
 static void cmd_listscripts(struct managesieve_client *client,
@@ -179,7 +313,8 @@ static void cmd_setactive(struct managesieve_client *client,
 	struct managesieve_arg script = {
 		.type = MANAGESIEVE_ARG_STRING, .str = data, .size = size,
 	};
-	if (managesieve_check_script(client, &script) < 0)
+	const char *warnings;
+	if (managesieve_check_script(client, name, &script, &warnings) < 0)
 		return;
 	if (sieve_storage_activate(client->storage, name) < 0) {
 		managesieve_storage_error(client);

@@ -44,7 +44,8 @@ int sieve_validate_header_names(const struct sieve_ast_arg *arg, const char **er
 static int validate_header(struct sieve_validator *validator,
 			   struct sieve_ast_node *node, const char **error_r)
 {
-	if (sieve_mime_validate_node(validator, node, error_r) < 0)
+	if (sieve_mime_validate_node(validator, node, error_r) < 0 ||
+	    sieve_index_validate(node, error_r) < 0)
 		return -1;
 	return sieve_validate_header_names(node->positional[0], error_r);
 }
@@ -56,6 +57,7 @@ static int validate_address(struct sieve_validator *validator,
 	const struct sieve_ast_arg *arg = node->positional[0];
 
 	if (sieve_mime_validate_node(validator, node, error_r) < 0 ||
+	    sieve_index_validate(node, error_r) < 0 ||
 	    sieve_validate_header_names(arg, error_r) < 0)
 		return -1;
 	for (unsigned int i = 0; i < arg->string_count; i++) {
@@ -68,13 +70,24 @@ static int validate_address(struct sieve_validator *validator,
 				break;
 		}
 		if (address_headers[j] == NULL) {
-			*error_r = t_strdup_printf("header \"%s\" holds no addresses "
-						   "(not allowed in the address test)",
+			*error_r = t_strdup_printf("header '%s' holds no addresses: not "
+						   "allowed in the address test",
 						   arg->strings[i]);
 			return -1;
 		}
 	}
 	return 0;
+}
+
+/* RFC 5322 addresses are ASCII; an 8-bit address (RFC 6532) needs
+   SMTPUTF8 all the way to the target, which a redirect cannot promise. */
+static bool redirect_address_is_ascii(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if ((unsigned char)*s >= 0x80)
+			return false;
+	}
+	return true;
 }
 
 /* RFC 5228 §4.2: the address must be a valid RFC 5322 address; a
@@ -87,7 +100,9 @@ static const char *redirect_address_normalise(pool_t pool, const char *address)
 	mime_address_parse(pool, address, strlen(address), 2, 0, &list);
 	if (list.count != 1 || list.head->invalid || list.head->domain == NULL ||
 	    list.head->mailbox[0] == '\0' || list.head->domain[0] == '\0' ||
-	    list.head->route != NULL)
+	    list.head->route != NULL ||
+	    !redirect_address_is_ascii(list.head->mailbox) ||
+	    !redirect_address_is_ascii(list.head->domain))
 		return NULL;
 	return p_strconcat(pool, sieve_address_local_quote(pool, list.head->mailbox), "@",
 			   list.head->domain, NULL);

@@ -220,6 +220,9 @@ void sieve_run_set_limits(struct sieve_run *run, const struct sieve_exec_limits 
 /* Records a runtime error for node's line and returns -1. */
 int sieve_run_error(struct sieve_run *run, const struct sieve_ast_node *node,
 		    const char *fmt, ...) ATTR_PRINTF(3, 4);
+/* Records a problem that does not end the run (result->warnings). */
+void sieve_run_warning(struct sieve_run *run, const struct sieve_ast_node *node,
+		       const char *fmt, ...) ATTR_PRINTF(3, 4);
 /* The last runtime error ("line N: text") or NULL. */
 const char *sieve_run_get_error(const struct sieve_run *run);
 

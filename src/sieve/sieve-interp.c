@@ -19,6 +19,7 @@
 #define SIEVE_DEFAULT_MAX_VARIABLES 255
 #define SIEVE_DEFAULT_MAX_VARIABLE_SIZE 4096
 #define SIEVE_DEFAULT_MAX_HEADER_EDITS 1024
+#define SIEVE_DEFAULT_MAX_HEADER_SIZE 8192
 /* the CPU clock is read every this many steps */
 #define SIEVE_CPU_CHECK_INTERVAL 32
 
@@ -50,6 +51,23 @@ int sieve_run_error(struct sieve_run *run, const struct sieve_ast_node *node,
 	}
 	run->error_final = true;
 	return -1;
+}
+
+void sieve_run_warning(struct sieve_run *run, const struct sieve_ast_node *node,
+		       const char *fmt, ...)
+{
+	va_list args;
+
+	if (run->result->warnings.count >= SIEVE_MAX_RUN_WARNINGS)
+		return;
+	va_start(args, fmt);
+	const char *text = p_strdup_vprintf(run->pool, fmt, args);
+	va_end(args);
+	if (node != NULL)
+		text = p_strdup_printf(run->pool, "line %u: %s", node->line, text);
+	if (run->script_name != NULL)
+		text = p_strdup_printf(run->pool, "%s: %s", run->script_name, text);
+	array_push(&run->result->warnings, text);
 }
 
 const char *sieve_run_get_error(const struct sieve_run *run)
@@ -129,11 +147,11 @@ static int action_check_limits(struct sieve_run *run, const struct sieve_ast_nod
 			       enum sieve_action_type type)
 {
 	if (++run->action_count > run->limits.max_actions)
-		return sieve_run_error(run, node, "too many actions (limit %u)",
+		return sieve_run_error(run, node, "total number of actions exceeds policy limit (%u)",
 				       run->limits.max_actions);
 	if (type == SIEVE_ACTION_REDIRECT &&
 	    ++run->redirect_count > run->limits.max_redirects)
-		return sieve_run_error(run, node, "too many redirects (limit %u)",
+		return sieve_run_error(run, node, "number of redirect actions exceeds policy limit (%u)",
 				       run->limits.max_redirects);
 	return 0;
 }
@@ -145,6 +163,7 @@ int sieve_run_add_action(struct sieve_run *run, const struct sieve_ast_node *nod
 	const char *conflict;
 
 	new_action.line = node == NULL ? 0 : node->line;
+	new_action.header_edits = run->result->header_edits.count;
 	if (action->target != NULL)
 		new_action.target = p_strdup(run->pool, action->target);
 	if (action->type != SIEVE_ACTION_FILEINTO && action->type != SIEVE_ACTION_REDIRECT)
@@ -236,6 +255,7 @@ void sieve_run_reset_result(struct sieve_run *run)
 	array_clear(&run->result->actions);
 	array_clear(&run->result->header_edits);
 	array_clear(&run->result->duplicate_marks);
+	array_clear(&run->result->warnings);
 	run->implicit_keep = true;
 	run->action_count = 0;
 	run->redirect_count = 0;
@@ -391,6 +411,7 @@ static void run_limits_init(struct sieve_run *run, const struct sieve_exec_limit
 	DEFAULT(max_variables, SIEVE_DEFAULT_MAX_VARIABLES);
 	DEFAULT(max_variable_size, SIEVE_DEFAULT_MAX_VARIABLE_SIZE);
 	DEFAULT(max_header_edits, SIEVE_DEFAULT_MAX_HEADER_EDITS);
+	DEFAULT(max_header_size, SIEVE_DEFAULT_MAX_HEADER_SIZE);
 #undef DEFAULT
 }
 
@@ -419,11 +440,19 @@ static void result_add_implicit_keep(struct sieve_run *run)
 	struct sieve_action keep = {
 		.type = SIEVE_ACTION_KEEP, .implicit = true,
 		.flags = run->error != NULL ? NULL : sieve_imap4flags_implicit(run),
+		.header_edits = run->result->header_edits.count,
 	};
 
 	for (unsigned int i = 0; i < run->result->actions.count; i++) {
-		if (action_is_keep(&run->result->actions.v[i]))
+		struct sieve_action *old = &run->result->actions.v[i];
+
+		if (action_is_keep(old)) {
+			/* an implicit keep carried over from an earlier
+			   script of a sequence takes the later edits too */
+			if (old->implicit)
+				old->header_edits = keep.header_edits;
 			return;
+		}
 	}
 	array_push(&run->result->actions, keep);
 }
@@ -469,6 +498,7 @@ int sieve_execute_multi(const struct sieve_ast *const *asts, unsigned int count,
 	array_init(&run.result->actions, pool, 4);
 	array_init(&run.result->header_edits, pool, 1);
 	array_init(&run.result->duplicate_marks, pool, 1);
+	array_init(&run.result->warnings, pool, 1);
 	array_init(&run.ext_contexts, pool, 4);
 	array_init(&run.overlays, pool, 1);
 	run.tmp_pool = pool_create("sieve execute", 4096);

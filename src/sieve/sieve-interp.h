@@ -217,6 +217,11 @@ struct sieve_action {
 	/* fileinto :specialuse (RFC 8579): store in the mailbox with this
 	   special-use flag if one exists, else in target; NULL if not given */
 	const char *specialuse;
+	/* how many of result->header_edits (the first ones) shape the
+	   message this action stores or redirects: the edits made before
+	   the action (RFC 5293 §3: later edits do not change a message an
+	   earlier action took); the implicit keep gets them all */
+	unsigned int header_edits;
 	/* SIEVE_ACTION_VACATION and SIEVE_ACTION_NOTIFY */
 	const struct sieve_vacation *vacation;
 	const struct sieve_notify *notify;
@@ -243,7 +248,12 @@ struct sieve_result {
 	/* RFC 7352: duplicate ids the caller records once the actions are
 	   done (the check already happened through sieve_env) */
 	ARRAY(struct sieve_duplicate_mark) duplicate_marks;
+	/* runtime problems that did not end the run, "line N: text" (a
+	   :regex key built from variables that is no valid regex: the test
+	   is false); at most SIEVE_MAX_RUN_WARNINGS, for the caller's log */
+	ARRAY(const char *) warnings;
 };
+#define SIEVE_MAX_RUN_WARNINGS 16
 
 
 enum sieve_score_kind {
@@ -350,6 +360,13 @@ struct sieve_env {
 	   "imap.cause", "imap.mailbox", "imap.changedflags" come from
 	   get_environment, and "location" reads "MS" */
 	bool imap_event;
+	/* RFC 5293 §6: header fields editheader may not change, by name
+	   (NULL-terminated, or NULL): protected ones neither added nor
+	   deleted, the others only the one way. Edits to them are ignored,
+	   as for Received and Auto-Submitted, which are never deleted.
+	   Names that are not valid field names are ignored. */
+	const char *const *editheader_protected;
+	const char *const *editheader_forbid_add, *const *editheader_forbid_delete;
 };
 
 struct sieve_exec_limits {
@@ -369,6 +386,9 @@ struct sieve_exec_limits {
 	unsigned int max_variables, max_variable_size;
 	/* editheader changes per run; 0 = 1024 */
 	unsigned int max_header_edits;
+	/* editheader: the longest field addheader may add (name, ": " and
+	   value, folded); 0 = 8192 */
+	unsigned int max_header_size;
 };
 
 /* Compile-time checks that need the caller's other scripts: with a loader,
@@ -389,6 +409,9 @@ struct sieve_compile_env {
 	/* RFC 5229: more distinct variables assigned in one script than this
 	   is a compile error; 0 = 255 (as struct sieve_exec_limits) */
 	unsigned int max_variables;
+	/* as sieve_exec_limits.max_header_size, for constant addheader
+	   fields; 0 = 8192 */
+	unsigned int max_header_size;
 	/* a missing included script is a warning, not an error: for scripts
 	   uploaded before the ones they include (ManageSieve PUTSCRIPT) */
 	bool missing_include_is_warning;
@@ -431,9 +454,18 @@ void sieve_result_write(string_t *dest, const struct sieve_result *result);
 /* "keep", "fileinto", "redirect", ... */
 const char *sieve_action_type_name(enum sieve_action_type type);
 
+/* Splits a list of header field names separated by spaces or commas
+   (an editheader_protected setting) into a NULL-terminated array from
+   pool; names that are not valid field names are left out. */
+const char *const *sieve_header_name_list_parse(pool_t pool, const char *value);
+
 /* Applies editheader changes to a header block (data up to and including
    the blank line), writing the new block to dest. */
 void sieve_header_edits_apply(const struct sieve_result *result, const void *data,
 			      size_t size, string_t *dest);
+/* The same with the edits that apply to action (action->header_edits). */
+void sieve_header_edits_apply_action(const struct sieve_result *result,
+				     const struct sieve_action *action, const void *data,
+				     size_t size, string_t *dest);
 
 #endif

@@ -148,15 +148,15 @@ static void edit_add(struct edit_context *ctx, const struct sieve_header_edit *e
 	ctx->fields.v[0] = field;
 }
 
-void sieve_header_edits_apply(const struct sieve_result *result, const void *data,
-			      size_t size, string_t *dest)
+static void header_edits_apply_n(const struct sieve_result *result, unsigned int count,
+				 const void *data, size_t size, string_t *dest)
 {
 	struct edit_context ctx;
 	size_t used;
 
 	array_init(&ctx.fields, t_pool(), 32);
 	used = mime_header_parse_block(data, size, NULL, edit_collect, &ctx);
-	for (unsigned int i = 0; i < result->header_edits.count; i++) {
+	for (unsigned int i = 0; i < count && i < result->header_edits.count; i++) {
 		const struct sieve_header_edit *edit = &result->header_edits.v[i];
 
 		if (edit->type == SIEVE_HEADER_EDIT_ADD)
@@ -172,4 +172,17 @@ void sieve_header_edits_apply(const struct sieve_result *result, const void *dat
 		str_append_c(dest, '\n');
 	else if (used >= 3 && p[used - 1] == '\n' && p[used - 2] == '\r' && p[used - 3] == '\n')
 		str_append(dest, "\r\n");
+}
+
+void sieve_header_edits_apply(const struct sieve_result *result, const void *data,
+			      size_t size, string_t *dest)
+{
+	header_edits_apply_n(result, result->header_edits.count, data, size, dest);
+}
+
+void sieve_header_edits_apply_action(const struct sieve_result *result,
+				     const struct sieve_action *action, const void *data,
+				     size_t size, string_t *dest)
+{
+	header_edits_apply_n(result, action->header_edits, data, size, dest);
 }

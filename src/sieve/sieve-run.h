@@ -148,6 +148,13 @@ const char *const *sieve_imap4flags_implicit(struct sieve_run *run);
 int sieve_mime_match_header(struct sieve_run *run, const struct sieve_ast_node *node,
 			    struct sieve_match *match, const char *name, const char *value);
 
+/* ext/mailbox.c: flag is a special-use attribute as RFC 6154 §6 writes
+   them ("\\" atom), RFC 8579 §4-§5 */
+bool sieve_specialuse_flag_valid(const char *flag);
+/* ext/date.c: the :index/:last tags of RFC 5260 §6 are consistent (an
+   index of at least 1, :last only with :index). 0 or -1. */
+int sieve_index_validate(const struct sieve_ast_node *node, const char **error_r);
+
 /* ext/environment.c: RFC 5183 item name, 1 with *value_r or 0 */
 int sieve_environment_get(struct sieve_run *run, const char *name, const char **value_r);
 

@@ -307,8 +307,9 @@ static int validate_tag(struct sieve_validator *validator, struct sieve_ast_node
 	}
 	const struct sieve_tag_def *tag = sieve_command_find_tag(node, arg->tag, &ext_name);
 	if (tag == NULL) {
-		*error_r = t_strdup_printf("unknown tagged argument ':%s' for %s", arg->tag,
-					   node_describe(node));
+		*error_r = t_strdup_printf("unknown tagged argument ':%s' for %s (the "
+					   "command's other arguments are not checked)",
+					   arg->tag, node_describe(node));
 		return -1;
 	}
 	if (validate_extension(validator, ext_name,
@@ -389,6 +390,11 @@ static int validate_arguments(struct sieve_validator *validator, struct sieve_as
 			/* tags come before the positional arguments in every
 			   command's syntax (RFC 5228 §2.6) */
 			if (node->positional_count > 0) {
+				/* a tag the command does not know at all is
+				   reported as unknown wherever it stands */
+				if (validate_tag(validator, node, &i, seen, error_r) < 0 &&
+				    strncmp(*error_r, "unknown tagged", 14) == 0)
+					return -1;
 				*error_r = t_strdup_printf("unexpected tagged argument ':%s' after "
 					"the positional arguments of %s", arg->tag,
 					node_describe(node));
@@ -551,7 +557,7 @@ static int validate_def(struct sieve_validator *validator, struct sieve_ast_node
 {
 	const struct sieve_extension_def *ext;
 	const struct sieve_command_def *def = sieve_command_lookup(node->identifier, is_test, &ext);
-	const char *error = NULL, *error2;
+	const char *error = NULL, *error2 = NULL;
 
 	if (def == NULL) {
 		/* once per name: a misspelt command is usually misspelt
@@ -577,10 +583,18 @@ static int validate_def(struct sieve_validator *validator, struct sieve_ast_node
 	node->def = def;
 	node->ext = ext;
 	if (validate_arguments(validator, node, &error) < 0) {
-		validator_diag(validator, node->line, false, error);
-		/* a stray test is often why the arguments are short
-		   ("address matches ..."): say both */
-		if (def->tests == SIEVE_TESTS_NONE && validate_structure(node, &error2) < 0)
+		/* a stray test is often why the arguments are short: "fileinto
+		   true;" gets the one error about the test, "address matches
+		   ..." both (the missing colon and the arguments) */
+		bool too_few = strstr(error, " positional argument") != NULL &&
+			strstr(error, " requires ") != NULL;
+
+		if (def->tests == SIEVE_TESTS_NONE && validate_structure(node, &error2) < 0 &&
+		    too_few && strncmp(error2, "missing colon", 13) != 0)
+			error = NULL;
+		if (error != NULL)
+			validator_diag(validator, node->line, false, error);
+		if (error2 != NULL)
 			validator_diag(validator, node->line, false, error2);
 		return -1;
 	}
@@ -711,6 +725,9 @@ static int sieve_validate_diag(struct sieve_ast *ast, unsigned int max_errors,
 	if (i > 0)
 		validator_check_needs(&validator, root->block.v[i - 1]);
 	if (validator.error_count == 0 && sieve_ast_requires(ast, "encoded-character")) {
+		bool failed = false;
+
+		/* one error per top-level command at most, then the next */
 		for (unsigned int j = i; j < root->block.count; j++) {
 			if (sieve_encoded_character_decode(ast->pool, root->block.v[j],
 							   &error) < 0) {
@@ -719,9 +736,13 @@ static int sieve_validate_diag(struct sieve_ast *ast, unsigned int max_errors,
 
 				(void)sscanf(error, "line %u:", &diag.line);
 				array_push(diags, diag);
-				return -1;
+				failed = true;
+				if (diags->count >= validator.max_errors)
+					break;
 			}
 		}
+		if (failed)
+			return -1;
 	}
 	for (; i < root->block.count; i++) {
 		if (validator.error_count >= validator.max_errors)

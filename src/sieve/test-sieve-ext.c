@@ -281,7 +281,7 @@ static const struct ext_test ext_tests[] = {
 	{ "require [\"editheader\", \"fileinto\"]; deleteheader \"Received\"; "
 	  "if exists \"Received\" { fileinto \"protected\"; }", "fileinto \"protected\"" },
 	{ "require \"editheader\"; addheader \"Bad:Name\" \"x\";",
-	  "ERR:line 1: addheader: invalid field name" },
+	  "ERR:line 1: addheader: specified field name \"Bad:Name\" is invalid" },
 	/* duplicate (RFC 7352) */
 	{ "require [\"duplicate\", \"fileinto\"]; if duplicate { fileinto \"dup\"; }",
 	  "keep:implicit" },
@@ -562,6 +562,124 @@ static void test_sieve_editheader_result(void)
 	pool_destroy(&pool);
 }
 
+/* sieve_env's editheader_* lists, the size limit, Subject always
+   editable, Received never deleted, and each action taking the edits made
+   before it (RFC 5293 §6, §3). */
+static void test_sieve_editheader_config(void)
+{
+	pool_t pool = pool_create("test sieve editheader config", 4096);
+	struct sieve_env env = test_env(pool);
+	struct sieve_result *result;
+	const char *header = "Received: r\r\nSubject: s\r\nX-A: a\r\nX-B: b\r\n\r\n";
+	string_t *out = t_str_new(128);
+
+	test_begin("sieve editheader configuration");
+	const char *const *list = sieve_header_name_list_parse(pool, "X-A \xf0\x9f\x92\xa9, subject bad:name");
+	test_assert(list[0] != NULL && strcmp(list[0], "X-A") == 0 &&
+		    list[1] != NULL && strcmp(list[1], "subject") == 0 && list[2] == NULL);
+	env.editheader_protected = list;
+	env.editheader_forbid_add = sieve_header_name_list_parse(pool, "X-New");
+	env.editheader_forbid_delete = sieve_header_name_list_parse(pool, "X-B");
+	test_assert(run_script(pool, "require \"editheader\"; deleteheader \"X-A\"; "
+			       "deleteheader \"X-B\"; deleteheader \"Received\"; "
+			       "deleteheader \"Subject\"; addheader \"X-New\" \"n\"; "
+			       "addheader \"X-A\" \"2\"; addheader \"Received\" \"mine\";",
+			       header, &env, &result) == NULL);
+	sieve_header_edits_apply(result, header, strlen(header), out);
+	test_assert_strcmp(str_c(out), "Received: mine\r\nReceived: r\r\nX-A: a\r\nX-B: b\r\n\r\n");
+
+	/* a redirect takes the header as it was when it ran */
+	env = test_env(pool);
+	test_assert(run_script(pool, "require [\"editheader\", \"fileinto\"]; "
+			       "addheader \"X-1\" \"1\"; redirect \"a@example.org\"; "
+			       "deleteheader \"X-1\"; addheader \"X-2\" \"2\"; fileinto \"F\";",
+			       header, &env, &result) == NULL);
+	test_assert(result->actions.count == 2);
+	if (result->actions.count == 2) {
+		str_truncate(out, 0);
+		sieve_header_edits_apply_action(result, &result->actions.v[0], header,
+						strlen(header), out);
+		test_assert(strstr(str_c(out), "X-1: 1") != NULL && strstr(str_c(out), "X-2") == NULL);
+		str_truncate(out, 0);
+		sieve_header_edits_apply_action(result, &result->actions.v[1], header,
+						strlen(header), out);
+		test_assert(strstr(str_c(out), "X-1") == NULL && strstr(str_c(out), "X-2: 2") != NULL);
+	}
+
+	/* the field size limit, at run time and (constant) at compile time */
+	struct sieve_exec_limits limits = { .max_header_size = 16 };
+	const struct sieve_message *msg = sieve_message_from_memory(pool, header,
+								    strlen(header), NULL);
+	const char *script = "require \"editheader\"; addheader \"X-Long\" \"0123456789\";";
+	struct sieve_compile_env cenv = { .max_header_size = 16 };
+	sieve_diag_array_t diags;
+	struct sieve_ast *ast;
+	const char *error;
+
+	array_init(&diags, pool, 2);
+	test_assert(sieve_compile_env_diag(pool, script, strlen(script), NULL, 0, &cenv, &ast,
+					   &diags) < 0);
+	test_assert(diags.count == 1 && strstr(diags.v[0].text, "limit of 16") != NULL);
+	test_assert(sieve_compile(pool, script, strlen(script), NULL, &ast, &error) == 0);
+	test_assert(sieve_execute_env(ast, msg, &env, &limits, pool, &result, &error) < 0);
+	test_assert(strstr(error, "longer than the limit of 16") != NULL);
+	test_end();
+	pool_destroy(&pool);
+}
+
+/* Error recovery that matters for counts: one error per command for
+   encoded characters, a stray test reported alone, 8-bit redirects. */
+static void test_sieve_error_counts(void)
+{
+	static const struct {
+		const char *script;
+		unsigned int errors;
+	} tests[] = {
+		{ "require [\"encoded-character\", \"fileinto\"];\nfileinto \"${unicode:110000}\";\n"
+		  "fileinto \"${hex:00}\";\nfileinto \"${unicode:41\";", 2 },
+		{ "require \"fileinto\";\nfileinto true;", 1 },
+		{ "stop \"x\" true;", 2 },
+		{ "if address matches \"from\" \"x\" { stop; }", 2 },
+		{ "redirect \"r\xc3\xbc@example.com\";\nredirect \"R\xc3\xbc <r@example.com>\";", 1 },
+	};
+	pool_t pool = pool_create("test sieve error counts", 4096);
+
+	test_begin("sieve error counts");
+	for (unsigned int i = 0; i < N_ELEMENTS(tests); i++) {
+		sieve_diag_array_t diags;
+		struct sieve_ast *ast;
+
+		array_init(&diags, pool, 4);
+		(void)sieve_compile_diag(pool, tests[i].script, strlen(tests[i].script), NULL, 0,
+					 &ast, &diags);
+		if (diags.count != tests[i].errors)
+			printf("  script %u: %u errors\n", i, diags.count);
+		test_assert(diags.count == tests[i].errors);
+	}
+	test_end();
+	pool_destroy(&pool);
+}
+
+/* A :regex key built at run time that is no regex: the test is false,
+   the run goes on, the problem is in result->warnings. */
+static void test_sieve_run_warnings(void)
+{
+	pool_t pool = pool_create("test sieve warnings", 4096);
+	struct sieve_env env = test_env(pool);
+	struct sieve_result *result;
+
+	test_begin("sieve run warnings");
+	test_assert(run_script(pool, "require [\"regex\", \"variables\", \"fileinto\"];\n"
+			       "set \"r\" \"[\";\nif header :regex \"to\" \"${r}\" { fileinto \"x\"; }\n"
+			       "fileinto \"y\";", test_message, &env, &result) == NULL);
+	test_assert(result->warnings.count == 1 &&
+		    strncmp(result->warnings.v[0], "line 3: ", 8) == 0);
+	test_assert(result->actions.count == 1 &&
+		    strcmp(result->actions.v[0].target, "y") == 0);
+	test_end();
+	pool_destroy(&pool);
+}
+
 static void test_sieve_duplicate_marks(void)
 {
 	pool_t pool = pool_create("test sieve duplicate", 4096);
@@ -668,6 +786,9 @@ int main(void)
 		test_sieve_vacation_rules,
 		test_sieve_score_config,
 		test_sieve_editheader_result,
+		test_sieve_editheader_config,
+		test_sieve_error_counts,
+		test_sieve_run_warnings,
 		test_sieve_duplicate_marks,
 		test_sieve_multiple_errors,
 		test_sieve_registry,

@@ -192,9 +192,9 @@ static const struct interp_test interp_tests[] = {
 	  "fileinto \"${hex:4}${foo}${hex:41\"" },
 	{ "require \"fileinto\"; fileinto \"${hex:41}\";", "fileinto \"${hex:41}\"" },
 	{ "require [\"encoded-character\", \"fileinto\"];\nfileinto \"${unicode:D800}\";",
-	  "ERR:line 2: invalid character value in encoded-character string" },
+	  "ERR:line 2: encoded character value in \"${unicode:D800}\" is invalid: invalid Unicode character U+D800" },
 	{ "require [\"encoded-character\", \"fileinto\"];\nfileinto \"${unicode:110000}\";",
-	  "ERR:line 2: invalid character value in encoded-character string" },
+	  "ERR:line 2: encoded character value in \"${unicode:110000}\" is invalid: invalid Unicode character U+110000" },
 	/* reject (RFC 5429) */
 	{ "require \"reject\"; reject \"go away\";", "reject \"go away\"" },
 	{ "require \"ereject\"; ereject \"no\";", "ereject \"no\"" },
@@ -209,7 +209,7 @@ static const struct interp_test interp_tests[] = {
 	  "RUN:line 1: failed to read header x-fail: simulated failure" },
 	{ "redirect \"a@b.c\"; redirect \"b@b.c\"; redirect \"c@b.c\";\n"
 	  "redirect \"d@b.c\";\nredirect \"e@b.c\";",
-	  "RUN:line 3: too many redirects (limit 4)" },
+	  "RUN:line 3: number of redirect actions exceeds policy limit (4)" },
 };
 
 /* envelope (RFC 5228 §5.4) */
@@ -327,7 +327,7 @@ static const struct compile_test compile_tests[] = {
 	{ "if size :over \"10\" { }", "line 1: the size test expects a number as argument 1, but a string was found" },
 	{ "if size :over :over 10 { }", "line 1: tag ':over' given more than once" },
 	{ "if header :is :contains \"a\" \"b\" { }", "line 1: more than one match type given" },
-	{ "if header :all \"a\" \"b\" { }", "line 1: unknown tagged argument ':all' for the header test" },
+	{ "if header :all \"a\" \"b\" { }", "line 1: unknown tagged argument ':all' for the header test (the command's other arguments are not checked)" },
 	{ "if address :all :domain \"to\" \"b\" { }", "line 1: more than one address part given" },
 	{ "if header :comparator \"i;nope\" \"a\" \"b\" { }",
 	  "line 1: unknown comparator \"i;nope\"" },
@@ -343,10 +343,10 @@ static const struct compile_test compile_tests[] = {
 	{ "if header \"bad header\" \"b\" { }", "line 1: invalid header name \"bad header\"" },
 	{ "if exists \"a b\" { }", "line 1: invalid header name \"a b\"" },
 	{ "if address \"subject\" \"b\" { }",
-	  "line 1: header \"subject\" holds no addresses (not allowed in the address test)" },
+	  "line 1: header 'subject' holds no addresses: not allowed in the address test" },
 	{ "require \"envelope\"; if envelope \"date\" \"b\" { }",
 	  "line 1: unknown envelope part \"date\"" },
-	{ "if true {\n  if false {\n    keep :copy;\n  }\n}", "line 3: unknown tagged argument ':copy' for the keep command" },
+	{ "if true {\n  if false {\n    keep :copy;\n  }\n}", "line 3: unknown tagged argument ':copy' for the keep command (the command's other arguments are not checked)" },
 	{ "keep;\n\nkeep", "line 3: expected ';' or '{' after the arguments of 'keep', "
 		"found end of script" },
 };
@@ -383,10 +383,10 @@ static void test_action_limits(void)
 	test_assert_strcmp(run_script("require \"fileinto\"; fileinto \"a\"; fileinto \"b\";\n"
 				      "keep; fileinto \"c\";", default_message,
 				      NULL, NULL, &limits),
-			   "RUN:line 2: too many actions (limit 3)");
+			   "RUN:line 2: total number of actions exceeds policy limit (3)");
 	test_assert_strcmp(run_script("redirect \"a@b.c\";\nredirect \"b@b.c\";",
 				      default_message, NULL, NULL, &limits),
-			   "RUN:line 2: too many redirects (limit 1)");
+			   "RUN:line 2: number of redirect actions exceeds policy limit (1)");
 	t_pool_clear();
 	test_end();
 }

@@ -61,8 +61,19 @@ static int validate_date_common(struct sieve_validator *validator,
 		*error_r = t_strdup_printf("unknown date part \"%s\"", part->strings[0]);
 		return -1;
 	}
-	if (sieve_node_has_tag(node, "last") && !sieve_node_has_tag(node, "index")) {
-		*error_r = ":last needs :index";
+	return sieve_index_validate(node, error_r);
+}
+
+int sieve_index_validate(const struct sieve_ast_node *node, const char **error_r)
+{
+	const struct sieve_ast_arg *index = sieve_node_tag_value(node, "index");
+
+	if (sieve_node_has_tag(node, "last") && index == NULL) {
+		*error_r = "the :last tag needs :index (RFC 5260 §6)";
+		return -1;
+	}
+	if (index != NULL && index->number == 0) {
+		*error_r = "the :index tag counts from 1";
 		return -1;
 	}
 	return 0;

@@ -1,24 +1,41 @@
 /* The editheader extension (RFC 5293): addheader (§4) and deleteheader
  * (§5) change the header that later tests see and that keep and fileinto
  * store; the changes reach the caller as result->header_edits. Received
- * and Auto-Submitted are protected (§6): edits to them are ignored. */
+ * and Auto-Submitted are never deleted (§6), and the caller may protect
+ * more fields (struct sieve_env): edits to them are ignored. */
 #include "sieve-run.h"
 #include "mime-charset.h"
 
 #include <strings.h>
 
-/* RFC 5322 §2.1.1: a field line is at most 998 octets */
-#define SIEVE_EDITHEADER_MAX_VALUE 8192
+/* without a configured limit (struct sieve_exec_limits.max_header_size) */
+#define SIEVE_EDITHEADER_DEFAULT_MAX_SIZE 8192
 
-static const char *const protected_headers[] = { "received", "auto-submitted" };
+/* RFC 5293 §6: never deleted, whatever the configuration says */
+static const char *const undeletable_headers[] = { "received", "auto-submitted", NULL };
 
-static bool header_protected(const char *name)
+static bool name_listed(const char *const *list, const char *name)
 {
-	for (unsigned int i = 0; i < N_ELEMENTS(protected_headers); i++) {
-		if (strcasecmp(protected_headers[i], name) == 0)
+	for (; list != NULL && *list != NULL; list++) {
+		if (strcasecmp(*list, name) == 0)
 			return true;
 	}
 	return false;
+}
+
+/* May a script add (or delete) fields called name? */
+static bool header_editable(const struct sieve_env *env, const char *name, bool add)
+{
+	/* RFC 5293 §7 uses Subject as the field a script marks mail in
+	   (e.g. "[SPAM]"): changing it is never forbidden */
+	if (strcasecmp(name, "subject") == 0)
+		return true;
+	if (name_listed(env->editheader_protected, name))
+		return false;
+	if (add)
+		return !name_listed(env->editheader_forbid_add, name);
+	return !name_listed(undeletable_headers, name) &&
+		!name_listed(env->editheader_forbid_delete, name);
 }
 
 static bool field_name_valid(const char *name)
@@ -32,10 +49,48 @@ static bool field_name_valid(const char *name)
 	return true;
 }
 
-static bool field_value_valid(const char *value)
+const char *const *sieve_header_name_list_parse(pool_t pool, const char *value)
 {
-	return strlen(value) <= SIEVE_EDITHEADER_MAX_VALUE &&
-		charset_utf8_is_valid(value, strlen(value));
+	ARRAY(const char *) names;
+
+	array_init(&names, pool, 4);
+	while (value != NULL && *value != '\0') {
+		size_t len = strcspn(value, " \t,");
+		const char *name = p_strndup(pool, value, len);
+
+		if (len > 0 && field_name_valid(name))
+			array_push(&names, name);
+		value += len;
+		value += strspn(value, " \t,");
+	}
+	array_push(&names, NULL);
+	return names.v;
+}
+
+/* The whole field (name ": " value) within max_size octets. */
+static bool field_size_valid(const char *name, const char *value, unsigned int max_size)
+{
+	if (max_size == 0)
+		max_size = SIEVE_EDITHEADER_DEFAULT_MAX_SIZE;
+	return strlen(name) + 2 + strlen(value) <= max_size;
+}
+
+/* A value quoted in an error, cut to a readable length. */
+static const char *str_sanitize(const char *s, size_t max)
+{
+	size_t len = strlen(s);
+
+	if (len <= max)
+		return s;
+	while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+		max--; /* not inside a UTF-8 sequence */
+	return t_strconcat(t_strndup(s, max), "...", NULL);
+}
+
+static const char *field_name_error(const char *command, const char *name)
+{
+	return t_strdup_printf("%s: specified field name \"%s\" is invalid", command,
+			       str_sanitize(name, 80));
 }
 
 /* Line breaks in a value become folds (CRLF + whitespace), as RFC 5322
@@ -68,16 +123,30 @@ static const char *value_fold(pool_t pool, const char *value, const char **unfol
 static int validate_addheader(struct sieve_validator *validator,
 			      struct sieve_ast_node *node, const char **error_r)
 {
+	const struct sieve_compile_env *cenv = sieve_validator_compile_env(validator);
 	const char *name = node->positional[0]->strings[0];
 	const char *value = node->positional[1]->strings[0];
+	bool name_dynamic = sieve_validator_string_is_dynamic(validator, name);
 
-	if (!sieve_validator_string_is_dynamic(validator, name) && !field_name_valid(name)) {
-		*error_r = t_strdup_printf("addheader: invalid field name \"%s\"", name);
+	if (!name_dynamic && !field_name_valid(name)) {
+		*error_r = field_name_error("addheader", name);
 		return -1;
 	}
-	/* the value is checked when run: an invalid one is a runtime error,
-	   as other implementations do */
-	(void)value;
+	if (sieve_validator_string_is_dynamic(validator, value))
+		return 0;
+	if (!charset_utf8_is_valid(value, strlen(value))) {
+		*error_r = t_strdup_printf("addheader: specified value \"%s\" is invalid "
+					   "(not UTF-8)", str_sanitize(value, 80));
+		return -1;
+	}
+	if (!name_dynamic &&
+	    !field_size_valid(name, value, cenv == NULL ? 0 : cenv->max_header_size)) {
+		*error_r = t_strdup_printf("addheader: the %s field is longer than the limit "
+			"of %u octets", str_sanitize(name, 80),
+			cenv == NULL || cenv->max_header_size == 0 ?
+			SIEVE_EDITHEADER_DEFAULT_MAX_SIZE : cenv->max_header_size);
+		return -1;
+	}
 	return 0;
 }
 
@@ -91,7 +160,7 @@ static int validate_deleteheader(struct sieve_validator *validator,
 		return -1;
 	}
 	if (!sieve_validator_string_is_dynamic(validator, name) && !field_name_valid(name)) {
-		*error_r = t_strdup_printf("deleteheader: invalid field name \"%s\"", name);
+		*error_r = field_name_error("deleteheader", name);
 		return -1;
 	}
 	if (sieve_node_has_tag(node, "last") && !sieve_node_has_tag(node, "index")) {
@@ -124,10 +193,14 @@ static int exec_addheader(struct sieve_run *run, const struct sieve_ast_node *no
 	};
 
 	if (!field_name_valid(name))
-		return sieve_run_error(run, node, "addheader: invalid field name \"%s\"", name);
-	if (!field_value_valid(value))
-		return sieve_run_error(run, node, "addheader: invalid field value");
-	if (header_protected(name))
+		return sieve_run_error(run, node, "%s", field_name_error("addheader", name));
+	if (!charset_utf8_is_valid(value, strlen(value)))
+		return sieve_run_error(run, node, "addheader: specified value \"%s\" is "
+				       "invalid (not UTF-8)", str_sanitize(value, 80));
+	if (!field_size_valid(name, value, run->limits.max_header_size))
+		return sieve_run_error(run, node, "addheader: the %s field is longer than "
+				       "the limit of %u octets", name, run->limits.max_header_size);
+	if (!header_editable(run->env, name, true))
 		return 0;
 	if (edit_check_limit(run, node) < 0 ||
 	    (ov = sieve_run_header_overlay(run, node, name)) == NULL)
@@ -169,8 +242,8 @@ static int exec_deleteheader(struct sieve_run *run, const struct sieve_ast_node 
 	int ret;
 
 	if (!field_name_valid(name))
-		return sieve_run_error(run, node, "deleteheader: invalid field name \"%s\"", name);
-	if (header_protected(name))
+		return sieve_run_error(run, node, "%s", field_name_error("deleteheader", name));
+	if (!header_editable(run->env, name, false))
 		return 0;
 	if (edit_check_limit(run, node) < 0 ||
 	    (ov = sieve_run_header_overlay(run, node, name)) == NULL)

@@ -41,10 +41,16 @@ static int encoded_decode_one(const char *p, bool unicode, string_t *dest,
 		if (digits == 0 || (!unicode && digits != 2) ||
 		    (*p != '}' && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n'))
 			goto malformed;
-		if (unicode && (value > 0x10ffff || (value >= 0xd800 && value <= 0xdfff)))
-			goto bad_value;
-		if (value == 0)
-			goto bad_value;
+		if (unicode && (value > 0x10ffff || (value >= 0xd800 && value <= 0xdfff))) {
+			*error_r = t_strdup_printf("invalid Unicode character U+%X", value);
+			return -1;
+		}
+		/* strings are NUL-terminated in this engine: an encoded NUL
+		   cannot be part of one */
+		if (value == 0) {
+			*error_r = "the NUL character cannot be part of a string";
+			return -1;
+		}
 		if (unicode)
 			str_append_utf8(dest, value);
 		else
@@ -60,7 +66,7 @@ malformed:
 	str_truncate(dest, start_len);
 	return 0;
 bad_value:
-	*error_r = "invalid character value in encoded-character string";
+	*error_r = "invalid Unicode character (above U+10FFFF)";
 	return -1;
 }
 
@@ -105,9 +111,12 @@ int sieve_encoded_character_decode(pool_t pool, struct sieve_ast_node *node,
 		struct sieve_ast_arg *arg = &node->args.v[i];
 
 		for (unsigned int j = 0; j < arg->string_count; j++) {
+			const char *orig = arg->strings[j];
+
 			if (encoded_decode_string(pool, &arg->strings[j], error_r) < 0) {
-				*error_r = p_strdup_printf(pool, "line %u: %s", arg->line,
-							   *error_r);
+				*error_r = p_strdup_printf(pool, "line %u: encoded character "
+							   "value in \"%s\" is invalid: %s",
+							   arg->line, orig, *error_r);
 				return -1;
 			}
 		}

@@ -15,7 +15,15 @@ static int validate_fileinto(struct sieve_validator *validator,
 			     struct sieve_ast_node *node, const char **error_r)
 {
 	const char *mailbox = node->positional[0]->strings[0];
+	const struct sieve_ast_arg *specialuse = sieve_node_tag_value(node, "specialuse");
 
+	if (specialuse != NULL &&
+	    !sieve_validator_string_is_dynamic(validator, specialuse->strings[0]) &&
+	    !sieve_specialuse_flag_valid(specialuse->strings[0])) {
+		*error_r = t_strdup_printf("fileinto: invalid special-use flag \"%s\"",
+					   specialuse->strings[0]);
+		return -1;
+	}
 	if (sieve_validator_string_is_dynamic(validator, mailbox))
 		return 0;
 	if (!mailbox_name_valid(mailbox)) {
@@ -37,10 +45,14 @@ static int exec_fileinto(struct sieve_run *run, const struct sieve_ast_node *nod
 	};
 
 	if (!mailbox_name_valid(action.target))
-		return sieve_run_error(run, node, "invalid mailbox name \"%s\" for fileinto",
-				       action.target);
-	if (specialuse != NULL)
+		return sieve_run_error(run, node, "fileinto: invalid folder name (%s)",
+				       action.target[0] == '\0' ? "empty" : "not UTF-8");
+	if (specialuse != NULL) {
 		action.specialuse = sieve_run_string(run, specialuse);
+		if (!sieve_specialuse_flag_valid(action.specialuse))
+			return sieve_run_error(run, node, "fileinto: invalid special-use flag "
+					       "\"%s\"", action.specialuse);
+	}
 	return sieve_run_add_action(run, node, &action);
 }
 

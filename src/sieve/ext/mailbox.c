@@ -4,6 +4,7 @@
  * (§4), specialuse_exists and :specialuse (RFC 8579 §4-§5). Mailboxes and
  * annotations are the caller's, asked through struct sieve_env. */
 #include "sieve-run.h"
+#include "mime-charset.h"
 
 static int env_mailbox_exists(struct sieve_run *run, const struct sieve_ast_node *node,
 			      const char *mailbox)
@@ -81,6 +82,18 @@ static int test_metadataexists(struct sieve_run *run, const struct sieve_ast_nod
 	return 1;
 }
 
+bool sieve_specialuse_flag_valid(const char *flag)
+{
+	/* RFC 6154 §6: use-attr = "\\" atom (RFC 3501 §9 ATOM-CHAR) */
+	if (flag[0] != '\\' || flag[1] == '\0')
+		return false;
+	for (const unsigned char *p = (const unsigned char *)flag + 1; *p != '\0'; p++) {
+		if (*p <= 0x20 || *p >= 0x7f || strchr("(){%*\"\\]", *p) != NULL)
+			return false;
+	}
+	return true;
+}
+
 /* RFC 8579 §5: specialuse_exists [<mailbox>] <flags> */
 static int test_specialuse_exists(struct sieve_run *run, const struct sieve_ast_node *node)
 {
@@ -92,6 +105,11 @@ static int test_specialuse_exists(struct sieve_run *run, const struct sieve_ast_
 
 	if (env->specialuse_exists == NULL)
 		return 0;
+	for (unsigned int i = 0; i < count; i++) {
+		if (!sieve_specialuse_flag_valid(flags[i]))
+			return sieve_run_error(run, node, "specialuse_exists: invalid "
+					       "special-use flag \"%s\"", flags[i]);
+	}
 	for (unsigned int i = 0; i < count; i++) {
 		int ret = env->specialuse_exists(env->context, mailbox, flags[i], &error);
 
@@ -106,9 +124,29 @@ static int test_specialuse_exists(struct sieve_run *run, const struct sieve_ast_
 static int validate_specialuse_exists(struct sieve_validator *validator,
 				      struct sieve_ast_node *node, const char **error_r)
 {
+	const struct sieve_ast_arg *flags = node->positional[node->positional_count - 1];
+
 	if (node->positional_count == 2 && node->positional[0]->type != SIEVE_AST_ARG_STRING) {
 		*error_r = "the mailbox of specialuse_exists must be a string";
 		return -1;
+	}
+	for (unsigned int i = 0; i < flags->string_count; i++) {
+		const char *flag = flags->strings[i];
+
+		if (!sieve_validator_string_is_dynamic(validator, flag) &&
+		    !sieve_specialuse_flag_valid(flag)) {
+			*error_r = t_strdup_printf("specialuse_exists: invalid special-use "
+						   "flag \"%s\"", flag);
+			return -1;
+		}
+	}
+	if (node->positional_count == 2) {
+		const char *mailbox = node->positional[0]->strings[0];
+
+		if (!sieve_validator_string_is_dynamic(validator, mailbox) &&
+		    !charset_utf8_is_valid(mailbox, strlen(mailbox)))
+			sieve_validator_warning(validator, node, "specialuse_exists: the "
+						"mailbox name is not UTF-8 (no mailbox matches)");
 	}
 	return 0;
 }

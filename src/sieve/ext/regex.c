@@ -16,8 +16,9 @@ static int regex_compile(regex_t *re, const char *key, enum sieve_comparator cmp
 	int ret;
 
 	if (strlen(key) > SIEVE_REGEX_MAX_PATTERN) {
-		*error_r = "regular expression too long";
-		return -1;
+		*error_r = t_strdup_printf("regular expression longer than the limit of %u "
+					   "bytes", SIEVE_REGEX_MAX_PATTERN);
+		return -2;
 	}
 	for (const char *p = key; *p != '\0'; p++) {
 		if (*p == '\\' && p[1] >= '1' && p[1] <= '9') {
@@ -67,8 +68,16 @@ int sieve_regex_match(struct sieve_run *run, const struct sieve_ast_node *node,
 	regex_t re;
 	int ret;
 
-	if (regex_compile(&re, key, node->comparator, &error) < 0)
+	/* a key made at run time (variables) that is no valid regex
+	   matches nothing; the script goes on (constant keys were checked
+	   when compiling) */
+	ret = regex_compile(&re, key, node->comparator, &error);
+	if (ret == -2) /* a resource limit ends the run like the others */
 		return sieve_run_error(run, node, "%s", error);
+	if (ret < 0) {
+		sieve_run_warning(run, node, "%s", error);
+		return 0;
+	}
 	ret = regexec(&re, value, N_ELEMENTS(groups), groups, 0);
 	regfree(&re);
 	if (ret != 0)

@@ -30,20 +30,31 @@ const char *sieve_testsuite_action_name(const struct sieve_action *action)
 
 /* The message as stored: editheader's changes applied to its header. */
 static struct sieve_testsuite_message *stored_message(struct sieve_testsuite *ts,
-						      const struct sieve_result *result)
+						      const struct sieve_result *result,
+						      const struct sieve_action *action)
 {
 	const struct sieve_testsuite_message *msg = ts->msg;
 	string_t *data;
 
-	if (result->header_edits.count == 0)
+	if (result->header_edits.count == 0 || action->header_edits == 0)
 		return ts->msg;
 	data = t_str_new(msg->size + 256);
-	sieve_header_edits_apply(result, msg->data, msg->body_offset, data);
+	sieve_header_edits_apply_action(result, action, msg->data, msg->body_offset, data);
 	str_append_n(data, msg->data + msg->body_offset, msg->size - msg->body_offset);
 	struct sieve_testsuite_message *edited =
 		sieve_testsuite_message_parse(str_data(data), str_len(data));
 	array_push(&ts->messages, edited);
 	return edited;
+}
+
+/* The store's naming rule (as a Maildir++ or IMAP store has): the
+   hierarchy separator '/' never starts or ends a name nor stands twice. */
+static bool mailbox_name_storable(const char *name)
+{
+	size_t len = strlen(name);
+
+	return len > 0 && name[0] != '/' && name[len - 1] != '/' &&
+		strstr(name, "//") == NULL;
 }
 
 static int execute_store(struct sieve_testsuite *ts, const struct sieve_result *result,
@@ -52,6 +63,12 @@ static int execute_store(struct sieve_testsuite *ts, const struct sieve_result *
 	const char *name = action->type == SIEVE_ACTION_KEEP ? "INBOX" : action->target;
 	struct sieve_testsuite_mailbox *box = sieve_testsuite_mailbox_find(ts, name);
 	unsigned int flag_count = 0;
+
+	if (box == NULL && !mailbox_name_storable(name)) {
+		sieve_testsuite_error_add(ts, t_strdup_printf(
+			"failed to store into mailbox '%s': invalid mailbox name", name));
+		return -1;
+	}
 
 	if (box == NULL && action->create)
 		box = sieve_testsuite_mailbox_create(ts, name);
@@ -64,7 +81,7 @@ static int execute_store(struct sieve_testsuite *ts, const struct sieve_result *
 		while (action->flags[flag_count] != NULL)
 			flag_count++;
 	}
-	if (sieve_testsuite_mailbox_save(ts, box, stored_message(ts, result),
+	if (sieve_testsuite_mailbox_save(ts, box, stored_message(ts, result, action),
 					 action->flags, flag_count) < 0) {
 		sieve_testsuite_error_add(ts, t_strdup_printf(
 			"failed to store into mailbox '%s': too many messages", name));
@@ -110,15 +127,59 @@ static const char *redirect_envelope_from(struct sieve_testsuite *ts)
 	return ts->envelope.from;
 }
 
+/* The user's address a redirect names in X-Sieve-Redirected-From:
+   sieve_user_email, else the final recipient. */
+static const char *redirect_user_address(struct sieve_testsuite *ts)
+{
+	const char *user_email = sieve_testsuite_setting_get(ts, "sieve_user_email");
+
+	return user_email != NULL && *user_email != '\0' ? user_email : ts->envelope.to;
+}
+
+/* The message went through this user's redirect before: redirecting it
+   again would loop. */
+static bool redirect_is_loop(struct sieve_testsuite *ts, const char *user)
+{
+	const char *const *values =
+		sieve_testsuite_message_headers(ts->msg, t_pool(), "X-Sieve-Redirected-From");
+
+	for (unsigned int i = 0; user != NULL && values[i] != NULL; i++) {
+		const char *v = values[i];
+		size_t len;
+
+		while (*v == ' ' || *v == '\t')
+			v++;
+		len = strlen(v);
+		while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+			len--;
+		if (len > 2 && v[0] == '<' && v[len - 1] == '>') {
+			v++;
+			len -= 2;
+		}
+		if (strlen(user) == len && strncasecmp(v, user, len) == 0)
+			return true;
+	}
+	return false;
+}
+
 static int execute_redirect(struct sieve_testsuite *ts, const struct sieve_result *result,
 			    const struct sieve_action *action)
 {
 	/* RFC 5293 §1: the edited message is what gets redirected */
-	const struct sieve_testsuite_message *msg = stored_message(ts, result);
+	const struct sieve_testsuite_message *msg = stored_message(ts, result, action);
 	string_t *data = t_str_new(msg->size + 128);
+	const char *user = redirect_user_address(ts);
 
-	if (ts->envelope.to != NULL)
-		header_add(data, "X-Sieve-Redirected-From", ts->envelope.to);
+	/* either of the user's addresses in the trace means it was here */
+	if (redirect_is_loop(ts, user) || redirect_is_loop(ts, ts->envelope.to)) {
+		/* kept instead, as delivery does with a loop */
+		struct sieve_action keep = {
+			.type = SIEVE_ACTION_KEEP, .header_edits = action->header_edits,
+		};
+		return ts->implicit_kept ? 0 : execute_store(ts, result, &keep);
+	}
+	if (user != NULL)
+		header_add(data, "X-Sieve-Redirected-From", user);
 	str_append_n(data, msg->data, msg->size);
 	return sieve_testsuite_send(ts, redirect_envelope_from(ts), action->target,
 				    str_data(data), str_len(data));
@@ -455,6 +516,8 @@ int sieve_testsuite_result_execute(struct sieve_testsuite *ts, struct sieve_run 
 	/* RFC 5228 §2.10.6: a failed action falls back to keep */
 	if ((ret < 0 || sieve_run_implicit_keep(run)) && !ts->implicit_kept) {
 		ts->implicit_kept = true;
+		/* the fallback keeps the message as it came */
+		keep.header_edits = ret < 0 ? 0 : result->header_edits.count;
 		if (execute_store(ts, result, &keep) < 0)
 			ret = -1;
 	}

@@ -217,6 +217,13 @@ void sieve_testsuite_env_update(struct sieve_testsuite *ts)
 	ts->limits.max_actions = setting_uint(ts, "sieve_max_actions");
 	ts->limits.max_redirects = setting_uint(ts, "sieve_max_redirects");
 	ts->limits.max_cpu_ms = setting_uint(ts, "sieve_max_cpu_time") * 1000;
+	ts->limits.max_header_size = setting_uint(ts, "sieve_editheader_max_header_size");
+	env->editheader_protected = sieve_header_name_list_parse(ts->pool,
+		sieve_testsuite_setting_get(ts, "sieve_editheader_protected"));
+	env->editheader_forbid_add = sieve_header_name_list_parse(ts->pool,
+		sieve_testsuite_setting_get(ts, "sieve_editheader_forbid_add"));
+	env->editheader_forbid_delete = sieve_header_name_list_parse(ts->pool,
+		sieve_testsuite_setting_get(ts, "sieve_editheader_forbid_delete"));
 }
 
 void sieve_testsuite_compile_env(struct sieve_testsuite *ts, struct sieve_compile_env *cenv_r)
@@ -227,6 +234,7 @@ void sieve_testsuite_compile_env(struct sieve_testsuite *ts, struct sieve_compil
 	cenv_r->max_includes = ts->limits.max_includes;
 	cenv_r->max_include_depth = ts->limits.max_include_depth;
 	cenv_r->max_variables = ts->limits.max_variables;
+	cenv_r->max_header_size = ts->limits.max_header_size;
 }
 
 /* --- other scripts --- */
@@ -285,11 +293,17 @@ int sieve_testsuite_script_compile(struct sieve_testsuite *ts, const char *path,
 static int script_result_merge(struct sieve_run *run, const struct sieve_ast_node *node,
 			       const struct sieve_result *result)
 {
+	struct sieve_result *outer = sieve_run_get_result(run);
+	unsigned int edits = 0;
 	bool implicit_keep = false;
 
 	for (unsigned int i = 0; i < result->actions.count; i++) {
 		const struct sieve_action *action = &result->actions.v[i];
 
+		/* the scripts' header edits, in order, so each action (which
+		   takes the edits made before it) sees the same header */
+		for (; edits < action->header_edits && edits < result->header_edits.count; edits++)
+			array_push(&outer->header_edits, result->header_edits.v[edits]);
 		if (action->implicit) {
 			implicit_keep = true;
 			continue;
@@ -299,6 +313,8 @@ static int script_result_merge(struct sieve_run *run, const struct sieve_ast_nod
 		if (sieve_run_add_action(run, node, action) < 0)
 			return -1;
 	}
+	for (; edits < result->header_edits.count; edits++)
+		array_push(&outer->header_edits, result->header_edits.v[edits]);
 	if (!implicit_keep)
 		sieve_run_cancel_implicit_keep(run);
 	return 0;
@@ -324,6 +340,9 @@ int sieve_testsuite_script_run(struct sieve_testsuite *ts, struct sieve_run *run
 		sieve_testsuite_error_add(ts, error_text(sieve_run_get_error(run)));
 		return 0;
 	}
+	/* the run went on past these; Pigeonhole's error handler counts them */
+	for (unsigned int i = 0; i < result->warnings.count; i++)
+		sieve_testsuite_error_add(ts, error_text(result->warnings.v[i]));
 	return 1;
 }
 
