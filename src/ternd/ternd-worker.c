@@ -7,6 +7,7 @@
 #include "buffer.h"
 #include "connection.h"
 #include "imap-cache-render.h"
+#include "index-db.h"
 #include "lmtp-client.h"
 #include "log.h"
 #include "login-imap.h"
@@ -21,6 +22,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+/* LMTP: index connections kept open for the next deliveries (index-db.h) */
+#define WORKER_LMTP_PARKED_INDEXES 128
 /* Every worker is woken for a new connection and the first to call
    accept() gets it. Taking one per wakeup spreads a burst of connections
    over the workers instead of letting one take them all. */
@@ -278,6 +281,10 @@ static int worker_init(const char *role, const char **error_r)
 		/* lmtp saves mail too: the same cache renderer */
 		return -1;
 	}
+	/* a delivery opens the recipient's index for one message: keep the
+	   connections of the recent recipients open (index-db.h) */
+	if (worker.role == WORKER_ROLE_LMTP)
+		index_db_set_park_limit(WORKER_LMTP_PARKED_INDEXES);
 	for (unsigned int i = 0; i < worker.listeners.count; i++) {
 		struct worker_listener *l = worker.listeners.v[i];
 		/* a SIGTERM during the init closed them already */
@@ -305,6 +312,7 @@ static void worker_deinit(void)
 	else
 		worker_mail_deinit();
 	lmtp_clients_deinit();
+	index_db_set_park_limit(0);
 	ipc_channel_destroy(&worker.chan);
 	config_free(&worker.config);
 }
