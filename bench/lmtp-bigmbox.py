@@ -22,7 +22,8 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SHARED = os.environ.get("BENCH_DIR") or os.path.join(HERE, "..", "..", "shared", "bench")
+SHARED = (os.environ.get("BENCH_DIR") or os.environ.get("SHARED_BENCH") or
+          os.path.join(HERE, "..", "..", "shared", "bench"))
 sys.path.insert(0, SHARED)
 
 from benchlib.common import (Corpus, Monitor, Target, append_fill, base_parser, emit,  # noqa: E402
@@ -148,6 +149,8 @@ def report(path):
              bigm)]
     desc = next(iter(deliver.values()), {})
     for label, get, src in rows:
+        if not src:
+            continue
         if "%s" in label:
             label = label % ("%s msgs, %s conns" % (desc.get("messages"), desc.get("conns")))
         print("| %s | %s |" % (label, " | ".join(get(src[t]) if t in src else "-" for t in targets)))

@@ -26,6 +26,9 @@ mkdir -p "$BENCH_HOME/results"
 OUT=${RESULT_JSONL:-$BENCH_HOME/results/lmtp-$(date +%Y%m%d-%H%M%S).jsonl}
 
 "$HERE/setup.sh" >/dev/null
+# a ternd variant: TERN_CONF_EXTRA='mail {\n index_text_at_save = no\n}'
+# TERN_LABEL=ternd-notext (its column in the table)
+[ -n "${TERN_CONF_EXTRA:-}" ] && printf '%b\n' "$TERN_CONF_EXTRA" >> "$BENCH_HOME/tern/tern.conf"
 python3 "$BENCH_DIR/corpus.py" --out "$BENCH_CORPUS" --count $((BIG > COUNT ? 100000 : COUNT)) | tail -1
 
 # The user's Sieve script: evaluated for every message, never true for the
@@ -50,13 +53,19 @@ plugin {
   sieve = file:~/sieve;active=~/.dovecot.sieve
 }
 EOF
-for n in $DELIVER_USERS $BIG_USERS; do
-	for home in "$DOVECOT_ROOT/mail/bench$n" "$TERN_ROOT/var/mail/bench$n"; do
-		mkdir -p "$home"
-		printf '%s' "$SCRIPT" > "$home/.dovecot.sieve"
-	done
-	chown vmail:vmail "$DOVECOT_ROOT/mail/bench$n" "$DOVECOT_ROOT/mail/bench$n/.dovecot.sieve"
-done
+# user n's home for target $1, made afresh (wipe) or kept, with the script
+place_script() {
+	local home
+	case $1 in
+	dovecot) home=$DOVECOT_ROOT/mail/bench$2 ;;
+	ternd) home=$TERN_ROOT/var/mail/bench$2 ;;
+	esac
+	[ "${3:-}" = wipe ] && rm -rf "$home"
+	mkdir -p "$home"
+	printf '%s' "$SCRIPT" > "$home/.dovecot.sieve"
+	[ "$1" = dovecot ] && chown vmail:vmail "$home" "$home/.dovecot.sieve"
+	return 0
+}
 
 for tgt in $TARGETS; do
 	case $tgt in
@@ -69,8 +78,15 @@ for tgt in $TARGETS; do
 		# shellcheck disable=SC1090
 		. "$profile"
 		set +a
+		[ "$tgt" = ternd ] && [ -n "${TERN_LABEL:-}" ] && BENCH_LABEL=$TERN_LABEL
 		export BENCH_JSON_OUT=$OUT
-		bash -c "$BENCH_RESTART_CMD" </dev/null >/dev/null 2>&1
+		bash -c "$BENCH_STOP_CMD" </dev/null >/dev/null 2>&1
+		# the 100 users start without storage: an IMAP expunge (what
+		# deliver.py's reset does) leaves each server's indexes and
+		# caches behind, which would make every run differ from the last
+		for n in $DELIVER_USERS; do place_script "$tgt" "$n" wipe; done
+		for n in $BIG_USERS; do place_script "$tgt" "$n"; done
+		bash -c "$BENCH_START_CMD" </dev/null >/dev/null 2>&1
 		sleep 2
 		for step in $STEPS; do
 			case $step in
