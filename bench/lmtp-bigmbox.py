@@ -121,48 +121,60 @@ def fmt(v, spec="%.1f"):
     return "-" if v is None else spec % v
 
 
+def median(vals):
+    vals = [v for v in vals if v is not None]
+    return statistics.median(vals) if vals else None
+
+
 def report(path):
-    """The side-by-side table of an lmtp-deliver.sh results file."""
+    """The side-by-side table of an lmtp-deliver.sh results file: medians
+    over the rounds, and the median of the per-round ratios to Dovecot."""
     deliver, bigm = {}, {}
     with open(path) as f:
         for line in f:
             r = json.loads(line)
             if r["workload"] == "deliver":
-                deliver[r["target"]] = r["runs"][-1]
+                deliver.setdefault(r["target"], []).append(r["runs"][-1])
             elif r["workload"] == "lmtp_bigmbox":
                 bigm[r["target"]] = r
     targets = sorted(set(deliver) | set(bigm), key=lambda x: (not x.startswith("dovecot"), x))
     print("| measure | " + " | ".join(targets) + " |")
     print("|---" * (len(targets) + 1) + "|")
-    rows = [("LMTP msg/s (%s)", lambda r: fmt(r.get("msgs_per_s")), deliver),
-            ("server CPU ms/msg", lambda r: fmt(r.get("server_cpu_ms_per_msg"), "%.3f"), deliver),
-            ("txn p50 / p99 ms", lambda r: "%s / %s" % (fmt(r["txn_latency"]["p50_ms"]),
-                                                        fmt(r["txn_latency"]["p99_ms"])), deliver),
-            ("verified", lambda r: "ok" if r.get("verify_ok") else "FAILED", deliver),
-            ("empty INBOX msg/s, CPU ms/msg", lambda r: "%s, %s" % (
-                fmt(r["empty"]["msgs_per_s"]), fmt(r["empty"]["server_cpu_ms_per_msg"], "%.3f")), bigm),
-            ("big INBOX msg/s, CPU ms/msg", lambda r: "%s, %s" % (
-                fmt(r["big_inbox"]["msgs_per_s"]), fmt(r["big_inbox"]["server_cpu_ms_per_msg"], "%.3f")),
-             bigm),
-            ("big/empty msg/s, CPU", lambda r: "%s, %s" % (
-                fmt(r.get("big_over_empty_msgs_per_s"), "%.2f"), fmt(r.get("big_over_empty_cpu"), "%.2f")),
-             bigm)]
-    desc = next(iter(deliver.values()), {})
-    for label, get, src in rows:
-        if not src:
-            continue
-        if "%s" in label:
-            label = label % ("%s msgs, %s conns" % (desc.get("messages"), desc.get("conns")))
-        print("| %s | %s |" % (label, " | ".join(get(src[t]) if t in src else "-" for t in targets)))
+
+    def row(label, get, src):
+        if src:
+            print("| %s | %s |" % (label, " | ".join(get(src[t]) if t in src else "-"
+                                                    for t in targets)))
+    one = next(iter(deliver.values()), [{}])[0]
+    row("LMTP msg/s (%s msgs, %s conns; median of %d)" % (
+        one.get("messages"), one.get("conns"), max((len(v) for v in deliver.values()), default=0)),
+        lambda rs: fmt(median([r["msgs_per_s"] for r in rs])), deliver)
+    row("server CPU ms/msg", lambda rs: fmt(median([r["server_cpu_ms_per_msg"] for r in rs]), "%.3f"),
+        deliver)
+    row("txn p50 / p99 ms", lambda rs: "%s / %s" % (
+        fmt(median([r["txn_latency"]["p50_ms"] for r in rs])),
+        fmt(median([r["txn_latency"]["p99_ms"] for r in rs]))), deliver)
+    row("verified", lambda rs: "ok" if all(r.get("verify_ok") for r in rs) else "FAILED", deliver)
+    row("empty INBOX msg/s, CPU ms/msg", lambda r: "%s, %s" % (
+        fmt(r["empty"]["msgs_per_s"]), fmt(r["empty"]["server_cpu_ms_per_msg"], "%.3f")), bigm)
+    row("%s-msg INBOX msg/s, CPU ms/msg" % next(iter(bigm.values()), {}).get("big"),
+        lambda r: "%s, %s" % (fmt(r["big_inbox"]["msgs_per_s"]),
+                              fmt(r["big_inbox"]["server_cpu_ms_per_msg"], "%.3f")), bigm)
+    row("big/empty msg/s, CPU", lambda r: "%s, %s" % (
+        fmt(r.get("big_over_empty_msgs_per_s"), "%.2f"), fmt(r.get("big_over_empty_cpu"), "%.2f")),
+        bigm)
     ref = next((x for x in targets if x.startswith("dovecot")), None)
+    if ref is None or ref not in deliver:
+        return
     for tg in targets:
-        if tg == ref or ref is None:
+        if tg == ref or tg not in deliver:
             continue
-        if tg in deliver and ref in deliver:
-            d, r = deliver[tg], deliver[ref]
-            print("\n%s / %s: msg/s x%.2f, CPU/msg x%.2f" % (
-                tg, ref, d["msgs_per_s"] / r["msgs_per_s"],
-                d["server_cpu_ms_per_msg"] / r["server_cpu_ms_per_msg"]))
+        pairs = list(zip(deliver[tg], deliver[ref]))
+        speed = [a["msgs_per_s"] / b["msgs_per_s"] for a, b in pairs]
+        cpu = [a["server_cpu_ms_per_msg"] / b["server_cpu_ms_per_msg"] for a, b in pairs]
+        print("\n%s / %s per round: msg/s %s (median x%.2f), CPU/msg %s (median x%.2f)" % (
+            tg, ref, " ".join("%.2f" % x for x in speed), median(speed),
+            " ".join("%.2f" % x for x in cpu), median(cpu)))
 
 
 def main():

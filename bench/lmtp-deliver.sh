@@ -5,7 +5,10 @@
 # recipient, then delivery into a 90,000-message INBOX against an empty one
 # (bench/lmtp-bigmbox.py). Prints the table with the ratios.
 #   bench/lmtp-deliver.sh                 STEPS="deliver bigmbox" by default
-#   COUNT=2000 STEPS=deliver TARGETS=ternd bench/lmtp-deliver.sh
+#   COUNT=2000 STEPS=deliver TARGETS=ternd ROUNDS=1 bench/lmtp-deliver.sh
+# Targets: dovecot, ternd, ternd-notext (index_text_at_save = no, as the
+# bench's Dovecot has no full-text index); TERN_CONF_EXTRA is appended to
+# ternd's configuration.
 # SHARED_BENCH is the shared suite (default ../shared/bench), TERND the
 # binary (default build/release), BENCH_HOME the instances' data.
 set -euo pipefail
@@ -19,16 +22,14 @@ CONNS=${CONNS:-8}
 BIG=${BIG:-90000}
 NEW=${NEW:-300}
 STEPS=${STEPS:-"deliver bigmbox"}
-TARGETS=${TARGETS:-"dovecot ternd"}
+TARGETS=${TARGETS:-"dovecot ternd ternd-notext"}
+ROUNDS=${ROUNDS:-3}
 DELIVER_USERS=$(seq 101 200)
 BIG_USERS="3 4"
 mkdir -p "$BENCH_HOME/results"
 OUT=${RESULT_JSONL:-$BENCH_HOME/results/lmtp-$(date +%Y%m%d-%H%M%S).jsonl}
 
 "$HERE/setup.sh" >/dev/null
-# a ternd variant: TERN_CONF_EXTRA='mail {\n index_text_at_save = no\n}'
-# TERN_LABEL=ternd-notext (its column in the table)
-[ -n "${TERN_CONF_EXTRA:-}" ] && printf '%b\n' "$TERN_CONF_EXTRA" >> "$BENCH_HOME/tern/tern.conf"
 python3 "$BENCH_DIR/corpus.py" --out "$BENCH_CORPUS" --count $((BIG > COUNT ? 100000 : COUNT)) | tail -1
 
 # The user's Sieve script: evaluated for every message, never true for the
@@ -58,7 +59,7 @@ place_script() {
 	local home
 	case $1 in
 	dovecot) home=$DOVECOT_ROOT/mail/bench$2 ;;
-	ternd) home=$TERN_ROOT/var/mail/bench$2 ;;
+	ternd*) home=$TERN_ROOT/var/mail/bench$2 ;;
 	esac
 	[ "${3:-}" = wipe ] && rm -rf "$home"
 	mkdir -p "$home"
@@ -67,10 +68,12 @@ place_script() {
 	return 0
 }
 
-for tgt in $TARGETS; do
+# one server's run: restart on fresh storage for the 100 users, then the steps
+run_target() {
+	local tgt=$1 steps=$2 profile
 	case $tgt in
 	dovecot) profile=$BENCH_DIR/targets/dovecot.env ;;
-	ternd) profile=$HERE/ours.env ;;
+	ternd | ternd-notext) profile=$HERE/ours.env ;;
 	*) echo "unknown target $tgt" >&2; exit 64 ;;
 	esac
 	(
@@ -78,9 +81,16 @@ for tgt in $TARGETS; do
 		# shellcheck disable=SC1090
 		. "$profile"
 		set +a
-		[ "$tgt" = ternd ] && [ -n "${TERN_LABEL:-}" ] && BENCH_LABEL=$TERN_LABEL
 		export BENCH_JSON_OUT=$OUT
 		bash -c "$BENCH_STOP_CMD" </dev/null >/dev/null 2>&1
+		if [ "$tgt" != dovecot ]; then
+			BENCH_LABEL=$tgt
+			sed -e "s|@ROOT@|$TERN_ROOT|g" "$HERE/tern.conf.in" > "$TERN_ROOT/tern.conf"
+			[ -n "${TERN_CONF_EXTRA:-}" ] && printf '%b\n' "$TERN_CONF_EXTRA" >> "$TERN_ROOT/tern.conf"
+			# Dovecot's bench instance has no full-text index at all
+			[ "$tgt" = ternd-notext ] &&
+				printf 'mail {\n  index_text_at_save = no\n}\n' >> "$TERN_ROOT/tern.conf"
+		fi
 		# the 100 users start without storage: an IMAP expunge (what
 		# deliver.py's reset does) leaves each server's indexes and
 		# caches behind, which would make every run differ from the last
@@ -88,7 +98,7 @@ for tgt in $TARGETS; do
 		for n in $BIG_USERS; do place_script "$tgt" "$n"; done
 		bash -c "$BENCH_START_CMD" </dev/null >/dev/null 2>&1
 		sleep 2
-		for step in $STEPS; do
+		for step in $steps; do
 			case $step in
 			deliver)
 				python3 "$BENCH_DIR/deliver.py" --count "$COUNT" --conns "$CONNS" \
@@ -99,6 +109,18 @@ for tgt in $TARGETS; do
 			esac
 		done
 	)
+}
+
+# rounds alternate the servers, so that other load on a shared machine
+# falls on all of them; the table shows medians and per-round ratios
+for round in $(seq 1 "$ROUNDS"); do
+	for tgt in $TARGETS; do
+		if [ "$round" = 1 ]; then
+			run_target "$tgt" "$STEPS"
+		elif [[ " $STEPS " == *" deliver "* ]]; then
+			run_target "$tgt" deliver
+		fi
+	done
 done
 echo
 echo "results: $OUT"
