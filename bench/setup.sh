@@ -4,13 +4,13 @@
 # with the same 2,000 users, under $BENCH_HOME. Idempotent.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-SHARED=$(cd "$HERE/../../shared/bench" && pwd)
+SHARED=$(cd "${SHARED_BENCH:-$HERE/../../shared/bench}" && pwd)
 export BENCH_HOME=${BENCH_HOME:-/var/tmp/tern-bench}
 ROOT=$BENCH_HOME/tern
 NUSERS=${NUSERS:-2000}
 
 missing=""
-for p in dovecot-imapd dovecot-pop3d dovecot-lmtpd; do
+for p in dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-sieve; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
 if [ -n "$missing" ]; then

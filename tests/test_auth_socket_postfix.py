@@ -1,8 +1,9 @@
 """SMTP AUTH through a real Postfix that asks Tern's auth socket
 (smtpd_sasl_type = dovecot, Dovecot's authentication protocol; issue 8,
 docs/auth.md "Auth protocol and the MTA socket"). A private Postfix
-instance (its own config, queue and data directories, a free loopback
-port; the system instance is never touched) authenticates smtplib clients
+instance (tests/postfixutil.py: its own config, queue and data
+directories, a free loopback port; the system instance is never touched)
+authenticates smtplib clients
 with AUTH PLAIN and AUTH LOGIN, good and bad passwords, checking the 235,
 535 replies and the auth log lines.
 
@@ -11,19 +12,17 @@ Two auth sockets are tried: the stand-alone server built from src/authd
 <base_dir>/run/auth-client, which the auth process creates; while ternd
 has no auth process the second test skips."""
 import os
-import pathlib
 import shutil
 import smtplib
 import subprocess
-import tempfile
 import time
 
 import pytest
 
-from conftest import BUILD, Ternd, free_port, wait_port
+from conftest import BUILD, Ternd
+from postfixutil import POSTFIX, PrivatePostfix, world_dir
 
 AUTHD_TEST_SERVER = BUILD / "src" / "authd" / "authd-test-server"
-POSTFIX = shutil.which("postfix")
 USERS = {"alice": "secret", "bob": "hunter2"}
 
 pytestmark = [
@@ -32,99 +31,14 @@ pytestmark = [
 ]
 
 
-def world_dir(prefix):
-    """A temporary directory the postfix user can traverse: smtpd, which
-    runs as postfix, must reach the auth socket inside it (pytest's own
-    tmp_path sits below a 0700 directory)."""
-    d = pathlib.Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
-    d.chmod(0o755)
-    return d
-
-
-class PrivatePostfix:
-    """A Postfix instance of its own: `postfix -c <dir>` with its own
-    queue_directory and data_directory, smtpd on a free loopback port,
-    SASL through the given Dovecot-protocol socket."""
-
-    def __init__(self, directory, sasl_path):
-        self.dir = directory
-        self.conf = directory / "conf"
-        self.queue = directory / "queue"
-        self.data = directory / "data"
-        self.log_path = directory / "postfix.log"
-        self.port = free_port()
-        for d in (self.conf, self.queue, self.data):
-            d.mkdir()
-        shutil.chown(self.data, user="postfix")
-        (self.conf / "main.cf").write_text(f"""
-compatibility_level = 3.6
-queue_directory = {self.queue}
-data_directory = {self.data}
-command_directory = /usr/sbin
-daemon_directory = /usr/lib/postfix/sbin
-meta_directory = /etc/postfix
-shlib_directory = /usr/lib/postfix
-mail_owner = postfix
-setgid_group = postdrop
-inet_interfaces = loopback-only
-inet_protocols = ipv4
-myhostname = tern-test.localdomain
-mydestination =
-local_recipient_maps =
-maillog_file = {self.log_path}
-maillog_file_prefixes = {directory}
-smtpd_tls_security_level = none
+def sasl_postfix(directory, sasl_path):
+    """A private Postfix whose smtpd authenticates through sasl_path."""
+    return PrivatePostfix(directory, main_extra=f"""
 smtpd_sasl_auth_enable = yes
 smtpd_sasl_type = dovecot
 smtpd_sasl_path = {sasl_path}
 smtpd_relay_restrictions = permit_sasl_authenticated, reject
 """)
-        # chroot off: smtpd must see the socket at its absolute path
-        (self.conf / "master.cf").write_text(f"""
-127.0.0.1:{self.port} inet n - n - - smtpd
-postlog unix-dgram n - n - 1 postlogd
-anvil unix - - n - 1 anvil
-proxymap unix - - n - - proxymap
-rewrite unix - - n - - trivial-rewrite
-cleanup unix n - n - 0 cleanup
-""")
-
-    def postfix(self, command):
-        return subprocess.run([POSTFIX, "-c", str(self.conf), command],
-                              capture_output=True, text=True, timeout=60)
-
-    def start(self):
-        res = self.postfix("start")
-        if res.returncode != 0:
-            raise AssertionError(f"postfix start failed: {res.stdout}{res.stderr}\n"
-                                 f"{self.log_text()}")
-        wait_port(self.port)
-        return self
-
-    def stop(self):
-        pid_file = self.queue / "pid" / "master.pid"
-        pid = None
-        try:
-            pid = int(pid_file.read_text().split()[0])
-        except (OSError, ValueError, IndexError):
-            pass
-        self.postfix("stop")
-        deadline = time.monotonic() + 20
-        while pid is not None and time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                break
-            time.sleep(0.1)
-        else:
-            if pid is not None:
-                self.postfix("abort")
-
-    def log_text(self):
-        try:
-            return self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
 
 
 def smtp(port):
@@ -224,7 +138,7 @@ def test_postfix_sasl_with_standalone_auth_socket():
         while not sock.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
         assert sock.exists(), log_path.read_text()
-        postfix = PrivatePostfix(world_dir("tern-postfix-"), sock).start()
+        postfix = sasl_postfix(world_dir("tern-postfix-"), sock).start()
         check_postfix_sasl(postfix, lambda: log_path.read_text(errors="replace"))
         # a disabled account's reason reaches the SMTP client
         code, text = auth_fails(postfix.port, "PLAIN", "carol", "pw")
@@ -260,7 +174,7 @@ def test_postfix_sasl_with_ternd_auth_socket():
         for p in (srv.base, sock.parent):
             p.chmod(p.stat().st_mode | 0o011)
         sock.chmod(0o666)
-        postfix = PrivatePostfix(world_dir("tern-postfix-"), sock).start()
+        postfix = sasl_postfix(world_dir("tern-postfix-"), sock).start()
         check_postfix_sasl(postfix, srv.log_text)
     finally:
         if postfix is not None:

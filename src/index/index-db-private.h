@@ -9,6 +9,7 @@
 #include "index-message.h"
 
 #include <sqlite3.h>
+#include <sys/types.h>
 
 #define INDEX_MB_COLUMNS                                                      \
 	"id, name, dir, selectable, special_use, uidvalidity, uidnext, "      \
@@ -123,6 +124,9 @@ enum index_stmt {
 struct index_db {
 	sqlite3 *db;
 	char *path;
+	/* the file the connection opened, to recognise it when parked */
+	dev_t dev;
+	ino_t ino;
 	sqlite3_stmt *stmts[INDEX_STMT_COUNT];
 	bool in_txn, in_write;
 	enum index_error error_code;
@@ -146,6 +150,15 @@ int index_db_exec_stmt(struct index_db *db, sqlite3_stmt *stmt, const char *what
 /* Steps a statement expected to return at most one row: 1 = row (the
    statement is left on it; the caller resets it), 0 = none, -1 = error. */
 int index_db_step_row(struct index_db *db, sqlite3_stmt *stmt, const char *what);
+
+/* Closes the connection and frees db (index_db_close() without parking). */
+void index_db_free(struct index_db *db);
+/* index-db-park.c: keeps db open for a later index_db_open() of its file;
+   false if parking is off or db can't be parked (the caller frees it). */
+bool index_db_park(struct index_db *db);
+/* The parked connection of path (the same file, opened by this euid), or
+   NULL. */
+struct index_db *index_db_unpark(const char *path);
 
 /* The schema (index-schema.c): creates or migrates the database inside
    one write transaction. Returns 0 or -1. */

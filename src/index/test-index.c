@@ -1,6 +1,7 @@
 /* Unit tests of the index: schema creation, mailbox rows, appends and
  * expunges keeping counts, UID map and expunge log exact, range and
- * per-row flag updates with CONDSTORE, keywords, subscriptions, checks. */
+ * per-row flag updates with CONDSTORE, keywords, subscriptions, checks,
+ * parked connections. */
 #include "test-common.h"
 #include "index-cache.h"
 #include "index-db.h"
@@ -533,6 +534,56 @@ static void test_index_search(void)
 	test_end();
 }
 
+/* Parked connections (index_db_set_park_limit): a reopen of the same file
+   gets the parked connection back; a file made anew is a new database;
+   past the limit the oldest are closed. */
+static void test_index_park(void)
+{
+	test_begin("index park");
+	const char *path = t_strdup_printf("%s/park.db", test_dir);
+	struct index_db *db, *first;
+	struct index_mailbox mb;
+	bool created;
+	const char *error;
+
+	index_db_set_park_limit(2);
+	test_assert(index_db_open(path, &db, &created, &error) == 0 && created);
+	int64_t id = test_create_mailbox(db, "Parked");
+	first = db;
+	index_db_close(&db);
+	test_assert(db == NULL);
+	test_assert(index_db_open(path, &db, &created, &error) == 0 && !created);
+	test_assert(db == first);
+	test_assert(index_mailbox_lookup(db, "Parked", t_pool(), &mb) == 1 && mb.id == id);
+	index_db_close(&db);
+
+	/* the user's storage deleted and made again while parked */
+	test_assert(unlink(path) == 0);
+	(void)unlink(t_strdup_printf("%s-wal", path));
+	(void)unlink(t_strdup_printf("%s-shm", path));
+	test_assert(index_db_open(path, &db, &created, &error) == 0 && created);
+	test_assert(index_mailbox_lookup(db, "Parked", t_pool(), &mb) == 0);
+	index_db_close(&db);
+
+	struct index_db *dbs[3];
+	for (unsigned int i = 0; i < 3; i++) {
+		const char *p = t_strdup_printf("%s/park%u.db", test_dir, i);
+		test_assert(index_db_open(p, &dbs[i], &created, &error) == 0 && created);
+	}
+	for (unsigned int i = 0; i < 3; i++)
+		index_db_close(&dbs[i]);
+	/* park0 was closed for real, park1 and park2 wait: all three open
+	   as the databases they were */
+	for (unsigned int i = 0; i < 3; i++) {
+		const char *p = t_strdup_printf("%s/park%u.db", test_dir, i);
+		test_assert(index_db_open(p, &dbs[i], &created, &error) == 0 && !created);
+	}
+	for (unsigned int i = 0; i < 3; i++)
+		index_db_close(&dbs[i]);
+	index_db_set_park_limit(0);
+	test_end();
+}
+
 static void test_cleanup(void)
 {
 	char *cmd = t_strdup_printf("rm -rf '%s'", test_dir);
@@ -551,6 +602,7 @@ int main(void)
 		test_index_nested_iter,
 		test_index_message_cache,
 		test_index_search,
+		test_index_park,
 		NULL
 	};
 	if (mkdtemp(test_dir) == NULL)

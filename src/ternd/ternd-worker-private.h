@@ -16,6 +16,7 @@ struct worker_listener {
 	char *name, *protocol;
 	enum listener_tls tls;
 	struct io *io;
+	struct timeout *pause_to; /* lmtp: not accepting for a moment */
 };
 
 enum worker_role {

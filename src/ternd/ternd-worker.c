@@ -7,6 +7,7 @@
 #include "buffer.h"
 #include "connection.h"
 #include "imap-cache-render.h"
+#include "index-db.h"
 #include "lmtp-client.h"
 #include "log.h"
 #include "login-imap.h"
@@ -22,12 +23,40 @@
 #include <signal.h>
 #include <unistd.h>
 
+/* LMTP: index connections kept open for the next deliveries (index-db.h) */
+#define WORKER_LMTP_PARKED_INDEXES 128
 /* Every worker is woken for a new connection and the first to call
    accept() gets it. Taking one per wakeup spreads a burst of connections
    over the workers instead of letting one take them all. */
 #define WORKER_ACCEPT_BATCH 1
+/* An LMTP worker saves one message at a time, so an MTA's parallel
+   connections must spread over the workers, but the worker that runs
+   first after a burst of connections would take them all. One serving n
+   connections stops accepting for n times this (at most 10 times). */
+#define WORKER_LMTP_ACCEPT_PAUSE_MSECS 5
 
 struct worker worker;
+
+static void worker_accept(void *context);
+
+static void worker_lmtp_resume(void *context)
+{
+	struct worker_listener *l = context;
+	/* timeout_add_once() removed itself */
+	l->pause_to = NULL;
+	if (l->fd >= 0 && l->io == NULL)
+		l->io = io_add(l->fd, IO_READ, worker_accept, l);
+}
+
+static void worker_lmtp_pause(struct worker_listener *l)
+{
+	unsigned int n = connection_count();
+	if (n == 0 || l->pause_to != NULL)
+		return;
+	io_remove(&l->io);
+	l->pause_to = timeout_add_once(I_MIN(n, 10) * WORKER_LMTP_ACCEPT_PAUSE_MSECS,
+				       worker_lmtp_resume, l);
+}
 
 static void worker_accept(void *context)
 {
@@ -59,9 +88,12 @@ static void worker_accept(void *context)
 				    l->name, sset->client_limit, remote.ip);
 			continue;
 		}
-		if (lmtp)
+		if (lmtp) {
 			lmtp_client_create(worker.config->set, fd, &remote, &local);
-		else if (pop3)
+			worker_lmtp_pause(l);
+			return;
+		}
+		if (pop3)
 			login_pop3_client_create(&worker.login, fd, &remote, &local, l->tls);
 		else if (sieve)
 			login_managesieve_client_create(&worker.login, fd, &remote, &local,
@@ -104,6 +136,7 @@ static void worker_stop_listening(void)
 	for (unsigned int i = 0; i < worker.listeners.count; i++) {
 		struct worker_listener *l = worker.listeners.v[i];
 		io_remove(&l->io);
+		timeout_remove(&l->pause_to);
 		i_close_fd(&l->fd);
 	}
 }
@@ -286,6 +319,10 @@ static int worker_init(const char *role, const char **error_r)
 		/* lmtp saves mail too: the same cache renderer */
 		return -1;
 	}
+	/* a delivery opens the recipient's index for one message: keep the
+	   connections of the recent recipients open (index-db.h) */
+	if (worker.role == WORKER_ROLE_LMTP)
+		index_db_set_park_limit(WORKER_LMTP_PARKED_INDEXES);
 	for (unsigned int i = 0; i < worker.listeners.count; i++) {
 		struct worker_listener *l = worker.listeners.v[i];
 		/* a SIGTERM during the init closed them already */
@@ -313,6 +350,7 @@ static void worker_deinit(void)
 	else
 		worker_mail_deinit();
 	lmtp_clients_deinit();
+	index_db_set_park_limit(0);
 	ipc_channel_destroy(&worker.chan);
 	config_free(&worker.config);
 }
