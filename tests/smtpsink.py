@@ -55,6 +55,13 @@ class SmtpSink:
             finally:
                 conn.close()
 
+    @staticmethod
+    def _path(cmd):
+        """The address of MAIL FROM:<a> / RCPT TO:<a>, parameters such as
+        BODY=8BITMIME (an MTA's client adds them) dropped."""
+        arg = cmd[cmd.index(":") + 1:].strip()
+        return arg.split(" ", 1)[0].strip("<>")
+
     def _session(self, conn):
         f = conn.makefile("rb")
 
@@ -75,14 +82,14 @@ class SmtpSink:
             elif verb == "HELO":
                 send("250 sink")
             elif verb == "MAIL":
-                mail_from = cmd[cmd.index(":") + 1:].strip().strip("<>")
+                mail_from = self._path(cmd)
                 rcpts = []
                 send("250 2.1.0 OK")
             elif verb == "RCPT":
                 if self.fail_rcpt:
                     send(self.fail_rcpt)
                     continue
-                rcpts.append(cmd[cmd.index(":") + 1:].strip().strip("<>"))
+                rcpts.append(self._path(cmd))
                 send("250 2.1.5 OK")
             elif verb == "DATA":
                 send("354 go ahead")
