@@ -14,7 +14,6 @@ and the big/empty ratios.
   lmtp-bigmbox.py [target options] [--big 90000] [--new 300]
   lmtp-bigmbox.py --report RESULTS.jsonl   (the lmtp-deliver.sh table)
 """
-import asyncio
 import json
 import os
 import statistics

@@ -32,7 +32,6 @@ from postfixutil import MASTER_DELIVERY, POSTFIX, PrivatePostfix, world_dir
 NRCPT = 16
 DOMAIN = "tern.test"
 USERS = {f"u{i:02d}": f"pw{i}" for i in range(NRCPT)}
-CRLF = b"\r\n"
 
 
 def body(tag, size):
@@ -193,7 +192,7 @@ def lmtp_deliver(srv, users, data):
     return {u for u, (code, _) in zip(users, got) if code == 250}
 
 
-def run_kill_point(srv, point, tag, data):
+def run_kill_point(srv, point, data):
     """One transaction to every user, ternd killed at point. Returns
     (users that got 250, users ternd logged as delivered)."""
     users = sorted(USERS)
@@ -231,7 +230,7 @@ def test_kill_during_lmtp_transaction(ternd_factory, points):
         tag = f"k{i}-{point}"
         data = body(tag, 400_000)
         sent[tag] = data
-        ok, logged = run_kill_point(srv, point, tag, data)
+        ok, logged = run_kill_point(srv, point, data)
         srv.start()
         if point in ("data", "dot"):
             # a connection lost before the final dot delivers nothing
