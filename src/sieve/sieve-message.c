@@ -184,8 +184,10 @@ const char *sieve_html_to_text(pool_t pool, const char *html)
 const char *sieve_msg_part_plain_text(struct sieve_run *run, struct sieve_msg_part *part)
 {
 	const char *text = sieve_msg_part_text(run, part);
+	const struct mime_content_type *ct = &part->part->content_type;
 
-	if (strcasecmp(part->part->content_type.subtype, "html") != 0)
+	if (!mime_content_type_is(ct, "text", "html") &&
+	    !mime_content_type_is(ct, "application", "xhtml+xml"))
 		return text;
 	return sieve_html_to_text(run->pool, text);
 }

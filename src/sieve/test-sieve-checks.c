@@ -2,7 +2,8 @@
  * Pigeonhole suite found missing: mailto URIs (RFC 6068, RFC 5436),
  * notify :options, escaping modifiers at the variable size limit, unknown
  * environment items, text: line endings, includes resolved at compile
- * time (RFC 6609), envelope paths, and result rules. */
+ * time (RFC 6609), envelope paths, result rules, and the MIME parts
+ * body searches (RFC 5173 §5.2, §5.3). */
 #include "test-common.h"
 #include "sieve-extension.h"
 #include "sieve-run.h"
@@ -473,6 +474,59 @@ static void test_sieve_result_rules(void)
 	pool_destroy(&pool);
 }
 
+static void test_sieve_body_parts(void)
+{
+	static const char msg[] =
+		"From: a@example.com\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+		"Prologue text\r\n--b\r\nContent-Type: text/plain/broken\r\n\r\nBroken type\r\n"
+		"--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: x/y\r\n\r\n"
+		"Bad encoding\r\n--b\r\nContent-Type: application/xhtml+xml\r\n\r\n"
+		"<p>Xhtml &amp; text</p>\r\n--b\r\nContent-Type: message/rfc822\r\n\r\n"
+		"Subject: inner\r\n folded\r\n\r\nInner body\r\n--b--\r\nEpilogue text\r\n";
+	static const struct {
+		const char *test;
+		bool matches;
+	} tests[] = {
+		/* RFC 5173 §5.2: a multipart's prologue and epilogue, apart */
+		{ ":content \"multipart\" :contains \"Prologue text\"", true },
+		{ ":content \"multipart\" :is \"Epilogue text\r\n\"", true },
+		{ ":content \"multipart\" :contains \"--b\"", false },
+		{ ":content \"multipart\" :contains \"Inner\"", false },
+		/* a message/rfc822 part: the enclosed header as one string */
+		{ ":content \"message/rfc822\" :is \"Subject: inner\r\n folded\r\n\"", true },
+		{ ":content \"text/plain\" :contains \"Inner body\"", true },
+		/* a broken Content-Type is no type: only "" finds it */
+		{ ":content \"text\" :contains \"Broken type\"", false },
+		{ ":content \"\" :contains \"Broken type\"", true },
+		{ ":text :contains \"Broken type\"", false },
+		{ ":content \"text/plain/broken\" :contains \"\"", false },
+		{ ":content \"/plain\" :contains \"\"", false },
+		/* an encoding that cannot be undone leaves nothing to match */
+		{ ":content \"text/plain\" :contains \"Bad encoding\"", false },
+		{ ":raw :contains \"Bad encoding\"", true },
+		/* XHTML is text for :text, its markup dropped */
+		{ ":text :contains \"Xhtml & text\"", true },
+		{ ":text :contains \"<p>\"", false },
+		{ ":text :contains \"Prologue\"", false },
+	};
+	pool_t pool = pool_create("test body parts", 1024);
+
+	test_begin("sieve body parts");
+	for (unsigned int i = 0; i < N_ELEMENTS(tests); i++) {
+		const char *script = t_strdup_printf(
+			"require [\"body\", \"fileinto\"]; if body %s { fileinto \"m\"; }",
+			tests[i].test);
+		const char *got = run(pool, script, msg, NULL, NULL, NULL);
+		const char *want = tests[i].matches ? "fileinto \"m\"" : "keep:implicit";
+
+		if (strcmp(got, want) != 0)
+			printf("  body %s: %s\n", tests[i].test, got);
+		test_assert_strcmp(got, want);
+	}
+	test_end();
+	pool_destroy(&pool);
+}
+
 int main(void)
 {
 	static void (*const tests[])(void) = {
@@ -483,6 +537,7 @@ int main(void)
 		test_sieve_compile_checks,
 		test_sieve_envelope_paths,
 		test_sieve_result_rules,
+		test_sieve_body_parts,
 		NULL
 	};
 	return test_run(tests);
