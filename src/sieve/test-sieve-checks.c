@@ -271,9 +271,12 @@ static void test_sieve_compile_includes(void)
 		{ "require \"include\"; include \"once\";", "OK" },
 		{ "require \"include\"; include \"broken\";",
 		  "line 1: failed to compile included script 'broken': line 1: unknown command" },
-		/* names with variables wait for the run */
+		/* RFC 6609 §3.2: the name is a constant string, with or without
+		   a loader; without variables "${n}" is just a name */
 		{ "require [\"include\", \"variables\"]; set \"n\" \"none\"; include \"${n}\";",
-		  "OK" },
+		  "line 1: include: the script name \"${n}\" must be a constant string" },
+		{ "require \"include\"; include \"${n}\";",
+		  "line 1: included script '${n}' does not exist" },
 		/* RFC 5804 §1.6 script names */
 		{ "require [\"include\", \"encoded-character\"]; include \"x${unicode:2028}\";",
 		  "line 1: include: invalid script name" },
@@ -309,6 +312,9 @@ static void test_sieve_compile_includes(void)
 	/* without a loader nothing is resolved at compile time */
 	test_assert_strcmp(compile_env(pool, "require \"include\"; include \"none\";", NULL),
 			   "OK");
+	test_assert(strstr(compile_env(pool, "require [\"include\", \"variables\"]; "
+				       "include :optional \"x${n}\";", NULL),
+			   "must be a constant string") != NULL);
 	test_end();
 	pool_destroy(&pool);
 }
