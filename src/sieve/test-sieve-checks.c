@@ -2,8 +2,9 @@
  * Pigeonhole suite found missing: mailto URIs (RFC 6068, RFC 5436),
  * notify :options, escaping modifiers at the variable size limit, unknown
  * environment items, text: line endings, includes resolved at compile
- * time (RFC 6609), envelope paths, result rules, and the MIME parts
- * body searches (RFC 5173 §5.2, §5.3). */
+ * time (RFC 6609), envelope paths, result rules, conflicts with actions
+ * carried out already, and the MIME parts body searches (RFC 5173 §5.2,
+ * §5.3). */
 #include "test-common.h"
 #include "sieve-extension.h"
 #include "sieve-run.h"
@@ -533,6 +534,67 @@ static void test_sieve_body_parts(void)
 	pool_destroy(&pool);
 }
 
+static int exec_mark_executed(struct sieve_run *run, const struct sieve_ast_node *node)
+{
+	sieve_run_mark_executed(run);
+	return 0;
+}
+
+static const struct sieve_command_def mark_executed_commands[] = {
+	{ .identifier = "mark_executed", .execute = exec_mark_executed },
+	{ .identifier = NULL },
+};
+
+static const struct sieve_extension_def mark_executed_ext = {
+	.name = "x-tern-test-mark-executed", .commands = mark_executed_commands,
+};
+
+/* Conflicts with actions a caller has carried out already are graceful
+   (a result executed in steps, as Pigeonhole's multiscript tests do). */
+static void test_sieve_executed_conflicts(void)
+{
+	static const struct {
+		const char *script, *expected;
+	} tests[] = {
+		/* not carried out: the conflict stands */
+		{ "fileinto \"A\"; reject \"no\";",
+		  "RUN:line 1: reject cannot be combined with keep, fileinto or redirect" },
+		/* the store happened: the reject can still refuse the message */
+		{ "fileinto \"A\"; mark_executed; reject \"no\";",
+		  "fileinto \"A\"|reject \"no\"" },
+		/* a response was sent: a second reject is dropped */
+		{ "fileinto \"A\"; mark_executed; reject \"no\"; mark_executed; reject \"again\";",
+		  "fileinto \"A\"|reject \"no\"" },
+		{ "vacation \"away\"; mark_executed; vacation \"again\";",
+		  "vacation \"away\" to=\"joe@example.com\" period=604800|keep:implicit" },
+		/* a reject after a sent vacation is a discard */
+		{ "vacation \"away\"; mark_executed; reject \"no\";",
+		  "vacation \"away\" to=\"joe@example.com\" period=604800|discard" },
+		/* delivering after a sent reject still conflicts */
+		{ "reject \"no\"; mark_executed; fileinto \"A\";",
+		  "RUN:line 1: reject cannot be combined with keep, fileinto or redirect" },
+		{ "reject \"no\"; mark_executed; vacation \"away\";",
+		  "RUN:line 1: reject cannot be combined with vacation" },
+	};
+	pool_t pool = pool_create("test executed conflicts", 4096);
+
+	test_begin("sieve conflicts with executed actions");
+	test_assert(sieve_extension_register(&mark_executed_ext) == 0);
+	for (unsigned int i = 0; i < N_ELEMENTS(tests); i++) {
+		const char *script = t_strconcat(
+			"require [\"x-tern-test-mark-executed\", \"fileinto\", \"reject\", "
+			"\"vacation\"]; ", tests[i].script, NULL);
+		const char *got = run(pool, script, test_message, NULL, NULL, NULL);
+
+		if (strcmp(got, tests[i].expected) != 0) {
+			printf("  script %u: %s\n", i, tests[i].script);
+			test_assert_strcmp(got, tests[i].expected);
+		}
+	}
+	test_end();
+	pool_destroy(&pool);
+}
+
 int main(void)
 {
 	static void (*const tests[])(void) = {
@@ -544,6 +606,7 @@ int main(void)
 		test_sieve_envelope_paths,
 		test_sieve_result_rules,
 		test_sieve_body_parts,
+		test_sieve_executed_conflicts,
 		NULL
 	};
 	return test_run(tests);
