@@ -3,8 +3,8 @@
  * notify :options, escaping modifiers at the variable size limit, unknown
  * environment items, text: line endings, includes resolved at compile
  * time (RFC 6609), envelope paths, result rules, conflicts with actions
- * carried out already, and the MIME parts body searches (RFC 5173 §5.2,
- * §5.3). */
+ * carried out already, invalid addresses (RFC 5228 §2.7.4), and the MIME
+ * parts body searches (RFC 5173 §5.2, §5.3). */
 #include "test-common.h"
 #include "sieve-extension.h"
 #include "sieve-run.h"
@@ -595,6 +595,42 @@ static void test_sieve_executed_conflicts(void)
 	pool_destroy(&pool);
 }
 
+/* RFC 5228 §2.7.4: an address that is not valid RFC 5322 (8-bit text in
+   it, or none at all) has no local part or domain; :all sees the text */
+static void test_sieve_address_validity(void)
+{
+	static const char msg[] =
+		"From: a@example.com\r\nResent-Cc: <j\xc3\xbcrgen@example.com>\r\n"
+		"Resent-To:\r\nTo: b@ex\xc3\xa4mple.org, c@example.org\r\n\r\nbody\r\n";
+	static const struct {
+		const char *test;
+		bool matches;
+	} tests[] = {
+		{ ":localpart \"resent-cc\" \"j\xc3\xbcrgen\"", false },
+		{ ":domain \"resent-cc\" \"example.com\"", false },
+		{ ":all \"resent-cc\" \"<j\xc3\xbcrgen@example.com>\"", true },
+		{ ":all \"resent-to\" \"\"", true },
+		{ ":localpart \"resent-to\" \"\"", false },
+		{ ":domain \"to\" \"ex\xc3\xa4mple.org\"", false },
+		{ ":localpart \"to\" \"c\"", true },
+	};
+	pool_t pool = pool_create("test address validity", 1024);
+
+	test_begin("sieve invalid addresses");
+	for (unsigned int i = 0; i < N_ELEMENTS(tests); i++) {
+		const char *script = t_strdup_printf(
+			"require \"fileinto\"; if address :is %s { fileinto \"m\"; }", tests[i].test);
+		const char *got = run(pool, script, msg, NULL, NULL, NULL);
+		const char *want = tests[i].matches ? "fileinto \"m\"" : "keep:implicit";
+
+		if (strcmp(got, want) != 0)
+			printf("  address %s: %s\n", tests[i].test, got);
+		test_assert_strcmp(got, want);
+	}
+	test_end();
+	pool_destroy(&pool);
+}
+
 int main(void)
 {
 	static void (*const tests[])(void) = {
@@ -607,6 +643,7 @@ int main(void)
 		test_sieve_result_rules,
 		test_sieve_body_parts,
 		test_sieve_executed_conflicts,
+		test_sieve_address_validity,
 		NULL
 	};
 	return test_run(tests);

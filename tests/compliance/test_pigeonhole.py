@@ -61,7 +61,6 @@ EXPECT_FAILURE = ("failures/",)
 # fails its file's pytest case (a regression); shrink the list as the engine
 # grows.
 KNOWN_FAILING = {
-    ('test-address.svtest', 'Invalid addresses'): ':localpart matched invalid UTF-8 address',
 }
 
 
