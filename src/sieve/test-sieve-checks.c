@@ -530,6 +530,26 @@ static void test_sieve_body_parts(void)
 			printf("  body %s: %s\n", tests[i].test, got);
 		test_assert_strcmp(got, want);
 	}
+	/* broken structure: a boundary that never comes (all prologue), no
+	   close delimiter (no epilogue), a message/rfc822 without a blank line */
+	static const struct {
+		const char *msg;
+		bool matches;
+	} broken[] = {
+		{ "Content-Type: multipart/mixed; boundary=x\r\n\r\nonly text\r\n", true },
+		{ "Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n\r\npart text\r\n",
+		  false },
+		{ "Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n"
+		  "Content-Type: message/rfc822\r\n\r\nSubject: text", false },
+		{ "Content-Type: multipart/mixed; boundary=x\r\n\r\n--x--\r\ntext after\r\n", true },
+	};
+	for (unsigned int i = 0; i < N_ELEMENTS(broken); i++) {
+		const char *got = run(pool, "require [\"body\", \"fileinto\"]; if body :content "
+				      "\"multipart\" :contains \"text\" { fileinto \"m\"; }",
+				      broken[i].msg, NULL, NULL, NULL);
+
+		test_assert_strcmp(got, broken[i].matches ? "fileinto \"m\"" : "keep:implicit");
+	}
 	test_end();
 	pool_destroy(&pool);
 }

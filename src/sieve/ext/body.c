@@ -111,7 +111,10 @@ static int body_match_multipart(struct sieve_run *run, struct sieve_match *match
 	if (mp->children == NULL)
 		return sieve_run_match_value(match, body_raw_string(run, d + start, end - start));
 	/* the prologue ends where the first delimiter line starts */
-	pos = line_start_before(d, start, (size_t)mp->children->header_offset);
+	pos = (size_t)mp->children->header_offset;
+	if (pos < start || pos > end)
+		return 0;
+	pos = line_start_before(d, start, pos);
 	pos = pos == start ? start : strip_line_break(d, start, pos);
 	ret = sieve_run_match_value(match, body_raw_string(run, d + start, pos - start));
 	if (ret != 0)
@@ -147,6 +150,8 @@ static int body_match_message_header(struct sieve_run *run, struct sieve_match *
 		return 0;
 	start = (size_t)child->header_offset;
 	end = start + (size_t)child->header_size;
+	if (end > parsed->size || start > end)
+		return 0;
 	if (!child->header_unterminated) {
 		if (end > start && d[end - 1] == '\n')
 			end--;
