@@ -126,7 +126,8 @@ def test_user_script_move_to_junk(ternd_factory, sink):
     [(mail_from, rcpts, data)] = sink.wait(1)
     assert mail_from == "alice@mail.example.org"
     assert rcpts == ["spam-report@example.net"]
-    assert data == msg
+    # with the loop mark every redirect carries
+    assert data == b"X-Sieve-Redirected-From: alice@mail.example.org\r\n" + msg
     assert count(imap, "INBOX") == 1
     assert "event=imapsieve" in srv.log_text() and "result=kept" in srv.log_text()
     imap.logout()

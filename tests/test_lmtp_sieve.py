@@ -4,7 +4,8 @@ private SMTP capture server, with the original envelope sender, sent once
 even when the MTA retries), a temporary submission failure giving 451 with
 nothing stored, reject (an MDN from <>) and ereject (550 5.7.1), the
 administrator's before/after scripts, runtime and compile errors falling
-back to INBOX (and the user's .log), loop protection, and the quota check
+back to INBOX (and the user's .log), loop protection (Delivered-To,
+X-Sieve-Redirected-From), and the quota check
 at RCPT and DATA (452 4.2.2 / 552 5.2.2). Delivered bytes are read from the
 Maildir files."""
 import re
@@ -163,7 +164,8 @@ def test_redirect_sent_once_with_original_sender(ternd_factory, sink):
     [(mail_from, rcpts, data)] = sink.wait(1)
     assert mail_from == "bob@example.net" and rcpts == ["carol@elsewhere.example"]
     assert data.startswith(b"Delivered-To: alice@example.org\r\nReceived: from mta.example")
-    assert data.endswith(msg)
+    # the loop mark for a later delivery, right before the message
+    assert data.endswith(b"X-Sieve-Redirected-From: alice@example.org\r\n" + msg)
     assert bodies(srv) == []
     # the MTA delivers the same message again (a retry): not sent twice
     _, replies = s.send(msg, ["alice@example.org"], sender="bob@example.net")
@@ -284,6 +286,29 @@ def test_loop_is_stored_not_redirected(ternd_factory, sink):
     assert sink.wait(1, timeout=1) == []
     assert [original(b) for b in bodies(srv)] == [msg]
     assert "event=redirect_loop" in srv.log_text()
+
+
+def test_redirected_from_loop_is_kept(ternd_factory, sink):
+    """A message this recipient redirected before (its
+    X-Sieve-Redirected-From) comes back: kept, not sent on again; another
+    user's mark does not stop the redirect."""
+    srv = start(ternd_factory, sink)
+    script(srv, 'redirect "carol@elsewhere.example";\n')
+    s = Lmtp(srv.lmtp_port)
+    back = message(subject="came back", headers=["X-Sieve-Redirected-From: <Alice@example.org>"])
+    _, replies = s.send(back, ["alice@example.org"])
+    assert replies[0][0] == 250
+    assert sink.wait(1, timeout=1) == []
+    assert [original(b) for b in bodies(srv)] == [back]
+    assert "event=redirect_loop" in srv.log_text()
+    assert "reason=x-sieve-redirected-from" in srv.log_text()
+    other = message(subject="via bob", headers=["X-Sieve-Redirected-From: bob@example.org"])
+    _, replies = s.send(other, ["alice@example.org"])
+    assert replies[0][0] == 250
+    [(_, rcpts, data)] = sink.wait(1)
+    assert rcpts == ["carol@elsewhere.example"]
+    assert data.endswith(b"X-Sieve-Redirected-From: alice@example.org\r\n" + other)
+    assert len(bodies(srv)) == 1
 
 
 @pytest.mark.parametrize("tempfail", [True, False])

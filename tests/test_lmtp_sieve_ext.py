@@ -78,6 +78,30 @@ def test_editheader_redirect_and_keep(ternd_factory, sink):
     assert head.startswith(b"X-Forwarded-By: tern\r\n") and b"Subject:" not in head
 
 
+def test_editheader_per_action(ternd_factory, sink):
+    """RFC 5293 §3: each action takes the message as the edits before it
+    left it: a redirect before an addheader sends the older header."""
+    srv = start(ternd_factory, sink)
+    script(srv, 'require ["editheader", "copy"];\n'
+           'addheader "X-First" "1";\n'
+           'redirect :copy "early@example.net";\n'
+           'addheader "X-Second" "2";\n'
+           'deleteheader "Subject";\n'
+           'redirect :copy "late@example.net";\n')
+    msg = message(subject="per action")
+    deliver(srv, msg)
+    sent = {rcpts[0]: data for _, rcpts, data in sink.wait(2)}
+    early, late = sent["early@example.net"], sent["late@example.net"]
+    assert b"\r\nX-First: 1\r\nFrom: " in early
+    assert b"X-Second" not in early and b"Subject: per action" in early
+    assert b"\r\nX-Second: 2\r\nX-First: 1\r\nFrom: " in late
+    assert b"Subject:" not in header_of(late.split(b"X-Sieve-Redirected-From", 1)[1])
+    # the implicit keep takes every edit
+    [stored] = bodies(srv)
+    head = header_of(original(stored))
+    assert head.startswith(b"X-Second: 2\r\nX-First: 1\r\n") and b"Subject:" not in head
+
+
 def test_fileinto_specialuse(ternd_factory, sink):
     srv = start(ternd_factory, sink)
     # a new user gets Junk with \Junk (mail.create_special_folders)

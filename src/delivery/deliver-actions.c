@@ -11,7 +11,10 @@
  *   4. auto-replies (vacation) once the message is safe: their failure is
  *      logged only, since retrying would store the message twice.
  * Loop protection: a message that already carries a Delivered-To: of this
- * recipient is only stored (no redirects or auto-replies). */
+ * recipient is only stored (no redirects or auto-replies); a redirect puts
+ * X-Sieve-Redirected-From: with the recipient's address on the message it
+ * sends (as Pigeonhole does), and a message that carries one for this
+ * recipient is kept instead of being redirected again. */
 #include "deliver-private.h"
 #include "mail-storage.h"
 
@@ -175,8 +178,46 @@ static const char *deliver_redirect_id(struct deliver_ctx *ctx, const char *addr
 	return t_strdup_printf("%s\n%s", msgid, address);
 }
 
+/* value without surrounding blanks and one pair of angle brackets */
+static const char *deliver_address_unwrap(const char *value)
+{
+	size_t len;
+	while (*value == ' ' || *value == '\t')
+		value++;
+	len = strlen(value);
+	while (len > 0 && (value[len - 1] == ' ' || value[len - 1] == '\t'))
+		len--;
+	if (len >= 2 && value[0] == '<' && value[len - 1] == '>') {
+		value++;
+		len -= 2;
+	}
+	return t_strndup(value, len);
+}
+
+/* True if the message already went out through a redirect of this
+   recipient (its X-Sieve-Redirected-From). */
+static bool deliver_redirected_before(struct deliver_ctx *ctx)
+{
+	if (!ctx->msg->parsed)
+		return false;
+	const char *const *values = deliver_message_get_headers(ctx->msg,
+								"X-Sieve-Redirected-From");
+	for (unsigned int i = 0; values[i] != NULL; i++) {
+		if (strcasecmp(deliver_address_unwrap(values[i]), ctx->in->rcpt) == 0)
+			return true;
+	}
+	return false;
+}
+
 int deliver_redirect(struct deliver_ctx *ctx, const struct deliver_action *act)
 {
+	if (deliver_redirected_before(ctx)) {
+		/* sending it on again would make a loop; the caller keeps it */
+		log_warning(ctx->in->log, "redirect_loop",
+			    "user=%s to=%s reason=x-sieve-redirected-from action=keep",
+			    log_value(ctx->in->user->name), log_value(act->target));
+		return 0;
+	}
 	const char *id = deliver_redirect_id(ctx, act->target), *error;
 	if (id != NULL && deliver_ctx_duplicate(ctx) == 0 &&
 	    deliver_duplicate_exists(ctx->dup, "redirect", id, strlen(id), ctx->now)) {
@@ -186,12 +227,16 @@ int deliver_redirect(struct deliver_ctx *ctx, const struct deliver_action *act)
 	}
 	const char *sender = ctx->set->submission.redirect_sender[0] != '\0' ?
 		ctx->set->submission.redirect_sender : ctx->in->sender;
-	/* RFC 5293: the script's header changes go with the redirect */
+	/* the mark a later delivery to this recipient finds; then the
+	   script's header changes (RFC 5293) */
+	const char *prefix = ctx->in->trace_headers;
+	if (strpbrk(ctx->in->rcpt, "\r\n") == NULL)
+		prefix = t_strdup_printf("%sX-Sieve-Redirected-From: %s\r\n", prefix,
+					 ctx->in->rcpt);
 	const struct deliver_submit_request req = {
 		.sender = sender, .rcpt = act->target, .helo = deliver_ctx_helo(ctx),
-		.prefix = act->header == NULL ? ctx->in->trace_headers :
-			t_strconcat(ctx->in->trace_headers,
-				    t_strndup(act->header->data, act->header->size), NULL),
+		.prefix = act->header == NULL ? prefix :
+			t_strconcat(prefix, t_strndup(act->header->data, act->header->size), NULL),
 		.body = ctx->msg, .body_offset = act->header == NULL ? 0 : act->header->body_offset,
 	};
 	int ret = deliver_submit(&ctx->set->submission, &req, &error);

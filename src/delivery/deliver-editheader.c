@@ -1,6 +1,8 @@
 /* editheader (RFC 5293) at delivery: the header changes a script made are
  * applied to the copies its keep and fileinto store and to the messages
- * its redirects send. The engine lists the changes; here the message's
+ * its redirects send, each action with the changes made before it (a
+ * redirect before an addheader sends the header without the new field).
+ * The engine lists the changes; here the message's
  * header block is read, added values are made safe for a header (8-bit
  * text as RFC 2047 encoded words, §4 "addheader"), and the new block is
  * kept with the offset where the original body starts. */
@@ -103,13 +105,26 @@ static void deliver_header_field_ignore(const struct mime_header_field *field, v
 {
 }
 
-const struct deliver_edited_header *
-deliver_editheader_apply(struct deliver_ctx *ctx, const struct sieve_result *result,
+struct deliver_header_edits {
+	struct deliver_ctx *ctx;
+	/* the result with header-safe added values */
+	const struct sieve_result *prepared;
+	/* the message's header block as received, read once */
+	const unsigned char *header;
+	size_t block;
+	/* the block for the last count of edits asked for: actions come in
+	   order, so those with the same edits before them share it */
+	unsigned int last_count;
+	const struct deliver_edited_header *last;
+};
+
+struct deliver_header_edits *
+deliver_editheader_begin(struct deliver_ctx *ctx, const struct sieve_result *result,
 			 const char *script)
 {
 	if (result->header_edits.count == 0)
 		return NULL;
-	buffer_t *header = buffer_create(t_pool(), 8192);
+	buffer_t *header = buffer_create(ctx->pool, 8192);
 	if (deliver_header_read(ctx->msg, header) < 0) {
 		log_error(ctx->in->log, "sieve_editheader_failed", "user=%s script=%s error=%s",
 			  log_value(ctx->in->user->name), log_value(script),
@@ -128,14 +143,35 @@ deliver_editheader_apply(struct deliver_ctx *ctx, const struct sieve_result *res
 			    log_value(ctx->in->user->name), log_value(script));
 		return NULL;
 	}
-	string_t *dest = str_new(ctx->pool, block + 256);
-	sieve_header_edits_apply(deliver_edits_prepare(t_pool(), result), header->data, block,
-				 dest);
+	struct deliver_header_edits *edits = p_malloc(ctx->pool, sizeof(*edits));
+	edits->ctx = ctx;
+	edits->prepared = deliver_edits_prepare(ctx->pool, result);
+	edits->header = header->data;
+	edits->block = block;
+	return edits;
+}
+
+const struct deliver_edited_header *
+deliver_editheader_for_action(struct deliver_header_edits *edits,
+			      const struct sieve_action *action)
+{
+	/* RFC 5293 §3: an action takes the message as the edits made
+	   before it left it; none before it, the message as received */
+	if (edits == NULL || action->header_edits == 0)
+		return NULL;
+	if (edits->last != NULL && edits->last_count == action->header_edits)
+		return edits->last;
+	struct deliver_ctx *ctx = edits->ctx;
+	string_t *dest = str_new(ctx->pool, edits->block + 256);
+	sieve_header_edits_apply_action(edits->prepared, action, edits->header, edits->block,
+					dest);
 	if (ctx->msg->lf_only)
 		deliver_header_to_lf(dest);
 	struct deliver_edited_header *edited = p_malloc(ctx->pool, sizeof(*edited));
 	edited->data = str_data(dest);
 	edited->size = str_len(dest);
-	edited->body_offset = block;
+	edited->body_offset = edits->block;
+	edits->last_count = action->header_edits;
+	edits->last = edited;
 	return edited;
 }

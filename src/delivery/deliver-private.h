@@ -177,12 +177,20 @@ struct deliver_imap_event {
 
 struct sieve_result;
 struct deliver_imap_event;
-/* deliver-editheader.c: the new header block of result's editheader
-   changes (memory from ctx->pool), NULL when there are none or they
-   can't be applied (logged). */
-const struct deliver_edited_header *
-deliver_editheader_apply(struct deliver_ctx *ctx, const struct sieve_result *result,
+struct sieve_action;
+struct deliver_header_edits;
+/* deliver-editheader.c: result's editheader changes ready to apply (the
+   header block read once; memory from ctx->pool), NULL when there are
+   none or they can't be applied (logged). */
+struct deliver_header_edits *
+deliver_editheader_begin(struct deliver_ctx *ctx, const struct sieve_result *result,
 			 const char *script);
+/* The new header block for one action of that result: the changes made
+   before the action (action->header_edits; the implicit keep has them
+   all). NULL when edits is NULL or no change came before the action. */
+const struct deliver_edited_header *
+deliver_editheader_for_action(struct deliver_header_edits *edits,
+			      const struct sieve_action *action);
 /* deliver-spamtest.c: sets ctx->spam_verdict and virus_verdict. */
 void deliver_spamtest_prepare(struct deliver_ctx *ctx);
 /* deliver-actions.c: the mailbox with the special-use flag ("\\Junk"),

@@ -454,7 +454,7 @@ struct deliver_sieve_state {
 	pool_t pool;
 	deliver_action_array_t *actions;
 	/* the running script's editheader changes, or NULL */
-	const struct deliver_edited_header *header;
+	struct deliver_header_edits *edits;
 	/* the keep carried to the next script (or done at the end) */
 	bool keep;
 	/* IMAP event: the running script read the message's flags */
@@ -527,8 +527,13 @@ static void deliver_sieve_translate(struct deliver_sieve_state *state, const cha
 {
 	struct deliver_action act = {
 		.script = script, .line = sa->line, .target = sa->target,
-		.header = state->header, .specialuse = sa->specialuse,
+		.specialuse = sa->specialuse,
 	};
+	/* RFC 5293: what is stored or redirected carries the edits made
+	   before the action */
+	if (sa->type == SIEVE_ACTION_KEEP || sa->type == SIEVE_ACTION_FILEINTO ||
+	    sa->type == SIEVE_ACTION_REDIRECT)
+		act.header = deliver_editheader_for_action(state->edits, sa);
 	switch (sa->type) {
 	case SIEVE_ACTION_KEEP:
 		act.type = DELIVER_ACTION_STORE;
@@ -664,7 +669,7 @@ static int deliver_sieve_run_script(struct deliver_ctx *ctx, struct deliver_siev
 	}
 	state->keep = false;
 	state->flags_read = ctx->imap != NULL && ctx->imap->flags_read;
-	state->header = deliver_editheader_apply(ctx, result, path);
+	state->edits = deliver_editheader_begin(ctx, result, path);
 	for (unsigned int i = 0; i < result->actions.count; i++)
 		deliver_sieve_translate(state, p_strdup(ctx->pool, path), &result->actions.v[i]);
 	for (unsigned int i = 0; i < result->duplicate_marks.count; i++) {

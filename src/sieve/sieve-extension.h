@@ -234,6 +234,13 @@ int sieve_run_add_action(struct sieve_run *run, const struct sieve_ast_node *nod
 /* Cancels the implicit keep as discard does. */
 void sieve_run_cancel_implicit_keep(struct sieve_run *run);
 struct sieve_result *sieve_run_get_result(struct sieve_run *run);
+/* The result's actions so far have been carried out (a caller that
+   executes a result in steps, as a test harness running scripts one after
+   another on one result): an action added later that conflicts with one of
+   them is resolved gracefully instead of failing the run - a reject after
+   a delivery stays, a second reject or vacation is dropped (a reject after
+   a sent vacation or reject becomes a discard). */
+void sieve_run_mark_executed(struct sieve_run *run);
 
 /* The message under test, and replacing it (for test harnesses: later
    tests read the new message; parsed-message caches are dropped). */

@@ -143,6 +143,25 @@ static const char *action_conflict(const struct sieve_action *a, const struct si
 	return NULL;
 }
 
+/* A conflict with an action already carried out (Pigeonhole resolves
+   these the same way): the message was delivered, so a reject after it
+   can still refuse it to the sender; a response was sent, so another
+   reject or vacation would be a second one and is dropped (the reject
+   still cancelled the implicit keep: a discard). Returns 1 to add the new
+   action, 0 to drop it, -1 if the conflict stands. */
+static int action_conflict_executed(const struct sieve_action *old,
+				    const struct sieve_action *new_action)
+{
+	bool old_responded = action_is_reject(old->type) || old->type == SIEVE_ACTION_VACATION;
+
+	if (action_is_reject(new_action->type))
+		return action_delivers(old->type) ? 1 : old_responded ? 0 : -1;
+	if (new_action->type == SIEVE_ACTION_VACATION && old->type == SIEVE_ACTION_VACATION)
+		return 0;
+	/* a delivery or vacation after a reject already sent stays an error */
+	return -1;
+}
+
 static int action_check_limits(struct sieve_run *run, const struct sieve_ast_node *node,
 			       enum sieve_action_type type)
 {
@@ -174,8 +193,16 @@ int sieve_run_add_action(struct sieve_run *run, const struct sieve_ast_node *nod
 	for (unsigned int i = 0; i < run->result->actions.count; i++) {
 		struct sieve_action *old = &run->result->actions.v[i];
 
-		if ((conflict = action_conflict(old, &new_action)) != NULL)
-			return sieve_run_error(run, node, "%s", conflict);
+		if ((conflict = action_conflict(old, &new_action)) != NULL) {
+			int ret = i < run->result->executed_count ?
+				action_conflict_executed(old, &new_action) : -1;
+
+			if (ret < 0)
+				return sieve_run_error(run, node, "%s", conflict);
+			if (ret == 0)
+				return 0;
+			continue;
+		}
 		if (action_is_duplicate(old, &new_action)) {
 			/* the stronger form wins: without :copy it cancelled
 			   the implicit keep already */
@@ -213,6 +240,11 @@ void sieve_run_cancel_implicit_keep(struct sieve_run *run)
 struct sieve_result *sieve_run_get_result(struct sieve_run *run)
 {
 	return run->result;
+}
+
+void sieve_run_mark_executed(struct sieve_run *run)
+{
+	run->result->executed_count = run->result->actions.count;
 }
 
 /* --- control (RFC 5228 §3) --- */
@@ -256,6 +288,7 @@ void sieve_run_reset_result(struct sieve_run *run)
 	array_clear(&run->result->header_edits);
 	array_clear(&run->result->duplicate_marks);
 	array_clear(&run->result->warnings);
+	run->result->executed_count = 0;
 	run->implicit_keep = true;
 	run->action_count = 0;
 	run->redirect_count = 0;

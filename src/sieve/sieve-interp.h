@@ -248,6 +248,9 @@ struct sieve_result {
 	/* RFC 7352: duplicate ids the caller records once the actions are
 	   done (the check already happened through sieve_env) */
 	ARRAY(struct sieve_duplicate_mark) duplicate_marks;
+	/* the first executed_count actions were carried out already
+	   (sieve_run_mark_executed()); 0 for a plain run */
+	unsigned int executed_count;
 	/* runtime problems that did not end the run, "line N: text" (a
 	   :regex key built from variables that is no valid regex: the test
 	   is false); at most SIEVE_MAX_RUN_WARNINGS, for the caller's log */

@@ -184,8 +184,10 @@ const char *sieve_html_to_text(pool_t pool, const char *html)
 const char *sieve_msg_part_plain_text(struct sieve_run *run, struct sieve_msg_part *part)
 {
 	const char *text = sieve_msg_part_text(run, part);
+	const struct mime_content_type *ct = &part->part->content_type;
 
-	if (strcasecmp(part->part->content_type.subtype, "html") != 0)
+	if (!mime_content_type_is(ct, "text", "html") &&
+	    !mime_content_type_is(ct, "application", "xhtml+xml"))
 		return text;
 	return sieve_html_to_text(run->pool, text);
 }
@@ -371,6 +373,22 @@ const char *sieve_address_part_get(struct sieve_run *run, const struct sieve_ast
 	return NULL;
 }
 
+/* RFC 5228 §2.7.4 addresses are RFC 5322's, whose local parts and domains
+   are ASCII: 8-bit text in them (RFC 6532 UTF-8 in a message that did not
+   come as one) is not syntactically valid. */
+static bool address_has_8bit(const char *mailbox, const char *domain)
+{
+	for (const unsigned char *p = (const unsigned char *)mailbox; *p != '\0'; p++) {
+		if (*p >= 0x80)
+			return true;
+	}
+	for (const unsigned char *p = (const unsigned char *)domain; *p != '\0'; p++) {
+		if (*p >= 0x80)
+			return true;
+	}
+	return false;
+}
+
 int sieve_match_address_header(struct sieve_run *run, const struct sieve_ast_node *node,
 			       struct sieve_match *match, const char *value)
 {
@@ -379,12 +397,20 @@ int sieve_match_address_header(struct sieve_run *run, const struct sieve_ast_nod
 
 	mime_address_parse(run->tmp_pool, value, strlen(value),
 			   run->limits.max_addresses, 0, &list);
+	/* nothing at all (an empty header): no valid address, so :all sees
+	   the raw text, "" */
+	if (list.head == NULL) {
+		if (node->address_part != SIEVE_ADDRESS_ALL)
+			return 0;
+		return sieve_run_match_value(match, sieve_header_value_prepare(run->tmp_pool, value));
+	}
 	for (const struct mime_address *addr = list.head; addr != NULL; addr = addr->next) {
 		const char *part;
 
 		if (addr->domain == NULL)
 			continue; /* group marker */
-		if (addr->invalid || addr->mailbox[0] == '\0') {
+		if (addr->invalid || addr->mailbox[0] == '\0' ||
+		    address_has_8bit(addr->mailbox, addr->domain)) {
 			/* an unparsable address has no local part or
 			   domain; :all still sees the raw text */
 			if (node->address_part != SIEVE_ADDRESS_ALL)

@@ -171,8 +171,8 @@ const char *sieve_msg_part_text(struct sieve_run *run, struct sieve_msg_part *pa
 /* The text of HTML markup: tags dropped (a space instead), script and
    style content skipped, the common entities decoded. */
 const char *sieve_html_to_text(pool_t pool, const char *html);
-/* sieve_msg_part_text(), with text/html turned into its text (RFC 5173
-   §5.3 :text, RFC 5703 §7 extracttext). */
+/* sieve_msg_part_text(), with text/html and application/xhtml+xml turned
+   into their text (RFC 5173 §5.3 :text, RFC 5703 §7 extracttext). */
 const char *sieve_msg_part_plain_text(struct sieve_run *run, struct sieve_msg_part *part);
 /* The overlay for name, created from the message's values. NULL on error. */
 struct sieve_header_overlay *sieve_run_header_overlay(struct sieve_run *run,

@@ -2,7 +2,9 @@
  * Pigeonhole suite found missing: mailto URIs (RFC 6068, RFC 5436),
  * notify :options, escaping modifiers at the variable size limit, unknown
  * environment items, text: line endings, includes resolved at compile
- * time (RFC 6609), envelope paths, and result rules. */
+ * time (RFC 6609), envelope paths, result rules, conflicts with actions
+ * carried out already, invalid addresses (RFC 5228 §2.7.4), and the MIME
+ * parts body searches (RFC 5173 §5.2, §5.3). */
 #include "test-common.h"
 #include "sieve-extension.h"
 #include "sieve-run.h"
@@ -270,9 +272,12 @@ static void test_sieve_compile_includes(void)
 		{ "require \"include\"; include \"once\";", "OK" },
 		{ "require \"include\"; include \"broken\";",
 		  "line 1: failed to compile included script 'broken': line 1: unknown command" },
-		/* names with variables wait for the run */
+		/* RFC 6609 §3.2: the name is a constant string, with or without
+		   a loader; without variables "${n}" is just a name */
 		{ "require [\"include\", \"variables\"]; set \"n\" \"none\"; include \"${n}\";",
-		  "OK" },
+		  "line 1: include: the script name \"${n}\" must be a constant string" },
+		{ "require \"include\"; include \"${n}\";",
+		  "line 1: included script '${n}' does not exist" },
 		/* RFC 5804 §1.6 script names */
 		{ "require [\"include\", \"encoded-character\"]; include \"x${unicode:2028}\";",
 		  "line 1: include: invalid script name" },
@@ -308,6 +313,9 @@ static void test_sieve_compile_includes(void)
 	/* without a loader nothing is resolved at compile time */
 	test_assert_strcmp(compile_env(pool, "require \"include\"; include \"none\";", NULL),
 			   "OK");
+	test_assert(strstr(compile_env(pool, "require [\"include\", \"variables\"]; "
+				       "include :optional \"x${n}\";", NULL),
+			   "must be a constant string") != NULL);
 	test_end();
 	pool_destroy(&pool);
 }
@@ -473,6 +481,176 @@ static void test_sieve_result_rules(void)
 	pool_destroy(&pool);
 }
 
+static void test_sieve_body_parts(void)
+{
+	static const char msg[] =
+		"From: a@example.com\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+		"Prologue text\r\n--b\r\nContent-Type: text/plain/broken\r\n\r\nBroken type\r\n"
+		"--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: x/y\r\n\r\n"
+		"Bad encoding\r\n--b\r\nContent-Type: application/xhtml+xml\r\n\r\n"
+		"<p>Xhtml &amp; text</p>\r\n--b\r\nContent-Type: message/rfc822\r\n\r\n"
+		"Subject: inner\r\n folded\r\n\r\nInner body\r\n--b--\r\nEpilogue text\r\n";
+	static const struct {
+		const char *test;
+		bool matches;
+	} tests[] = {
+		/* RFC 5173 §5.2: a multipart's prologue and epilogue, apart */
+		{ ":content \"multipart\" :contains \"Prologue text\"", true },
+		{ ":content \"multipart\" :is \"Epilogue text\r\n\"", true },
+		{ ":content \"multipart\" :contains \"--b\"", false },
+		{ ":content \"multipart\" :contains \"Inner\"", false },
+		/* a message/rfc822 part: the enclosed header as one string */
+		{ ":content \"message/rfc822\" :is \"Subject: inner\r\n folded\r\n\"", true },
+		{ ":content \"text/plain\" :contains \"Inner body\"", true },
+		/* a broken Content-Type is no type: only "" finds it */
+		{ ":content \"text\" :contains \"Broken type\"", false },
+		{ ":content \"\" :contains \"Broken type\"", true },
+		{ ":text :contains \"Broken type\"", false },
+		{ ":content \"text/plain/broken\" :contains \"\"", false },
+		{ ":content \"/plain\" :contains \"\"", false },
+		/* an encoding that cannot be undone leaves nothing to match */
+		{ ":content \"text/plain\" :contains \"Bad encoding\"", false },
+		{ ":raw :contains \"Bad encoding\"", true },
+		/* XHTML is text for :text, its markup dropped */
+		{ ":text :contains \"Xhtml & text\"", true },
+		{ ":text :contains \"<p>\"", false },
+		{ ":text :contains \"Prologue\"", false },
+	};
+	pool_t pool = pool_create("test body parts", 1024);
+
+	test_begin("sieve body parts");
+	for (unsigned int i = 0; i < N_ELEMENTS(tests); i++) {
+		const char *script = t_strdup_printf(
+			"require [\"body\", \"fileinto\"]; if body %s { fileinto \"m\"; }",
+			tests[i].test);
+		const char *got = run(pool, script, msg, NULL, NULL, NULL);
+		const char *want = tests[i].matches ? "fileinto \"m\"" : "keep:implicit";
+
+		if (strcmp(got, want) != 0)
+			printf("  body %s: %s\n", tests[i].test, got);
+		test_assert_strcmp(got, want);
+	}
+	/* broken structure: a boundary that never comes (all prologue), no
+	   close delimiter (no epilogue), a message/rfc822 without a blank line */
+	static const struct {
+		const char *msg;
+		bool matches;
+	} broken[] = {
+		{ "Content-Type: multipart/mixed; boundary=x\r\n\r\nonly text\r\n", true },
+		{ "Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n\r\npart text\r\n",
+		  false },
+		{ "Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n"
+		  "Content-Type: message/rfc822\r\n\r\nSubject: text", false },
+		{ "Content-Type: multipart/mixed; boundary=x\r\n\r\n--x--\r\ntext after\r\n", true },
+	};
+	for (unsigned int i = 0; i < N_ELEMENTS(broken); i++) {
+		const char *got = run(pool, "require [\"body\", \"fileinto\"]; if body :content "
+				      "\"multipart\" :contains \"text\" { fileinto \"m\"; }",
+				      broken[i].msg, NULL, NULL, NULL);
+
+		test_assert_strcmp(got, broken[i].matches ? "fileinto \"m\"" : "keep:implicit");
+	}
+	test_end();
+	pool_destroy(&pool);
+}
+
+static int exec_mark_executed(struct sieve_run *run, const struct sieve_ast_node *node)
+{
+	sieve_run_mark_executed(run);
+	return 0;
+}
+
+static const struct sieve_command_def mark_executed_commands[] = {
+	{ .identifier = "mark_executed", .execute = exec_mark_executed },
+	{ .identifier = NULL },
+};
+
+static const struct sieve_extension_def mark_executed_ext = {
+	.name = "x-tern-test-mark-executed", .commands = mark_executed_commands,
+};
+
+/* Conflicts with actions a caller has carried out already are graceful
+   (a result executed in steps, as Pigeonhole's multiscript tests do). */
+static void test_sieve_executed_conflicts(void)
+{
+	static const struct {
+		const char *script, *expected;
+	} tests[] = {
+		/* not carried out: the conflict stands */
+		{ "fileinto \"A\"; reject \"no\";",
+		  "RUN:line 1: reject cannot be combined with keep, fileinto or redirect" },
+		/* the store happened: the reject can still refuse the message */
+		{ "fileinto \"A\"; mark_executed; reject \"no\";",
+		  "fileinto \"A\"|reject \"no\"" },
+		/* a response was sent: a second reject is dropped */
+		{ "fileinto \"A\"; mark_executed; reject \"no\"; mark_executed; reject \"again\";",
+		  "fileinto \"A\"|reject \"no\"" },
+		{ "vacation \"away\"; mark_executed; vacation \"again\";",
+		  "vacation \"away\" to=\"joe@example.com\" period=604800|keep:implicit" },
+		/* a reject after a sent vacation is a discard */
+		{ "vacation \"away\"; mark_executed; reject \"no\";",
+		  "vacation \"away\" to=\"joe@example.com\" period=604800|discard" },
+		/* delivering after a sent reject still conflicts */
+		{ "reject \"no\"; mark_executed; fileinto \"A\";",
+		  "RUN:line 1: reject cannot be combined with keep, fileinto or redirect" },
+		{ "reject \"no\"; mark_executed; vacation \"away\";",
+		  "RUN:line 1: reject cannot be combined with vacation" },
+	};
+	pool_t pool = pool_create("test executed conflicts", 4096);
+
+	test_begin("sieve conflicts with executed actions");
+	test_assert(sieve_extension_register(&mark_executed_ext) == 0);
+	for (unsigned int i = 0; i < N_ELEMENTS(tests); i++) {
+		const char *script = t_strconcat(
+			"require [\"x-tern-test-mark-executed\", \"fileinto\", \"reject\", "
+			"\"vacation\"]; ", tests[i].script, NULL);
+		const char *got = run(pool, script, test_message, NULL, NULL, NULL);
+
+		if (strcmp(got, tests[i].expected) != 0) {
+			printf("  script %u: %s\n", i, tests[i].script);
+			test_assert_strcmp(got, tests[i].expected);
+		}
+	}
+	test_end();
+	pool_destroy(&pool);
+}
+
+/* RFC 5228 §2.7.4: an address that is not valid RFC 5322 (8-bit text in
+   it, or none at all) has no local part or domain; :all sees the text */
+static void test_sieve_address_validity(void)
+{
+	static const char msg[] =
+		"From: a@example.com\r\nResent-Cc: <j\xc3\xbcrgen@example.com>\r\n"
+		"Resent-To:\r\nTo: b@ex\xc3\xa4mple.org, c@example.org\r\n\r\nbody\r\n";
+	static const struct {
+		const char *test;
+		bool matches;
+	} tests[] = {
+		{ ":localpart \"resent-cc\" \"j\xc3\xbcrgen\"", false },
+		{ ":domain \"resent-cc\" \"example.com\"", false },
+		{ ":all \"resent-cc\" \"<j\xc3\xbcrgen@example.com>\"", true },
+		{ ":all \"resent-to\" \"\"", true },
+		{ ":localpart \"resent-to\" \"\"", false },
+		{ ":domain \"to\" \"ex\xc3\xa4mple.org\"", false },
+		{ ":localpart \"to\" \"c\"", true },
+	};
+	pool_t pool = pool_create("test address validity", 1024);
+
+	test_begin("sieve invalid addresses");
+	for (unsigned int i = 0; i < N_ELEMENTS(tests); i++) {
+		const char *script = t_strdup_printf(
+			"require \"fileinto\"; if address :is %s { fileinto \"m\"; }", tests[i].test);
+		const char *got = run(pool, script, msg, NULL, NULL, NULL);
+		const char *want = tests[i].matches ? "fileinto \"m\"" : "keep:implicit";
+
+		if (strcmp(got, want) != 0)
+			printf("  address %s: %s\n", tests[i].test, got);
+		test_assert_strcmp(got, want);
+	}
+	test_end();
+	pool_destroy(&pool);
+}
+
 int main(void)
 {
 	static void (*const tests[])(void) = {
@@ -483,6 +661,9 @@ int main(void)
 		test_sieve_compile_checks,
 		test_sieve_envelope_paths,
 		test_sieve_result_rules,
+		test_sieve_body_parts,
+		test_sieve_executed_conflicts,
+		test_sieve_address_validity,
 		NULL
 	};
 	return test_run(tests);

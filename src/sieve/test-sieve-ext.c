@@ -238,8 +238,13 @@ static const struct ext_test ext_tests[] = {
 	  "{ fileinto \"imap\"; }", "keep:implicit" },
 	/* ihave (RFC 5463) */
 	{ "require [\"ihave\", \"fileinto\"]; if ihave \"x-unknown\" { x_unknown_cmd; } "
-	  "elsif ihave \"variables\" { set \"a\" \"b\"; fileinto \"${a}\"; }",
+	  "elsif ihave \"relational\" { if header :count \"eq\" \"subject\" \"1\" "
+	  "{ fileinto \"b\"; } }",
 	  "fileinto \"b\"" },
+	/* §4: never for extensions that change how strings are read */
+	{ "require [\"ihave\", \"fileinto\"]; if ihave \"variables\" { set \"a\" \"b\"; } "
+	  "elsif ihave \"encoded-character\" { fileinto \"e\"; } else { fileinto \"no\"; }",
+	  "fileinto \"no\"" },
 	{ "require \"ihave\"; error \"custom failure\";", "RUN:line 1: custom failure" },
 	/* mailbox, metadata, special-use (RFC 5490, RFC 8579) */
 	{ "require [\"mailbox\", \"fileinto\"]; if mailboxexists [\"INBOX\", \"Work\"] "

@@ -61,14 +61,6 @@ EXPECT_FAILURE = ("failures/",)
 # fails its file's pytest case (a regression); shrink the list as the engine
 # grows.
 KNOWN_FAILING = {
-    ('compile/errors.svtest', 'Unsupported language features (FIXME: count only)'): 'wrong number of errors reported',
-    ('extensions/body/content.svtest', 'Multipart Content'): 'missed first multipart body part',
-    ('extensions/body/content.svtest', 'Content-Type'): 'message/rfc822: missed raw message/rfc822 from header',
-    ('extensions/body/text.svtest', 'Double Slash'): 'matched "text/plain/stupid"',
-    ('extensions/body/text.svtest', 'Nested Search'): 'Cannot match empty/broken part',
-    ('extensions/ihave/restrictions.svtest', 'Restricted'): 'variables: variables extension is incompatible with ihave',
-    ('multiscript/conflicts.svtest', 'Graceful Conflicts'): 'failed to compile and run second script',
-    ('test-address.svtest', 'Invalid addresses'): ':localpart matched invalid UTF-8 address',
 }
 
 

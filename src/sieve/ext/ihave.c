@@ -1,10 +1,20 @@
 /* The ihave extension (RFC 5463): the ihave test, true when every named
  * extension is available, which also makes them usable in the script
  * (§4); the block of an "if ihave" naming an unknown one is not
- * validated and never runs. And the error command (§5). */
+ * validated and never runs. Extensions that change how the rest of the
+ * script's strings are read (encoded-character, variables) cannot be
+ * enabled by ihave: the test is false for them (§4). And the error
+ * command (§5). */
 #include "sieve-run.h"
 
 #include <strings.h>
+
+/* RFC 5463 §4: ihave MUST NOT enable extensions that change how the
+   script's strings are interpreted; the test fails for them. */
+static bool ihave_allowed(const char *name)
+{
+	return strcmp(name, "encoded-character") != 0 && strcmp(name, "variables") != 0;
+}
 
 static int validate_ihave(struct sieve_validator *validator,
 			  struct sieve_ast_node *node, const char **error_r)
@@ -13,7 +23,8 @@ static int validate_ihave(struct sieve_validator *validator,
 	bool all_known = true;
 
 	for (unsigned int i = 0; i < arg->string_count; i++) {
-		if (sieve_validator_add_extension(validator, arg->strings[i]) < 0)
+		if (!ihave_allowed(arg->strings[i]) ||
+		    sieve_validator_add_extension(validator, arg->strings[i]) < 0)
 			all_known = false;
 	}
 	if (!all_known && node->parent != NULL && node->parent->tests.count == 1 &&
@@ -28,7 +39,8 @@ static int test_ihave(struct sieve_run *run, const struct sieve_ast_node *node)
 
 	/* RFC 5463 §4: the argument is not subject to variable expansion */
 	for (unsigned int i = 0; i < arg->string_count; i++) {
-		if (!sieve_extension_is_known(arg->strings[i]))
+		if (!ihave_allowed(arg->strings[i]) ||
+		    !sieve_extension_is_known(arg->strings[i]))
 			return 0;
 	}
 	return 1;

@@ -3,9 +3,10 @@
  * result; return leaves the current script; global shares variables
  * (§3.4). Scripts come compiled from the caller (sieve_env.include_load);
  * nesting depth, total count and cycles are checked here, at compile time
- * for constant names when the caller gives a loader then
- * (sieve_compile_env_diag()), else and for names with variables at run
- * time. */
+ * when the caller gives a loader then (sieve_compile_env_diag()), else at
+ * run time. A script name is a constant string: variables are not expanded
+ * in it (RFC 6609 §3.2), so a name with a variable reference is a compile
+ * error. */
 #include "sieve-run.h"
 
 #include <strings.h>
@@ -116,8 +117,7 @@ static const char *include_check_nodes(struct sieve_validator *validator,
 				.name = name,
 			};
 
-			if ((sieve_ast_requires(ast, "variables") && strstr(name, "${") != NULL) ||
-			    !include_name_valid(name))
+			if (!include_name_valid(name))
 				continue;
 			error = include_resolve(validator, top, chk, &entry, child);
 			if (error != NULL) {
@@ -214,8 +214,13 @@ static int validate_include(struct sieve_validator *validator,
 		*error_r = "include takes only one of :personal and :global";
 		return -1;
 	}
-	if (sieve_validator_string_is_dynamic(validator, name))
-		return 0;
+	/* RFC 6609 §3.2: the name MUST be a constant string (RFC 5229 §3) */
+	if (sieve_validator_string_is_dynamic(validator, name)) {
+		*error_r = t_strdup_printf("include: the script name \"%s\" must be a "
+					   "constant string, variables are not expanded in it",
+					   name);
+		return -1;
+	}
 	if (!include_name_valid(name)) {
 		*error_r = t_strdup_printf("include: invalid script name \"%s\"", name);
 		return -1;
@@ -261,7 +266,8 @@ static int exec_include(struct sieve_run *run, const struct sieve_ast_node *node
 	struct include_entry entry = {
 		.location = sieve_node_has_tag(node, "global") ?
 			SIEVE_INCLUDE_GLOBAL : SIEVE_INCLUDE_PERSONAL,
-		.name = p_strdup(run->pool, sieve_run_string(run, node->positional[0])),
+		/* constant (validate_include): never expanded */
+		.name = p_strdup(run->pool, node->positional[0]->strings[0]),
 	};
 	const struct sieve_ast *ast;
 	const char *error = "no script loader";

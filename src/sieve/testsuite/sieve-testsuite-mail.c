@@ -511,6 +511,8 @@ int sieve_testsuite_result_execute(struct sieve_testsuite *ts, struct sieve_run 
 			ret = -1;
 	}
 	ts->executed_actions = result->actions.count;
+	/* scripts run after this one meet these actions as carried out */
+	sieve_run_mark_executed(run);
 	for (unsigned int i = 0; i < result->duplicate_marks.count; i++)
 		array_push(&ts->duplicates, p_strdup(ts->pool, result->duplicate_marks.v[i].id));
 	/* RFC 5228 §2.10.6: a failed action falls back to keep */
