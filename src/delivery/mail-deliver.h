@@ -94,6 +94,7 @@ struct mail_deliver_result {
 	/* every mailbox a copy was stored in, the first
 	   MAIL_DELIVER_MAX_STORED of them (for deferred text indexing) */
 	const char *stored[MAIL_DELIVER_MAX_STORED];
+	uint32_t stored_uids[MAIL_DELIVER_MAX_STORED];
 	unsigned int stored_count;
 };
 

@@ -31,7 +31,7 @@
 
 struct lmtp_unindexed {
 	const char *mailbox;
-	unsigned int count;
+	array_uint32_t uids; /* ascending: as delivered */
 };
 
 struct lmtp_storage {
@@ -77,16 +77,16 @@ static void lmtp_storage_index(struct lmtp_client *client, struct lmtp_storage *
 	}
 	while (st->unindexed.count > 0) {
 		struct lmtp_unindexed *u = &st->unindexed.v[0];
-		bool more = false;
+		unsigned int n = u->uids.count < LMTP_INDEX_BATCH ? u->uids.count : LMTP_INDEX_BATCH;
 		const char *text;
-		if (mail_user_search_update_mailbox(st->mail_user, u->mailbox, LMTP_INDEX_BATCH,
-						    &more) < 0) {
+		if (mail_user_search_index_uids(st->mail_user, u->mailbox, u->uids.v, n) < 0) {
 			mail_user_get_error(st->mail_user, &text);
 			log_error(&client->conn->log, "text_index_failed", "user=%s mailbox=%s error=%s",
 				  log_value(st->user.name), log_value(u->mailbox), log_value(text));
-			more = false;
+			n = u->uids.count; /* left to the first search */
 		}
-		if (!more)
+		array_delete(&u->uids, 0, n);
+		if (u->uids.count == 0)
 			array_delete(&st->unindexed, 0, 1);
 		if (deadline != 0 && lmtp_msecs_now() >= deadline)
 			break;
@@ -95,7 +95,7 @@ static void lmtp_storage_index(struct lmtp_client *client, struct lmtp_storage *
 		deliver_user_become_root();
 	unsigned int left = 0;
 	for (unsigned int i = 0; i < st->unindexed.count; i++)
-		left += st->unindexed.v[i].count;
+		left += st->unindexed.v[i].uids.count;
 	/* entries only go: left <= st->unindexed_count */
 	client->unindexed_count -= st->unindexed_count - left;
 	st->unindexed_count = left;
@@ -179,25 +179,23 @@ void lmtp_storage_prepare(struct lmtp_client *client, const struct deliver_user 
 }
 
 static void lmtp_storage_add_unindexed(struct lmtp_client *client, struct lmtp_storage *st,
-				       const char *mailbox)
+				       const char *mailbox, uint32_t uid)
 {
 	if (client->unindexed_count >= LMTP_INDEX_MAX_PENDING)
 		return;
-	struct lmtp_unindexed *u;
-	for (unsigned int i = 0; i < st->unindexed.count; i++) {
-		u = &st->unindexed.v[i];
-		if (strcmp(u->mailbox, mailbox) == 0) {
-			u->count++;
-			st->unindexed_count++;
-			client->unindexed_count++;
-			return;
-		}
+	struct lmtp_unindexed *u = NULL;
+	for (unsigned int i = 0; i < st->unindexed.count && u == NULL; i++) {
+		if (strcmp(st->unindexed.v[i].mailbox, mailbox) == 0)
+			u = &st->unindexed.v[i];
 	}
-	if (st->unindexed.count >= LMTP_STORAGE_MAX_MAILBOXES)
-		return;
-	u = array_append_space(&st->unindexed);
-	u->mailbox = p_strdup(st->pool, mailbox);
-	u->count = 1;
+	if (u == NULL) {
+		if (st->unindexed.count >= LMTP_STORAGE_MAX_MAILBOXES)
+			return;
+		u = array_append_space(&st->unindexed);
+		u->mailbox = p_strdup(st->pool, mailbox);
+		array_init(&u->uids, st->pool, 16);
+	}
+	array_push(&u->uids, uid);
 	st->unindexed_count++;
 	client->unindexed_count++;
 }
@@ -220,7 +218,7 @@ void lmtp_storage_delivered(struct lmtp_client *client, const struct deliver_use
 	if (!lmtp_storage_defers(client))
 		return;
 	for (unsigned int i = 0; i < result->stored_count; i++)
-		lmtp_storage_add_unindexed(client, st, result->stored[i]);
+		lmtp_storage_add_unindexed(client, st, result->stored[i], result->stored_uids[i]);
 }
 
 void lmtp_storage_input_drained(struct lmtp_client *client)

@@ -89,7 +89,7 @@ static int mail_search_read_text(struct mailbox *box, uint32_t uid, pool_t pool,
 /* Indexes one batch of UIDs: files are read before the write lock. A
    watermark other than 0 is recorded in the same transaction. */
 static int mail_search_update_batch(struct mailbox *box, const uint32_t *uids, unsigned int count,
-				    uint32_t watermark)
+				    uint32_t watermark, bool advance)
 {
 	struct mail_user *user = box->user;
 	pool_t pool = pool_create("search update", 64 * 1024);
@@ -110,7 +110,9 @@ static int mail_search_update_batch(struct mailbox *box, const uint32_t *uids, u
 		ret = -1;
 	else if (ret == 0) {
 		for (unsigned int i = 0; i < count && ret == 0; i++) {
-			if (have[i] && index_search_put(user->db, box->id, uids[i], &docs[i]) < 0)
+			if (have[i] && (index_search_put(user->db, box->id, uids[i], &docs[i]) < 0 ||
+					(advance && index_search_advance_indexed_uid(user->db, box->id,
+										     uids[i]) < 0)))
 				ret = mail_user_set_index_error(user, "index message text");
 		}
 		if (ret == 0 && watermark != 0 &&
@@ -168,7 +170,8 @@ static int mail_search_update_some(struct mailbox *box, unsigned int max, unsign
 	uint32_t watermark = ret == 0 && done_uid > indexed ? done_uid : 0;
 	for (unsigned int i = 0; i < total && ret == 0; i += batch) {
 		unsigned int n = total - i < batch ? total - i : batch;
-		ret = mail_search_update_batch(box, missing.v + i, n, i + n == total ? watermark : 0);
+		ret = mail_search_update_batch(box, missing.v + i, n, i + n == total ? watermark : 0,
+					       false);
 		mailbox_progress(box, i + n, missing.count);
 	}
 	*more_r = total < missing.count;
@@ -184,13 +187,12 @@ int mailbox_search_update(struct mailbox *box)
 	return mail_search_update_some(box, 0, MAIL_SEARCH_UPDATE_BATCH, &more);
 }
 
-int mail_user_search_update_mailbox(struct mail_user *user, const char *name,
-				    unsigned int max, bool *more_r)
+int mail_user_search_index_uids(struct mail_user *user, const char *name,
+				const uint32_t *uids, unsigned int count)
 {
 	struct index_mailbox mb;
-	*more_r = false;
 	mail_user_clear_error(user);
-	pool_t pool = pool_create("search update mailbox", 1024);
+	pool_t pool = pool_create("search index uids", 1024);
 	int ret = index_mailbox_lookup(user->db, mailbox_name_canonical(name), pool, &mb);
 	if (ret <= 0 || !mb.selectable || mb.dir == NULL) {
 		pool_destroy(&pool);
@@ -202,7 +204,7 @@ int mail_user_search_update_mailbox(struct mail_user *user, const char *name,
 		.name = p_strdup(pool, mb.name), .dir = p_strdup(pool, mb.dir),
 		.notify_fd = -1,
 	};
-	ret = mail_search_update_some(&box, max, max, more_r);
+	ret = mail_search_update_batch(&box, uids, count, 0, true);
 	pool_destroy(&pool);
 	return ret;
 }

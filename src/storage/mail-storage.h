@@ -428,13 +428,13 @@ enum mail_search_text_key {
 /* Indexes the mailbox's messages that have no search data yet (those
    that did not arrive through mail_save or mailbox_copy). Returns 0 or -1. */
 int mailbox_search_update(struct mailbox *box);
-/* The same for the named mailbox without opening it (no disk sync, no
-   view), at most max messages in one write transaction: for indexing
-   deliveries' text later in batches (LMTP). *more_r tells whether
-   unindexed messages are left. Returns 0 (also when the mailbox is gone)
-   or -1. */
-int mail_user_search_update_mailbox(struct mail_user *user, const char *name,
-				    unsigned int max, bool *more_r);
+/* Indexes the named mailbox's messages uids (ascending, at most a few
+   hundred) in one write transaction, without opening the mailbox (no disk
+   sync, no view), moving the watermark along them where it was just below:
+   for indexing deliveries' text later in batches (LMTP). Messages gone
+   meanwhile are skipped. Returns 0 (also when the mailbox is gone) or -1. */
+int mail_user_search_index_uids(struct mail_user *user, const char *name,
+				const uint32_t *uids, unsigned int count);
 /* Rebuilds the mailbox's search data from the message files (ternctl
    index rebuild). Returns 0 or -1. */
 int mailbox_search_rebuild(struct mailbox *box);
