@@ -63,8 +63,10 @@ async def deliver_into(t, a, corpus, user):
             lats.append(time.perf_counter() - t0)
             fail += sum(1 for code, _ in res if code != 250)
     finally:
-        s1 = mon.snap()
+        # after QUIT: a server may finish work for the session's messages
+        # before its reply (ternd indexes their text then)
         await c.quit()
+        s1 = mon.snap()
     d = Monitor.delta(s0, s1)
     after = await mailbox_count(t, user)
     wall = s1["t"] - s0["t"]

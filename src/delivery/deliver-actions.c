@@ -126,6 +126,10 @@ int deliver_store_into(struct deliver_ctx *ctx, const char *name,
 		goto failed;
 	ctx->result->mailbox = p_strdup(ctx->pool, name);
 	ctx->result->uid = uid;
+	if (ctx->result->stored_count < MAIL_DELIVER_MAX_STORED) {
+		ctx->result->stored_uids[ctx->result->stored_count] = uid;
+		ctx->result->stored[ctx->result->stored_count++] = ctx->result->mailbox;
+	}
 	log_info(ctx->in->log, "delivered", "rcpt=%s user=%s mailbox=%s uid=%u size=%llu from=%s",
 		 log_value(ctx->in->rcpt), log_value(ctx->in->user->name), log_value(name), uid,
 		 (unsigned long long)deliver_message_size(ctx->msg),

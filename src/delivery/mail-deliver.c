@@ -24,15 +24,16 @@ int deliver_ctx_duplicate(struct deliver_ctx *ctx)
 	return 0;
 }
 
-static int deliver_user_open(const struct tern_settings *set, const struct log_ctx *log,
-			     const struct deliver_user *duser, struct mail_user **user_r)
+int mail_deliver_storage_open(const struct tern_settings *set, const struct log_ctx *log,
+			      const struct deliver_user *duser, bool defer_text_index,
+			      struct mail_user **user_r)
 {
 	struct mail_user_settings mset = {
 		.username = duser->name,
 		.home = duser->home,
 		.driver = set->mail.driver,
 		.create_special_folders = set->mail.create_special_folders,
-		.text_index_on_demand = !set->mail.index_text_at_save,
+		.text_index_on_demand = defer_text_index || !set->mail.index_text_at_save,
 	};
 	const char *error;
 	if (mail_user_init(&mset, user_r, &error) < 0) {
@@ -71,7 +72,9 @@ void mail_deliver(const struct mail_deliver_input *in, pool_t pool,
 		.result = result_r, .now = time(NULL),
 	};
 	memset(result_r, 0, sizeof(*result_r));
-	if (deliver_user_open(in->set, in->log, in->user, &ctx.user) < 0) {
+	ctx.user = in->storage;
+	if (ctx.user == NULL &&
+	    mail_deliver_storage_open(in->set, in->log, in->user, false, &ctx.user) < 0) {
 		result_r->status = MAIL_DELIVER_TEMPFAIL;
 		result_r->reason = "mail storage is not available";
 		return;
@@ -83,7 +86,8 @@ void mail_deliver(const struct mail_deliver_input *in, pool_t pool,
 		deliver_actions_execute(&ctx, &actions);
 	}
 	deliver_duplicate_close(&ctx.dup);
-	mail_user_deinit(&ctx.user);
+	if (in->storage == NULL)
+		mail_user_deinit(&ctx.user);
 }
 
 int mail_deliver_quota_check(const struct tern_settings *set, const struct log_ctx *log,
@@ -94,7 +98,7 @@ int mail_deliver_quota_check(const struct tern_settings *set, const struct log_c
 	if (ret <= 0)
 		return ret == 0 ? 1 : -1;
 	struct mail_user *user;
-	if (deliver_user_open(set, log, duser, &user) < 0)
+	if (mail_deliver_storage_open(set, log, duser, false, &user) < 0)
 		return -1;
 	ret = deliver_quota_fits(user, &quota, size);
 	mail_user_deinit(&user);

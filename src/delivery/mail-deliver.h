@@ -63,7 +63,15 @@ struct mail_deliver_input {
 	   message (tern-lda -e) */
 	bool reject_to_caller;
 	struct deliver_message *msg;
+	/* the recipient's storage, opened by the caller with
+	   mail_deliver_storage_open() and kept across deliveries (LMTP);
+	   NULL: opened and closed here */
+	struct mail_user *storage;
 };
+
+#define MAIL_DELIVER_MAX_STORED 4
+
+struct mail_user;
 
 enum mail_deliver_status {
 	/* done: stored, forwarded or discarded as the scripts said */
@@ -83,6 +91,11 @@ struct mail_deliver_result {
 	/* the last copy stored (for the 250 reply); mailbox NULL if none */
 	const char *mailbox;
 	uint32_t uid;
+	/* every mailbox a copy was stored in, the first
+	   MAIL_DELIVER_MAX_STORED of them (for deferred text indexing) */
+	const char *stored[MAIL_DELIVER_MAX_STORED];
+	uint32_t stored_uids[MAIL_DELIVER_MAX_STORED];
+	unsigned int stored_count;
 };
 
 /* Delivers in->msg to in->user. The caller has switched to the user's
@@ -98,6 +111,15 @@ void mail_deliver(const struct mail_deliver_input *in, pool_t pool,
    the user's uid like mail_deliver(). */
 int mail_deliver_quota_check(const struct tern_settings *set, const struct log_ctx *log,
 			     const struct deliver_user *user, uint64_t size);
+
+/* Opens user's storage for mail_deliver_input.storage (as the user's uid,
+   like mail_deliver()). defer_text_index: saves leave the message text
+   out of the full-text index, for the caller to index it later in
+   batches (mail_user_search_update_mailbox()); searches index whatever is
+   still missing on demand. Returns 0, or -1 (logged). */
+int mail_deliver_storage_open(const struct tern_settings *set, const struct log_ctx *log,
+			      const struct deliver_user *user, bool defer_text_index,
+			      struct mail_user **storage_r);
 
 /* Frees the process's caches (compiled scripts). */
 void mail_deliver_deinit(void);

@@ -196,6 +196,12 @@ static const char *const index_stmt_sql[INDEX_STMT_COUNT] = {
 
 static int index_db_ensure(struct index_db *db);
 
+bool index_db_is_current(const struct index_db *db)
+{
+	struct stat st;
+	return stat(db->path, &st) == 0 && st.st_dev == db->dev && st.st_ino == db->ino;
+}
+
 static void index_db_set_error(struct index_db *db, enum index_error code, const char *text)
 {
 	free(db->error);

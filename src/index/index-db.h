@@ -44,6 +44,10 @@ void index_db_set_park_limit(unsigned int count);
    while the owner is idle; the next call that needs it reopens it. No
    transaction may be open. */
 void index_db_release(struct index_db *db);
+/* True while the file at the index's path is still the one opened (not
+   deleted, or deleted and made anew): a connection kept open across
+   deliveries checks this before each one. */
+bool index_db_is_current(const struct index_db *db);
 
 /* Returns 0 or -1. A transaction must not be open already. */
 int index_db_begin_read(struct index_db *db);

@@ -108,8 +108,10 @@ static void lmtp_client_run(struct lmtp_client *client)
 		}
 		const char *line, *error;
 		int ret = line_reader_read(client->reader, &line, &error);
-		if (ret == 0)
+		if (ret == 0) {
+			lmtp_storage_input_drained(client);
 			return;
+		}
 		unsigned int bad_before = client->bad_count;
 		if (ret < 0)
 			lmtp_client_send_bad(client, error);
@@ -134,6 +136,8 @@ static void lmtp_client_input(struct connection *conn)
 	o_stream_uncork(conn->output);
 	if (client->quit && !conn->closed)
 		connection_close(conn, "quit");
+	else if (!conn->closed)
+		lmtp_storage_schedule(client);
 }
 
 static void lmtp_client_output_drained(struct connection *conn)
@@ -169,10 +173,14 @@ static void lmtp_client_destroy(struct connection *conn)
 		 client->messages, client->deliveries,
 		 (unsigned long long)i_stream_get_offset(conn->input),
 		 (unsigned long long)o_stream_get_offset(conn->output));
+	/* a client that left without QUIT: what waits is indexed now, unless
+	   the worker is stopping (then the first search does it) */
+	lmtp_storage_close_all(client, !client->shutting_down);
 	lmtp_spool_free(&client->spool);
 	line_reader_destroy(&client->reader);
 	buffer_free(&client->decode_buf);
 	pool_destroy(&client->trans_pool);
+	array_free(&client->storages);
 	free(client);
 }
 
@@ -192,6 +200,7 @@ void lmtp_client_create(const struct tern_settings *set, int fd,
 	lmtp_settings_init(set, &client->lset);
 	client->trans_pool = pool_create("lmtp transaction", 4096);
 	array_init(&client->rcpts, client->trans_pool, 4);
+	array_init(&client->storages, system_pool, 8);
 	client->decode_buf = buffer_create(system_pool, 4096);
 	lmtp_spool_init(&client->spool);
 	client->conn = connection_create(fd, remote, local, &lmtp_client_vfuncs, client,

@@ -32,6 +32,8 @@ struct lmtp_client_settings {
 	size_t output_buffer_limit;
 };
 
+struct lmtp_storage;
+
 /* An accepted RCPT TO. */
 struct lmtp_recipient {
 	const char *address; /* as given, without <> */
@@ -83,6 +85,12 @@ struct lmtp_client {
 	/* a refused BDAT: its chunk is read and dropped, then this is sent */
 	const char *bdat_reply;
 	uint64_t msg_size; /* decoded message octets so far */
+
+	/* the recipients' storage kept open, and how many of the session's
+	   deliveries wait for text indexing (lmtp-storage.c) */
+	ARRAY(struct lmtp_storage *) storages;
+	unsigned int unindexed_count;
+	struct timeout *to_storage;
 
 	/* for the log line at the end */
 	unsigned int messages, deliveries;
@@ -145,5 +153,25 @@ const char *lmtp_deliver_quota_refusal(struct lmtp_client *client,
 /* Saves the spooled message for every recipient and sends each one's
    reply (RFC 2033 §4.2), in the order of RCPT. */
 void lmtp_deliver_all(struct lmtp_client *client);
+
+/* lmtp-storage.c */
+/* Makes room for user's storage among the kept ones (closing the least
+   recently used); call as root, before switching to the user. */
+void lmtp_storage_prepare(struct lmtp_client *client, const struct deliver_user *user);
+/* The user's kept storage, opened or reopened (deleted meanwhile) as
+   needed; runs as the user, after lmtp_storage_prepare(). NULL: it could
+   not be opened (logged). */
+struct mail_user *lmtp_storage_open(struct lmtp_client *client, const struct deliver_user *user);
+/* After a delivery to user (as root): notes the mailboxes whose new
+   message waits for text indexing. */
+void lmtp_storage_delivered(struct lmtp_client *client, const struct deliver_user *user,
+			    const struct mail_deliver_result *result);
+/* No command input is waiting: indexes a time slice of what is ready. */
+void lmtp_storage_input_drained(struct lmtp_client *client);
+/* (Re)starts the idle timer after input: without more input, the waiting
+   text is indexed and the storages closed. */
+void lmtp_storage_schedule(struct lmtp_client *client);
+/* Closes every kept storage, first indexing what waits if index. */
+void lmtp_storage_close_all(struct lmtp_client *client, bool index);
 
 #endif

@@ -175,6 +175,9 @@ static void cmd_noop(struct lmtp_client *client, const char *args)
 
 static void cmd_quit(struct lmtp_client *client, const char *args)
 {
+	/* the session's deliveries are all acknowledged: their text is
+	   indexed before the reply, the storages closed */
+	lmtp_storage_close_all(client, true);
 	lmtp_client_send_line(client, t_strdup_printf("221 2.0.0 %s Closing connection.",
 						      client->lset.hostname));
 	client->quit = true;

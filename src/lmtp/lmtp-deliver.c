@@ -149,6 +149,7 @@ static const char *lmtp_deliver_one(struct lmtp_client *client, struct deliver_m
 				    const struct lmtp_recipient *rcpt, const char *date)
 {
 	const char *error;
+	lmtp_storage_prepare(client, &rcpt->user);
 	int switched = deliver_user_become(&rcpt->user, &error);
 	if (switched < 0) {
 		log_error(&client->conn->log, "delivery_failed", "rcpt=%s user=%s error=%s",
@@ -165,14 +166,16 @@ static const char *lmtp_deliver_one(struct lmtp_client *client, struct deliver_m
 		.mailbox = detail_box ? rcpt->detail : NULL,
 		.trace_headers = lmtp_deliver_headers(client, rcpt, date),
 		.can_reject = true, .msg = msg,
+		.storage = lmtp_storage_open(client, &rcpt->user),
 	};
 	pool_t pool = pool_create("lmtp delivery", 2048);
 	struct mail_deliver_result result;
 	mail_deliver(&in, pool, &result);
 	const char *reply = lmtp_deliver_reply(client, rcpt, &result);
-	pool_destroy(&pool);
 	if (switched > 0)
 		deliver_user_become_root();
+	lmtp_storage_delivered(client, &rcpt->user, &result);
+	pool_destroy(&pool);
 	return reply;
 }
 

@@ -86,8 +86,10 @@ static int mail_search_read_text(struct mailbox *box, uint32_t uid, pool_t pool,
 	return ret;
 }
 
-/* Indexes one batch of UIDs: files are read before the write lock. */
-static int mail_search_update_batch(struct mailbox *box, const uint32_t *uids, unsigned int count)
+/* Indexes one batch of UIDs: files are read before the write lock. A
+   watermark other than 0 is recorded in the same transaction. */
+static int mail_search_update_batch(struct mailbox *box, const uint32_t *uids, unsigned int count,
+				    uint32_t watermark, bool advance)
 {
 	struct mail_user *user = box->user;
 	pool_t pool = pool_create("search update", 64 * 1024);
@@ -108,9 +110,14 @@ static int mail_search_update_batch(struct mailbox *box, const uint32_t *uids, u
 		ret = -1;
 	else if (ret == 0) {
 		for (unsigned int i = 0; i < count && ret == 0; i++) {
-			if (have[i] && index_search_put(user->db, box->id, uids[i], &docs[i]) < 0)
+			if (have[i] && (index_search_put(user->db, box->id, uids[i], &docs[i]) < 0 ||
+					(advance && index_search_advance_indexed_uid(user->db, box->id,
+										     uids[i]) < 0)))
 				ret = mail_user_set_index_error(user, "index message text");
 		}
+		if (ret == 0 && watermark != 0 &&
+		    index_search_set_indexed_uid(user->db, box->id, watermark) < 0)
+			ret = mail_user_set_index_error(user, "write search state");
 		if (ret < 0)
 			mail_user_rollback(user);
 		else if (mail_user_commit(user) < 0)
@@ -127,11 +134,29 @@ void mailbox_set_progress_callback(struct mailbox *box, mailbox_progress_callbac
 	box->progress_context = context;
 }
 
-int mailbox_search_update(struct mailbox *box)
+/* Records that every message up to uid has its document; nothing depends
+   on it, so a busy lock just skips it. */
+static int mail_search_set_watermark(struct mail_user *user, int64_t mailbox_id, uint32_t uid)
+{
+	int r = index_db_try_begin_write(user->db);
+	if (r <= 0)
+		return r < 0 ? mail_user_set_index_error(user, "write search state") : 0;
+	if (index_search_set_indexed_uid(user->db, mailbox_id, uid) < 0) {
+		mail_user_rollback(user);
+		return mail_user_set_index_error(user, "write search state");
+	}
+	return mail_user_commit(user);
+}
+
+/* Indexes up to max (0: all) of the messages above the watermark that
+   have no document, batch messages per write transaction. */
+static int mail_search_update_some(struct mailbox *box, unsigned int max, unsigned int batch,
+				   bool *more_r)
 {
 	struct mail_user *user = box->user;
 	uint32_t indexed, max_uid;
 	array_uint32_t missing;
+	*more_r = false;
 	mail_user_clear_error(user);
 	if (index_search_get_indexed_uid(user->db, box->id, &indexed) < 0)
 		return mail_user_set_index_error(user, "read search state");
@@ -139,26 +164,48 @@ int mailbox_search_update(struct mailbox *box)
 	int ret = index_search_list_missing(user->db, box->id, indexed, &missing, &max_uid);
 	if (ret < 0)
 		ret = mail_user_set_index_error(user, "list unindexed messages");
-	for (unsigned int i = 0; i < missing.count && ret == 0; i += MAIL_SEARCH_UPDATE_BATCH) {
-		unsigned int n = missing.count - i < MAIL_SEARCH_UPDATE_BATCH ?
-			missing.count - i : MAIL_SEARCH_UPDATE_BATCH;
-		ret = mail_search_update_batch(box, missing.v + i, n);
+	unsigned int total = max == 0 || missing.count < max ? missing.count : max;
+	/* everything below the first message left has its document then */
+	uint32_t done_uid = total < missing.count ? missing.v[total] - 1 : max_uid;
+	uint32_t watermark = ret == 0 && done_uid > indexed ? done_uid : 0;
+	for (unsigned int i = 0; i < total && ret == 0; i += batch) {
+		unsigned int n = total - i < batch ? total - i : batch;
+		ret = mail_search_update_batch(box, missing.v + i, n, i + n == total ? watermark : 0,
+					       false);
 		mailbox_progress(box, i + n, missing.count);
 	}
+	*more_r = total < missing.count;
 	array_free(&missing);
-	if (ret == 0 && max_uid > indexed) {
-		/* everything up to max_uid has its document now; nothing
-		   depends on recording it, so a busy lock just skips it */
-		int r = index_db_try_begin_write(user->db);
-		if (r > 0) {
-			if (index_search_set_indexed_uid(user->db, box->id, max_uid) < 0) {
-				mail_user_rollback(user);
-				ret = mail_user_set_index_error(user, "write search state");
-			} else if (mail_user_commit(user) < 0)
-				ret = -1;
-		} else if (r < 0)
-			ret = mail_user_set_index_error(user, "write search state");
+	if (ret == 0 && total == 0 && watermark != 0)
+		ret = mail_search_set_watermark(user, box->id, watermark);
+	return ret;
+}
+
+int mailbox_search_update(struct mailbox *box)
+{
+	bool more;
+	return mail_search_update_some(box, 0, MAIL_SEARCH_UPDATE_BATCH, &more);
+}
+
+int mail_user_search_index_uids(struct mail_user *user, const char *name,
+				const uint32_t *uids, unsigned int count)
+{
+	struct index_mailbox mb;
+	mail_user_clear_error(user);
+	pool_t pool = pool_create("search index uids", 1024);
+	int ret = index_mailbox_lookup(user->db, mailbox_name_canonical(name), pool, &mb);
+	if (ret <= 0 || !mb.selectable || mb.dir == NULL) {
+		pool_destroy(&pool);
+		return ret < 0 ? mail_user_set_index_error(user, "look up mailbox") : 0;
 	}
+	/* only what reading the message files needs: no disk sync, no view */
+	struct mailbox box = {
+		.user = user, .pool = pool, .id = mb.id,
+		.name = p_strdup(pool, mb.name), .dir = p_strdup(pool, mb.dir),
+		.notify_fd = -1,
+	};
+	ret = mail_search_update_batch(&box, uids, count, 0, true);
+	pool_destroy(&pool);
 	return ret;
 }
 

@@ -89,6 +89,10 @@ enum mail_error mail_user_get_error(struct mail_user *user, const char **text_r)
    the next call that needs them reopens them (well under a millisecond).
    For sessions going idle (IDLE, long pauses); views stay valid. */
 void mail_user_release_memory(struct mail_user *user);
+/* False once the user's storage was deleted (or deleted and made again)
+   since mail_user_init(): a user kept open across deliveries is then
+   closed and opened anew. */
+bool mail_user_storage_is_current(struct mail_user *user);
 
 /* --- mailbox list and management --- */
 
@@ -424,6 +428,13 @@ enum mail_search_text_key {
 /* Indexes the mailbox's messages that have no search data yet (those
    that did not arrive through mail_save or mailbox_copy). Returns 0 or -1. */
 int mailbox_search_update(struct mailbox *box);
+/* Indexes the named mailbox's messages uids (ascending, at most a few
+   hundred) in one write transaction, without opening the mailbox (no disk
+   sync, no view), moving the watermark along them where it was just below:
+   for indexing deliveries' text later in batches (LMTP). Messages gone
+   meanwhile are skipped. Returns 0 (also when the mailbox is gone) or -1. */
+int mail_user_search_index_uids(struct mail_user *user, const char *name,
+				const uint32_t *uids, unsigned int count);
 /* Rebuilds the mailbox's search data from the message files (ternctl
    index rebuild). Returns 0 or -1. */
 int mailbox_search_rebuild(struct mailbox *box);

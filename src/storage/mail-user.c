@@ -122,6 +122,11 @@ void mail_user_release_memory(struct mail_user *user)
 	i_close_fd(&user->notify_fd);
 }
 
+bool mail_user_storage_is_current(struct mail_user *user)
+{
+	return index_db_is_current(user->db);
+}
+
 const char *mail_user_get_name(const struct mail_user *user)
 {
 	return user->username;
