@@ -25,7 +25,7 @@ for _d in (os.environ.get("BENCH_SHARED", ""), os.path.join(_HERE, "..", "..", "
     if _d and os.path.isdir(os.path.join(_d, "benchlib")):
         sys.path.insert(0, _d)
         break
-from benchlib.common import (ServerProcs, lat_summary, loadavg, proc_cpu, r3,  # noqa: E402
+from benchlib.common import (CLK, ServerProcs, lat_summary, loadavg, proc_cpu, r3,  # noqa: E402
                              raise_nofile, sys_cpu)
 
 STEPS = ("connect", "tls", "greeting", "login", "select", "logout", "session")
@@ -183,6 +183,52 @@ def worker_main(a, nclients, seed, t_start, t_end, conn):
     conn.close()
 
 
+def role_of(pid):
+    """ternd --worker imap-login -> imap-login; dovecot-imaps/auth -> auth."""
+    try:
+        argv = open("/proc/%d/cmdline" % pid, "rb").read().decode(errors="replace").split("\0")
+    except OSError:
+        return "?"
+    if "--worker" in argv[:-1]:
+        return argv[argv.index("--worker") + 1]
+    return argv[0].split()[0].rsplit("/", 1)[-1] if argv[0] else "?"
+
+
+def snap_roles(srv):
+    """pid -> (role, own CPU s, reaped children's CPU s) over the server's tree."""
+    out = {}
+    for pid in srv.pids():
+        st = proc_stat_fields(pid)
+        tot = proc_cpu(pid)
+        if st is None or tot is None:
+            continue
+        kids = (int(st[13]) + int(st[14])) / CLK
+        out[pid] = (role_of(pid), tot - kids, kids)
+    return out
+
+
+def roles_delta(r0, r1):
+    """CPU seconds per role; processes that ended in the window are counted
+    through their parent's reaped-children time, less what they had used
+    before the window."""
+    by = {}
+    for pid, (role, own, kids) in r1.items():
+        own0, kids0 = (r0[pid][1], r0[pid][2]) if pid in r0 else (0.0, 0.0)
+        by[role] = by.get(role, 0.0) + own - own0
+        if kids - kids0 > 0.0005:
+            gone = sum(v[1] for p, v in r0.items() if p not in r1)
+            by["(ended)"] = by.get("(ended)", 0.0) + kids - kids0 - gone
+    return {k: r3(v) for k, v in sorted(by.items(), key=lambda x: -x[1])}
+
+
+def proc_stat_fields(pid):
+    try:
+        s = open("/proc/%d/stat" % pid).read()
+    except OSError:
+        return None
+    return s[s.rfind(")") + 2:].split()
+
+
 def cpu_of(pids):
     return sum(proc_cpu(p) or 0.0 for p in pids)
 
@@ -208,10 +254,10 @@ def measure(a):
     pids = [p.pid for p, _ in workers]
     sleep_until(t_start)
     s0 = {"t": time.perf_counter(), "srv": srv.cpu_seconds() if srv.enabled() else None, "cli": cpu_of(pids),
-          "sys": sys_cpu()}
+          "sys": sys_cpu(), "roles": snap_roles(srv) if srv.enabled() else {}}
     sleep_until(t_end)
     s1 = {"t": time.perf_counter(), "srv": srv.cpu_seconds() if srv.enabled() else None, "cli": cpu_of(pids),
-          "sys": sys_cpu()}
+          "sys": sys_cpu(), "roles": snap_roles(srv) if srv.enabled() else {}}
     results = [rd.recv() for _, rd in workers]
     for p, _ in workers:
         p.join(30)
@@ -248,6 +294,9 @@ def summarise(a, nprocs, s0, s1, results):
         scpu = s1["srv"] - s0["srv"]
         out["server_cpu_s"] = r3(scpu)
         out["server_cpu_ms_per_session"] = r3(scpu / sessions * 1e3) if sessions else None
+        if sessions:
+            out["server_cpu_ms_per_session_by_process"] = {
+                k: r3(v / sessions * 1e3) for k, v in roles_delta(s0["roles"], s1["roles"]).items()}
         if busy is not None:
             out["other_cpu_s"] = r3(max(0.0, busy * os.cpu_count() * wall - scpu - client_cpu))
     return out
@@ -314,6 +363,9 @@ def main():
              out["client_cpu_ms_per_session"]))
     print("   " + "  ".join("%s p50/p99 %s/%s ms" % (k, v.get("p50_ms"), v.get("p99_ms"))
                             for k, v in out["lat"].items()))
+    if out.get("server_cpu_ms_per_session_by_process"):
+        print("   server CPU ms/session by process: " + ", ".join(
+            "%s %s" % kv for kv in out["server_cpu_ms_per_session_by_process"].items()))
     if out["err_samples"]:
         print("   errors: %s" % "; ".join(out["err_samples"]))
     line = json.dumps(out, separators=(",", ":"))

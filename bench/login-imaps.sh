@@ -79,7 +79,7 @@ fi
 "$TERND" --check "$TROOT/tern.conf"
 
 tern_start() {
-	(ulimit -n 65536 2>/dev/null || true
+	(ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 	 setsid "$TERND" -F -c "$TROOT/tern.conf" >>"$TROOT/ternd.log" 2>&1 < /dev/null &
 	 echo $! > "$TROOT/ternd.pid")
 	for _ in $(seq 1 100); do

@@ -9,6 +9,7 @@
 #include "index-message.h"
 
 #include <sqlite3.h>
+#include <sys/types.h>
 
 #define INDEX_MB_COLUMNS                                                      \
 	"id, name, dir, selectable, special_use, uidvalidity, uidnext, "      \
@@ -122,6 +123,9 @@ enum index_stmt {
 struct index_db {
 	sqlite3 *db;
 	char *path;
+	/* the file the connection has open, to tell a replaced one */
+	dev_t dev;
+	ino_t ino;
 	sqlite3_stmt *stmts[INDEX_STMT_COUNT];
 	bool in_txn, in_write;
 	enum index_error error_code;
@@ -145,6 +149,15 @@ int index_db_exec_stmt(struct index_db *db, sqlite3_stmt *stmt, const char *what
 /* Steps a statement expected to return at most one row: 1 = row (the
    statement is left on it; the caller resets it), 0 = none, -1 = error. */
 int index_db_step_row(struct index_db *db, sqlite3_stmt *stmt, const char *what);
+
+/* Closes the connection and frees db (index_db_close() without the idle
+   keeping). */
+void index_db_destroy(struct index_db *db);
+
+/* index-db-idle.c: index_db_open() takes a kept connection of the same
+   file (true), index_db_close() offers one to keep (true: kept). */
+bool index_db_idle_take(const char *path, struct index_db **db_r);
+bool index_db_idle_put(struct index_db *db);
 
 /* The schema (index-schema.c): creates or migrates the database inside
    one write transaction. Returns 0 or -1. */

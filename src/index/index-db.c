@@ -3,6 +3,7 @@
  * and error recording. */
 #include "index-db-private.h"
 
+#include <sys/stat.h>
 #include <time.h>
 
 /* The new flags of a range update: ?5 = bits to set, ?6 = bits to clear
@@ -366,6 +367,11 @@ static int index_db_connect(struct index_db *db)
 		db->db = NULL;
 		return -1;
 	}
+	struct stat st;
+	if (stat(db->path, &st) == 0) {
+		db->dev = st.st_dev;
+		db->ino = st.st_ino;
+	}
 	return 0;
 }
 
@@ -389,15 +395,17 @@ void index_db_release(struct index_db *db)
 int index_db_open(const char *path, struct index_db **db_r, bool *created_r,
 		  const char **error_r)
 {
+	*created_r = false;
+	if (index_db_idle_take(path, db_r))
+		return 0;
 	struct index_db *db = i_new(struct index_db, 1);
 	db->path = i_strdup(path);
-	*created_r = false;
 	if (index_db_connect(db) == 0 && index_schema_apply(db, created_r) == 0) {
 		*db_r = db;
 		return 0;
 	}
 	*error_r = t_strdup(index_db_get_error(db));
-	index_db_close(&db);
+	index_db_destroy(db);
 	return -1;
 }
 
@@ -409,6 +417,12 @@ void index_db_close(struct index_db **_db)
 	*_db = NULL;
 	if (db->in_txn)
 		index_db_rollback(db);
+	if (!index_db_idle_put(db))
+		index_db_destroy(db);
+}
+
+void index_db_destroy(struct index_db *db)
+{
 	for (unsigned int i = 0; i < INDEX_STMT_COUNT; i++)
 		sqlite3_finalize(db->stmts[i]);
 	sqlite3_close(db->db);

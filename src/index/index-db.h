@@ -38,6 +38,17 @@ void index_db_close(struct index_db **db);
    transaction may be open. */
 void index_db_release(struct index_db *db);
 
+/* Makes index_db_close() keep up to max_count connections of this process
+   open for at most max_idle_secs, for the next index_db_open() of the same
+   file (the user's next session): that saves parsing the schema, creating
+   and deleting the WAL files, and the final checkpoint. A kept connection
+   holds three file descriptors and its parsed schema, not its page cache.
+   Expired ones are closed by the next open or close. 0 turns it off (the
+   default) and closes those kept. */
+void index_db_keep_idle(unsigned int max_count, unsigned int max_idle_secs);
+/* Closes every kept connection (before exiting). */
+void index_db_idle_close_all(void);
+
 /* Returns 0 or -1. A transaction must not be open already. */
 int index_db_begin_read(struct index_db *db);
 int index_db_begin_write(struct index_db *db);
