@@ -280,10 +280,18 @@ static void imap_client_input(struct connection *conn)
 	timeout_remove(&client->deferred_to);
 	/* one write for all the replies to what the client sent (SELECT's
 	   untagged lines, pipelined commands): behind a login worker's TLS
-	   relay every write is a wakeup, a TLS record and a TCP segment */
-	o_stream_cork(conn->output);
-	imap_client_input_run(client);
-	o_stream_uncork(conn->output);
+	   relay every write is a wakeup, a TLS record and a TCP segment.
+	   When the buffer filled up while corked but uncorking sent it all,
+	   no drain event will come: go on at once (as imap_fetch_more()). */
+	bool again;
+	do {
+		o_stream_cork(conn->output);
+		imap_client_input_run(client);
+		again = o_stream_is_full(conn->output);
+		o_stream_uncork(conn->output);
+		again = again && !conn->closed && !o_stream_is_full(conn->output) &&
+			!o_stream_is_failed(conn->output);
+	} while (again);
 	if (client->unauthenticate && !conn->closed) {
 		imap_client_unauthenticate(client);
 		return;
