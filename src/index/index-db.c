@@ -405,6 +405,8 @@ int index_db_open(const char *path, struct index_db **db_r, bool *created_r,
 		return 0;
 	}
 	*error_r = t_strdup(index_db_get_error(db));
+	if (db->in_txn)
+		index_db_rollback(db);
 	index_db_destroy(db);
 	return -1;
 }

@@ -13,6 +13,7 @@
 #include "managesieve-client.h"
 #include "pop3-client.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 /* Index connections a mail worker keeps open after a session ends, for the
@@ -165,6 +166,18 @@ void worker_mail_channel_input(struct ipc_channel *chan ATTR_UNUSED, const void 
 		close(fd);
 }
 
+/* Each kept connection holds three descriptors: at most a quarter of
+   them go to kept connections, the rest stay for sessions. */
+static void worker_mail_keep_idle_indexes(void)
+{
+	struct rlimit rl;
+	rlim_t count = WORKER_MAIL_IDLE_INDEXES;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur / 12 < count)
+		count = rl.rlim_cur / 12;
+	index_db_keep_idle((unsigned int)count, WORKER_MAIL_IDLE_INDEX_SECS);
+}
+
 int worker_mail_init(const char **error_r ATTR_UNUSED)
 {
 	const struct tern_settings *set = worker.config->set;
@@ -173,7 +186,7 @@ int worker_mail_init(const char **error_r ATTR_UNUSED)
 	managesieve_client_set_unauthenticated_callback(worker_mail_sieve_unauthenticated);
 	connection_set_count_hook(worker_mail_count_changed);
 	if (worker.role == WORKER_ROLE_MAIL)
-		index_db_keep_idle(WORKER_MAIL_IDLE_INDEXES, WORKER_MAIL_IDLE_INDEX_SECS);
+		worker_mail_keep_idle_indexes();
 	if (set->mail.cache_at_save) {
 		/* the bounds FETCH parses with, so that both render alike */
 		const struct mime_parser_limits limits = {
