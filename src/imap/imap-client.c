@@ -38,8 +38,10 @@ const char *imap_client_capability(struct imap_client *client)
 void imap_client_send_line(struct imap_client *client, const char *line)
 {
 	struct ostream *output = client->conn->output;
+	o_stream_cork(output);
 	o_stream_send_str(output, line);
 	o_stream_send(output, "\r\n", 2);
+	o_stream_uncork(output);
 }
 
 void imap_client_send_untagged(struct imap_client *client, const char *fmt, ...)
@@ -281,7 +283,20 @@ static void imap_client_input(struct connection *conn)
 	struct imap_client *client = conn->context;
 	/* the session is busy: deferred work waits until it is quiet again */
 	timeout_remove(&client->deferred_to);
-	imap_client_input_run(client);
+	/* one write for all the replies to what the client sent (SELECT's
+	   untagged lines, pipelined commands): behind a login worker's TLS
+	   relay every write is a wakeup, a TLS record and a TCP segment.
+	   When the buffer filled up while corked but uncorking sent it all,
+	   no drain event will come: go on at once (as imap_fetch_more()). */
+	bool again;
+	do {
+		o_stream_cork(conn->output);
+		imap_client_input_run(client);
+		again = o_stream_is_full(conn->output);
+		o_stream_uncork(conn->output);
+		again = again && !conn->closed && !o_stream_is_full(conn->output) &&
+			!o_stream_is_failed(conn->output);
+	} while (again);
 	if (client->unauthenticate && !conn->closed) {
 		imap_client_unauthenticate(client);
 		return;

@@ -1,11 +1,14 @@
 /* Parked connections: a closed index connection kept open, with its
  * prepared statements, for the next open of the same file in this process
- * (index_db_set_park_limit()). Opening a SQLite database costs a schema
- * parse, the WAL pragmas and re-preparing every statement, and closing the
- * last connection checkpoints the WAL into the database and deletes it:
- * together several times the cost of delivering a small message. */
+ * (index_db_set_park_limit()): the LMTP worker's next delivery to the user,
+ * a mail worker's next session of the user. Opening a SQLite database costs
+ * a schema parse, the WAL pragmas and re-preparing every statement, and
+ * closing the last connection checkpoints the WAL into the database and
+ * deletes it: together several times the cost of delivering a small
+ * message, and most of a short IMAP session's (LOGIN, SELECT, LOGOUT). */
 #include "index-db-private.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,11 +28,35 @@ struct index_db_parked {
 static struct index_db_parked *parked;
 static unsigned int parked_count, park_limit;
 
+static time_t index_db_park_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* The path may name another database by now (the user's storage was
+   deleted and made again): closing must not delete that one's WAL and
+   shared-memory files, which SQLite does by name (it checks that the file
+   has not moved first; this does not rely on that alone). */
+static void index_db_park_free_stale(struct index_db *db)
+{
+	int on = 1;
+	if (db->db != NULL)
+		(void)sqlite3_file_control(db->db, "main", SQLITE_FCNTL_PERSIST_WAL, &on);
+	index_db_free(db);
+}
+
 static void index_db_park_drop(unsigned int idx)
 {
-	index_db_free(parked[idx].db);
+	struct index_db *db = parked[idx].db;
+	struct stat st;
 	parked_count--;
 	memmove(parked + idx, parked + idx + 1, (parked_count - idx) * sizeof(*parked));
+	if (stat(db->path, &st) < 0 || st.st_dev != db->dev || st.st_ino != db->ino)
+		index_db_park_free_stale(db);
+	else
+		index_db_free(db);
 }
 
 static void index_db_park_expire(time_t now)
@@ -43,8 +70,14 @@ static void index_db_park_expire(time_t now)
 
 void index_db_set_park_limit(unsigned int count)
 {
+	/* each parked connection holds three descriptors (database, WAL,
+	   shared memory): at most a quarter of the process's */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    count > rl.rlim_cur / 12)
+		count = (unsigned int)(rl.rlim_cur / 12);
 	park_limit = count;
-	index_db_park_expire(time(NULL));
+	index_db_park_expire(index_db_park_now());
 	if (count == 0) {
 		free(parked);
 		parked = NULL;
@@ -66,6 +99,12 @@ bool index_db_park(struct index_db *db)
 			sqlite3_clear_bindings(db->stmts[i]);
 		}
 	}
+	/* a statement still on a row would hold a read snapshot open */
+	for (sqlite3_stmt *stmt = sqlite3_next_stmt(db->db, NULL); stmt != NULL;
+	     stmt = sqlite3_next_stmt(db->db, stmt)) {
+		if (sqlite3_stmt_busy(stmt))
+			return false;
+	}
 	int cur = 0, high = 0;
 	if (sqlite3_db_status(db->db, SQLITE_DBSTATUS_CACHE_USED, &cur, &high, 0) == SQLITE_OK &&
 	    cur > INDEX_DB_PARK_MAX_CACHE)
@@ -74,7 +113,7 @@ bool index_db_park(struct index_db *db)
 	db->error = NULL;
 	db->error_code = INDEX_ERROR_NONE;
 
-	time_t now = time(NULL);
+	time_t now = index_db_park_now();
 	if (parked_count == park_limit)
 		index_db_park_drop(0);
 	parked[parked_count++] = (struct index_db_parked){
@@ -88,7 +127,7 @@ struct index_db *index_db_unpark(const char *path)
 {
 	if (parked_count == 0)
 		return NULL;
-	index_db_park_expire(time(NULL));
+	index_db_park_expire(index_db_park_now());
 	struct stat st;
 	/* the same file, not only the same name: a user's storage may have
 	   been deleted and made again (an open file's inode is not reused) */
@@ -103,7 +142,7 @@ struct index_db *index_db_unpark(const char *path)
 		parked_count--;
 		memmove(p, p + 1, (parked_count - (i - 1)) * sizeof(*parked));
 		if (db->dev != st.st_dev || db->ino != st.st_ino) {
-			index_db_free(db);
+			index_db_park_free_stale(db);
 			return NULL;
 		}
 		return db;

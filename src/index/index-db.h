@@ -34,11 +34,14 @@ int index_db_open(const char *path, struct index_db **db_r, bool *created_r,
 		  const char **error_r);
 void index_db_close(struct index_db **db);
 /* Keeps up to count closed connections open ("parked", with their prepared
-   statements) for a later index_db_open() of the same file by the same
-   effective uid in this process, for at most a minute: an LMTP worker
-   then delivers a user's next message without reopening the database,
-   re-preparing statements and checkpointing the WAL on every close.
-   0 (the default) closes the parked ones. */
+   statements and at most 256 KiB of page cache) for a later
+   index_db_open() of the same file by the same effective uid in this
+   process, for at most a minute: an LMTP worker then delivers a user's
+   next message, a mail worker serves the user's next session, without
+   reopening the database, re-preparing statements and checkpointing the
+   WAL on every close. Each holds three descriptors: count is capped at a
+   quarter of the process's limit. 0 (the default) closes the parked
+   ones (before exiting). */
 void index_db_set_park_limit(unsigned int count);
 /* Closes the connection and its prepared statements (a few hundred KiB)
    while the owner is idle; the next call that needs it reopens it. No

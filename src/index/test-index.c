@@ -584,6 +584,75 @@ static void test_index_park(void)
 	test_end();
 }
 
+static struct index_db *test_open_path(const char *path, bool expect_created)
+{
+	struct index_db *db;
+	bool created;
+	const char *error;
+	test_assert(index_db_open(path, &db, &created, &error) == 0);
+	test_assert(created == expect_created);
+	return db;
+}
+
+static bool test_has_mailbox(struct index_db *db, const char *name)
+{
+	struct index_mailbox mb;
+	return index_mailbox_lookup(db, name, t_pool(), &mb) == 1;
+}
+
+static void test_remove_db_files(const char *path)
+{
+	unlink(path);
+	unlink(t_strdup_printf("%s-wal", path));
+	unlink(t_strdup_printf("%s-shm", path));
+}
+
+static void test_index_park_stale(void)
+{
+	test_begin("index park: replaced file, open transaction");
+	const char *path = t_strdup_printf("%s/idle.db", test_dir);
+	index_db_set_park_limit(2);
+	struct index_db *a = test_open_path(path, true);
+	struct index_db *kept = a;
+	index_db_close(&a);
+	/* the kept connection comes back; it sees another one's commits */
+	a = test_open_path(path, false);
+	test_assert(a == kept);
+	struct index_db *b = test_open_path(path, false);
+	test_assert(b != a);
+	test_create_mailbox(b, "one");
+	test_assert(test_has_mailbox(a, "one"));
+	index_db_close(&b);
+	index_db_close(&a);
+
+	/* the storage was deleted and made again (here by another program)
+	   while two were kept: neither comes back, and closing them leaves
+	   the new database's WAL alone */
+	test_remove_db_files(path);
+	sqlite3 *raw;
+	test_assert(sqlite3_open(path, &raw) == SQLITE_OK);
+	test_assert(sqlite3_exec(raw, "PRAGMA journal_mode = WAL; CREATE TABLE t (x);"
+				 " INSERT INTO t VALUES (1);", NULL, NULL, NULL) == SQLITE_OK);
+	a = test_open_path(path, true);
+	test_assert(!test_has_mailbox(a, "one"));
+	test_assert(access(t_strdup_printf("%s-wal", path), F_OK) == 0);
+	test_assert(sqlite3_exec(raw, "INSERT INTO t VALUES (2);", NULL, NULL, NULL) == SQLITE_OK);
+	test_create_mailbox(a, "two");
+	sqlite3_close(raw);
+	index_db_close(&a);
+
+	/* one closed in a transaction is rolled back first; turning keeping
+	   off closes the kept ones */
+	a = test_open_path(path, false);
+	test_assert(index_db_begin_read(a) == 0);
+	index_db_close(&a);
+	index_db_set_park_limit(0);
+	a = test_open_path(path, false);
+	test_assert(test_has_mailbox(a, "two"));
+	index_db_close(&a);
+	test_end();
+}
+
 static void test_cleanup(void)
 {
 	char *cmd = t_strdup_printf("rm -rf '%s'", test_dir);
@@ -603,6 +672,7 @@ int main(void)
 		test_index_message_cache,
 		test_index_search,
 		test_index_park,
+		test_index_park_stale,
 		NULL
 	};
 	if (mkdtemp(test_dir) == NULL)

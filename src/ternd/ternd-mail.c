@@ -7,12 +7,18 @@
 #include "connection.h"
 #include "imap-cache-render.h"
 #include "imap-client.h"
+#include "index-db.h"
 #include "ipc-handoff.h"
 #include "log.h"
 #include "managesieve-client.h"
 #include "pop3-client.h"
 
 #include <unistd.h>
+
+/* Index connections a mail worker keeps open after a session ends, for the
+   user's next one (index_db_set_park_limit()): clients reconnect often,
+   and opening and closing the index is most of a short session's CPU. */
+#define WORKER_MAIL_PARKED_INDEXES 256
 
 /* session count reports are coalesced over this long */
 #define WORKER_MAIL_LOAD_DELAY_MS 100
@@ -165,6 +171,8 @@ int worker_mail_init(const char **error_r ATTR_UNUSED)
 	imap_client_set_unauthenticated_callback(worker_mail_unauthenticated);
 	managesieve_client_set_unauthenticated_callback(worker_mail_sieve_unauthenticated);
 	connection_set_count_hook(worker_mail_count_changed);
+	if (worker.role == WORKER_ROLE_MAIL)
+		index_db_set_park_limit(WORKER_MAIL_PARKED_INDEXES);
 	if (set->mail.cache_at_save) {
 		/* the bounds FETCH parses with, so that both render alike */
 		const struct mime_parser_limits limits = {
@@ -181,4 +189,5 @@ void worker_mail_deinit(void)
 {
 	connection_set_count_hook(NULL);
 	timeout_remove(&worker.load_to);
+	index_db_set_park_limit(0);
 }
