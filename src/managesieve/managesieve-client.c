@@ -15,14 +15,7 @@ void managesieve_client_send_reply(struct managesieve_client *client, const char
 				   const char *code, const char *text)
 {
 	string_t *str = t_str_new(128);
-	str_append(str, status);
-	if (code != NULL)
-		str_printfa(str, " (%s)", code);
-	if (text != NULL) {
-		str_append_c(str, ' ');
-		managesieve_quote_append_str(str, text);
-	}
-	str_append(str, "\r\n");
+	managesieve_reply_append(str, status, code, text);
 	o_stream_send(client->conn->output, str_data(str), str_len(str));
 }
 

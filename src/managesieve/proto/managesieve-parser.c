@@ -447,3 +447,16 @@ void managesieve_quote_append(string_t *dest, const void *data, size_t size)
 	}
 	str_append_c(dest, '"');
 }
+
+void managesieve_reply_append(string_t *dest, const char *status, const char *code,
+			      const char *text)
+{
+	str_append(dest, status);
+	if (code != NULL)
+		str_printfa(dest, " (%s)", code);
+	if (text != NULL) {
+		str_append_c(dest, ' ');
+		managesieve_quote_append_str(dest, text);
+	}
+	str_append(dest, "\r\n");
+}

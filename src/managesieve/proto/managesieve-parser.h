@@ -83,4 +83,10 @@ static inline void managesieve_quote_append_str(string_t *dest, const char *str)
 	managesieve_quote_append(dest, str, strlen(str));
 }
 
+/* Appends a response line (RFC 5804 §1.3): status ("OK", "NO", "BYE"),
+   the response code in parentheses if code isn't NULL, the text as a
+   quoted string or literal if text isn't NULL, then CRLF. */
+void managesieve_reply_append(string_t *dest, const char *status, const char *code,
+			      const char *text);
+
 #endif
