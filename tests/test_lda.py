@@ -66,6 +66,24 @@ def test_delivers_stdin_intact(setup):
     assert stored(srv, "bob") == [b"Return-Path: <>\n" + lf]
 
 
+def test_large_message_spooled_to_a_file(setup, tmp_path):
+    """Past lmtp.spool_memory_limit stdin goes to an unlinked temporary file
+    (TMPDIR); the stored copy is still the exact bytes, a From_ line is
+    still dropped, and no temporary file is left behind."""
+    srv = setup(extra="lmtp {\n  spool_memory_limit = 16k\n}\n")
+    body = b"".join(b"line %06d of a long message\r\n" % i for i in range(20000))
+    msg = message(subject="large") + body
+    tmp = tmp_path / "spool"
+    tmp.mkdir()
+    proc = subprocess.run([str(LDA), "-c", str(srv.config_path), "-d", "alice"],
+                          input=b"From bob@example.net Mon Jan  1 00:00:00 2024\r\n" + msg,
+                          capture_output=True, timeout=60, env={"TMPDIR": str(tmp)})
+    assert proc.returncode == 0, proc.stderr
+    [got] = stored(srv)
+    assert got.endswith(msg) and len(msg) > 500_000
+    assert list(tmp.iterdir()) == []
+
+
 def test_from_line_and_own_return_path(setup):
     srv = setup()
     msg = b"Return-Path: <list-bounces@example.net>\n" + \

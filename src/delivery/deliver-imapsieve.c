@@ -14,6 +14,7 @@
  * (§3.11), envelope tests too (§4.6). Nothing done here is an IMAP event
  * itself, so scripts can't loop (§2.2.3, §6). */
 #include "deliver-imapsieve.h"
+#include "deliver-spool.h"
 #include "deliver-private.h"
 #include "istream.h"
 #include "mail-storage.h"
@@ -51,12 +52,6 @@ struct imapsieve_ctx {
 	pool_t pool;
 };
 
-/* A copy of the stored message the scripts and actions read by offset. */
-struct imapsieve_spool {
-	buffer_t *mem;
-	int fd;
-	uint64_t size;
-};
 
 const char *deliver_imapsieve_capability(const struct tern_settings *set)
 {
@@ -353,47 +348,9 @@ static const char *const *imapsieve_flag_names(pool_t pool, const struct mail_re
 
 /* --- the message, copied out of the mailbox --- */
 
-static ssize_t imapsieve_spool_pread(void *context, void *buf, size_t size, uint64_t offset)
-{
-	struct imapsieve_spool *spool = context;
-	if (offset >= spool->size)
-		return 0;
-	size = (size_t)I_MIN((uint64_t)size, spool->size - offset);
-	if (spool->fd == -1) {
-		memcpy(buf, (const unsigned char *)spool->mem->data + offset, size);
-		return (ssize_t)size;
-	}
-	ssize_t ret;
-	do {
-		ret = pread(spool->fd, buf, size, (off_t)offset);
-	} while (ret < 0 && errno == EINTR);
-	return ret;
-}
-
-static int imapsieve_spool_append(struct imapsieve_spool *spool, const char *home,
-				  const void *data, size_t size)
-{
-	if (spool->fd == -1 && spool->mem->used + size > IMAPSIEVE_SPOOL_MEMORY) {
-		char *path = t_strdup_printf("%s/.tern-imapsieve.XXXXXX", home);
-		spool->fd = mkostemp(path, O_CLOEXEC);
-		if (spool->fd < 0)
-			return -1;
-		(void)unlink(path);
-		if (i_write_full(spool->fd, spool->mem->data, spool->mem->used) < 0)
-			return -1;
-		buffer_set_used_size(spool->mem, 0);
-	}
-	if (spool->fd == -1)
-		buffer_append(spool->mem, data, size);
-	else if (i_write_full(spool->fd, data, size) < 0)
-		return -1;
-	spool->size += size;
-	return 0;
-}
-
 /* Copies message uid of box. Returns 1, 0 if it was expunged, -1. */
-static int imapsieve_spool_fill(struct imapsieve_spool *spool, struct mailbox *box,
-				uint32_t uid, const char *home)
+static int imapsieve_spool_fill(struct deliver_spool *spool, struct mailbox *box,
+				uint32_t uid)
 {
 	struct istream *input;
 	uint64_t size;
@@ -404,7 +361,7 @@ static int imapsieve_spool_fill(struct imapsieve_spool *spool, struct mailbox *b
 	while ((n = i_stream_read(input)) > 0 || i_stream_get_data_size(input) > 0) {
 		size_t avail;
 		const unsigned char *data = i_stream_get_data(input, &avail);
-		if (imapsieve_spool_append(spool, home, data, avail) < 0) {
+		if (deliver_spool_append(spool, data, avail) < 0) {
 			n = -2;
 			break;
 		}
@@ -415,14 +372,6 @@ static int imapsieve_spool_fill(struct imapsieve_spool *spool, struct mailbox *b
 	ret = n == -2 || i_stream_get_error(input) != 0 ? -1 : 1;
 	i_stream_destroy(&input);
 	return ret;
-}
-
-static void imapsieve_spool_free(struct imapsieve_spool *spool)
-{
-	buffer_free(&spool->mem);
-	if (spool->fd != -1)
-		close(spool->fd);
-	spool->fd = -1;
 }
 
 /* --- the actions on the stored message --- */
@@ -553,22 +502,24 @@ static void imapsieve_run_message(struct imapsieve_ctx *ictx, uint32_t uid, cons
 	uint32_t seq = mailbox_view_seq(ictx->box, uid);
 	struct mail_record rec;
 	pool_t pool = pool_create("imapsieve message", 16 * 1024);
-	struct imapsieve_spool spool = { .mem = buffer_create(pool, 8192), .fd = -1 };
+	/* a copy of the stored message the scripts and actions read */
+	struct deliver_spool spool;
+	deliver_spool_init(&spool, t_strdup_printf("%s/.tern-imapsieve.", s->home),
+			   IMAPSIEVE_SPOOL_MEMORY);
 	int ret = seq == 0 ? 0 : mailbox_get_record(ictx->box, seq, pool, &rec);
 	if (ret > 0)
-		ret = imapsieve_spool_fill(&spool, ictx->box, uid, s->home);
+		ret = imapsieve_spool_fill(&spool, ictx->box, uid);
 	if (ret <= 0) {
 		if (ret < 0)
 			log_error(s->log, "imapsieve_failed", "user=%s mailbox=%s uid=%u error=%s",
 				  log_value(s->username), log_value(ictx->event->mailbox), uid,
 				  "reading the message failed");
-		imapsieve_spool_free(&spool);
+		deliver_spool_free(&spool);
 		pool_destroy(&pool);
 		return;
 	}
-	const struct deliver_source source = {
-		.pread = imapsieve_spool_pread, .context = &spool, .size = spool.size,
-	};
+	struct deliver_source source;
+	deliver_spool_source(&spool, &source);
 	struct deliver_imap_event ev = {
 		.user = s->username, .email = ictx->in.sender,
 		.cause = imapsieve_cause_names[ictx->event->cause],
@@ -592,7 +543,7 @@ static void imapsieve_run_message(struct imapsieve_ctx *ictx, uint32_t uid, cons
 	deliver_duplicate_close(&ctx.dup);
 	deliver_message_destroy(&ctx.msg);
 	ictx->in.msg = NULL;
-	imapsieve_spool_free(&spool);
+	deliver_spool_free(&spool);
 	pool_destroy(&pool);
 }
 

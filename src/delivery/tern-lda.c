@@ -4,6 +4,7 @@
  * setups. Exit codes are sendmail's (sysexits.h): 0 delivered, 75
  * EX_TEMPFAIL (the MTA retries), 67 EX_NOUSER, 64 EX_USAGE, 65
  * EX_DATAERR, 77 EX_NOPERM (rejected, or over quota when permanent). */
+#include "deliver-spool.h"
 #include "mail-deliver.h"
 #include "deliver-user.h"
 #include "auth.h"
@@ -30,60 +31,9 @@ struct lda_args {
 	bool errors_to_stderr;
 };
 
-/* stdin held in memory up to the spool limit, then in an unlinked file */
-struct lda_spool {
-	buffer_t *mem;
-	int fd;
-	uint64_t size;
-	uint64_t skip; /* a leading mbox "From " line */
-};
-
-static ssize_t lda_spool_pread(void *context, void *buf, size_t size, uint64_t offset)
-{
-	struct lda_spool *spool = context;
-	offset += spool->skip;
-	if (offset >= spool->size)
-		return 0;
-	size = (size_t)I_MIN((uint64_t)size, spool->size - offset);
-	if (spool->fd == -1) {
-		memcpy(buf, (const unsigned char *)spool->mem->data + offset, size);
-		return (ssize_t)size;
-	}
-	ssize_t ret;
-	do {
-		ret = pread(spool->fd, buf, size, (off_t)offset);
-	} while (ret < 0 && errno == EINTR);
-	return ret;
-}
-
-static int lda_spool_append(struct lda_spool *spool, const void *data, size_t size,
-			    uint64_t memory_limit)
-{
-	if (spool->fd == -1 && spool->mem->used + size > memory_limit) {
-		const char *dir = getenv("TMPDIR");
-		char *path = t_strdup_printf("%s/tern-lda.XXXXXX",
-					     dir != NULL && dir[0] != '\0' ? dir : "/tmp");
-		spool->fd = mkostemp(path, O_CLOEXEC);
-		if (spool->fd < 0)
-			return -1;
-		(void)unlink(path);
-		if (i_write_full(spool->fd, spool->mem->data, spool->mem->used) < 0)
-			return -1;
-		buffer_free(&spool->mem);
-	}
-	if (spool->fd == -1)
-		buffer_append(spool->mem, data, size);
-	else if (i_write_full(spool->fd, data, size) < 0)
-		return -1;
-	spool->size += size;
-	return 0;
-}
-
-static int lda_read_stdin(struct lda_spool *spool, uint64_t memory_limit)
+static int lda_read_stdin(struct deliver_spool *spool)
 {
 	unsigned char buf[65536];
-	spool->fd = -1;
-	spool->mem = buffer_create(system_pool, 16384);
 	for (;;) {
 		ssize_t n = read(0, buf, sizeof(buf));
 		if (n == 0)
@@ -93,7 +43,7 @@ static int lda_read_stdin(struct lda_spool *spool, uint64_t memory_limit)
 				continue;
 			return -1;
 		}
-		if (lda_spool_append(spool, buf, (size_t)n, memory_limit) < 0)
+		if (deliver_spool_append(spool, buf, (size_t)n) < 0)
 			return -1;
 	}
 }
@@ -146,10 +96,10 @@ static const char *lda_sender(const struct lda_args *args, const char *return_pa
 }
 
 /* The value of a Return-Path field at the very top of the message. */
-static const char *lda_message_return_path(struct lda_spool *spool)
+static const char *lda_message_return_path(struct deliver_spool *spool)
 {
 	char buf[1024];
-	ssize_t n = lda_spool_pread(spool, buf, sizeof(buf) - 1, 0);
+	ssize_t n = deliver_spool_pread(spool, buf, sizeof(buf) - 1, 0);
 	if (n < 12 || strncasecmp(buf, "Return-Path:", 12) != 0)
 		return NULL;
 	buf[n] = '\0';
@@ -161,19 +111,19 @@ static const char *lda_message_return_path(struct lda_spool *spool)
 }
 
 /* The line ending the message uses: "\r\n", or "\n" from a pipe. */
-static const char *lda_spool_eol(struct lda_spool *spool)
+static const char *lda_spool_eol(struct deliver_spool *spool)
 {
 	char buf[4096];
-	ssize_t n = lda_spool_pread(spool, buf, sizeof(buf), 0);
+	ssize_t n = deliver_spool_pread(spool, buf, sizeof(buf), 0);
 	const char *lf = n > 0 ? memchr(buf, '\n', (size_t)n) : NULL;
 	return lf != NULL && (lf == buf || lf[-1] != '\r') ? "\n" : "\r\n";
 }
 
 /* A leading "From sender date" line is mbox framing, not mail. */
-static void lda_spool_skip_from_line(struct lda_spool *spool)
+static void lda_spool_skip_from_line(struct deliver_spool *spool)
 {
 	char line[4096];
-	ssize_t n = lda_spool_pread(spool, line, sizeof(line), 0);
+	ssize_t n = deliver_spool_pread(spool, line, sizeof(line), 0);
 	if (n < 5 || memcmp(line, "From ", 5) != 0)
 		return;
 	const char *lf = memchr(line, '\n', (size_t)n);
@@ -224,7 +174,7 @@ static int lda_lookup(const struct tern_settings *set, const struct lda_args *ar
 }
 
 static int lda_deliver(const struct tern_settings *set, const struct lda_args *args,
-		       struct lda_spool *spool, const struct deliver_user *user)
+		       struct deliver_spool *spool, const struct deliver_user *user)
 {
 	const char *error;
 	if (deliver_user_drop_privileges(user, &error) < 0) {
@@ -243,9 +193,8 @@ static int lda_deliver(const struct tern_settings *set, const struct lda_args *a
 					     &name, &detail);
 		mailbox = detail;
 	}
-	const struct deliver_source source = {
-		.pread = lda_spool_pread, .context = spool, .size = spool->size - spool->skip,
-	};
+	struct deliver_source source;
+	deliver_spool_source(spool, &source);
 	struct deliver_message *msg = deliver_message_create(&source);
 	const char *return_path = lda_message_return_path(spool);
 	const char *sender = lda_sender(args, return_path);
@@ -291,8 +240,12 @@ int main(int argc, char **argv)
 	if (log_level_parse(set->log_level, &level) == 0)
 		log_init("lda", strcmp(set->log_target, "syslog") == 0 ? LOG_TARGET_SYSLOG :
 			 LOG_TARGET_STDERR, level);
-	struct lda_spool spool = { .fd = -1 };
-	if (lda_read_stdin(&spool, set->lmtp.spool_memory_limit) < 0) {
+	/* stdin in memory up to the spool limit, then in an unlinked file */
+	const char *tmpdir = getenv("TMPDIR");
+	struct deliver_spool spool;
+	deliver_spool_init(&spool, t_strdup_printf("%s/tern-lda.", tmpdir != NULL &&
+				tmpdir[0] != '\0' ? tmpdir : "/tmp"), set->lmtp.spool_memory_limit);
+	if (lda_read_stdin(&spool) < 0) {
 		fprintf(stderr, "tern-lda: reading the message failed: %s\n", strerror(errno));
 		return EX_TEMPFAIL;
 	}
@@ -307,8 +260,7 @@ int main(int argc, char **argv)
 	auth_destroy(&auth);
 	pool_destroy(&pool);
 	mail_deliver_deinit();
-	buffer_free(&spool.mem);
-	i_close_fd(&spool.fd);
+	deliver_spool_free(&spool);
 	config_free(&config);
 	return code;
 }
