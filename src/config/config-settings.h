@@ -69,7 +69,17 @@ extern const struct config_block_def config_block_listener;
 extern const struct config_block_def config_block_certificate;
 extern const struct config_block_def config_block_passdb;
 extern const struct config_block_def config_block_userdb;
+/* config-settings-delivery.c */
+extern const struct config_block_def config_block_lmtp;
+extern const struct config_block_def config_block_sieve;
+extern const struct config_block_def config_block_submission;
+extern const struct config_block_def config_block_quota;
+extern const struct config_block_def config_block_managesieve;
+extern const struct config_block_def config_block_imapsieve;
 extern const struct config_block_def config_block_imapsieve_mailbox;
+
+/* A setting check shared by the tables: the value is not "". */
+int config_check_not_empty(const char *value, const char **error_r);
 
 /* The embedded default, in config syntax. */
 extern const char config_embedded_default[];
