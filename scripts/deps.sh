@@ -12,7 +12,7 @@ build_pkgs="$build_pkgs libjson-c-dev libcurl4-openssl-dev"
 # real clients and the reference server the tests compare against
 check_pkgs="$build_pkgs libclang-rt-dev python3 python3-pytest curl isync offlineimap3
 fetchmail getmail6 dovecot-imapd dovecot-pop3d
-slapd ldap-utils postgresql postfix swaks sieve-connect"
+slapd ldap-utils postgresql postfix sieve-connect"
 
 case "${1:-build}" in
 	build) want=$build_pkgs ;;
