@@ -190,9 +190,9 @@ static void demo_print(const struct tern_settings *set, const char *password)
 	str_printfa(str, "\nTern " TERN_VERSION " is starting. Data is kept under %s\n\n", set->base_dir);
 	for (unsigned int i = 0; i < set->listeners.count; i++) {
 		const struct listener_settings *l = set->listeners.v[i];
-		if (!l->enabled || strcmp(l->protocol, "imap") != 0)
+		if (!l->enabled)
 			continue;
-		str_printfa(str, "  %-12s %s:%u%s\n", l->name, l->address, l->port,
+		str_printfa(str, "  %-12s %-12s %s:%u%s\n", l->name, l->protocol, l->address, l->port,
 			    l->tls == LISTENER_TLS_IMPLICIT ? " (TLS)" :
 			    l->tls == LISTENER_TLS_STARTTLS ? " (STARTTLS)" :
 			    l->tls == LISTENER_TLS_REQUIRED ? " (STARTTLS required)" : "");
