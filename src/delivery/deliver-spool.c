@@ -43,22 +43,28 @@ int deliver_spool_append(struct deliver_spool *spool, const void *data, size_t s
 	return 0;
 }
 
-ssize_t deliver_spool_pread(void *context, void *buf, size_t size, uint64_t offset)
+ssize_t deliver_spool_read_at(const buffer_t *mem, int fd, uint64_t size,
+			      void *buf, size_t len, uint64_t offset)
 {
-	struct deliver_spool *spool = context;
-	offset += spool->skip;
-	if (offset >= spool->size)
+	if (offset >= size)
 		return 0;
-	size = (size_t)I_MIN((uint64_t)size, spool->size - offset);
-	if (spool->fd == -1) {
-		memcpy(buf, (const unsigned char *)spool->mem->data + offset, size);
-		return (ssize_t)size;
+	len = (size_t)I_MIN((uint64_t)len, size - offset);
+	if (fd == -1) {
+		memcpy(buf, (const unsigned char *)mem->data + offset, len);
+		return (ssize_t)len;
 	}
 	ssize_t ret;
 	do {
-		ret = pread(spool->fd, buf, size, (off_t)offset);
+		ret = pread(fd, buf, len, (off_t)offset);
 	} while (ret < 0 && errno == EINTR);
 	return ret;
+}
+
+ssize_t deliver_spool_pread(void *context, void *buf, size_t size, uint64_t offset)
+{
+	struct deliver_spool *spool = context;
+	return deliver_spool_read_at(spool->mem, spool->fd, spool->size, buf, size,
+				     offset + spool->skip);
 }
 
 void deliver_spool_source(struct deliver_spool *spool, struct deliver_source *source_r)

@@ -28,6 +28,10 @@ void deliver_spool_init(struct deliver_spool *spool, const char *tmp_prefix,
 int deliver_spool_append(struct deliver_spool *spool, const void *data, size_t size);
 /* The spool past skip, for deliver_message_create(). */
 void deliver_spool_source(struct deliver_spool *spool, struct deliver_source *source_r);
+/* Reads from a spool's storage: mem while fd is -1, else fd; size is all
+   the spool holds. Also for the LMTP session's own spool. */
+ssize_t deliver_spool_read_at(const buffer_t *mem, int fd, uint64_t size,
+			      void *buf, size_t len, uint64_t offset);
 /* struct deliver_source's pread: offset counts from skip. */
 ssize_t deliver_spool_pread(void *context, void *buf, size_t size, uint64_t offset);
 void deliver_spool_free(struct deliver_spool *spool);

@@ -4,6 +4,7 @@
  * it is delivered: memory up to lmtp.spool_memory_limit, then an unlinked
  * temporary file, so a big message never sits in memory. */
 #include "lmtp-client.h"
+#include "deliver-spool.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -78,18 +79,7 @@ int lmtp_spool_write(struct lmtp_client *client, const void *data, size_t size)
 
 ssize_t lmtp_spool_pread(struct lmtp_spool *spool, void *buf, size_t size, uint64_t offset)
 {
-	if (offset >= spool->size)
-		return 0;
-	size = (size_t)I_MIN((uint64_t)size, spool->size - offset);
-	if (spool->fd == -1) {
-		memcpy(buf, (const unsigned char *)spool->mem->data + offset, size);
-		return (ssize_t)size;
-	}
-	ssize_t ret;
-	do {
-		ret = pread(spool->fd, buf, size, (off_t)offset);
-	} while (ret < 0 && errno == EINTR);
-	return ret;
+	return deliver_spool_read_at(spool->mem, spool->fd, spool->size, buf, size, offset);
 }
 
 void lmtp_data_begin(struct lmtp_client *client, enum lmtp_input_mode mode)
