@@ -1,11 +1,15 @@
 """Deferred full-text indexing of LMTP deliveries and the storage an LMTP
 session keeps open (src/lmtp/lmtp-storage.c, docs/lmtp.md): a delivered
-message is acknowledged before its text is in the full-text index, the
-session indexes it later in batches (input drained, idle, QUIT), and a
-search right after a delivery still finds it (the search indexes what is
-missing). A user's storage deleted while a session keeps it open is made
-anew at the next delivery, not written through the old connection."""
+message is acknowledged before its text is in the full-text index; the
+indexer process (src/indexer) indexes it once the user's deliveries pause,
+or without one (indexer.enabled = no) the session indexes it later in
+batches (input drained, idle, QUIT); a search right after a delivery still
+finds it (the search indexes what is missing). A user's storage deleted
+while a session keeps it open is made anew at the next delivery, not
+written through the old connection."""
+import os
 import re
+import signal
 import shutil
 import socket
 import sqlite3
@@ -14,6 +18,7 @@ import time
 from mailutil import Imap
 
 USERS = {"alice": "secret", "bob": "hunter2"}
+NO_INDEXER = "indexer {\n enabled = no\n}\n"
 
 
 class Lmtp:
@@ -86,7 +91,8 @@ def test_search_right_after_delivery(ternd_factory):
 
 
 def test_quit_indexes_the_sessions_deliveries(ternd_factory):
-    srv = ternd_factory(lmtp=True, users=USERS, process_count=1).start()
+    srv = ternd_factory(lmtp=True, users=USERS, process_count=1,
+                        config_extra=NO_INDEXER).start()
     c = Lmtp(srv.lmtp_port)
     for i in range(5):
         assert c.send(["alice@example.org"], f"m{i}", f"word{i} text") == [250]
@@ -100,7 +106,8 @@ def test_quit_indexes_the_sessions_deliveries(ternd_factory):
 
 
 def test_idle_session_indexes(ternd_factory):
-    srv = ternd_factory(lmtp=True, users=USERS, process_count=1).start()
+    srv = ternd_factory(lmtp=True, users=USERS, process_count=1,
+                        config_extra=NO_INDEXER).start()
     c = Lmtp(srv.lmtp_port)
     assert c.send(["alice@example.org", "bob@example.org"], "hello", "idle words") == [250, 250]
     deadline = time.monotonic() + 10
@@ -115,7 +122,8 @@ def test_idle_session_indexes(ternd_factory):
 
 
 def test_busy_session_indexes_in_batches(ternd_factory):
-    srv = ternd_factory(lmtp=True, users=USERS, process_count=1).start()
+    srv = ternd_factory(lmtp=True, users=USERS, process_count=1,
+                        config_extra=NO_INDEXER).start()
     c = Lmtp(srv.lmtp_port)
     for i in range(40):
         assert c.send(["alice@example.org"], f"m{i}", f"batch{i} text") == [250]
@@ -128,7 +136,8 @@ def test_busy_session_indexes_in_batches(ternd_factory):
 
 
 def test_kept_storage_deleted_in_between(ternd_factory):
-    srv = ternd_factory(lmtp=True, users=USERS, process_count=1).start()
+    srv = ternd_factory(lmtp=True, users=USERS, process_count=1,
+                        config_extra=NO_INDEXER).start()
     home = srv.base / "mail" / "alice"
     maildir = home / "Maildir"
     c = Lmtp(srv.lmtp_port)
@@ -158,3 +167,92 @@ def test_text_at_save_off_leaves_it_to_search(ternd_factory):
     assert indexed(srv, "alice") == (0, 0)
     assert search(srv, "alice", "secret", 'BODY "lonely"') == [1]
     assert indexed(srv, "alice") == (1, 1)
+
+
+def wait_indexed(srv, user, want, seconds=15):
+    deadline = time.monotonic() + seconds
+    while indexed(srv, user) != want and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return indexed(srv, user)
+
+
+def indexer_pid(srv):
+    pids = re.findall(r"event=spawn service=indexer role=indexer worker_pid=(\d+)",
+                      srv.log_text())
+    return int(pids[-1])
+
+
+def indexer_conf(delay, max_delay="30s"):
+    return f"indexer {{\n delay = {delay}\n max_delay = {max_delay}\n}}\n"
+
+
+def test_indexer_indexes_once_deliveries_pause(ternd_factory):
+    srv = ternd_factory(lmtp=True, users=USERS, process_count=1,
+                        config_extra=indexer_conf("2s")).start()
+    c = Lmtp(srv.lmtp_port)
+    t0 = time.monotonic()
+    for i in range(4):
+        assert c.send(["alice@example.org", "bob@example.org"], f"m{i}", f"pause{i} text") == [250, 250]
+        time.sleep(0.4)  # the session goes idle and hands them over each time
+    # deliveries came within the last 2 s: nothing indexed yet
+    assert time.monotonic() - t0 < 2.5
+    assert indexed(srv, "alice") == (0, 0) and indexed(srv, "bob") == (0, 0)
+    assert wait_indexed(srv, "alice", (4, 4)) == (4, 4)
+    assert wait_indexed(srv, "bob", (4, 4)) == (4, 4)
+    # by the indexer, in one go per user, not by the session
+    log = srv.log_text()
+    assert re.search(r"service=indexer .*event=text_indexed user=alice messages=4 ", log), log
+    assert not re.search(r"service=lmtp .*event=text_index", log)
+    assert c.quit() == 221
+    assert search(srv, "bob", "hunter2", 'BODY "pause2"') == [3]
+
+
+def test_indexer_max_delay(ternd_factory):
+    # a user whose mail never pauses is indexed after max_delay anyway
+    srv = ternd_factory(lmtp=True, users=USERS, process_count=1,
+                        config_extra=indexer_conf("1h", "1s")).start()
+    c = Lmtp(srv.lmtp_port)
+    assert c.send(["alice@example.org"], "first", "patient words") == [250]
+    assert c.quit() == 221
+    assert wait_indexed(srv, "alice", (1, 1), seconds=10) == (1, 1)
+
+
+def test_indexer_runs_at_low_priority(ternd_factory):
+    srv = ternd_factory(lmtp=True, users=USERS, process_count=1).start()
+    stat = open(f"/proc/{indexer_pid(srv)}/stat").read()
+    nice = int(stat[stat.rindex(")") + 2:].split()[16])
+    assert nice == 19
+
+
+def test_indexer_restarted_keeps_requests(ternd_factory):
+    srv = ternd_factory(lmtp=True, users=USERS, process_count=1,
+                        config_extra=indexer_conf("100ms")).start()
+    pid = indexer_pid(srv)
+    os.kill(pid, signal.SIGSTOP)
+    c = Lmtp(srv.lmtp_port)
+    assert c.send(["alice@example.org"], "first", "survivor words") == [250]
+    assert c.quit() == 221
+    # the request waits in the socket, which the master holds
+    time.sleep(0.5)
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while indexer_pid(srv) == pid and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert indexer_pid(srv) != pid
+    assert wait_indexed(srv, "alice", (1, 1)) == (1, 1)
+    assert "event=worker_died service=indexer" in srv.log_text()
+
+
+def test_indexer_gone_session_indexes(ternd_factory):
+    # no indexer behind the socket (it exited and its restart is slow):
+    # the request waits there; with no socket at all the session indexes
+    srv = ternd_factory(lmtp=True, users=USERS, process_count=1,
+                        config_extra=indexer_conf("100ms")).start()
+    sock = srv.base / "run" / "indexer"
+    assert sock.is_socket() and (sock.stat().st_mode & 0o777) == 0o600
+    sock.unlink()
+    c = Lmtp(srv.lmtp_port)
+    for i in range(3):
+        assert c.send(["alice@example.org"], f"m{i}", f"alone{i}") == [250]
+    assert c.quit() == 221
+    assert indexed(srv, "alice") == (3, 3)

@@ -170,6 +170,42 @@ static const struct setting_def lmtp_setting_defs[] = {
 	{ .key = NULL }
 };
 
+static const struct setting_def indexer_setting_defs[] = {
+	{ .key = "enabled", .type = SETTING_TYPE_BOOL,
+	  DEF(indexer_settings, enabled), .default_value = "yes",
+	  .description = "Run the indexer process, which adds delivered "
+		"messages to their user's full-text index in the background "
+		"at low priority, so LMTP replies and delivers without doing "
+		"it. No: each LMTP session indexes its deliveries itself when "
+		"its client pauses. Either way a search indexes whatever is "
+		"still missing first." },
+	{ .key = "delay", .type = SETTING_TYPE_DURATION,
+	  DEF(indexer_settings, delay_ms), .default_value = "1s",
+	  .max = 3600 * 1000,
+	  .description = "A user's new messages are indexed once no "
+		"delivery has come for the user for this long, so a burst of "
+		"mail is indexed in one go and the indexer doesn't compete "
+		"with the deliveries for the user's index." },
+	{ .key = "max_delay", .type = SETTING_TYPE_DURATION,
+	  DEF(indexer_settings, max_delay_ms), .default_value = "30s",
+	  .max = 24 * 3600 * 1000,
+	  .description = "A delivered message waits at most this long for "
+		"its user's deliveries to pause (CPU permitting: the indexer "
+		"runs at the priority given by nice)." },
+	{ .key = "max_queued", .type = SETTING_TYPE_UINT,
+	  DEF(indexer_settings, max_queued), .default_value = "200000",
+	  .min = 1, .max = 100000000,
+	  .description = "Messages waiting for the indexer, over all users; "
+		"past it further deliveries are left to their user's first "
+		"search (which indexes what is missing)." },
+	{ .key = "nice", .type = SETTING_TYPE_UINT,
+	  DEF(indexer_settings, nice), .default_value = "19",
+	  .max = 19,
+	  .description = "The indexer's nice value: at 19 it uses the CPU "
+		"time that serving clients and deliveries leaves." },
+	{ .key = NULL }
+};
+
 static const struct setting_def sieve_setting_defs[] = {
 	{ .key = "script_dir", .type = SETTING_TYPE_STRING,
 	  DEF(sieve_settings, script_dir), .default_value = "%h/sieve",
@@ -489,6 +525,14 @@ const struct config_block_def config_block_lmtp = {
 	.offset = offsetof(struct tern_settings, lmtp),
 	.description = "LMTP delivery sessions: limits, timeouts, headers "
 		"and +detail addressing (docs/lmtp.md).",
+};
+
+const struct config_block_def config_block_indexer = {
+	.name = "indexer",
+	.defs = indexer_setting_defs,
+	.offset = offsetof(struct tern_settings, indexer),
+	.description = "The background full-text indexer of delivered mail "
+		"(docs/lmtp.md).",
 };
 
 const struct config_block_def config_block_sieve = {

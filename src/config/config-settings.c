@@ -1044,7 +1044,7 @@ const struct config_block_def config_block_userdb = {
 const struct config_block_def *const config_blocks[] = {
 	&config_block_top, &config_block_tls, &config_block_auth,
 	&config_block_imap, &config_block_pop3, &config_block_mail,
-	&config_block_lmtp, &config_block_sieve, &config_block_submission,
+	&config_block_lmtp, &config_block_indexer, &config_block_sieve, &config_block_submission,
 	&config_block_quota, &config_block_managesieve, &config_block_imapsieve,
 	&config_block_service,
 	&config_block_listener,

@@ -74,6 +74,7 @@ extern const struct config_block_def config_block_lmtp;
 extern const struct config_block_def config_block_sieve;
 extern const struct config_block_def config_block_submission;
 extern const struct config_block_def config_block_quota;
+extern const struct config_block_def config_block_indexer;
 extern const struct config_block_def config_block_managesieve;
 extern const struct config_block_def config_block_imapsieve;
 extern const struct config_block_def config_block_imapsieve_mailbox;

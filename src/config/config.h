@@ -219,6 +219,16 @@ struct lmtp_settings {
 	uint64_t spool_memory_limit;
 };
 
+/* indexer { }: the background full-text indexer of delivered mail
+   (src/indexer, docs/lmtp.md "Background text indexing") */
+struct indexer_settings {
+	bool enabled;
+	unsigned int delay_ms;     /* quiet time after a user's last delivery */
+	unsigned int max_delay_ms; /* longest wait of a delivered message */
+	unsigned int max_queued;   /* messages waiting, over all users */
+	unsigned int nice;         /* scheduling priority, 0..19 */
+};
+
 /* sieve { }: Sieve at delivery (docs/lmtp.md, docs/sieve.md) */
 struct sieve_settings {
 	/* the user's active script and the ManageSieve script directory:
@@ -360,6 +370,7 @@ struct tern_settings {
 	struct pop3_settings pop3;
 	struct mail_settings mail;
 	struct lmtp_settings lmtp;
+	struct indexer_settings indexer;
 	struct sieve_settings sieve;
 	struct submission_settings submission;
 	struct quota_settings quota;

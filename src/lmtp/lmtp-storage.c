@@ -1,12 +1,14 @@
 /* The recipients' storage an LMTP session keeps open between its
  * deliveries, and the full-text indexing of what it delivered, deferred
- * from the save and done in batches (one write transaction and one
- * full-text flush for many messages) when the session has no input
- * waiting, goes idle or quits (docs/lmtp.md, "Deferred text indexing").
- * A delivered message is durable and acknowledged before its text is in
+ * from the save: handed to the indexer process (src/indexer) when one
+ * runs, else done by the session in batches (one write transaction and
+ * one full-text flush for many messages) when it has no input waiting,
+ * goes idle or quits (docs/lmtp.md, "Deferred text indexing"). A
+ * delivered message is durable and acknowledged before its text is in
  * the index; a search indexes whatever is still missing on demand. */
 #include "lmtp-client.h"
 #include "deliver-user.h"
+#include "indexer-notify.h"
 #include "mail-storage.h"
 #include "ioloop.h"
 
@@ -57,11 +59,60 @@ static bool lmtp_storage_defers(const struct lmtp_client *client)
 	return client->set->mail.index_text_at_save;
 }
 
+static void lmtp_storage_count_left(struct lmtp_client *client, struct lmtp_storage *st)
+{
+	unsigned int left = 0;
+	for (unsigned int i = 0; i < st->unindexed.count; i++)
+		left += st->unindexed.v[i].uids.count;
+	/* entries only go: left <= st->unindexed_count */
+	client->unindexed_count -= st->unindexed_count - left;
+	st->unindexed_count = left;
+}
+
+/* Hands the storage's waiting deliveries to the indexer process. Returns
+   false when there is none running and the session must index them
+   itself; when its socket is full they wait for the next call, or at the
+   session's end (final) are left to the first search. */
+static bool lmtp_storage_hand_over(struct lmtp_client *client, struct lmtp_storage *st,
+				   bool final)
+{
+	if (!client->set->indexer.enabled)
+		return false;
+	bool ret = true;
+	while (st->unindexed.count > 0) {
+		struct lmtp_unindexed *u = &st->unindexed.v[0];
+		unsigned int n = u->uids.count < INDEXER_NOTIFY_MAX_UIDS ? u->uids.count :
+			INDEXER_NOTIFY_MAX_UIDS;
+		struct indexer_request req = {
+			.user = st->user.name, .home = st->user.home, .mailbox = u->mailbox,
+			.uid = st->user.uid, .gid = st->user.gid, .uids = u->uids.v, .uid_count = n,
+		};
+		enum indexer_notify_result r = indexer_notify(client->set->base_dir, &req);
+		if (r == INDEXER_NOTIFY_UNAVAILABLE) {
+			ret = false;
+			break;
+		}
+		if (r == INDEXER_NOTIFY_BUSY) {
+			if (final)
+				array_clear(&st->unindexed); /* left to the first search */
+			break;
+		}
+		array_delete(&u->uids, 0, n);
+		if (u->uids.count == 0)
+			array_delete(&st->unindexed, 0, 1);
+	}
+	lmtp_storage_count_left(client, st);
+	return ret;
+}
+
 /* Indexes up to LMTP_INDEX_BATCH messages of each waiting mailbox, or
-   until deadline (0: none). Runs as the storage's user. */
+   until deadline (0: none), unless the indexer process takes them. Runs
+   as the storage's user. */
 static void lmtp_storage_index(struct lmtp_client *client, struct lmtp_storage *st,
 			       uint64_t deadline)
 {
+	if (lmtp_storage_hand_over(client, st, deadline == 0))
+		return;
 	const char *error;
 	int switched = deliver_user_become(&st->user, &error);
 	if (switched < 0) {
@@ -93,12 +144,7 @@ static void lmtp_storage_index(struct lmtp_client *client, struct lmtp_storage *
 	}
 	if (switched > 0)
 		deliver_user_become_root();
-	unsigned int left = 0;
-	for (unsigned int i = 0; i < st->unindexed.count; i++)
-		left += st->unindexed.v[i].uids.count;
-	/* entries only go: left <= st->unindexed_count */
-	client->unindexed_count -= st->unindexed_count - left;
-	st->unindexed_count = left;
+	lmtp_storage_count_left(client, st);
 }
 
 static void lmtp_storage_free(struct lmtp_client *client, struct lmtp_storage *st, bool index)
@@ -228,7 +274,9 @@ void lmtp_storage_input_drained(struct lmtp_client *client)
 	uint64_t deadline = lmtp_msecs_now() + LMTP_INDEX_SLICE_MSECS;
 	for (unsigned int i = 0; i < client->storages.count; i++) {
 		struct lmtp_storage *st = client->storages.v[i];
-		if (st->unindexed_count >= LMTP_INDEX_READY)
+		/* the indexer takes any number at once: its queue decides */
+		if (st->unindexed_count >= LMTP_INDEX_READY ||
+		    (st->unindexed_count > 0 && client->set->indexer.enabled))
 			lmtp_storage_index(client, st, deadline);
 		if (lmtp_msecs_now() >= deadline)
 			break;

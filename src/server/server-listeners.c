@@ -1,12 +1,16 @@
-/* Binding listeners (the configured ones and the auth process's Unix
- * sockets under base_dir/run), and keeping their sockets across reloads. */
+/* Binding listeners (the configured ones, the auth process's Unix sockets
+ * and the indexer's socket under base_dir/run), and keeping their sockets
+ * across reloads. */
 #include "server-private.h"
 #include "net.h"
 #include "log.h"
+#include "indexer-notify.h"
 
 #include <errno.h>
 #include <pwd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #define LISTEN_BACKLOG 1024
@@ -103,7 +107,9 @@ int master_listeners_update(struct master *m, const char **error_r)
 		}
 		listener_set_fields(l, ls);
 	}
-	return master_auth_listeners_update(m, error_r);
+	if (master_auth_listeners_update(m, error_r) < 0)
+		return -1;
+	return master_indexer_listener_update(m, error_r);
 }
 
 /* The auth process's sockets: for login workers (inside their chroot
@@ -188,6 +194,63 @@ int master_auth_listeners_update(struct master *m, const char **error_r)
 		}
 		l->in_use = true;
 	}
+	return 0;
+}
+
+/* The indexer's datagram socket (src/indexer/indexer-notify.h): only root
+   (LMTP) may send to it. Bound here, not by the indexer, so requests wait
+   in it while the indexer restarts. */
+static int master_indexer_socket_bind(const char *path, const char **error_r)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		*error_r = t_strdup_printf("socket path too long: %s", path);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		*error_r = t_strdup_printf("socket() failed: %s", strerror(errno));
+		return -1;
+	}
+	(void)unlink(path);
+	mode_t old_umask = umask(0077);
+	int ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old_umask);
+	if (ret < 0 || chmod(path, 0600) < 0) {
+		*error_r = t_strdup_printf("bind(%s) failed: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	/* room for bursts while the indexer is busy or restarting */
+	int size = 4 * 1024 * 1024;
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	return fd;
+}
+
+int master_indexer_listener_update(struct master *m, const char **error_r)
+{
+	if (!m->config->set->indexer.enabled)
+		return 0;
+	const char *path = t_strdup_printf("%s/%s", m->config->set->base_dir,
+					   INDEXER_SOCKET_NAME);
+	for (unsigned int j = 0; j < m->listeners.count; j++) {
+		if (strcmp(m->listeners.v[j]->path, path) == 0) {
+			m->listeners.v[j]->in_use = true;
+			return 0;
+		}
+	}
+	int fd = master_indexer_socket_bind(path, error_r);
+	if (fd < 0)
+		return -1;
+	struct master_listener *l = i_zalloc(sizeof(*l));
+	l->fd = fd;
+	l->address = i_strdup("");
+	l->path = i_strdup(path);
+	l->name = i_strdup("indexer");
+	l->protocol = i_strdup("indexer");
+	l->in_use = true;
+	array_push(&m->listeners, l);
 	return 0;
 }
 

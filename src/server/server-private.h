@@ -68,6 +68,9 @@ int master_listeners_update(struct master *m, const char **error_r);
 /* Binds the auth process's Unix sockets under base_dir/run (part of
    master_listeners_update()). */
 int master_auth_listeners_update(struct master *m, const char **error_r);
+/* Binds the indexer's datagram socket, base_dir/run/indexer, when
+   indexer.enabled (part of master_listeners_update()). */
+int master_indexer_listener_update(struct master *m, const char **error_r);
 void master_listeners_close_unused(struct master *m);
 void master_listeners_close_all(struct master *m);
 

@@ -41,7 +41,7 @@ static void clear_cloexec(int fd)
 const char *master_worker_role_name(const struct master_worker *w)
 {
 	if (w->role == MASTER_ROLE_MAIL || strcmp(w->service, "lmtp") == 0 ||
-	    strcmp(w->service, "auth") == 0)
+	    strcmp(w->service, "auth") == 0 || strcmp(w->service, "indexer") == 0)
 		return w->service;
 	return t_strdup_printf("%s-login", w->service);
 }
@@ -111,7 +111,8 @@ static struct master_worker *worker_start(struct master *m, const char *service,
 	w->idle_since_ms = w->started_ms;
 
 	int fds[2] = { -1, -1 };
-	bool channel = strcmp(service, "lmtp") != 0 && strcmp(service, "auth") != 0;
+	bool channel = strcmp(service, "lmtp") != 0 && strcmp(service, "auth") != 0 &&
+		strcmp(service, "indexer") != 0;
 	bool auth = strcmp(service, "auth") == 0;
 	if (auth && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds) < 0) {
 		log_error(NULL, "spawn_failed", "service=%s error=%s", service,
@@ -178,6 +179,9 @@ void master_workers_spawn_all(struct master *m)
 	const struct tern_settings *set = m->config->set;
 	/* one auth process owns the passdb/userdb, penalties and caches */
 	(void)master_worker_spawn(m, "auth");
+	/* one indexer: it runs when the rest leaves CPU time */
+	if (set->indexer.enabled)
+		(void)master_worker_spawn(m, "indexer");
 	for (unsigned int i = 0; i < set->services.count; i++) {
 		const struct service_settings *s = set->services.v[i];
 		for (unsigned int n = 0; n < s->process_count; n++) {
@@ -245,14 +249,18 @@ static void master_restart_pending(void *context)
 	if (m->shutting_down)
 		return;
 	const struct tern_settings *set = m->config->set;
-	bool have_auth = false;
+	bool have_auth = false, have_indexer = false;
 	for (unsigned int j = 0; j < m->workers.count; j++) {
 		struct master_worker *w = m->workers.v[j];
 		if (w->generation == m->generation && strcmp(w->service, "auth") == 0)
 			have_auth = true;
+		if (w->generation == m->generation && strcmp(w->service, "indexer") == 0)
+			have_indexer = true;
 	}
 	if (!have_auth)
 		(void)master_worker_spawn(m, "auth");
+	if (!have_indexer && set->indexer.enabled)
+		(void)master_worker_spawn(m, "indexer");
 	for (unsigned int i = 0; i < set->services.count; i++) {
 		const struct service_settings *s = set->services.v[i];
 		unsigned int have = 0;

@@ -24,6 +24,7 @@ enum worker_role {
 	WORKER_ROLE_MAIL,  /* imap, pop3 */
 	WORKER_ROLE_LMTP,
 	WORKER_ROLE_AUTH,
+	WORKER_ROLE_INDEXER, /* background full-text indexing (src/indexer) */
 };
 
 struct worker {

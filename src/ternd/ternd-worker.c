@@ -1,13 +1,14 @@
 /* Worker process: the configuration from the master, the listeners it
  * passed down and accepting on them, the channel to the master, and
  * draining on SIGTERM (shutdown) and SIGUSR1 (retire after a reload). The
- * roles are in ternd-login.c (pre-login), ternd-mail.c (post-login) and
- * src/lmtp (delivery). */
+ * roles are in ternd-login.c (pre-login), ternd-mail.c (post-login),
+ * src/lmtp (delivery) and src/indexer (background text indexing). */
 #include "ternd-worker-private.h"
 #include "buffer.h"
 #include "connection.h"
 #include "imap-cache-render.h"
 #include "index-db.h"
+#include "indexer-worker.h"
 #include "lmtp-client.h"
 #include "log.h"
 #include "login-imap.h"
@@ -127,6 +128,22 @@ static int worker_parse_listeners(const char *env)
 			p++;
 	}
 	return 0;
+}
+
+/* The indexer: the datagram socket the master bound is its to read and
+   close (draining doesn't close it under the indexer's feet) */
+static int worker_indexer_init(const char **error_r)
+{
+	for (unsigned int i = 0; i < worker.listeners.count; i++) {
+		struct worker_listener *l = worker.listeners.v[i];
+		if (strcmp(l->protocol, "indexer") == 0 && l->fd >= 0) {
+			int fd = l->fd;
+			l->fd = -1;
+			return indexer_worker_init(worker.config->set, fd, error_r);
+		}
+	}
+	*error_r = "no indexer socket from the master";
+	return -1;
 }
 
 static void worker_stop_listening(void)
@@ -252,6 +269,7 @@ static int worker_role_parse(const char *role)
 		{ "managesieve", "managesieve", WORKER_ROLE_MAIL },
 		{ "lmtp", "lmtp", WORKER_ROLE_LMTP },
 		{ "auth", "auth", WORKER_ROLE_AUTH },
+		{ "indexer", "indexer", WORKER_ROLE_INDEXER },
 	};
 	for (size_t i = 0; i < N_ELEMENTS(roles); i++) {
 		if (strcmp(roles[i].name, role) == 0) {
@@ -312,6 +330,8 @@ static int worker_init(const char *role, const char **error_r)
 		return -1;
 	if (worker.role == WORKER_ROLE_AUTH)
 		return worker_auth_init(error_r);
+	if (worker.role == WORKER_ROLE_INDEXER)
+		return worker_indexer_init(error_r);
 	if (worker.role == WORKER_ROLE_LOGIN) {
 		if (worker_login_init(error_r) < 0)
 			return -1;
@@ -347,6 +367,8 @@ static void worker_deinit(void)
 		worker_login_deinit();
 	else if (worker.role == WORKER_ROLE_AUTH)
 		worker_auth_deinit();
+	else if (worker.role == WORKER_ROLE_INDEXER)
+		indexer_worker_deinit();
 	else
 		worker_mail_deinit();
 	lmtp_clients_deinit();

@@ -1,0 +1,228 @@
+/* The indexer process: socket input, the schedule, and indexing a user's
+ * queued messages in batches as that user (indexer-worker.h). */
+#include "indexer-worker.h"
+#include "indexer-queue.h"
+#include "deliver-user.h"
+#include "index-db.h"
+#include "ioloop.h"
+#include "log.h"
+#include "mail-storage.h"
+
+#include <errno.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* messages per write transaction: short enough that a delivery to the
+   same user never waits long for the index lock */
+#define INDEXER_BATCH 16
+/* datagrams read per wakeup before the indexing goes on */
+#define INDEXER_READ_MAX 256
+/* index connections kept open (index-db.h) */
+#define INDEXER_PARKED_INDEXES 16
+/* expunged messages' text rows deleted per user visit */
+#define INDEXER_GC_MAX 1000
+
+struct indexer_worker {
+	const struct tern_settings *set;
+	int fd;
+	struct io *io;
+	struct timeout *to;
+	struct indexer_queue *queue;
+	/* the user being indexed and where in its mailboxes */
+	struct indexer_user *cur;
+	struct mail_user *mail_user;
+	unsigned int mailbox_idx, uid_idx;
+	uint64_t user_started_ms, user_indexed;
+	uint64_t dropped_full, indexed, failed;
+};
+
+static struct indexer_worker iw = { .fd = -1 };
+
+static void indexer_schedule(void);
+
+static void indexer_input(void *context ATTR_UNUSED)
+{
+	char buf[INDEXER_DATAGRAM_MAX + 1];
+	uint32_t uids[INDEXER_NOTIFY_MAX_UIDS];
+	for (unsigned int i = 0; i < INDEXER_READ_MAX; i++) {
+		ssize_t ret = recv(iw.fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
+		if (ret < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				log_error(NULL, "indexer_recv_failed", "error=%s",
+					  log_value(strerror(errno)));
+			break;
+		}
+		struct indexer_request req;
+		if ((size_t)ret > INDEXER_DATAGRAM_MAX ||
+		    indexer_request_decode(buf, (size_t)ret, uids, &req) < 0) {
+			log_error(NULL, "indexer_bad_request", "size=%zd", ret);
+			continue;
+		}
+		unsigned int taken = indexer_queue_add(iw.queue, &req, ioloop_now_ms());
+		if (taken < req.uid_count) {
+			if (iw.dropped_full == 0)
+				log_warning(NULL, "indexer_queue_full",
+					    "max_queued=%u (the rest is left to searches)",
+					    iw.set->indexer.max_queued);
+			iw.dropped_full += req.uid_count - taken;
+		}
+	}
+	indexer_schedule();
+}
+
+/* Closes the current user's storage, as the user (closing parks the index
+   connection), and forgets the user. */
+static void indexer_user_done(void)
+{
+	log_debug(NULL, "text_indexed", "user=%s messages=%llu queued=%u msecs=%llu",
+		  log_value(iw.cur->name), (unsigned long long)iw.user_indexed, iw.cur->count,
+		  (unsigned long long)(ioloop_now_ms() - iw.user_started_ms));
+	if (iw.mail_user != NULL) {
+		const char *error;
+		struct deliver_user du = {
+			.name = iw.cur->name, .home = iw.cur->home,
+			.uid = iw.cur->uid, .gid = iw.cur->gid,
+		};
+		int switched = deliver_user_become(&du, &error);
+		if (switched >= 0)
+			mail_user_deinit(&iw.mail_user);
+		if (switched > 0)
+			deliver_user_become_root();
+	}
+	indexer_user_free(&iw.cur);
+}
+
+/* One batch of the current user, as the user. Returns true when the user
+   is finished. */
+static bool indexer_user_step(void)
+{
+	struct indexer_user *u = iw.cur;
+	struct deliver_user du = { .name = u->name, .home = u->home, .uid = u->uid, .gid = u->gid };
+	const char *error;
+	int switched = deliver_user_become(&du, &error);
+	if (switched < 0) {
+		log_error(NULL, "text_index_failed", "user=%s error=%s", log_value(u->name),
+			  log_value(error));
+		iw.failed += u->count;
+		return true;
+	}
+	bool done = false;
+	if (iw.mail_user == NULL &&
+	    mail_deliver_storage_open(iw.set, NULL, &du, true, &iw.mail_user) < 0) {
+		iw.failed += u->count;
+		done = true;
+	}
+	while (!done && iw.mailbox_idx < u->mailboxes.count) {
+		struct indexer_mailbox *mb = &u->mailboxes.v[iw.mailbox_idx];
+		if (iw.uid_idx >= mb->uids.count) {
+			iw.mailbox_idx++;
+			iw.uid_idx = 0;
+			continue;
+		}
+		unsigned int n = mb->uids.count - iw.uid_idx;
+		if (n > INDEXER_BATCH)
+			n = INDEXER_BATCH;
+		if (mail_user_search_index_uids(iw.mail_user, mb->name, mb->uids.v + iw.uid_idx,
+						n) < 0) {
+			const char *text;
+			(void)mail_user_get_error(iw.mail_user, &text);
+			log_error(NULL, "text_index_failed", "user=%s mailbox=%s error=%s",
+				  log_value(u->name), log_value(mb->name), log_value(text));
+			/* the rest of this mailbox is left to the first search */
+			iw.failed += mb->uids.count - iw.uid_idx;
+			iw.uid_idx = mb->uids.count;
+			continue;
+		}
+		iw.indexed += n;
+		iw.user_indexed += n;
+		iw.uid_idx += n;
+		break; /* one batch per step */
+	}
+	if (!done && iw.mailbox_idx >= u->mailboxes.count) {
+		/* the text of messages expunged meanwhile goes too */
+		if (mail_user_search_gc(iw.mail_user, INDEXER_GC_MAX) < 0) {
+			const char *text;
+			(void)mail_user_get_error(iw.mail_user, &text);
+			log_error(NULL, "search_gc_failed", "user=%s error=%s",
+				  log_value(u->name), log_value(text));
+		}
+		done = true;
+	}
+	if (switched > 0)
+		deliver_user_become_root();
+	return done;
+}
+
+static void indexer_run(void *context ATTR_UNUSED)
+{
+	/* timeout_add_once() removed itself */
+	iw.to = NULL;
+	if (iw.cur == NULL) {
+		const struct indexer_settings *iset = &iw.set->indexer;
+		iw.cur = indexer_queue_take_ready(iw.queue, ioloop_now_ms(), iset->delay_ms,
+						  iset->max_delay_ms);
+		if (iw.cur == NULL) {
+			indexer_schedule();
+			return;
+		}
+		indexer_user_normalize(iw.cur);
+		iw.mailbox_idx = iw.uid_idx = 0;
+		iw.user_started_ms = ioloop_now_ms();
+		iw.user_indexed = 0;
+	}
+	if (indexer_user_step())
+		indexer_user_done();
+	/* back to the loop between batches: the socket is read meanwhile */
+	indexer_schedule();
+}
+
+static void indexer_schedule(void)
+{
+	if (iw.to != NULL)
+		return;
+	uint64_t due = 0;
+	if (iw.cur == NULL) {
+		const struct indexer_settings *iset = &iw.set->indexer;
+		due = indexer_queue_next_due(iw.queue, ioloop_now_ms(), iset->delay_ms,
+					     iset->max_delay_ms);
+		if (due == UINT64_MAX)
+			return; /* the next request schedules */
+	}
+	iw.to = timeout_add_once(due > 60000 ? 60000 : (unsigned int)due, indexer_run, NULL);
+}
+
+int indexer_worker_init(const struct tern_settings *set, int fd, const char **error_r)
+{
+	iw.set = set;
+	iw.fd = fd;
+	/* below the serving processes; a nice value can't fail upwards */
+	if (setpriority(PRIO_PROCESS, 0, (int)set->indexer.nice) < 0) {
+		*error_r = t_strdup_printf("setpriority(%u) failed: %s", set->indexer.nice,
+					   strerror(errno));
+		return -1;
+	}
+	iw.queue = indexer_queue_create(set->indexer.max_queued);
+	index_db_set_park_limit(INDEXER_PARKED_INDEXES);
+	iw.io = io_add(fd, IO_READ, indexer_input, NULL);
+	return 0;
+}
+
+void indexer_worker_deinit(void)
+{
+	timeout_remove(&iw.to);
+	io_remove(&iw.io);
+	if (iw.cur != NULL)
+		indexer_user_done();
+	unsigned int left = iw.queue == NULL ? 0 : indexer_queue_count(iw.queue);
+	if (left > 0 || iw.dropped_full > 0 || iw.failed > 0)
+		log_info(NULL, "indexer_stop",
+			 "indexed=%llu left_to_search=%u dropped_queue_full=%llu failed=%llu",
+			 (unsigned long long)iw.indexed, left,
+			 (unsigned long long)iw.dropped_full, (unsigned long long)iw.failed);
+	indexer_queue_destroy(&iw.queue);
+	index_db_set_park_limit(0);
+	if (iw.fd >= 0)
+		close(iw.fd);
+	iw.fd = -1;
+}
