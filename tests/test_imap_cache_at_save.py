@@ -1,7 +1,9 @@
-"""The message cache filled at save (issue 4, mail.cache_at_save): APPEND,
-MULTIAPPEND and LMTP parse each message as it streams to disk and store
-its ENVELOPE, BODY, BODYSTRUCTURE and root header block in the index in
-the save's own transaction, so the first FETCH of them reads no file.
+"""The message cache filled at save (issue 4, mail.cache_at_save): APPEND
+and MULTIAPPEND parse each message as it streams to disk and store its
+ENVELOPE, BODY, BODYSTRUCTURE and root header block in the index in the
+save's own transaction, so the first FETCH of them reads no file. LMTP
+leaves it to the indexer process, which renders it from the same read that
+indexes the message's text (src/indexer).
 
 The renderings must be exactly those a FETCH would make by parsing the
 file: the whole MIME fixture corpus is fetched once from the save-time
@@ -14,6 +16,7 @@ import re
 import smtplib
 import socket
 import sqlite3
+import time
 
 import pytest
 
@@ -55,6 +58,17 @@ def rows_per_mailbox(srv, user="alice"):
                                          " GROUP BY mailbox_id")]
     finally:
         db.close()
+
+
+def wait_cache_rows(srv, count, user="alice", seconds=20):
+    """The cache rows once there are count (LMTP's come from the indexer
+    after its delay)."""
+    deadline = time.monotonic() + seconds
+    rows = cache_rows(srv, user)
+    while len(rows) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+        rows = cache_rows(srv, user)
+    return rows
 
 
 def drop_cache(srv, user="alice"):
@@ -161,7 +175,7 @@ def test_multiappend_and_lmtp_fill_the_cache(tmp_path):
         assert tagged.startswith(tag.encode() + b" OK [APPENDUID"), tagged
         with smtplib.LMTP("127.0.0.1", srv.lmtp_port) as lmtp:
             lmtp.sendmail("bob@example.com", ["alice@example.org"], message("via lmtp"))
-        rows = cache_rows(srv)
+        rows = wait_cache_rows(srv, 4)
         assert len(rows) == 4 and all(v == (True, True, True) for v in rows.values())
         c.select()
         env = by_uid(c.ok("UID FETCH 4 (UID ENVELOPE)"))[4]
@@ -171,6 +185,30 @@ def test_multiappend_and_lmtp_fill_the_cache(tmp_path):
         assert hdr.startswith(b"Return-Path: ")
         drop_cache(srv)
         assert c.fetch("4 BODY.PEEK[HEADER]")[4]["BODY[HEADER]"] == hdr
+    finally:
+        srv.stop()
+
+
+def test_lmtp_corpus_cached_by_indexer_equals_parsed_from_file(tmp_path):
+    srv = Ternd(tmp_path, lmtp=True, config_extra="indexer {\n delay = 100ms\n}\n").start()
+    try:
+        with smtplib.LMTP("127.0.0.1", srv.lmtp_port) as lmtp:
+            for path in MESSAGES:
+                refused = lmtp.sendmail("bob@example.com", ["alice@example.org"],
+                                        path.read_bytes())
+                assert refused == {}
+        n = len(MESSAGES)
+        rows = wait_cache_rows(srv, n)
+        assert len(rows) == n
+        assert all(env and bs for env, bs, _ in rows.values())
+        c = Imap(srv.imap_port, timeout=60)
+        c.select()
+        cached = by_uid(c.ok(f"UID FETCH 1:* ({ITEMS})"))
+        assert len(cached) == n
+        drop_cache(srv)
+        parsed = by_uid(c.ok(f"UID FETCH 1:* ({ITEMS})"))
+        for uid in cached:
+            assert parsed[uid] == cached[uid], f"uid {uid}: {MESSAGES[uid - 1].name}"
     finally:
         srv.stop()
 

@@ -34,6 +34,9 @@ int mail_deliver_storage_open(const struct tern_settings *set, const struct log_
 		.driver = set->mail.driver,
 		.create_special_folders = set->mail.create_special_folders,
 		.text_index_on_demand = defer_text_index || !set->mail.index_text_at_save,
+		/* whoever indexes the text later renders the cache from the
+		   same read */
+		.cache_on_demand = defer_text_index,
 	};
 	const char *error;
 	if (mail_user_init(&mset, user_r, &error) < 0) {

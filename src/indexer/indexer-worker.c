@@ -123,8 +123,9 @@ static bool indexer_user_step(void)
 		unsigned int n = mb->uids.count - iw.uid_idx;
 		if (n > INDEXER_BATCH)
 			n = INDEXER_BATCH;
+		/* LMTP left the message cache to this read too */
 		if (mail_user_search_index_uids(iw.mail_user, mb->name, mb->uids.v + iw.uid_idx,
-						n) < 0) {
+						n, true) < 0) {
 			const char *text;
 			(void)mail_user_get_error(iw.mail_user, &text);
 			log_error(NULL, "text_index_failed", "user=%s mailbox=%s error=%s",

@@ -130,7 +130,7 @@ static void lmtp_storage_index(struct lmtp_client *client, struct lmtp_storage *
 		struct lmtp_unindexed *u = &st->unindexed.v[0];
 		unsigned int n = u->uids.count < LMTP_INDEX_BATCH ? u->uids.count : LMTP_INDEX_BATCH;
 		const char *text;
-		if (mail_user_search_index_uids(st->mail_user, u->mailbox, u->uids.v, n) < 0) {
+		if (mail_user_search_index_uids(st->mail_user, u->mailbox, u->uids.v, n, true) < 0) {
 			mail_user_get_error(st->mail_user, &text);
 			log_error(&client->conn->log, "text_index_failed", "user=%s mailbox=%s error=%s",
 				  log_value(st->user.name), log_value(u->mailbox), log_value(text));

@@ -292,6 +292,45 @@ void mail_cache_builder_finish(struct mail_save *save)
 	mail_cache_builder_free(save);
 }
 
+struct mail_cache_render {
+	const struct mail_cache_builder_vfuncs *v;
+	void *builder;
+};
+
+struct mail_cache_render *mail_cache_render_begin(pool_t pool)
+{
+	if (cache_builder == NULL)
+		return NULL;
+	struct mail_cache_render *r = p_new(pool, struct mail_cache_render, 1);
+	r->v = cache_builder;
+	r->builder = cache_builder->init(pool, cache_builder_context);
+	return r;
+}
+
+void mail_cache_render_feed(struct mail_cache_render *r, const void *data, size_t size)
+{
+	r->v->feed(r->builder, data, size);
+}
+
+bool mail_cache_render_finish(struct mail_cache_render **_r, pool_t pool,
+			      struct mail_cache_fields *fields_r)
+{
+	struct mail_cache_render *r = *_r;
+	memset(fields_r, 0, sizeof(*fields_r));
+	bool ret = r->v->finish(r->builder, pool, fields_r) > 0;
+	mail_cache_render_free(_r);
+	return ret;
+}
+
+void mail_cache_render_free(struct mail_cache_render **_r)
+{
+	struct mail_cache_render *r = *_r;
+	if (r == NULL)
+		return;
+	*_r = NULL;
+	r->v->deinit(r->builder);
+}
+
 void mail_cache_builder_free(struct mail_save *save)
 {
 	if (save->cache_builder == NULL)

@@ -97,7 +97,8 @@ struct mail_save *mail_save_begin(struct mail_user *user, const char *name,
 	   UID, and the next text search indexes it (mailbox_search_update) */
 	if (!user->text_index_on_demand)
 		save->search = search_text_builder_create(save->pool, 0);
-	mail_cache_builder_begin(save);
+	if (!user->cache_on_demand)
+		mail_cache_builder_begin(save);
 	if (params->convert_binary && (save->binary = mail_save_binary_create(user)) == NULL) {
 		mail_save_free(save);
 		return NULL;

@@ -53,10 +53,12 @@ void mail_search_doc_from_text(pool_t pool, const struct search_text *text,
 	k->references = keys.references;
 }
 
-/* Reads and parses a message file into its searchable text. Returns 1, 0
-   if expunged, -1 on error (set). */
+/* Reads and parses a message file into its searchable text and, with
+   cache_r, its message cache fields (*cache_r NULL when there is no
+   renderer or nothing to cache). Returns 1, 0 if expunged, -1 on error
+   (set). */
 static int mail_search_read_text(struct mailbox *box, uint32_t uid, pool_t pool,
-				 struct search_text **text_r)
+				 struct search_text **text_r, struct mail_cache_fields **cache_r)
 {
 	struct istream *input;
 	uint64_t size;
@@ -64,11 +66,14 @@ static int mail_search_read_text(struct mailbox *box, uint32_t uid, pool_t pool,
 	if (ret <= 0)
 		return ret;
 	struct search_text_builder *b = search_text_builder_create(pool, 0);
+	struct mail_cache_render *render = cache_r == NULL ? NULL : mail_cache_render_begin(pool);
 	for (;;) {
 		size_t n;
 		const unsigned char *data = i_stream_get_data(input, &n);
 		if (n > 0) {
 			search_text_builder_feed(b, data, n);
+			if (render != NULL)
+				mail_cache_render_feed(render, data, n);
 			i_stream_skip(input, n);
 			continue;
 		}
@@ -82,6 +87,13 @@ static int mail_search_read_text(struct mailbox *box, uint32_t uid, pool_t pool,
 	}
 	*text_r = search_text_builder_finish(b);
 	search_text_builder_destroy(&b);
+	if (cache_r != NULL) {
+		struct mail_cache_fields fields;
+		*cache_r = NULL;
+		if (render != NULL && ret > 0 && mail_cache_render_finish(&render, pool, &fields))
+			*cache_r = p_memdup(pool, &fields, sizeof(fields));
+		mail_cache_render_free(&render);
+	}
 	i_stream_destroy(&input);
 	return ret;
 }
@@ -89,16 +101,18 @@ static int mail_search_read_text(struct mailbox *box, uint32_t uid, pool_t pool,
 /* Indexes one batch of UIDs: files are read before the write lock. A
    watermark other than 0 is recorded in the same transaction. */
 static int mail_search_update_batch(struct mailbox *box, const uint32_t *uids, unsigned int count,
-				    uint32_t watermark, bool advance)
+				    uint32_t watermark, bool advance, bool fill_cache)
 {
 	struct mail_user *user = box->user;
 	pool_t pool = pool_create("search update", 64 * 1024);
 	struct index_search_doc *docs = p_new(pool, struct index_search_doc, count);
+	struct mail_cache_fields **caches = p_new(pool, struct mail_cache_fields *, count);
 	bool *have = p_new(pool, bool, count);
 	int ret = 0;
 	for (unsigned int i = 0; i < count && ret == 0; i++) {
 		struct search_text *text;
-		int r = mail_search_read_text(box, uids[i], pool, &text);
+		int r = mail_search_read_text(box, uids[i], pool, &text,
+					      fill_cache ? &caches[i] : NULL);
 		if (r < 0)
 			ret = -1;
 		else if (r > 0) {
@@ -114,6 +128,9 @@ static int mail_search_update_batch(struct mailbox *box, const uint32_t *uids, u
 					(advance && index_search_advance_indexed_uid(user->db, box->id,
 										     uids[i]) < 0)))
 				ret = mail_user_set_index_error(user, "index message text");
+			else if (have[i] && caches[i] != NULL &&
+				 mail_cache_put_locked(user, box->id, uids[i], caches[i]) < 0)
+				ret = mail_user_set_index_error(user, "write message cache");
 		}
 		if (ret == 0 && watermark != 0 &&
 		    index_search_set_indexed_uid(user->db, box->id, watermark) < 0)
@@ -171,7 +188,7 @@ static int mail_search_update_some(struct mailbox *box, unsigned int max, unsign
 	for (unsigned int i = 0; i < total && ret == 0; i += batch) {
 		unsigned int n = total - i < batch ? total - i : batch;
 		ret = mail_search_update_batch(box, missing.v + i, n, i + n == total ? watermark : 0,
-					       false);
+					       false, false);
 		mailbox_progress(box, i + n, missing.count);
 	}
 	*more_r = total < missing.count;
@@ -188,7 +205,7 @@ int mailbox_search_update(struct mailbox *box)
 }
 
 int mail_user_search_index_uids(struct mail_user *user, const char *name,
-				const uint32_t *uids, unsigned int count)
+				const uint32_t *uids, unsigned int count, bool fill_cache)
 {
 	struct index_mailbox mb;
 	mail_user_clear_error(user);
@@ -204,7 +221,7 @@ int mail_user_search_index_uids(struct mail_user *user, const char *name,
 		.name = p_strdup(pool, mb.name), .dir = p_strdup(pool, mb.dir),
 		.notify_fd = -1,
 	};
-	ret = mail_search_update_batch(&box, uids, count, 0, true);
+	ret = mail_search_update_batch(&box, uids, count, 0, true, fill_cache);
 	pool_destroy(&pool);
 	return ret;
 }
@@ -402,7 +419,7 @@ int mailbox_search_text_scan(struct mailbox *box, uint32_t uid, enum mail_search
 	mail_user_clear_error(box->user);
 	pool_t pool = pool_create("search scan", 16 * 1024);
 	struct search_text *text;
-	ret = mail_search_read_text(box, uid, pool, &text);
+	ret = mail_search_read_text(box, uid, pool, &text, NULL);
 	if (ret > 0)
 		ret = mail_search_text_test(text, key, header_name, needle) ? 1 : 0;
 	pool_destroy(&pool);

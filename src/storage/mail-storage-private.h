@@ -119,8 +119,9 @@ struct mail_storage_vfuncs {
 
 struct mail_user {
 	pool_t pool;
-	/* mail_user_settings.text_index_on_demand */
+	/* mail_user_settings.text_index_on_demand, cache_on_demand */
 	bool text_index_on_demand;
+	bool cache_on_demand;
 	const struct mail_storage_vfuncs *v;
 	void *driver_context;
 	char *username, *home, *notify_path;
@@ -235,6 +236,16 @@ void mail_cache_builder_begin(struct mail_save *save);
 void mail_cache_builder_feed(struct mail_save *save, const void *data, size_t size);
 void mail_cache_builder_finish(struct mail_save *save);
 void mail_cache_builder_free(struct mail_save *save);
+/* The same renderer outside a save, for a message read from its file
+   (mail_user_search_index_uids() with fill_cache). begin returns NULL when
+   the process has none; finish returns true with *fields_r filled (from
+   pool) and frees the renderer, as free does. */
+struct mail_cache_render;
+struct mail_cache_render *mail_cache_render_begin(pool_t pool);
+void mail_cache_render_feed(struct mail_cache_render *r, const void *data, size_t size);
+bool mail_cache_render_finish(struct mail_cache_render **r, pool_t pool,
+			      struct mail_cache_fields *fields_r);
+void mail_cache_render_free(struct mail_cache_render **r);
 /* Stores a message's cache fields inside the current write transaction.
    Returns 0 or -1 (index error). */
 int mail_cache_put_locked(struct mail_user *user, int64_t mailbox_id, uint32_t uid,

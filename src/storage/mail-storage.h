@@ -72,6 +72,10 @@ struct mail_user_settings {
 	   it (mail.index_text_at_save = no): cheaper saves, slower first
 	   text search */
 	bool text_index_on_demand;
+	/* saves leave the message cache to whoever indexes them later
+	   (mail_user_search_index_uids() with fill_cache, as LMTP's deferred
+	   indexing does) or to the first FETCH */
+	bool cache_on_demand;
 };
 
 struct mail_user;
@@ -432,9 +436,11 @@ int mailbox_search_update(struct mailbox *box);
    hundred) in one write transaction, without opening the mailbox (no disk
    sync, no view), moving the watermark along them where it was just below:
    for indexing deliveries' text later in batches (LMTP). Messages gone
-   meanwhile are skipped. Returns 0 (also when the mailbox is gone) or -1. */
+   meanwhile are skipped. With fill_cache the message cache is rendered
+   from the same read and stored too (for saves made with
+   cache_on_demand). Returns 0 (also when the mailbox is gone) or -1. */
 int mail_user_search_index_uids(struct mail_user *user, const char *name,
-				const uint32_t *uids, unsigned int count);
+				const uint32_t *uids, unsigned int count, bool fill_cache);
 /* Rebuilds the mailbox's search data from the message files (ternctl
    index rebuild). Returns 0 or -1. */
 int mailbox_search_rebuild(struct mailbox *box);

@@ -322,6 +322,7 @@ int mail_user_init(const struct mail_user_settings *set, struct mail_user **user
 	user->v = v;
 	user->notify_fd = -1;
 	user->text_index_on_demand = set->text_index_on_demand;
+	user->cache_on_demand = set->cache_on_demand;
 	user->username = p_strdup(pool, set->username == NULL ? "" : set->username);
 	size_t len = strlen(set->home);
 	while (len > 1 && set->home[len - 1] == '/')

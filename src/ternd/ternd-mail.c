@@ -166,23 +166,27 @@ void worker_mail_channel_input(struct ipc_channel *chan ATTR_UNUSED, const void 
 
 int worker_mail_init(const char **error_r ATTR_UNUSED)
 {
-	const struct tern_settings *set = worker.config->set;
-
 	imap_client_set_unauthenticated_callback(worker_mail_unauthenticated);
 	managesieve_client_set_unauthenticated_callback(worker_mail_sieve_unauthenticated);
 	connection_set_count_hook(worker_mail_count_changed);
 	if (worker.role == WORKER_ROLE_MAIL)
 		index_db_set_park_limit(WORKER_MAIL_PARKED_INDEXES);
-	if (set->mail.cache_at_save) {
-		/* the bounds FETCH parses with, so that both render alike */
-		const struct mime_parser_limits limits = {
-			.max_depth = set->mail.mime_max_depth,
-			.max_parts = set->mail.mime_max_parts,
-			.max_header_size = (size_t)set->mail.mime_max_header_size,
-		};
-		imap_cache_render_register(&limits);
-	}
+	worker_cache_render_register();
 	return 0;
+}
+
+void worker_cache_render_register(void)
+{
+	const struct tern_settings *set = worker.config->set;
+	if (!set->mail.cache_at_save)
+		return;
+	/* the bounds FETCH parses with, so that both render alike */
+	const struct mime_parser_limits limits = {
+		.max_depth = set->mail.mime_max_depth,
+		.max_parts = set->mail.mime_max_parts,
+		.max_header_size = (size_t)set->mail.mime_max_header_size,
+	};
+	imap_cache_render_register(&limits);
 }
 
 void worker_mail_deinit(void)

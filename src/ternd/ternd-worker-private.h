@@ -50,6 +50,9 @@ void worker_login_channel_input(struct ipc_channel *chan, const void *data, size
 /* ternd-mail.c */
 int worker_mail_init(const char **error_r);
 void worker_mail_deinit(void);
+/* Renders the message cache at save (mail.cache_at_save), also for the
+   indexer, which renders what LMTP deferred. */
+void worker_cache_render_register(void);
 void worker_mail_channel_input(struct ipc_channel *chan, const void *data, size_t size,
 			       int fd, void *context);
 

@@ -139,6 +139,8 @@ static int worker_indexer_init(const char **error_r)
 		if (strcmp(l->protocol, "indexer") == 0 && l->fd >= 0) {
 			int fd = l->fd;
 			l->fd = -1;
+			/* LMTP leaves the message cache to the indexer's read */
+			worker_cache_render_register();
 			return indexer_worker_init(worker.config->set, fd, error_r);
 		}
 	}
