@@ -130,12 +130,14 @@ def median(vals):
 def report(path):
     """The side-by-side table of an lmtp-deliver.sh results file: medians
     over the rounds, and the median of the per-round ratios to Dovecot."""
-    deliver, bigm = {}, {}
+    deliver, bigm, drain = {}, {}, {}
     with open(path) as f:
         for line in f:
             r = json.loads(line)
             if r["workload"] == "deliver":
                 deliver.setdefault(r["target"], []).append(r["runs"][-1])
+            elif r["workload"] == "indexer_drain":
+                drain.setdefault(r["target"], []).append(r)
             elif r["workload"] == "lmtp_bigmbox":
                 bigm[r["target"]] = r
     targets = sorted(set(deliver) | set(bigm), key=lambda x: (not x.startswith("dovecot"), x))
@@ -156,6 +158,12 @@ def report(path):
         fmt(median([r["txn_latency"]["p50_ms"] for r in rs])),
         fmt(median([r["txn_latency"]["p99_ms"] for r in rs]))), deliver)
     row("verified", lambda rs: "ok" if all(r.get("verify_ok") for r in rs) else "FAILED", deliver)
+    # deliver and drain records of a target alternate, one pair per round
+    totals = {t: [d["server_cpu_ms_per_msg"] + x["indexer_cpu_ms_per_msg_after"]
+                  for d, x in zip(deliver[t], drain[t])] for t in drain if t in deliver}
+    row("background indexing after the run, CPU ms/msg",
+        lambda rs: fmt(median([r["indexer_cpu_ms_per_msg_after"] for r in rs]), "%.3f"), drain)
+    row("server CPU ms/msg including it", lambda v: fmt(median(v), "%.3f"), totals)
     row("empty INBOX msg/s, CPU ms/msg", lambda r: "%s, %s" % (
         fmt(r["empty"]["msgs_per_s"]), fmt(r["empty"]["server_cpu_ms_per_msg"], "%.3f")), bigm)
     row("%s-msg INBOX msg/s, CPU ms/msg" % next(iter(bigm.values()), {}).get("big"),
@@ -176,6 +184,10 @@ def report(path):
         print("\n%s / %s per round: msg/s %s (median x%.2f), CPU/msg %s (median x%.2f)" % (
             tg, ref, " ".join("%.2f" % x for x in speed), median(speed),
             " ".join("%.2f" % x for x in cpu), median(cpu)))
+        if tg in totals:
+            tot = [a / b["server_cpu_ms_per_msg"] for a, b in zip(totals[tg], deliver[ref])]
+            print("  CPU/msg including background indexing: %s (median x%.2f)" % (
+                " ".join("%.2f" % x for x in tot), median(tot)))
 
 
 def main():

@@ -256,3 +256,46 @@ def test_indexer_gone_session_indexes(ternd_factory):
         assert c.send(["alice@example.org"], f"m{i}", f"alone{i}") == [250]
     assert c.quit() == 221
     assert indexed(srv, "alice") == (3, 3)
+
+
+def test_indexer_socket_full_left_to_search(ternd_factory):
+    # a stopped indexer: its socket fills (the kernel's queue of datagrams
+    # is bounded), sessions never wait on it, and what didn't fit is left to
+    # the first search
+    srv = ternd_factory(lmtp=True, users=USERS, process_count=1,
+                        config_extra=indexer_conf("100ms")).start()
+    pid = indexer_pid(srv)
+    qlen = int(open("/proc/sys/net/unix/max_dgram_qlen").read())
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        count = qlen + 20
+        t0 = time.monotonic()
+        for i in range(count):
+            c = Lmtp(srv.lmtp_port)
+            assert c.send(["alice@example.org"], f"m{i}", f"full{i} words") == [250]
+            assert c.quit() == 221
+        assert time.monotonic() - t0 < 120
+        assert indexed(srv, "alice")[0] == 0
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    # what the socket held is indexed by the indexer, the rest by the search
+    uids = search(srv, "alice", "secret", 'BODY "words"')
+    assert uids == list(range(1, count + 1))
+    assert search(srv, "alice", "secret", f'BODY "full{count - 1} "') == [count]
+    assert indexed(srv, "alice") == (count, count)
+
+
+def test_indexer_doesnt_recreate_a_deleted_storage(ternd_factory):
+    srv = ternd_factory(lmtp=True, users=USERS, process_count=1,
+                        config_extra=indexer_conf("500ms")).start()
+    home = srv.base / "mail" / "alice"
+    c = Lmtp(srv.lmtp_port)
+    assert c.send(["alice@example.org"], "first", "doomed words") == [250]
+    assert c.quit() == 221
+    shutil.rmtree(home)
+    deadline = time.monotonic() + 10
+    while ("event=text_index_skipped user=alice" not in srv.log_text()
+           and time.monotonic() < deadline):
+        time.sleep(0.05)
+    assert "event=text_index_skipped user=alice" in srv.log_text()
+    assert not home.exists()

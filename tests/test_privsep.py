@@ -259,3 +259,41 @@ def test_managesieve_processes(ternd_factory):
         st = os.stat(path)
         assert (st.st_uid, st.st_mode & 0o077) == (vmail.pw_uid, 0), path
     assert os.lstat(home / ".dovecot.sieve").st_uid == vmail.pw_uid
+
+
+def test_indexer_works_as_the_users_uid(ternd_factory):
+    """The indexer process runs as root at nice 19 and indexes a user's
+    deliveries as the userdb's uid: everything it leaves in the home
+    belongs to the user, and its index is complete."""
+    import sqlite3
+    import smtplib
+    import tempfile
+    import pathlib
+    vmail = pwd.getpwnam("nobody")
+    base = pathlib.Path(tempfile.mkdtemp(prefix="tern-privsep-"))
+    base.chmod(0o755)
+    home = base / "erin"
+    home.mkdir()
+    os.chown(home, vmail.pw_uid, vmail.pw_gid)
+    srv = ternd_factory(users={}, lmtp=True,
+                        config_extra="indexer {\n delay = 100ms\n}\n")
+    with open(srv.passwd_path, "a") as f:
+        f.write(f"erin:{{PLAIN}}pw:{vmail.pw_uid}:{vmail.pw_gid}::{home}::\n")
+    srv.start()
+    pids = workers(srv, "indexer")
+    assert len(pids) == 1 and proc_ids(pids[0])[0] == 0
+    with smtplib.LMTP("127.0.0.1", srv.lmtp_port) as lmtp:
+        for i in range(3):
+            lmtp.sendmail("a@example.net", ["erin@example.org"],
+                          f"Subject: s{i}\r\n\r\nbody{i}\r\n")
+
+    def docs():
+        db = sqlite3.connect(f"file:{home}/tern-index.db?mode=ro", uri=True, timeout=10)
+        try:
+            return db.execute("SELECT count(*) FROM message_search").fetchone()[0]
+        finally:
+            db.close()
+    assert wait_for(lambda: docs() == 3, timeout=20)
+    assert wait_for(lambda: "event=text_indexed user=erin messages=3" in srv.log_text())
+    for path in [home, *home.rglob("*")]:
+        assert os.lstat(path).st_uid == vmail.pw_uid, path

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* messages per write transaction: short enough that a delivery to the
@@ -108,8 +109,16 @@ static bool indexer_user_step(void)
 		return true;
 	}
 	bool done = false;
+	struct stat st;
 	if (iw.mail_user == NULL &&
-	    mail_deliver_storage_open(iw.set, NULL, &du, true, &iw.mail_user) < 0) {
+	    stat(t_strdup_printf("%s/%s", u->home, MAIL_INDEX_FILENAME), &st) < 0 &&
+	    errno == ENOENT) {
+		/* the storage was deleted meanwhile: don't make it again */
+		log_debug(NULL, "text_index_skipped", "user=%s reason=\"no storage\"",
+			  log_value(u->name));
+		done = true;
+	} else if (iw.mail_user == NULL &&
+		   mail_deliver_storage_open(iw.set, NULL, &du, true, &iw.mail_user) < 0) {
 		iw.failed += u->count;
 		done = true;
 	}

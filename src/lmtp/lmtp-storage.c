@@ -106,12 +106,13 @@ static bool lmtp_storage_hand_over(struct lmtp_client *client, struct lmtp_stora
 }
 
 /* Indexes up to LMTP_INDEX_BATCH messages of each waiting mailbox, or
-   until deadline (0: none), unless the indexer process takes them. Runs
-   as the storage's user. */
+   until deadline (0: none), unless the indexer process takes them (what
+   it has no room for is left to the first search when final: the session
+   goes idle or ends). Runs as the storage's user. */
 static void lmtp_storage_index(struct lmtp_client *client, struct lmtp_storage *st,
-			       uint64_t deadline)
+			       uint64_t deadline, bool final)
 {
-	if (lmtp_storage_hand_over(client, st, deadline == 0))
+	if (lmtp_storage_hand_over(client, st, final))
 		return;
 	const char *error;
 	int switched = deliver_user_become(&st->user, &error);
@@ -150,7 +151,7 @@ static void lmtp_storage_index(struct lmtp_client *client, struct lmtp_storage *
 static void lmtp_storage_free(struct lmtp_client *client, struct lmtp_storage *st, bool index)
 {
 	if (index && st->unindexed.count > 0)
-		lmtp_storage_index(client, st, 0);
+		lmtp_storage_index(client, st, 0, true);
 	client->unindexed_count -= st->unindexed_count;
 	if (st->mail_user != NULL) {
 		/* closing parks the index connection, as the user's */
@@ -277,7 +278,7 @@ void lmtp_storage_input_drained(struct lmtp_client *client)
 		/* the indexer takes any number at once: its queue decides */
 		if (st->unindexed_count >= LMTP_INDEX_READY ||
 		    (st->unindexed_count > 0 && client->set->indexer.enabled))
-			lmtp_storage_index(client, st, deadline);
+			lmtp_storage_index(client, st, deadline, false);
 		if (lmtp_msecs_now() >= deadline)
 			break;
 	}
@@ -290,7 +291,7 @@ static void lmtp_storage_idle(void *context)
 	for (unsigned int i = 0; i < client->storages.count && client->unindexed_count > 0; i++) {
 		struct lmtp_storage *st = client->storages.v[i];
 		if (st->unindexed.count > 0)
-			lmtp_storage_index(client, st, deadline);
+			lmtp_storage_index(client, st, deadline, true);
 		if (lmtp_msecs_now() >= deadline)
 			break;
 	}

@@ -62,6 +62,9 @@ enum mailbox_special_use {
 	MAILBOX_SPECIAL_IMPORTANT = 0x80,
 };
 
+/* The user's index database in the mail home */
+#define MAIL_INDEX_FILENAME "tern-index.db"
+
 struct mail_user_settings {
 	const char *username;
 	const char *home;   /* the user's mail home; created if missing */

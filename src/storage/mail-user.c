@@ -11,7 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAIL_INDEX_FILENAME "tern-index.db"
 /* held while a new user's index and default mailboxes are made */
 #define MAIL_SETUP_LOCK_FILENAME "tern-setup.lock"
 #define MAIL_NOTIFY_FILENAME "tern-notify"
