@@ -1057,7 +1057,9 @@ const struct config_block_def *const config_blocks[] = {
 const char config_embedded_default[] =
 	"service imap {\n}\n"
 	"service pop3 {\n}\n"
-	"service lmtp {\n}\n"
+	/* a delivery waits for its fsyncs; an MTA delivers over parallel
+	   connections (Postfix: up to 20 per destination) */
+	"service lmtp {\n  process_count = 8\n}\n"
 	"service managesieve {\n}\n"
 	"listener imap {\n  protocol = imap\n  port = 1143\n  tls = starttls\n}\n"
 	"listener imaps {\n  protocol = imap\n  port = 1993\n  tls = implicit\n}\n"

@@ -91,6 +91,9 @@ struct lmtp_client {
 	ARRAY(struct lmtp_storage *) storages;
 	unsigned int unindexed_count;
 	struct timeout *to_storage;
+	/* the indexer's socket was full: no hand-over before this
+	   (CLOCK_MONOTONIC ms) */
+	uint64_t hand_over_after_ms;
 
 	/* for the log line at the end */
 	unsigned int messages, deliveries;

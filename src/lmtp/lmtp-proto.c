@@ -451,10 +451,19 @@ int lmtp_data_decode(struct lmtp_data_decoder *dec, const unsigned char *data, s
 			dec->state = LMTP_DATA_MID;
 			continue;
 		case LMTP_DATA_MID: {
-			/* the fast path: copy up to the next CR or LF */
-			size_t n = i;
-			while (n < size && data[n] != '\r' && data[n] != '\n')
-				n++;
+			/* the fast path: a whole line ending in CRLF with no other
+			   CR in it is copied as it is */
+			const unsigned char *lf = memchr(data + i, '\n', size - i);
+			size_t end = lf == NULL ? size : (size_t)(lf - data);
+			const unsigned char *cr = memchr(data + i, '\r', end - i);
+			if (lf != NULL && cr == lf - 1) {
+				buffer_append(dest, data + i, end + 1 - i);
+				i = end + 1;
+				dec->state = LMTP_DATA_LINE_START;
+				continue;
+			}
+			/* else copy up to the first CR or LF */
+			size_t n = cr != NULL ? (size_t)(cr - data) : end;
 			buffer_append(dest, data + i, n - i);
 			i = n;
 			if (i == size)

@@ -26,6 +26,12 @@
 #define LMTP_INDEX_READY 32
 /* messages a session may leave unindexed; more are left to the first search */
 #define LMTP_INDEX_MAX_PENDING 4096
+/* with an indexer process: the session's deliveries are handed over in
+   bulk (the indexer waits for a user's deliveries to pause anyway), at
+   this many, when it goes idle and at its end */
+#define LMTP_HAND_OVER_READY 1024
+/* after the indexer's socket was found full */
+#define LMTP_HAND_OVER_BACKOFF_MSECS 100
 /* the work done at a time while the client may send more */
 #define LMTP_INDEX_SLICE_MSECS 20
 /* without input this long, the rest is indexed and the storages closed */
@@ -95,6 +101,7 @@ static bool lmtp_storage_hand_over(struct lmtp_client *client, struct lmtp_stora
 		if (r == INDEXER_NOTIFY_BUSY) {
 			if (final)
 				array_clear(&st->unindexed); /* left to the first search */
+			client->hand_over_after_ms = lmtp_msecs_now() + LMTP_HAND_OVER_BACKOFF_MSECS;
 			break;
 		}
 		array_delete(&u->uids, 0, n);
@@ -270,7 +277,10 @@ void lmtp_storage_delivered(struct lmtp_client *client, const struct deliver_use
 
 void lmtp_storage_input_drained(struct lmtp_client *client)
 {
-	if (client->unindexed_count < LMTP_INDEX_READY || client->mail_given)
+	unsigned int ready = client->set->indexer.enabled ? LMTP_HAND_OVER_READY :
+		LMTP_INDEX_READY;
+	if (client->unindexed_count < ready || client->mail_given ||
+	    (client->set->indexer.enabled && lmtp_msecs_now() < client->hand_over_after_ms))
 		return;
 	uint64_t deadline = lmtp_msecs_now() + LMTP_INDEX_SLICE_MSECS;
 	for (unsigned int i = 0; i < client->storages.count; i++) {
