@@ -48,11 +48,11 @@ size_t indexer_request_encode(const struct indexer_request *req, char *buf, size
 	return pos;
 }
 
-int indexer_request_decode(const char *data, size_t size, uint32_t *uids_buf,
+int indexer_request_decode(const char *data, size_t size, size_t *_pos, uint32_t *uids_buf,
 			   struct indexer_request *req_r)
 {
 	const char *fields[7];
-	size_t pos = 0;
+	size_t pos = *_pos;
 	if (size == 0 || data[size - 1] != '\0')
 		return -1;
 	for (unsigned int i = 0; i < N_ELEMENTS(fields); i++) {
@@ -61,8 +61,9 @@ int indexer_request_decode(const char *data, size_t size, uint32_t *uids_buf,
 		fields[i] = data + pos;
 		pos += strlen(fields[i]) + 1;
 	}
+	*_pos = pos;
 	unsigned int uid, gid;
-	if (pos != size || strcmp(fields[0], "1") != 0 || fields[1][0] == '\0' ||
+	if (strcmp(fields[0], "1") != 0 || fields[1][0] == '\0' ||
 	    fields[2][0] != '/' || fields[5][0] == '\0' ||
 	    str_to_uint(fields[3], &uid) < 0 || str_to_uint(fields[4], &gid) < 0)
 		return -1;
@@ -87,18 +88,26 @@ int indexer_request_decode(const char *data, size_t size, uint32_t *uids_buf,
 
 enum indexer_notify_result indexer_notify(const char *base_dir, const struct indexer_request *req)
 {
-	char buf[INDEXER_DATAGRAM_MAX];
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char buf[8192];
 	size_t len = indexer_request_encode(req, buf, sizeof(buf));
+	if (len == 0)
+		return INDEXER_NOTIFY_UNAVAILABLE;
+	return indexer_notify_send(base_dir, buf, len);
+}
+
+enum indexer_notify_result indexer_notify_send(const char *base_dir, const void *data,
+					       size_t len)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", base_dir, INDEXER_SOCKET_NAME);
-	if (len == 0 || n < 0 || (size_t)n >= sizeof(sa.sun_path))
+	if (len == 0 || len > INDEXER_DATAGRAM_MAX || n < 0 || (size_t)n >= sizeof(sa.sun_path))
 		return INDEXER_NOTIFY_UNAVAILABLE;
 	if (notify_fd < 0) {
 		notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		if (notify_fd < 0)
 			return INDEXER_NOTIFY_UNAVAILABLE;
 	}
-	if (sendto(notify_fd, buf, len, MSG_DONTWAIT, (struct sockaddr *)&sa, sizeof(sa)) ==
+	if (sendto(notify_fd, data, len, MSG_DONTWAIT, (struct sockaddr *)&sa, sizeof(sa)) ==
 	    (ssize_t)len)
 		return INDEXER_NOTIFY_SENT;
 	return errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS ?

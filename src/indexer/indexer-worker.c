@@ -42,9 +42,21 @@ static struct indexer_worker iw = { .fd = -1 };
 
 static void indexer_schedule(void);
 
+static void indexer_input_request(const struct indexer_request *req)
+{
+	unsigned int taken = indexer_queue_add(iw.queue, req, ioloop_now_ms());
+	if (taken < req->uid_count) {
+		if (iw.dropped_full == 0)
+			log_warning(NULL, "indexer_queue_full",
+				    "max_queued=%u (the rest is left to searches)",
+				    iw.set->indexer.max_queued);
+		iw.dropped_full += req->uid_count - taken;
+	}
+}
+
 static void indexer_input(void *context ATTR_UNUSED)
 {
-	char buf[INDEXER_DATAGRAM_MAX + 1];
+	static char buf[INDEXER_DATAGRAM_MAX + 1];
 	uint32_t uids[INDEXER_NOTIFY_MAX_UIDS];
 	for (unsigned int i = 0; i < INDEXER_READ_MAX; i++) {
 		ssize_t ret = recv(iw.fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
@@ -54,19 +66,18 @@ static void indexer_input(void *context ATTR_UNUSED)
 					  log_value(strerror(errno)));
 			break;
 		}
-		struct indexer_request req;
-		if ((size_t)ret > INDEXER_DATAGRAM_MAX ||
-		    indexer_request_decode(buf, (size_t)ret, uids, &req) < 0) {
+		if ((size_t)ret > INDEXER_DATAGRAM_MAX) {
 			log_error(NULL, "indexer_bad_request", "size=%zd", ret);
 			continue;
 		}
-		unsigned int taken = indexer_queue_add(iw.queue, &req, ioloop_now_ms());
-		if (taken < req.uid_count) {
-			if (iw.dropped_full == 0)
-				log_warning(NULL, "indexer_queue_full",
-					    "max_queued=%u (the rest is left to searches)",
-					    iw.set->indexer.max_queued);
-			iw.dropped_full += req.uid_count - taken;
+		size_t pos = 0;
+		while (pos < (size_t)ret) {
+			struct indexer_request req;
+			if (indexer_request_decode(buf, (size_t)ret, &pos, uids, &req) < 0) {
+				log_error(NULL, "indexer_bad_request", "size=%zd offset=%zu", ret, pos);
+				break;
+			}
+			indexer_input_request(&req);
 		}
 	}
 	indexer_schedule();

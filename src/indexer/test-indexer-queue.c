@@ -7,6 +7,17 @@
 
 #include <string.h>
 
+/* Decodes every request of a datagram; -1 if any is malformed. */
+static int decode_all(const char *data, size_t size, uint32_t *uids, struct indexer_request *last_r)
+{
+	size_t pos = 0;
+	do {
+		if (indexer_request_decode(data, size, &pos, uids, last_r) < 0)
+			return -1;
+	} while (pos < size);
+	return 0;
+}
+
 static struct indexer_request req_make(const char *user, const char *mailbox,
 				       const uint32_t *uids, unsigned int count)
 {
@@ -25,13 +36,23 @@ static void test_encode_decode(void)
 	struct indexer_request req = req_make("alice@example.org", "Lists/tern dev", uids, 3), got;
 	size_t len = indexer_request_encode(&req, buf, sizeof(buf));
 	test_assert(len > 0);
-	test_assert(indexer_request_decode(buf, len, got_uids, &got) == 0);
+	test_assert(decode_all(buf, len, got_uids, &got) == 0);
 	test_assert_strcmp(got.user, "alice@example.org");
 	test_assert_strcmp(got.home, "/home/x");
 	test_assert_strcmp(got.mailbox, "Lists/tern dev");
 	test_assert(got.uid == 1000 && got.gid == 100);
 	test_assert(got.uid_count == 3 && got_uids[0] == 1 && got_uids[1] == 42 &&
 		    got_uids[2] == 4294967295U);
+	/* two requests in one datagram */
+	struct indexer_request req2 = req_make("bob", "Junk", uids + 1, 1);
+	size_t len2 = indexer_request_encode(&req2, buf + len, sizeof(buf) - len);
+	size_t pos = 0;
+	test_assert(len2 > 0);
+	test_assert(indexer_request_decode(buf, len + len2, &pos, got_uids, &got) == 0 &&
+		    pos == len && strcmp(got.user, "alice@example.org") == 0);
+	test_assert(indexer_request_decode(buf, len + len2, &pos, got_uids, &got) == 0 &&
+		    pos == len + len2 && strcmp(got.user, "bob") == 0 &&
+		    strcmp(got.mailbox, "Junk") == 0 && got.uid_count == 1 && got_uids[0] == 42);
 	/* too small a buffer, no UIDs, too many UIDs */
 	test_assert(indexer_request_encode(&req, buf, 20) == 0);
 	req.uid_count = 0;
@@ -67,12 +88,11 @@ static void test_decode_malformed(void)
 	struct indexer_request req;
 	test_begin("indexer request malformed");
 	for (unsigned int i = 0; i < N_ELEMENTS(bad); i++)
-		test_assert(indexer_request_decode(bad[i].data, bad[i].size, uids, &req) < 0);
+		test_assert(decode_all(bad[i].data, bad[i].size, uids, &req) < 0);
 	/* a trailing NUL is required */
-	test_assert(indexer_request_decode("1\0u\0/h\0" "1\0" "1\0INBOX\0" "7", 18, uids,
-					   &req) < 0);
-	test_assert(indexer_request_decode("1\0u\0/h\0" "1\0" "1\0INBOX\0" "7", 19, uids,
-					   &req) == 0 && req.uid_count == 1 && uids[0] == 7);
+	test_assert(decode_all("1\0u\0/h\0" "1\0" "1\0INBOX\0" "7", 18, uids, &req) < 0);
+	test_assert(decode_all("1\0u\0/h\0" "1\0" "1\0INBOX\0" "7", 19, uids, &req) == 0 &&
+		    req.uid_count == 1 && uids[0] == 7);
 	test_end();
 }
 

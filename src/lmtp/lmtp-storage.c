@@ -75,52 +75,100 @@ static void lmtp_storage_count_left(struct lmtp_client *client, struct lmtp_stor
 	st->unindexed_count = left;
 }
 
-/* Hands the storage's waiting deliveries to the indexer process. Returns
-   false when there is none running and the session must index them
-   itself; when its socket is full they wait for the next call, or at the
-   session's end (final) are left to the first search. */
-static bool lmtp_storage_hand_over(struct lmtp_client *client, struct lmtp_storage *st,
-				   bool final)
+/* Where a hand-over datagram ends: the storage, its mailbox entry and the
+   UIDs of that entry it took. */
+struct lmtp_hand_over_end {
+	unsigned int storage, mailbox, uids;
+};
+
+/* Encodes the waiting deliveries of the session's storages, from the
+   first, into buf until it is full. Returns the length. */
+static size_t lmtp_hand_over_encode(struct lmtp_client *client, char *buf, size_t size,
+				    struct lmtp_hand_over_end *end_r)
+{
+	size_t len = 0;
+	for (unsigned int i = 0; i < client->storages.count; i++) {
+		struct lmtp_storage *st = client->storages.v[i];
+		for (unsigned int j = 0; j < st->unindexed.count; j++) {
+			struct lmtp_unindexed *u = &st->unindexed.v[j];
+			for (unsigned int k = 0; k < u->uids.count; k += INDEXER_NOTIFY_MAX_UIDS) {
+				unsigned int n = u->uids.count - k;
+				struct indexer_request req = {
+					.user = st->user.name, .home = st->user.home,
+					.mailbox = u->mailbox, .uid = st->user.uid, .gid = st->user.gid,
+					.uids = u->uids.v + k,
+					.uid_count = n < INDEXER_NOTIFY_MAX_UIDS ? n :
+						INDEXER_NOTIFY_MAX_UIDS,
+				};
+				size_t n_len = indexer_request_encode(&req, buf + len, size - len);
+				if (n_len == 0) {
+					*end_r = (struct lmtp_hand_over_end){ i, j, k };
+					return len;
+				}
+				len += n_len;
+			}
+		}
+	}
+	*end_r = (struct lmtp_hand_over_end){ client->storages.count, 0, 0 };
+	return len;
+}
+
+/* Forgets what a sent datagram carried: everything before end. */
+static void lmtp_hand_over_sent(struct lmtp_client *client, const struct lmtp_hand_over_end *end)
+{
+	for (unsigned int i = 0; i < client->storages.count && i <= end->storage; i++) {
+		struct lmtp_storage *st = client->storages.v[i];
+		if (i < end->storage) {
+			array_clear(&st->unindexed);
+		} else {
+			array_delete(&st->unindexed, 0, end->mailbox);
+			if (end->uids > 0)
+				array_delete(&st->unindexed.v[0].uids, 0, end->uids);
+		}
+		lmtp_storage_count_left(client, st);
+	}
+}
+
+/* Hands every waiting delivery of the session to the indexer process, as
+   few datagrams as they fit in. Returns false when no indexer runs (the
+   session must index them itself). When its socket is full the rest wait
+   for the next hand-over (after a pause), or when final (the session goes
+   idle or ends) are left to the first search. */
+static bool lmtp_storage_hand_over(struct lmtp_client *client, bool final)
 {
 	if (!client->set->indexer.enabled)
 		return false;
-	bool ret = true;
-	while (st->unindexed.count > 0) {
-		struct lmtp_unindexed *u = &st->unindexed.v[0];
-		unsigned int n = u->uids.count < INDEXER_NOTIFY_MAX_UIDS ? u->uids.count :
-			INDEXER_NOTIFY_MAX_UIDS;
-		struct indexer_request req = {
-			.user = st->user.name, .home = st->user.home, .mailbox = u->mailbox,
-			.uid = st->user.uid, .gid = st->user.gid, .uids = u->uids.v, .uid_count = n,
-		};
-		enum indexer_notify_result r = indexer_notify(client->set->base_dir, &req);
-		if (r == INDEXER_NOTIFY_UNAVAILABLE) {
-			ret = false;
-			break;
-		}
+	static char buf[INDEXER_DATAGRAM_MAX];
+	while (client->unindexed_count > 0) {
+		struct lmtp_hand_over_end end;
+		size_t len = lmtp_hand_over_encode(client, buf, sizeof(buf), &end);
+		if (len == 0)
+			break; /* a request that fits in no datagram: can't be */
+		enum indexer_notify_result r = indexer_notify_send(client->set->base_dir, buf, len);
+		if (r == INDEXER_NOTIFY_UNAVAILABLE)
+			return false;
 		if (r == INDEXER_NOTIFY_BUSY) {
-			if (final)
-				array_clear(&st->unindexed); /* left to the first search */
 			client->hand_over_after_ms = lmtp_msecs_now() + LMTP_HAND_OVER_BACKOFF_MSECS;
 			break;
 		}
-		array_delete(&u->uids, 0, n);
-		if (u->uids.count == 0)
-			array_delete(&st->unindexed, 0, 1);
+		lmtp_hand_over_sent(client, &end);
 	}
-	lmtp_storage_count_left(client, st);
-	return ret;
+	if (final && client->unindexed_count > 0) {
+		/* left to the first search */
+		for (unsigned int i = 0; i < client->storages.count; i++) {
+			array_clear(&client->storages.v[i]->unindexed);
+			lmtp_storage_count_left(client, client->storages.v[i]);
+		}
+	}
+	return true;
 }
 
 /* Indexes up to LMTP_INDEX_BATCH messages of each waiting mailbox, or
-   until deadline (0: none), unless the indexer process takes them (what
-   it has no room for is left to the first search when final: the session
-   goes idle or ends). Runs as the storage's user. */
+   until deadline (0: none), in the session itself (no indexer process).
+   Runs as the storage's user. */
 static void lmtp_storage_index(struct lmtp_client *client, struct lmtp_storage *st,
-			       uint64_t deadline, bool final)
+			       uint64_t deadline)
 {
-	if (lmtp_storage_hand_over(client, st, final))
-		return;
 	const char *error;
 	int switched = deliver_user_become(&st->user, &error);
 	if (switched < 0) {
@@ -157,8 +205,9 @@ static void lmtp_storage_index(struct lmtp_client *client, struct lmtp_storage *
 
 static void lmtp_storage_free(struct lmtp_client *client, struct lmtp_storage *st, bool index)
 {
-	if (index && st->unindexed.count > 0)
-		lmtp_storage_index(client, st, 0, true);
+	/* the indexer takes every storage's at once: this one's among them */
+	if (index && st->unindexed.count > 0 && !lmtp_storage_hand_over(client, true))
+		lmtp_storage_index(client, st, 0);
 	client->unindexed_count -= st->unindexed_count;
 	if (st->mail_user != NULL) {
 		/* closing parks the index connection, as the user's */
@@ -277,18 +326,22 @@ void lmtp_storage_delivered(struct lmtp_client *client, const struct deliver_use
 
 void lmtp_storage_input_drained(struct lmtp_client *client)
 {
-	unsigned int ready = client->set->indexer.enabled ? LMTP_HAND_OVER_READY :
-		LMTP_INDEX_READY;
-	if (client->unindexed_count < ready || client->mail_given ||
-	    (client->set->indexer.enabled && lmtp_msecs_now() < client->hand_over_after_ms))
+	if (client->mail_given)
+		return;
+	if (client->set->indexer.enabled) {
+		if (client->unindexed_count < LMTP_HAND_OVER_READY ||
+		    lmtp_msecs_now() < client->hand_over_after_ms ||
+		    lmtp_storage_hand_over(client, false))
+			return;
+		/* no indexer after all: the session indexes */
+	}
+	if (client->unindexed_count < LMTP_INDEX_READY)
 		return;
 	uint64_t deadline = lmtp_msecs_now() + LMTP_INDEX_SLICE_MSECS;
 	for (unsigned int i = 0; i < client->storages.count; i++) {
 		struct lmtp_storage *st = client->storages.v[i];
-		/* the indexer takes any number at once: its queue decides */
-		if (st->unindexed_count >= LMTP_INDEX_READY ||
-		    (st->unindexed_count > 0 && client->set->indexer.enabled))
-			lmtp_storage_index(client, st, deadline, false);
+		if (st->unindexed_count >= LMTP_INDEX_READY)
+			lmtp_storage_index(client, st, deadline);
 		if (lmtp_msecs_now() >= deadline)
 			break;
 	}
@@ -297,11 +350,13 @@ void lmtp_storage_input_drained(struct lmtp_client *client)
 static void lmtp_storage_idle(void *context)
 {
 	struct lmtp_client *client = context;
+	if (client->unindexed_count > 0)
+		(void)lmtp_storage_hand_over(client, true);
 	uint64_t deadline = lmtp_msecs_now() + LMTP_INDEX_SLICE_MSECS;
 	for (unsigned int i = 0; i < client->storages.count && client->unindexed_count > 0; i++) {
 		struct lmtp_storage *st = client->storages.v[i];
 		if (st->unindexed.count > 0)
-			lmtp_storage_index(client, st, deadline, true);
+			lmtp_storage_index(client, st, deadline);
 		if (lmtp_msecs_now() >= deadline)
 			break;
 	}
