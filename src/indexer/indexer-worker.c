@@ -14,9 +14,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* messages per write transaction: short enough that a delivery to the
-   same user never waits long for the index lock */
-#define INDEXER_BATCH 16
+/* messages per write transaction for a user whose deliveries paused (a
+   bigger batch is about a tenth cheaper per message: fewer FTS5 segments
+   to flush and merge) */
+#define INDEXER_BATCH 64
+/* ... and for one taken at max_delay while its mail still comes: short
+   enough that a delivery to it never waits long for the index lock */
+#define INDEXER_BATCH_BUSY_USER 16
 /* datagrams read per wakeup before the indexing goes on */
 #define INDEXER_READ_MAX 256
 /* index connections kept open (index-db.h) */
@@ -33,7 +37,7 @@ struct indexer_worker {
 	/* the user being indexed and where in its mailboxes */
 	struct indexer_user *cur;
 	struct mail_user *mail_user;
-	unsigned int mailbox_idx, uid_idx;
+	unsigned int mailbox_idx, uid_idx, batch;
 	uint64_t user_started_ms, user_indexed;
 	uint64_t dropped_full, indexed, failed;
 };
@@ -141,8 +145,8 @@ static bool indexer_user_step(void)
 			continue;
 		}
 		unsigned int n = mb->uids.count - iw.uid_idx;
-		if (n > INDEXER_BATCH)
-			n = INDEXER_BATCH;
+		if (n > iw.batch)
+			n = iw.batch;
 		/* LMTP left the message cache to this read too */
 		if (mail_user_search_index_uids(iw.mail_user, mb->name, mb->uids.v + iw.uid_idx,
 						n, true) < 0) {
@@ -189,6 +193,8 @@ static void indexer_run(void *context ATTR_UNUSED)
 		}
 		indexer_user_normalize(iw.cur);
 		iw.mailbox_idx = iw.uid_idx = 0;
+		bool quiet = ioloop_now_ms() >= iw.cur->last_ms + iset->delay_ms;
+		iw.batch = quiet ? INDEXER_BATCH : INDEXER_BATCH_BUSY_USER;
 		iw.user_started_ms = ioloop_now_ms();
 		iw.user_indexed = 0;
 	}
