@@ -299,3 +299,39 @@ def test_indexer_doesnt_recreate_a_deleted_storage(ternd_factory):
         time.sleep(0.05)
     assert "event=text_index_skipped user=alice" in srv.log_text()
     assert not home.exists()
+
+
+def test_indexer_after_fetch_and_expunge(ternd_factory):
+    # a FETCH before the indexer runs renders and stores the cache itself,
+    # an expunge removes a message it was told about: the indexer's later
+    # pass neither fails nor changes what FETCH answers
+    srv = ternd_factory(lmtp=True, users=USERS, process_count=1,
+                        config_extra=indexer_conf("1s")).start()
+    c = Lmtp(srv.lmtp_port)
+    for i in range(3):
+        assert c.send(["alice@example.org"], f"m{i}", f"early{i} words") == [250]
+    assert c.quit() == 221
+
+    def by_uid(untagged):
+        out = {}
+        for line in untagged:
+            m = re.match(rb"\* \d+ FETCH \(UID (\d+) (.*)", line, re.S)
+            if m:
+                out[int(m.group(1))] = m.group(2)
+        return out
+    imap = Imap(srv.imap_port, "alice", "secret")
+    imap.ok("SELECT INBOX")
+    before = by_uid(imap.ok("UID FETCH 1:3 (UID BODYSTRUCTURE ENVELOPE)"))
+    assert sorted(before) == [1, 2, 3]
+    imap.ok("UID STORE 2 +FLAGS.SILENT (\\Deleted)")
+    imap.ok("EXPUNGE")
+    deadline = time.monotonic() + 15
+    while indexed(srv, "alice")[0] != 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert indexed(srv, "alice")[0] == 2
+    assert "text_index_failed" not in srv.log_text()
+    after = by_uid(imap.ok("UID FETCH 1:3 (UID BODYSTRUCTURE ENVELOPE)"))
+    assert after == {1: before[1], 3: before[3]}
+    imap.ok("LOGOUT")
+    assert search(srv, "alice", "secret", 'BODY "words"') == [1, 3]
+    assert indexed(srv, "alice") == (2, 3)
