@@ -108,11 +108,23 @@ static int mail_search_update_batch(struct mailbox *box, const uint32_t *uids, u
 	struct index_search_doc *docs = p_new(pool, struct index_search_doc, count);
 	struct mail_cache_fields **caches = p_new(pool, struct mail_cache_fields *, count);
 	bool *have = p_new(pool, bool, count);
+	/* a FETCH may have cached some already (a client in IDLE fetches new
+	   mail at once): those are not rendered again */
+	struct mail_cache_fields *cached = NULL;
+	if (fill_cache) {
+		cached = p_new(pool, struct mail_cache_fields, count);
+		if (mailbox_cache_get_batch(box, uids, count, false, pool, cached) < 0) {
+			/* then render them all */
+			memset(cached, 0, count * sizeof(*cached));
+			mail_user_clear_error(user);
+		}
+	}
 	int ret = 0;
 	for (unsigned int i = 0; i < count && ret == 0; i++) {
 		struct search_text *text;
+		bool render = fill_cache && cached[i].bodystructure == NULL;
 		int r = mail_search_read_text(box, uids[i], pool, &text,
-					      fill_cache ? &caches[i] : NULL);
+					      render ? &caches[i] : NULL);
 		if (r < 0)
 			ret = -1;
 		else if (r > 0) {
