@@ -6,6 +6,7 @@
 # (bench/lmtp-bigmbox.py). Prints the table with the ratios.
 #   bench/lmtp-deliver.sh                 STEPS="deliver bigmbox" by default
 #   COUNT=2000 STEPS=deliver TARGETS=ternd ROUNDS=1 bench/lmtp-deliver.sh
+#   RCPTS=5 COUNT=2000 STEPS=deliver bench/lmtp-deliver.sh   (recipients per message)
 # Targets: dovecot, ternd, ternd-notext (index_text_at_save = no, as the
 # bench's Dovecot has no full-text index); TERN_CONF_EXTRA is appended to
 # ternd's configuration.
@@ -19,6 +20,7 @@ export BENCH_HOME=${BENCH_HOME:-/var/tmp/tern-bench}
 export BENCH_CORPUS=${BENCH_CORPUS:-$BENCH_HOME/data/corpus}
 COUNT=${COUNT:-10000}
 CONNS=${CONNS:-8}
+RCPTS=${RCPTS:-1}
 BIG=${BIG:-90000}
 NEW=${NEW:-300}
 STEPS=${STEPS:-"deliver bigmbox"}
@@ -102,11 +104,11 @@ run_target() {
 			case $step in
 			deliver)
 				python3 "$BENCH_DIR/deliver.py" --count "$COUNT" --conns "$CONNS" \
-					--users 100 --user-base 101
+					--users 100 --user-base 101 --rcpts "$RCPTS"
 				# ternd indexes the text in the background: its cost
 				# after the replies counts too
 				[ "$tgt" = dovecot ] ||
-					python3 "$HERE/indexer-drain.py" --messages "$COUNT" ;;
+					python3 "$HERE/indexer-drain.py" --messages $((COUNT * RCPTS)) ;;
 			bigmbox)
 				python3 "$HERE/lmtp-bigmbox.py" --big "$BIG" --new "$NEW" ;;
 			*) echo "unknown step $step" >&2; exit 64 ;;
