@@ -253,9 +253,11 @@ def test_indexer_gone_session_indexes(ternd_factory):
     sock.unlink()
     c = Lmtp(srv.lmtp_port)
     for i in range(3):
-        assert c.send(["alice@example.org"], f"m{i}", f"alone{i}") == [250]
+        assert c.send(["alice@example.org", "bob@example.org"], f"m{i}", f"alone{i}") == \
+            [250, 250]
+    # several storages in the session: each is indexed as it closes
     assert c.quit() == 221
-    assert indexed(srv, "alice") == (3, 3)
+    assert indexed(srv, "alice") == (3, 3) and indexed(srv, "bob") == (3, 3)
 
 
 def test_indexer_socket_full_left_to_search(ternd_factory):

@@ -203,10 +203,12 @@ static void lmtp_storage_index(struct lmtp_client *client, struct lmtp_storage *
 	lmtp_storage_count_left(client, st);
 }
 
+/* Frees st; with index, what still waits is indexed by the session first
+   (callers hand over to the indexer before, while every storage of the
+   session is still there to be encoded). */
 static void lmtp_storage_free(struct lmtp_client *client, struct lmtp_storage *st, bool index)
 {
-	/* the indexer takes every storage's at once: this one's among them */
-	if (index && st->unindexed.count > 0 && !lmtp_storage_hand_over(client, true))
+	if (index && st->unindexed.count > 0)
 		lmtp_storage_index(client, st, 0);
 	client->unindexed_count -= st->unindexed_count;
 	if (st->mail_user != NULL) {
@@ -245,6 +247,8 @@ static struct lmtp_storage *lmtp_storage_get(struct lmtp_client *client,
 			if (client->storages.v[i]->last_used < client->storages.v[lru]->last_used)
 				lru = i;
 		}
+		if (client->storages.v[lru]->unindexed.count > 0)
+			(void)lmtp_storage_hand_over(client, false);
 		lmtp_storage_free(client, client->storages.v[lru], true);
 		array_delete(&client->storages, lru, 1);
 	}
@@ -380,6 +384,8 @@ void lmtp_storage_schedule(struct lmtp_client *client)
 void lmtp_storage_close_all(struct lmtp_client *client, bool index)
 {
 	timeout_remove(&client->to_storage);
+	if (index && client->unindexed_count > 0)
+		(void)lmtp_storage_hand_over(client, true);
 	for (unsigned int i = 0; i < client->storages.count; i++)
 		lmtp_storage_free(client, client->storages.v[i], index);
 	array_clear(&client->storages);
