@@ -452,7 +452,8 @@ void mail_attribute_transaction_rollback(struct mail_attribute_transaction **_t)
 int mailbox_attributes_move_locked(struct mail_user *user, const char *from, const char *to)
 {
 	struct index_mailbox from_mb, to_mb;
-	int64_t from_id, to_id;
+	/* set by the lookups; initialised for GCC -O3's flow analysis */
+	int64_t from_id = 0, to_id = 0;
 	if (mail_attribute_mailbox_lookup(user, from, &from_mb, &from_id) < 0 ||
 	    mail_attribute_mailbox_lookup(user, to, &to_mb, &to_id) < 0)
 		return -1;

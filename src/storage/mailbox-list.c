@@ -283,7 +283,8 @@ static int mailbox_remove_empty_parents(struct mail_user *user, const char *name
 static int mailbox_delete_locked(struct mail_user *user, const char *name)
 {
 	struct index_mailbox mb;
-	bool children;
+	/* set by mailbox_has_children(); initialised for GCC -O3's flow analysis */
+	bool children = false;
 	int ret = index_mailbox_lookup(user->db, name, t_pool(), &mb);
 	if (ret < 0)
 		return mail_user_set_index_error(user, "look up mailbox");

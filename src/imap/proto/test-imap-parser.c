@@ -407,9 +407,11 @@ static const char *test_parse_stops(const char *input, size_t input_len, bool by
 				break;
 		}
 		if (ret < 0) {
+			/* before the format's arguments: their order of
+			   evaluation is unspecified */
 			bool fatal;
-			str_printfa(out, " -> %s%s", imap_parser_get_error(parser, NULL, &fatal),
-				    fatal ? " (fatal)" : "");
+			const char *error = imap_parser_get_error(parser, NULL, &fatal);
+			str_printfa(out, " -> %s%s", error, fatal ? " (fatal)" : "");
 			break;
 		}
 		str_append(out, " |");
