@@ -89,6 +89,22 @@ def by_uid(untagged):
     return out
 
 
+def assert_cached_equals_parsed(srv, c, n):
+    """The selected mailbox's n messages (MESSAGES in order) are all
+    cached, and FETCH answers the same from the cache as from the files
+    once the rows are gone. Returns the cached answers by UID."""
+    rows = cache_rows(srv)
+    assert len(rows) == n
+    assert all(env and bs for env, bs, _ in rows.values())
+    cached = by_uid(c.ok(f"UID FETCH 1:* ({ITEMS})"))
+    assert len(cached) == n
+    drop_cache(srv)
+    parsed = by_uid(c.ok(f"UID FETCH 1:* ({ITEMS})"))
+    for uid in cached:
+        assert parsed[uid] == cached[uid], f"uid {uid}: {MESSAGES[uid - 1].name}"
+    return cached
+
+
 def append_in_pieces(port, box, data, piece):
     """APPEND over a raw socket with the literal sent piece bytes at a
     time (the server reads what has arrived: other chunk boundaries)."""
@@ -143,16 +159,8 @@ def test_corpus_cached_at_save_equals_parsed_from_file(tmp_path):
             else:
                 c.append_ok("Corpus", data)
             n += 1
-        rows = cache_rows(srv)
-        assert len(rows) == n
-        assert all(env and bs for env, bs, _ in rows.values())
         c.select("Corpus")
-        saved = by_uid(c.ok(f"UID FETCH 1:* ({ITEMS})"))
-        assert len(saved) == n
-        drop_cache(srv)
-        parsed = by_uid(c.ok(f"UID FETCH 1:* ({ITEMS})"))
-        for uid in saved:
-            assert parsed[uid] == saved[uid], f"uid {uid}: {MESSAGES[uid - 1].name}"
+        saved = assert_cached_equals_parsed(srv, c, n)
         # the FETCH filled the rows again, with the same answers
         assert len(cache_rows(srv)) == n
         assert by_uid(c.ok(f"UID FETCH 1:* ({ITEMS})")) == saved
@@ -197,18 +205,10 @@ def test_lmtp_corpus_cached_by_indexer_equals_parsed_from_file(tmp_path):
                 refused = lmtp.sendmail("bob@example.com", ["alice@example.org"],
                                         path.read_bytes())
                 assert refused == {}
-        n = len(MESSAGES)
-        rows = wait_cache_rows(srv, n)
-        assert len(rows) == n
-        assert all(env and bs for env, bs, _ in rows.values())
+        assert len(wait_cache_rows(srv, len(MESSAGES))) == len(MESSAGES)
         c = Imap(srv.imap_port, timeout=60)
         c.select()
-        cached = by_uid(c.ok(f"UID FETCH 1:* ({ITEMS})"))
-        assert len(cached) == n
-        drop_cache(srv)
-        parsed = by_uid(c.ok(f"UID FETCH 1:* ({ITEMS})"))
-        for uid in cached:
-            assert parsed[uid] == cached[uid], f"uid {uid}: {MESSAGES[uid - 1].name}"
+        assert_cached_equals_parsed(srv, c, len(MESSAGES))
     finally:
         srv.stop()
 

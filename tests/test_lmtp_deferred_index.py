@@ -169,10 +169,16 @@ def test_text_at_save_off_leaves_it_to_search(ternd_factory):
     assert indexed(srv, "alice") == (1, 1)
 
 
-def wait_indexed(srv, user, want, seconds=15):
+def wait_for(cond, seconds=15):
+    """Polls cond until it holds or seconds pass; its last answer."""
     deadline = time.monotonic() + seconds
-    while indexed(srv, user) != want and time.monotonic() < deadline:
+    while not cond() and time.monotonic() < deadline:
         time.sleep(0.05)
+    return cond()
+
+
+def wait_indexed(srv, user, want, seconds=15):
+    wait_for(lambda: indexed(srv, user) == want, seconds)
     return indexed(srv, user)
 
 
@@ -235,10 +241,7 @@ def test_indexer_restarted_keeps_requests(ternd_factory):
     # the request waits in the socket, which the master holds
     time.sleep(0.5)
     os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 10
-    while indexer_pid(srv) == pid and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert indexer_pid(srv) != pid
+    assert wait_for(lambda: indexer_pid(srv) != pid, 10)
     assert wait_indexed(srv, "alice", (1, 1)) == (1, 1)
     assert "event=worker_died service=indexer" in srv.log_text()
 
@@ -295,11 +298,7 @@ def test_indexer_doesnt_recreate_a_deleted_storage(ternd_factory):
     assert c.send(["alice@example.org"], "first", "doomed words") == [250]
     assert c.quit() == 221
     shutil.rmtree(home)
-    deadline = time.monotonic() + 10
-    while ("event=text_index_skipped user=alice" not in srv.log_text()
-           and time.monotonic() < deadline):
-        time.sleep(0.05)
-    assert "event=text_index_skipped user=alice" in srv.log_text()
+    assert wait_for(lambda: "event=text_index_skipped user=alice" in srv.log_text(), 10)
     assert not home.exists()
 
 
@@ -327,10 +326,7 @@ def test_indexer_after_fetch_and_expunge(ternd_factory):
     assert sorted(before) == [1, 2, 3]
     imap.ok("UID STORE 2 +FLAGS.SILENT (\\Deleted)")
     imap.ok("EXPUNGE")
-    deadline = time.monotonic() + 15
-    while indexed(srv, "alice")[0] != 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert indexed(srv, "alice")[0] == 2
+    assert wait_for(lambda: indexed(srv, "alice")[0] == 2)
     assert "text_index_failed" not in srv.log_text()
     after = by_uid(imap.ok("UID FETCH 1:3 (UID BODYSTRUCTURE ENVELOPE)"))
     assert after == {1: before[1], 3: before[3]}

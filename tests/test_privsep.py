@@ -4,8 +4,10 @@ can reach neither mail nor passwords; mail processes run as the userdb's
 uid; one auth process owns the passdb; any process can die and new logins
 still work."""
 import os
+import pathlib
 import pwd
 import signal
+import tempfile
 import time
 
 import pytest
@@ -40,6 +42,23 @@ def proc_ids(pid):
     uid = int(status.split("Uid:")[1].split()[0])
     gid = int(status.split("Gid:")[1].split()[0])
     return uid, gid
+
+
+def nobody_home(name):
+    """A mail home for a userdb user running as nobody, outside the test's
+    tmp_path (which nobody may not be able to reach): (pwent, home)."""
+    vmail = pwd.getpwnam("nobody")
+    base = pathlib.Path(tempfile.mkdtemp(prefix="tern-privsep-"))
+    base.chmod(0o755)
+    home = base / name
+    home.mkdir()
+    os.chown(home, vmail.pw_uid, vmail.pw_gid)
+    return vmail, home
+
+
+def add_user(srv, name, pw, home):
+    with open(srv.passwd_path, "a") as f:
+        f.write(f"{name}:{{PLAIN}}pw:{pw.pw_uid}:{pw.pw_gid}::{home}::\n")
 
 
 def wait_for(cond, timeout=10):
@@ -91,17 +110,9 @@ def test_auth_process_owns_the_passdb(ternd):
 
 
 def test_mail_process_runs_as_userdb_uid(ternd_factory, tmp_path):
-    import tempfile
-    import pathlib
-    vmail = pwd.getpwnam("nobody")
-    base = pathlib.Path(tempfile.mkdtemp(prefix="tern-privsep-"))
-    base.chmod(0o755)
-    home = base / "carol"
-    home.mkdir()
-    os.chown(home, vmail.pw_uid, vmail.pw_gid)
+    vmail, home = nobody_home("carol")
     srv = ternd_factory(users={}).start()
-    with open(srv.passwd_path, "a") as f:
-        f.write(f"carol:{{PLAIN}}pw:{vmail.pw_uid}:{vmail.pw_gid}::{home}::\n")
+    add_user(srv, "carol", vmail, home)
     c = RawImap(srv.imap_port)
     _, tagged = c.command("l", "LOGIN carol pw")
     assert tagged.startswith(b"l OK"), tagged
@@ -226,21 +237,14 @@ def test_idle_mail_workers_exit(ternd_factory):
 def test_managesieve_processes(ternd_factory):
     """ManageSieve's login worker is chrooted like imap-login; its
     sessions run as the userdb's uid and the scripts belong to the user."""
-    import tempfile
-    import pathlib
     from conftest import free_port
     from test_managesieve import RawSieve
-    login_pw, vmail = pwd.getpwnam("tern-login"), pwd.getpwnam("nobody")
-    base = pathlib.Path(tempfile.mkdtemp(prefix="tern-privsep-"))
-    base.chmod(0o755)
-    home = base / "dora"
-    home.mkdir()
-    os.chown(home, vmail.pw_uid, vmail.pw_gid)
+    login_pw = pwd.getpwnam("tern-login")
+    vmail, home = nobody_home("dora")
     port = free_port()
     srv = ternd_factory(users={}, config_extra=f"listener.managesieve.enabled = yes\n"
                                                f"listener.managesieve.port = {port}\n")
-    with open(srv.passwd_path, "a") as f:
-        f.write(f"dora:{{PLAIN}}pw:{vmail.pw_uid}:{vmail.pw_gid}::{home}::\n")
+    add_user(srv, "dora", vmail, home)
     srv.start()
     pids = workers(srv, "managesieve-login")
     assert len(pids) == 2
@@ -267,18 +271,10 @@ def test_indexer_works_as_the_users_uid(ternd_factory):
     belongs to the user, and its index is complete."""
     import sqlite3
     import smtplib
-    import tempfile
-    import pathlib
-    vmail = pwd.getpwnam("nobody")
-    base = pathlib.Path(tempfile.mkdtemp(prefix="tern-privsep-"))
-    base.chmod(0o755)
-    home = base / "erin"
-    home.mkdir()
-    os.chown(home, vmail.pw_uid, vmail.pw_gid)
+    vmail, home = nobody_home("erin")
     srv = ternd_factory(users={}, lmtp=True,
                         config_extra="indexer {\n delay = 100ms\n}\n")
-    with open(srv.passwd_path, "a") as f:
-        f.write(f"erin:{{PLAIN}}pw:{vmail.pw_uid}:{vmail.pw_gid}::{home}::\n")
+    add_user(srv, "erin", vmail, home)
     srv.start()
     pids = workers(srv, "indexer")
     assert len(pids) == 1 and proc_ids(pids[0])[0] == 0

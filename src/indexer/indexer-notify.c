@@ -86,15 +86,6 @@ int indexer_request_decode(const char *data, size_t size, size_t *_pos, uint32_t
 	return req_r->uid_count > 0 ? 0 : -1;
 }
 
-enum indexer_notify_result indexer_notify(const char *base_dir, const struct indexer_request *req)
-{
-	char buf[8192];
-	size_t len = indexer_request_encode(req, buf, sizeof(buf));
-	if (len == 0)
-		return INDEXER_NOTIFY_UNAVAILABLE;
-	return indexer_notify_send(base_dir, buf, len);
-}
-
 enum indexer_notify_result indexer_notify_send(const char *base_dir, const void *data,
 					       size_t len)
 {

@@ -37,8 +37,6 @@ enum indexer_notify_result {
    the first call and kept. */
 enum indexer_notify_result indexer_notify_send(const char *base_dir, const void *data,
 					       size_t size);
-/* The same for one request. */
-enum indexer_notify_result indexer_notify(const char *base_dir, const struct indexer_request *req);
 /* Closes the kept socket. */
 void indexer_notify_deinit(void);
 

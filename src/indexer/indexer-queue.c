@@ -164,30 +164,6 @@ uint64_t indexer_queue_next_due(struct indexer_queue *queue, uint64_t now_ms,
 	return due <= now_ms ? 0 : due - now_ms;
 }
 
-void indexer_queue_requeue(struct indexer_queue *queue, struct indexer_user *user,
-			   uint64_t now_ms)
-{
-	for (unsigned int i = 0; i < user->mailboxes.count; i++) {
-		struct indexer_mailbox *mb = &user->mailboxes.v[i];
-		for (unsigned int j = 0; j < mb->uids.count; j += INDEXER_NOTIFY_MAX_UIDS) {
-			unsigned int n = mb->uids.count - j;
-			struct indexer_request req = {
-				.user = user->name, .home = user->home, .mailbox = mb->name,
-				.uid = user->uid, .gid = user->gid, .uids = mb->uids.v + j,
-				.uid_count = n < INDEXER_NOTIFY_MAX_UIDS ? n : INDEXER_NOTIFY_MAX_UIDS,
-			};
-			(void)indexer_queue_add(queue, &req, now_ms);
-		}
-	}
-	struct indexer_user *again = NULL;
-	char *key = user_key(user->name, user->home, user->uid, user->gid);
-	again = hash_table_lookup(queue->users, key);
-	free(key);
-	if (again != NULL && user->first_ms < again->first_ms)
-		again->first_ms = user->first_ms;
-	indexer_user_free(&user);
-}
-
 unsigned int indexer_queue_count(const struct indexer_queue *queue)
 {
 	return queue->count;

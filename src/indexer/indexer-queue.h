@@ -41,10 +41,6 @@ struct indexer_user *indexer_queue_take_ready(struct indexer_queue *queue, uint6
    UINT64_MAX when the queue is empty. */
 uint64_t indexer_queue_next_due(struct indexer_queue *queue, uint64_t now_ms,
 				unsigned int delay_ms, unsigned int max_delay_ms);
-/* Puts back (at its old first_ms, ready again after delay) a user whose
-   indexing was cut short; what no longer fits is dropped. */
-void indexer_queue_requeue(struct indexer_queue *queue, struct indexer_user *user,
-			   uint64_t now_ms);
 unsigned int indexer_queue_count(const struct indexer_queue *queue);
 unsigned int indexer_queue_users(const struct indexer_queue *queue);
 

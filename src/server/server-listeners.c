@@ -160,6 +160,30 @@ static int master_run_dir_create(const char *path, const char **error_r)
 	return 0;
 }
 
+/* The bound socket at path, or NULL. */
+static struct master_listener *listener_find_path(struct master *m, const char *path)
+{
+	for (unsigned int i = 0; i < m->listeners.count; i++) {
+		if (strcmp(m->listeners.v[i]->path, path) == 0)
+			return m->listeners.v[i];
+	}
+	return NULL;
+}
+
+/* Keeps fd, a Unix socket the master bound at path for its processes. */
+static struct master_listener *listener_add_unix(struct master *m, int fd, const char *path,
+						 const char *name, const char *protocol)
+{
+	struct master_listener *l = i_zalloc(sizeof(*l));
+	l->fd = fd;
+	l->address = i_strdup("");
+	l->path = i_strdup(path);
+	l->name = i_strdup(name);
+	l->protocol = i_strdup(protocol);
+	array_push(&m->listeners, l);
+	return l;
+}
+
 int master_auth_listeners_update(struct master *m, const char **error_r)
 {
 	const char *run = t_strdup_printf("%s/run", m->config->set->base_dir);
@@ -168,11 +192,7 @@ int master_auth_listeners_update(struct master *m, const char **error_r)
 		return -1;
 	for (size_t i = 0; i < N_ELEMENTS(auth_sockets); i++) {
 		const char *path = t_strdup_printf("%s/%s", run, auth_sockets[i].path);
-		struct master_listener *l = NULL;
-		for (unsigned int j = 0; j < m->listeners.count && l == NULL; j++) {
-			if (strcmp(m->listeners.v[j]->path, path) == 0)
-				l = m->listeners.v[j];
-		}
+		struct master_listener *l = listener_find_path(m, path);
 		if (l == NULL) {
 			int fd = net_listen_unix(path, LISTEN_BACKLOG, error_r);
 			if (fd < 0)
@@ -184,13 +204,7 @@ int master_auth_listeners_update(struct master *m, const char **error_r)
 				close(fd);
 				return -1;
 			}
-			l = i_zalloc(sizeof(*l));
-			l->fd = fd;
-			l->address = i_strdup("");
-			l->path = i_strdup(path);
-			l->name = i_strdup(auth_sockets[i].name);
-			l->protocol = i_strdup("auth");
-			array_push(&m->listeners, l);
+			l = listener_add_unix(m, fd, path, auth_sockets[i].name, "auth");
 		}
 		l->in_use = true;
 	}
@@ -234,23 +248,14 @@ int master_indexer_listener_update(struct master *m, const char **error_r)
 		return 0;
 	const char *path = t_strdup_printf("%s/%s", m->config->set->base_dir,
 					   INDEXER_SOCKET_NAME);
-	for (unsigned int j = 0; j < m->listeners.count; j++) {
-		if (strcmp(m->listeners.v[j]->path, path) == 0) {
-			m->listeners.v[j]->in_use = true;
-			return 0;
-		}
+	struct master_listener *l = listener_find_path(m, path);
+	if (l == NULL) {
+		int fd = master_indexer_socket_bind(path, error_r);
+		if (fd < 0)
+			return -1;
+		l = listener_add_unix(m, fd, path, "indexer", "indexer");
 	}
-	int fd = master_indexer_socket_bind(path, error_r);
-	if (fd < 0)
-		return -1;
-	struct master_listener *l = i_zalloc(sizeof(*l));
-	l->fd = fd;
-	l->address = i_strdup("");
-	l->path = i_strdup(path);
-	l->name = i_strdup("indexer");
-	l->protocol = i_strdup("indexer");
 	l->in_use = true;
-	array_push(&m->listeners, l);
 	return 0;
 }
 
