@@ -225,9 +225,13 @@ def test_indexer_max_delay(ternd_factory):
 
 def test_indexer_runs_at_low_priority(ternd_factory):
     srv = ternd_factory(lmtp=True, users=USERS, process_count=1).start()
-    stat = open(f"/proc/{indexer_pid(srv)}/stat").read()
-    nice = int(stat[stat.rindex(")") + 2:].split()[16])
-    assert nice == 19
+    pid = indexer_pid(srv)
+
+    def nice():
+        stat = open(f"/proc/{pid}/stat").read()
+        return int(stat[stat.rindex(")") + 2:].split()[16])
+    # the master logs the spawn before the new process reaches its setup
+    assert wait_for(lambda: nice() == 19, 10)
 
 
 def test_indexer_restarted_keeps_requests(ternd_factory):
@@ -244,6 +248,33 @@ def test_indexer_restarted_keeps_requests(ternd_factory):
     assert wait_for(lambda: indexer_pid(srv) != pid, 10)
     assert wait_indexed(srv, "alice", (1, 1)) == (1, 1)
     assert "event=worker_died service=indexer" in srv.log_text()
+
+
+def test_indexer_queue_survives_reload(ternd_factory):
+    # a reload retires the indexer: what it had queued goes back into the
+    # socket (which the master keeps) for the next one, not to searches
+    srv = ternd_factory(lmtp=True, users=USERS, process_count=1,
+                        config_extra=indexer_conf("3s")).start()
+    old = indexer_pid(srv)
+    c = Lmtp(srv.lmtp_port)
+    for i in range(3):
+        assert c.send(["alice@example.org", "bob@example.org"], f"m{i}", f"kept{i} words") == \
+            [250, 250]
+    assert c.quit() == 221
+    time.sleep(0.5)  # the old indexer reads the session's hand-over
+    srv.signal(signal.SIGHUP)
+    assert wait_for(lambda: indexer_pid(srv) != old, 10)
+    new = indexer_pid(srv)
+    handed = (rf"service=indexer pid={old} "
+              r"event=indexer_queue_handed_back messages=6 left_to_search=0")
+    assert wait_for(lambda: re.search(handed, srv.log_text()), 10), srv.log_text()
+    assert indexed(srv, "alice") == (0, 0)
+    assert wait_indexed(srv, "alice", (3, 3)) == (3, 3)
+    assert wait_indexed(srv, "bob", (3, 3)) == (3, 3)
+    # by the new indexer, in one go per user
+    assert re.search(rf"service=indexer pid={new} event=text_indexed user=alice messages=3 ",
+                     srv.log_text())
+    assert search(srv, "bob", "hunter2", 'BODY "kept1"') == [2]
 
 
 def test_indexer_gone_session_indexes(ternd_factory):

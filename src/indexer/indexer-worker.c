@@ -235,13 +235,90 @@ int indexer_worker_init(const struct tern_settings *set, int fd, const char **er
 	return 0;
 }
 
+/* What a stopping indexer still had queued, sent back into its socket as
+   requests: the master keeps the socket across a reload (and an indexer
+   restart), so the next indexer reads them. */
+struct indexer_hand_back {
+	char buf[INDEXER_DATAGRAM_MAX];
+	size_t used;
+	unsigned int buffered; /* UIDs in buf */
+	unsigned int sent, left;
+	bool failed; /* the socket took no more: the rest is left to searches */
+};
+
+static void indexer_hand_back_flush(struct indexer_hand_back *hb)
+{
+	if (hb->used > 0 && !hb->failed &&
+	    indexer_notify_send(iw.set->base_dir, hb->buf, hb->used) == INDEXER_NOTIFY_SENT) {
+		hb->sent += hb->buffered;
+	} else {
+		hb->failed = true;
+		hb->left += hb->buffered;
+	}
+	hb->used = 0;
+	hb->buffered = 0;
+}
+
+/* Adds u's UIDs from mailbox mailbox_idx, UID uid_idx on. */
+static void indexer_hand_back_user(struct indexer_hand_back *hb, const struct indexer_user *u,
+				   unsigned int mailbox_idx, unsigned int uid_idx)
+{
+	for (unsigned int m = mailbox_idx; m < u->mailboxes.count; m++, uid_idx = 0) {
+		const struct indexer_mailbox *mb = &u->mailboxes.v[m];
+		for (unsigned int i = uid_idx; i < mb->uids.count;) {
+			unsigned int n = I_MIN(mb->uids.count - i, INDEXER_NOTIFY_MAX_UIDS);
+			const struct indexer_request req = {
+				.user = u->name, .home = u->home, .mailbox = mb->name,
+				.uid = u->uid, .gid = u->gid, .uids = mb->uids.v + i, .uid_count = n,
+			};
+			size_t len = hb->failed ? 0 :
+				indexer_request_encode(&req, hb->buf + hb->used, sizeof(hb->buf) - hb->used);
+			if (len == 0 && hb->used > 0 && !hb->failed) {
+				indexer_hand_back_flush(hb);
+				if (!hb->failed)
+					len = indexer_request_encode(&req, hb->buf, sizeof(hb->buf));
+			}
+			if (len == 0) {
+				hb->left += n;
+			} else {
+				hb->used += len;
+				hb->buffered += n;
+			}
+			i += n;
+		}
+	}
+}
+
+/* Returns how many UIDs were left to searches. */
+static unsigned int indexer_hand_back(void)
+{
+	struct indexer_hand_back *hb = i_new(struct indexer_hand_back, 1);
+	if (iw.cur != NULL)
+		indexer_hand_back_user(hb, iw.cur, iw.mailbox_idx, iw.uid_idx);
+	struct indexer_user *u;
+	while (iw.queue != NULL &&
+	       (u = indexer_queue_take_ready(iw.queue, UINT64_MAX / 2, 0, 0)) != NULL) {
+		indexer_user_normalize(u);
+		indexer_hand_back_user(hb, u, 0, 0);
+		indexer_user_free(&u);
+	}
+	if (hb->used > 0)
+		indexer_hand_back_flush(hb);
+	unsigned int sent = hb->sent, left = hb->left;
+	i_free(hb);
+	if (sent > 0 || left > 0)
+		log_info(NULL, "indexer_queue_handed_back", "messages=%u left_to_search=%u", sent, left);
+	return left;
+}
+
 void indexer_worker_deinit(void)
 {
 	timeout_remove(&iw.to);
 	io_remove(&iw.io);
+	unsigned int left = iw.set == NULL ? 0 : indexer_hand_back();
 	if (iw.cur != NULL)
 		indexer_user_done();
-	unsigned int left = iw.queue == NULL ? 0 : indexer_queue_count(iw.queue);
+	indexer_notify_deinit();
 	if (left > 0 || iw.dropped_full > 0 || iw.failed > 0)
 		log_info(NULL, "indexer_stop",
 			 "indexed=%llu left_to_search=%u dropped_queue_full=%llu failed=%llu",
