@@ -210,6 +210,15 @@ static const struct ext_test ext_tests[] = {
 	  "ERR:line 1: invalid regular expression" },
 	{ "require \"regex\"; if header :regex \"subject\" \"(a)\\\\1\" { keep; }",
 	  "ERR:line 1: back-references" },
+	/* repetitions that would make regcomp() copy the tree past the limit
+	   (glibc took gigabytes for these), and a realistic one that stays under */
+	{ "require \"regex\"; if header :regex \"subject\" \"((a{100}){100}){100}\" "
+	  "{ keep; }", "ERR:line 1: regular expression too complex" },
+	{ "require \"regex\"; if header :regex \"subject\" \"([0-9]++++++++++++++++++)$\" "
+	  "{ keep; }", "ERR:line 1: regular expression too complex" },
+	{ "require [\"regex\", \"fileinto\"]; if address :regex :all \"from\" "
+	  "\"^[a-z.+]{1,64}@([a-z0-9-]{1,63}[.])+[a-z]{2,}$\" { fileinto \"addr\"; }",
+	  "fileinto \"addr\"" },
 	/* date and index (RFC 5260) */
 	{ "require [\"date\", \"fileinto\"]; if date :originalzone \"date\" \"hour\" \"14\" "
 	  "{ fileinto \"h\"; }", "fileinto \"h\"" },

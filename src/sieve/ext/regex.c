@@ -8,6 +8,120 @@
 
 /* longest pattern accepted */
 #define SIEVE_REGEX_MAX_PATTERN 1024
+/* the most nodes a pattern may expand to: glibc's regcomp() copies the
+   tree under a repetition ("x+" is "xx*", "x{n,m}" m copies of x), so a
+   short pattern like "(x{100}){100}" or "x++++..." would otherwise take
+   gigabytes */
+#define SIEVE_REGEX_MAX_NODES 100000
+#define SIEVE_REGEX_MAX_DEPTH 64
+
+/* The end of the bracket expression starting at p ('['). */
+static const char *regex_bracket_end(const char *p)
+{
+	p++;
+	if (*p == '^')
+		p++;
+	if (*p == ']')
+		p++;
+	while (*p != '\0' && *p != ']') {
+		if (*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
+			char kind = p[1];
+			const char *end = p + 2;
+			while (*end != '\0' && !(end[0] == kind && end[1] == ']'))
+				end++;
+			if (*end == '\0')
+				return end;
+			p = end + 2;
+			continue;
+		}
+		p++;
+	}
+	return *p == ']' ? p + 1 : p;
+}
+
+/* How many copies of the atom before p a repetition at p makes (1 when
+   there is none); moves *p past it. */
+static uint64_t regex_repeat_factor(const char **_p)
+{
+	const char *p = *_p;
+	uint64_t factor = 1;
+	for (;;) {
+		if (*p == '*' || *p == '?') {
+			p++;
+		} else if (*p == '+') {
+			factor *= 2;
+			p++;
+		} else if (*p == '{' && p[1] >= '0' && p[1] <= '9') {
+			uint64_t min = 0, max;
+			const char *q = p + 1;
+			while (*q >= '0' && *q <= '9' && min <= SIEVE_REGEX_MAX_NODES)
+				min = min * 10 + (uint64_t)(*q++ - '0');
+			max = min;
+			if (*q == ',') {
+				q++;
+				if (*q >= '0' && *q <= '9') {
+					max = 0;
+					while (*q >= '0' && *q <= '9' && max <= SIEVE_REGEX_MAX_NODES)
+						max = max * 10 + (uint64_t)(*q++ - '0');
+				} else {
+					max = min + 1;
+				}
+			}
+			while (*q >= '0' && *q <= '9')
+				q++;
+			if (*q != '}')
+				break; /* not a repetition: regcomp() judges it */
+			factor *= (max > min ? max : min) + 1;
+			p = q + 1;
+		} else {
+			break;
+		}
+		if (factor > SIEVE_REGEX_MAX_NODES)
+			factor = SIEVE_REGEX_MAX_NODES + 1;
+	}
+	*_p = p;
+	return factor;
+}
+
+/* An upper estimate of the nodes regcomp() makes of the ERE key: each
+   atom counts once per copy the repetitions around it make. */
+static uint64_t regex_expanded_size(const char *key)
+{
+	uint64_t sum[SIEVE_REGEX_MAX_DEPTH + 1] = { 0 };
+	unsigned int depth = 0;
+	const char *p = key;
+	while (*p != '\0') {
+		uint64_t atom;
+		if (*p == '(') {
+			if (depth == SIEVE_REGEX_MAX_DEPTH)
+				return UINT64_MAX;
+			sum[++depth] = 0;
+			p++;
+			continue;
+		}
+		if (*p == ')' && depth > 0) {
+			atom = sum[depth--] + 1;
+			p++;
+		} else if (*p == '[') {
+			atom = 1;
+			p = regex_bracket_end(p);
+		} else if (*p == '\\' && p[1] != '\0') {
+			atom = 1;
+			p += 2;
+		} else {
+			atom = 1;
+			p++;
+		}
+		uint64_t factor = regex_repeat_factor(&p);
+		sum[depth] += atom * factor;
+		if (sum[depth] > SIEVE_REGEX_MAX_NODES)
+			return UINT64_MAX;
+	}
+	uint64_t total = 0;
+	for (unsigned int i = 0; i <= depth; i++)
+		total += sum[i];
+	return total;
+}
 
 static int regex_compile(regex_t *re, const char *key, enum sieve_comparator cmp,
 			 const char **error_r)
@@ -27,6 +141,11 @@ static int regex_compile(regex_t *re, const char *key, enum sieve_comparator cmp
 		}
 		if (*p == '\\' && p[1] != '\0')
 			p++;
+	}
+	if (regex_expanded_size(key) > SIEVE_REGEX_MAX_NODES) {
+		*error_r = t_strdup_printf("regular expression too complex: its repetitions "
+					   "expand it past %u elements", SIEVE_REGEX_MAX_NODES);
+		return -2;
 	}
 	ret = regcomp(re, key, REG_EXTENDED |
 		      (cmp == SIEVE_COMPARATOR_ASCII_CASEMAP ? REG_ICASE : 0));
