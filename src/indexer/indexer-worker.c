@@ -259,6 +259,27 @@ static void indexer_hand_back_flush(struct indexer_hand_back *hb)
 	hb->buffered = 0;
 }
 
+/* Adds req to the datagram being filled, sending that first when req
+   doesn't fit. */
+static void indexer_hand_back_add(struct indexer_hand_back *hb, const struct indexer_request *req)
+{
+	size_t len = 0;
+	if (!hb->failed) {
+		len = indexer_request_encode(req, hb->buf + hb->used, sizeof(hb->buf) - hb->used);
+		if (len == 0 && hb->used > 0) {
+			indexer_hand_back_flush(hb);
+			if (!hb->failed)
+				len = indexer_request_encode(req, hb->buf, sizeof(hb->buf));
+		}
+	}
+	if (len == 0) {
+		hb->left += req->uid_count;
+		return;
+	}
+	hb->used += len;
+	hb->buffered += req->uid_count;
+}
+
 /* Adds u's UIDs from mailbox mailbox_idx, UID uid_idx on. */
 static void indexer_hand_back_user(struct indexer_hand_back *hb, const struct indexer_user *u,
 				   unsigned int mailbox_idx, unsigned int uid_idx)
@@ -271,19 +292,7 @@ static void indexer_hand_back_user(struct indexer_hand_back *hb, const struct in
 				.user = u->name, .home = u->home, .mailbox = mb->name,
 				.uid = u->uid, .gid = u->gid, .uids = mb->uids.v + i, .uid_count = n,
 			};
-			size_t len = hb->failed ? 0 :
-				indexer_request_encode(&req, hb->buf + hb->used, sizeof(hb->buf) - hb->used);
-			if (len == 0 && hb->used > 0 && !hb->failed) {
-				indexer_hand_back_flush(hb);
-				if (!hb->failed)
-					len = indexer_request_encode(&req, hb->buf, sizeof(hb->buf));
-			}
-			if (len == 0) {
-				hb->left += n;
-			} else {
-				hb->used += len;
-				hb->buffered += n;
-			}
+			indexer_hand_back_add(hb, &req);
 			i += n;
 		}
 	}
