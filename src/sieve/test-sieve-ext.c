@@ -216,6 +216,8 @@ static const struct ext_test ext_tests[] = {
 	  "{ keep; }", "ERR:line 1: regular expression too complex" },
 	{ "require \"regex\"; if header :regex \"subject\" \"([0-9]++++++++++++++++++)$\" "
 	  "{ keep; }", "ERR:line 1: regular expression too complex" },
+	{ "require \"regex\"; if header :regex \"subject\" \"[a-z]{1,9900}\" "
+	  "{ keep; }", "ERR:line 1: regular expression too complex" },
 	{ "require [\"regex\", \"fileinto\"]; if address :regex :all \"from\" "
 	  "\"^[a-z.+]{1,64}@([a-z0-9-]{1,63}[.])+[a-z]{2,}$\" { fileinto \"addr\"; }",
 	  "fileinto \"addr\"" },

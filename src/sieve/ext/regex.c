@@ -8,11 +8,15 @@
 
 /* longest pattern accepted */
 #define SIEVE_REGEX_MAX_PATTERN 1024
-/* the most nodes a pattern may expand to: glibc's regcomp() copies the
-   tree under a repetition ("x+" is "xx*", "x{n,m}" m copies of x), so a
-   short pattern like "(x{100}){100}" or "x++++..." would otherwise take
-   gigabytes */
+/* the most elements a pattern may expand to. glibc's regcomp() copies
+   the tree under a repetition ("x+" is "xx*", "x{n,m}" m copies of x,
+   m - n of them optional and nested, which costs it (m - n)^2 in its
+   closures: "[a-z]{1,9900}" took 1.2 GB), so a short pattern like
+   "((a{100}){100}){100}" or "x++++..." would otherwise take gigabytes.
+   At the limit regcomp() takes about 30 MB and tens of milliseconds. */
 #define SIEVE_REGEX_MAX_NODES 100000
+/* (m - n)^2 / this counts as elements too */
+#define SIEVE_REGEX_OPTIONAL_DIVISOR 32
 #define SIEVE_REGEX_MAX_DEPTH 64
 
 /* The end of the bracket expression starting at p ('['). */
@@ -39,19 +43,20 @@ static const char *regex_bracket_end(const char *p)
 	return *p == ']' ? p + 1 : p;
 }
 
-/* How many copies of the atom before p a repetition at p makes (1 when
-   there is none); moves *p past it. */
-static uint64_t regex_repeat_factor(const char **_p)
+/* How many elements a repetition at p makes of an atom of size elements
+   (size when there is none); moves *p past it. */
+static uint64_t regex_repeat_size(const char **_p, uint64_t size)
 {
 	const char *p = *_p;
-	uint64_t factor = 1;
 	for (;;) {
 		if (*p == '*' || *p == '?') {
 			p++;
 		} else if (*p == '+') {
-			factor *= 2;
+			size *= 2;
 			p++;
 		} else if (*p == '{' && p[1] >= '0' && p[1] <= '9') {
+			/* {n}: n copies; {n,m}: m, m - n of them optional;
+			   {n,}: n and a starred one */
 			uint64_t min = 0, max;
 			const char *q = p + 1;
 			while (*q >= '0' && *q <= '9' && min <= SIEVE_REGEX_MAX_NODES)
@@ -71,20 +76,24 @@ static uint64_t regex_repeat_factor(const char **_p)
 				q++;
 			if (*q != '}')
 				break; /* not a repetition: regcomp() judges it */
-			factor *= (max > min ? max : min) + 1;
+			uint64_t copies = max > min ? max : min;
+			uint64_t optional = max > min ? max - min : 0;
+			size = size * (copies > 0 ? copies : 1) +
+				size * optional * optional / SIEVE_REGEX_OPTIONAL_DIVISOR;
 			p = q + 1;
 		} else {
 			break;
 		}
-		if (factor > SIEVE_REGEX_MAX_NODES)
-			factor = SIEVE_REGEX_MAX_NODES + 1;
+		if (size > SIEVE_REGEX_MAX_NODES)
+			size = SIEVE_REGEX_MAX_NODES + 1;
 	}
 	*_p = p;
-	return factor;
+	return size;
 }
 
-/* An upper estimate of the nodes regcomp() makes of the ERE key: each
-   atom counts once per copy the repetitions around it make. */
+/* An estimate of what regcomp() makes of the ERE key, in elements: each
+   atom counts once per copy the repetitions around it make, plus the
+   nesting of optional copies. */
 static uint64_t regex_expanded_size(const char *key)
 {
 	uint64_t sum[SIEVE_REGEX_MAX_DEPTH + 1] = { 0 };
@@ -112,8 +121,7 @@ static uint64_t regex_expanded_size(const char *key)
 			atom = 1;
 			p++;
 		}
-		uint64_t factor = regex_repeat_factor(&p);
-		sum[depth] += atom * factor;
+		sum[depth] += regex_repeat_size(&p, atom);
 		if (sum[depth] > SIEVE_REGEX_MAX_NODES)
 			return UINT64_MAX;
 	}
