@@ -87,6 +87,19 @@ int sieve_run_check_cpu(struct sieve_run *run, const struct sieve_ast_node *node
 			       run->limits.max_cpu_ms);
 }
 
+uint64_t sieve_run_cpu_left_us(struct sieve_run *run)
+{
+	uint64_t used = cpu_now_us() - run->cpu_start_us;
+	uint64_t max = (uint64_t)run->limits.max_cpu_ms * 1000;
+	return used >= max ? 0 : max - used;
+}
+
+void sieve_run_charge_cpu(struct sieve_run *run, uint64_t us)
+{
+	/* modular: cpu_now_us() - cpu_start_us grows by us */
+	run->cpu_start_us -= us;
+}
+
 /* --- actions --- */
 
 static bool action_is_keep(const struct sieve_action *action)

@@ -101,6 +101,10 @@ struct sieve_run {
 int sieve_run_script(struct sieve_run *run, const struct sieve_ast *ast);
 /* Counts a step; -1 with an error past the CPU time limit. */
 int sieve_run_check_cpu(struct sieve_run *run, const struct sieve_ast_node *node);
+/* The CPU time the run may still use (0: none), and CPU time spent for it
+   elsewhere (a child process) to count in. */
+uint64_t sieve_run_cpu_left_us(struct sieve_run *run);
+void sieve_run_charge_cpu(struct sieve_run *run, uint64_t us);
 bool sieve_run_requires(const struct sieve_run *run, const char *extension);
 
 /* An expanded string never grows past this (1 MiB). */

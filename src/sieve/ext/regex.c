@@ -1,8 +1,11 @@
 /* The regex match type (draft-ietf-sieve-regex-01): ":regex" keys are
  * POSIX extended regular expressions, case-insensitive under
  * i;ascii-casemap; groups fill the match variables. Back-references are
- * refused so that matching stays polynomial. */
+ * refused so that matching stays polynomial, patterns whose repetitions
+ * would make regcomp() huge too, and a match gets only the CPU time the
+ * script has left (regex-bounded.h). */
 #include "sieve-run.h"
+#include "regex-bounded.h"
 
 #include <regex.h>
 
@@ -205,9 +208,22 @@ int sieve_regex_match(struct sieve_run *run, const struct sieve_ast_node *node,
 		sieve_run_warning(run, node, "%s", error);
 		return 0;
 	}
-	ret = regexec(&re, value, N_ELEMENTS(groups), groups, 0);
+	/* the value may be long and chosen by the sender: the match gets
+	   the CPU time the script has left */
+	uint64_t left_us = sieve_run_cpu_left_us(run), child_us;
+	ret = left_us == 0 ? -1 :
+		sieve_regexec_bounded(&re, value, N_ELEMENTS(groups), groups, left_us,
+				      &child_us, &error);
 	regfree(&re);
-	if (ret != 0)
+	if (left_us > 0)
+		sieve_run_charge_cpu(run, child_us);
+	if (ret == -1) {
+		return sieve_run_error(run, node, "CPU time limit exceeded (%u ms)",
+				       run->limits.max_cpu_ms);
+	}
+	if (ret == -2)
+		return sieve_run_error(run, node, "regular expression match failed: %s", error);
+	if (ret == 0)
 		return 0;
 	memset(cap, 0, sizeof(*cap));
 	for (unsigned int i = 0; i < N_ELEMENTS(groups); i++) {
