@@ -33,18 +33,7 @@ static ATTR_NORETURN void regex_bounded_child(int fd, const regex_t *re, const c
 		_exit(2);
 	memset(&reply, 0, sizeof(reply));
 	reply.ret = regexec(re, value, nmatch, reply.groups, 0);
-	const char *p = (const char *)&reply;
-	size_t left = sizeof(reply);
-	while (left > 0) {
-		ssize_t n = write(fd, p, left);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			_exit(2);
-		p += n;
-		left -= (size_t)n;
-	}
-	_exit(0);
+	_exit(i_write_full(fd, &reply, sizeof(reply)) < 0 ? 2 : 0);
 }
 
 int sieve_regexec_bounded(const regex_t *re, const char *value, size_t nmatch,
